@@ -1,0 +1,1 @@
+export { type Clock, realClock, sleepOn, type TimerHandle } from './clock.js';

@@ -1,0 +1,1 @@
+export { type LogFields, type Logger, type LogMethod, silentLogger } from './logger.js';

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Entry point for `npm test` and `npm start` on a machine that has only Node and npm.
+// pnpm is pinned and installed into a private prefix (.tools/) instead of globally or through
+// corepack: corepack's signature check fails against this registry (see docs/toolchain notes),
+// and installing pnpm into the workspace root would make it a dependency of the repo itself.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PNPM_VERSION = '10.34.8';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pnpmBin = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
+
+function run(command, args, extraEnv = {}) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', ...extraEnv },
+  });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function ensurePnpm() {
+  if (existsSync(pnpmBin)) return;
+  console.log(`[chatd] installing pnpm ${PNPM_VERSION} into .tools/ (one time)`);
+  const status = run('npm', ['install', '--prefix', '.tools', '--no-save', `pnpm@${PNPM_VERSION}`]);
+  if (status !== 0 || !existsSync(pnpmBin)) {
+    console.error('[chatd] could not install pnpm; see the npm output above');
+    process.exit(status || 1);
+  }
+}
+
+function pnpm(args, extraEnv) {
+  return run(pnpmBin, args, extraEnv);
+}
+
+const command = process.argv[2];
+
+if (command === 'test') {
+  ensurePnpm();
+  // Always run install: it is ~1 s when nothing changed, and it catches a stale node_modules.
+  let status = pnpm(['install', '--frozen-lockfile']);
+  if (status !== 0) process.exit(status);
+  // Tests are never served from turbo's cache (`cache: false` in turbo.json), and the summary
+  // only reads result files written by this run.
+  run('node', ['scripts/test-summary.mjs', '--clean']);
+  const checks = pnpm(['turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue']);
+  const repoChecks = checks === 0 ? pnpm(['exec', 'biome', 'ci', '.']) : 1;
+  const boundaries = run('node', ['scripts/check-deps.mjs']);
+  const summary = run('node', ['scripts/test-summary.mjs']);
+  status = checks || repoChecks || boundaries || summary;
+  process.exit(status);
+} else if (command === 'start') {
+  console.error(
+    [
+      'chatd: there is nothing to start yet.',
+      'The reference server (apps/server) arrives in a later issue; until then this repository',
+      'ships the libraries only. Run `npm test` to build and test them.',
+    ].join('\n'),
+  );
+  process.exit(1);
+} else {
+  console.error('usage: node scripts/run.mjs <test|start>');
+  process.exit(2);
+}
