@@ -1,11 +1,27 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
+
 /**
- * The one vitest config every package uses. Each run writes a JSON report to
- * `.vitest/results.json`, which `scripts/test-summary.mjs` sums into CI's `N passed, N failed`.
+ * The one vitest config every package uses.
+ *
+ * - Each run writes a JSON report to `.vitest/results.json`, which `scripts/test-summary.mjs`
+ *   sums into CI's `N passed, N failed`.
+ * - `@chatd/<pkg>` and `@chatd/<pkg>/testing` resolve to the sibling's TypeScript source, so a
+ *   test always runs against the code in this checkout, never a stale `dist/`.
  */
 export function createVitestConfig() {
   return defineConfig({
+    resolve: {
+      alias: [
+        {
+          find: /^@chatd\/([a-z-]+)\/testing$/,
+          replacement: `${packagesDir}$1/src/testing/index.ts`,
+        },
+        { find: /^@chatd\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` },
+      ],
+    },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       // PGlite start-up and builds on the other core can be slow on 2-core machines.
@@ -13,7 +29,6 @@ export function createVitestConfig() {
       hookTimeout: 60_000,
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest/results.json' },
-      benchmark: { include: ['src/**/*.bench.ts'] },
     },
   });
 }
