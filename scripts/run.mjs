@@ -48,7 +48,8 @@ if (command === 'test') {
   run('node', ['scripts/test-summary.mjs', '--clean']);
   const checks = pnpm(['turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue']);
   const repoChecks = checks === 0 ? pnpm(['exec', 'biome', 'ci', '.']) : 1;
-  const boundaries = run('node', ['scripts/check-deps.mjs']);
+  const boundaries =
+    run('node', ['scripts/check-deps.mjs']) || run('node', ['scripts/check-manifests.mjs']);
   const summary = run('node', ['scripts/test-summary.mjs']);
   status = checks || repoChecks || boundaries || summary;
   process.exit(status);

@@ -32,11 +32,10 @@ describe('ChatdError', () => {
 
   it('recognises an error from a second copy of the package, where instanceof fails', () => {
     // A second copy defines its own class but brands with the same Symbol.for key.
-    class OtherCopyError extends Error {
-      readonly [Symbol.for('chatd.error')] = true;
-      readonly code = 'BROKER_CLOSED';
-    }
-    const foreign = new OtherCopyError('closed');
+    const foreign = Object.assign(new Error('closed'), {
+      [Symbol.for('chatd.error')]: true,
+      code: 'BROKER_CLOSED',
+    });
     expect(foreign instanceof ChatdError).toBe(false);
     expect(ChatdError.isInstance(foreign, 'BROKER_CLOSED')).toBe(true);
   });
