@@ -29,8 +29,9 @@ export interface ValidationIssue {
 }
 
 /**
- * A value failed schema validation on write. The message names every offending path and
- * problem; {@link ValidationFailedError.issues} carries them structured.
+ * A value failed schema validation: anything on the write path, or stored data too malformed to
+ * read back. The message names every offending path and problem;
+ * {@link ValidationFailedError.issues} carries them structured.
  */
 export class ValidationFailedError extends ChatdError<'VALIDATION_FAILED'> {
   /** Every problem found, in schema order. */

@@ -297,8 +297,8 @@ export interface Subscribable<T> {
  * `for await`. Completion closes the queue, an error fails it, and cancelling the queue
  * unsubscribes at once (unlike RxJS's own async iteration, nothing waits for the next value).
  *
- * @param options.overflow defaults to `error` here: a reader that falls behind an Observable
- * learns it missed values instead of silently skipping them.
+ * The overflow policy defaults to `error` here (not `drop-newest`): a reader that falls behind
+ * an Observable learns it missed values instead of silently skipping them.
  */
 export function fromSubscribable<T>(
   source: Subscribable<T>,

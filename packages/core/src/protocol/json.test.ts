@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { jsonValueSchema } from './index.js';
+
+function problems(value: unknown): { path: PropertyKey[]; message: string }[] {
+  const result = jsonValueSchema.safeParse(value);
+  return result.success ? [] : result.error.issues.map(({ path, message }) => ({ path, message }));
+}
+
+describe('jsonValueSchema', () => {
+  it.each([
+    ['null', null],
+    ['a string', ''],
+    ['a number', -1.5],
+    ['a boolean', false],
+    ['an array', [1, 'a', null, [true]]],
+    ['an object', { a: { b: [1, { c: null }] } }],
+    ['a null-prototype object', Object.assign(Object.create(null), { a: 1 })],
+  ])('accepts %s', (_, value) => {
+    expect(problems(value)).toEqual([]);
+  });
+
+  it('passes the value through without copying it', () => {
+    const value = { a: [1] };
+    expect(jsonValueSchema.parse(value)).toBe(value);
+  });
+
+  it.each([
+    ['undefined', undefined, 'undefined'],
+    ['NaN', Number.NaN, 'NaN'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'Infinity'],
+    ['a bigint', 1n, 'bigint'],
+    ['a function', () => 1, 'function'],
+    ['a Date', new Date(0), 'Date instance'],
+    ['a Map', new Map(), 'Map instance'],
+  ])('rejects %s', (_, value, received) => {
+    expect(problems(value)).toEqual([
+      { path: [], message: `expected a JSON value, received ${received}` },
+    ]);
+  });
+
+  it('names the nested path of every problem', () => {
+    expect(problems({ a: [1, undefined], b: { c: Number.NaN } })).toEqual([
+      { path: ['a', 1], message: 'expected a JSON value, received undefined' },
+      { path: ['b', 'c'], message: 'expected a JSON value, received NaN' },
+    ]);
+  });
+
+  it('rejects an object key holding undefined, which JSON would drop', () => {
+    expect(problems({ a: undefined })).toEqual([
+      { path: ['a'], message: 'expected a JSON value, received undefined' },
+    ]);
+  });
+
+  it('rejects a cycle instead of overflowing the stack', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(problems(cyclic)).toEqual([
+      { path: ['self'], message: 'expected a JSON value, received a circular reference' },
+    ]);
+  });
+
+  it('accepts the same object twice when it is shared, not cyclic', () => {
+    const shared = { a: 1 };
+    expect(problems({ x: shared, y: [shared] })).toEqual([]);
+  });
+});

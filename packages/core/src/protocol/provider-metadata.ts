@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { type JsonValue, jsonValueSchema } from './json.js';
+
+/**
+ * Provider-specific data attached to a part, keyed by provider and then by field:
+ * `{ anthropic: { signature: '…' } }`, `{ openai: { itemId: 'rs_…' } }`.
+ *
+ * The same shape as the AI SDK's `ProviderMetadata` (`Record<string, Record<string,
+ * JSONValue>>`), so it passes between the two unchanged. It carries what a provider needs to
+ * continue a conversation: reasoning signatures, encrypted reasoning, response item ids. The
+ * reference implementations lose these when they rebuild parts (crush W16); chatd keeps the
+ * whole object on every part type, in storage and on the wire.
+ */
+export type ProviderMetadata = Record<string, Record<string, JsonValue>>;
+
+/** Schema of {@link ProviderMetadata}: an object of objects of {@link JsonValue}s. */
+export const providerMetadataSchema = z.record(
+  z.string(),
+  z.record(z.string(), jsonValueSchema),
+) satisfies z.ZodType<ProviderMetadata>;

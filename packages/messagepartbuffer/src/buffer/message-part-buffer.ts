@@ -1,0 +1,418 @@
+import {
+  CHAT_MESSAGE_ROLES,
+  type ChatMessageRole,
+  type ChatStreamPart,
+  type Clock,
+  InvalidArgumentError,
+  realClock,
+  type TimerHandle,
+} from '@chatd/core';
+import {
+  BufferClosedError,
+  BufferFullError,
+  EpisodeClosedError,
+  EpisodeExistsError,
+  EpisodeFullError,
+  EpisodeNotFoundError,
+} from '../errors/message-part-buffer-errors.js';
+import { type ClosedEpisodeEntry, Episode } from './episode.js';
+import { type EpisodeKey, episodeMapKey, isNonNegativeSafeInteger } from './episode-key.js';
+import { MinHeap } from './min-heap.js';
+import { envelopeByteLength, type StoredPart } from './stored-part.js';
+import { type EpisodeSubscription, Subscription } from './subscription.js';
+
+/** Options for {@link MessagePartBuffer}. Every number must be a positive integer. */
+export interface MessagePartBufferOptions {
+  /**
+   * The most bytes one episode may hold, counting each part as its JSON envelope
+   * `{"seq":…,"role":…,"part":…}` in UTF-8. `addPart` beyond it throws `EPISODE_FULL`.
+   * @default 1048576 (1 MiB)
+   */
+  maxEpisodeBytes?: number;
+  /**
+   * The most bytes all episodes together may hold, counted the same way; independent of
+   * `maxEpisodeBytes`. `addPart` beyond it throws `BUFFER_FULL`. Bytes are freed when an episode
+   * is collected.
+   * @default 67108864 (64 MiB)
+   */
+  maxTotalBytes?: number;
+  /**
+   * How long a closed episode stays readable (for late subscribers and interrupt recovery)
+   * before it is collected; also the period of the collection timer. An episode that still has
+   * subscribers when it expires is kept until the first collection after they have all left.
+   * @default 15000
+   */
+  closedEpisodeRetentionMs?: number;
+  /**
+   * How long one part may wait for a subscriber to take it before that subscriber is dropped
+   * (its subscription ends with `too-slow`).
+   * @default 10000
+   */
+  subscriberSendTimeoutMs?: number;
+  /**
+   * The source of time for retention and send timeouts; tests pass a `ManualClock`.
+   * @default realClock
+   */
+  clock?: Clock;
+}
+
+/** Options for {@link MessagePartBuffer.subscribe}. */
+export interface SubscribeOptions {
+  /** Ends the subscription (reason `cancelled`) when aborted. Ends only this subscriber. */
+  signal?: AbortSignal;
+  /**
+   * Skip the parts with `seq <= afterSeq`, which the consumer already has: a reconnecting client
+   * passes the last `seq` it received. A non-negative integer; larger than the episode's last
+   * `seq` means "only parts not stored yet".
+   * @default 0
+   */
+  afterSeq?: number;
+}
+
+const KNOWN_ROLES: ReadonlySet<string> = new Set(CHAT_MESSAGE_ROLES);
+
+/** The longest timer Node supports: longer ones fire after 1 ms (with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Holds the parts that generations stream, in episodes keyed by chat, history version and
+ * generation attempt, for live subscribers and for interrupt recovery. See the package
+ * documentation for the design.
+ *
+ * Every method except {@link close} is synchronous and atomic: nothing interleaves with it.
+ *
+ * @example
+ * ```ts
+ * const buffer = new MessagePartBuffer();
+ * const key = { chatId, historyVersion: 7, generationAttempt: 0 };
+ *
+ * // Producer (the generation task)
+ * buffer.createEpisode(key);
+ * buffer.addPart(key, 'assistant', { type: 'text-delta', id: 't1', delta: 'Hello' });
+ * buffer.closeEpisode(key);
+ *
+ * // Consumer (a stream endpoint); may subscribe before the episode exists
+ * for await (const { seq, part } of buffer.subscribe(key, { signal, afterSeq: lastSeq })) {
+ *   send(seq, part);
+ * }
+ * ```
+ */
+export class MessagePartBuffer implements AsyncDisposable {
+  readonly #maxEpisodeBytes: number;
+  readonly #maxTotalBytes: number;
+  readonly #retentionMs: number;
+  readonly #sendTimeoutMs: number;
+  readonly #clock: Clock;
+  /** Episodes and placeholders by {@link episodeMapKey}. */
+  readonly #episodes = new Map<string, Episode>();
+  /** Closed episodes by `closedAt`, so a collection pass only looks at expired ones. */
+  readonly #closedEpisodes = new MinHeap<ClosedEpisodeEntry>((a, b) => a.closedAt < b.closedAt);
+  /** Subscriptions whose delivery loop has not exited yet; `close()` waits for them. */
+  readonly #subscriptions = new Set<Subscription>();
+  #totalBytes = 0;
+  /** Runs collection every retention period while closed episodes wait for it; else unset. */
+  #collectionTimer: TimerHandle | undefined;
+  /** Set by the first `close()`; later calls return it. */
+  #closing: Promise<void> | undefined;
+
+  /** @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for an option out of range. */
+  constructor({
+    maxEpisodeBytes = 1024 * 1024,
+    maxTotalBytes = 64 * 1024 * 1024,
+    closedEpisodeRetentionMs = 15_000,
+    subscriberSendTimeoutMs = 10_000,
+    clock = realClock,
+  }: MessagePartBufferOptions = {}) {
+    this.#maxEpisodeBytes = positiveInteger('maxEpisodeBytes', maxEpisodeBytes);
+    this.#maxTotalBytes = positiveInteger('maxTotalBytes', maxTotalBytes);
+    this.#retentionMs = positiveInteger(
+      'closedEpisodeRetentionMs',
+      closedEpisodeRetentionMs,
+      MAX_TIMER_MS,
+    );
+    this.#sendTimeoutMs = positiveInteger(
+      'subscriberSendTimeoutMs',
+      subscriberSendTimeoutMs,
+      MAX_TIMER_MS,
+    );
+    if (
+      typeof clock !== 'object' ||
+      clock === null ||
+      typeof clock.now !== 'function' ||
+      typeof clock.setTimeout !== 'function' ||
+      typeof clock.setInterval !== 'function'
+    ) {
+      throw new InvalidArgumentError('clock', 'must implement Clock');
+    }
+    this.#clock = clock;
+  }
+
+  /**
+   * Creates the episode for `key` so that parts can be added. Subscribers that arrived early are
+   * adopted; they receive the parts as they are added.
+   *
+   * @throws {@link EpisodeExistsError} `EPISODE_EXISTS` if `key` was already created or closed
+   * (and not yet collected).
+   * @throws {@link BufferClosedError} `BUFFER_CLOSED` after {@link close}.
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for a malformed key.
+   */
+  createEpisode(key: EpisodeKey): void {
+    const mapKey = episodeMapKey(key);
+    this.#assertOpen(key);
+    this.#collectExpired();
+    const episode = this.#episodeOrPlaceholder(mapKey);
+    if (episode.created) throw new EpisodeExistsError(key);
+    episode.created = true;
+  }
+
+  /**
+   * Appends `part` to the episode with the next `seq` (1, 2, 3, … with no gaps) and wakes its
+   * subscribers. The part is stored as given, not copied or re-validated: do not mutate it
+   * afterwards.
+   *
+   * @returns The stored part, the same (frozen) object subscribers receive.
+   * @throws {@link EpisodeNotFoundError} `EPISODE_NOT_FOUND` if the episode was never created
+   * (or only has early subscribers), or was collected.
+   * @throws {@link EpisodeClosedError} `EPISODE_CLOSED` after {@link closeEpisode}.
+   * @throws {@link EpisodeFullError} `EPISODE_FULL` past `maxEpisodeBytes`; nothing is stored.
+   * @throws {@link BufferFullError} `BUFFER_FULL` past `maxTotalBytes`; nothing is stored.
+   * @throws {@link BufferClosedError} `BUFFER_CLOSED` after {@link close}.
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for a malformed key, an unknown role, or
+   * a part that cannot be serialised to JSON.
+   */
+  addPart(key: EpisodeKey, role: ChatMessageRole, part: ChatStreamPart): StoredPart {
+    const mapKey = episodeMapKey(key);
+    this.#assertOpen(key);
+    const episode = this.#createdEpisode(mapKey, key);
+    if (episode.closed) throw new EpisodeClosedError(key);
+    if (!KNOWN_ROLES.has(role)) {
+      throw new InvalidArgumentError(
+        'role',
+        `must be one of ${CHAT_MESSAGE_ROLES.join(', ')}, got ${String(role)}`,
+      );
+    }
+    const seq = episode.parts.length + 1;
+    const size = envelopeByteLength(seq, role, part);
+    if (episode.bytes + size > this.#maxEpisodeBytes) {
+      throw new EpisodeFullError(key, size, episode.bytes, this.#maxEpisodeBytes);
+    }
+    if (this.#totalBytes + size > this.#maxTotalBytes) {
+      // Expired episodes may not have been collected yet (the timer runs once per retention
+      // period): collect them before refusing.
+      this.#collectExpired();
+      if (this.#totalBytes + size > this.#maxTotalBytes) {
+        throw new BufferFullError(key, size, this.#totalBytes, this.#maxTotalBytes);
+      }
+    }
+    // Frozen because every subscriber receives this same object.
+    const stored: StoredPart = Object.freeze({ seq, role, part });
+    episode.parts.push(stored);
+    episode.bytes += size;
+    this.#totalBytes += size;
+    episode.wakeSubscribers();
+    return stored;
+  }
+
+  /**
+   * Closes the episode: it accepts no more parts, its subscribers end once they have everything,
+   * and it is collected `closedEpisodeRetentionMs` later. Idempotent. A key that was never
+   * created is created closed and empty, so an interrupt can settle an attempt whose worker died
+   * before producing anything.
+   *
+   * @throws {@link BufferClosedError} `BUFFER_CLOSED` after {@link close}.
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for a malformed key.
+   */
+  closeEpisode(key: EpisodeKey): void {
+    const mapKey = episodeMapKey(key);
+    this.#assertOpen(key);
+    const episode = this.#episodeOrPlaceholder(mapKey);
+    episode.created = true;
+    if (episode.closed) return;
+    episode.closed = true;
+    episode.closedAt = this.#clock.now();
+    this.#queueForCollection(episode);
+    episode.wakeSubscribers();
+  }
+
+  /**
+   * The episode's parts so far, in `seq` order, for interrupt recovery. The array and the
+   * `{ seq, role, part }` envelopes are fresh copies; the `part` objects themselves are shared
+   * with the buffer (not deep-cloned), so treat them as read-only.
+   *
+   * @throws {@link EpisodeNotFoundError} `EPISODE_NOT_FOUND` if the episode was never created
+   * (or only has early subscribers), or was collected.
+   * @throws {@link BufferClosedError} `BUFFER_CLOSED` after {@link close}.
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for a malformed key.
+   */
+  getParts(key: EpisodeKey): StoredPart[] {
+    const mapKey = episodeMapKey(key);
+    this.#assertOpen(key);
+    this.#collectExpired();
+    const episode = this.#createdEpisode(mapKey, key);
+    return episode.parts.map(({ seq, role, part }) => ({ seq, role, part }));
+  }
+
+  /**
+   * Subscribes to the episode: its stored parts after `afterSeq`, then new parts as they are
+   * added, ending once the episode is closed and everything was delivered. Works before the
+   * episode exists (the subscription waits, and its placeholder is removed if it ends first).
+   *
+   * The subscription starts at once, not when iteration starts: a part that the consumer does
+   * not take within `subscriberSendTimeoutMs` ends it with `too-slow`.
+   *
+   * @throws {@link BufferClosedError} `BUFFER_CLOSED` after {@link close}.
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for a malformed key or `afterSeq`.
+   */
+  subscribe(key: EpisodeKey, { signal, afterSeq = 0 }: SubscribeOptions = {}): EpisodeSubscription {
+    const mapKey = episodeMapKey(key);
+    if (!isNonNegativeSafeInteger(afterSeq)) {
+      throw new InvalidArgumentError(
+        'afterSeq',
+        `must be a non-negative integer, got ${String(afterSeq)}`,
+      );
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('signal', 'must be an AbortSignal');
+    }
+    this.#assertOpen(key);
+    const episode = this.#episodeOrPlaceholder(mapKey);
+    const subscription = new Subscription({
+      episode,
+      afterSeq,
+      clock: this.#clock,
+      sendTimeoutMs: this.#sendTimeoutMs,
+      signal,
+      onEnd: (ended) => this.#detach(ended, episode),
+    });
+    episode.subscribers.add(subscription);
+    this.#subscriptions.add(subscription);
+    void subscription.ended.then(() => this.#subscriptions.delete(subscription));
+    subscription.start();
+    return subscription;
+  }
+
+  /**
+   * Closes the buffer: at once, every later call throws `BUFFER_CLOSED`, every subscription ends
+   * with `buffer-closed`, all parts are released and the collection timer stops. The promise
+   * resolves once every subscription's delivery has stopped and its `ended` has settled; then
+   * the buffer holds no timer, listener or pending promise. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#collectionTimer?.cancel();
+    this.#collectionTimer = undefined;
+    const subscriptions = [...this.#subscriptions];
+    // Set before ending subscriptions, so their detaching skips collection bookkeeping.
+    this.#closing = Promise.all(subscriptions.map((subscription) => subscription.ended)).then(
+      () => undefined,
+    );
+    for (const subscription of subscriptions) subscription.end('buffer-closed');
+    this.#episodes.clear();
+    this.#closedEpisodes.clear();
+    this.#totalBytes = 0;
+    return this.#closing;
+  }
+
+  /** Calls {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * How many keys the buffer holds state for: episodes not yet collected, plus placeholders of
+   * early subscribers. Zero after {@link close}. For tests and metrics.
+   */
+  episodeCount(): number {
+    return this.#episodes.size;
+  }
+
+  #assertOpen(key: EpisodeKey): void {
+    if (this.#closing) throw new BufferClosedError(key);
+  }
+
+  #episodeOrPlaceholder(mapKey: string): Episode {
+    let episode = this.#episodes.get(mapKey);
+    if (episode === undefined) {
+      episode = new Episode(mapKey);
+      this.#episodes.set(mapKey, episode);
+    }
+    return episode;
+  }
+
+  #createdEpisode(mapKey: string, key: EpisodeKey): Episode {
+    const episode = this.#episodes.get(mapKey);
+    if (episode === undefined || !episode.created) throw new EpisodeNotFoundError(key);
+    return episode;
+  }
+
+  /** Runs when a subscription ends, whatever the reason. */
+  #detach(subscription: Subscription, episode: Episode): void {
+    episode.subscribers.delete(subscription);
+    if (this.#closing || episode.subscribers.size > 0) return;
+    if (episode.closed) {
+      // Normally still queued (retained episodes are re-queued by every pass); make sure.
+      this.#queueForCollection(episode);
+    } else if (!episode.created && this.#episodes.get(episode.mapKey) === episode) {
+      // A placeholder whose last early subscriber left: no createEpisode or closeEpisode is
+      // bound to come and reclaim it, so drop it now or it would leak for the buffer's lifetime.
+      this.#episodes.delete(episode.mapKey);
+    }
+  }
+
+  #queueForCollection(episode: Episode): void {
+    if (episode.heapEntry !== undefined) return;
+    const entry: ClosedEpisodeEntry = { episode, closedAt: episode.closedAt };
+    episode.heapEntry = entry;
+    this.#closedEpisodes.push(entry);
+    // Started lazily and stopped when nothing is left to collect, so an idle buffer holds no
+    // timer; unref'd so it never keeps the process alive.
+    this.#collectionTimer ??= this.#clock
+      .setInterval(() => this.#collectExpired(), this.#retentionMs)
+      .unref();
+  }
+
+  /**
+   * Drops the closed episodes that expired (closed at least `closedEpisodeRetentionMs` ago) and
+   * have no subscribers, freeing their bytes. Expired episodes that still have subscribers are
+   * retained and re-queued with their original `closedAt`, so every pass looks at them again
+   * and the first pass after their last subscriber leaves collects them. The send timeout bounds
+   * how long a stalled subscriber can keep an episode alive.
+   */
+  #collectExpired(): void {
+    const cutoff = this.#clock.now() - this.#retentionMs;
+    const retained: Episode[] = [];
+    for (;;) {
+      const entry = this.#closedEpisodes.peek();
+      if (entry === undefined || entry.closedAt > cutoff) break;
+      this.#closedEpisodes.pop();
+      const { episode } = entry;
+      // Skip an entry that no longer describes its episode (kept from the reference as a guard;
+      // each episode has at most one live entry).
+      if (this.#episodes.get(episode.mapKey) !== episode || episode.heapEntry !== entry) continue;
+      episode.heapEntry = undefined;
+      if (episode.subscribers.size > 0) {
+        // Re-queued after the loop, or this pass would pop it again.
+        retained.push(episode);
+        continue;
+      }
+      this.#episodes.delete(episode.mapKey);
+      this.#totalBytes -= episode.bytes;
+    }
+    for (const episode of retained) this.#queueForCollection(episode);
+    if (this.#closedEpisodes.size === 0) {
+      this.#collectionTimer?.cancel();
+      this.#collectionTimer = undefined;
+    }
+  }
+}
+
+function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? '' : ` no greater than ${max}`;
+    throw new InvalidArgumentError(
+      name,
+      `must be a positive integer${range}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
