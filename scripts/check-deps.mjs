@@ -39,14 +39,21 @@ for (const folder of readdirSync(packagesDir)) {
   }
   const allowed = allowedFor(folder);
   if (allowed === null) {
-    problems.push(`packages/${folder}: not listed in ARCHITECTURE.md order (scripts/check-deps.mjs)`);
+    problems.push(
+      `packages/${folder}: not listed in ARCHITECTURE.md order (scripts/check-deps.mjs)`,
+    );
     continue;
   }
   const isAllowed = (dependency) => {
     const short = dependency.slice('@chatd/'.length).split('/')[0];
     return short === folder || allowed.includes(short);
   };
-  for (const field of ['dependencies', 'peerDependencies', 'devDependencies', 'optionalDependencies']) {
+  for (const field of [
+    'dependencies',
+    'peerDependencies',
+    'devDependencies',
+    'optionalDependencies',
+  ]) {
     for (const dependency of Object.keys(manifest[field] ?? {})) {
       if (dependency.startsWith('@chatd/') && !isAllowed(dependency)) {
         problems.push(`@chatd/${folder} ${field} lists ${dependency}, which is not above it`);
@@ -58,10 +65,13 @@ for (const folder of readdirSync(packagesDir)) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(importPattern)) {
       if (!isAllowed(match[1])) {
-        problems.push(`${relative(root, file)} imports ${match[1]}, which is not above @chatd/${folder}`);
+        problems.push(
+          `${relative(root, file)} imports ${match[1]}, which is not above @chatd/${folder}`,
+        );
       }
     }
-    if (/from\s+['"][./]*apps\//.test(text)) problems.push(`${relative(root, file)} imports an app`);
+    if (/from\s+['"][./]*apps\//.test(text))
+      problems.push(`${relative(root, file)} imports an app`);
   }
 }
 

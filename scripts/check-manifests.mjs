@@ -26,7 +26,10 @@ for (const folder of readdirSync(join(root, 'packages'))) {
     !('main' in manifest) && !JSON.stringify(manifest.exports ?? {}).includes('"require"'),
     'no CommonJS entry',
   );
-  expect(manifest.exports?.['./package.json'] === './package.json', 'exports must include ./package.json');
+  expect(
+    manifest.exports?.['./package.json'] === './package.json',
+    'exports must include ./package.json',
+  );
   for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
     if (typeof target === 'string') continue;
     expect(Object.keys(target)[0] === 'types', `exports["${subpath}"] must list "types" first`);

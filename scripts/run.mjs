@@ -5,18 +5,25 @@
 // and installing pnpm into the workspace root would make it a dependency of the repo itself.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PNPM_VERSION = '10.34.8';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pnpmBin = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
+const toolsBin = join(root, '.tools', 'node_modules', '.bin');
+const pnpmBin = join(toolsBin, 'pnpm');
 
 function run(command, args, extraEnv = {}) {
   const result = spawnSync(command, args, {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', ...extraEnv },
+    // turbo looks pnpm up on PATH, so the private prefix goes first.
+    env: {
+      ...process.env,
+      PATH: `${toolsBin}${delimiter}${process.env.PATH ?? ''}`,
+      TURBO_TELEMETRY_DISABLED: '1',
+      ...extraEnv,
+    },
   });
   if (result.error) throw result.error;
   return result.status ?? 1;

@@ -17,7 +17,8 @@ const workspaces = ['packages', 'apps'].flatMap((group) => {
 });
 
 if (process.argv.includes('--clean')) {
-  for (const workspace of workspaces) rmSync(join(workspace, '.vitest'), { recursive: true, force: true });
+  for (const workspace of workspaces)
+    rmSync(join(workspace, '.vitest'), { recursive: true, force: true });
   process.exit(0);
 }
 
@@ -38,7 +39,9 @@ for (const workspace of workspaces) {
   // Files that failed to load have no tests of their own but still fail the suite.
   for (const file of report.testResults ?? []) {
     if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
-      console.error(`[summary] ${manifest.name}: ${file.name} failed to load: ${file.message ?? ''}`);
+      console.error(
+        `[summary] ${manifest.name}: ${file.name} failed to load: ${file.message ?? ''}`,
+      );
       failed += 1;
     }
   }
