@@ -34,6 +34,7 @@ for (const workspace of workspaces) {
     continue;
   }
   const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const failedBefore = failed;
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   // Files that failed to load have no tests of their own but still fail the suite.
@@ -44,6 +45,12 @@ for (const workspace of workspaces) {
       );
       failed += 1;
     }
+  }
+  // Anything else vitest calls unsuccessful (no test files found, an unhandled error between
+  // tests) is one more failure, so the line never reads "0 failed" for a failing run.
+  if (report.success === false && failed === failedBefore) {
+    console.error(`[summary] ${manifest.name}: the test run was not successful`);
+    failed += 1;
   }
 }
 console.log(`${passed} passed, ${failed} failed`);
