@@ -80,6 +80,7 @@ export {
   type FinishStepStreamPart,
   filePartSchema,
   fileStreamPartSchema,
+  findJsonIssues,
   finishStepStreamPartSchema,
   isKnownChatMessagePart,
   type JsonArray,

@@ -14,7 +14,13 @@ export {
   chatErrorInfoSchema,
   chatErrorKindSchema,
 } from './error-info.js';
-export { type JsonArray, type JsonObject, type JsonValue, jsonValueSchema } from './json.js';
+export {
+  findJsonIssues,
+  type JsonArray,
+  type JsonObject,
+  type JsonValue,
+  jsonValueSchema,
+} from './json.js';
 export {
   CHAT_MESSAGE_CONTENT_VERSION,
   type ChatMessageContent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonValueSchema } from './index.js';
+import { findJsonIssues, jsonValueSchema } from './index.js';
 
 function problems(value: unknown): { path: PropertyKey[]; message: string }[] {
   const result = jsonValueSchema.safeParse(value);
@@ -62,5 +62,33 @@ describe('jsonValueSchema', () => {
   it('accepts the same object twice when it is shared, not cyclic', () => {
     const shared = { a: 1 };
     expect(problems({ x: shared, y: [shared] })).toEqual([]);
+  });
+});
+
+describe('findJsonIssues', () => {
+  it('returns nothing for a JSON value', () => {
+    expect(findJsonIssues({ a: [1, 'two', null, { b: true }] })).toEqual([]);
+  });
+
+  it('names the path of every problem', () => {
+    expect(findJsonIssues({ list: [1, undefined], at: new Date(0), n: Number.NaN })).toEqual([
+      { path: ['list', 1], message: 'expected a JSON value, received undefined' },
+      { path: ['at'], message: 'expected a JSON value, received Date instance' },
+      { path: ['n'], message: 'expected a JSON value, received NaN' },
+    ]);
+  });
+
+  it('stops at the limit', () => {
+    expect(findJsonIssues([undefined, undefined, undefined], 1)).toHaveLength(1);
+  });
+
+  it('reports a cycle instead of overflowing the stack, but accepts a shared value', () => {
+    const shared = { x: 1 };
+    expect(findJsonIssues({ a: shared, b: shared })).toEqual([]);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(findJsonIssues(cyclic)).toEqual([
+      { path: ['self'], message: 'expected a JSON value, received a circular reference' },
+    ]);
   });
 });

@@ -1,0 +1,8 @@
+export {
+  BrokerClosedError,
+  InvalidChannelError,
+  PayloadNotJsonError,
+  PayloadTooLargeError,
+  PubSubClosedError,
+  type PubSubErrorCode,
+} from './pubsub-errors.js';

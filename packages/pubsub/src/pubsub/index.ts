@@ -1,0 +1,9 @@
+export { MAX_CHANNEL_NAME_LENGTH } from './channel-name.js';
+export {
+  type ChannelEvent,
+  type ChannelMessageEvent,
+  type ChannelResyncEvent,
+  type ChannelSubscription,
+  PubSub,
+  type PubSubOptions,
+} from './pubsub.js';

@@ -1,0 +1,60 @@
+import type { JsonValue } from '@chatd/core';
+import { assertJsonValue } from './json-value.js';
+
+/**
+ * What PubSub sends through a transport for one message, as JSON text:
+ * `{"payload": <JsonValue>}`, plus `"mustDeliver": "<id>"` for a must-deliver publish.
+ *
+ * The flag travels with the message because must-deliver applies to the fan-out in every
+ * receiving process; the id lets the publishing process recognise its own message when the
+ * transport delivers it back. Unknown fields are ignored, so fields can be added later.
+ * @internal
+ */
+export interface WireMessage {
+  payload: JsonValue;
+  mustDeliver?: string;
+}
+
+/**
+ * Serializes a message after checking that the payload is JSON.
+ * @throws PayloadNotJsonError `PAYLOAD_NOT_JSON`
+ * @internal
+ */
+export function encodeMessage(payload: unknown, mustDeliverId?: string): string {
+  assertJsonValue(payload);
+  const message: WireMessage =
+    mustDeliverId === undefined ? { payload } : { payload, mustDeliver: mustDeliverId };
+  return JSON.stringify(message);
+}
+
+/**
+ * Parses a delivered message; `undefined` when it is not one of ours (not JSON, not an object,
+ * no `payload`, or a `mustDeliver` that is not a string).
+ * @internal
+ */
+export function decodeMessage(text: string): WireMessage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  if (!('payload' in parsed)) return undefined;
+  const { payload, mustDeliver } = parsed as { payload: JsonValue; mustDeliver?: unknown };
+  if (mustDeliver === undefined) return { payload };
+  if (typeof mustDeliver !== 'string') return undefined;
+  return { payload, mustDeliver };
+}
+
+/**
+ * The size of `text` in UTF-8 bytes (what transports limit) if it is over `maxBytes`, else
+ * `undefined`. Skips counting when even three bytes per UTF-16 code unit, the UTF-8 worst case,
+ * would fit.
+ * @internal
+ */
+export function oversizeBytes(text: string, maxBytes: number): number | undefined {
+  if (text.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > maxBytes ? bytes : undefined;
+}

@@ -1,0 +1,209 @@
+import { ChatdError } from '@chatd/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PubSubTransport, TransportReceiver } from './transport.js';
+
+/** Creates a fresh transport for one test; the suite attaches a receiver and closes it. */
+export type TransportFactory = () => PubSubTransport | Promise<PubSubTransport>;
+
+interface Delivery {
+  channel: string;
+  payload: string;
+}
+
+/**
+ * A receiver that records deliveries and lets a test wait for the n-th one on a channel,
+ * without sleeping: every transport delivers asynchronously in its own time.
+ */
+class RecordingReceiver implements TransportReceiver {
+  readonly deliveries: Delivery[] = [];
+  readonly reconnects: string[] = [];
+  #waiters: { channel: string; count: number; resolve: () => void }[] = [];
+
+  deliver(channel: string, payload: string): void {
+    this.deliveries.push({ channel, payload });
+    const ready = this.#waiters.filter((waiter) => this.#count(waiter.channel) >= waiter.count);
+    this.#waiters = this.#waiters.filter((waiter) => !ready.includes(waiter));
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  reconnected(channel: string): void {
+    this.reconnects.push(channel);
+  }
+
+  /** Payloads delivered on `channel`, in arrival order. */
+  payloads(channel: string): string[] {
+    return this.deliveries
+      .filter((delivery) => delivery.channel === channel)
+      .map((delivery) => delivery.payload);
+  }
+
+  /** Resolves once `count` messages have arrived on `channel`. */
+  waitFor(channel: string, count: number): Promise<void> {
+    if (this.#count(channel) >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ channel, count, resolve }));
+  }
+
+  #count(channel: string): number {
+    return this.deliveries.filter((delivery) => delivery.channel === channel).length;
+  }
+}
+
+/**
+ * The behaviour every {@link PubSubTransport} must have, as a vitest suite. Run it against each
+ * implementation (in-process here; Postgres LISTEN/NOTIFY in `@chatd/pubsub/postgres`):
+ *
+ * ```ts
+ * describeTransportContract('InProcessTransport', () => new InProcessTransport());
+ * ```
+ *
+ * Absence of a delivery is checked with a marker: a message on a listened channel published
+ * after the one that must not arrive; once the marker arrives, the other would have too.
+ * Reconnects cannot be provoked generically; transports that can lose a connection test
+ * `reconnected` in their own suite.
+ */
+export function describeTransportContract(name: string, createTransport: TransportFactory): void {
+  describe(`${name} (PubSubTransport contract)`, () => {
+    const open: PubSubTransport[] = [];
+
+    async function setUp(): Promise<{ transport: PubSubTransport; receiver: RecordingReceiver }> {
+      const transport = await createTransport();
+      open.push(transport);
+      const receiver = new RecordingReceiver();
+      transport.attach(receiver);
+      return { transport, receiver };
+    }
+
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((transport) => transport.close()));
+    });
+
+    it('delivers a published message to the receiver of a listened channel, unchanged', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('chat:update:1');
+      const payload = '{"payload":{"text":"héllo \\"wörld\\" 👋","n":1}}';
+      await transport.publish('chat:update:1', payload);
+      await receiver.waitFor('chat:update:1', 1);
+      expect(receiver.payloads('chat:update:1')).toEqual([payload]);
+    });
+
+    it('delivers the messages of one publisher on a channel in publish order', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('ordered');
+      const payloads = Array.from({ length: 50 }, (_, index) => `{"payload":${index}}`);
+      for (const payload of payloads) await transport.publish('ordered', payload);
+      await receiver.waitFor('ordered', payloads.length);
+      expect(receiver.payloads('ordered')).toEqual(payloads);
+    });
+
+    it('keeps channels apart', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('a');
+      await transport.listen('b');
+      await transport.publish('a', '"for a"');
+      await transport.publish('b', '"for b"');
+      await receiver.waitFor('a', 1);
+      await receiver.waitFor('b', 1);
+      expect(receiver.payloads('a')).toEqual(['"for a"']);
+      expect(receiver.payloads('b')).toEqual(['"for b"']);
+    });
+
+    it('delivers nothing on a channel that is not listened', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('marker');
+      await transport.publish('unheard', '"x"');
+      await transport.publish('marker', '"done"');
+      await receiver.waitFor('marker', 1);
+      expect(receiver.payloads('unheard')).toEqual([]);
+    });
+
+    it('stops delivering a channel after unlisten', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('channel');
+      await transport.listen('marker');
+      await transport.unlisten('channel');
+      await transport.publish('channel', '"after unlisten"');
+      await transport.publish('marker', '"done"');
+      await receiver.waitFor('marker', 1);
+      expect(receiver.payloads('channel')).toEqual([]);
+    });
+
+    it('applies listen and unlisten in call order, even without awaiting each', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('channel');
+      const unlistening = transport.unlisten('channel');
+      const listening = transport.listen('channel');
+      await Promise.all([unlistening, listening]);
+      await transport.publish('channel', '"still listened"');
+      await receiver.waitFor('channel', 1);
+      expect(receiver.payloads('channel')).toEqual(['"still listened"']);
+    });
+
+    it('treats a second listen on a channel as a no-op: one delivery per message', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('channel');
+      await transport.listen('channel');
+      await transport.listen('marker');
+      await transport.publish('channel', '"once"');
+      await transport.publish('marker', '"done"');
+      await receiver.waitFor('marker', 1);
+      expect(receiver.payloads('channel')).toEqual(['"once"']);
+    });
+
+    it('treats unlisten of a channel that is not listened as a no-op', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.unlisten('never listened');
+      await transport.listen('channel');
+      await transport.publish('channel', '"ok"');
+      await receiver.waitFor('channel', 1);
+      expect(receiver.payloads('channel')).toEqual(['"ok"']);
+    });
+
+    it('carries channel names of up to 200 characters of any kind', async () => {
+      const { transport, receiver } = await setUp();
+      const channel = `chat:update:${'ü-Ω/'.repeat(47)}`.slice(0, 200);
+      expect(channel).toHaveLength(200);
+      await transport.listen(channel);
+      await transport.publish(channel, '"long name"');
+      await receiver.waitFor(channel, 1);
+      expect(receiver.deliveries).toEqual([{ channel, payload: '"long name"' }]);
+    });
+
+    it('carries a message of exactly maxPayloadBytes UTF-8 bytes', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('big');
+      const payload = 'x'.repeat(transport.maxPayloadBytes);
+      await transport.publish('big', payload);
+      await receiver.waitFor('big', 1);
+      expect(receiver.payloads('big')).toEqual([payload]);
+    });
+
+    it('rejects a message over maxPayloadBytes with PAYLOAD_TOO_LARGE and sends nothing', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('big');
+      const payload = 'x'.repeat(transport.maxPayloadBytes + 1);
+      const error = await transport.publish('big', payload).catch((caught: unknown) => caught);
+      expect(ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')).toBe(true);
+      await transport.publish('big', '"marker"');
+      await receiver.waitFor('big', 1);
+      expect(receiver.payloads('big')).toEqual(['"marker"']);
+    });
+
+    it('measures the limit in UTF-8 bytes, not characters', async () => {
+      const { transport } = await setUp();
+      // Two bytes per character: within the limit in characters, over it in bytes.
+      const payload = 'é'.repeat(Math.floor(transport.maxPayloadBytes / 2) + 1);
+      expect(payload.length).toBeLessThanOrEqual(transport.maxPayloadBytes);
+      const error = await transport.publish('big', payload).catch((caught: unknown) => caught);
+      expect(ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')).toBe(true);
+    });
+
+    it('delivers nothing once closed, and close is idempotent', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('channel');
+      await transport.close();
+      await transport.close();
+      await transport.publish('channel', '"after close"').catch(() => undefined);
+      expect(receiver.deliveries).toEqual([]);
+    });
+  });
+}
