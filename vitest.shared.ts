@@ -1,6 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** Per-package adjustments to the shared config. */
+export interface VitestConfigOptions {
+  /**
+   * Caps parallel test files, e.g. for packages whose files each start an embedded PGlite
+   * (about 750 MB each).
+   */
+  maxWorkers?: number;
+}
+
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
 
 /**
@@ -8,16 +17,16 @@ const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
  *
  * - Each run writes a JSON report to `.vitest/results.json`, which `scripts/test-summary.mjs`
  *   sums into CI's `N passed, N failed`.
- * - `@chatd/<pkg>` and `@chatd/<pkg>/testing` resolve to the sibling's TypeScript source, so a
- *   test always runs against the code in this checkout, never a stale `dist/`.
+ * - `@chatd/<pkg>` and subpaths like `@chatd/<pkg>/testing` resolve to the sibling's TypeScript
+ *   source, so a test always runs against the code in this checkout, never a stale `dist/`.
  */
-export function createVitestConfig() {
+export function createVitestConfig({ maxWorkers }: VitestConfigOptions = {}) {
   return defineConfig({
     resolve: {
       alias: [
         {
-          find: /^@chatd\/([a-z-]+)\/testing$/,
-          replacement: `${packagesDir}$1/src/testing/index.ts`,
+          find: /^@chatd\/([a-z-]+)\/([a-z-]+)$/,
+          replacement: `${packagesDir}$1/src/$2/index.ts`,
         },
         { find: /^@chatd\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` },
       ],
@@ -29,6 +38,7 @@ export function createVitestConfig() {
       hookTimeout: 60_000,
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest/results.json' },
+      ...(maxWorkers === undefined ? {} : { maxWorkers }),
     },
   });
 }
