@@ -1,14 +1,15 @@
 /**
  * Scenario benchmarks for @chatd/pubsub, each measured beside its baseline in the same run.
  * Run from the package folder: `pnpm bench` (or `../../node_modules/.bin/tsx bench/run.ts`).
- * Rewrites BENCHMARKS.md.
+ * With TEST_DATABASE_URL set it also measures the Postgres transport. Rewrites BENCHMARKS.md.
  */
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { BoundedQueue, realClock } from '@chatd/core';
 import { Subject } from 'rxjs';
-import { Broker, type BrokerEvent } from '../src/index.js';
+import { Broker, type BrokerEvent, type ChannelSubscription, PubSub } from '../src/index.js';
+import { PostgresTransport } from '../src/postgres/index.js';
 
 interface Row {
   scenario: string;
@@ -206,10 +207,187 @@ async function mustDeliverDeadline(): Promise<void> {
   });
 }
 
+// 4–5. Postgres LISTEN/NOTIFY (only with TEST_DATABASE_URL): PubSub over PostgresTransport
+// against bare pg clients, in a database of its own.
+const percentile = (values: number[], fraction: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] as number;
+};
+
+async function postgresScenarios(url: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const name = `pubsub_pg_bench_${Math.random().toString(16).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  const databaseUrl = parsed.toString();
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const openPubSub = (bufferSize: number) => {
+      const pubsub = new PubSub({
+        transport: new PostgresTransport({ connectionString: databaseUrl }),
+        bufferSize,
+      });
+      closers.push(() => pubsub.close());
+      return pubsub;
+    };
+    const openClient = async () => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      closers.push(() => client.end());
+      return client;
+    };
+
+    // Round trip: publish on one connection → delivered from the other, one message at a time.
+    const publisher = openPubSub(64);
+    const receiver = openPubSub(64);
+    const roundTrip = receiver.subscribe('bench:round-trip');
+    await roundTrip.ready;
+    const roundTripEvents = roundTrip[Symbol.asyncIterator]();
+    const chatdSample = async (index: number) => {
+      const start = performance.now();
+      const sent = publisher.publishMustDeliver('bench:round-trip', index);
+      await roundTripEvents.next();
+      const ms = performance.now() - start;
+      await sent;
+      return ms;
+    };
+    const listener = await openClient();
+    const notifier = await openClient();
+    await listener.query('LISTEN "bench:bare"');
+    let arrived: () => void = () => {};
+    listener.on('notification', () => arrived());
+    const bareSample = async (index: number) => {
+      const delivered = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const start = performance.now();
+      const sent = notifier.query('SELECT pg_notify($1, $2)', ['bench:bare', String(index)]);
+      await delivered;
+      const ms = performance.now() - start;
+      await sent;
+      return ms;
+    };
+    const chatdLatencies: number[] = [];
+    const bareLatencies: number[] = [];
+    for (let index = 0; index < 300; index++) {
+      await chatdSample(index);
+      await bareSample(index);
+    }
+    // Alternating blocks, so drift hits both alike.
+    for (let block = 0; block < 20; block++) {
+      for (let index = 0; index < 150; index++) chatdLatencies.push(await chatdSample(index));
+      for (let index = 0; index < 150; index++) bareLatencies.push(await bareSample(index));
+    }
+    for (const [label, fraction, target] of [
+      ['p50', 0.5, 1.5],
+      ['p99', 0.99, 2],
+    ] as const) {
+      const ours = percentile(chatdLatencies, fraction);
+      const theirs = percentile(bareLatencies, fraction);
+      rows.push({
+        scenario: `Postgres round trip publish → delivery, other connection, ${label} (ms, ${chatdLatencies.length} samples)`,
+        chatd: ours.toFixed(3),
+        baseline: `${theirs.toFixed(3)} (bare pg: \`SELECT pg_notify\` on one Client → \`notification\` on another)`,
+        ratio: `${(ours / theirs).toFixed(2)} (chatd / bare)`,
+        target: `≤ ${target}`,
+        met: ours / theirs <= target,
+      });
+    }
+
+    // Throughput: a burst spread over N channels, timed until every message arrived.
+    for (const channelCount of [1, 100]) {
+      const chatdCount = 10_000;
+      const bareCount = 2_000;
+      const channels = Array.from({ length: channelCount }, (_, index) => `bench:burst:${index}`);
+      const sender = openPubSub(64);
+      const sink = openPubSub(chatdCount);
+      let received = 0;
+      let waiting: { count: number; resolve: () => void } | undefined;
+      const onArrival = () => {
+        received += 1;
+        if (waiting !== undefined && received >= waiting.count) waiting.resolve();
+      };
+      const subscriptions: ChannelSubscription[] = channels.map((channel) =>
+        sink.subscribe(channel),
+      );
+      await Promise.all(subscriptions.map((subscription) => subscription.ready));
+      for (const subscription of subscriptions) {
+        void (async () => {
+          for await (const event of subscription) if (event.type === 'message') onArrival();
+        })();
+      }
+      const arrivals = (count: number) =>
+        new Promise<void>((resolve) => {
+          waiting = { count, resolve };
+          if (received >= count) resolve();
+        });
+      const chatdRound = async () => {
+        received = 0;
+        const done = arrivals(chatdCount);
+        const start = performance.now();
+        for (let index = 0; index < chatdCount; index++) {
+          sender.publish(channels[index % channelCount] as string, index);
+        }
+        await done;
+        return { units: chatdCount, ms: performance.now() - start };
+      };
+
+      const bareListener = await openClient();
+      const bareNotifier = await openClient();
+      await bareListener.query(channels.map((channel) => `LISTEN "${channel}"`).join('; '));
+      let bareReceived = 0;
+      let bareWaiting: { count: number; resolve: () => void } | undefined;
+      bareListener.on('notification', () => {
+        bareReceived += 1;
+        if (bareWaiting !== undefined && bareReceived >= bareWaiting.count) bareWaiting.resolve();
+      });
+      const bareRound = async () => {
+        bareReceived = 0;
+        const done = new Promise<void>((resolve) => {
+          bareWaiting = { count: bareCount, resolve };
+        });
+        const start = performance.now();
+        for (let index = 0; index < bareCount; index++) {
+          await bareNotifier.query('SELECT pg_notify($1, $2)', [
+            channels[index % channelCount],
+            String(index),
+          ]);
+        }
+        await done;
+        return { units: bareCount, ms: performance.now() - start };
+      };
+      const rates = await compareRates(chatdRound, bareRound, 3_000);
+      const ratio = rates.chatd / rates.baseline;
+      rows.push({
+        scenario: `Postgres burst over ${channelCount} channel${channelCount === 1 ? '' : 's'}, publish → delivered (messages/s)`,
+        chatd: format(rates.chatd),
+        baseline: `${format(rates.baseline)} (bare pg: one awaited \`SELECT pg_notify\` per message on one Client, LISTEN on another)`,
+        ratio: ratio.toFixed(2),
+        target: '≥ 1',
+        met: ratio >= 1,
+      });
+      if (sink.dropCount !== 0) throw new Error('the Postgres burst benchmark dropped messages');
+    }
+  } finally {
+    for (const close of closers.reverse()) await close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
 const started = performance.now();
 for (const subscriberCount of [1, 10, 100]) await publishThroughput(subscriberCount);
 await deliveryThroughput();
 await mustDeliverDeadline();
+const postgresUrl = process.env.TEST_DATABASE_URL;
+if (postgresUrl === undefined) {
+  console.warn('TEST_DATABASE_URL is not set: skipping the Postgres LISTEN/NOTIFY benchmarks');
+} else {
+  await postgresScenarios(postgresUrl);
+}
 
 const cpuList = cpus();
 const header = '| scenario | chatd | baseline (what) | ratio | target | met? |';
@@ -231,7 +409,9 @@ writeFileSync(
 
 Run from \`packages/pubsub\`: \`pnpm bench\` (or \`../../node_modules/.bin/tsx bench/run.ts\`; needs
 \`@chatd/core\` built). Each figure is measured beside its baseline in the same run, alternating
-rounds after a warm-up; rates are medians over rounds. This file is rewritten by the run.
+rounds after a warm-up; rates are medians over rounds. This file is rewritten by the run. Set
+\`TEST_DATABASE_URL\` (e.g. \`postgres://postgres@127.0.0.1:5432/test\`) to include the Postgres
+LISTEN/NOTIFY scenarios; they create and drop a database of their own.
 
 - Date: ${new Date().toISOString()}
 - Node: ${process.version}
@@ -249,5 +429,19 @@ What the scenarios measure:
 - **publishMustDeliver**: wall time until the promise resolves when all 10 subscribers stay
   full, on the real clock. One shared deadline makes it about T; Crush waited T per subscriber in
   turn.
+${
+  postgresUrl === undefined
+    ? `- **Postgres** scenarios were skipped: \`TEST_DATABASE_URL\` was not set.`
+    : `- **Postgres round trip** (\`@chatd/pubsub/postgres\`, run when \`TEST_DATABASE_URL\` is set,
+  in a database of its own): one message at a time, from \`publishMustDeliver\` on one PubSub
+  (its own pool) until a \`for await\` on another PubSub (its own listening connection) yields
+  it; against \`SELECT pg_notify\` on one \`pg.Client\` until the \`notification\` event on
+  another. 300 warm-up pairs, then alternating blocks of 150.
+- **Postgres burst**: 10,000 lossy publishes spread round robin over 1 or 100 channels, timed
+  until the receiving PubSub's subscribers read them all; against one awaited \`pg_notify\` per
+  message (2,000 per round), the way a bare client sends them. The transport sends one
+  statement at a time (to keep publish order) and batches what queued meanwhile into the next
+  one (\`unnest\`), which is where its lead comes from.`
+}
 `,
 );

@@ -48,6 +48,16 @@ class RecordingReceiver implements TransportReceiver {
   }
 }
 
+/** Optional parts of the contract suite, for transports that can do more. */
+export interface TransportContractOptions {
+  /**
+   * Creates another transport on the same medium (another connection to the same database),
+   * for the cases where messages cross between transports. Transports whose medium is private
+   * to one instance (in-process) leave it out and those cases are not run.
+   */
+  createPeer?: TransportFactory;
+}
+
 /**
  * The behaviour every {@link PubSubTransport} must have, as a vitest suite. Run it against each
  * implementation (in-process here; Postgres LISTEN/NOTIFY in `@chatd/pubsub/postgres`):
@@ -61,12 +71,18 @@ class RecordingReceiver implements TransportReceiver {
  * Reconnects cannot be provoked generically; transports that can lose a connection test
  * `reconnected` in their own suite.
  */
-export function describeTransportContract(name: string, createTransport: TransportFactory): void {
+export function describeTransportContract(
+  name: string,
+  createTransport: TransportFactory,
+  { createPeer }: TransportContractOptions = {},
+): void {
   describe(`${name} (PubSubTransport contract)`, () => {
     const open: PubSubTransport[] = [];
 
-    async function setUp(): Promise<{ transport: PubSubTransport; receiver: RecordingReceiver }> {
-      const transport = await createTransport();
+    async function setUp(
+      factory: TransportFactory = createTransport,
+    ): Promise<{ transport: PubSubTransport; receiver: RecordingReceiver }> {
+      const transport = await factory();
       open.push(transport);
       const receiver = new RecordingReceiver();
       transport.attach(receiver);
@@ -196,6 +212,33 @@ export function describeTransportContract(name: string, createTransport: Transpo
       const error = await transport.publish('big', payload).catch((caught: unknown) => caught);
       expect(ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')).toBe(true);
     });
+
+    // Cases for transports whose messages cross between instances; registered only then, so
+    // a transport without a shared medium neither runs nor skips them.
+    if (createPeer !== undefined) {
+      it('delivers the messages of a peer transport on the same medium, in publish order', async () => {
+        const { transport, receiver } = await setUp();
+        const peer = await setUp(createPeer);
+        await transport.listen('shared');
+        const payloads = Array.from({ length: 50 }, (_, index) => `{"payload":${index}}`);
+        for (const payload of payloads) await peer.transport.publish('shared', payload);
+        await receiver.waitFor('shared', payloads.length);
+        expect(receiver.payloads('shared')).toEqual(payloads);
+        expect(peer.receiver.deliveries).toEqual([]); // the peer does not listen
+      });
+
+      it('delivers a message to every transport listening on its channel', async () => {
+        const first = await setUp();
+        const second = await setUp(createPeer);
+        await first.transport.listen('fan-out');
+        await second.transport.listen('fan-out');
+        await first.transport.publish('fan-out', '"to both"');
+        await first.receiver.waitFor('fan-out', 1);
+        await second.receiver.waitFor('fan-out', 1);
+        expect(first.receiver.payloads('fan-out')).toEqual(['"to both"']);
+        expect(second.receiver.payloads('fan-out')).toEqual(['"to both"']);
+      });
+    }
 
     it('delivers nothing once closed, and close is idempotent', async () => {
       const { transport, receiver } = await setUp();

@@ -1,0 +1,380 @@
+import type { Clock, Logger } from '@chatd/core';
+import { quoteIdentifier } from './channel-name.js';
+import { TransportFailedError } from './errors.js';
+import { abortable, withTimeout } from './timeout.js';
+
+/**
+ * What the transport needs from a pool to publish: `pg.Pool` fits (as does a `pg.Client`).
+ * Structural, so `pg` types are not required and any compatible version works.
+ */
+export interface NotifyPool {
+  /** Runs a parameterized statement. */
+  query(text: string, values: unknown[]): Promise<unknown>;
+}
+
+/** A notification as `pg` reports it. */
+export interface PostgresNotification {
+  /** The Postgres channel. */
+  channel: string;
+  /** The payload; `pg` reports an empty payload as `''` or `undefined`. */
+  payload?: string | undefined;
+}
+
+/**
+ * What the transport needs from its dedicated listening connection: a connected `pg.Client`
+ * fits. The transport owns it once handed over and ends it on close or when it is lost.
+ */
+export interface ListenClient {
+  /** Runs a statement (simple query protocol when there are no parameters). */
+  query(text: string): Promise<unknown>;
+  /** Notifications on LISTENed channels. */
+  on(event: 'notification', listener: (message: PostgresNotification) => void): unknown;
+  /** The connection failed; the client is unusable. */
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** The connection ended. */
+  on(event: 'end', listener: () => void): unknown;
+  /** Closes the connection. */
+  end(): Promise<void>;
+}
+
+/**
+ * What the transport needs from a PGlite instance: `PGlite` itself fits. Structural, so any
+ * PGlite version with this API works and PGlite is never imported.
+ */
+export interface PGliteNotifier {
+  /** Runs a parameterized statement. */
+  query(query: string, params?: unknown[]): Promise<unknown>;
+  /** LISTENs on `channel` (an identifier: quoted by the transport) and calls back per payload. */
+  listen(channel: string, callback: (payload: string) => void): Promise<unknown>;
+  /** Removes `callback`; UNLISTENs once the channel has no callbacks left. */
+  unlisten(channel: string, callback?: (payload: string) => void): Promise<void>;
+}
+
+/** Where a listening connection reports to. @internal */
+export interface ListenerHandlers {
+  notification(postgresChannel: string, payload: string): void;
+  lost(connection: ListenerConnection, error: unknown): void;
+}
+
+/** One dedicated listening session. @internal */
+export interface ListenerConnection {
+  /** Whether the session is known to be dead. */
+  readonly lost: boolean;
+  /** LISTENs and UNLISTENs Postgres channel names (unquoted). */
+  apply(listen: readonly string[], unlisten: readonly string[]): Promise<void>;
+  /** A round trip proving the session is alive. */
+  ping(): Promise<void>;
+  /** Unlistens (best effort) and closes; bounded in time. */
+  close(): Promise<void>;
+}
+
+/** The database-specific half of the transport. @internal */
+export interface Driver {
+  /** Whether the listening session can be lost silently and needs a keepalive. */
+  readonly needsKeepalive: boolean;
+  /** Opens a listening session; rejects with `signal.reason` once `signal` aborts. */
+  openListener(handlers: ListenerHandlers, signal: AbortSignal): Promise<ListenerConnection>;
+  /** Sends the notifications in order, in one transaction. */
+  notify(channels: readonly string[], payloads: readonly string[]): Promise<void>;
+  /** Whether `error` failed one statement on a session that is still usable. */
+  isStatementError(error: unknown): boolean;
+  /** Releases what the driver created (not what the caller passed in). */
+  close(): Promise<void>;
+}
+
+/** Settings shared by the drivers. @internal */
+export interface DriverSettings {
+  clock: Clock;
+  logger: Logger;
+  queryTimeoutMs: number;
+}
+
+const ignore = () => {};
+/** At most this many LISTEN/UNLISTEN statements per round trip. */
+const STATEMENTS_PER_QUERY = 500;
+
+function notifyStatement(count: number): string {
+  // unnest yields rows in array order, so pg_notify runs (and queues) in publish order.
+  return count === 1
+    ? 'SELECT pg_notify($1, $2)'
+    : 'SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS t(c, p)';
+}
+
+function notifyValues(channels: readonly string[], payloads: readonly string[]): unknown[] {
+  return channels.length === 1 ? [channels[0], payloads[0]] : [channels, payloads];
+}
+
+// ---------------------------------------------------------------------------------------------
+// pg
+
+type PgModule = typeof import('pg');
+let pgModule: Promise<PgModule> | undefined;
+
+/** Loads `pg` on first use only, so `@chatd/pubsub` never depends on it. */
+function loadPg(): Promise<PgModule> {
+  pgModule ??= import('pg').catch((error: unknown) => {
+    pgModule = undefined;
+    throw new TransportFailedError(
+      'The Postgres transport needs the optional peer dependency `pg`: npm install pg',
+      { cause: error },
+    );
+  });
+  return pgModule;
+}
+
+/** Closes the socket of a `pg.Client` at once, even mid-connect or mid-query. */
+function destroySocket(client: object): void {
+  // pg keeps the socket at client.connection.stream; end() alone can wait on a dead network.
+  const stream = (client as { connection?: { stream?: { destroy?: () => void } } }).connection
+    ?.stream;
+  stream?.destroy?.();
+}
+
+class PgListenerConnection implements ListenerConnection {
+  readonly #client: ListenClient;
+  readonly #handlers: ListenerHandlers;
+  readonly #settings: DriverSettings;
+  /** Queries run one at a time: pg 8.23 deprecates queueing them on one client. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #lost = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(client: ListenClient, handlers: ListenerHandlers, settings: DriverSettings) {
+    this.#client = client;
+    this.#handlers = handlers;
+    this.#settings = settings;
+    client.on('notification', (message) => {
+      handlers.notification(message.channel, message.payload ?? '');
+    });
+    // Always keep an error listener: an unhandled 'error' event would crash the process.
+    client.on('error', (error) => this.#markLost(error));
+    client.on('end', () => this.#markLost(new Error('The listening connection ended')));
+  }
+
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  async apply(listen: readonly string[], unlisten: readonly string[]): Promise<void> {
+    const statements = [
+      ...listen.map((name) => `LISTEN ${quoteIdentifier(name)}`),
+      ...unlisten.map((name) => `UNLISTEN ${quoteIdentifier(name)}`),
+    ];
+    for (let start = 0; start < statements.length; start += STATEMENTS_PER_QUERY) {
+      await this.#query(statements.slice(start, start + STATEMENTS_PER_QUERY).join('; '));
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.#query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Destroys the socket without a goodbye (connect abandoned). */
+  destroy(): void {
+    this.#lost = true;
+    this.#closing ??= Promise.resolve();
+    destroySocket(this.#client);
+    this.#client.end().catch(ignore);
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#lost) await this.#query('UNLISTEN *').catch(ignore);
+    this.#lost = true;
+    const { clock, queryTimeoutMs } = this.#settings;
+    await withTimeout(
+      clock,
+      queryTimeoutMs,
+      this.#client.end(),
+      () => new Error('end timed out'),
+    ).catch(() => destroySocket(this.#client));
+  }
+
+  #query(text: string): Promise<void> {
+    const { clock, queryTimeoutMs } = this.#settings;
+    const run = this.#tail.then(() =>
+      withTimeout(
+        clock,
+        queryTimeoutMs,
+        this.#client.query(text),
+        () =>
+          new TransportFailedError(
+            `The listening connection did not answer within ${queryTimeoutMs} ms`,
+            { retryable: true },
+          ),
+      ),
+    );
+    this.#tail = run.catch(ignore);
+    return run.then(ignore, (error: unknown) => {
+      // A timed-out session is unusable: its answer would arrive out of turn.
+      if (TransportFailedError.isInstance(error, 'TRANSPORT_FAILED')) this.#markLost(error);
+      throw error;
+    });
+  }
+
+  #markLost(error: unknown): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    if (this.#closing === undefined) {
+      this.#closing = Promise.resolve();
+      // end() destroys the socket when a query is still active, so a hung session is freed.
+      this.#client.end().catch(ignore);
+    }
+    this.#handlers.lost(this, error);
+  }
+}
+
+/** Options of {@link PgDriver}. @internal */
+export interface PgDriverOptions extends DriverSettings {
+  connectionString: string | undefined;
+  pool: NotifyPool | undefined;
+  connect: (() => Promise<ListenClient>) | undefined;
+}
+
+/** `pg` (node-postgres) against a real Postgres server. @internal */
+export class PgDriver implements Driver {
+  readonly needsKeepalive = true;
+  readonly #options: PgDriverOptions;
+  #ownPool: Promise<NotifyPool & { end(): Promise<void> }> | undefined;
+
+  constructor(options: PgDriverOptions) {
+    this.#options = options;
+  }
+
+  async openListener(handlers: ListenerHandlers, signal: AbortSignal): Promise<ListenerConnection> {
+    const { connect, connectionString } = this.#options;
+    if (connect !== undefined) {
+      const client = await abortable(connect(), signal, (late) => {
+        late.then((client) => client.end()).catch(ignore);
+      });
+      return new PgListenerConnection(client, handlers, this.#options);
+    }
+    const { Client } = await loadPg();
+    signal.throwIfAborted();
+    const client = new Client({
+      connectionString,
+      keepAlive: true,
+      // A URL's own application_name wins (pg gives the URL precedence).
+      application_name: 'chatd-pubsub',
+    });
+    const connection = new PgListenerConnection(client, handlers, this.#options);
+    await abortable(client.connect(), signal, (late) => {
+      late.catch(ignore);
+      connection.destroy();
+    });
+    return connection;
+  }
+
+  async notify(channels: readonly string[], payloads: readonly string[]): Promise<void> {
+    const pool = this.#options.pool ?? (await this.#getOwnPool());
+    await pool.query(notifyStatement(channels.length), notifyValues(channels, payloads));
+  }
+
+  isStatementError(error: unknown): boolean {
+    // A session that failed one statement reports severity ERROR; FATAL/PANIC end the session.
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as { severity?: unknown }).severity === 'ERROR'
+    );
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#ownPool;
+    this.#ownPool = undefined;
+    if (pool !== undefined) await (await pool.catch(() => undefined))?.end();
+  }
+
+  #getOwnPool(): Promise<NotifyPool & { end(): Promise<void> }> {
+    this.#ownPool ??= loadPg().then(({ Pool }) => {
+      // Publishing is one statement at a time (batched); a second connection lets it go on
+      // while a dead one is still being noticed.
+      const pool = new Pool({
+        connectionString: this.#options.connectionString,
+        max: 2,
+        keepAlive: true,
+        application_name: 'chatd-pubsub-notify',
+      });
+      pool.on('error', (error) => {
+        this.#options.logger.warn(
+          { err: error },
+          'pubsub-postgres: an idle publishing connection failed',
+        );
+      });
+      return pool;
+    });
+    return this.#ownPool;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PGlite
+
+class PGliteListenerConnection implements ListenerConnection {
+  readonly lost = false;
+  readonly #pglite: PGliteNotifier;
+  readonly #handlers: ListenerHandlers;
+  readonly #callbacks = new Map<string, (payload: string) => void>();
+
+  constructor(pglite: PGliteNotifier, handlers: ListenerHandlers) {
+    this.#pglite = pglite;
+    this.#handlers = handlers;
+  }
+
+  async apply(listen: readonly string[], unlisten: readonly string[]): Promise<void> {
+    // PGlite's own listen/unlisten keep a callback set per channel, so other users of the same
+    // instance (the store) listening on a channel are unaffected by ours.
+    for (const name of listen) {
+      if (this.#callbacks.has(name)) continue;
+      const callback = (payload: string) => this.#handlers.notification(name, payload);
+      await this.#pglite.listen(quoteIdentifier(name), callback);
+      this.#callbacks.set(name, callback);
+    }
+    for (const name of unlisten) {
+      const callback = this.#callbacks.get(name);
+      if (callback === undefined) continue;
+      this.#callbacks.delete(name);
+      await this.#pglite.unlisten(quoteIdentifier(name), callback);
+    }
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.apply([], [...this.#callbacks.keys()]).catch(ignore);
+  }
+}
+
+/** A PGlite instance: one in-process session, shared with its other users. @internal */
+export class PGliteDriver implements Driver {
+  readonly needsKeepalive = false;
+  readonly #pglite: PGliteNotifier;
+
+  constructor(pglite: PGliteNotifier) {
+    this.#pglite = pglite;
+  }
+
+  openListener(handlers: ListenerHandlers, signal: AbortSignal): Promise<ListenerConnection> {
+    signal.throwIfAborted();
+    return Promise.resolve(new PGliteListenerConnection(this.#pglite, handlers));
+  }
+
+  async notify(channels: readonly string[], payloads: readonly string[]): Promise<void> {
+    await this.#pglite.query(notifyStatement(channels.length), notifyValues(channels, payloads));
+  }
+
+  isStatementError(): boolean {
+    // PGlite runs in this process: there is no connection to lose.
+    return true;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve(); // the PGlite instance belongs to the caller
+  }
+}
