@@ -1,0 +1,7 @@
+export {
+  errorMessage,
+  isPermanentRefreshError,
+  McpClientError,
+  type McpClientErrorCode,
+  OAuthRefreshError,
+} from './mcp-client-error.js';
