@@ -1,0 +1,11 @@
+export {
+  ChatNotFoundError,
+  ContentTooLargeError,
+  DataFolderInUseError,
+  MessageNotFoundError,
+  RootHandleInTransactionError,
+  SchemaTooNewError,
+  StoreClosedError,
+  type StoreErrorCode,
+  UnsafeIntegerError,
+} from './store-errors.js';

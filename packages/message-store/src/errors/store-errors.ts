@@ -1,0 +1,126 @@
+import { ChatdError, type ChatdErrorOptions } from '@chatd/core';
+
+/**
+ * Error codes thrown by the database layer of `@chatd/message-store`. The state machine adds
+ * its own codes (see `src/state/errors.ts`); `INVALID_ARGUMENT` and `VALIDATION_FAILED` come
+ * from `@chatd/core`.
+ */
+export type StoreErrorCode =
+  | 'CHAT_NOT_FOUND'
+  | 'MESSAGE_NOT_FOUND'
+  | 'CONTENT_TOO_LARGE'
+  | 'SCHEMA_TOO_NEW'
+  | 'DATA_FOLDER_IN_USE'
+  | 'STORE_CLOSED'
+  | 'UNSAFE_INTEGER'
+  | 'ROOT_HANDLE_IN_TRANSACTION';
+
+/** No chat with the given id exists (or it was deleted). */
+export class ChatNotFoundError extends ChatdError<'CHAT_NOT_FOUND'> {
+  /** The id that was looked up. */
+  readonly chatId: string;
+
+  constructor(chatId: string, options?: ChatdErrorOptions) {
+    super('CHAT_NOT_FOUND', `Chat ${chatId} not found`, options);
+    this.name = 'ChatNotFoundError';
+    this.chatId = chatId;
+  }
+}
+
+/** No message with the given id exists in the chat (or it is soft-deleted where that matters). */
+export class MessageNotFoundError extends ChatdError<'MESSAGE_NOT_FOUND'> {
+  /** The message id that was looked up. */
+  readonly messageId: number;
+
+  constructor(messageId: number, options?: ChatdErrorOptions) {
+    super('MESSAGE_NOT_FOUND', `Message ${messageId} not found`, options);
+    this.name = 'MessageNotFoundError';
+    this.messageId = messageId;
+  }
+}
+
+/** Serialised content is larger than the store's `limits.maxContentBytes`; nothing was written. */
+export class ContentTooLargeError extends ChatdError<'CONTENT_TOO_LARGE'> {
+  /** The UTF-8 size of the serialised content. */
+  readonly bytes: number;
+  /** The configured limit. */
+  readonly maxBytes: number;
+
+  constructor(bytes: number, maxBytes: number) {
+    super('CONTENT_TOO_LARGE', `Content is ${bytes} bytes, over the limit of ${maxBytes} bytes`);
+    this.name = 'ContentTooLargeError';
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * The database was migrated by a newer version of this package; opening it with this version
+ * could corrupt it. Upgrade the package (or use a separate database).
+ */
+export class SchemaTooNewError extends ChatdError<'SCHEMA_TOO_NEW'> {
+  /** The newest schema version found in the database. */
+  readonly databaseVersion: number;
+  /** The newest schema version this package knows. */
+  readonly packageVersion: number;
+
+  constructor(databaseVersion: number, packageVersion: number) {
+    super(
+      'SCHEMA_TOO_NEW',
+      `Database schema version ${databaseVersion} is newer than this package's ${packageVersion}`,
+    );
+    this.name = 'SchemaTooNewError';
+    this.databaseVersion = databaseVersion;
+    this.packageVersion = packageVersion;
+  }
+}
+
+/** Another live process holds the PGlite data folder (PGlite allows one process per folder). */
+export class DataFolderInUseError extends ChatdError<'DATA_FOLDER_IN_USE'> {
+  /** The data folder. */
+  readonly dataDir: string;
+  /** The process id found in the lock file. */
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
+    super('DATA_FOLDER_IN_USE', `Data folder ${dataDir} is in use by process ${pid}`);
+    this.name = 'DataFolderInUseError';
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+}
+
+/** The store was closed; every call after `close()` fails with this. */
+export class StoreClosedError extends ChatdError<'STORE_CLOSED'> {
+  constructor() {
+    super('STORE_CLOSED', 'The message store is closed');
+    this.name = 'StoreClosedError';
+  }
+}
+
+/** A bigint column held a value outside JavaScript's safe integer range. */
+export class UnsafeIntegerError extends ChatdError<'UNSAFE_INTEGER'> {
+  /** The value as the driver returned it. */
+  readonly value: string;
+
+  constructor(value: string) {
+    super('UNSAFE_INTEGER', `Integer ${value} is outside the safe range of a JavaScript number`);
+    this.name = 'UnsafeIntegerError';
+    this.value = value;
+  }
+}
+
+/**
+ * Code used the root database handle while a transaction was open in the same async context.
+ * PGlite has one connection, so that query would wait for the transaction forever; on Postgres
+ * it would silently run outside the transaction. Use the transaction handle instead.
+ */
+export class RootHandleInTransactionError extends ChatdError<'ROOT_HANDLE_IN_TRANSACTION'> {
+  constructor() {
+    super(
+      'ROOT_HANDLE_IN_TRANSACTION',
+      'The root database handle was used inside a transaction; use the transaction handle',
+    );
+    this.name = 'RootHandleInTransactionError';
+  }
+}

@@ -1,0 +1,219 @@
+import { ChatdError, type ChatdErrorOptions } from '@chatd/core';
+import type { ExecutionState } from './classify.js';
+import type { TransitionName } from './matrix.js';
+
+/**
+ * Error codes thrown by the chat state machine. `CHAT_NOT_FOUND` and `MESSAGE_NOT_FOUND` come
+ * from the store's database layer; bad arguments use core's `INVALID_ARGUMENT`.
+ */
+export type ChatStateErrorCode =
+  | 'TRANSITION_NOT_ALLOWED'
+  | 'INVALID_STATE'
+  | 'QUEUE_FULL'
+  | 'QUEUED_MESSAGE_NOT_FOUND'
+  | 'MESSAGE_NOT_USER'
+  | 'NOTHING_PENDING'
+  | 'OUTSTANDING_TOOL_CALLS'
+  | 'INVALID_TOOL_RESULTS'
+  | 'CHAT_NOT_ROOT';
+
+/**
+ * The transition is not in the matrix for the chat's execution state (sending a message to an
+ * archived chat, interrupting a waiting one, archiving a running one, abandoning an unowned
+ * one, …). Nothing was written.
+ */
+export class TransitionNotAllowedError extends ChatdError<'TRANSITION_NOT_ALLOWED'> {
+  /** The chat's execution state when the transition was attempted. */
+  readonly state: ExecutionState;
+  /** The rejected transition. */
+  readonly transition: TransitionName;
+
+  /**
+   * Creates the error.
+   * @param state - The execution state the chat was in.
+   * @param transition - The rejected transition.
+   * @param reason - Why, when more specific than "not in the matrix".
+   */
+  constructor(
+    state: ExecutionState,
+    transition: TransitionName,
+    reason?: string,
+    options?: ChatdErrorOptions,
+  ) {
+    super(
+      'TRANSITION_NOT_ALLOWED',
+      `Transition ${transition} is not allowed in state ${state}${reason ? `: ${reason}` : ''}`,
+      options,
+    );
+    this.name = 'TransitionNotAllowedError';
+    this.state = state;
+    this.transition = transition;
+  }
+}
+
+/**
+ * The chat's row is in a combination the state machine never produces (archived and busy,
+ * waiting with a non-empty queue, …). Only `reconcileInvalidState` (and the ownership-only
+ * `acquire`/`abandon`) may run; it moves the chat to `error`.
+ */
+export class InvalidStateError extends ChatdError<'INVALID_STATE'> {
+  /** The rejected transition. */
+  readonly transition: TransitionName;
+
+  /**
+   * Creates the error.
+   * @param transition - The rejected transition.
+   */
+  constructor(transition: TransitionName, options?: ChatdErrorOptions) {
+    super(
+      'INVALID_STATE',
+      `Chat is in an invalid state; ${transition} is not possible until it is reconciled`,
+      options,
+    );
+    this.name = 'InvalidStateError';
+    this.transition = transition;
+  }
+}
+
+/** The chat already has the maximum number of queued messages. Nothing was written. */
+export class QueueFullError extends ChatdError<'QUEUE_FULL'> {
+  /** The queue capacity that was reached. */
+  readonly max: number;
+
+  /**
+   * Creates the error.
+   * @param max - The capacity of the queue.
+   */
+  constructor(max: number, options?: ChatdErrorOptions) {
+    super('QUEUE_FULL', `The chat's message queue is full (at most ${max} messages)`, options);
+    this.name = 'QueueFullError';
+    this.max = max;
+  }
+}
+
+/** No queued message with this id belongs to the chat. */
+export class QueuedMessageNotFoundError extends ChatdError<'QUEUED_MESSAGE_NOT_FOUND'> {
+  /** The queued message id that was looked up. */
+  readonly queuedMessageId: number;
+
+  /**
+   * Creates the error.
+   * @param queuedMessageId - The id that was not found.
+   */
+  constructor(queuedMessageId: number, options?: ChatdErrorOptions) {
+    super(
+      'QUEUED_MESSAGE_NOT_FOUND',
+      `Queued message ${queuedMessageId} was not found in this chat`,
+      options,
+    );
+    this.name = 'QueuedMessageNotFoundError';
+    this.queuedMessageId = queuedMessageId;
+  }
+}
+
+/** Only user messages can be sent or edited; this one has another role. */
+export class MessageNotUserError extends ChatdError<'MESSAGE_NOT_USER'> {
+  /** The offending message id, or `undefined` for a new message. */
+  readonly messageId: number | undefined;
+
+  /**
+   * Creates the error.
+   * @param messageId - The message that is not a user message, if it exists.
+   * @param role - Its role.
+   */
+  constructor(messageId: number | undefined, role: string, options?: ChatdErrorOptions) {
+    super(
+      'MESSAGE_NOT_USER',
+      `${messageId === undefined ? 'The message' : `Message ${messageId}`} has role ${role}; only user messages can be sent or edited`,
+      options,
+    );
+    this.name = 'MessageNotUserError';
+    this.messageId = messageId;
+  }
+}
+
+/**
+ * `enterRequiresAction` or `cancelRequiresAction` found no pending client-executed (dynamic)
+ * tool call on the chat's last assistant message.
+ */
+export class NothingPendingError extends ChatdError<'NOTHING_PENDING'> {
+  /** The transition that needed a pending dynamic tool call. */
+  readonly transition: TransitionName;
+
+  /**
+   * Creates the error.
+   * @param transition - The transition that was rejected.
+   */
+  constructor(transition: TransitionName, options?: ChatdErrorOptions) {
+    super('NOTHING_PENDING', `${transition} needs a pending dynamic tool call; none is`, options);
+    this.name = 'NothingPendingError';
+    this.transition = transition;
+  }
+}
+
+/**
+ * `finishInterruption` left tool calls of the last assistant message without a result; the
+ * caller must answer them (the partial messages it passes may carry the results).
+ */
+export class OutstandingToolCallsError extends ChatdError<'OUTSTANDING_TOOL_CALLS'> {
+  /** Ids of the calls still without a result. */
+  readonly toolCallIds: readonly string[];
+
+  /**
+   * Creates the error.
+   * @param toolCallIds - The unanswered calls.
+   */
+  constructor(toolCallIds: readonly string[], options?: ChatdErrorOptions) {
+    super(
+      'OUTSTANDING_TOOL_CALLS',
+      `Tool calls still without a result: ${toolCallIds.join(', ')}`,
+      options,
+    );
+    this.name = 'OutstandingToolCallsError';
+    this.toolCallIds = toolCallIds;
+  }
+}
+
+/** What is wrong with a tool result posted to `completeRequiresAction`. */
+export type ToolResultProblem = 'duplicate' | 'invalid-output' | 'missing' | 'not-pending';
+
+/** The tool results posted to `completeRequiresAction` do not answer the pending calls. */
+export class InvalidToolResultsError extends ChatdError<'INVALID_TOOL_RESULTS'> {
+  /** The offending tool call id. */
+  readonly toolCallId: string;
+  /**
+   * - `duplicate`: two results for one call.
+   * - `invalid-output`: the output is not a JSON value.
+   * - `missing`: a pending dynamic call has no result.
+   * - `not-pending`: a result for a call that is not pending.
+   */
+  readonly problem: ToolResultProblem;
+
+  /**
+   * Creates the error.
+   * @param toolCallId - The offending call id.
+   * @param problem - What is wrong with its result.
+   */
+  constructor(toolCallId: string, problem: ToolResultProblem, options?: ChatdErrorOptions) {
+    super('INVALID_TOOL_RESULTS', `Tool result for ${toolCallId}: ${problem}`, options);
+    this.name = 'InvalidToolResultsError';
+    this.toolCallId = toolCallId;
+    this.problem = problem;
+  }
+}
+
+/** Family archive was asked for a chat that has a parent; only roots can be archived as a family. */
+export class ChatNotRootError extends ChatdError<'CHAT_NOT_ROOT'> {
+  /** The child chat's id. */
+  readonly chatId: string;
+
+  /**
+   * Creates the error.
+   * @param chatId - The chat that is not a root.
+   */
+  constructor(chatId: string, options?: ChatdErrorOptions) {
+    super('CHAT_NOT_ROOT', `Chat ${chatId} is not a root chat`, options);
+    this.name = 'ChatNotRootError';
+    this.chatId = chatId;
+  }
+}

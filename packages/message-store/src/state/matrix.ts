@@ -1,0 +1,152 @@
+import type { ExecutionState } from './classify.js';
+import { InvalidStateError, TransitionNotAllowedError } from './errors.js';
+
+/** Every transition of the chat state machine, named like the `ChatTransitions` methods. */
+export const TRANSITION_NAMES = [
+  'createChat',
+  'sendMessage',
+  'editMessage',
+  'deleteQueued',
+  'promoteQueued',
+  'interrupt',
+  'setArchived',
+  'requestCompaction',
+  'acquire',
+  'abandon',
+  'recordGenerationAttempt',
+  'recordRetryState',
+  'commitStep',
+  'enterRequiresAction',
+  'completeRequiresAction',
+  'cancelRequiresAction',
+  'finishInterruption',
+  'finishTurn',
+  'finishError',
+  'reconcileInvalidState',
+] as const;
+
+/** The name of a chat state machine transition. */
+export type TransitionName = (typeof TRANSITION_NAMES)[number];
+
+/**
+ * Transitions that only change ownership (worker and runner ids). They are allowed from every
+ * existing state, `Invalid` included (a worker may hold an invalid chat while reconciling it),
+ * and never change the execution state.
+ */
+export const OWNERSHIP_TRANSITIONS: ReadonlySet<TransitionName> = new Set(['acquire', 'abandon']);
+
+/** One state's row of the {@link TRANSITION_MATRIX}: allowed transitions and their outputs. */
+export type TransitionMatrixRow = Readonly<
+  Partial<Record<TransitionName, readonly ExecutionState[]>>
+>;
+
+/**
+ * The transition matrix: for each execution state, the transitions allowed from it and the
+ * states each may land in. Transcribed from the spec (§2.1(b)); anything absent is rejected.
+ * Ownership-only transitions ({@link OWNERSHIP_TRANSITIONS}) are not listed: they are allowed
+ * everywhere and land where they started.
+ */
+export const TRANSITION_MATRIX: Readonly<Record<ExecutionState, TransitionMatrixRow>> = {
+  N: { createChat: ['R0'] },
+  W: {
+    setArchived: ['XW'],
+    sendMessage: ['R0'],
+    editMessage: ['R0'],
+    requestCompaction: ['R0'],
+  },
+  E0: { setArchived: ['XE0'], sendMessage: ['R0'], editMessage: ['R0'] },
+  E1: {
+    setArchived: ['XE1'],
+    sendMessage: ['R1'],
+    editMessage: ['R0'],
+    deleteQueued: ['E0', 'E1'],
+    promoteQueued: ['R0', 'R1'],
+  },
+  R0: {
+    sendMessage: ['R1', 'I1'],
+    editMessage: ['R0'],
+    interrupt: ['I0'],
+    recordGenerationAttempt: ['R0'],
+    recordRetryState: ['R0'],
+    commitStep: ['R0'],
+    enterRequiresAction: ['A0'],
+    finishTurn: ['W'],
+    finishError: ['E0'],
+  },
+  R1: {
+    sendMessage: ['R1', 'I1'],
+    editMessage: ['R0'],
+    deleteQueued: ['R0', 'R1'],
+    promoteQueued: ['I1'],
+    interrupt: ['I1'],
+    recordGenerationAttempt: ['R1'],
+    recordRetryState: ['R1'],
+    commitStep: ['R1'],
+    enterRequiresAction: ['A1'],
+    finishTurn: ['R0', 'R1'],
+    finishError: ['E1'],
+  },
+  I0: { sendMessage: ['I1'], editMessage: ['R0'], finishInterruption: ['W'] },
+  I1: {
+    sendMessage: ['I1'],
+    editMessage: ['R0'],
+    deleteQueued: ['I0', 'I1'],
+    promoteQueued: ['I1'],
+    finishInterruption: ['R0', 'R1'],
+  },
+  A0: {
+    sendMessage: ['A1', 'R1'],
+    editMessage: ['R0'],
+    interrupt: ['R0'],
+    completeRequiresAction: ['R0'],
+    cancelRequiresAction: ['R0'],
+  },
+  A1: {
+    sendMessage: ['A1', 'R1'],
+    editMessage: ['R0'],
+    deleteQueued: ['A0', 'A1'],
+    promoteQueued: ['R0', 'R1'],
+    interrupt: ['R1'],
+    completeRequiresAction: ['R1'],
+    cancelRequiresAction: ['R1'],
+  },
+  XW: { setArchived: ['W'] },
+  XE0: { setArchived: ['E0'] },
+  XE1: { setArchived: ['E1'] },
+  Invalid: { reconcileInvalidState: ['E0', 'E1'] },
+};
+
+/**
+ * The states `transition` may land in from `state`.
+ *
+ * @returns The allowed outputs (the state itself for ownership-only transitions).
+ * @throws InvalidStateError `INVALID_STATE` for any transition on `Invalid` other than
+ *   `reconcileInvalidState` and the ownership-only ones.
+ * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` for a pair the matrix does not list.
+ */
+export function allowedOutputs(
+  state: ExecutionState,
+  transition: TransitionName,
+): readonly ExecutionState[] {
+  if (OWNERSHIP_TRANSITIONS.has(transition) && state !== 'N') return [state];
+  const outputs = TRANSITION_MATRIX[state][transition];
+  if (outputs !== undefined) return outputs;
+  if (state === 'Invalid') throw new InvalidStateError(transition);
+  throw new TransitionNotAllowedError(state, transition);
+}
+
+/**
+ * Checks that `transition` from `from` landed in a listed output. A failure is a bug in the
+ * transition code, reported as `TRANSITION_NOT_ALLOWED` so the enclosing update rolls back.
+ *
+ * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` when `to` is not listed.
+ */
+export function assertLandedIn(
+  from: ExecutionState,
+  transition: TransitionName,
+  to: ExecutionState,
+): void {
+  if (!allowedOutputs(from, transition).includes(to)) {
+    throw new TransitionNotAllowedError(from, transition, `it would land in ${to}`);
+  }
+}

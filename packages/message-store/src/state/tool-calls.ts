@@ -1,0 +1,151 @@
+import {
+  CHAT_MESSAGE_CONTENT_VERSION,
+  type ChatMessageContent,
+  type ChatMessageRole,
+  type StoredChatMessageContent,
+  type ToolCallPart,
+  type ToolResultPart,
+} from '@chatd/core';
+
+/** The parts of a history message the tool-call rules look at. */
+export interface ToolCallHistoryMessage {
+  /** Message id; history is ordered by it. */
+  id: number;
+  /** Who the message is from. */
+  role: ChatMessageRole;
+  /** The stored content. */
+  content: StoredChatMessageContent;
+}
+
+/** Which outstanding calls {@link findOutstandingToolCalls} returns. */
+export interface OutstandingToolCallOptions {
+  /**
+   * Only client-executed (dynamic) calls: those flagged `dynamic: true` or whose tool name is
+   * among `dynamicToolNames`.
+   * @default false
+   */
+  dynamicOnly?: boolean;
+  /** The chat's declared dynamic (client-executed) tool names. @default [] */
+  dynamicToolNames?: readonly string[];
+}
+
+function isToolCall(part: { type: string }): part is ToolCallPart {
+  return part.type === 'tool-call';
+}
+
+function isToolResult(part: { type: string }): part is ToolResultPart {
+  return part.type === 'tool-result';
+}
+
+/**
+ * Whether a call is client-executed. The part's own `dynamic` flag is what the model step
+ * recorded; the chat's declared names cover steps written before the flag was set. Either is
+ * enough: treating a client tool as a server one would leave it unanswered forever.
+ */
+export function isDynamicToolCall(
+  call: ToolCallPart,
+  dynamicToolNames: readonly string[],
+): boolean {
+  return call.dynamic === true || dynamicToolNames.includes(call.toolName);
+}
+
+/**
+ * The tool calls of the chat's last assistant message that have no result yet.
+ *
+ * A call is answered by a `tool-result` with its id inside that assistant message (results the
+ * provider produced) or in a later `tool` message. Provider-executed calls are never counted:
+ * their results come from the provider, and nothing here could answer them.
+ *
+ * @param history - The chat's non-deleted messages in id order (only the tail after the last
+ *   assistant message matters).
+ * @returns The outstanding calls in the order the model made them.
+ */
+export function findOutstandingToolCalls(
+  history: readonly ToolCallHistoryMessage[],
+  { dynamicOnly = false, dynamicToolNames = [] }: OutstandingToolCallOptions = {},
+): ToolCallPart[] {
+  let lastAssistant = -1;
+  for (let index = history.length - 1; index >= 0; index--) {
+    if (history[index]?.role === 'assistant') {
+      lastAssistant = index;
+      break;
+    }
+  }
+  const assistant = history[lastAssistant];
+  if (assistant === undefined) return [];
+
+  const answered = new Set<string>();
+  for (const part of assistant.content.parts) {
+    if (isToolResult(part)) answered.add(part.toolCallId);
+  }
+  for (const message of history.slice(lastAssistant + 1)) {
+    if (message.role !== 'tool') continue;
+    for (const part of message.content.parts) {
+      if (isToolResult(part)) answered.add(part.toolCallId);
+    }
+  }
+
+  return assistant.content.parts.filter(
+    (part): part is ToolCallPart =>
+      isToolCall(part) &&
+      part.providerExecuted !== true &&
+      !answered.has(part.toolCallId) &&
+      (!dynamicOnly || isDynamicToolCall(part, dynamicToolNames)),
+  );
+}
+
+/** A tool message to insert, as built by {@link buildToolResultMessages}. */
+export interface ToolResultMessage {
+  /** Always `tool`. */
+  role: 'tool';
+  /** Always `both`: the user sees the cancellation, the model must see it to continue. */
+  visibility: 'both';
+  /** One `tool-result` part. */
+  content: ChatMessageContent;
+  /** The chat's last model config, when it has one. */
+  modelConfigId?: string;
+}
+
+/**
+ * Synthetic results that close outstanding tool calls: one tool message per call, marked
+ * `isError`, whose output is `reason` (a JSON string), so the model sees why the call ended.
+ *
+ * @param calls - The calls to cancel, typically from {@link findOutstandingToolCalls}.
+ * @param reason - Why they ended, e.g. `Tool execution interrupted by user`.
+ * @param modelConfigId - The chat's last model config id, or `null` when it has none.
+ */
+export function buildCancellationMessages(
+  calls: readonly ToolCallPart[],
+  reason: string,
+  modelConfigId: string | null,
+): ToolResultMessage[] {
+  return calls.map((call) => {
+    const part: ToolResultPart = {
+      type: 'tool-result',
+      toolCallId: call.toolCallId,
+      toolName: call.toolName,
+      output: reason,
+      isError: true,
+    };
+    if (call.dynamic === true) part.dynamic = true;
+    const message: ToolResultMessage = {
+      role: 'tool',
+      visibility: 'both',
+      content: { version: CHAT_MESSAGE_CONTENT_VERSION, parts: [part] },
+    };
+    if (modelConfigId !== null) message.modelConfigId = modelConfigId;
+    return message;
+  });
+}
+
+/** Reasons written into synthetic cancellation results, one per situation. */
+export const CANCELLATION_REASONS = {
+  /** A new user message (send, edit, promote, next queued turn) superseded the calls. */
+  superseded: 'Tool execution was cancelled because a new message was sent',
+  /** The user interrupted. */
+  interrupted: 'Tool execution interrupted by user',
+  /** The requires-action deadline passed. */
+  timedOut: 'Tool execution timed out',
+  /** The chat was found in an invalid state and reconciled into `error`. */
+  invalidState: 'Tool execution was cancelled because the chat was in an invalid state',
+} as const;

@@ -1,0 +1,381 @@
+import { ChatdError } from '@chatd/core';
+import { describe, expect, it, vi } from 'vitest';
+import { describeEachDatabase } from '../test-support/databases.js';
+import {
+  anError,
+  chatIn,
+  lastUpdate,
+  openMachine,
+  text,
+  userMessage,
+  versions,
+} from './state-fixtures.js';
+
+const send = { role: 'user' as const, content: text('queued'), createdBy: 'u' };
+
+describeEachDatabase('store update envelope', (database) => {
+  describe('snapshot version and chat:update', () => {
+    it('bumps snapshot_version exactly once for a bundle of transitions', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      const before = await versions(database, chatId);
+      await machine.update(chatId, async (chat) => {
+        await chat.acquire({ workerId: 'w', runnerId: 'r' });
+        await chat.sendMessage(send);
+        await chat.recordGenerationAttempt();
+        await chat.commitStep({ messages: [userMessage('x')] });
+      });
+      expect((await versions(database, chatId)).snapshot).toBe(before.snapshot + 1);
+    });
+
+    it('publishes one chat:update carrying the post-transition versions', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      await machine.update(chatId, async (chat) => {
+        await chat.acquire({ workerId: 'w', runnerId: 'r' });
+        await chat.sendMessage(send);
+        await chat.recordGenerationAttempt();
+      });
+      const updates = machine.published(chatId).filter((m) => m.channel !== 'chat:ownership');
+      expect(updates).toHaveLength(1);
+      const after = await versions(database, chatId);
+      expect(updates[0]).toEqual({
+        channel: `chat:update:${chatId}`,
+        payload: {
+          chatId,
+          snapshotVersion: after.snapshot,
+          workerId: 'w',
+          runnerId: 'r',
+          historyVersion: after.history,
+          queueVersion: after.queue,
+          retryStateVersion: after.retry,
+          generationAttempt: 1,
+          status: 'running',
+          archived: false,
+        },
+      });
+      expect(after.queue).toBe(after.snapshot);
+    });
+
+    it('returns what the callback returns', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      expect(await machine.update(chatId, async () => 42)).toBe(42);
+    });
+
+    it('delivers chat:update to a real subscriber after commit', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      const subscription = machine.pubsub.subscribe(`chat:update:${chatId}`);
+      await subscription.ready;
+      await machine.update(chatId, (chat) => chat.interrupt());
+      const iterator = subscription[Symbol.asyncIterator]();
+      const { value } = await iterator.next();
+      expect(value).toMatchObject({ type: 'message', payload: { chatId, status: 'interrupting' } });
+      await iterator.return?.();
+    });
+
+    it('fails with CHAT_NOT_FOUND for a missing chat and publishes nothing', async () => {
+      const machine = await openMachine(database);
+      const error = await machine
+        .update('00000000-0000-4000-8000-000000000001', async () => {})
+        .catch((caught: unknown) => caught);
+      expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+      expect(machine.published()).toEqual([]);
+    });
+  });
+
+  describe('rollback', () => {
+    it('writes and publishes nothing when the callback throws', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      const before = await versions(database, chatId);
+      await expect(
+        machine.update(chatId, async (chat) => {
+          await chat.sendMessage(send);
+          throw new Error('callback failed');
+        }),
+      ).rejects.toThrow('callback failed');
+      expect(await versions(database, chatId)).toEqual(before);
+      expect(machine.published()).toEqual([]);
+    });
+
+    it('writes and publishes nothing when the signal aborts before commit', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      const before = await versions(database, chatId);
+      const controller = new AbortController();
+      const error = await machine
+        .update(
+          chatId,
+          async (chat) => {
+            await chat.sendMessage(send);
+            controller.abort(new Error('cancelled'));
+          },
+          { signal: controller.signal },
+        )
+        .catch((caught: unknown) => caught);
+      expect(error).toEqual(new Error('cancelled'));
+      expect(await versions(database, chatId)).toEqual(before);
+      expect(machine.published()).toEqual([]);
+    });
+
+    it('rolls back a transition failure even when the callback catches it', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      const before = await versions(database, chatId);
+      const error = await machine
+        .update(chatId, async (chat) => {
+          await chat.sendMessage(send);
+          await chat.setArchived(true).catch(() => {});
+          await chat.interrupt(); // refused: the update already failed
+        })
+        .catch((caught: unknown) => caught);
+      expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+      expect(await versions(database, chatId)).toEqual(before);
+      expect(machine.published()).toEqual([]);
+    });
+  });
+
+  describe('nesting', () => {
+    it('publishes a nested update only when the outer update commits', async () => {
+      const machine = await openMachine(database);
+      const { chatId: outerId } = await machine.create();
+      const { chatId: innerId } = await machine.create();
+      machine.clearPublished();
+      await machine.update(outerId, async (chat) => {
+        await machine.update(innerId, (inner) => inner.interrupt());
+        expect(machine.published()).toEqual([]);
+        await chat.interrupt();
+      });
+      expect(machine.published(innerId).map((m) => m.channel)).toEqual([
+        `chat:update:${innerId}`,
+        'chat:ownership',
+      ]);
+      expect(lastUpdate(machine, innerId).status).toBe('interrupting');
+    });
+
+    it('writes and publishes nothing of a nested update when the outer one rolls back', async () => {
+      const machine = await openMachine(database);
+      const { chatId: outerId } = await machine.create();
+      const { chatId: innerId } = await machine.create();
+      machine.clearPublished();
+      const before = await versions(database, innerId);
+      await expect(
+        machine.update(outerId, async () => {
+          await machine.update(innerId, (inner) => inner.interrupt());
+          throw new Error('outer failed');
+        }),
+      ).rejects.toThrow('outer failed');
+      expect(await versions(database, innerId)).toEqual(before);
+      expect(machine.published()).toEqual([]);
+    });
+
+    it('runs a nested update inside a lock in the lock transaction', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      await machine.lock(chatId, () => machine.update(chatId, (chat) => chat.interrupt()));
+      expect(lastUpdate(machine, chatId).status).toBe('interrupting');
+    });
+  });
+
+  describe('lock and readLock', () => {
+    for (const kind of ['lock', 'readLock'] as const) {
+      it(`${kind} neither bumps the snapshot nor publishes`, async () => {
+        const machine = await openMachine(database);
+        const { chatId } = await machine.create();
+        machine.clearPublished();
+        const before = await versions(database, chatId);
+        const state = await machine[kind](chatId, async ({ chat }) => chat.state);
+        expect(state).toBe('R0');
+        expect(await versions(database, chatId)).toEqual(before);
+        expect(machine.published()).toEqual([]);
+      });
+
+      it(`${kind} fails with CHAT_NOT_FOUND for a missing chat`, async () => {
+        const machine = await openMachine(database);
+        const error = await machine[kind](
+          '00000000-0000-4000-8000-000000000002',
+          async () => 1,
+        ).catch((caught: unknown) => caught);
+        expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+      });
+    }
+  });
+
+  describe('ownership hints', () => {
+    const hints = (machine: Awaited<ReturnType<typeof openMachine>>, chatId: string) =>
+      machine.published(chatId).filter((m) => m.channel === 'chat:ownership');
+
+    it('createChat publishes an update and an ownership hint', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      expect(machine.published(chatId)).toEqual([
+        expect.objectContaining({ channel: `chat:update:${chatId}` }),
+        { channel: 'chat:ownership', payload: { chatId, snapshotVersion: 1 } },
+      ]);
+    });
+
+    it('an update leaving a runnable chat unowned publishes a hint', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      await machine.update(chatId, (chat) => chat.sendMessage(send));
+      expect(hints(machine, chatId)).toEqual([
+        { channel: 'chat:ownership', payload: { chatId, snapshotVersion: 2 } },
+      ]);
+    });
+
+    it('acquire suppresses the hint: its heartbeat is live', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      await machine.update(chatId, (chat) => chat.acquire({ workerId: 'w', runnerId: 'r' }));
+      await machine.update(chatId, (chat) => chat.sendMessage(send));
+      expect(hints(machine, chatId)).toEqual([]);
+    });
+
+    it('a heartbeat older than the lease (by database time) brings the hint back', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      await machine.update(chatId, (chat) => chat.acquire({ workerId: 'w', runnerId: 'r' }));
+      await database.query(
+        `UPDATE chat_heartbeats SET heartbeat_at = now() - interval '31 seconds' WHERE chat_id = $1`,
+        [chatId],
+      );
+      machine.clearPublished();
+      await machine.update(chatId, (chat) => chat.sendMessage(send));
+      expect(hints(machine, chatId)).toHaveLength(1);
+    });
+
+    it('a chat that is not runnable gets no hint', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      machine.clearPublished();
+      await machine.update(chatId, (chat) => chat.finishError(anError));
+      expect(hints(machine, chatId)).toEqual([]);
+    });
+
+    it('§7.1 item 1: the hint uses the store lease, the one value workers also use', async () => {
+      // A 60 s old heartbeat is live under a 120 s lease and stale under the default 30 s one.
+      const long = await openMachine(database, {
+        lease: { heartbeatIntervalMs: 40_000, staleAfterMs: 120_000 },
+      });
+      const byDefault = await openMachine(database);
+      expect(long.context.lease.staleAfterMs).toBe(120_000);
+      expect(byDefault.context.lease).toEqual({
+        heartbeatIntervalMs: 10_000,
+        staleAfterMs: 30_000,
+      });
+      const { chatId } = await long.create();
+      await long.update(chatId, (chat) => chat.acquire({ workerId: 'w', runnerId: 'r' }));
+      await database.query(
+        `UPDATE chat_heartbeats SET heartbeat_at = now() - interval '60 seconds' WHERE chat_id = $1`,
+        [chatId],
+      );
+      long.clearPublished();
+      await long.update(chatId, (chat) => chat.sendMessage(send));
+      expect(hints(long, chatId)).toEqual([]);
+      await byDefault.update(chatId, (chat) => chat.sendMessage(send));
+      expect(hints(byDefault, chatId)).toHaveLength(1);
+    });
+  });
+
+  if (database.kind === 'postgres') {
+    describe('concurrency on real Postgres', () => {
+      it('concurrent updates from two stores serialize on the row lock without lost updates', async () => {
+        const first = await openMachine(database);
+        const second = await openMachine(database);
+        const { chatId } = await first.create();
+        first.clearPublished();
+        const start = await versions(database, chatId);
+        const count = 12;
+        await Promise.all(
+          Array.from({ length: count }, (_, index) =>
+            (index % 2 === 0 ? first : second).update(chatId, (chat) =>
+              chat.sendMessage({ ...send, content: text(`m${index}`) }),
+            ),
+          ),
+        );
+        const after = await versions(database, chatId);
+        expect(after.snapshot).toBe(start.snapshot + count);
+        expect(after.queue).toBe(after.snapshot);
+        const [{ count: queued } = { count: 0 }] = await database.query<{ count: number }>(
+          'SELECT count(*)::int AS count FROM chat_queued_messages WHERE chat_id = $1',
+          [chatId],
+        );
+        expect(queued).toBe(count);
+        const snapshots = [...first.published(chatId), ...second.published(chatId)]
+          .filter((m) => m.channel.startsWith('chat:update:'))
+          .map((m) => (m.payload as { snapshotVersion: number }).snapshotVersion)
+          .sort((a, b) => a - b);
+        expect(snapshots).toEqual(
+          Array.from({ length: count }, (_, index) => start.snapshot + 1 + index),
+        );
+      });
+
+      it('an update waits for another connection holding the row lock', async () => {
+        const first = await openMachine(database);
+        const second = await openMachine(database);
+        const { chatId } = await first.create();
+        let release = () => {};
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked = () => {};
+        const isLocked = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const holding = first.lock(chatId, async () => {
+          locked();
+          await released;
+        });
+        await isLocked;
+        let updated = false;
+        const pending = second
+          .update(chatId, (chat) => chat.interrupt())
+          .then(() => {
+            updated = true;
+          });
+        // Wait until the second connection is blocked on the first one's row lock.
+        await vi.waitFor(async () => {
+          const [row] = await database.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          expect(row?.waiting).toBe(1);
+        });
+        expect(updated).toBe(false);
+        release();
+        await holding;
+        await pending;
+        expect(updated).toBe(true);
+      });
+
+      it('a chat is found in its new state by a racing transition on another connection', async () => {
+        const first = await openMachine(database);
+        const second = await openMachine(database);
+        const ids = await chatIn(first, database, 'R0');
+        // Both try to finish the turn; whoever is second sees W and is refused, not applied twice.
+        const results = await Promise.allSettled([
+          first.update(ids.chatId, (chat) => chat.finishTurn()),
+          second.update(ids.chatId, (chat) => chat.finishTurn()),
+        ]);
+        const outcomes = results.map((result) => result.status).sort();
+        expect(outcomes).toEqual(['fulfilled', 'rejected']);
+        const rejected = results.find((result) => result.status === 'rejected');
+        expect(
+          ChatdError.isInstance(
+            (rejected as PromiseRejectedResult).reason,
+            'TRANSITION_NOT_ALLOWED',
+          ),
+        ).toBe(true);
+      });
+    });
+  }
+});

@@ -1,0 +1,301 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChatdError } from '@chatd/core';
+import { PubSub } from '@chatd/pubsub';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOCK_FILE_NAME } from '../db/data-folder-lock.js';
+import { LATEST_SCHEMA_VERSION } from '../migrations/migrations.js';
+import { MIGRATIONS_TABLE } from '../migrations/migrator.js';
+import { chats } from '../schema/tables.js';
+import { describeEachDatabase } from '../test-support/databases.js';
+import {
+  adminExec,
+  dropDatabase,
+  TEST_DATABASE_URL,
+  uniqueDatabaseName,
+  urlForDatabase,
+} from '../test-support/postgres-admin.js';
+import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
+import { openStore } from './open-store.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chatd-message-store-test-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function newPubSub(): PubSub {
+  const pubsub = new PubSub();
+  cleanups.push(() => pubsub.close());
+  return pubsub;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('openStore options', () => {
+  it('refuses a source with two kinds', async () => {
+    const error = await rejection(
+      openStore({ memory: true, dataDir: '/tmp/x' } as never, { pubsub: newPubSub() }),
+    );
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source' });
+  });
+
+  it('refuses a missing pubsub', async () => {
+    const error = await rejection(openStore({ memory: true }, {} as never));
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.pubsub' });
+  });
+
+  it('refuses a stale-after not above the heartbeat interval', async () => {
+    const error = await rejection(
+      openStore(
+        { memory: true },
+        { pubsub: newPubSub(), lease: { heartbeatIntervalMs: 10_000, staleAfterMs: 10_000 } },
+      ),
+    );
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'lease.staleAfterMs' });
+  });
+
+  it('refuses a non-positive content limit', async () => {
+    const error = await rejection(
+      openStore({ memory: true }, { pubsub: newPubSub(), limits: { maxContentBytes: 0 } }),
+    );
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'limits.maxContentBytes' });
+  });
+
+  it('refuses a URL that is not postgres://', async () => {
+    const error = await rejection(openStore({ url: 'mysql://x' }, { pubsub: newPubSub() }));
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source.url' });
+  });
+});
+
+describe('embedded PGlite data folder', () => {
+  it('migrates a new folder, keeps data across reopen and removes its lock on close', async () => {
+    const dataDir = await tempDir();
+    const pubsub = newPubSub();
+    const first = await openStore({ dataDir }, { pubsub });
+    await first.context.db.insert(chats).values({ id: crypto.randomUUID(), ownerId: 'o' });
+    await first.close();
+    await expect(readFile(join(dataDir, LOCK_FILE_NAME))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    const second = await openStore({ dataDir }, { pubsub });
+    expect(await second.context.db.select().from(chats)).toHaveLength(1);
+    await second.close();
+  });
+
+  it('refuses a second open of the same folder in this process', async () => {
+    const dataDir = await tempDir();
+    const pubsub = newPubSub();
+    const store = await openStore({ dataDir }, { pubsub });
+    cleanups.push(() => store.close());
+    const error = await rejection(openStore({ dataDir }, { pubsub }));
+    expect(error).toMatchObject({ code: 'DATA_FOLDER_IN_USE', pid: process.pid });
+  });
+
+  it('refuses a folder held by another live process, then takes it over once it died', async () => {
+    const dataDir = await tempDir();
+    const script = fileURLToPath(new URL('../test-support/hold-data-folder.ts', import.meta.url));
+    // Node itself with tsx's loader (not the tsx launcher), so the pid we kill holds the lock.
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+      await exited;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+    });
+    const pubsub = newPubSub();
+    const error = await rejection(openStore({ dataDir }, { pubsub }));
+    expect(error).toMatchObject({ code: 'DATA_FOLDER_IN_USE', pid: child.pid });
+    // SIGKILL: the holder cannot clean up, so its lock file stays behind, stale.
+    child.kill('SIGKILL');
+    await exited;
+    const store = await openStore({ dataDir }, { pubsub });
+    expect(await store.context.db.select().from(chats)).toEqual([]);
+    await store.close();
+  });
+
+  it('takes over a lock file left by a dead process', async () => {
+    const dataDir = await tempDir();
+    // Pid 2^22 + 1 is above Linux's default pid_max, so no live process has it.
+    await writeFile(join(dataDir, LOCK_FILE_NAME), `${2 ** 22 + 1}\nleftover\n`);
+    const store = await openStore({ dataDir }, { pubsub: newPubSub() });
+    const [pid] = (await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')).split('\n');
+    expect(Number(pid)).toBe(process.pid);
+    await store.close();
+  });
+
+  it('refuses a folder migrated by a newer version with SCHEMA_TOO_NEW', async () => {
+    const dataDir = await tempDir();
+    const pubsub = newPubSub();
+    const store = await openStore({ dataDir }, { pubsub });
+    await store.context.db.execute(
+      `INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'future')` as never,
+    );
+    await store.close();
+    const error = await rejection(openStore({ dataDir }, { pubsub }));
+    expect(error).toMatchObject({
+      code: 'SCHEMA_TOO_NEW',
+      databaseVersion: LATEST_SCHEMA_VERSION + 1,
+      packageVersion: LATEST_SCHEMA_VERSION,
+    });
+    // The failed open released the folder again.
+    await expect(readFile(join(dataDir, LOCK_FILE_NAME))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+
+  it('fails every call after close with STORE_CLOSED and closes idempotently', async () => {
+    const store = await openStore({ memory: true }, { pubsub: newPubSub() });
+    await Promise.all([store.close(), store.close()]);
+    const error = await rejection(store.run(async () => 1));
+    expect(ChatdError.isInstance(error, 'STORE_CLOSED')).toBe(true);
+  });
+
+  it('waits for calls in flight before closing, refusing new ones meanwhile', async () => {
+    const store = await openStore({ memory: true }, { pubsub: newPubSub() });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const call = store.run(async ({ db }) => {
+      await gate;
+      return (await db.select().from(chats)).length;
+    });
+    let closed = false;
+    const closing = store.close().then(() => {
+      closed = true;
+    });
+    expect(
+      ChatdError.isInstance(await rejection(store.getChat(crypto.randomUUID())), 'STORE_CLOSED'),
+    ).toBe(true);
+    expect(closed).toBe(false);
+    release();
+    expect(await call).toBe(0);
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('leaves no active handles after close', async () => {
+    const before = snapshotResources();
+    const dataDir = await tempDir();
+    const store = await openStore({ dataDir }, { pubsub: newPubSub() });
+    await store.context.db.select().from(chats);
+    await store.close();
+    await expectNoNewResources(before);
+  });
+});
+
+describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
+  const baseUrl = TEST_DATABASE_URL as string;
+
+  async function emptyDatabase(): Promise<string> {
+    const name = uniqueDatabaseName('test');
+    await adminExec(baseUrl, `CREATE DATABASE "${name}"`);
+    cleanups.push(() => dropDatabase(baseUrl, name));
+    return urlForDatabase(baseUrl, name);
+  }
+
+  it('migrates once when two stores open an empty database at the same time', async () => {
+    const url = await emptyDatabase();
+    const pubsub = newPubSub();
+    const stores = await Promise.all([
+      openStore({ url }, { pubsub }),
+      openStore({ url }, { pubsub }),
+    ]);
+    const rows = await stores[0].context.db.execute(
+      `SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version` as never,
+    );
+    expect((rows as unknown as { rows: unknown[] }).rows).toHaveLength(LATEST_SCHEMA_VERSION);
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it('refuses a database migrated by a newer version with SCHEMA_TOO_NEW', async () => {
+    const url = await emptyDatabase();
+    const pubsub = newPubSub();
+    await (await openStore({ url }, { pubsub })).close();
+    await adminExec(
+      url,
+      `INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'x')`,
+    );
+    const error = await rejection(openStore({ url }, { pubsub }));
+    expect(ChatdError.isInstance(error, 'SCHEMA_TOO_NEW')).toBe(true);
+  });
+
+  it('returns every client of an app-owned pool and leaves the pool open', async () => {
+    const url = await emptyDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 3 });
+    cleanups.push(() => pool.end());
+    const store = await openStore({ pool }, { pubsub: newPubSub() });
+    await store.context.db.transaction(async (tx) => {
+      await tx.select().from(chats);
+    });
+    await Promise.all([1, 2, 3, 4].map(() => store.context.db.select().from(chats)));
+    await store.close();
+    expect(pool.totalCount).toBe(pool.idleCount);
+    expect(pool.waitingCount).toBe(0);
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('leaves no active handles after closing a URL store', async () => {
+    const url = await emptyDatabase();
+    const before = snapshotResources();
+    const store = await openStore({ url }, { pubsub: newPubSub() });
+    await Promise.all([1, 2, 3].map(() => store.context.db.select().from(chats)));
+    await store.close();
+    await expectNoNewResources(before);
+  });
+});
+
+describeEachDatabase('closing a store', (database) => {
+  it('leaves the shared database (an app-owned PGlite, a server) usable', async () => {
+    const { store } = await database.open();
+    await store.close();
+    expect(await database.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    const { store: again } = await database.open();
+    expect(await again.context.db.select().from(chats)).toEqual([]);
+  });
+});
+
+describeEachDatabase('int8 columns', (database) => {
+  it('read as numbers', async () => {
+    const { store } = await database.open();
+    const id = crypto.randomUUID();
+    await store.context.db.insert(chats).values({ id, ownerId: 'o' });
+    const [row] = await store.context.db.select().from(chats);
+    expect(typeof row?.snapshotVersion).toBe('number');
+  });
+
+  it('throw UNSAFE_INTEGER beyond 2^53 instead of rounding', async () => {
+    const { store } = await database.open();
+    const id = crypto.randomUUID();
+    await store.context.db.insert(chats).values({ id, ownerId: 'o' });
+    await database.query('UPDATE chats SET snapshot_version = 9007199254740993 WHERE id = $1', [
+      id,
+    ]);
+    const error = await rejection(store.context.db.select().from(chats));
+    expect(ChatdError.isInstance(error, 'UNSAFE_INTEGER')).toBe(true);
+  });
+});

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION } from '../src/migrations/migrations.js';
+
+/*
+ * The packed package must carry its migrations: build it, pack it with its workspace
+ * dependencies (pnpm rewrites `workspace:^` to versions), install the tarballs into an empty
+ * project with npm and migrate a fresh PGlite data folder from there.
+ */
+
+const run = promisify(execFile);
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const packagesDir = join(packageDir, '..');
+const repoPnpm = join(packageDir, '../../.tools/node_modules/.bin/pnpm');
+const pnpm = existsSync(repoPnpm) ? repoPnpm : 'pnpm';
+const tsup = join(packageDir, '../../node_modules/.bin/tsup');
+
+let workDir: string | undefined;
+afterAll(async () => {
+  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+});
+
+const CHECK = `
+import { LATEST_SCHEMA_VERSION, openStore } from '@chatd/message-store';
+import { createTestStore } from '@chatd/message-store/testing';
+import { PubSub } from '@chatd/pubsub';
+const pubsub = new PubSub();
+const store = await openStore({ dataDir: process.argv[2] }, { pubsub });
+const { rows } = await store.context.db.execute(
+  'SELECT max(version) AS version FROM chatd_message_store_migrations',
+);
+const chats = (await store.listChats('owner')).chats.length;
+await store.close();
+await pubsub.close();
+console.log(JSON.stringify({
+  version: Number(rows[0].version),
+  latest: LATEST_SCHEMA_VERSION,
+  chats,
+  testing: typeof createTestStore,
+}));
+`;
+
+it('installs from packed tarballs and migrates a fresh data folder', {
+  timeout: 300_000,
+}, async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'chatd-message-store-pack-'));
+  const tarballs = join(workDir, 'tarballs');
+  await run(tsup, [], { cwd: packageDir });
+  for (const name of ['core', 'pubsub', 'message-store']) {
+    await run(pnpm, ['pack', '--pack-destination', tarballs], { cwd: join(packagesDir, name) });
+  }
+  const app = join(workDir, 'app');
+  await run('mkdir', ['-p', app]);
+  await writeFile(join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}');
+  const files = (await readdir(tarballs)).map((file) => join(tarballs, file));
+  await run(
+    'npm',
+    ['install', ...files, 'rxjs@7.8.2', '--prefer-offline', '--no-audit', '--no-fund'],
+    { cwd: app },
+  );
+  await writeFile(join(app, 'check.mjs'), CHECK);
+  const { stdout } = await run(process.execPath, ['check.mjs', join(workDir, 'data')], {
+    cwd: app,
+  });
+  expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({
+    version: LATEST_SCHEMA_VERSION,
+    latest: LATEST_SCHEMA_VERSION,
+    chats: 0,
+    testing: 'function',
+  });
+});
