@@ -26,7 +26,7 @@ const SETTINGS: TransitionSettings = {
   requiresActionTimeoutMs: REQUIRES_ACTION_TIMEOUT_MS,
 };
 
-/** Options of {@link updateChat}, {@link lockChat} and {@link readLockChat}. */
+/** Options of {@link MessageStore.update}, {@link MessageStore.lock} and {@link MessageStore.readLock}. */
 export interface ChatTransactionOptions {
   /**
    * Aborting before the transaction commits rolls it back (with `signal.reason`); nothing is
