@@ -37,6 +37,7 @@ async function releaseAfterFailure(session: PoolClient): Promise<void> {
 export async function openPostgres(target: PostgresTarget, logger: Logger): Promise<DbConnection> {
   const pg = (await import('pg')).default;
   let pool: Pool;
+  const openSockets = new Set<Promise<void>>();
   if (target.kind === 'url') {
     const config: PoolConfig = {
       connectionString: target.url,
@@ -51,6 +52,17 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
     pool = new pg.Pool(config);
     // An idle client's error is emitted on the pool; unhandled it would crash the process.
     pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+    // `pool.end()` resolves before the sockets have closed; a client's 'end' event fires once
+    // its socket has. close() waits for these, so "closed" means no connection is left.
+    pool.on('connect', (client) => {
+      const closed = new Promise<void>((resolve) => {
+        client.once('end', () => {
+          openSockets.delete(closed);
+          resolve();
+        });
+      });
+      openSockets.add(closed);
+    });
   } else {
     pool = target.pool;
   }
@@ -87,6 +99,7 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
         // The error listener stays: a client still closing after end() resolved may report the
         // server's goodbye (e.g. a dropped database), which must not crash the process.
         await pool.end();
+        await Promise.all(openSockets);
       })();
       return closing;
     },
