@@ -73,9 +73,19 @@ export function sqlStateQueries(tx: DbTransaction, limits: ResolvedLimits): Stat
     },
 
     async read(chatId) {
-      const [row] = await tx.select().from(chats).where(eq(chats.id, chatId));
-      if (row === undefined) return undefined;
-      return { row: toStateRow(row), queuedCount: await this.queueCount(chatId) };
+      // One statement for the row and its queue length: every transition reads the chat twice
+      // (to check the matrix before, and where it landed after), so round trips add up.
+      const [result] = await tx
+        .select({
+          row: chats,
+          // Spelled out: drizzle drops table qualifiers in a one-table select, which would bind
+          // the inner "id" to the queue's own id.
+          queuedCount: sql<number>`(SELECT count(*)::int FROM chat_queued_messages AS queued WHERE queued.chat_id = "chats"."id")`,
+        })
+        .from(chats)
+        .where(eq(chats.id, chatId));
+      if (result === undefined) return undefined;
+      return { row: toStateRow(result.row), queuedCount: Number(result.queuedCount) };
     },
 
     async writeExecution(chatId, write: ExecutionWrite) {
