@@ -30,7 +30,6 @@ interface Row {
   baseline: number;
   baselineName: string;
   unit: string;
-  target: number;
 }
 
 /** Runs raw SQL for baselines: a pg pool or the PGlite instance. */
@@ -105,7 +104,6 @@ async function benchDatabase(label: string, store: MessageStore, raw: RawDb): Pr
       baseline,
       baselineName: 'bare UPDATE … RETURNING in a transaction',
       unit: 'transitions/s',
-      target: 0.2,
     });
   }
 
@@ -164,7 +162,6 @@ async function benchDatabase(label: string, store: MessageStore, raw: RawDb): Pr
     baseline,
     baselineName: 'raw INSERT … SELECT FROM unnest in a transaction',
     unit: 'messages/s',
-    target: 0.5,
   });
   rows.push({
     scenario: `${label}: bulk message insert (${MESSAGES_PER_STEP} per commitStep)`,
@@ -172,7 +169,6 @@ async function benchDatabase(label: string, store: MessageStore, raw: RawDb): Pr
     baseline,
     baselineName: 'raw INSERT … SELECT FROM unnest in a transaction',
     unit: 'messages/s',
-    target: 0.5,
   });
   return rows;
 }
@@ -246,11 +242,11 @@ async function main(): Promise<void> {
   rows.push(...(await benchPglite()));
 
   const table = [
-    '| scenario | chatd | baseline (what) | ratio | target | met? |',
-    '|---|---|---|---|---|---|',
+    '| scenario | chatd | baseline (what) | ratio (chatd / baseline) |',
+    '|---|---|---|---|',
     ...rows.map((row) => {
       const ratio = row.chatd / row.baseline;
-      return `| ${row.scenario} | ${format(row.chatd)} ${row.unit} | ${format(row.baseline)} ${row.unit} (${row.baselineName}) | ${ratio.toFixed(2)} | ≥ ${row.target} | ${ratio >= row.target ? 'yes' : 'no'} |`;
+      return `| ${row.scenario} | ${format(row.chatd)} ${row.unit} | ${format(row.baseline)} ${row.unit} (${row.baselineName}) | ${ratio.toFixed(2)} |`;
     }),
   ].join('\n');
   console.log(table);
@@ -260,7 +256,8 @@ async function main(): Promise<void> {
 Run from the package folder: \`TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench\`
 (or \`../../node_modules/.bin/tsx bench/run.ts\`). Without \`TEST_DATABASE_URL\` only PGlite runs.
 Each figure is the best of two runs after a warm-up, measured beside its baseline in the same
-run. Postgres uses a throwaway database and a 20-connection pool for both sides.
+run. Postgres uses a throwaway database and a 20-connection pool for both sides. The issue
+sets no targets for these figures; the ratios show the cost of the state machine's checks.
 
 - Transitions: \`store.update(chatId, (chat) => chat.recordGenerationAttempt())\` (row lock with
   snapshot bump, state read, the transition, reload, ownership check, publish after commit) vs a

@@ -281,9 +281,10 @@ async function postgresScenarios(url: string): Promise<void> {
       for (let index = 0; index < 150; index++) chatdLatencies.push(await chatdSample(index));
       for (let index = 0; index < 150; index++) bareLatencies.push(await bareSample(index));
     }
-    for (const [label, fraction, target] of [
-      ['p50', 0.5, 1.5],
-      ['p99', 0.99, 2],
+    // The issue sets no latency target: these rows report the ratio without a verdict.
+    for (const [label, fraction] of [
+      ['p50', 0.5],
+      ['p99', 0.99],
     ] as const) {
       const ours = percentile(chatdLatencies, fraction);
       const theirs = percentile(bareLatencies, fraction);
@@ -292,8 +293,8 @@ async function postgresScenarios(url: string): Promise<void> {
         chatd: ours.toFixed(3),
         baseline: `${theirs.toFixed(3)} (bare pg: \`SELECT pg_notify\` on one Client → \`notification\` on another)`,
         ratio: `${(ours / theirs).toFixed(2)} (chatd / bare)`,
-        target: `≤ ${target}`,
-        met: ours / theirs <= target,
+        target: '— (informational)',
+        met: undefined,
       });
     }
 
@@ -366,8 +367,8 @@ async function postgresScenarios(url: string): Promise<void> {
         chatd: format(rates.chatd),
         baseline: `${format(rates.baseline)} (bare pg: one awaited \`SELECT pg_notify\` per message on one Client, LISTEN on another)`,
         ratio: ratio.toFixed(2),
-        target: '≥ 1',
-        met: ratio >= 1,
+        target: '— (informational)',
+        met: undefined,
       });
       if (sink.dropCount !== 0) throw new Error('the Postgres burst benchmark dropped messages');
     }
