@@ -6,47 +6,33 @@ import type {
   JsonValue,
 } from '@chatd/core';
 import type { NewChatMessage } from '../queries/message-rows.js';
-import type { MessageVisibility } from '../schema/tables.js';
+import type { ChatRow, MessageVisibility } from '../schema/tables.js';
 import type { ToolCallHistoryMessage } from './tool-calls.js';
 
 /** The execution-state columns of a chat row, as the state machine reads them. */
-export interface ChatStateRow {
-  /** The chat id. */
-  id: string;
-  /** The owner (opaque, app-defined). */
-  ownerId: string;
-  /** The parent chat, or `null` for a root chat. */
-  parentChatId: string | null;
-  /** The chat's status. */
-  status: ChatStatus;
-  /** Whether the chat is archived. */
-  archived: boolean;
-  /** The owning worker, or `null`. */
-  workerId: string | null;
-  /** The owning runner, or `null`. */
-  runnerId: string | null;
-  /** The last generation error, or `null`. */
-  lastError: ChatErrorInfo | null;
-  /** The model config the chat last used (synthetic tool results are attributed to it). */
-  lastModelConfigId: string | null;
+export interface ChatStateRow
+  extends Pick<
+    ChatRow,
+    | 'id'
+    | 'ownerId'
+    | 'parentChatId'
+    | 'status'
+    | 'archived'
+    | 'workerId'
+    | 'runnerId'
+    | 'lastError'
+    | 'lastModelConfigId'
+    | 'snapshotVersion'
+    | 'historyVersion'
+    | 'queueVersion'
+    | 'generationAttempt'
+    | 'retryState'
+    | 'retryStateVersion'
+    | 'requiresActionDeadlineAt'
+    | 'compactionRequestedAt'
+  > {
   /** Names of the chat's declared client-executed (dynamic) tools. */
   dynamicToolNames: string[];
-  /** +1 per committed update. */
-  snapshotVersion: number;
-  /** Snapshot version of the last message change (trigger-maintained). */
-  historyVersion: number;
-  /** Snapshot version of the last queue change (trigger-maintained). */
-  queueVersion: number;
-  /** Generation attempts since the history last changed (reset by trigger). */
-  generationAttempt: number;
-  /** The retry state of the current attempt, or `null` (cleared by trigger). */
-  retryState: JsonValue | null;
-  /** Snapshot version of the last retry-state change (trigger-maintained). */
-  retryStateVersion: number;
-  /** When a requires-action chat gives up on its client tools, or `null`. */
-  requiresActionDeadlineAt: Date | null;
-  /** When compaction was requested, or `null` when none is pending. */
-  compactionRequestedAt: Date | null;
 }
 
 /** The execution state columns every state-setting transition writes. */
