@@ -6,12 +6,19 @@
  * memory, or real Postgres from a URL or a pool; the same SQL, migrations and tests run on both.
  * Migrations run on open under an advisory lock; a newer schema is refused (`SCHEMA_TOO_NEW`).
  *
+ * **Validated input.** Every argument of every method and transition is parsed before any
+ * database work; malformed input is refused with `INVALID_ARGUMENT` or `VALIDATION_FAILED`
+ * naming the field, and nothing is written. Text Postgres cannot store unchanged (the NUL
+ * character, lone UTF-16 surrogates) is refused the same way rather than altered.
+ *
  * **The state machine.** Every change of status, queue, history or ownership is a transition
  * inside `store.update(chatId, fn)`: one transaction that locks the chat row, bumps
- * `snapshotVersion` exactly once, checks each transition against {@link TRANSITION_MATRIX}
- * before and after it writes, and publishes `chat:update:<id>` (and `chat:ownership` when a
- * runnable chat has no live owner) only after commit. A failed transition rolls the whole update
- * back and publishes nothing.
+ * `snapshotVersion` exactly once, checks each transition against the transition matrix before
+ * and after it writes, and publishes `chat:update:<id>` (and `chat:ownership` when a runnable
+ * chat has no live owner) only after commit. A failed transition rolls the whole update back
+ * and publishes nothing. Each statement about the chat returns the row, its queue length and
+ * its owner's lease, so those checks cost no extra round trips: a transition such as
+ * `recordGenerationAttempt` is BEGIN, bump, write, COMMIT.
  *
  * **Versions.** Database triggers keep `historyVersion`, `queueVersion`, `retryStateVersion`,
  * message `revision` and the reset of `generationAttempt`; no caller can set them.
@@ -25,123 +32,77 @@
  *
  * @packageDocumentation
  */
-// --- database layer ---
-export type { DriverKind } from './db/connection.js';
-export {
-  type Db,
-  type DbExecutor,
-  type DbTransaction,
-  queryRows,
-  type StoreSchema,
-} from './db/types.js';
 export {
   ChatNotFoundError,
   ContentTooLargeError,
   DataFolderInUseError,
   MessageNotFoundError,
-  RootHandleInTransactionError,
   SchemaTooNewError,
-  StoreClosedError,
   type StoreErrorCode,
   UnsafeIntegerError,
-} from './errors/index.js';
-export { LATEST_SCHEMA_VERSION } from './migrations/index.js';
+} from './errors/store-errors.js';
+export type { ChatPage } from './queries/chats.js';
+export type { MessagePage } from './queries/messages.js';
+export type { AcquisitionCandidate } from './queries/ownership.js';
+export type { RunnerSyncRow, StreamSyncRow } from './queries/sync.js';
+export type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from './schema/rows.js';
+export type { ChatStateSnapshot } from './state/chat-snapshot.js';
+export type { ChatTransitions } from './state/chat-transitions.js';
+export type { ExecutionState } from './state/classify.js';
 export {
-  type AcquisitionCandidate,
-  type ChatMetadataUpdate,
-  type ChatPage,
-  type HeartbeatEntry,
-  type ListChatsOptions,
-  type ListMessagesOptions,
-  MAX_MESSAGE_PAGE,
-  type MessagePage,
-  type NewChatMessage,
-  RUNNABLE_STATUSES,
-  type RunnerSyncRow,
-  type StreamSyncRow,
-  toChatMessage,
-  toQueuedChatMessage,
-} from './queries/index.js';
-export {
-  type ChatHeartbeatRow,
-  type ChatMessageRow,
-  type ChatQueuedMessageRow,
-  type ChatRow,
-  chatHeartbeats,
-  chatMessages,
-  chatQueuedMessages,
-  chats,
-  type DynamicToolDeclaration,
-  type MessageVisibility,
-  storeSchema,
-} from './schema/index.js';
-// --- state machine (src/state) ---
-export {
-  type AcquireInput,
-  allowedOutputs,
-  type BusyBehavior,
-  CANCELLATION_REASONS,
-  CHAT_OWNERSHIP_CHANNEL,
-  type ChatLockContext,
   ChatNotRootError,
-  type ChatOwnershipPayload,
-  type ChatStateErrorCode,
-  type ChatStateRow,
-  type ChatStateSnapshot,
-  type ChatTransactionOptions,
-  ChatTransitions,
-  type ChatUpdatePayload,
-  type ClientToolResult,
-  type CommitStepInput,
-  type CompleteRequiresActionInput,
-  type CreateChatInput,
-  type CreateChatResult,
-  chatUpdateChannel,
-  classifyExecutionState,
-  type EditMessageInput,
-  type EditMessageResult,
-  type EnterRequiresActionResult,
-  EXECUTION_STATES,
-  type ExecutionFacts,
-  type ExecutionState,
-  type FamilyArchiveResult,
-  findOutstandingToolCalls,
-  INVALID_STATE_ERROR,
-  type InsertedMessages,
   InvalidStateError,
   InvalidToolResultsError,
-  isRunnable,
-  MAX_QUEUED_MESSAGES,
   MessageNotUserError,
   NothingPendingError,
-  type OutstandingToolCallOptions,
   OutstandingToolCallsError,
-  OWNERSHIP_TRANSITIONS,
-  type PromoteQueuedResult,
   QueuedMessageNotFoundError,
   QueueFullError,
-  REQUIRES_ACTION_TIMEOUT_MS,
-  type ReconcileInput,
-  type SendMessageInput,
-  type SendMessageResult,
-  type StateMessageInsert,
-  type ToolCallHistoryMessage,
-  type ToolResultProblem,
-  TRANSITION_MATRIX,
-  TRANSITION_NAMES,
-  type TransitionMatrixRow,
-  type TransitionName,
   TransitionNotAllowedError,
-} from './state/index.js';
+} from './state/errors.js';
+export type { TransitionName } from './state/matrix.js';
+export {
+  CHAT_OWNERSHIP_CHANNEL,
+  type ChatOwnershipPayload,
+  type ChatUpdatePayload,
+  chatUpdateChannel,
+} from './state/payloads.js';
+export {
+  type EditMessageResult,
+  MAX_QUEUED_MESSAGES,
+  type PromoteQueuedResult,
+  type SendMessageResult,
+} from './state/transitions/messages.js';
+export {
+  type EnterRequiresActionResult,
+  REQUIRES_ACTION_TIMEOUT_MS,
+} from './state/transitions/requires-action.js';
+export type { InsertedMessages } from './state/transitions/worker.js';
+export type {
+  ChatLockContext,
+  ChatTransactionOptions,
+  CreateChatResult,
+} from './state/update-chat.js';
 export { MessageStore } from './store/message-store.js';
 export { openStore } from './store/open-store.js';
-export {
-  DEFAULT_LEASE,
-  DEFAULT_LIMITS,
-  type LeaseOptions,
-  type OpenStoreOptions,
-  type ResolvedLease,
-  type ResolvedLimits,
-  type StoreLimits,
-  type StoreSource,
+export type {
+  LeaseOptions,
+  OpenStoreOptions,
+  StoreLimits,
+  StoreSource,
 } from './store/store-options.js';
+export { toChatMessage, toQueuedChatMessage } from './store/to-protocol.js';
+export type {
+  AcquireInput,
+  ChatMetadataUpdate,
+  CommitStepInput,
+  CompleteRequiresActionInput,
+  CreateChatInput,
+  EditMessageInput,
+  HeartbeatEntry,
+  ListChatsOptions,
+  ListMessagesOptions,
+  NewMessage,
+  ReconcileInput,
+  SendMessageInput,
+} from './validation/inputs.js';

@@ -1,10 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { storeSchema } from '../schema/tables.js';
-import type { DbConnection } from './connection.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
-import { toSafeInteger } from './safe-integer.js';
-import { guardClient, scopeTransactions } from './transaction-guard.js';
-import type { Db } from './types.js';
+import { Database, type Queryable, type Statement } from './database.js';
 
 /** Where the embedded database lives. */
 export type PgliteTarget =
@@ -12,66 +8,62 @@ export type PgliteTarget =
   | { kind: 'memory'; loadDataDir?: Blob }
   | { kind: 'instance'; pglite: PGlite };
 
-// PostgreSQL's type oid of int8.
-const INT8_OID = 20;
+const textOf = (statement: Statement | string) =>
+  typeof statement === 'string' ? statement : statement.text;
 
 /**
- * Opens PGlite (loaded with `import()` only now, so Postgres users never load the WASM) and
- * wraps it in drizzle. A store-created instance parses int8 into checked numbers; an
- * app-owned instance keeps its own parsers (the schema's int8 columns convert either way).
+ * Opens PGlite (loaded with `import()` only now, so Postgres users never load the WASM). An
+ * app-owned instance is used as it is: the store never closes it or changes its parsers (rows
+ * are mapped by the store's own readers, whatever the parsers return).
  */
-export async function openPglite(target: PgliteTarget): Promise<DbConnection> {
+export async function openPglite(target: PgliteTarget): Promise<Database> {
   let lock: DataFolderLock | undefined;
   let pglite: PGlite;
-  const owned = target.kind !== 'instance';
   if (target.kind === 'instance') {
     pglite = target.pglite;
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
-    const parsers = { [INT8_OID]: (value: string) => toSafeInteger(value) };
     if (target.kind === 'dataDir') {
       lock = await lockDataFolder(target.dataDir);
       try {
-        pglite = await PGlite.create({ dataDir: target.dataDir, parsers });
+        pglite = await PGlite.create({ dataDir: target.dataDir });
       } catch (error) {
         await lock.release();
         throw error;
       }
     } else {
-      pglite = await PGlite.create({
-        parsers,
-        ...(target.loadDataDir === undefined ? {} : { loadDataDir: target.loadDataDir }),
-      });
+      pglite = await PGlite.create(
+        target.loadDataDir === undefined ? {} : { loadDataDir: target.loadDataDir },
+      );
     }
   }
-  const { drizzle } = await import('drizzle-orm/pglite');
-  // The guard is keyed by the underlying client: another database's transaction does not
-  // block this one, but two stores sharing one client (one PGlite connection) guard each other.
-  const owner = pglite;
-  const client = guardClient(pglite, ['query', 'exec', 'sql', 'transaction'], owner);
-  const db = drizzle({ client, schema: storeSchema }) as unknown as Db;
-  scopeTransactions(db, owner);
-  let closing: Promise<void> | undefined;
-  return {
-    db,
+  const owned = target.kind !== 'instance';
+  const query: Queryable['query'] = async (statement, params) =>
+    (await pglite.query(textOf(statement), params as unknown[] | undefined)).rows as never;
+  return new Database({
     driver: 'pglite',
+    client: pglite,
+    query,
+    transaction: (fn) =>
+      pglite.transaction((tx) =>
+        fn(async (statement, params) =>
+          (await tx.query(textOf(statement), params as unknown[] | undefined)).rows as never,
+        ),
+      ),
     // PGlite is one connection: the session is the instance itself.
     withSession: (fn) =>
       fn({
+        query,
         exec: async (sql) => {
           await pglite.exec(sql);
         },
-        query: async (sql) => (await pglite.query<Record<string, unknown>>(sql)).rows,
       }),
-    close() {
-      closing ??= (async () => {
-        try {
-          if (owned && !pglite.closed) await pglite.close();
-        } finally {
-          await lock?.release();
-        }
-      })();
-      return closing;
+    async close() {
+      try {
+        if (owned && !pglite.closed) await pglite.close();
+      } finally {
+        await lock?.release();
+      }
     },
-  };
+  });
 }

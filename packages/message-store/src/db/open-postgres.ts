@@ -1,55 +1,49 @@
 import type { Logger } from '@chatd/core';
-import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { storeSchema } from '../schema/tables.js';
-import type { DbConnection } from './connection.js';
-import { toSafeInteger } from './safe-integer.js';
-import { guardClient, scopeTransactions } from './transaction-guard.js';
-import type { Db } from './types.js';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { Database, type Queryable, type Statement } from './database.js';
 
 /** Which Postgres to use: a URL the store pools itself, or the app's pool. */
 export type PostgresTarget =
   | { kind: 'url'; url: string; maxConnections: number }
   | { kind: 'pool'; pool: Pool };
 
-const INT8_OID = 20;
+function config(statement: Statement | string, params: readonly unknown[] | undefined) {
+  const query: QueryConfig = typeof statement === 'string' ? { text: statement } : { ...statement };
+  if (params !== undefined) query.values = params as unknown[];
+  return query;
+}
+
+function runOn(client: Pool | PoolClient): Queryable['query'] {
+  return async (statement, params) => (await client.query(config(statement, params))).rows;
+}
 
 /**
- * Hands a session back after a failure: clean (no transaction, no advisory lock) it returns to
- * the pool; otherwise it is destroyed, with an error listener so the server closing it later
+ * Hands a connection back after a failure: clean (no transaction, no advisory lock) it returns
+ * to the pool; otherwise it is destroyed, with an error listener so the server closing it later
  * cannot crash the process.
  */
-async function releaseAfterFailure(session: PoolClient): Promise<void> {
+async function releaseAfterFailure(client: PoolClient): Promise<void> {
   try {
-    await session.query('ROLLBACK');
-    await session.query('SELECT pg_advisory_unlock_all()');
-    session.release();
+    await client.query('ROLLBACK');
+    await client.query('SELECT pg_advisory_unlock_all()');
+    client.release();
   } catch (error) {
-    session.on('error', () => {});
-    session.release(error as Error);
+    client.on('error', () => {});
+    client.release(error as Error);
   }
 }
 
 /**
- * Opens a `pg` pool (loaded with `import()` only now: `pg` is an optional peer) and wraps it
- * in drizzle. The store's own pool gets an int8 type parser through its client config; an
- * app-owned pool is never mutated (and `pg.types`, being global, is never touched).
+ * Opens a `pg` pool (loaded with `import()` only now: `pg` is an optional peer). An app-owned
+ * pool is never mutated, and `pg.types`, being global, is never touched: rows are mapped by
+ * the store's own readers (int8 arrives as text and is checked there).
  */
-export async function openPostgres(target: PostgresTarget, logger: Logger): Promise<DbConnection> {
+export async function openPostgres(target: PostgresTarget, logger: Logger): Promise<Database> {
   const pg = (await import('pg')).default;
   let pool: Pool;
   const openSockets = new Set<Promise<void>>();
   if (target.kind === 'url') {
-    const config: PoolConfig = {
-      connectionString: target.url,
-      max: target.maxConnections,
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === INT8_OID
-            ? (value: string) => toSafeInteger(value)
-            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-      },
-    };
-    pool = new pg.Pool(config);
+    pool = new pg.Pool({ connectionString: target.url, max: target.maxConnections });
     // An idle client's error is emitted on the pool; unhandled it would crash the process.
     pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
     // `pool.end()` resolves before the sockets have closed; a client's 'end' event fires once
@@ -66,42 +60,45 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
   } else {
     pool = target.pool;
   }
-  const { drizzle } = await import('drizzle-orm/node-postgres');
-  // The guard is keyed by the underlying client: another database's transaction does not
-  // block this one, but two stores sharing one client (one PGlite connection) guard each other.
-  const owner = pool;
-  const client = guardClient(pool, ['query', 'connect'], owner);
-  const db = drizzle({ client, schema: storeSchema }) as unknown as Db;
-  scopeTransactions(db, owner);
-  let closing: Promise<void> | undefined;
-  return {
-    db,
+  return new Database({
     driver: 'postgres',
-    async withSession(fn) {
-      const session: PoolClient = await pool.connect();
+    client: pool,
+    query: runOn(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
       try {
-        const result = await fn({
-          exec: async (sql) => {
-            await session.query(sql);
-          },
-          query: async (sql) => (await session.query<Record<string, unknown>>(sql)).rows,
-        });
-        session.release();
+        await client.query('BEGIN');
+        const result = await fn(runOn(client));
+        await client.query('COMMIT');
+        client.release();
         return result;
       } catch (error) {
-        await releaseAfterFailure(session);
+        await releaseAfterFailure(client);
         throw error;
       }
     },
-    close() {
-      closing ??= (async () => {
-        if (target.kind !== 'url') return;
-        // The error listener stays: a client still closing after end() resolved may report the
-        // server's goodbye (e.g. a dropped database), which must not crash the process.
-        await pool.end();
-        await Promise.all(openSockets);
-      })();
-      return closing;
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        const result = await fn({
+          query: runOn(client),
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+        });
+        client.release();
+        return result;
+      } catch (error) {
+        await releaseAfterFailure(client);
+        throw error;
+      }
     },
-  };
+    async close() {
+      if (target.kind !== 'url') return;
+      // The error listener stays: a client still closing after end() resolved may report the
+      // server's goodbye (e.g. a dropped database), which must not crash the process.
+      await pool.end();
+      await Promise.all(openSockets);
+    },
+  });
 }

@@ -1,11 +1,19 @@
 import { ChatdError, type ChatdErrorOptions } from '@chatd/core';
 
 /**
- * Error codes thrown by the database layer of `@chatd/message-store`. The state machine adds
- * its own codes (see `src/state/errors.ts`); `INVALID_ARGUMENT` and `VALIDATION_FAILED` come
- * from `@chatd/core`.
+ * Error codes thrown by `@chatd/message-store`, besides core's `INVALID_ARGUMENT` and
+ * `VALIDATION_FAILED` for malformed input. Check them with `ChatdError.isInstance(error, code)`.
  */
 export type StoreErrorCode =
+  | 'TRANSITION_NOT_ALLOWED'
+  | 'INVALID_STATE'
+  | 'QUEUE_FULL'
+  | 'QUEUED_MESSAGE_NOT_FOUND'
+  | 'MESSAGE_NOT_USER'
+  | 'NOTHING_PENDING'
+  | 'OUTSTANDING_TOOL_CALLS'
+  | 'INVALID_TOOL_RESULTS'
+  | 'CHAT_NOT_ROOT'
   | 'CHAT_NOT_FOUND'
   | 'MESSAGE_NOT_FOUND'
   | 'CONTENT_TOO_LARGE'

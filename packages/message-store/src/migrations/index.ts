@@ -1,2 +1,2 @@
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
-export { MIGRATIONS_TABLE, type MigrationSession, migrate } from './migrator.js';
+export { MIGRATIONS_TABLE, migrate } from './migrator.js';

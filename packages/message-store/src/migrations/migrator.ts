@@ -1,15 +1,9 @@
 import type { Logger } from '@chatd/core';
+import type { Session } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { SchemaTooNewError } from '../errors/store-errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 
-/** One database session (one connection) the migrator runs on. */
-export interface MigrationSession {
-  /** Runs one or several statements without parameters. */
-  exec(sql: string): Promise<void>;
-  /** Runs one statement and returns its rows. */
-  query(sql: string): Promise<Record<string, unknown>[]>;
-}
 
 /** The table that records applied versions; named after the package so it never collides. */
 export const MIGRATIONS_TABLE = 'chatd_message_store_migrations';
@@ -20,14 +14,13 @@ const ADVISORY_LOCK_KEY = '7163686174642d6d';
 /**
  * Brings the schema up to {@link LATEST_SCHEMA_VERSION} on one session holding a Postgres
  * advisory lock, so processes opening one database at the same time apply each migration once:
- * the second waits for the lock, then finds nothing left to do. (Migration libraries do not
- * lock reliably: drizzle-orm issue 874.)
+ * the second waits for the lock, then finds nothing left to do. 
  *
  * @throws SchemaTooNewError `SCHEMA_TOO_NEW` when the database has a newer version than this
  *   package knows.
  */
 export async function migrate(
-  session: MigrationSession,
+  session: Session,
   logger: Logger,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<void> {

@@ -1,57 +1,31 @@
-import { InvalidArgumentError, readChatErrorInfo } from '@chatd/core';
-import { and, asc, desc, eq, isNull, or, type SQL, sql } from 'drizzle-orm';
-import type { DbExecutor } from '../db/types.js';
+import { InvalidArgumentError } from '@chatd/core';
+import type { Queryable } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
-import { type ChatRow, chats } from '../schema/tables.js';
-import type { ResolvedLimits } from '../store/store-options.js';
-import { validateJsonValue } from './content.js';
-import { integerInRange, isUuid, nonEmptyString } from './validate.js';
+import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import type { ChatMetadataUpdate, ListChatsOptions } from '../validation/inputs.js';
+import { isUuid } from '../validation/inputs.js';
+
+/** Throws `CHAT_NOT_FOUND` for an id that cannot exist (not a UUID) before any query. */
+export function assertChatIdShape(chatId: string): void {
+  if (!isUuid(chatId)) throw new ChatNotFoundError(chatId);
+}
 
 /**
  * Loads one chat.
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
  */
-export async function getChat(executor: DbExecutor, chatId: string): Promise<ChatRow> {
-  if (!isUuid(chatId)) throw new ChatNotFoundError(String(chatId));
-  const [row] = await executor.select().from(chats).where(eq(chats.id, chatId));
+export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
+  assertChatIdShape(chatId);
+  const [row] = await db.query(`SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`, [chatId]);
   if (row === undefined) throw new ChatNotFoundError(chatId);
   return readChatRow(row);
 }
 
-/**
- * A chat row with its JSON read tolerantly: a last error written by a newer version (an unknown
- * error kind) reads as `generic` instead of lying about its type.
- */
-export function readChatRow(row: ChatRow): ChatRow {
-  return row.lastError === null ? row : { ...row, lastError: readChatErrorInfo(row.lastError) };
-}
-
 /** Throws `CHAT_NOT_FOUND` unless the chat exists; cheap (no row data). */
-export async function assertChatExists(executor: DbExecutor, chatId: string): Promise<void> {
-  if (!isUuid(chatId)) throw new ChatNotFoundError(String(chatId));
-  const [row] = await executor.select({ id: chats.id }).from(chats).where(eq(chats.id, chatId));
-  if (row === undefined) throw new ChatNotFoundError(chatId);
-}
-
-/** Options of {@link MessageStore.listChats}. */
-export interface ListChatsOptions {
-  /**
-   * Archived chats only (`true`), unarchived only (`false`), or both (omitted).
-   */
-  archived?: boolean;
-  /**
-   * Page size, 1 to 200.
-   * @default 50
-   */
-  limit?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
-  /**
-   * Include sub-chats (chats with a parent); by default only roots are listed.
-   * @default false
-   */
-  includeChildren?: boolean;
+export async function assertChatExists(db: Queryable, chatId: string): Promise<void> {
+  assertChatIdShape(chatId);
+  const rows = await db.query('SELECT 1 FROM chats WHERE id = $1', [chatId]);
+  if (rows.length === 0) throw new ChatNotFoundError(chatId);
 }
 
 /** One page of an owner's chats. */
@@ -72,146 +46,123 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(text: unknown): Cursor {
+function decodeCursor(text: string): Cursor {
   try {
-    const value = JSON.parse(Buffer.from(String(text), 'base64url').toString()) as Cursor;
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
     if (typeof value.at === 'string' && isUuid(value.id)) return value;
   } catch {
     // Reported below.
   }
-  throw new InvalidArgumentError('cursor', 'not a cursor returned by listChats');
+  throw new InvalidArgumentError('options.cursor', 'not a cursor returned by listChats');
 }
 
 /**
  * Lists an owner's chats, most recent user activity first (a user message or queued message
  * counts; creation too), keyset-paginated so pages stay stable while chats move.
- *
- * @throws InvalidArgumentError `INVALID_ARGUMENT` for a bad limit or cursor.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` for a cursor listChats did not return.
  */
 export async function listChats(
-  executor: DbExecutor,
+  db: Queryable,
   ownerId: string,
   options: ListChatsOptions = {},
 ): Promise<ChatPage> {
-  nonEmptyString(ownerId, 'ownerId');
-  const limit = integerInRange(options.limit ?? 50, 'limit', 1, 200);
-  const conditions: SQL[] = [eq(chats.ownerId, ownerId)];
-  if (options.archived !== undefined) conditions.push(eq(chats.archived, options.archived));
-  if (options.includeChildren !== true) conditions.push(isNull(chats.parentChatId));
+  const limit = options.limit ?? 50;
+  const params: unknown[] = [ownerId, limit + 1];
+  const conditions = ['c.owner_id = $1'];
+  if (options.archived !== undefined) {
+    params.push(options.archived);
+    conditions.push(`c.archived = $${params.length}`);
+  }
+  if (options.includeChildren !== true) conditions.push('c.parent_chat_id IS NULL');
   if (options.cursor !== undefined) {
     const cursor = decodeCursor(options.cursor);
+    params.push(cursor.at, cursor.id);
     conditions.push(
-      sql`(${chats.lastUserActivityAt}, ${chats.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`,
+      `(c.last_user_activity_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
     );
   }
-  const rows = await executor
-    .select({ chat: chats, at: sql<string>`${chats.lastUserActivityAt}::text` })
-    .from(chats)
-    .where(and(...conditions))
-    .orderBy(desc(chats.lastUserActivityAt), desc(chats.id))
-    .limit(limit + 1);
+  const rows = await db.query(
+    `SELECT ${CHAT_SELECT}, c.last_user_activity_at::text AS "cursorAt" FROM chats c
+     WHERE ${conditions.join(' AND ')}
+     ORDER BY c.last_user_activity_at DESC, c.id DESC LIMIT $2`,
+    params,
+  );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    chats: page.map((row) => readChatRow(row.chat)),
+    chats: page.map(readChatRow),
     ...(rows.length > limit && last !== undefined
-      ? { nextCursor: encodeCursor({ at: last.at, id: last.chat.id }) }
+      ? { nextCursor: encodeCursor({ at: String(last.cursorAt), id: String(last.id) }) }
       : {}),
   };
-}
-
-/** Metadata a caller may change outside the state machine. */
-export interface ChatMetadataUpdate {
-  /** New title, 1 to 500 characters. */
-  title?: string;
-  /** New labels, replacing the old ones: string values only. */
-  labels?: Record<string, string>;
 }
 
 /**
  * Changes a chat's title and/or labels. Not a state transition: no version moves and nothing
  * is published (the app announces metadata changes on its own channels).
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
- * @throws InvalidArgumentError `INVALID_ARGUMENT` for an empty update, a bad title or labels.
  */
 export async function updateChatMetadata(
-  executor: DbExecutor,
-  limits: ResolvedLimits,
+  db: Queryable,
   chatId: string,
   update: ChatMetadataUpdate,
 ): Promise<ChatRow> {
-  const values: { title?: string; labels?: Record<string, string> } = {};
-  if (update.title !== undefined) values.title = nonEmptyString(update.title, 'title', 500);
-  if (update.labels !== undefined) values.labels = validateLabels(update.labels, limits);
-  if (Object.keys(values).length === 0) {
-    throw new InvalidArgumentError('update', 'expected title or labels');
-  }
-  if (!isUuid(chatId)) throw new ChatNotFoundError(String(chatId));
-  const [row] = await executor.update(chats).set(values).where(eq(chats.id, chatId)).returning();
+  assertChatIdShape(chatId);
+  const [row] = await db.query(
+    `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
+     WHERE c.id = $1 RETURNING ${CHAT_SELECT}`,
+    [chatId, update.title ?? null, update.labels === undefined ? null : JSON.stringify(update.labels)],
+  );
   if (row === undefined) throw new ChatNotFoundError(chatId);
   return readChatRow(row);
-}
-
-function validateLabels(labels: unknown, limits: ResolvedLimits): Record<string, string> {
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
-    throw new InvalidArgumentError('labels', 'expected an object of strings');
-  }
-  for (const [key, value] of Object.entries(labels)) {
-    if (typeof value !== 'string') {
-      throw new InvalidArgumentError(`labels.${key}`, 'expected a string');
-    }
-  }
-  validateJsonValue(labels, 'labels', limits);
-  return labels as Record<string, string>;
 }
 
 /**
  * Deletes a chat and everything that hangs off it: messages, queued messages, heartbeats and
  * sub-chats (cascading foreign keys). Irreversible.
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
-export async function deleteChat(executor: DbExecutor, chatId: string): Promise<void> {
-  if (!isUuid(chatId)) throw new ChatNotFoundError(String(chatId));
-  const deleted = await executor
-    .delete(chats)
-    .where(eq(chats.id, chatId))
-    .returning({ id: chats.id });
-  if (deleted.length === 0) throw new ChatNotFoundError(chatId);
+export async function deleteChat(db: Queryable, chatId: string): Promise<void> {
+  assertChatIdShape(chatId);
+  const rows = await db.query('DELETE FROM chats WHERE id = $1 RETURNING id', [chatId]);
+  if (rows.length === 0) throw new ChatNotFoundError(chatId);
 }
 
 /**
- * A chat family: the root and its sub-chats, root first, then by creation (then id). Used by
- * family archive, which must lock and update members in this order to avoid deadlocks.
- *
+ * A chat family: the root and its sub-chats, root first, then by creation (then id). Family
+ * archive locks and updates members in this order, so two family operations cannot deadlock.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the root does not exist.
  */
-export async function getFamilyChatIds(
-  executor: DbExecutor,
-  rootChatId: string,
-): Promise<string[]> {
-  if (!isUuid(rootChatId)) throw new ChatNotFoundError(String(rootChatId));
-  const rows = await executor
-    .select({ id: chats.id })
-    .from(chats)
-    .where(or(eq(chats.id, rootChatId), eq(chats.rootChatId, rootChatId)))
-    .orderBy(sql`${chats.id} <> ${rootChatId}`, asc(chats.createdAt), asc(chats.id));
+export async function getFamilyChatIds(db: Queryable, rootChatId: string): Promise<string[]> {
+  assertChatIdShape(rootChatId);
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM chats WHERE id = $1 OR root_chat_id = $1
+     ORDER BY id <> $1, created_at, id`,
+    [rootChatId],
+  );
   if (rows[0]?.id !== rootChatId) throw new ChatNotFoundError(rootChatId);
   return rows.map((row) => row.id);
 }
 
 /**
  * The root of a chat's family: its `root_chat_id`, or itself for a root.
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
-export async function getRootChatId(executor: DbExecutor, chatId: string): Promise<string> {
-  if (!isUuid(chatId)) throw new ChatNotFoundError(String(chatId));
-  const [row] = await executor
-    .select({ rootChatId: chats.rootChatId })
-    .from(chats)
-    .where(eq(chats.id, chatId));
+export async function getRootChatId(db: Queryable, chatId: string): Promise<string> {
+  assertChatIdShape(chatId);
+  const [row] = await db.query<{ root: string }>(
+    'SELECT coalesce(root_chat_id, id) AS root FROM chats WHERE id = $1',
+    [chatId],
+  );
   if (row === undefined) throw new ChatNotFoundError(chatId);
-  return row.rootChatId ?? chatId;
+  return row.root;
+}
+
+/** The database's `now()`: the start of the current transaction (or statement, outside one). */
+export async function getDatabaseTime(db: Queryable): Promise<Date> {
+  // Epoch milliseconds as float8: parsed to a number by both drivers, unlike timestamptz text.
+  const [row] = await db.query<{ ms: number }>(
+    'SELECT (extract(epoch FROM now()) * 1000)::float8 AS ms',
+  );
+  return new Date(Number(row?.ms));
 }

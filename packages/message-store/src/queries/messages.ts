@@ -1,55 +1,31 @@
-import { and, asc, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
-import type { DbExecutor } from '../db/types.js';
+import { readChatMessageContent, type StoredChatMessageContent } from '@chatd/core';
+import type { Queryable, Statement } from '../db/database.js';
+import { toSafeInteger } from '../db/safe-integer.js';
 import { MessageNotFoundError } from '../errors/store-errors.js';
-import {
-  type ChatMessageRow,
-  type ChatQueuedMessageRow,
-  chatMessages,
-  chatQueuedMessages,
-} from '../schema/tables.js';
+import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/rows.js';
+import { isUuid, type ListMessagesOptions, type NewMessage } from '../validation/inputs.js';
 import { assertChatExists } from './chats.js';
-import { readMessageRow } from './message-rows.js';
-import { integerInRange, isUuid } from './validate.js';
 
-/** The largest page {@link MessageStore.listMessages} returns. */
-export const MAX_MESSAGE_PAGE = 200;
-
-// What a user's transcript shows; the model's prompt uses 'model' | 'both'.
-const USER_VISIBLE = ['user', 'both'] as const;
-const MODEL_VISIBLE = ['model', 'both'] as const;
+// What a user's transcript shows; the model's prompt uses 'model' and 'both'.
+const USER_VISIBLE = `m.visibility IN ('user', 'both')`;
+const MODEL_VISIBLE = `m.visibility IN ('model', 'both')`;
 
 /**
  * Loads one message of a chat, soft-deleted ones included (their `deleted` flag says so).
- *
  * @throws MessageNotFoundError `MESSAGE_NOT_FOUND` when it does not exist in this chat.
  */
 export async function getMessage(
-  executor: DbExecutor,
+  db: Queryable,
   chatId: string,
   messageId: number,
 ): Promise<ChatMessageRow> {
-  if (!Number.isSafeInteger(messageId) || !isUuid(chatId)) {
-    throw new MessageNotFoundError(Number(messageId));
-  }
-  const [row] = await executor
-    .select()
-    .from(chatMessages)
-    .where(and(eq(chatMessages.chatId, chatId), eq(chatMessages.id, messageId)));
+  if (!isUuid(chatId)) throw new MessageNotFoundError(messageId);
+  const [row] = await db.query(
+    `SELECT ${MESSAGE_SELECT} FROM chat_messages m WHERE m.chat_id = $1 AND m.id = $2`,
+    [chatId, messageId],
+  );
   if (row === undefined) throw new MessageNotFoundError(messageId);
   return readMessageRow(row);
-}
-
-/** Options of {@link MessageStore.listMessages}. */
-export interface ListMessagesOptions {
-  /** Only messages with a smaller id. */
-  before?: number;
-  /** Only messages with a larger id. */
-  after?: number;
-  /**
-   * Page size, 1 to {@link MAX_MESSAGE_PAGE}.
-   * @default 50
-   */
-  limit?: number;
 }
 
 /** One page of messages. */
@@ -65,62 +41,38 @@ export interface MessagePage {
 
 /**
  * A page of the user's transcript: non-deleted messages visible to the user.
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
- * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..200 or a bad cursor.
  */
 export async function listMessages(
-  executor: DbExecutor,
+  db: Queryable,
   chatId: string,
   options: ListMessagesOptions = {},
 ): Promise<MessagePage> {
-  const limit = integerInRange(options.limit ?? 50, 'limit', 1, MAX_MESSAGE_PAGE);
-  const conditions: SQL[] = [
-    eq(chatMessages.chatId, chatId),
-    eq(chatMessages.deleted, false),
-    inArray(chatMessages.visibility, [...USER_VISIBLE]),
-  ];
-  if (options.before !== undefined) {
-    const before = integerInRange(options.before, 'before', 0, Number.MAX_SAFE_INTEGER);
-    conditions.push(lt(chatMessages.id, before));
-  }
-  if (options.after !== undefined) {
-    const after = integerInRange(options.after, 'after', 0, Number.MAX_SAFE_INTEGER);
-    conditions.push(gt(chatMessages.id, after));
-  }
-  await assertChatExists(executor, chatId);
+  await assertChatExists(db, chatId);
+  const limit = options.limit ?? 50;
   const ascending = options.after !== undefined && options.before === undefined;
   // One row more than asked tells whether another page exists, without a count.
-  const rows = await executor
-    .select()
-    .from(chatMessages)
-    .where(and(...conditions))
-    .orderBy(ascending ? asc(chatMessages.id) : desc(chatMessages.id))
-    .limit(limit + 1);
+  const rows = await db.query(
+    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
+     WHERE m.chat_id = $1 AND NOT m.deleted AND ${USER_VISIBLE}
+       AND ($2::bigint IS NULL OR m.id < $2) AND ($3::bigint IS NULL OR m.id > $3)
+     ORDER BY m.id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
+    [chatId, options.before ?? null, options.after ?? null, limit + 1],
+  );
   return { messages: rows.slice(0, limit).map(readMessageRow), hasMore: rows.length > limit };
 }
 
 /**
  * The history the model sees, oldest first: non-deleted messages visible to the model.
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
-export async function getPromptHistory(
-  executor: DbExecutor,
-  chatId: string,
-): Promise<ChatMessageRow[]> {
-  await assertChatExists(executor, chatId);
-  const rows = await executor
-    .select()
-    .from(chatMessages)
-    .where(
-      and(
-        eq(chatMessages.chatId, chatId),
-        eq(chatMessages.deleted, false),
-        inArray(chatMessages.visibility, [...MODEL_VISIBLE]),
-      ),
-    )
-    .orderBy(asc(chatMessages.id));
+export async function getPromptHistory(db: Queryable, chatId: string): Promise<ChatMessageRow[]> {
+  await assertChatExists(db, chatId);
+  const rows = await db.query(
+    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
+     WHERE m.chat_id = $1 AND NOT m.deleted AND ${MODEL_VISIBLE} ORDER BY m.id`,
+    [chatId],
+  );
   return rows.map(readMessageRow);
 }
 
@@ -128,46 +80,126 @@ export async function getPromptHistory(
  * User-visible messages written at a revision after `afterRevision`, soft-deleted ones
  * included, in id order: a stream that saw revision N catches up with this and detects edits
  * (a deleted message it already showed means its history was rewritten).
- *
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
- * @throws InvalidArgumentError `INVALID_ARGUMENT` for a negative or non-integer revision.
  */
 export async function getMessagesByRevision(
-  executor: DbExecutor,
+  db: Queryable,
   chatId: string,
   afterRevision: number,
 ): Promise<ChatMessageRow[]> {
-  integerInRange(afterRevision, 'afterRevision', 0, Number.MAX_SAFE_INTEGER);
-  await assertChatExists(executor, chatId);
-  const rows = await executor
-    .select()
-    .from(chatMessages)
-    .where(
-      and(
-        eq(chatMessages.chatId, chatId),
-        gt(chatMessages.revision, afterRevision),
-        inArray(chatMessages.visibility, [...USER_VISIBLE]),
-      ),
-    )
-    .orderBy(asc(chatMessages.id));
+  await assertChatExists(db, chatId);
+  const rows = await db.query(
+    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
+     WHERE m.chat_id = $1 AND m.revision > $2 AND ${USER_VISIBLE} ORDER BY m.id`,
+    [chatId, afterRevision],
+  );
   return rows.map(readMessageRow);
 }
 
+// One JSON document for all rows: a single parameter, parsed once by Postgres, however many
+// messages a step commits. Ids are drawn in ORDER BY order (RETURNING itself promises none).
+const INSERT_MESSAGES: Statement = {
+  name: 'chatd_ms_insert_messages',
+  text: `INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
+       output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
+       context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
+       compressed)
+     SELECT $1::uuid, r.role, r.content, coalesce(r.visibility, 'both'), r.input_tokens,
+       r.output_tokens, r.total_tokens, r.reasoning_tokens, r.cache_read_tokens,
+       r.cache_write_tokens, r.context_limit, r.cost_micros, r.runtime_ms, r.created_by,
+       r.model_config_id, r.reasoning_effort, coalesce(r.compressed, false)
+     FROM ROWS FROM (jsonb_to_recordset($2::text::jsonb) AS (role text, content jsonb,
+       visibility text, input_tokens bigint, output_tokens bigint, total_tokens bigint,
+       reasoning_tokens bigint, cache_read_tokens bigint, cache_write_tokens bigint,
+       context_limit bigint, cost_micros bigint, runtime_ms bigint, created_by text,
+       model_config_id text, reasoning_effort text, compressed boolean))
+       WITH ORDINALITY AS r
+     ORDER BY r.ordinality
+     RETURNING id`,
+};
+
 /**
- * The chat's queue in the order it will be used: by position, then id. (The reference showed
- * clients creation order while the worker used position, spec §7.1 item 2; one order here.)
- *
- * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
+ * Inserts messages in order with one statement and returns their ids, ascending in input
+ * order. Each row's revision is the chat's current `snapshot_version` (a trigger), and
+ * `history_version` follows once per statement. Content must be validated first.
  */
-export async function listQueuedMessages(
-  executor: DbExecutor,
+export async function insertMessages(
+  tx: Queryable,
   chatId: string,
-): Promise<ChatQueuedMessageRow[]> {
-  await assertChatExists(executor, chatId);
-  const rows = await executor
-    .select()
-    .from(chatQueuedMessages)
-    .where(eq(chatQueuedMessages.chatId, chatId))
-    .orderBy(asc(chatQueuedMessages.position), asc(chatQueuedMessages.id));
-  return rows.map(readMessageRow);
+  messages: readonly NewMessage[],
+): Promise<number[]> {
+  if (messages.length === 0) return [];
+  const rows = messages.map((message) => {
+    const usage = message.usage ?? {};
+    return {
+      role: message.role,
+      content: message.content,
+      visibility: message.visibility,
+      input_tokens: usage.inputTokens,
+      output_tokens: usage.outputTokens,
+      total_tokens: usage.totalTokens,
+      reasoning_tokens: usage.reasoningTokens,
+      cache_read_tokens: usage.cacheReadTokens,
+      cache_write_tokens: usage.cacheCreationTokens,
+      context_limit: usage.contextLimit,
+      cost_micros: message.costMicros,
+      runtime_ms: message.runtimeMs,
+      created_by: message.createdBy,
+      model_config_id: message.modelConfigId,
+      reasoning_effort: message.reasoningEffort,
+      compressed: message.compressed,
+    };
+  });
+  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [
+    chatId,
+    JSON.stringify(rows),
+  ]);
+  return inserted.map((row) => toSafeInteger(row.id)).sort((a, b) => a - b);
+}
+
+/** The parts of a history message the tool-call rules look at. */
+export interface ToolCallHistoryMessage {
+  /** Message id; history is ordered by it. */
+  id: number;
+  /** Who the message is from. */
+  role: ChatMessageRow['role'];
+  /** The stored content. */
+  content: StoredChatMessageContent;
+}
+
+/** The chat's non-deleted messages from its last assistant message on, in id order. */
+export async function getHistoryTail(
+  tx: Queryable,
+  chatId: string,
+): Promise<ToolCallHistoryMessage[]> {
+  const rows = await tx.query<{ id: unknown; role: ChatMessageRow['role']; content: unknown }>(
+    {
+      name: 'chatd_ms_history_tail',
+      text: `SELECT m.id, m.role, m.content FROM chat_messages m
+       WHERE m.chat_id = $1 AND NOT m.deleted AND m.id >= coalesce((
+         SELECT max(id) FROM chat_messages
+         WHERE chat_id = $1 AND NOT deleted AND role = 'assistant'), 0)
+       ORDER BY m.id`,
+    },
+    [chatId],
+  );
+  return rows.map((row) => ({
+    id: toSafeInteger(row.id),
+    role: row.role,
+    content: readChatMessageContent(row.content),
+  }));
+}
+
+/** Soft-deletes the chat's non-deleted messages with `id >= fromId`; returns their ids. */
+export async function softDeleteMessagesFrom(
+  tx: Queryable,
+  chatId: string,
+  fromId: number,
+): Promise<number[]> {
+  const rows = await tx.query<{ id: unknown }>(
+    `UPDATE chat_messages SET deleted = true
+     WHERE chat_id = $1 AND id >= $2 AND NOT deleted RETURNING id`,
+    [chatId, fromId],
+  );
+  return rows.map((row) => toSafeInteger(row.id)).sort((a, b) => a - b);
 }

@@ -1,8 +1,7 @@
 import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
-import { inArray } from 'drizzle-orm';
-import type { DbExecutor } from '../db/types.js';
-import { chats } from '../schema/tables.js';
-import { isUuid } from './validate.js';
+import type { Queryable } from '../db/database.js';
+import { CHAT_SELECT, readChatRow } from '../schema/rows.js';
+import { isUuid } from '../validation/inputs.js';
 
 /** What a runner re-checks about the chats it runs (ownership and versions). */
 export interface RunnerSyncRow {
@@ -38,51 +37,45 @@ export interface StreamSyncRow extends RunnerSyncRow {
   requiresActionDeadlineAt: Date | null;
 }
 
-const runnerColumns = {
-  chatId: chats.id,
-  status: chats.status,
-  archived: chats.archived,
-  workerId: chats.workerId,
-  runnerId: chats.runnerId,
-  snapshotVersion: chats.snapshotVersion,
-  historyVersion: chats.historyVersion,
-  queueVersion: chats.queueVersion,
-  generationAttempt: chats.generationAttempt,
-  retryStateVersion: chats.retryStateVersion,
-};
-
-function validIds(chatIds: readonly string[]): string[] {
-  // Ids that are not UUIDs cannot exist: leave them out like deleted chats.
-  return [...new Set(chatIds)].filter(isUuid);
-}
-
 /**
- * Sync rows of the given chats; chats that no longer exist are absent from the result (a
- * runner stops those). One query however many ids.
+ * Sync rows of the given chats in one query; chats that do not exist (deleted, or ids that
+ * are not UUIDs) are absent from the result.
  */
-export async function getRunnerSyncRows(
-  executor: DbExecutor,
-  chatIds: readonly string[],
-): Promise<RunnerSyncRow[]> {
-  const ids = validIds(chatIds);
-  if (ids.length === 0) return [];
-  return executor.select(runnerColumns).from(chats).where(inArray(chats.id, ids));
-}
-
-/** Stream sync rows of the given chats; deleted chats are absent. */
 export async function getStreamSyncRows(
-  executor: DbExecutor,
+  db: Queryable,
   chatIds: readonly string[],
 ): Promise<StreamSyncRow[]> {
-  const ids = validIds(chatIds);
+  const ids = [...new Set(chatIds)].filter(isUuid);
   if (ids.length === 0) return [];
-  return executor
-    .select({
-      ...runnerColumns,
-      retryState: chats.retryState,
-      lastError: chats.lastError,
-      requiresActionDeadlineAt: chats.requiresActionDeadlineAt,
-    })
-    .from(chats)
-    .where(inArray(chats.id, ids));
+  const rows = await db.query(`SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = ANY($1::uuid[])`, [
+    ids,
+  ]);
+  return rows.map((raw) => {
+    const row = readChatRow(raw);
+    return {
+      chatId: row.id,
+      status: row.status,
+      archived: row.archived,
+      workerId: row.workerId,
+      runnerId: row.runnerId,
+      snapshotVersion: row.snapshotVersion,
+      historyVersion: row.historyVersion,
+      queueVersion: row.queueVersion,
+      generationAttempt: row.generationAttempt,
+      retryStateVersion: row.retryStateVersion,
+      retryState: row.retryState,
+      lastError: row.lastError,
+      requiresActionDeadlineAt: row.requiresActionDeadlineAt,
+    };
+  });
+}
+
+/** Runner sync rows: the stream rows without the stream-only fields. */
+export async function getRunnerSyncRows(
+  db: Queryable,
+  chatIds: readonly string[],
+): Promise<RunnerSyncRow[]> {
+  return (await getStreamSyncRows(db, chatIds)).map(
+    ({ retryState: _r, lastError: _l, requiresActionDeadlineAt: _d, ...row }) => row,
+  );
 }

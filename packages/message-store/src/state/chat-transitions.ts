@@ -1,38 +1,35 @@
 import type { ChatErrorInfo, JsonValue } from '@chatd/core';
-import type { DbTransaction } from '../db/types.js';
-import { ChatNotFoundError } from '../errors/index.js';
-import { classifyExecutionState, type ExecutionState } from './classify.js';
-import { allowedOutputs, assertLandedIn, type TransitionName } from './matrix.js';
+import type { z } from 'zod';
+import type { Transaction } from '../db/database.js';
+import { rowIdSchema } from '../validation/inputs.js';
+import { checkJsonSize, parseInput } from '../validation/parse-input.js';
 import type {
-  ChatStateRow,
-  InsertedMessages,
-  StateMessageInsert,
-  StateQueries,
-} from './state-queries.js';
+  AcquireInput,
+  InputSchemas,
+  CommitStepInput,
+  CompleteRequiresActionInput,
+  EditMessageInput,
+  NewMessage,
+  ReconcileInput,
+  SendMessageInput,
+} from '../validation/inputs.js';
+import { type ChatStateSnapshot, currentChat } from './chat-snapshot.js';
+import { InvalidStateError, TransitionNotAllowedError } from './errors.js';
+import { allowedOutputs, type TransitionName } from './matrix.js';
 import * as lifecycle from './transitions/lifecycle.js';
 import * as messages from './transitions/messages.js';
 import * as requiresAction from './transitions/requires-action.js';
-import { TransitionScope, type TransitionSettings } from './transitions/scope.js';
 import * as worker from './transitions/worker.js';
-
-/** The chat as a transition context reads it: its row, queue length and execution state. */
-export interface ChatStateSnapshot {
-  /** The chat row's execution-state columns. */
-  row: ChatStateRow;
-  /** Messages waiting in the queue. */
-  queuedCount: number;
-  /** The classified execution state. */
-  state: ExecutionState;
-}
 
 /**
  * The transitions of one chat, bound to the transaction of one `store.update` call: the `chat`
  * argument of its callback.
  *
- * Each method is one transition of the matrix. It re-reads the chat (so earlier transitions in
- * the same update are visible), rejects a pair the matrix does not list before writing
- * anything, performs its writes, and checks that the chat landed in a listed state. Several
- * transitions in one update commit together under one snapshot version.
+ * Each method is one transition of the matrix. It parses its input, checks the chat's current
+ * state against the matrix before writing anything, performs its writes, and checks that the
+ * chat landed in a listed state. The chat is read from what the last statement returned
+ * whenever that statement was about this chat, so the checks cost no extra round trips.
+ * Several transitions in one update commit together under one snapshot version.
  *
  * A failed transition fails the whole update: every later call throws the same error and the
  * update rolls back even if the callback caught it. That is what makes "a rejected transition
@@ -49,64 +46,56 @@ export class ChatTransitions {
    * it as `revision`.
    */
   readonly snapshotVersion: number;
-  /**
-   * The open transaction: run other queries of this store through it (metadata written in the
-   * same transaction, reads that must see this update's writes).
-   */
-  readonly tx: DbTransaction;
-  readonly #q: StateQueries;
-  readonly #settings: TransitionSettings;
+  readonly #tx: Transaction;
+  readonly #inputs: InputSchemas;
+  readonly #maxContentBytes: number;
   #failure: { error: unknown } | undefined;
 
-  /** @internal Built by the update envelope. */
+  /** @internal Built by `store.update`. */
   constructor(init: {
     chatId: string;
     snapshotVersion: number;
-    queries: StateQueries;
-    tx: DbTransaction;
-    settings: TransitionSettings;
+    tx: Transaction;
+    inputs: InputSchemas;
+    maxContentBytes: number;
   }) {
     this.chatId = init.chatId;
-    this.tx = init.tx;
     this.snapshotVersion = init.snapshotVersion;
-    this.#q = init.queries;
-    this.#settings = init.settings;
+    this.#tx = init.tx;
+    this.#inputs = init.inputs;
+    this.#maxContentBytes = init.maxContentBytes;
   }
 
-  /** @internal The first transition error, if any: the envelope rethrows it to roll back. */
+  /** @internal The first transition error, if any: the update rethrows it to roll back. */
   get failure(): { error: unknown } | undefined {
     return this.#failure;
   }
 
-  /** Reads the chat as it is now inside the transaction. */
-  async snapshot(): Promise<ChatStateSnapshot> {
-    const current = await this.#q.read(this.chatId);
-    if (current === undefined) throw new ChatNotFoundError(this.chatId);
-    const { row, queuedCount } = current;
-    const state = classifyExecutionState({
-      status: row.status,
-      archived: row.archived,
-      queuedCount,
-    });
-    return { row, queuedCount, state };
+  /** The chat as it is now inside the transaction. */
+  snapshot(): Promise<ChatStateSnapshot> {
+    return currentChat(this.#tx, this.chatId);
   }
 
-  async #run<T>(name: TransitionName, body: (scope: TransitionScope) => Promise<T>): Promise<T> {
+  async #run<Input, Result>(
+    name: TransitionName,
+    parse: () => Input,
+    body: (tx: Transaction, chat: ChatStateSnapshot, input: Input) => Promise<Result>,
+  ): Promise<Result> {
     if (this.#failure) throw this.#failure.error;
     try {
+      const input = parse();
       const before = await this.snapshot();
-      allowedOutputs(before.state, name);
-      const result = await body(
-        new TransitionScope({
-          chatId: this.chatId,
-          q: this.#q,
-          row: before.row,
-          state: before.state,
-          queuedCount: before.queuedCount,
-          settings: this.#settings,
-        }),
-      );
-      assertLandedIn(before.state, name, (await this.snapshot()).state);
+      const outputs = allowedOutputs(before.state, name);
+      if (outputs === undefined) {
+        if (before.state === 'Invalid') throw new InvalidStateError(name);
+        throw new TransitionNotAllowedError(before.state, name);
+      }
+      const result = await body(this.#tx, before, input);
+      const after = await this.snapshot();
+      if (!outputs.includes(after.state)) {
+        // A bug in the transition code; rolled back like any rejection.
+        throw new TransitionNotAllowedError(before.state, name, `it would land in ${after.state}`);
+      }
       return result;
     } catch (error) {
       this.#failure = { error };
@@ -114,18 +103,31 @@ export class ChatTransitions {
     }
   }
 
+  #parse<Schema extends z.ZodType>(
+    schema: Schema,
+    value: unknown,
+    argument: string,
+  ) {
+    return () => parseInput(schema, value, argument) as z.output<Schema>;
+  }
+
   /**
    * Sends a user message. W/E0: starts a turn (outstanding tool calls get synthetic results).
    * E1: the oldest queued message starts the turn and this one is queued. Busy chats queue it;
-   * with `busy: 'interrupt'` a running chat becomes interrupting and a requires-action chat
-   * closes its client tool calls and runs on.
+   * with `busy: 'interrupt'` it goes to the head of the queue (answered next), a running chat
+   * becomes interrupting and a requires-action chat closes its client tool calls and runs on.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` / ValidationFailedError
+   *   `VALIDATION_FAILED` for malformed input; ContentTooLargeError `CONTENT_TOO_LARGE`.
    * @throws MessageNotUserError `MESSAGE_NOT_USER` when `role` is not `user`.
    * @throws QueueFullError `QUEUE_FULL` when the message would be the queue's 21st.
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for an unknown `busy`.
    * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` on an archived chat.
    */
-  sendMessage(input: messages.SendMessageInput): Promise<messages.SendMessageResult> {
-    return this.#run('sendMessage', (scope) => messages.sendMessage(scope, input));
+  sendMessage(input: SendMessageInput): Promise<messages.SendMessageResult> {
+    return this.#run(
+      'sendMessage',
+      this.#parse(this.#inputs.sendMessage, input, 'input'),
+      messages.sendMessage,
+    );
   }
 
   /**
@@ -135,8 +137,12 @@ export class ChatTransitions {
    * @throws MessageNotFoundError `MESSAGE_NOT_FOUND` for a missing, deleted or foreign message.
    * @throws MessageNotUserError `MESSAGE_NOT_USER` for a message of another role.
    */
-  editMessage(input: messages.EditMessageInput): Promise<messages.EditMessageResult> {
-    return this.#run('editMessage', (scope) => messages.editMessage(scope, input));
+  editMessage(input: EditMessageInput): Promise<messages.EditMessageResult> {
+    return this.#run(
+      'editMessage',
+      this.#parse(this.#inputs.editMessage, input, 'input'),
+      messages.editMessage,
+    );
   }
 
   /**
@@ -144,7 +150,11 @@ export class ChatTransitions {
    * @throws QueuedMessageNotFoundError `QUEUED_MESSAGE_NOT_FOUND`.
    */
   deleteQueued(queuedMessageId: number): Promise<void> {
-    return this.#run('deleteQueued', (scope) => messages.deleteQueued(scope, queuedMessageId));
+    return this.#run(
+      'deleteQueued',
+      this.#parse(rowIdSchema, queuedMessageId, 'queuedMessageId'),
+      messages.deleteQueued,
+    );
   }
 
   /**
@@ -154,7 +164,11 @@ export class ChatTransitions {
    * @throws QueuedMessageNotFoundError `QUEUED_MESSAGE_NOT_FOUND`.
    */
   promoteQueued(queuedMessageId: number): Promise<messages.PromoteQueuedResult> {
-    return this.#run('promoteQueued', (scope) => messages.promoteQueued(scope, queuedMessageId));
+    return this.#run(
+      'promoteQueued',
+      this.#parse(rowIdSchema, queuedMessageId, 'queuedMessageId'),
+      messages.promoteQueued,
+    );
   }
 
   /**
@@ -163,7 +177,11 @@ export class ChatTransitions {
    * @param reason - Output of the synthetic results. @default 'Tool execution interrupted by user'
    */
   interrupt(reason?: string): Promise<void> {
-    return this.#run('interrupt', (scope) => lifecycle.interrupt(scope, reason));
+    return this.#run(
+      'interrupt',
+      this.#parse(this.#inputs.reason, reason, 'reason'),
+      lifecycle.interrupt,
+    );
   }
 
   /**
@@ -172,7 +190,11 @@ export class ChatTransitions {
    *   already has this value.
    */
   setArchived(archived: boolean): Promise<void> {
-    return this.#run('setArchived', (scope) => lifecycle.setArchived(scope, archived));
+    return this.#run(
+      'setArchived',
+      this.#parse(this.#inputs.archived, archived, 'archived'),
+      lifecycle.setArchived,
+    );
   }
 
   /**
@@ -180,12 +202,12 @@ export class ChatTransitions {
    * marker set and no owner (so an ownership hint wakes a worker).
    */
   requestCompaction(): Promise<void> {
-    return this.#run('requestCompaction', (scope) => lifecycle.requestCompaction(scope));
+    return this.#run('requestCompaction', noInput, lifecycle.requestCompaction);
   }
 
   /** Takes ownership and starts the (chat, runner) heartbeat. Allowed in every state. */
-  acquire(input: worker.AcquireInput): Promise<void> {
-    return this.#run('acquire', (scope) => worker.acquire(scope, input));
+  acquire(input: AcquireInput): Promise<void> {
+    return this.#run('acquire', this.#parse(this.#inputs.acquire, input, 'input'), worker.acquire);
   }
 
   /**
@@ -193,12 +215,12 @@ export class ChatTransitions {
    * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` when the chat has no owner.
    */
   abandon(): Promise<void> {
-    return this.#run('abandon', (scope) => worker.abandon(scope));
+    return this.#run('abandon', noInput, worker.abandon);
   }
 
   /** Starts a new generation attempt (clears the retry state); returns the attempt number. */
   recordGenerationAttempt(): Promise<number> {
-    return this.#run('recordGenerationAttempt', (scope) => worker.recordGenerationAttempt(scope));
+    return this.#run('recordGenerationAttempt', noInput, worker.recordGenerationAttempt);
   }
 
   /**
@@ -206,15 +228,23 @@ export class ChatTransitions {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` when it is missing or not JSON.
    */
   recordRetryState(retryState: JsonValue): Promise<void> {
-    return this.#run('recordRetryState', (scope) => worker.recordRetryState(scope, retryState));
+    return this.#run(
+      'recordRetryState',
+      this.#parse(this.#inputs.retryState, retryState, 'retryState'),
+      worker.recordRetryState,
+    );
   }
 
   /**
    * Commits the messages of a generation step; optionally consumes the compaction marker.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` without messages.
    */
-  commitStep(input: worker.CommitStepInput): Promise<InsertedMessages> {
-    return this.#run('commitStep', (scope) => worker.commitStep(scope, input));
+  commitStep(input: CommitStepInput): Promise<worker.InsertedMessages> {
+    return this.#run(
+      'commitStep',
+      this.#parse(this.#inputs.commitStep, input, 'input'),
+      worker.commitStep,
+    );
   }
 
   /**
@@ -223,19 +253,25 @@ export class ChatTransitions {
    * @throws NothingPendingError `NOTHING_PENDING` when no client tool call is pending.
    */
   enterRequiresAction(): Promise<requiresAction.EnterRequiresActionResult> {
-    return this.#run('enterRequiresAction', (scope) => requiresAction.enterRequiresAction(scope));
+    return this.#run('enterRequiresAction', noInput, requiresAction.enterRequiresAction);
   }
 
   /**
    * Records the client's tool results and runs on.
    * @throws InvalidToolResultsError `INVALID_TOOL_RESULTS` for a duplicate, a non-JSON output,
    *   a result for a call that is not pending, or a pending call without a result.
+   * @throws ContentTooLargeError `CONTENT_TOO_LARGE` for an output over the content limit.
    */
-  completeRequiresAction(
-    input: requiresAction.CompleteRequiresActionInput,
-  ): Promise<InsertedMessages> {
-    return this.#run('completeRequiresAction', (scope) =>
-      requiresAction.completeRequiresAction(scope, input),
+  completeRequiresAction(input: CompleteRequiresActionInput): Promise<worker.InsertedMessages> {
+    const parse = this.#parse(this.#inputs.completeRequiresAction, input, 'input');
+    return this.#run(
+      'completeRequiresAction',
+      () => {
+        const parsed = parse();
+        for (const result of parsed.results) checkJsonSize(result.output, this.#maxContentBytes);
+        return parsed;
+      },
+      requiresAction.completeRequiresAction,
     );
   }
 
@@ -244,9 +280,11 @@ export class ChatTransitions {
    * @param reason - Output of the synthetic results. @default 'Tool execution timed out'
    * @throws NothingPendingError `NOTHING_PENDING` when no client tool call is pending.
    */
-  cancelRequiresAction(reason?: string): Promise<InsertedMessages> {
-    return this.#run('cancelRequiresAction', (scope) =>
-      requiresAction.cancelRequiresAction(scope, reason),
+  cancelRequiresAction(reason?: string): Promise<worker.InsertedMessages> {
+    return this.#run(
+      'cancelRequiresAction',
+      this.#parse(this.#inputs.reason, reason, 'reason'),
+      requiresAction.cancelRequiresAction,
     );
   }
 
@@ -256,15 +294,17 @@ export class ChatTransitions {
    * @throws OutstandingToolCallsError `OUTSTANDING_TOOL_CALLS` when server-side tool calls are
    *   still without a result after the partials.
    */
-  finishInterruption(partials: readonly StateMessageInsert[] = []): Promise<InsertedMessages> {
-    return this.#run('finishInterruption', (scope) =>
-      lifecycle.finishInterruption(scope, partials),
+  finishInterruption(partials: readonly NewMessage[] = []): Promise<worker.InsertedMessages> {
+    return this.#run(
+      'finishInterruption',
+      this.#parse(this.#inputs.partials, partials, 'partials'),
+      lifecycle.finishInterruption,
     );
   }
 
   /** Ends a turn: waiting, or the queue head starts the next turn. */
   finishTurn(): Promise<void> {
-    return this.#run('finishTurn', (scope) => lifecycle.finishTurn(scope));
+    return this.#run('finishTurn', noInput, lifecycle.finishTurn);
   }
 
   /**
@@ -272,16 +312,24 @@ export class ChatTransitions {
    * @throws ValidationFailedError `VALIDATION_FAILED` when it is not a `ChatErrorInfo`.
    */
   finishError(lastError: ChatErrorInfo): Promise<void> {
-    return this.#run('finishError', (scope) => lifecycle.finishError(scope, lastError));
+    return this.#run(
+      'finishError',
+      this.#parse(this.#inputs.lastError, lastError, 'lastError'),
+      lifecycle.finishError,
+    );
   }
 
   /**
    * Moves a chat out of `Invalid` into error (unarchived), closing pending client tool calls.
    * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` when the chat is not Invalid.
    */
-  reconcileInvalidState(input?: lifecycle.ReconcileInput): Promise<void> {
-    return this.#run('reconcileInvalidState', (scope) =>
-      lifecycle.reconcileInvalidState(scope, input),
+  reconcileInvalidState(input?: ReconcileInput): Promise<void> {
+    return this.#run(
+      'reconcileInvalidState',
+      this.#parse(this.#inputs.reconcile, input, 'input'),
+      lifecycle.reconcileInvalidState,
     );
   }
 }
+
+const noInput = () => undefined;

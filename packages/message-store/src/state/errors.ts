@@ -3,21 +3,6 @@ import type { ExecutionState } from './classify.js';
 import type { TransitionName } from './matrix.js';
 
 /**
- * Error codes thrown by the chat state machine. `CHAT_NOT_FOUND` and `MESSAGE_NOT_FOUND` come
- * from the store's database layer; bad arguments use core's `INVALID_ARGUMENT`.
- */
-export type ChatStateErrorCode =
-  | 'TRANSITION_NOT_ALLOWED'
-  | 'INVALID_STATE'
-  | 'QUEUE_FULL'
-  | 'QUEUED_MESSAGE_NOT_FOUND'
-  | 'MESSAGE_NOT_USER'
-  | 'NOTHING_PENDING'
-  | 'OUTSTANDING_TOOL_CALLS'
-  | 'INVALID_TOOL_RESULTS'
-  | 'CHAT_NOT_ROOT';
-
-/**
  * The transition is not in the matrix for the chat's execution state (sending a message to an
  * archived chat, interrupting a waiting one, archiving a running one, abandoning an unowned
  * one, …). Nothing was written.
@@ -174,9 +159,6 @@ export class OutstandingToolCallsError extends ChatdError<'OUTSTANDING_TOOL_CALL
   }
 }
 
-/** What is wrong with a tool result posted to `completeRequiresAction`. */
-export type ToolResultProblem = 'duplicate' | 'invalid-output' | 'missing' | 'not-pending';
-
 /** The tool results posted to `completeRequiresAction` do not answer the pending calls. */
 export class InvalidToolResultsError extends ChatdError<'INVALID_TOOL_RESULTS'> {
   /** The offending tool call id. */
@@ -187,14 +169,14 @@ export class InvalidToolResultsError extends ChatdError<'INVALID_TOOL_RESULTS'> 
    * - `missing`: a pending dynamic call has no result.
    * - `not-pending`: a result for a call that is not pending.
    */
-  readonly problem: ToolResultProblem;
+  readonly problem: 'duplicate' | 'invalid-output' | 'missing' | 'not-pending';
 
   /**
    * Creates the error.
    * @param toolCallId - The offending call id.
    * @param problem - What is wrong with its result.
    */
-  constructor(toolCallId: string, problem: ToolResultProblem, options?: ChatdErrorOptions) {
+  constructor(toolCallId: string, problem: InvalidToolResultsError['problem'], options?: ChatdErrorOptions) {
     super('INVALID_TOOL_RESULTS', `Tool result for ${toolCallId}: ${problem}`, options);
     this.name = 'InvalidToolResultsError';
     this.toolCallId = toolCallId;

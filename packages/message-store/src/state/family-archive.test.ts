@@ -1,7 +1,7 @@
 import { ChatdError } from '@chatd/core';
 import { expect, it } from 'vitest';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
-import { anError, type Machine, openMachine, versions } from './state-fixtures.js';
+import { anError, type Machine, openMachine, versions } from '../test-support/state-fixtures.js';
 
 /** A root with two children, all in error (archivable) unless told otherwise. */
 async function family(machine: Machine) {

@@ -1,10 +1,7 @@
 import type { StoredChatMessagePart } from '@chatd/core';
 import { describe, expect, it } from 'vitest';
-import {
-  buildCancellationMessages,
-  findOutstandingToolCalls,
-  type ToolCallHistoryMessage,
-} from './tool-calls.js';
+import type { ToolCallHistoryMessage } from '../queries/messages.js';
+import { buildCancellationMessages, findOutstandingToolCalls } from './tool-calls.js';
 
 let nextId = 1;
 function message(

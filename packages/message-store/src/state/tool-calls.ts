@@ -1,21 +1,8 @@
-import {
-  CHAT_MESSAGE_CONTENT_VERSION,
-  type ChatMessageContent,
-  type ChatMessageRole,
-  type StoredChatMessageContent,
-  type ToolCallPart,
-  type ToolResultPart,
-} from '@chatd/core';
-
-/** The parts of a history message the tool-call rules look at. */
-export interface ToolCallHistoryMessage {
-  /** Message id; history is ordered by it. */
-  id: number;
-  /** Who the message is from. */
-  role: ChatMessageRole;
-  /** The stored content. */
-  content: StoredChatMessageContent;
-}
+import { CHAT_MESSAGE_CONTENT_VERSION, type ToolCallPart, type ToolResultPart } from '@chatd/core';
+import type { Transaction } from '../db/database.js';
+import { getHistoryTail, insertMessages, type ToolCallHistoryMessage } from '../queries/messages.js';
+import type { NewMessage } from '../validation/inputs.js';
+import type { ChatStateSnapshot } from './chat-snapshot.js';
 
 /** Which outstanding calls {@link findOutstandingToolCalls} returns. */
 export interface OutstandingToolCallOptions {
@@ -94,18 +81,6 @@ export function findOutstandingToolCalls(
   );
 }
 
-/** A tool message to insert, as built by {@link buildToolResultMessages}. */
-export interface ToolResultMessage {
-  /** Always `tool`. */
-  role: 'tool';
-  /** Always `both`: the user sees the cancellation, the model must see it to continue. */
-  visibility: 'both';
-  /** One `tool-result` part. */
-  content: ChatMessageContent;
-  /** The chat's last model config, when it has one. */
-  modelConfigId?: string;
-}
-
 /**
  * Synthetic results that close outstanding tool calls: one tool message per call, marked
  * `isError`, whose output is `reason` (a JSON string), so the model sees why the call ended.
@@ -118,7 +93,7 @@ export function buildCancellationMessages(
   calls: readonly ToolCallPart[],
   reason: string,
   modelConfigId: string | null,
-): ToolResultMessage[] {
+): NewMessage[] {
   return calls.map((call) => {
     const part: ToolResultPart = {
       type: 'tool-result',
@@ -128,7 +103,7 @@ export function buildCancellationMessages(
       isError: true,
     };
     if (call.dynamic === true) part.dynamic = true;
-    const message: ToolResultMessage = {
+    const message: NewMessage = {
       role: 'tool',
       visibility: 'both',
       content: { version: CHAT_MESSAGE_CONTENT_VERSION, parts: [part] },
@@ -149,3 +124,35 @@ export const CANCELLATION_REASONS = {
   /** The chat was found in an invalid state and reconciled into `error`. */
   invalidState: 'Tool execution was cancelled because the chat was in an invalid state',
 } as const;
+
+/** The outstanding tool calls of the chat's last assistant message. */
+export async function outstandingToolCalls(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  { dynamicOnly }: { dynamicOnly: boolean },
+): Promise<ToolCallPart[]> {
+  return findOutstandingToolCalls(await getHistoryTail(tx, chat.row.id), {
+    dynamicOnly,
+    dynamicToolNames: chat.row.dynamicTools.map((tool) => tool.name),
+  });
+}
+
+/**
+ * Inserts synthetic error results for the outstanding tool calls of the last assistant
+ * message (only client-executed ones when `dynamicOnly`).
+ * @returns The inserted message ids (empty when nothing was outstanding).
+ */
+export async function cancelOutstandingToolCalls(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  reason: string,
+  { dynamicOnly }: { dynamicOnly: boolean },
+): Promise<number[]> {
+  const calls = await outstandingToolCalls(tx, chat, { dynamicOnly });
+  if (calls.length === 0) return [];
+  return insertMessages(
+    tx,
+    chat.row.id,
+    buildCancellationMessages(calls, reason, chat.row.lastModelConfigId),
+  );
+}

@@ -14,7 +14,7 @@ import {
   toolResult,
   userMessage,
   versions,
-} from './state-fixtures.js';
+} from '../test-support/state-fixtures.js';
 
 const send = (value: string, busy: 'queue' | 'interrupt' = 'queue') => ({
   role: 'user' as const,

@@ -9,7 +9,7 @@ import {
   text,
   userMessage,
   versions,
-} from './state-fixtures.js';
+} from '../test-support/state-fixtures.js';
 
 const send = { role: 'user' as const, content: text('queued'), createdBy: 'u' };
 
@@ -267,8 +267,8 @@ describeEachDatabase('store update envelope', (database) => {
         lease: { heartbeatIntervalMs: 40_000, staleAfterMs: 120_000 },
       });
       const byDefault = await openMachine(database);
-      expect(long.context.lease.staleAfterMs).toBe(120_000);
-      expect(byDefault.context.lease).toEqual({
+      expect(long.store.lease.staleAfterMs).toBe(120_000);
+      expect(byDefault.store.lease).toEqual({
         heartbeatIntervalMs: 10_000,
         staleAfterMs: 30_000,
       });

@@ -8,7 +8,7 @@ import {
   text,
   userMessage,
   versions,
-} from './state-fixtures.js';
+} from '../test-support/state-fixtures.js';
 
 const send = { role: 'user' as const, content: text('q'), createdBy: 'u' };
 

@@ -1,14 +1,13 @@
-import type { DbConnection, DriverKind } from '../db/connection.js';
-import { dbNow } from '../db/db-time.js';
+import type { Queryable } from '../db/database.js';
 import { StoreClosedError } from '../errors/store-errors.js';
 import {
-  type ChatMetadataUpdate,
+  assertChatIdShape,
   type ChatPage,
   deleteChat,
   getChat,
+  getDatabaseTime,
   getFamilyChatIds,
   getRootChatId,
-  type ListChatsOptions,
   listChats,
   updateChatMetadata,
 } from '../queries/chats.js';
@@ -16,9 +15,7 @@ import {
   getMessage,
   getMessagesByRevision,
   getPromptHistory,
-  type ListMessagesOptions,
   listMessages,
-  listQueuedMessages,
   type MessagePage,
 } from '../queries/messages.js';
 import {
@@ -26,54 +23,80 @@ import {
   deleteHeartbeats,
   deleteStaleHeartbeats,
   getAcquisitionCandidates,
-  type HeartbeatEntry,
   upsertHeartbeats,
 } from '../queries/ownership.js';
+import { listQueuedMessages } from '../queries/queue.js';
 import {
   getRunnerSyncRows,
   getStreamSyncRows,
   type RunnerSyncRow,
   type StreamSyncRow,
 } from '../queries/sync.js';
-import type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from '../schema/tables.js';
+import type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from '../schema/rows.js';
+import type { ChatTransitions } from '../state/chat-transitions.js';
 import {
   type ChatLockContext,
   type ChatTransactionOptions,
-  type ChatTransitions,
-  type CreateChatInput,
   type CreateChatResult,
   createChat,
   lockChat,
-  readLockChat,
   setFamilyArchived,
   updateChat,
-} from '../state/index.js';
+} from '../state/update-chat.js';
+import {
+  actorIdSchema,
+  type ChatMetadataUpdate,
+  type CreateChatInput,
+  chatIdSchema,
+  type HeartbeatEntry,
+  type ListChatsOptions,
+  type ListMessagesOptions,
+  limitSchema,
+  rowIdSchema,
+} from '../validation/inputs.js';
+import { parseInput } from '../validation/parse-input.js';
 import type { StoreContext } from './store-context.js';
+import type { LeaseOptions } from './store-options.js';
+
+/** The largest page {@link MessageStore.listMessages} and {@link MessageStore.listChats} return. */
+export const MAX_PAGE_SIZE = 200;
 
 /**
  * Every durable fact about chats: the chat rows and their state machine, messages, the queue
  * of waiting user messages and ownership heartbeats. Open one with `openStore`.
  *
+ * Every argument is parsed before any database work: malformed input is refused with
+ * `INVALID_ARGUMENT` or `VALIDATION_FAILED` naming the field, and nothing is written. A chat
+ * id that is not a UUID cannot exist: it is `CHAT_NOT_FOUND`.
+ *
  * Calls are independent: each runs its own transaction (or none) and may interleave with
- * others at every `await`. `close()` waits for calls in flight, then releases the connections
- * the store opened.
+ * others at every `await`. Called inside an `update` / `lock` callback, a method runs in that
+ * callback's transaction (reads see its writes; writes commit with it). `close()` waits for
+ * calls in flight, then releases the connections the store opened.
  */
 export class MessageStore implements AsyncDisposable {
-  readonly #connection: DbConnection;
   readonly #context: StoreContext;
   #inFlight = 0;
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   /** @internal Use `openStore`. */
-  constructor(connection: DbConnection, context: StoreContext) {
-    this.#connection = connection;
+  constructor(context: StoreContext) {
     this.#context = context;
   }
 
   /** The driver in use: `'pglite'` (embedded) or `'postgres'`. */
-  get driver(): DriverKind {
-    return this.#connection.driver;
+  get driver(): 'pglite' | 'postgres' {
+    return this.#context.db.driver;
+  }
+
+  /**
+   * The ownership lease this store was opened with. The store itself never heartbeats: the
+   * engine reads the interval and the stale threshold here, so every process sharing the
+   * database uses the values the store's ownership checks use.
+   */
+  get lease(): Readonly<Required<LeaseOptions>> {
+    return this.#context.lease;
   }
 
   /** Whether `close()` was called. */
@@ -81,19 +104,8 @@ export class MessageStore implements AsyncDisposable {
     return this.#closing !== undefined;
   }
 
-  /**
-   * The store's internals, for the package's own functions and tests.
-   * @internal
-   */
-  get context(): StoreContext {
-    return this.#context;
-  }
-
-  /**
-   * Runs one call: refused after close, counted so close can wait for it.
-   * @internal
-   */
-  async run<T>(fn: (context: StoreContext) => Promise<T>): Promise<T> {
+  /** Runs one call: refused after close, counted so close can wait for it. */
+  async #run<T>(fn: (context: StoreContext) => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) throw new StoreClosedError();
     this.#inFlight += 1;
     try {
@@ -104,7 +116,12 @@ export class MessageStore implements AsyncDisposable {
     }
   }
 
-  // --- state machine (implemented in src/state) ---
+  /** Runs a query on the caller's open transaction of this store, or outside one. */
+  #query<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.#run(({ db }) => fn(db.currentTransaction() ?? db));
+  }
+
+  // --- state machine ---
 
   /**
    * Runs one or several state transitions on a chat atomically: locks the row, bumps
@@ -119,7 +136,10 @@ export class MessageStore implements AsyncDisposable {
     fn: (chat: ChatTransitions) => Promise<T>,
     options?: ChatTransactionOptions,
   ): Promise<T> {
-    return this.run((context) => updateChat(context, chatId, fn, options));
+    return this.#run(async (context) => {
+      parseChatId(chatId);
+      return updateChat(context, chatId, fn, options);
+    });
   }
 
   /**
@@ -131,11 +151,15 @@ export class MessageStore implements AsyncDisposable {
     fn: (lock: ChatLockContext) => Promise<T>,
     options?: ChatTransactionOptions,
   ): Promise<T> {
-    return this.run((context) => lockChat(context, chatId, fn, options));
+    return this.#run(async (context) => {
+      parseChatId(chatId);
+      return lockChat(context, chatId, 'update', fn, options);
+    });
   }
 
   /**
-   * Locks the chat row `FOR SHARE` for `fn` without a snapshot bump or publish.
+   * Locks the chat row `FOR SHARE` for `fn` (transitions wait, other readers do not), without
+   * a snapshot bump or publish.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
   readLock<T>(
@@ -143,26 +167,41 @@ export class MessageStore implements AsyncDisposable {
     fn: (lock: ChatLockContext) => Promise<T>,
     options?: ChatTransactionOptions,
   ): Promise<T> {
-    return this.run((context) => readLockChat(context, chatId, fn, options));
+    return this.#run(async (context) => {
+      parseChatId(chatId);
+      return lockChat(context, chatId, 'share', fn, options);
+    });
   }
 
   /**
    * Creates a chat (status running) with its first messages and publishes its first update and
    * an ownership hint.
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a missing owner or no messages.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a missing owner, no messages or another
+   *   malformed field.
    * @throws ValidationFailedError `VALIDATION_FAILED` for invalid content.
    * @throws ContentTooLargeError `CONTENT_TOO_LARGE` for oversized content.
+   * @throws ChatNotFoundError `CHAT_NOT_FOUND` when `parentChatId` does not exist.
    */
   createChat(input: CreateChatInput): Promise<CreateChatResult> {
-    return this.run((context) => createChat(context, input));
+    return this.#run(async (context) => {
+      const parsed = parseInput(context.inputs.createChat, input, 'input');
+      if (parsed.parentChatId !== undefined) assertChatIdShape(parsed.parentChatId);
+      return createChat(context, parsed);
+    });
   }
 
   /**
    * Archives or unarchives a root chat and all its sub-chats in one transaction.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
+   * @throws ChatNotRootError `CHAT_NOT_ROOT` when `rootChatId` has a parent.
+   * @throws TransitionNotAllowedError `TRANSITION_NOT_ALLOWED` when a member is busy.
    */
   setFamilyArchived(rootChatId: string, archived: boolean): Promise<{ chatIds: string[] }> {
-    return this.run((context) => setFamilyArchived(context, rootChatId, archived));
+    return this.#run(async (context) => {
+      parseChatId(rootChatId, 'rootChatId');
+      parseInput(context.inputs.archived, archived, 'archived');
+      return setFamilyArchived(context, rootChatId, archived);
+    });
   }
 
   // --- reads for the API and streams ---
@@ -172,138 +211,171 @@ export class MessageStore implements AsyncDisposable {
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    * @throws StoreClosedError `STORE_CLOSED`
    */
-  getChat(chatId: string): Promise<ChatRow> {
-    return this.run(({ db }) => getChat(db, chatId));
+  async getChat(chatId: string): Promise<ChatRow> {
+    parseChatId(chatId);
+    return this.#query((db) => getChat(db, chatId));
   }
 
   /**
    * One message of a chat (soft-deleted ones too).
    * @throws MessageNotFoundError `MESSAGE_NOT_FOUND`
    */
-  getMessage(chatId: string, messageId: number): Promise<ChatMessageRow> {
-    return this.run(({ db }) => getMessage(db, chatId, messageId));
+  async getMessage(chatId: string, messageId: number): Promise<ChatMessageRow> {
+    parseChatId(chatId);
+    parseInput(rowIdSchema, messageId, 'messageId');
+    return this.#query((db) => getMessage(db, chatId, messageId));
   }
 
   /**
    * A page of the user's transcript (non-deleted, user-visible), see {@link MessagePage}.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..200.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..200 or a bad cursor.
    */
-  listMessages(chatId: string, options?: ListMessagesOptions): Promise<MessagePage> {
-    return this.run(({ db }) => listMessages(db, chatId, options));
+  async listMessages(chatId: string, options?: ListMessagesOptions): Promise<MessagePage> {
+    parseChatId(chatId);
+    parseInput(this.#context.inputs.listMessages, options, 'options');
+    return this.#query((db) => listMessages(db, chatId, options));
   }
 
   /**
    * The model's history, oldest first (non-deleted, model-visible).
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
-  getPromptHistory(chatId: string): Promise<ChatMessageRow[]> {
-    return this.run(({ db }) => getPromptHistory(db, chatId));
+  async getPromptHistory(chatId: string): Promise<ChatMessageRow[]> {
+    parseChatId(chatId);
+    return this.#query((db) => getPromptHistory(db, chatId));
   }
 
   /**
    * User-visible messages written after `afterRevision`, soft-deleted ones included.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a negative or non-integer revision.
    */
-  getMessagesByRevision(chatId: string, afterRevision: number): Promise<ChatMessageRow[]> {
-    return this.run(({ db }) => getMessagesByRevision(db, chatId, afterRevision));
+  async getMessagesByRevision(chatId: string, afterRevision: number): Promise<ChatMessageRow[]> {
+    parseChatId(chatId);
+    parseInput(this.#context.inputs.revision, afterRevision, 'afterRevision');
+    return this.#query((db) => getMessagesByRevision(db, chatId, afterRevision));
   }
 
   /**
    * The queue in the order it will be used (position, then id).
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
-  listQueuedMessages(chatId: string): Promise<ChatQueuedMessageRow[]> {
-    return this.run(({ db }) => listQueuedMessages(db, chatId));
+  async listQueuedMessages(chatId: string): Promise<ChatQueuedMessageRow[]> {
+    parseChatId(chatId);
+    return this.#query((db) => listQueuedMessages(db, chatId));
   }
 
   /**
    * An owner's chats, most recent user activity first, keyset-paginated.
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a bad limit or cursor.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a bad owner, limit or cursor.
    */
-  listChats(ownerId: string, options?: ListChatsOptions): Promise<ChatPage> {
-    return this.run(({ db }) => listChats(db, ownerId, options));
+  async listChats(ownerId: string, options?: ListChatsOptions): Promise<ChatPage> {
+    parseInput(actorIdSchema, ownerId, 'ownerId');
+    parseInput(this.#context.inputs.listChats, options, 'options');
+    return this.#query((db) => listChats(db, ownerId, options));
   }
 
   /**
    * A family's chat ids: the root first, then sub-chats by creation.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the root does not exist.
    */
-  getFamilyChatIds(rootChatId: string): Promise<string[]> {
-    return this.run(({ db }) => getFamilyChatIds(db, rootChatId));
+  async getFamilyChatIds(rootChatId: string): Promise<string[]> {
+    parseChatId(rootChatId, 'rootChatId');
+    return this.#query((db) => getFamilyChatIds(db, rootChatId));
   }
 
   /**
    * The root of a chat's family (itself for a root).
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
-  getRootChatId(chatId: string): Promise<string> {
-    return this.run(({ db }) => getRootChatId(db, chatId));
+  async getRootChatId(chatId: string): Promise<string> {
+    parseChatId(chatId);
+    return this.#query((db) => getRootChatId(db, chatId));
   }
 
   /** The database's current time (leases and deadlines use it, not the local clock). */
   getDatabaseTime(): Promise<Date> {
-    return this.run(({ db }) => dbNow(db));
+    return this.#query(getDatabaseTime);
   }
 
   // --- metadata (not state transitions: no version moves, nothing published) ---
 
   /**
-   * Changes title and/or labels.
+   * Changes title and/or labels, with the same rules as `createChat`.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for an empty update or bad values.
    */
-  updateChatMetadata(chatId: string, update: ChatMetadataUpdate): Promise<ChatRow> {
-    return this.run(({ db, limits }) => updateChatMetadata(db, limits, chatId, update));
+  async updateChatMetadata(chatId: string, update: ChatMetadataUpdate): Promise<ChatRow> {
+    parseChatId(chatId);
+    const parsed = parseInput(this.#context.inputs.chatMetadata, update, 'update');
+    return this.#query((db) => updateChatMetadata(db, chatId, parsed));
   }
 
   /**
    * Deletes a chat with its messages, queue, heartbeats and sub-chats. Irreversible.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
-  deleteChat(chatId: string): Promise<void> {
-    return this.run(({ db }) => deleteChat(db, chatId));
+  async deleteChat(chatId: string): Promise<void> {
+    parseChatId(chatId);
+    return this.#query((db) => deleteChat(db, chatId));
   }
 
   // --- worker ---
 
   /**
-   * Runnable chats without a live owner, oldest update first, skipping locked rows.
+   * Runnable chats without a live owner, oldest update first. Rows other transactions hold
+   * locked are skipped (`FOR UPDATE SKIP LOCKED`), so workers polling at the same time inside
+   * their own transactions see disjoint sets.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..1000.
    */
-  getAcquisitionCandidates(limit: number): Promise<AcquisitionCandidate[]> {
-    return this.run(({ db, lease }) => getAcquisitionCandidates(db, lease, limit));
+  async getAcquisitionCandidates(limit: number): Promise<AcquisitionCandidate[]> {
+    parseInput(limitSchema(1000), limit, 'limit');
+    return this.#query((db) =>
+      getAcquisitionCandidates(db, this.#context.lease.staleAfterMs, limit),
+    );
   }
 
   /**
    * Refreshes leases in one statement; returns how many rows were written.
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed entry.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed entry or worker id.
    */
-  upsertHeartbeats(workerId: string, entries: readonly HeartbeatEntry[]): Promise<number> {
-    return this.run(({ db }) => upsertHeartbeats(db, workerId, entries));
+  async upsertHeartbeats(workerId: string, entries: readonly HeartbeatEntry[]): Promise<number> {
+    parseInput(actorIdSchema, workerId, 'workerId');
+    parseInput(this.#context.inputs.heartbeats, entries, 'entries');
+    return this.#query((db) => upsertHeartbeats(db, workerId, entries));
   }
 
   /**
    * Removes the given leases; returns how many rows were deleted.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed entry.
    */
-  deleteHeartbeats(entries: readonly HeartbeatEntry[]): Promise<number> {
-    return this.run(({ db }) => deleteHeartbeats(db, entries));
+  async deleteHeartbeats(entries: readonly HeartbeatEntry[]): Promise<number> {
+    parseInput(this.#context.inputs.heartbeats, entries, 'entries');
+    return this.#query((db) => deleteHeartbeats(db, entries));
   }
 
   /** Deletes leases older than the stale threshold; returns how many. */
   deleteStaleHeartbeats(): Promise<number> {
-    return this.run(({ db, lease }) => deleteStaleHeartbeats(db, lease));
+    return this.#query((db) => deleteStaleHeartbeats(db, this.#context.lease.staleAfterMs));
   }
 
-  /** Ownership and versions of the given chats (deleted chats are absent). */
-  getRunnerSyncRows(chatIds: readonly string[]): Promise<RunnerSyncRow[]> {
-    return this.run(({ db }) => getRunnerSyncRows(db, chatIds));
+  /**
+   * Ownership and versions of the given chats (deleted chats are absent).
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` unless `chatIds` is an array of strings.
+   */
+  async getRunnerSyncRows(chatIds: readonly string[]): Promise<RunnerSyncRow[]> {
+    parseInput(this.#context.inputs.chatIds, chatIds, 'chatIds');
+    return this.#query((db) => getRunnerSyncRows(db, chatIds));
   }
 
-  /** What streams re-read to catch up (deleted chats are absent). */
-  getStreamSyncRows(chatIds: readonly string[]): Promise<StreamSyncRow[]> {
-    return this.run(({ db }) => getStreamSyncRows(db, chatIds));
+  /**
+   * What streams re-read to catch up (deleted chats are absent).
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` unless `chatIds` is an array of strings.
+   */
+  async getStreamSyncRows(chatIds: readonly string[]): Promise<StreamSyncRow[]> {
+    parseInput(this.#context.inputs.chatIds, chatIds, 'chatIds');
+    return this.#query((db) => getStreamSyncRows(db, chatIds));
   }
 
   /**
@@ -318,7 +390,7 @@ export class MessageStore implements AsyncDisposable {
           this.#drained = resolve;
         });
       }
-      await this.#connection.close();
+      await this.#context.db.close();
     })();
     return this.#closing;
   }
@@ -327,4 +399,10 @@ export class MessageStore implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** A chat id must be a string; one that is not a UUID cannot exist (`CHAT_NOT_FOUND`). */
+function parseChatId(chatId: unknown, argument = 'chatId'): void {
+  parseInput(chatIdSchema, chatId, argument);
+  assertChatIdShape(chatId as string);
 }

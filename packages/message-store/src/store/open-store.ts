@@ -1,67 +1,38 @@
-import { InvalidArgumentError, realClock, silentLogger } from '@chatd/core';
-import type { DbConnection } from '../db/connection.js';
+import { silentLogger } from '@chatd/core';
+import type { Database } from '../db/database.js';
 import { openPglite } from '../db/open-pglite.js';
 import { openPostgres } from '../db/open-postgres.js';
 import { migrate } from '../migrations/migrator.js';
+import { createInputSchemas } from '../validation/inputs.js';
 import { MessageStore } from './message-store.js';
 import {
   type OpenStoreOptions,
-  resolveLease,
-  resolveLimits,
+  type ParsedSource,
+  parseOpenStoreArguments,
   type StoreSource,
 } from './store-options.js';
 
-function connect(source: StoreSource, options: OpenStoreOptions): Promise<DbConnection> {
-  const logger = options.logger ?? silentLogger;
-  if (typeof source !== 'object' || source === null) {
-    throw new InvalidArgumentError('source', 'expected an object');
+/** Opens the database of a parsed source (exported for the package's own tests). */
+export function connect(source: ParsedSource, logger: OpenStoreOptions['logger']): Promise<Database> {
+  switch (source.kind) {
+    case 'dataDir':
+      return openPglite({ kind: 'dataDir', dataDir: source.dataDir });
+    case 'memory':
+      return openPglite(
+        source.loadDataDir === undefined
+          ? { kind: 'memory' }
+          : { kind: 'memory', loadDataDir: source.loadDataDir },
+      );
+    case 'pglite':
+      return openPglite({ kind: 'instance', pglite: source.pglite as never });
+    case 'url':
+      return openPostgres(
+        { kind: 'url', url: source.url, maxConnections: source.maxConnections },
+        logger ?? silentLogger,
+      );
+    case 'pool':
+      return openPostgres({ kind: 'pool', pool: source.pool as never }, logger ?? silentLogger);
   }
-  const keys = Object.keys(source).filter(
-    (key) => key !== 'loadDataDir' && key !== 'maxConnections',
-  );
-  if (keys.length !== 1) {
-    throw new InvalidArgumentError(
-      'source',
-      'expected exactly one of dataDir, memory, url, pool or pglite',
-    );
-  }
-  if ('dataDir' in source) {
-    if (typeof source.dataDir !== 'string' || source.dataDir === '') {
-      throw new InvalidArgumentError('source.dataDir', 'expected a non-empty path');
-    }
-    return openPglite({ kind: 'dataDir', dataDir: source.dataDir });
-  }
-  if ('memory' in source) {
-    if (source.memory !== true) throw new InvalidArgumentError('source.memory', 'expected true');
-    return openPglite(
-      source.loadDataDir === undefined
-        ? { kind: 'memory' }
-        : { kind: 'memory', loadDataDir: source.loadDataDir },
-    );
-  }
-  if ('url' in source) {
-    if (typeof source.url !== 'string' || !/^postgres(ql)?:\/\//.test(source.url)) {
-      throw new InvalidArgumentError('source.url', 'expected a postgres:// URL');
-    }
-    const maxConnections = source.maxConnections ?? 10;
-    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
-      throw new InvalidArgumentError('source.maxConnections', 'expected a positive integer');
-    }
-    return openPostgres({ kind: 'url', url: source.url, maxConnections }, logger);
-  }
-  if ('pool' in source) {
-    if (typeof source.pool?.connect !== 'function') {
-      throw new InvalidArgumentError('source.pool', 'expected a pg Pool');
-    }
-    return openPostgres({ kind: 'pool', pool: source.pool }, logger);
-  }
-  if ('pglite' in source) {
-    if (typeof source.pglite?.query !== 'function') {
-      throw new InvalidArgumentError('source.pglite', 'expected a PGlite instance');
-    }
-    return openPglite({ kind: 'instance', pglite: source.pglite });
-  }
-  throw new InvalidArgumentError('source', 'expected one of dataDir, memory, url, pool or pglite');
 }
 
 /**
@@ -86,29 +57,21 @@ export async function openStore(
   source: StoreSource,
   options: OpenStoreOptions,
 ): Promise<MessageStore> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options', 'expected an object with pubsub');
-  }
-  if (typeof options.pubsub?.publish !== 'function') {
-    throw new InvalidArgumentError('options.pubsub', 'expected a PubSub');
-  }
-  const lease = resolveLease(options.lease);
-  const limits = resolveLimits(options.limits);
-  const logger = (options.logger ?? silentLogger).child({ component: 'message-store' });
-  const connection = await connect(source, options);
+  const parsed = parseOpenStoreArguments(source, options);
+  const logger = (parsed.logger ?? silentLogger).child({ component: 'message-store' });
+  const db = await connect(parsed.source, logger);
   try {
-    await connection.withSession((session) => migrate(session, logger));
+    await db.withSession((session) => migrate(session, logger));
   } catch (error) {
-    await connection.close();
+    await db.close();
     throw error;
   }
-  return new MessageStore(connection, {
-    db: connection.db,
-    driver: connection.driver,
-    pubsub: options.pubsub,
-    clock: options.clock ?? realClock,
+  return new MessageStore({
+    db,
+    pubsub: parsed.pubsub,
     logger,
-    lease,
-    limits,
+    lease: parsed.lease,
+    limits: parsed.limits,
+    inputs: createInputSchemas(parsed.limits.maxContentBytes),
   });
 }

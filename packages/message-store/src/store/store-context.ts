@@ -1,28 +1,24 @@
-import type { Clock, Logger } from '@chatd/core';
+import type { Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
-import type { DriverKind } from '../db/connection.js';
-import type { Db } from '../db/types.js';
+import type { Database } from '../db/database.js';
+import type { InputSchemas } from '../validation/inputs.js';
 import type { ResolvedLease, ResolvedLimits } from './store-options.js';
 
 /**
- * Everything the store's functions (queries and the state machine) need, passed explicitly so
- * each function is testable on its own.
- *
+ * Everything the store's functions need, passed explicitly so each is testable on its own.
  * @internal
  */
 export interface StoreContext {
-  /** Root database handle. Inside a transaction use the transaction handle instead. */
-  readonly db: Db;
-  /** The driver behind `db`. */
-  readonly driver: DriverKind;
+  /** The database. */
+  readonly db: Database;
   /** Where post-commit notifications go. */
   readonly pubsub: PubSub;
-  /** Time source for timers. */
-  readonly clock: Clock;
   /** The store's logger (`component: 'message-store'`). */
   readonly logger: Logger;
   /** The ownership lease. */
   readonly lease: ResolvedLease;
   /** Size limits. */
   readonly limits: ResolvedLimits;
+  /** The input schemas, built for these limits. */
+  readonly inputs: InputSchemas;
 }

@@ -1,7 +1,9 @@
-import { type Clock, InvalidArgumentError, type Logger } from '@chatd/core';
+import { InvalidArgumentError, type Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { parseInput } from '../validation/parse-input.js';
 
 /**
  * Where the store keeps its data.
@@ -21,40 +23,49 @@ export type StoreSource =
   | { pool: Pool }
   | { pglite: PGlite };
 
-/** The ownership lease: how often owners heartbeat and when a lease counts as stale. */
-export interface LeaseOptions {
-  /**
-   * How often an owning worker refreshes its heartbeat rows.
-   * @default 10_000
-   */
-  heartbeatIntervalMs?: number;
-  /**
-   * A heartbeat older than this (by database time) means the owner is gone: ownership hints
-   * are published and other workers may acquire the chat. Must exceed the heartbeat interval.
-   * @default 30_000
-   */
-  staleAfterMs?: number;
-}
+const leaseSchema = z
+  .strictObject({
+    /**
+     * How often an owning worker refreshes its heartbeat rows. The store does not heartbeat
+     * itself: the engine reads this from {@link MessageStore.lease}, so every process that
+     * shares the database agrees with the stale threshold below.
+     * @default 10_000
+     */
+    heartbeatIntervalMs: z.int().min(1, 'expected a positive integer').default(10_000),
+    /**
+     * A heartbeat older than this (by database time) means the owner is gone: ownership hints
+     * are published and other workers may acquire the chat. Must exceed the heartbeat interval.
+     * @default 30_000
+     */
+    staleAfterMs: z.int().min(1, 'expected a positive integer').default(30_000),
+  })
+  .refine((lease) => lease.staleAfterMs > lease.heartbeatIntervalMs, {
+    path: ['staleAfterMs'],
+    message: 'must exceed lease.heartbeatIntervalMs',
+  });
 
-/** Size limits, checked before anything is written. */
-export interface StoreLimits {
+const limitsSchema = z.strictObject({
   /**
-   * Largest serialised content (UTF-8 bytes of its JSON) of one message or queued message;
-   * larger content is refused with `CONTENT_TOO_LARGE`.
+   * Largest serialised content (UTF-8 bytes of its JSON) of one message, queued message or
+   * tool output; larger content is refused with `CONTENT_TOO_LARGE`.
    * @default 4 * 1024 * 1024
    */
-  maxContentBytes?: number;
-}
+  maxContentBytes: z.int().min(1, 'expected a positive integer').default(4 * 1024 * 1024),
+});
+
+/** The ownership lease: how often owners heartbeat and when a lease counts as stale. */
+export interface LeaseOptions extends z.input<typeof leaseSchema> {}
+/** {@link LeaseOptions} with every default applied. */
+export interface ResolvedLease extends Readonly<z.output<typeof leaseSchema>> {}
+/** Size limits, checked before anything is written. */
+export interface StoreLimits extends z.input<typeof limitsSchema> {}
+/** {@link StoreLimits} with every default applied. */
+export interface ResolvedLimits extends Readonly<z.output<typeof limitsSchema>> {}
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
   /** Where `chat:update:<id>` and `chat:ownership` are published after commit. */
   pubsub: PubSub;
-  /**
-   * Time source for timers; leases and deadlines themselves use database time.
-   * @default realClock
-   */
-  clock?: Clock;
   /**
    * Receives migration progress and connection warnings; never message content.
    * @default silentLogger
@@ -66,61 +77,63 @@ export interface OpenStoreOptions {
   limits?: StoreLimits;
 }
 
-/** {@link LeaseOptions} with every default applied. */
-export interface ResolvedLease {
-  /** See {@link LeaseOptions.heartbeatIntervalMs}. */
-  readonly heartbeatIntervalMs: number;
-  /** See {@link LeaseOptions.staleAfterMs}. */
-  readonly staleAfterMs: number;
-}
+const instance = (what: string) =>
+  z.custom<object>((value) => typeof value === 'object' && value !== null, `expected ${what}`);
 
-/** {@link StoreLimits} with every default applied. */
-export interface ResolvedLimits {
-  /** See {@link StoreLimits.maxContentBytes}. */
-  readonly maxContentBytes: number;
-}
-
-/** Default lease: heartbeat every 10 s, stale after 30 s. */
-export const DEFAULT_LEASE: ResolvedLease = Object.freeze({
-  heartbeatIntervalMs: 10_000,
-  staleAfterMs: 30_000,
+const optionsSchema = z.object({
+  pubsub: instance('a PubSub'),
+  logger: instance('a logger').optional(),
+  lease: z.unknown().optional(),
+  limits: z.unknown().optional(),
 });
 
-/** Default limits: 4 MiB of content per message. */
-export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({ maxContentBytes: 4 * 1024 * 1024 });
+const sourceSchemas = {
+  dataDir: z.strictObject({ dataDir: z.string().min(1, 'expected a non-empty path') }),
+  memory: z.strictObject({
+    memory: z.literal(true, 'expected true'),
+    loadDataDir: z.instanceof(Blob, { message: 'expected a Blob' }).optional(),
+  }),
+  url: z.strictObject({
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    maxConnections: z.int().min(1, 'expected a positive integer').default(10),
+  }),
+  pool: z.strictObject({ pool: instance('a pg Pool') }),
+  pglite: z.strictObject({ pglite: instance('a PGlite instance') }),
+};
 
-function positiveInteger(value: number, argument: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(argument, `expected a positive integer, got ${value}`);
+/** A parsed source: which kind, with its options. */
+export type ParsedSource = {
+  [Kind in keyof typeof sourceSchemas]: { kind: Kind } & z.output<(typeof sourceSchemas)[Kind]>;
+}[keyof typeof sourceSchemas];
+
+/**
+ * Parses `openStore`'s arguments.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` naming the bad field.
+ */
+export function parseOpenStoreArguments(source: unknown, options: unknown) {
+  if (typeof source !== 'object' || source === null) {
+    throw new InvalidArgumentError('source', 'expected an object');
   }
-  return value;
-}
-
-/** Applies defaults and validates the lease. */
-export function resolveLease(lease: LeaseOptions = {}): ResolvedLease {
-  const heartbeatIntervalMs = positiveInteger(
-    lease.heartbeatIntervalMs ?? DEFAULT_LEASE.heartbeatIntervalMs,
-    'lease.heartbeatIntervalMs',
+  const kinds = (Object.keys(sourceSchemas) as (keyof typeof sourceSchemas)[]).filter(
+    (kind) => kind in source,
   );
-  const staleAfterMs = positiveInteger(
-    lease.staleAfterMs ?? DEFAULT_LEASE.staleAfterMs,
-    'lease.staleAfterMs',
-  );
-  if (staleAfterMs <= heartbeatIntervalMs) {
+  const [kind] = kinds;
+  if (kind === undefined || kinds.length > 1) {
     throw new InvalidArgumentError(
-      'lease.staleAfterMs',
-      `must exceed lease.heartbeatIntervalMs (${heartbeatIntervalMs}), got ${staleAfterMs}`,
+      'source',
+      'expected exactly one of dataDir, memory, url, pool or pglite',
     );
   }
-  return { heartbeatIntervalMs, staleAfterMs };
-}
-
-/** Applies defaults and validates the limits. */
-export function resolveLimits(limits: StoreLimits = {}): ResolvedLimits {
+  const parsedSource = {
+    kind,
+    ...parseInput(sourceSchemas[kind], source, 'source'),
+  } as ParsedSource;
+  const parsedOptions = parseInput(optionsSchema, options, 'options');
   return {
-    maxContentBytes: positiveInteger(
-      limits.maxContentBytes ?? DEFAULT_LIMITS.maxContentBytes,
-      'limits.maxContentBytes',
-    ),
+    source: parsedSource,
+    pubsub: parsedOptions.pubsub as PubSub,
+    logger: parsedOptions.logger as Logger | undefined,
+    lease: parseInput(leaseSchema, parsedOptions.lease ?? {}, 'lease') as ResolvedLease,
+    limits: parseInput(limitsSchema, parsedOptions.limits ?? {}, 'limits') as ResolvedLimits,
   };
 }

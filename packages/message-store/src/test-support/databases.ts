@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { ManualClock } from '@chatd/core/testing';
 import { PubSub } from '@chatd/pubsub';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -18,14 +17,12 @@ import {
 /** Which database a suite runs on. */
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
-/** A store opened by the harness, with the pubsub and clock it was given. */
+/** A store opened by the harness, with the pubsub it was given. */
 export interface OpenedTestStore {
   /** The store, closed automatically after the test (closing it earlier is fine). */
   store: MessageStore;
   /** The store's in-process PubSub, closed after the test. */
   pubsub: PubSub;
-  /** The store's manual clock. */
-  clock: ManualClock;
 }
 
 /** One database for one test file, migrated, emptied before each test. */
@@ -34,8 +31,8 @@ export interface TestDatabase {
   readonly kind: TestDatabaseKind;
   /**
    * Opens a store on this file's database (PGlite: the file's shared instance, via
-   * `{ pglite }`; Postgres: the file's database, via `{ url }` with its own pool). Defaults:
-   * a new in-process PubSub and a new ManualClock.
+   * `{ pglite }`; Postgres: the file's database, via `{ url }` with its own pool). Default: a
+   * new in-process PubSub.
    */
   open(options?: Partial<OpenStoreOptions>): Promise<OpenedTestStore>;
   /** A source for opening more stores on the same database yourself. */
@@ -109,9 +106,8 @@ class FileDatabase implements TestDatabase {
 
   async open(options: Partial<OpenStoreOptions> = {}): Promise<OpenedTestStore> {
     const pubsub = options.pubsub ?? new PubSub();
-    const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock();
-    const store = await openStore(this.source(), { ...options, pubsub, clock });
-    const opened = { store, pubsub, clock };
+    const store = await openStore(this.source(), { ...options, pubsub });
+    const opened = { store, pubsub };
     this.#opened.push(opened);
     return opened;
   }

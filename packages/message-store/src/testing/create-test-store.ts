@@ -15,7 +15,7 @@ export interface CreateTestStoreOptions {
    */
   pubsub?: PubSub;
   /**
-   * The clock.
+   * The clock handed back for the code under test (the store itself reads database time).
    * @default a new ManualClock
    */
   clock?: ManualClock;
@@ -84,7 +84,6 @@ export async function createTestStore(options: CreateTestStoreOptions = {}): Pro
     { memory: true, loadDataDir },
     {
       pubsub,
-      clock,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     },

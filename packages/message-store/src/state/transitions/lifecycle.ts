@@ -1,9 +1,16 @@
-import { type ChatErrorInfo, InvalidArgumentError, parseChatErrorInfo } from '@chatd/core';
+import type { ChatErrorInfo } from '@chatd/core';
+import type { Transaction } from '../../db/database.js';
+import { getDatabaseTime } from '../../queries/chats.js';
+import { insertMessages } from '../../queries/messages.js';
+import type { NewMessage, ReconcileInput } from '../../validation/inputs.js';
+import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { OutstandingToolCallsError, TransitionNotAllowedError } from '../errors.js';
-import type { StateMessageInsert } from '../state-queries.js';
-import { CANCELLATION_REASONS } from '../tool-calls.js';
+import {
+  CANCELLATION_REASONS,
+  cancelOutstandingToolCalls,
+  outstandingToolCalls,
+} from '../tool-calls.js';
 import { startQueuedTurn } from './messages.js';
-import type { TransitionScope } from './scope.js';
 
 /** Default `last_error` written by `reconcileInvalidState`. */
 export const INVALID_STATE_ERROR: ChatErrorInfo = {
@@ -13,108 +20,102 @@ export const INVALID_STATE_ERROR: ChatErrorInfo = {
   retryable: false,
 };
 
+const carry = { carryCompaction: true };
+
 /** `interrupt`: see {@link ChatTransitions.interrupt}. */
-export async function interrupt(scope: TransitionScope, reason?: string): Promise<void> {
-  if (scope.state === 'R0' || scope.state === 'R1') {
+export async function interrupt(tx: Transaction, chat: ChatStateSnapshot, reason?: string) {
+  if (chat.state === 'R0' || chat.state === 'R1') {
     // The worker sees `interrupting`, stops and calls finishInterruption with what it has.
-    await scope.set({ status: 'interrupting' }, { carryCompaction: true });
+    await setExecution(tx, chat, { status: 'interrupting' }, carry);
     return;
   }
   // A0 / A1: nothing is generating; close the client calls and let the model continue.
-  await scope.cancelOutstanding(reason ?? CANCELLATION_REASONS.interrupted, { dynamicOnly: true });
-  await scope.set({ status: 'running', requiresActionDeadlineAt: null }, { carryCompaction: true });
+  await cancelOutstandingToolCalls(tx, chat, reason ?? CANCELLATION_REASONS.interrupted, {
+    dynamicOnly: true,
+  });
+  await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
 }
 
 /** `setArchived`: see {@link ChatTransitions.setArchived}. */
-export async function setArchived(scope: TransitionScope, archived: boolean): Promise<void> {
-  if (typeof archived !== 'boolean') {
-    throw new InvalidArgumentError('archived', 'expected a boolean');
-  }
-  if (archived === scope.row.archived) {
+export async function setArchived(tx: Transaction, chat: ChatStateSnapshot, archived: boolean) {
+  if (archived === chat.row.archived) {
     throw new TransitionNotAllowedError(
-      scope.state,
+      chat.state,
       'setArchived',
       `the chat is already ${archived ? 'archived' : 'unarchived'}`,
     );
   }
-  await scope.set({ archived }, { carryCompaction: true });
+  await setExecution(tx, chat, { archived }, carry);
 }
 
 /** `requestCompaction`: see {@link ChatTransitions.requestCompaction}. */
-export async function requestCompaction(scope: TransitionScope): Promise<void> {
+export async function requestCompaction(tx: Transaction, chat: ChatStateSnapshot) {
   // Clearing ownership makes the update publish an ownership hint, so a worker picks the chat
   // up at once and runs the compaction.
-  await scope.set({
+  await setExecution(tx, chat, {
     status: 'running',
     workerId: null,
     runnerId: null,
-    compactionRequestedAt: await scope.q.now(),
+    compactionRequestedAt: await getDatabaseTime(tx),
   });
 }
 
 /** `finishInterruption`: see {@link ChatTransitions.finishInterruption}. */
 export async function finishInterruption(
-  scope: TransitionScope,
-  partials: readonly StateMessageInsert[],
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  partials: readonly NewMessage[],
 ): Promise<{ messageIds: number[] }> {
-  const messageIds =
-    partials.length > 0 ? await scope.q.insertMessages(scope.chatId, partials) : [];
+  const messageIds = await insertMessages(tx, chat.row.id, partials);
   // Client-executed calls cannot be answered by the interrupted worker: close them here, or
-  // the check below would refuse forever and leave the chat interrupting (§7.1 item 0).
-  await scope.cancelOutstanding(CANCELLATION_REASONS.interrupted, { dynamicOnly: true });
-  const outstanding = await scope.outstanding({ dynamicOnly: false });
+  // the check below would refuse forever and leave the chat interrupting.
+  await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.interrupted, {
+    dynamicOnly: true,
+  });
+  const outstanding = await outstandingToolCalls(tx, chat, { dynamicOnly: false });
   if (outstanding.length > 0) {
     throw new OutstandingToolCallsError(outstanding.map((call) => call.toolCallId));
   }
-  if (scope.state === 'I0') {
-    await scope.set({ status: 'waiting', requiresActionDeadlineAt: null });
+  if (chat.state === 'I0') {
+    await setExecution(tx, chat, { status: 'waiting', requiresActionDeadlineAt: null });
   } else {
     // I1: every call is answered, so the queue head starts without synthetic results.
-    messageIds.push(await startQueuedTurn(scope, { cancel: false }));
+    messageIds.push(await startQueuedTurn(tx, chat, { cancel: false }));
   }
   return { messageIds };
 }
 
 /** `finishTurn`: see {@link ChatTransitions.finishTurn}. */
-export async function finishTurn(scope: TransitionScope): Promise<void> {
-  if (scope.state === 'R0') {
-    await scope.set({ status: 'waiting', requiresActionDeadlineAt: null });
+export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot) {
+  if (chat.state === 'R0') {
+    await setExecution(tx, chat, { status: 'waiting', requiresActionDeadlineAt: null });
     return;
   }
-  await startQueuedTurn(scope, { cancel: true });
+  await startQueuedTurn(tx, chat, { cancel: true });
 }
 
 /** `finishError`: see {@link ChatTransitions.finishError}. */
-export async function finishError(scope: TransitionScope, lastError: ChatErrorInfo): Promise<void> {
-  await scope.set({
-    status: 'error',
-    lastError: parseChatErrorInfo(lastError),
-    requiresActionDeadlineAt: null,
-  });
-}
-
-/** Options of {@link ChatTransitions.reconcileInvalidState}. */
-export interface ReconcileInput {
-  /** The error to record. @default {@link INVALID_STATE_ERROR} */
-  lastError?: ChatErrorInfo;
-  /** The output of the synthetic results closing pending client tool calls. */
-  reason?: string;
+export async function finishError(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  lastError: ChatErrorInfo,
+) {
+  await setExecution(tx, chat, { status: 'error', lastError, requiresActionDeadlineAt: null });
 }
 
 /** `reconcileInvalidState`: see {@link ChatTransitions.reconcileInvalidState}. */
 export async function reconcileInvalidState(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
   input: ReconcileInput = {},
-): Promise<void> {
-  const lastError =
-    input.lastError === undefined ? INVALID_STATE_ERROR : parseChatErrorInfo(input.lastError);
-  await scope.cancelOutstanding(input.reason ?? CANCELLATION_REASONS.invalidState, {
+) {
+  await cancelOutstandingToolCalls(tx, chat, input.reason ?? CANCELLATION_REASONS.invalidState, {
     dynamicOnly: true,
   });
-  await scope.set({
+  await setExecution(tx, chat, {
     status: 'error',
     archived: false,
-    lastError,
+    lastError: input.lastError ?? INVALID_STATE_ERROR,
     requiresActionDeadlineAt: null,
   });
 }

@@ -1,33 +1,22 @@
-import { type ChatMessageContent, type ChatMessageRole, InvalidArgumentError } from '@chatd/core';
-import { MessageNotFoundError } from '../../errors/index.js';
+import type { Transaction } from '../../db/database.js';
+import { MessageNotFoundError } from '../../errors/store-errors.js';
+import { getMessage, insertMessages, softDeleteMessagesFrom } from '../../queries/messages.js';
+import {
+  clearQueue,
+  enqueue,
+  moveToHead,
+  type NewQueuedMessage,
+  takeQueued,
+  takeQueueHead,
+} from '../../queries/queue.js';
+import type { ChatMessageRow, ChatQueuedMessageRow } from '../../schema/rows.js';
+import type { EditMessageInput, NewMessage, SendMessageInput } from '../../validation/inputs.js';
+import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { MessageNotUserError, QueuedMessageNotFoundError, QueueFullError } from '../errors.js';
-import type { StateMessageInsert, StateQueuedInsert, StateQueuedRow } from '../state-queries.js';
-import { CANCELLATION_REASONS } from '../tool-calls.js';
-import type { TransitionScope } from './scope.js';
+import { CANCELLATION_REASONS, cancelOutstandingToolCalls } from '../tool-calls.js';
 
-/** What a busy chat does with a new message: queue it, or queue it and interrupt. */
-export type BusyBehavior = 'queue' | 'interrupt';
-
-/** A user message sent to a chat. */
-export interface SendMessageInput {
-  /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
-  role: ChatMessageRole;
-  /** The message content (validated strictly on write). */
-  content: ChatMessageContent;
-  /** Who wrote it. */
-  createdBy: string;
-  /** The model config to answer it with, when not the chat's default. */
-  modelConfigId?: string;
-  /** The reasoning effort to answer it with. */
-  reasoningEffort?: string;
-  /**
-   * What to do when the chat is busy (running, interrupting, requires-action): `queue` waits
-   * for the current turn; `interrupt` queues too and stops the current turn so the message is
-   * answered next.
-   * @default 'queue'
-   */
-  busy?: BusyBehavior;
-}
+/** Queued messages per chat; the 21st is refused with `QUEUE_FULL`. */
+export const MAX_QUEUED_MESSAGES = 20;
 
 /** Where a sent message went. */
 export interface SendMessageResult {
@@ -35,20 +24,6 @@ export interface SendMessageResult {
   messageId?: number;
   /** The queue entry id, when the message waits in the queue. */
   queuedMessageId?: number;
-}
-
-/** A replacement for a user message. */
-export interface EditMessageInput {
-  /** The user message to replace; it and everything after it are soft-deleted. */
-  messageId: number;
-  /** The new content. */
-  content: ChatMessageContent;
-  /** Who edited it. */
-  createdBy: string;
-  /** Model config for the new turn. @default the edited message's */
-  modelConfigId?: string;
-  /** Reasoning effort for the new turn. @default the edited message's */
-  reasoningEffort?: string;
 }
 
 /** What an edit changed. */
@@ -67,26 +42,25 @@ export interface PromoteQueuedResult {
   messageId?: number;
 }
 
-function userMessage(input: {
-  content: ChatMessageContent;
-  createdBy: string;
-  modelConfigId?: string | null | undefined;
-  reasoningEffort?: string | null | undefined;
-  visibility?: StateMessageInsert['visibility'];
-}): StateMessageInsert {
-  const message: StateMessageInsert = {
+/** A user message for history, from a send, an edit or a queue entry. */
+function userMessage(
+  source: NewQueuedMessage,
+  visibility: ChatMessageRow['visibility'] = 'both',
+): NewMessage {
+  const message: NewMessage = {
     role: 'user',
-    content: input.content,
-    visibility: input.visibility ?? 'both',
-    createdBy: input.createdBy,
+    content: source.content,
+    visibility,
+    createdBy: source.createdBy,
   };
-  if (input.modelConfigId != null) message.modelConfigId = input.modelConfigId;
-  if (input.reasoningEffort != null) message.reasoningEffort = input.reasoningEffort;
+  if (source.modelConfigId != null) message.modelConfigId = source.modelConfigId;
+  if (source.reasoningEffort != null) message.reasoningEffort = source.reasoningEffort;
   return message;
 }
 
-function queuedToMessage(queued: StateQueuedRow): StateMessageInsert {
-  return userMessage(queued);
+function queuedToMessage(queued: ChatQueuedMessageRow): NewMessage {
+  // Queued content was validated strictly when it was queued.
+  return userMessage({ ...queued, content: queued.content as NewMessage['content'] });
 }
 
 /**
@@ -94,78 +68,75 @@ function queuedToMessage(queued: StateQueuedRow): StateMessageInsert {
  * message (the model cannot be prompted with calls that never got a result), inserts the
  * message, and sets running with no error, deadline or compaction marker.
  */
-export async function startTurn(scope: TransitionScope, message: StateMessageInsert) {
-  await scope.cancelOutstanding(CANCELLATION_REASONS.superseded, { dynamicOnly: false });
-  const [messageId] = await scope.q.insertMessages(scope.chatId, [message]);
-  await scope.set({ status: 'running', lastError: null, requiresActionDeadlineAt: null });
+async function startTurn(tx: Transaction, chat: ChatStateSnapshot, message: NewMessage) {
+  await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.superseded, {
+    dynamicOnly: false,
+  });
+  const [messageId] = await insertMessages(tx, chat.row.id, [message]);
+  await setExecution(tx, chat, { status: 'running', lastError: null, requiresActionDeadlineAt: null });
   return messageId as number;
 }
 
-/** Appends to the queue after checking the cap inside the transaction. */
-async function enqueue(scope: TransitionScope, input: SendMessageInput, alreadyQueued: number) {
-  const max = scope.settings.maxQueuedMessages;
-  if (alreadyQueued >= max) throw new QueueFullError(max);
-  const queued: StateQueuedInsert = {
-    content: input.content,
-    createdBy: input.createdBy,
-  };
-  if (input.modelConfigId !== undefined) queued.modelConfigId = input.modelConfigId;
-  if (input.reasoningEffort !== undefined) queued.reasoningEffort = input.reasoningEffort;
-  return scope.q.enqueue(scope.chatId, queued);
+/**
+ * Queues a message after checking the cap (`alreadyQueued` entries are in the queue). On a busy
+ * chat an interrupting message goes first: the user said "stop, do this instead".
+ */
+async function queue(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  input: SendMessageInput,
+  alreadyQueued: number,
+) {
+  if (alreadyQueued >= MAX_QUEUED_MESSAGES) throw new QueueFullError(MAX_QUEUED_MESSAGES);
+  const first = input.busy === 'interrupt' && chat.state !== 'E1';
+  return enqueue(tx, chat.row.id, input, { first });
 }
 
 /** `sendMessage`: see {@link ChatTransitions.sendMessage}. */
 export async function sendMessage(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
   input: SendMessageInput,
 ): Promise<SendMessageResult> {
-  const busy = input.busy ?? 'queue';
-  if (busy !== 'queue' && busy !== 'interrupt') {
-    throw new InvalidArgumentError('busy', `expected 'queue' or 'interrupt', got ${String(busy)}`);
-  }
   if (input.role !== 'user') throw new MessageNotUserError(undefined, input.role);
-
-  switch (scope.state) {
+  const carry = { carryCompaction: true };
+  switch (chat.state) {
     case 'W':
     case 'E0':
-      return { messageId: await startTurn(scope, userMessage(input)) };
+      return { messageId: await startTurn(tx, chat, userMessage(input)) };
     case 'E1': {
       // The queue keeps its order: the oldest queued message starts the turn and the new one
-      // waits at the tail. Pop first, then append: the queue length does not grow, so a full
-      // queue must not refuse the send (spec §7.1 item 16 checked the cap before popping).
-      const head = (await scope.q.queueHead(scope.chatId)) as StateQueuedRow;
-      await scope.q.deleteQueued(scope.chatId, head.id);
-      const queuedMessageId = await enqueue(scope, input, scope.queuedCount - 1);
-      await startTurn(scope, queuedToMessage(head));
+      // waits. Take the head first, then queue: the queue does not grow, so a full queue must
+      // not refuse the send.
+      const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
+      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount - 1);
+      await startTurn(tx, chat, queuedToMessage(head));
       return { queuedMessageId };
     }
     case 'R0':
     case 'R1': {
-      const queuedMessageId = await enqueue(scope, input, scope.queuedCount);
-      await scope.set(
-        { status: busy === 'interrupt' ? 'interrupting' : 'running' },
-        { carryCompaction: true },
-      );
+      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
+      const status = input.busy === 'interrupt' ? 'interrupting' : 'running';
+      await setExecution(tx, chat, { status }, carry);
       return { queuedMessageId };
     }
     case 'I0':
     case 'I1': {
-      const queuedMessageId = await enqueue(scope, input, scope.queuedCount);
-      await scope.set({}, { carryCompaction: true });
+      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
+      await setExecution(tx, chat, {}, carry);
       return { queuedMessageId };
     }
     default: {
       // A0 / A1 (the matrix admits nothing else).
-      const queuedMessageId = await enqueue(scope, input, scope.queuedCount);
-      if (busy === 'interrupt') {
+      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
+      if (input.busy === 'interrupt') {
         // The client tools will never be answered now: close them so the model can go on.
-        await scope.cancelOutstanding(CANCELLATION_REASONS.interrupted, { dynamicOnly: true });
-        await scope.set(
-          { status: 'running', requiresActionDeadlineAt: null },
-          { carryCompaction: true },
-        );
+        await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.interrupted, {
+          dynamicOnly: true,
+        });
+        await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
       } else {
-        await scope.set({}, { carryCompaction: true });
+        await setExecution(tx, chat, {}, carry);
       }
       return { queuedMessageId };
     }
@@ -174,66 +145,67 @@ export async function sendMessage(
 
 /** `editMessage`: see {@link ChatTransitions.editMessage}. */
 export async function editMessage(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
   input: EditMessageInput,
 ): Promise<EditMessageResult> {
-  const target = await scope.q.getMessage(input.messageId);
-  if (target === undefined || target.chatId !== scope.chatId || target.deleted) {
-    throw new MessageNotFoundError(input.messageId);
-  }
+  const target = await getMessage(tx, chat.row.id, input.messageId);
+  if (target.deleted) throw new MessageNotFoundError(input.messageId);
   if (target.role !== 'user') throw new MessageNotUserError(target.id, target.role);
-
-  const deletedMessageIds = await scope.q.softDeleteFrom(scope.chatId, target.id);
-  const deletedQueuedIds = await scope.q.clearQueue(scope.chatId);
-  const messageId = await startTurn(
-    scope,
-    userMessage({
+  const deletedMessageIds = await softDeleteMessagesFrom(tx, chat.row.id, target.id);
+  const deletedQueuedIds = await clearQueue(tx, chat.row.id);
+  const message = userMessage(
+    {
       content: input.content,
       createdBy: input.createdBy,
       modelConfigId: input.modelConfigId ?? target.modelConfigId,
       reasoningEffort: input.reasoningEffort ?? target.reasoningEffort,
-      visibility: target.visibility,
-    }),
+    },
+    target.visibility,
   );
+  const messageId = await startTurn(tx, chat, message);
   return { messageId, deletedMessageIds, deletedQueuedIds };
 }
 
-async function requireQueued(scope: TransitionScope, queuedId: number) {
-  const queued = await scope.q.getQueued(scope.chatId, queuedId);
-  if (queued === undefined) throw new QueuedMessageNotFoundError(queuedId);
-  return queued;
-}
-
 /** `deleteQueued`: see {@link ChatTransitions.deleteQueued}. */
-export async function deleteQueued(scope: TransitionScope, queuedId: number): Promise<void> {
-  await requireQueued(scope, queuedId);
-  await scope.q.deleteQueued(scope.chatId, queuedId);
-  await scope.set({}, { carryCompaction: true });
+export async function deleteQueued(tx: Transaction, chat: ChatStateSnapshot, queuedId: number) {
+  const deleted = await takeQueued(tx, chat.row.id, queuedId);
+  if (deleted === undefined) throw new QueuedMessageNotFoundError(queuedId);
+  await setExecution(tx, chat, {}, { carryCompaction: true });
 }
 
 /** `promoteQueued`: see {@link ChatTransitions.promoteQueued}. */
 export async function promoteQueued(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
   queuedId: number,
 ): Promise<PromoteQueuedResult> {
-  const queued = await requireQueued(scope, queuedId);
-  await scope.q.moveToHead(scope.chatId, queuedId);
-  if (scope.state === 'R1' || scope.state === 'I1') {
+  if (chat.state === 'R1' || chat.state === 'I1') {
+    if (!(await moveToHead(tx, chat.row.id, queuedId))) {
+      throw new QueuedMessageNotFoundError(queuedId);
+    }
     // Stop the current turn; finishInterruption starts the (now) head next.
-    await scope.set({ status: 'interrupting' }, { carryCompaction: true });
+    await setExecution(tx, chat, { status: 'interrupting' }, { carryCompaction: true });
     return {};
   }
   // E1 / A1: nothing is generating, so the promoted message starts its turn now.
-  await scope.q.deleteQueued(scope.chatId, queuedId);
-  return { messageId: await startTurn(scope, queuedToMessage(queued)) };
+  const queued = await takeQueued(tx, chat.row.id, queuedId);
+  if (queued === undefined) throw new QueuedMessageNotFoundError(queuedId);
+  return { messageId: await startTurn(tx, chat, queuedToMessage(queued)) };
 }
 
-/** Pops the queue head into history as a new turn (R1 finishTurn, I1 finishInterruption). */
-export async function startQueuedTurn(scope: TransitionScope, { cancel }: { cancel: boolean }) {
-  const head = (await scope.q.queueHead(scope.chatId)) as StateQueuedRow;
-  await scope.q.deleteQueued(scope.chatId, head.id);
-  if (cancel) return startTurn(scope, queuedToMessage(head));
-  const [messageId] = await scope.q.insertMessages(scope.chatId, [queuedToMessage(head)]);
-  await scope.set({ status: 'running', lastError: null, requiresActionDeadlineAt: null });
+/**
+ * Takes the queue head into history as a new turn (R1 finishTurn, I1 finishInterruption).
+ * With `cancel`, outstanding tool calls are closed first.
+ */
+export async function startQueuedTurn(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  { cancel }: { cancel: boolean },
+): Promise<number> {
+  const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
+  if (cancel) return startTurn(tx, chat, queuedToMessage(head));
+  const [messageId] = await insertMessages(tx, chat.row.id, [queuedToMessage(head)]);
+  await setExecution(tx, chat, { status: 'running', lastError: null, requiresActionDeadlineAt: null });
   return messageId as number;
 }

@@ -1,33 +1,23 @@
+import type { ToolCallPart, ToolResultPart } from '@chatd/core';
+import type { Transaction } from '../../db/database.js';
+import { getDatabaseTime } from '../../queries/chats.js';
+import { insertMessages } from '../../queries/messages.js';
 import {
-  findJsonIssues,
-  type JsonValue,
-  type ToolCallPart,
-  type ToolResultPart,
-} from '@chatd/core';
+  type CompleteRequiresActionInput,
+  type NewMessage,
+  storableJsonSchema,
+} from '../../validation/inputs.js';
+import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { InvalidToolResultsError, NothingPendingError } from '../errors.js';
-import type { StateMessageInsert } from '../state-queries.js';
-import { CANCELLATION_REASONS } from '../tool-calls.js';
-import type { TransitionScope } from './scope.js';
+import {
+  CANCELLATION_REASONS,
+  cancelOutstandingToolCalls,
+  outstandingToolCalls,
+} from '../tool-calls.js';
+import type { InsertedMessages } from './worker.js';
 
-/** A client's result for one pending tool call. */
-export interface ClientToolResult {
-  /** The pending call it answers. */
-  toolCallId: string;
-  /** What the tool returned (any JSON value). */
-  output: JsonValue;
-  /** Whether the tool failed. @default false */
-  isError?: boolean;
-}
-
-/** The results a client posts for the chat's pending tool calls. */
-export interface CompleteRequiresActionInput {
-  /** Who posted them. */
-  createdBy: string;
-  /** The model config to attribute the tool messages to. @default the chat's last one */
-  modelConfigId?: string;
-  /** Exactly one result per pending call. */
-  results: readonly ClientToolResult[];
-}
+/** How long a requires-action chat waits for client tool results: 5 minutes of DB time. */
+export const REQUIRES_ACTION_TIMEOUT_MS = 5 * 60_000;
 
 /** What `enterRequiresAction` recorded. */
 export interface EnterRequiresActionResult {
@@ -37,29 +27,36 @@ export interface EnterRequiresActionResult {
   deadline: Date;
 }
 
+const carry = { carryCompaction: true };
+
 /** `enterRequiresAction`: see {@link ChatTransitions.enterRequiresAction}. */
 export async function enterRequiresAction(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
 ): Promise<EnterRequiresActionResult> {
-  const pending = await scope.outstanding({ dynamicOnly: true });
+  const pending = await outstandingToolCalls(tx, chat, { dynamicOnly: true });
   if (pending.length === 0) throw new NothingPendingError('enterRequiresAction');
-  const deadline = new Date(
-    (await scope.q.now()).getTime() + scope.settings.requiresActionTimeoutMs,
-  );
-  await scope.set(
+  const deadline = new Date((await getDatabaseTime(tx)).getTime() + REQUIRES_ACTION_TIMEOUT_MS);
+  await setExecution(
+    tx,
+    chat,
     { status: 'requires-action', requiresActionDeadlineAt: deadline },
-    { carryCompaction: true },
+    carry,
   );
   return { pending, deadline };
 }
 
 /** `completeRequiresAction`: see {@link ChatTransitions.completeRequiresAction}. */
 export async function completeRequiresAction(
-  scope: TransitionScope,
+  tx: Transaction,
+  chat: ChatStateSnapshot,
   input: CompleteRequiresActionInput,
-): Promise<{ messageIds: number[] }> {
+): Promise<InsertedMessages> {
   const pending = new Map(
-    (await scope.outstanding({ dynamicOnly: true })).map((call) => [call.toolCallId, call]),
+    (await outstandingToolCalls(tx, chat, { dynamicOnly: true })).map((call) => [
+      call.toolCallId,
+      call,
+    ]),
   );
   const seen = new Set<string>();
   for (const result of input.results) {
@@ -67,7 +64,7 @@ export async function completeRequiresAction(
       throw new InvalidToolResultsError(result.toolCallId, 'duplicate');
     }
     seen.add(result.toolCallId);
-    if (result.output === undefined || findJsonIssues(result.output, 1).length > 0) {
+    if (result.output === undefined || !storableJsonSchema.safeParse(result.output).success) {
       throw new InvalidToolResultsError(result.toolCallId, 'invalid-output');
     }
     if (!pending.has(result.toolCallId)) {
@@ -78,8 +75,8 @@ export async function completeRequiresAction(
     if (!seen.has(id)) throw new InvalidToolResultsError(id, 'missing');
   }
 
-  const modelConfigId = input.modelConfigId ?? scope.row.lastModelConfigId ?? undefined;
-  const messages = input.results.map((result): StateMessageInsert => {
+  const modelConfigId = input.modelConfigId ?? chat.row.lastModelConfigId ?? undefined;
+  const messages = input.results.map((result): NewMessage => {
     const call = pending.get(result.toolCallId) as ToolCallPart;
     const part: ToolResultPart = {
       type: 'tool-result',
@@ -89,7 +86,7 @@ export async function completeRequiresAction(
     };
     if (result.isError === true) part.isError = true;
     if (call.dynamic === true) part.dynamic = true;
-    const message: StateMessageInsert = {
+    const message: NewMessage = {
       role: 'tool',
       visibility: 'both',
       content: { version: 1, parts: [part] },
@@ -98,17 +95,24 @@ export async function completeRequiresAction(
     if (modelConfigId !== undefined) message.modelConfigId = modelConfigId;
     return message;
   });
-  const messageIds = await scope.q.insertMessages(scope.chatId, messages);
-  await scope.set({ status: 'running', requiresActionDeadlineAt: null }, { carryCompaction: true });
+  const messageIds = await insertMessages(tx, chat.row.id, messages);
+  await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
   return { messageIds };
 }
 
 /** `cancelRequiresAction`: see {@link ChatTransitions.cancelRequiresAction}. */
-export async function cancelRequiresAction(scope: TransitionScope, reason?: string) {
-  const messageIds = await scope.cancelOutstanding(reason ?? CANCELLATION_REASONS.timedOut, {
-    dynamicOnly: true,
-  });
+export async function cancelRequiresAction(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  reason?: string,
+): Promise<InsertedMessages> {
+  const messageIds = await cancelOutstandingToolCalls(
+    tx,
+    chat,
+    reason ?? CANCELLATION_REASONS.timedOut,
+    { dynamicOnly: true },
+  );
   if (messageIds.length === 0) throw new NothingPendingError('cancelRequiresAction');
-  await scope.set({ status: 'running', requiresActionDeadlineAt: null }, { carryCompaction: true });
+  await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
   return { messageIds };
 }

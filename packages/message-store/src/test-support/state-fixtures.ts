@@ -5,27 +5,26 @@
  */
 import type { ChatErrorInfo, ChatMessageContent, JsonValue } from '@chatd/core';
 import { vi } from 'vitest';
+import type { ChatTransitions } from '../state/chat-transitions.js';
+import type { ExecutionState } from '../state/classify.js';
+import type { ChatUpdatePayload } from '../state/payloads.js';
+import type { ChatLockContext, ChatTransactionOptions } from '../state/update-chat.js';
 import type { OpenStoreOptions } from '../store/store-options.js';
-import type { TestDatabase } from '../test-support/databases.js';
-import type { ChatTransitions } from './chat-transitions.js';
-import type { ExecutionState } from './classify.js';
-import type { CreateChatInput } from './create-chat.js';
-import type { ChatUpdatePayload } from './payloads.js';
-import type { StateMessageInsert } from './state-queries.js';
-import type { ChatLockContext, ChatTransactionOptions } from './update-envelope.js';
+import type { CreateChatInput, NewMessage } from '../validation/inputs.js';
+import type { TestDatabase } from './databases.js';
 
 export const text = (value: string): ChatMessageContent => ({
   version: 1,
   parts: [{ type: 'text', text: value }],
 });
 
-export const userMessage = (value: string): StateMessageInsert => ({
+export const userMessage = (value: string): NewMessage => ({
   role: 'user',
   content: text(value),
   createdBy: 'user-1',
 });
 
-export const assistantText = (value: string): StateMessageInsert => ({
+export const assistantText = (value: string): NewMessage => ({
   role: 'assistant',
   content: text(value),
 });
@@ -33,7 +32,7 @@ export const assistantText = (value: string): StateMessageInsert => ({
 /** An assistant message calling tools; `dynamic` ones are client-executed. */
 export function assistantCalls(
   calls: { id: string; name?: string; dynamic?: boolean; providerExecuted?: boolean }[],
-): StateMessageInsert {
+): NewMessage {
   return {
     role: 'assistant',
     content: {
@@ -51,7 +50,7 @@ export function assistantCalls(
 }
 
 /** A tool message answering `id`. */
-export function toolResult(id: string, name = 'server_tool'): StateMessageInsert {
+export function toolResult(id: string, name = 'server_tool'): NewMessage {
   return {
     role: 'tool',
     content: {
@@ -73,7 +72,6 @@ export interface Published {
 export async function openMachine(database: TestDatabase, options: Partial<OpenStoreOptions> = {}) {
   const { store, pubsub } = await database.open(options);
   const publish = vi.spyOn(pubsub, 'publish');
-  const context = store.context;
   return {
     store,
     pubsub,
@@ -105,7 +103,6 @@ export async function openMachine(database: TestDatabase, options: Partial<OpenS
         ...input,
       }),
     family: (rootId: string, archived: boolean) => store.setFamilyArchived(rootId, archived),
-    context,
   };
 }
 

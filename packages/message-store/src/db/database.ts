@@ -1,0 +1,200 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { RootHandleInTransactionError } from '../errors/store-errors.js';
+
+/** Which driver a database uses. */
+export type DriverKind = 'pglite' | 'postgres';
+
+/**
+ * A SQL statement. A `name` makes it a named prepared statement on `pg`: parsed and planned
+ * once per connection, then only bound and executed. Give names to the statements that run on
+ * every transition; one-off queries go without.
+ */
+export interface Statement {
+  /** Unique per `text`, stable across processes. */
+  readonly name?: string;
+  /** SQL with `$1`, `$2`, … placeholders. */
+  readonly text: string;
+}
+
+/** Something that runs SQL: the root database, or an open transaction. */
+export interface Queryable {
+  /** Runs one statement and returns its rows as the driver parsed them. */
+  query<Row = Record<string, unknown>>(
+    statement: Statement | string,
+    params?: readonly unknown[],
+  ): Promise<Row[]>;
+}
+
+/** One dedicated connection, for migrations. */
+export interface Session extends Queryable {
+  /** Runs SQL text without parameters: several statements are allowed. */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * An open transaction. It counts its statements so that a value read by one statement can be
+ * reused until another statement runs (see {@link Transaction.remember}).
+ */
+export class Transaction implements Queryable {
+  readonly #run: Queryable['query'];
+  readonly #memo = new Map<string, { value: unknown; at: number }>();
+  #statements = 0;
+  /** Callbacks to run once the transaction has committed (never after a rollback). */
+  readonly afterCommit: Array<() => void> = [];
+
+  /** @internal Built by {@link Database.transaction}. */
+  constructor(run: Queryable['query']) {
+    this.#run = run;
+  }
+
+  /** Statements run so far. */
+  get statements(): number {
+    return this.#statements;
+  }
+
+  query<Row = Record<string, unknown>>(
+    statement: Statement | string,
+    params?: readonly unknown[],
+  ): Promise<Row[]> {
+    this.#statements += 1;
+    return this.#run<Row>(statement, params);
+  }
+
+  /** Keeps `value` (what the statement just run returned) under `key`. */
+  remember(key: string, value: unknown): void {
+    this.#memo.set(key, { value, at: this.#statements });
+  }
+
+  /** The value remembered under `key`, if no statement has run since: nothing could change it. */
+  recall<T>(key: string): T | undefined {
+    const entry = this.#memo.get(key);
+    return entry !== undefined && entry.at === this.#statements ? (entry.value as T) : undefined;
+  }
+}
+
+interface Frame {
+  readonly database: Database;
+  readonly tx: Transaction;
+  open: boolean;
+  /** The frame this one runs inside (another database's transaction, say). */
+  readonly parent: Frame | undefined;
+}
+
+function* openFrames(): Generator<Frame> {
+  for (let frame = frames.getStore(); frame !== undefined; frame = frame.parent) {
+    if (frame.open) yield frame;
+  }
+}
+
+/*
+ * The one record of "which transaction is this code running in". It serves two purposes:
+ * `transaction()` called inside an open transaction of the same database joins it (so a nested
+ * `store.update` commits with the outer one), and a root-handle query inside it is refused.
+ * Why refuse: PGlite has one connection and serialises queries, so a root query while a
+ * transaction is open waits for that transaction, which waits for the query (a deadlock); on
+ * Postgres the same mistake silently runs outside the transaction.
+ */
+const frames = new AsyncLocalStorage<Frame>();
+
+/** What a driver provides: its own queries, transactions and one-connection sessions. */
+export interface DriverAdapter {
+  readonly driver: DriverKind;
+  /**
+   * The client underneath (the PGlite instance or the pool): two stores on one PGlite share
+   * its single connection, so a transaction of either blocks root queries of both.
+   */
+  readonly client: object;
+  query: Queryable['query'];
+  /** Runs `fn` in BEGIN … COMMIT on one connection (ROLLBACK when it throws). */
+  transaction<T>(fn: (query: Queryable['query']) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one dedicated connection (migrations take an advisory lock on it). */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /** Releases what the store opened; leaves app-owned clients open. */
+  close(): Promise<void>;
+}
+
+/** An open database as the store sees it, whichever driver and owner. */
+export class Database implements Queryable {
+  readonly #adapter: DriverAdapter;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Built by `openPglite` / `openPostgres`. */
+  constructor(adapter: DriverAdapter) {
+    this.#adapter = adapter;
+  }
+
+  /** The driver in use. */
+  get driver(): DriverKind {
+    return this.#adapter.driver;
+  }
+
+  /** The transaction of this database the caller runs in, if any. */
+  currentTransaction(): Transaction | undefined {
+    for (const frame of openFrames()) if (frame.database === this) return frame.tx;
+    return undefined;
+  }
+
+  #insideTransactionOfClient(): boolean {
+    for (const frame of openFrames()) {
+      if (frame.database.#adapter.client === this.#adapter.client) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Runs one statement outside any transaction.
+   * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
+   *   this database: use its handle.
+   */
+  query<Row = Record<string, unknown>>(
+    statement: Statement | string,
+    params?: readonly unknown[],
+  ): Promise<Row[]> {
+    if (this.#insideTransactionOfClient()) {
+      return Promise.reject(new RootHandleInTransactionError());
+    }
+    return this.#adapter.query<Row>(statement, params);
+  }
+
+  /**
+   * Runs `fn` in a transaction, or in the caller's open transaction of this database (then the
+   * outer one commits or rolls back everything). After a commit, runs the transaction's
+   * `afterCommit` callbacks. Aborting `signal` before the commit rolls back.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    const outer = this.currentTransaction();
+    if (outer !== undefined) return fn(outer);
+    let committed: Transaction | undefined;
+    const result = await this.#adapter.transaction(async (run) => {
+      const frame: Frame = {
+        database: this,
+        tx: new Transaction(run),
+        open: true,
+        parent: frames.getStore(),
+      };
+      try {
+        const value = await frames.run(frame, () => fn(frame.tx));
+        // Last chance to cancel: past this point the commit is on its way.
+        signal?.throwIfAborted();
+        committed = frame.tx;
+        return value;
+      } finally {
+        frame.open = false;
+      }
+    });
+    for (const callback of committed?.afterCommit ?? []) callback();
+    return result;
+  }
+
+  /** Runs `fn` on one dedicated connection. */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#adapter.withSession(fn);
+  }
+
+  /** Releases every connection the store opened; app-owned clients stay open. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#adapter.close();
+    return this.#closing;
+  }
+}

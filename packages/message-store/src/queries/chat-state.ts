@@ -1,0 +1,167 @@
+import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
+import type { Queryable, Statement } from '../db/database.js';
+import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import type { DynamicToolDeclaration } from '../validation/inputs.js';
+
+/**
+ * A chat as the state machine reads it: its row, its queue length, and how old its owning
+ * runner's heartbeat is. Every statement below returns all three, so a transition never needs
+ * a separate read to check where it started, where it landed, or whether the chat needs an
+ * owner.
+ */
+export interface ChatRecord {
+  /** The chat row. */
+  row: ChatRow;
+  /** Messages waiting in the queue. */
+  queuedCount: number;
+  /**
+   * Milliseconds since the owning runner's heartbeat by database time, or `null` when the
+   * chat has no owner or the owner has no heartbeat row.
+   */
+  ownerHeartbeatAgeMs: number | null;
+}
+
+const RECORD = `${CHAT_SELECT},
+  (SELECT count(*) FROM chat_queued_messages q WHERE q.chat_id = c.id)::int AS "queuedCount",
+  (SELECT (extract(epoch FROM now() - h.heartbeat_at) * 1000)::float8 FROM chat_heartbeats h
+    WHERE h.chat_id = c.id AND h.runner_id = c.runner_id) AS "ownerHeartbeatAgeMs"`;
+
+function readRecord(raw: Record<string, unknown> | undefined): ChatRecord | undefined {
+  if (raw === undefined) return undefined;
+  const age = raw.ownerHeartbeatAgeMs;
+  return {
+    row: readChatRow(raw),
+    queuedCount: Number(raw.queuedCount),
+    ownerHeartbeatAgeMs: age === null || age === undefined ? null : Number(age),
+  };
+}
+
+const statement = (name: string, text: string): Statement => ({ name: `chatd_ms_${name}`, text });
+
+// An UPDATE takes the row lock itself: lock and bump are one statement, so two updates of one
+// chat serialise here and each gets its own snapshot version.
+const BUMP = statement(
+  'bump',
+  `UPDATE chats AS c SET snapshot_version = c.snapshot_version + 1 WHERE c.id = $1
+   RETURNING ${RECORD}`,
+);
+const READ = statement('read', `SELECT ${RECORD} FROM chats c WHERE c.id = $1`);
+const LOCK_FOR_UPDATE = statement(
+  'lock_update',
+  `SELECT ${RECORD} FROM chats c WHERE c.id = $1 FOR UPDATE OF c`,
+);
+const LOCK_FOR_SHARE = statement(
+  'lock_share',
+  `SELECT ${RECORD} FROM chats c WHERE c.id = $1 FOR SHARE OF c`,
+);
+const WRITE_EXECUTION = statement(
+  'write_execution',
+  `UPDATE chats AS c SET status = $2, archived = $3, worker_id = $4, runner_id = $5,
+     last_error = $6::text::jsonb, requires_action_deadline_at = $7::timestamptz,
+     compaction_requested_at = $8::timestamptz, updated_at = now()
+   WHERE c.id = $1 RETURNING ${RECORD}`,
+);
+const NEXT_ATTEMPT = statement(
+  'next_attempt',
+  `UPDATE chats AS c SET generation_attempt = c.generation_attempt + 1 WHERE c.id = $1
+   RETURNING ${RECORD}`,
+);
+const SET_RETRY_STATE = statement(
+  'set_retry_state',
+  `UPDATE chats AS c SET retry_state = $2::text::jsonb WHERE c.id = $1 RETURNING ${RECORD}`,
+);
+
+/** Locks the chat row and bumps its snapshot version by one; `undefined` if it does not exist. */
+export async function bumpChat(tx: Queryable, chatId: string): Promise<ChatRecord | undefined> {
+  return readRecord((await tx.query(BUMP, [chatId]))[0]);
+}
+
+/** Reads the chat (inside a transaction: as this transaction sees it). */
+export async function readChat(db: Queryable, chatId: string): Promise<ChatRecord | undefined> {
+  return readRecord((await db.query(READ, [chatId]))[0]);
+}
+
+/** Locks the chat row `FOR UPDATE` or `FOR SHARE` without changing it. */
+export async function lockChatRow(
+  tx: Queryable,
+  chatId: string,
+  mode: 'update' | 'share',
+): Promise<ChatRecord | undefined> {
+  const lock = mode === 'update' ? LOCK_FOR_UPDATE : LOCK_FOR_SHARE;
+  return readRecord((await tx.query(lock, [chatId]))[0]);
+}
+
+/** The execution-state columns every state-setting transition writes. */
+export interface ExecutionWrite {
+  status: ChatStatus;
+  archived: boolean;
+  workerId: string | null;
+  runnerId: string | null;
+  lastError: ChatErrorInfo | null;
+  requiresActionDeadlineAt: Date | null;
+  compactionRequestedAt: Date | null;
+}
+
+/** Writes the execution-state columns and `updated_at = now()`. */
+export async function writeExecution(
+  tx: Queryable,
+  chatId: string,
+  write: ExecutionWrite,
+): Promise<ChatRecord> {
+  const [raw] = await tx.query(WRITE_EXECUTION, [
+    chatId,
+    write.status,
+    write.archived,
+    write.workerId,
+    write.runnerId,
+    write.lastError === null ? null : JSON.stringify(write.lastError),
+    write.requiresActionDeadlineAt?.toISOString() ?? null,
+    write.compactionRequestedAt?.toISOString() ?? null,
+  ]);
+  return readRecord(raw) as ChatRecord;
+}
+
+/** `generation_attempt + 1` (a trigger clears the retry state). */
+export async function incrementGenerationAttempt(tx: Queryable, chatId: string) {
+  return readRecord((await tx.query(NEXT_ATTEMPT, [chatId]))[0]) as ChatRecord;
+}
+
+/** Writes `retry_state` (a trigger moves `retry_state_version`). */
+export async function setRetryState(tx: Queryable, chatId: string, retryState: JsonValue) {
+  const [raw] = await tx.query(SET_RETRY_STATE, [chatId, JSON.stringify(retryState)]);
+  return readRecord(raw) as ChatRecord;
+}
+
+/** A new chat row (status running); ids and versions come from the caller and the database. */
+export interface NewChat {
+  id: string;
+  ownerId: string;
+  title?: string | undefined;
+  parentChatId: string | null;
+  rootChatId: string | null;
+  lastModelConfigId: string | null;
+  mcpServerIds: readonly string[];
+  labels: Record<string, string>;
+  dynamicTools: readonly DynamicToolDeclaration[];
+}
+
+/** Inserts a chat in `running`. */
+export async function insertChat(tx: Queryable, chat: NewChat): Promise<void> {
+  await tx.query(
+    `INSERT INTO chats (id, owner_id, title, parent_chat_id, root_chat_id, status,
+       last_model_config_id, mcp_server_ids, labels, dynamic_tools)
+     VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
+       $8::text::jsonb, $9::text::jsonb)`,
+    [
+      chat.id,
+      chat.ownerId,
+      chat.title ?? null,
+      chat.parentChatId,
+      chat.rootChatId,
+      chat.lastModelConfigId,
+      chat.mcpServerIds,
+      JSON.stringify(chat.labels),
+      JSON.stringify(chat.dynamicTools),
+    ],
+  );
+}

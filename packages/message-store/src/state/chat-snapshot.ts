@@ -1,0 +1,79 @@
+import type { Transaction } from '../db/database.js';
+import { ChatNotFoundError } from '../errors/store-errors.js';
+import {
+  type ChatRecord,
+  type ExecutionWrite,
+  readChat,
+  writeExecution,
+} from '../queries/chat-state.js';
+import type { ChatRow } from '../schema/rows.js';
+import { classifyExecutionState, type ExecutionState } from './classify.js';
+
+/** The chat as a transition or lock reads it: row, queue length, owner's lease and state. */
+export interface ChatStateSnapshot {
+  /** The chat row. */
+  row: ChatRow;
+  /** Messages waiting in the queue. */
+  queuedCount: number;
+  /**
+   * Milliseconds since the owning runner's heartbeat by database time, or `null` when the
+   * chat has no owner or the owner has no heartbeat row.
+   */
+  ownerHeartbeatAgeMs: number | null;
+  /** The classified execution state. */
+  state: ExecutionState;
+}
+
+/** Adds the execution state to a record. */
+export function toSnapshot({ row, queuedCount, ownerHeartbeatAgeMs }: ChatRecord): ChatStateSnapshot {
+  const state = classifyExecutionState({ status: row.status, archived: row.archived, queuedCount });
+  return { row, queuedCount, ownerHeartbeatAgeMs, state };
+}
+
+const key = (chatId: string) => `chat:${chatId}`;
+
+/** Keeps what a chat statement just returned, for reads until the next statement. */
+export function rememberChat(tx: Transaction, record: ChatRecord): ChatStateSnapshot {
+  const snapshot = toSnapshot(record);
+  tx.remember(key(record.row.id), snapshot);
+  return snapshot;
+}
+
+/**
+ * The chat as the transaction sees it now: what the last statement returned when that was a
+ * statement about this chat, otherwise read again.
+ * @throws ChatNotFoundError `CHAT_NOT_FOUND`
+ */
+export async function currentChat(tx: Transaction, chatId: string): Promise<ChatStateSnapshot> {
+  const remembered = tx.recall<ChatStateSnapshot>(key(chatId));
+  if (remembered !== undefined) return remembered;
+  const record = await readChat(tx, chatId);
+  if (record === undefined) throw new ChatNotFoundError(chatId);
+  return rememberChat(tx, record);
+}
+
+/**
+ * Writes the execution state: the values `chat` had when the transition started, overlaid with
+ * `changes`. The compaction marker is cleared unless `changes` sets it or `carryCompaction`
+ * keeps it: a marker that outlived the turn it was meant for would compact a conversation
+ * nobody asked to compact.
+ */
+export async function setExecution(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  changes: Partial<ExecutionWrite>,
+  { carryCompaction = false } = {},
+): Promise<void> {
+  const { row } = chat;
+  const record = await writeExecution(tx, row.id, {
+    status: row.status,
+    archived: row.archived,
+    workerId: row.workerId,
+    runnerId: row.runnerId,
+    lastError: row.lastError,
+    requiresActionDeadlineAt: row.requiresActionDeadlineAt,
+    compactionRequestedAt: carryCompaction ? row.compactionRequestedAt : null,
+    ...changes,
+  });
+  rememberChat(tx, record);
+}

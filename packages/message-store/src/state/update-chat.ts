@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from '../db/database.js';
+import { ChatNotFoundError } from '../errors/store-errors.js';
+import { bumpChat, insertChat, lockChatRow } from '../queries/chat-state.js';
+import { getFamilyChatIds } from '../queries/chats.js';
+import { insertMessages } from '../queries/messages.js';
+import type { StoreContext } from '../store/store-context.js';
+import type { CreateChatInput } from '../validation/inputs.js';
+import { type ChatStateSnapshot, currentChat, rememberChat, toSnapshot } from './chat-snapshot.js';
+import { ChatTransitions } from './chat-transitions.js';
+import { isRunnable } from './classify.js';
+import { ChatNotRootError, InvalidStateError, TransitionNotAllowedError } from './errors.js';
+import { allowedOutputs } from './matrix.js';
+import {
+  CHAT_OWNERSHIP_CHANNEL,
+  type ChatOwnershipPayload,
+  type ChatUpdatePayload,
+  chatUpdateChannel,
+} from './payloads.js';
+
+/** Options of {@link MessageStore.update}, {@link MessageStore.lock} and {@link MessageStore.readLock}. */
+export interface ChatTransactionOptions {
+  /**
+   * Aborting before the transaction commits rolls it back (with `signal.reason`); nothing is
+   * published. After the commit it has no effect.
+   */
+  signal?: AbortSignal;
+}
+
+/** What a `lock` / `readLock` callback gets: the locked chat. */
+export interface ChatLockContext {
+  /** The chat as locked. */
+  readonly chat: ChatStateSnapshot;
+}
+
+/**
+ * Publishes, once the transaction commits, `chat:update:<id>` and, when a runnable chat has no
+ * live owner (none, or its (chat, runner) heartbeat is older than the lease by database time),
+ * `chat:ownership`. Nothing is published after a rollback.
+ */
+function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatStateSnapshot) {
+  const { row } = chat;
+  const update: ChatUpdatePayload = {
+    chatId: row.id,
+    snapshotVersion: row.snapshotVersion,
+    workerId: row.workerId,
+    runnerId: row.runnerId,
+    historyVersion: row.historyVersion,
+    queueVersion: row.queueVersion,
+    retryStateVersion: row.retryStateVersion,
+    generationAttempt: row.generationAttempt,
+    status: row.status,
+    archived: row.archived,
+  };
+  const pending: Array<[string, ChatUpdatePayload | ChatOwnershipPayload]> = [
+    [chatUpdateChannel(row.id), update],
+  ];
+  const ownerAlive =
+    row.workerId !== null &&
+    row.runnerId !== null &&
+    chat.ownerHeartbeatAgeMs !== null &&
+    chat.ownerHeartbeatAgeMs < context.lease.staleAfterMs;
+  if (isRunnable(chat.state) && !ownerAlive) {
+    pending.push([CHAT_OWNERSHIP_CHANNEL, { chatId: row.id, snapshotVersion: row.snapshotVersion }]);
+  }
+  tx.afterCommit.push(() => {
+    for (const [channel, payload] of pending) {
+      try {
+        context.pubsub.publish(channel, { ...payload });
+      } catch (error) {
+        // The commit stands; notifications are hints and receivers resync on their own.
+        context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');
+      }
+    }
+  });
+}
+
+/**
+ * Runs transitions on one chat atomically: locks the row and bumps `snapshot_version` by one
+ * (one statement), runs `fn`, and publishes after the commit. Inside another update's or
+ * lock's callback it joins that transaction and publishes when the outer one commits.
+ */
+export function updateChat<T>(
+  context: StoreContext,
+  chatId: string,
+  fn: (chat: ChatTransitions) => Promise<T>,
+  { signal }: ChatTransactionOptions = {},
+): Promise<T> {
+  return context.db.transaction(async (tx) => {
+    const bumped = await bumpChat(tx, chatId);
+    if (bumped === undefined) throw new ChatNotFoundError(chatId);
+    rememberChat(tx, bumped);
+    const chat = new ChatTransitions({
+      chatId,
+      snapshotVersion: bumped.row.snapshotVersion,
+      tx,
+      inputs: context.inputs,
+      maxContentBytes: context.limits.maxContentBytes,
+    });
+    const result = await fn(chat);
+    if (chat.failure) throw chat.failure.error;
+    signal?.throwIfAborted();
+    // Queued only once the update succeeded: an inner failure the outer callback catches must
+    // not publish a state that was never written.
+    publishAfterCommit(context, tx, await currentChat(tx, chatId));
+    return result;
+  }, signal);
+}
+
+/**
+ * Locks the chat row for the callback without a snapshot bump and without publishing:
+ * `FOR UPDATE` for reads that must not race a transition or writes outside execution state,
+ * `FOR SHARE` to let other readers in while transitions wait.
+ */
+export function lockChat<T>(
+  context: StoreContext,
+  chatId: string,
+  mode: 'update' | 'share',
+  fn: (lock: ChatLockContext) => Promise<T>,
+  { signal }: ChatTransactionOptions = {},
+): Promise<T> {
+  return context.db.transaction(async (tx) => {
+    const record = await lockChatRow(tx, chatId, mode);
+    if (record === undefined) throw new ChatNotFoundError(chatId);
+    return fn({ chat: toSnapshot(record) });
+  }, signal);
+}
+
+/** What `createChat` created. */
+export interface CreateChatResult {
+  /** The new chat's id (a UUID generated by the store). */
+  chatId: string;
+  /** The ids of the initial messages, in order. */
+  messageIds: number[];
+}
+
+/**
+ * Creates a chat in `running` with its initial messages (history version 1) and publishes its
+ * first `chat:update` and an ownership hint, so a worker picks it up. `input` is parsed.
+ */
+export function createChat(context: StoreContext, input: CreateChatInput) {
+  const chatId = randomUUID();
+  return context.db.transaction(async (tx): Promise<CreateChatResult> => {
+    let rootChatId: string | null = null;
+    if (input.parentChatId !== undefined) {
+      const parent = await lockChatRow(tx, input.parentChatId, 'share');
+      if (parent === undefined) throw new ChatNotFoundError(input.parentChatId);
+      rootChatId = parent.row.rootChatId ?? parent.row.id;
+    }
+    await insertChat(tx, {
+      id: chatId,
+      ownerId: input.ownerId,
+      title: input.title,
+      parentChatId: input.parentChatId ?? null,
+      rootChatId,
+      lastModelConfigId: input.lastModelConfigId ?? null,
+      mcpServerIds: input.mcpServerIds ?? [],
+      labels: input.labels ?? {},
+      dynamicTools: input.dynamicTools ?? [],
+    });
+    const messageIds = await insertMessages(tx, chatId, input.messages);
+    const created = await currentChat(tx, chatId);
+    if (!allowedOutputs('N', 'createChat')?.includes(created.state)) {
+      throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${created.state}`);
+    }
+    publishAfterCommit(context, tx, created);
+    return { chatId, messageIds };
+  });
+}
+
+/**
+ * Archives or unarchives a root chat and all its descendants in one transaction.
+ *
+ * The root is locked first (so two family operations on one family serialise), then each
+ * member gets its own update, root first, then by creation: every member's snapshot is bumped
+ * and published, even one already at the target value (clients refresh the family as a unit).
+ * Any member that cannot move (busy, or Invalid, even if already at the target) rolls the
+ * whole family back: a half-archived family would be worse than none.
+ */
+export function setFamilyArchived(context: StoreContext, rootId: string, archived: boolean) {
+  return context.db.transaction(async (tx) => {
+    const root = await lockChatRow(tx, rootId, 'update');
+    if (root === undefined) throw new ChatNotFoundError(rootId);
+    if (root.row.parentChatId !== null) throw new ChatNotRootError(rootId);
+    const chatIds = await getFamilyChatIds(tx, rootId);
+    for (const chatId of chatIds) {
+      await updateChat(context, chatId, async (chat) => {
+        const { state, row } = await chat.snapshot();
+        if (state === 'Invalid') throw new InvalidStateError('setArchived');
+        if (row.archived !== archived) await chat.setArchived(archived);
+      });
+    }
+    return { chatIds };
+  });
+}

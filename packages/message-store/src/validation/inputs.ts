@@ -1,0 +1,343 @@
+/*
+ * One schema per input of the store's public methods and transitions. The input types are
+ * derived from these schemas (so each field is described once, here); every method parses its
+ * arguments with them before any database work.
+ */
+import {
+  type ChatErrorInfo,
+  type ChatMessageContent,
+  type ChatMessageRole,
+  type ChatMessageUsage,
+  chatErrorInfoSchema,
+  chatMessageContentSchema,
+  chatMessageRoleSchema,
+  chatMessageUsageSchema,
+  type JsonObject,
+  type JsonValue,
+  jsonValueSchema,
+} from '@chatd/core';
+import { z } from 'zod';
+import { checkJsonSize, checkStorableJson, checkStorableString } from './parse-input.js';
+
+/**
+ * Core's protocol schema, typed as its protocol type on the way in and out: core declares each
+ * `satisfies` that type, and callers write the protocol types, not zod's inferred shapes.
+ */
+const protocol = <T>(schema: z.ZodType) => schema as unknown as z.ZodType<T, T>;
+
+const role = protocol<ChatMessageRole>(chatMessageRoleSchema);
+const usage = protocol<ChatMessageUsage>(chatMessageUsageSchema);
+const errorInfo = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine(
+  (value, context) => checkStorableJson(value, context),
+);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID: ids that are not cannot exist, so lookups answer "not found". */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** A string Postgres stores unchanged, of 1 to `max` characters. */
+const text = (max = 1000) =>
+  z
+    .string()
+    .min(1, 'expected a non-empty string')
+    .max(max, `expected at most ${max} characters`)
+    .superRefine(checkStorableString);
+
+/** A JSON value Postgres stores unchanged. */
+export const storableJsonSchema = protocol<JsonValue>(jsonValueSchema).superRefine(
+  (value, context) => checkStorableJson(value, context),
+);
+
+const jsonObject = z.custom<JsonObject>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'expected a JSON object',
+);
+
+/** A database id: a positive safe integer. */
+export const rowIdSchema = z.int('expected an integer id').min(1, 'expected a positive id');
+
+/** A non-negative safe integer (a revision, a cost). */
+const count = z.int('expected an integer').min(0, 'expected a non-negative integer');
+
+/** An id the caller gives: chat ids are checked for existence separately. */
+export const chatIdSchema = z.string('expected a chat id (a UUID string)');
+
+/** A user, worker or runner id (opaque, app-defined). */
+export const actorIdSchema = text();
+
+/** A page size from 1 to `max`. */
+export const limitSchema = (max: number) =>
+  z.int(`expected an integer from 1 to ${max}`).min(1, `expected an integer from 1 to ${max}`).max(
+    max,
+    `expected an integer from 1 to ${max}`,
+  );
+
+/** A title, 1 to 500 characters. */
+const title = text(500);
+
+/** App-defined labels: string keys and values. */
+const labels = z
+  .record(z.string(), z.string('expected a string').superRefine(checkStorableString))
+  .superRefine((value, context) => checkStorableJson(Object.keys(value), context));
+
+/** A client-executed (dynamic) tool a chat declares; the model may call it. */
+const dynamicToolSchema = z.strictObject({
+  /** Tool name, unique within the chat. */
+  name: text(128),
+  /** What the tool does, for the model. */
+  description: z.string().superRefine(checkStorableString).optional(),
+  /** JSON Schema of the tool's input. */
+  inputSchema: jsonObject.superRefine((value, context) => checkStorableJson(value, context)),
+});
+
+/** Who may see a message: the user's transcript, the model's prompt, or both. */
+export const visibilitySchema = z.enum(['user', 'model', 'both']);
+
+/**
+ * Builds every input schema for one store: content is checked against the store's
+ * `limits.maxContentBytes`.
+ */
+export function createInputSchemas(maxContentBytes: number) {
+  const content = protocol<ChatMessageContent>(chatMessageContentSchema)
+    .superRefine((value, context) => checkStorableJson(value, context))
+    .transform((value) => {
+      checkJsonSize(value, maxContentBytes);
+      return value;
+    });
+
+  const message = z.strictObject({
+    /** Who the message is from. */
+    role: role,
+    /** The content (validated strictly). */
+    content,
+    /**
+     * Who sees it.
+     * @default 'both'
+     */
+    visibility: visibilitySchema.optional(),
+    /** Token usage (assistant messages). */
+    usage: usage.optional(),
+    /** Cost in millionths of the currency unit. */
+    costMicros: count.optional(),
+    /** Wall time the model call(s) took, in milliseconds. */
+    runtimeMs: count.optional(),
+    /** The user who wrote it. */
+    createdBy: text().optional(),
+    /** The model configuration that produced or will answer it. */
+    modelConfigId: text().optional(),
+    /** Reasoning effort requested for it. */
+    reasoningEffort: text(100).optional(),
+    /**
+     * Whether it is a compaction summary standing in for older history.
+     * @default false
+     */
+    compressed: z.boolean().optional(),
+  });
+
+  const messages = (what: string) => z.array(message).min(1, `expected at least one ${what}`);
+
+  const chatMetadata = {
+    /** The title. @default 'New Chat' */
+    title: title.optional(),
+    /** App-defined labels: string values only. @default {} */
+    labels: labels.optional(),
+  };
+
+  return {
+    message,
+    createChat: z.strictObject({
+      /** The owner (opaque, app-defined). */
+      ownerId: text(),
+      ...chatMetadata,
+      /** The parent chat, for a sub-chat; its root becomes this chat's root. */
+      parentChatId: chatIdSchema.optional(),
+      /** The model config to use. */
+      lastModelConfigId: text().optional(),
+      /** MCP servers the chat may use (opaque ids). @default [] */
+      mcpServerIds: z.array(text()).optional(),
+      /** Client-executed tools the model may call; names are unique. @default [] */
+      dynamicTools: z
+        .array(dynamicToolSchema)
+        .superRefine((tools, context) => {
+          const names = new Set<string>();
+          tools.forEach((tool, index) => {
+            if (names.has(tool.name)) {
+              context.addIssue({ code: 'custom', path: [index, 'name'], message: 'duplicate' });
+            }
+            names.add(tool.name);
+          });
+        })
+        .optional(),
+      /**
+       * The initial messages, at least one, in order (any roles: a system prompt, a seeded
+       * history; the last need not be a user message).
+       */
+      messages: messages('initial message'),
+    }),
+    chatMetadata: z
+      .strictObject(chatMetadata)
+      .refine((update) => update.title !== undefined || update.labels !== undefined, {
+        message: 'expected title or labels',
+      }),
+    sendMessage: z.strictObject({
+      /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
+      role,
+      /** The message content (validated strictly on write). */
+      content,
+      /** Who wrote it. */
+      createdBy: text(),
+      /** The model config to answer it with, when not the chat's default. */
+      modelConfigId: text().optional(),
+      /** The reasoning effort to answer it with. */
+      reasoningEffort: text(100).optional(),
+      /**
+       * What to do when the chat is busy (running, interrupting, requires-action): `queue`
+       * waits for the current turn; `interrupt` puts the message at the head of the queue and
+       * stops the current turn, so it is answered next.
+       * @default 'queue'
+       */
+      busy: z.enum(['queue', 'interrupt']).optional(),
+    }),
+    editMessage: z.strictObject({
+      /** The user message to replace; it and everything after it are soft-deleted. */
+      messageId: rowIdSchema,
+      /** The new content. */
+      content,
+      /** Who edited it. */
+      createdBy: text(),
+      /** Model config for the new turn. @default the edited message's */
+      modelConfigId: text().optional(),
+      /** Reasoning effort for the new turn. @default the edited message's */
+      reasoningEffort: text(100).optional(),
+    }),
+    commitStep: z.strictObject({
+      /** At least one message (assistant output, tool results). */
+      messages: messages('message'),
+      /**
+       * Clears the compaction marker in the same transaction: the step is the compaction the
+       * marker asked for.
+       * @default false
+       */
+      consumeCompactionRequest: z.boolean().optional(),
+    }),
+    partials: z.array(message),
+    acquire: z.strictObject({
+      /** The worker (process) taking the chat. */
+      workerId: text(),
+      /** The runner inside that worker; its heartbeat row keeps the lease alive. */
+      runnerId: text(),
+    }),
+    retryState: z
+      .custom<JsonValue>((value) => value !== null && value !== undefined, {
+        message: 'a retry state is required',
+      })
+      .pipe(storableJsonSchema),
+    reason: text(10_000).optional(),
+    archived: z.boolean('expected a boolean'),
+    lastError: errorInfo,
+    completeRequiresAction: z.strictObject({
+      /** Who posted them. */
+      createdBy: text(),
+      /** The model config to attribute the tool messages to. @default the chat's last one */
+      modelConfigId: text().optional(),
+      /** Exactly one result per pending call. */
+      results: z.array(
+        z.object({
+          /** The pending call it answers. */
+          toolCallId: z.string(),
+          /** What the tool returned (any JSON value; checked per result). */
+          output: z.custom<JsonValue>(),
+          /** Whether the tool failed. @default false */
+          isError: z.boolean().optional(),
+        }),
+      ),
+    }),
+    reconcile: z
+      .strictObject({
+        /** The error to record. @default {@link INVALID_STATE_ERROR} */
+        lastError: errorInfo.optional(),
+        /** The output of the synthetic results closing pending client tool calls. */
+        reason: text(10_000).optional(),
+      })
+      .optional(),
+    heartbeats: z.array(
+      z.strictObject({
+        /** The owned chat. */
+        chatId: z.string().regex(UUID, 'expected a chat id (UUID)'),
+        /** The runner that owns it. */
+        runnerId: text(),
+      }),
+    ),
+    chatIds: z.array(z.string('expected a chat id')),
+    listChats: z
+      .strictObject({
+        /** Archived chats only (`true`), unarchived only (`false`), or both (omitted). */
+        archived: z.boolean().optional(),
+        /**
+         * Page size, 1 to 200.
+         * @default 50
+         */
+        limit: limitSchema(200).optional(),
+        /** The `nextCursor` of the previous page. */
+        cursor: z.string().optional(),
+        /**
+         * Include sub-chats (chats with a parent); by default only roots are listed.
+         * @default false
+         */
+        includeChildren: z.boolean().optional(),
+      })
+      .optional(),
+    listMessages: z
+      .strictObject({
+        /** Only messages with a smaller id. */
+        before: count.optional(),
+        /** Only messages with a larger id. */
+        after: count.optional(),
+        /**
+         * Page size, 1 to 200.
+         * @default 50
+         */
+        limit: limitSchema(200).optional(),
+      })
+      .optional(),
+    revision: count,
+  };
+}
+
+/** The schemas of one store. */
+export type InputSchemas = ReturnType<typeof createInputSchemas>;
+
+/** A message a transition or `createChat` inserts. Content is validated strictly. */
+export interface NewMessage extends z.input<InputSchemas['message']> {}
+/** A new chat and its first messages. */
+export interface CreateChatInput extends z.input<InputSchemas['createChat']> {}
+/** Metadata a caller may change outside the state machine (at least one field). */
+export interface ChatMetadataUpdate extends z.input<InputSchemas['chatMetadata']> {}
+/** A user message sent to a chat. */
+export interface SendMessageInput extends z.input<InputSchemas['sendMessage']> {}
+/** What a busy chat does with a new message: queue it, or put it first and interrupt. */
+export type BusyBehavior = NonNullable<SendMessageInput['busy']>;
+/** A replacement for a user message. */
+export interface EditMessageInput extends z.input<InputSchemas['editMessage']> {}
+/** Messages a generation step produced. */
+export interface CommitStepInput extends z.input<InputSchemas['commitStep']> {}
+/** Who takes ownership of a chat. */
+export interface AcquireInput extends z.input<InputSchemas['acquire']> {}
+/** The results a client posts for the chat's pending tool calls. */
+export interface CompleteRequiresActionInput
+  extends z.input<InputSchemas['completeRequiresAction']> {}
+/** A client's result for one pending tool call. */
+export type ClientToolResult = CompleteRequiresActionInput['results'][number];
+/** Options of `reconcileInvalidState`. */
+export interface ReconcileInput extends NonNullable<z.input<InputSchemas['reconcile']>> {}
+/** One ownership lease to refresh or remove. */
+export type HeartbeatEntry = z.input<InputSchemas['heartbeats']>[number];
+/** Options of {@link MessageStore.listChats}. */
+export interface ListChatsOptions extends NonNullable<z.input<InputSchemas['listChats']>> {}
+/** Options of {@link MessageStore.listMessages}. */
+export interface ListMessagesOptions extends NonNullable<z.input<InputSchemas['listMessages']>> {}
+/** A client-executed (dynamic) tool a chat declares. */
+export type DynamicToolDeclaration = z.output<typeof dynamicToolSchema>;

@@ -1,0 +1,88 @@
+import { InvalidArgumentError, ValidationFailedError, type ValidationIssue } from '@chatd/core';
+import type { z } from 'zod';
+import { ContentTooLargeError } from '../errors/store-errors.js';
+
+/*
+ * Postgres cannot store every string JavaScript allows: `text` and `jsonb` refuse the NUL
+ * character, and a lone UTF-16 surrogate has no UTF-8 form (the driver would silently turn it
+ * into U+FFFD, so what is read back differs from what was written). Such input is refused with
+ * a typed error naming the field, rather than stored altered or failing inside the driver.
+ */
+const UNSTORABLE = 'contains a NUL character or a lone surrogate, which cannot be stored';
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isStorable(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
+/** Zod check: a string Postgres stores unchanged. */
+export function checkStorableString(text: string, context: z.core.$RefinementCtx): void {
+  if (!isStorable(text)) context.addIssue({ code: 'custom', message: UNSTORABLE });
+}
+
+/** Zod check: every string of a JSON value (object keys included) is storable. */
+export function checkStorableJson(value: unknown, context: z.core.$RefinementCtx): void {
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (typeof node === 'string') {
+      if (!isStorable(node)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
+    } else if (Array.isArray(node)) {
+      node.forEach((item, index) => walk(item, [...path, index]));
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [key, item] of Object.entries(node)) {
+        if (!isStorable(key)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
+        walk(item, [...path, key]);
+      }
+    }
+  };
+  walk(value, []);
+}
+
+/*
+ * Fields whose value is a document with its own protocol schema (message content, an error
+ * payload): a problem inside one is reported as VALIDATION_FAILED listing every issue, like
+ * core's parsers do. Any other problem is a wrongly called method: INVALID_ARGUMENT naming the
+ * first bad field.
+ */
+const DOCUMENT_FIELDS = new Set<PropertyKey>(['content', 'lastError']);
+
+/**
+ * Parses a public method's argument with its schema, before any database work.
+ *
+ * @param argument - The argument's name, the root of every reported path.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` naming the first bad field.
+ * @throws ValidationFailedError `VALIDATION_FAILED` for an invalid document field.
+ */
+export function parseInput<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  argument: string,
+): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
+    path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+    message: issue.message,
+  }));
+  const [first] = issues as [ValidationIssue];
+  if (DOCUMENT_FIELDS.has(argument) || first.path.some((key) => DOCUMENT_FIELDS.has(key))) {
+    throw new ValidationFailedError(argument, issues, { cause: result.error });
+  }
+  const field = [argument, ...first.path].join('.');
+  throw new InvalidArgumentError(field, first.message, { cause: result.error });
+}
+
+/**
+ * Throws unless `value` serialises to at most `maxBytes` UTF-8 bytes of JSON.
+ * @throws ContentTooLargeError `CONTENT_TOO_LARGE`
+ */
+export function checkJsonSize(value: unknown, maxBytes: number): void {
+  const text: string | undefined = JSON.stringify(value);
+  // Not JSON at all (a function, say): the value's own check reports that.
+  if (text === undefined) return;
+  // Cheap bound first: UTF-8 needs at most 3 bytes per UTF-16 unit.
+  if (text.length * 3 <= maxBytes) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) throw new ContentTooLargeError(bytes, maxBytes);
+}
