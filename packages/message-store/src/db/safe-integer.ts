@@ -21,8 +21,3 @@ export function toSafeInteger(value: unknown): number {
   }
   return number;
 }
-
-/** {@link toSafeInteger} that passes SQL NULL through. */
-export function toSafeIntegerOrNull(value: unknown): number | null {
-  return value === null || value === undefined ? null : toSafeInteger(value);
-}

@@ -49,7 +49,7 @@ export const EXECUTION_STATES: readonly ExecutionState[] = [
 ];
 
 /** What the classifier looks at: the chat row's status and archived flag and its queue length. */
-export interface ExecutionFacts {
+interface ExecutionFacts {
   /** The chat's status. */
   status: ChatStatus;
   /** Whether the chat is archived. */

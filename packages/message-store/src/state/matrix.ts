@@ -1,41 +1,37 @@
 import type { ExecutionState } from './classify.js';
 
-/** Every transition of the chat state machine, named like the `ChatTransitions` methods. */
-export const TRANSITION_NAMES = [
-  'createChat',
-  'sendMessage',
-  'editMessage',
-  'deleteQueued',
-  'promoteQueued',
-  'interrupt',
-  'setArchived',
-  'requestCompaction',
-  'acquire',
-  'abandon',
-  'recordGenerationAttempt',
-  'recordRetryState',
-  'commitStep',
-  'enterRequiresAction',
-  'completeRequiresAction',
-  'cancelRequiresAction',
-  'finishInterruption',
-  'finishTurn',
-  'finishError',
-  'reconcileInvalidState',
-] as const;
-
-/** The name of a chat state machine transition. */
-export type TransitionName = (typeof TRANSITION_NAMES)[number];
+/** The name of a chat state machine transition, as the `ChatTransitions` method is named. */
+export type TransitionName =
+  | 'createChat'
+  | 'sendMessage'
+  | 'editMessage'
+  | 'deleteQueued'
+  | 'promoteQueued'
+  | 'interrupt'
+  | 'setArchived'
+  | 'requestCompaction'
+  | 'acquire'
+  | 'abandon'
+  | 'recordGenerationAttempt'
+  | 'recordRetryState'
+  | 'commitStep'
+  | 'enterRequiresAction'
+  | 'completeRequiresAction'
+  | 'cancelRequiresAction'
+  | 'finishInterruption'
+  | 'finishTurn'
+  | 'finishError'
+  | 'reconcileInvalidState';
 
 /**
  * Transitions that only change ownership (worker and runner ids). They are allowed from every
  * existing state, `Invalid` included (a worker may hold an invalid chat while reconciling it),
  * and never change the execution state.
  */
-export const OWNERSHIP_TRANSITIONS: ReadonlySet<TransitionName> = new Set(['acquire', 'abandon']);
+const OWNERSHIP_TRANSITIONS: ReadonlySet<TransitionName> = new Set(['acquire', 'abandon']);
 
 /** One state's row of the {@link TRANSITION_MATRIX}: allowed transitions and their outputs. */
-export type TransitionMatrixRow = Readonly<
+type TransitionMatrixRow = Readonly<
   Partial<Record<TransitionName, readonly ExecutionState[]>>
 >;
 
@@ -45,7 +41,7 @@ export type TransitionMatrixRow = Readonly<
  * Ownership-only transitions ({@link OWNERSHIP_TRANSITIONS}) are not listed: they are allowed
  * everywhere and land where they started.
  */
-export const TRANSITION_MATRIX: Readonly<Record<ExecutionState, TransitionMatrixRow>> = {
+const TRANSITION_MATRIX: Readonly<Record<ExecutionState, TransitionMatrixRow>> = {
   N: { createChat: ['R0'] },
   W: {
     setArchived: ['XW'],

@@ -5,7 +5,7 @@ import type { NewMessage } from '../validation/inputs.js';
 import type { ChatStateSnapshot } from './chat-snapshot.js';
 
 /** Which outstanding calls {@link findOutstandingToolCalls} returns. */
-export interface OutstandingToolCallOptions {
+interface OutstandingToolCallOptions {
   /**
    * Only client-executed (dynamic) calls: those flagged `dynamic: true` or whose tool name is
    * among `dynamicToolNames`.
@@ -29,7 +29,7 @@ function isToolResult(part: { type: string }): part is ToolResultPart {
  * recorded; the chat's declared names cover steps written before the flag was set. Either is
  * enough: treating a client tool as a server one would leave it unanswered forever.
  */
-export function isDynamicToolCall(
+function isDynamicToolCall(
   call: ToolCallPart,
   dynamicToolNames: readonly string[],
 ): boolean {

@@ -212,6 +212,55 @@ describeEachDatabase('transitions', (database) => {
       expect(await messagesOf(database, queued)).toHaveLength(1);
     });
 
+    it('with interrupt puts the message at the head of the queue, so it is answered next', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      await machine.update(chatId, async (chat) => {
+        await chat.sendMessage(send('first queued'));
+        await chat.sendMessage(send('second queued'));
+      });
+      const { queuedMessageId } = await machine.update(chatId, (chat) =>
+        chat.sendMessage(send('stop, do this instead', 'interrupt')),
+      );
+      const queue = await queueOf(database, chatId);
+      expect(queue.map((entry) => entry.content)).toEqual([
+        text('stop, do this instead'),
+        text('first queued'),
+        text('second queued'),
+      ]);
+      expect(queue[0]?.id).toBe(queuedMessageId);
+      // The worker stops, and the interruption starts the head: the interrupting message.
+      await machine.update(chatId, (chat) => chat.finishInterruption([]));
+      expect((await messagesOf(database, chatId)).at(-1)?.content).toEqual(
+        text('stop, do this instead'),
+      );
+      expect((await queueOf(database, chatId)).map((entry) => entry.content)).toEqual([
+        text('first queued'),
+        text('second queued'),
+      ]);
+    });
+
+    it('with interrupt while interrupting or waiting for the client also goes first', async () => {
+      const machine = await openMachine(database);
+      for (const state of ['I1', 'A1'] as const) {
+        const { chatId } = await chatIn(machine, database, state);
+        await machine.update(chatId, (chat) => chat.sendMessage(send('urgent', 'interrupt')));
+        const queue = await queueOf(database, chatId);
+        expect(queue.map((entry) => entry.content)).toEqual([text('urgent'), text('later')]);
+      }
+    });
+
+    it('with interrupt on an error chat with a queue keeps the queue order (nothing to interrupt)', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await chatIn(machine, database, 'E1');
+      await machine.update(chatId, (chat) => chat.sendMessage(send('new', 'interrupt')));
+      // The old head started the turn; the new message waits at the tail.
+      expect((await messagesOf(database, chatId)).at(-1)?.content).toEqual(text('later'));
+      expect((await queueOf(database, chatId)).map((entry) => entry.content)).toEqual([
+        text('new'),
+      ]);
+    });
+
     it('while interrupting queues whatever the busy behaviour', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'I0');

@@ -58,9 +58,6 @@ import { parseInput } from '../validation/parse-input.js';
 import type { StoreContext } from './store-context.js';
 import type { LeaseOptions } from './store-options.js';
 
-/** The largest page {@link MessageStore.listMessages} and {@link MessageStore.listChats} return. */
-export const MAX_PAGE_SIZE = 200;
-
 /**
  * Every durable fact about chats: the chat rows and their state machine, messages, the queue
  * of waiting user messages and ownership heartbeats. Open one with `openStore`.

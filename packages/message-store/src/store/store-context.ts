@@ -4,10 +4,7 @@ import type { Database } from '../db/database.js';
 import type { InputSchemas } from '../validation/inputs.js';
 import type { ResolvedLease, ResolvedLimits } from './store-options.js';
 
-/**
- * Everything the store's functions need, passed explicitly so each is testable on its own.
- * @internal
- */
+/** Everything the store's functions need, passed explicitly so each is testable on its own. */
 export interface StoreContext {
   /** The database. */
   readonly db: Database;

@@ -94,7 +94,7 @@ const dynamicToolSchema = z.strictObject({
 });
 
 /** Who may see a message: the user's transcript, the model's prompt, or both. */
-export const visibilitySchema = z.enum(['user', 'model', 'both']);
+const visibilitySchema = z.enum(['user', 'model', 'both']);
 
 /**
  * Builds every input schema for one store: content is checked against the store's
@@ -318,8 +318,6 @@ export interface CreateChatInput extends z.input<InputSchemas['createChat']> {}
 export interface ChatMetadataUpdate extends z.input<InputSchemas['chatMetadata']> {}
 /** A user message sent to a chat. */
 export interface SendMessageInput extends z.input<InputSchemas['sendMessage']> {}
-/** What a busy chat does with a new message: queue it, or put it first and interrupt. */
-export type BusyBehavior = NonNullable<SendMessageInput['busy']>;
 /** A replacement for a user message. */
 export interface EditMessageInput extends z.input<InputSchemas['editMessage']> {}
 /** Messages a generation step produced. */
@@ -329,8 +327,6 @@ export interface AcquireInput extends z.input<InputSchemas['acquire']> {}
 /** The results a client posts for the chat's pending tool calls. */
 export interface CompleteRequiresActionInput
   extends z.input<InputSchemas['completeRequiresAction']> {}
-/** A client's result for one pending tool call. */
-export type ClientToolResult = CompleteRequiresActionInput['results'][number];
 /** Options of `reconcileInvalidState`. */
 export interface ReconcileInput extends NonNullable<z.input<InputSchemas['reconcile']>> {}
 /** One ownership lease to refresh or remove. */
