@@ -90,8 +90,12 @@ export class DataFolderInUseError extends ChatdError<'DATA_FOLDER_IN_USE'> {
   /** The process id found in the lock file. */
   readonly pid: number;
 
-  constructor(dataDir: string, pid: number) {
-    super('DATA_FOLDER_IN_USE', `Data folder ${dataDir} is in use by process ${pid}`);
+  /**
+   * @param pid - The owner's process id, or 0 when it cannot be known.
+   * @param reason - Replaces the default message when the owner is unknown.
+   */
+  constructor(dataDir: string, pid: number, reason?: string) {
+    super('DATA_FOLDER_IN_USE', reason ?? `Data folder ${dataDir} is in use by process ${pid}`);
     this.name = 'DataFolderInUseError';
     this.dataDir = dataDir;
     this.pid = pid;
