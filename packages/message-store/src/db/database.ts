@@ -160,11 +160,16 @@ export class Database implements Queryable {
    * Runs `fn` in a transaction, or in the caller's open transaction of this database (then the
    * outer one commits or rolls back everything). After a commit, runs the transaction's
    * `afterCommit` callbacks. Aborting `signal` before the commit rolls back.
+   * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
+   *   another database on the same client.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     const outer = this.currentTransaction();
     if (outer !== undefined) return fn(outer);
+    // Another database on the same client (one PGlite connection) is inside a transaction:
+    // starting one here would wait for that connection forever.
+    if (this.#insideTransactionOfClient()) throw new RootHandleInTransactionError();
     let committed: Transaction | undefined;
     const result = await this.#adapter.transaction(async (run) => {
       const frame: Frame = {

@@ -101,9 +101,13 @@ export class MessageStore implements AsyncDisposable {
     return this.#closing !== undefined;
   }
 
-  /** Runs one call: refused after close, counted so close can wait for it. */
+  /**
+   * Runs one call: refused after close (unless it runs inside the transaction of a call in
+   * flight, which close waits for), counted so close can wait for it.
+   */
   async #run<T>(fn: (context: StoreContext) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) throw new StoreClosedError();
+    const insideCallInFlight = this.#context.db.currentTransaction() !== undefined;
+    if (this.#closing !== undefined && !insideCallInFlight) throw new StoreClosedError();
     this.#inFlight += 1;
     try {
       return await fn(this.#context);

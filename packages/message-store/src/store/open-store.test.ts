@@ -3,14 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChatdError } from '@chatd/core';
+import { ChatdError, silentLogger } from '@chatd/core';
 import { PubSub } from '@chatd/pubsub';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME } from '../db/data-folder-lock.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations/migrations.js';
 import { MIGRATIONS_TABLE } from '../migrations/migrator.js';
-import { chats } from '../schema/tables.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import {
   adminExec,
@@ -20,7 +19,8 @@ import {
   urlForDatabase,
 } from '../test-support/postgres-admin.js';
 import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
-import { openStore } from './open-store.js';
+import type { MessageStore } from './message-store.js';
+import { connect, openStore } from './open-store.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -46,6 +46,28 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     },
     (error: unknown) => error,
   );
+}
+
+const content = { version: 1 as const, parts: [{ type: 'text' as const, text: 'hi' }] };
+
+/** Creates a chat for owner `o` through the store; returns its id. */
+async function createChat(store: MessageStore): Promise<string> {
+  const { chatId } = await store.createChat({
+    ownerId: 'o',
+    messages: [{ role: 'user', content, createdBy: 'u' }],
+  });
+  return chatId;
+}
+
+/** Runs one statement on a Postgres database through a short-lived client. */
+async function queryUrl<Row>(url: string, sql: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Row[];
+  } finally {
+    await client.end();
+  }
 }
 
 describe('openStore options', () => {
@@ -82,6 +104,35 @@ describe('openStore options', () => {
     const error = await rejection(openStore({ url: 'mysql://x' }, { pubsub: newPubSub() }));
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source.url' });
   });
+
+  // A misspelt option would otherwise silently fall back to its default.
+  it.each<[container: string, source: object, options: object, key: string]>([
+    ['lease', { memory: true }, { lease: { heartbeatIntervallMs: 5_000 } }, 'heartbeatIntervallMs'],
+    ['limits', { memory: true }, { limits: { maxContentByte: 1024 } }, 'maxContentByte'],
+    ['source', { memory: true, loadDataDri: new Blob([]) }, {}, 'loadDataDri'],
+    ['source', { url: 'postgres://x', maxConections: 3 }, {}, 'maxConections'],
+  ])('refuses an unknown key in %s, naming it', async (container, source, options, key) => {
+    const error = await rejection(
+      openStore(source as never, { pubsub: newPubSub(), ...options } as never),
+    );
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const { argument, message } = error as { argument: string; message: string };
+    expect(argument.startsWith(container)).toBe(true);
+    expect(`${argument} ${message}`).toContain(key);
+  });
+
+  it('names an unknown key in the argument path (lease.heartbeatIntervallMs)', async () => {
+    const error = await rejection(
+      openStore(
+        { memory: true },
+        { pubsub: newPubSub(), lease: { heartbeatIntervallMs: 5_000 } as never },
+      ),
+    );
+    expect(error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'lease.heartbeatIntervallMs',
+    });
+  });
 });
 
 describe('embedded PGlite data folder', () => {
@@ -89,13 +140,13 @@ describe('embedded PGlite data folder', () => {
     const dataDir = await tempDir();
     const pubsub = newPubSub();
     const first = await openStore({ dataDir }, { pubsub });
-    await first.context.db.insert(chats).values({ id: crypto.randomUUID(), ownerId: 'o' });
+    const chatId = await createChat(first);
     await first.close();
     await expect(readFile(join(dataDir, LOCK_FILE_NAME))).rejects.toMatchObject({
       code: 'ENOENT',
     });
     const second = await openStore({ dataDir }, { pubsub });
-    expect(await second.context.db.select().from(chats)).toHaveLength(1);
+    expect((await second.listChats('o')).chats.map((chat) => chat.id)).toEqual([chatId]);
     await second.close();
   });
 
@@ -133,7 +184,7 @@ describe('embedded PGlite data folder', () => {
     child.kill('SIGKILL');
     await exited;
     const store = await openStore({ dataDir }, { pubsub });
-    expect(await store.context.db.select().from(chats)).toEqual([]);
+    expect((await store.listChats('o')).chats).toEqual([]);
     await store.close();
   });
 
@@ -150,11 +201,13 @@ describe('embedded PGlite data folder', () => {
   it('refuses a folder migrated by a newer version with SCHEMA_TOO_NEW', async () => {
     const dataDir = await tempDir();
     const pubsub = newPubSub();
-    const store = await openStore({ dataDir }, { pubsub });
-    await store.context.db.execute(
-      `INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'future')` as never,
-    );
-    await store.close();
+    await (await openStore({ dataDir }, { pubsub })).close();
+    // A newer version's migration, written with the folder's database opened directly.
+    const db = await connect({ kind: 'dataDir', dataDir }, silentLogger);
+    await db.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES ($1, 'future')`, [
+      LATEST_SCHEMA_VERSION + 1,
+    ]);
+    await db.close();
     const error = await rejection(openStore({ dataDir }, { pubsub }));
     expect(error).toMatchObject({
       code: 'SCHEMA_TOO_NEW',
@@ -170,19 +223,29 @@ describe('embedded PGlite data folder', () => {
   it('fails every call after close with STORE_CLOSED and closes idempotently', async () => {
     const store = await openStore({ memory: true }, { pubsub: newPubSub() });
     await Promise.all([store.close(), store.close()]);
-    const error = await rejection(store.run(async () => 1));
-    expect(ChatdError.isInstance(error, 'STORE_CLOSED')).toBe(true);
+    const calls = [
+      store.getChat(crypto.randomUUID()),
+      store.listChats('o'),
+      store.getDatabaseTime(),
+      store.createChat({ ownerId: 'o', messages: [{ role: 'user', content, createdBy: 'u' }] }),
+      store.update(crypto.randomUUID(), async () => 1),
+    ];
+    for (const call of calls) {
+      expect(ChatdError.isInstance(await rejection(call), 'STORE_CLOSED')).toBe(true);
+    }
   });
 
   it('waits for calls in flight before closing, refusing new ones meanwhile', async () => {
     const store = await openStore({ memory: true }, { pubsub: newPubSub() });
+    const chatId = await createChat(store);
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const call = store.run(async ({ db }) => {
+    // The update's own transaction handle queries after close began.
+    const call = store.update(chatId, async (chat) => {
       await gate;
-      return (await db.select().from(chats)).length;
+      return (await chat.snapshot()).row.snapshotVersion;
     });
     let closed = false;
     const closing = store.close().then(() => {
@@ -193,16 +256,38 @@ describe('embedded PGlite data folder', () => {
     ).toBe(true);
     expect(closed).toBe(false);
     release();
-    expect(await call).toBe(0);
+    expect(await call).toBe(2);
     await closing;
     expect(closed).toBe(true);
+  });
+
+  // A store method called inside a callback in flight is part of that call (it runs in its
+  // transaction): close() waits for it rather than failing the update half-way.
+  it('serves store methods called inside an update in flight when close began', async () => {
+    const store = await openStore({ memory: true }, { pubsub: newPubSub() });
+    const chatId = await createChat(store);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const call = store.update(chatId, async () => {
+      await gate;
+      return (await store.getPromptHistory(chatId)).length;
+    });
+    const closing = store.close();
+    release();
+    try {
+      expect(await call).toBe(1);
+    } finally {
+      await closing;
+    }
   });
 
   it('leaves no active handles after close', async () => {
     const before = snapshotResources();
     const dataDir = await tempDir();
     const store = await openStore({ dataDir }, { pubsub: newPubSub() });
-    await store.context.db.select().from(chats);
+    await store.listChats('o');
     await store.close();
     await expectNoNewResources(before);
   });
@@ -225,11 +310,9 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
       openStore({ url }, { pubsub }),
       openStore({ url }, { pubsub }),
     ]);
-    const rows = await stores[0].context.db.execute(
-      `SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version` as never,
-    );
-    expect((rows as unknown as { rows: unknown[] }).rows).toHaveLength(LATEST_SCHEMA_VERSION);
     await Promise.all(stores.map((store) => store.close()));
+    const rows = await queryUrl(url, `SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`);
+    expect(rows).toHaveLength(LATEST_SCHEMA_VERSION);
   });
 
   it('refuses a database migrated by a newer version with SCHEMA_TOO_NEW', async () => {
@@ -249,10 +332,10 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
     const pool = new pg.Pool({ connectionString: url, max: 3 });
     cleanups.push(() => pool.end());
     const store = await openStore({ pool }, { pubsub: newPubSub() });
-    await store.context.db.transaction(async (tx) => {
-      await tx.select().from(chats);
-    });
-    await Promise.all([1, 2, 3, 4].map(() => store.context.db.select().from(chats)));
+    // Transactions (createChat, lock) and more concurrent root queries than the pool has.
+    const chatId = await createChat(store);
+    await store.lock(chatId, async () => {});
+    await Promise.all([1, 2, 3, 4].map(() => store.getChat(chatId)));
     await store.close();
     expect(pool.totalCount).toBe(pool.idleCount);
     expect(pool.waitingCount).toBe(0);
@@ -263,7 +346,7 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
     const url = await emptyDatabase();
     const before = snapshotResources();
     const store = await openStore({ url }, { pubsub: newPubSub() });
-    await Promise.all([1, 2, 3].map(() => store.context.db.select().from(chats)));
+    await Promise.all([1, 2, 3].map(() => store.listChats('o')));
     await store.close();
     await expectNoNewResources(before);
   });
@@ -275,27 +358,27 @@ describeEachDatabase('closing a store', (database) => {
     await store.close();
     expect(await database.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     const { store: again } = await database.open();
-    expect(await again.context.db.select().from(chats)).toEqual([]);
+    expect((await again.listChats('o')).chats).toEqual([]);
   });
 });
 
 describeEachDatabase('int8 columns', (database) => {
   it('read as numbers', async () => {
     const { store } = await database.open();
-    const id = crypto.randomUUID();
-    await store.context.db.insert(chats).values({ id, ownerId: 'o' });
-    const [row] = await store.context.db.select().from(chats);
-    expect(typeof row?.snapshotVersion).toBe('number');
+    const id = await createChat(store);
+    const row = await store.getChat(id);
+    expect(typeof row.snapshotVersion).toBe('number');
+    const [message] = await store.getPromptHistory(id);
+    expect(typeof message?.id).toBe('number');
   });
 
   it('throw UNSAFE_INTEGER beyond 2^53 instead of rounding', async () => {
     const { store } = await database.open();
-    const id = crypto.randomUUID();
-    await store.context.db.insert(chats).values({ id, ownerId: 'o' });
+    const id = await createChat(store);
     await database.query('UPDATE chats SET snapshot_version = 9007199254740993 WHERE id = $1', [
       id,
     ]);
-    const error = await rejection(store.context.db.select().from(chats));
+    const error = await rejection(store.getChat(id));
     expect(ChatdError.isInstance(error, 'UNSAFE_INTEGER')).toBe(true);
   });
 });

@@ -80,7 +80,7 @@ export interface OpenStoreOptions {
 const instance = (what: string) =>
   z.custom<object>((value) => typeof value === 'object' && value !== null, `expected ${what}`);
 
-const optionsSchema = z.object({
+const optionsSchema = z.strictObject({
   pubsub: instance('a PubSub'),
   logger: instance('a logger').optional(),
   lease: z.unknown().optional(),

@@ -17,7 +17,7 @@ import {
   jsonValueSchema,
 } from '@chatd/core';
 import { z } from 'zod';
-import { checkJsonSize, checkStorableJson, checkStorableString } from './parse-input.js';
+import { checkContent, checkStorableJson, checkStorableString } from './parse-input.js';
 
 /**
  * Core's protocol schema, typed as its protocol type on the way in and out: core declares each
@@ -101,12 +101,9 @@ const visibilitySchema = z.enum(['user', 'model', 'both']);
  * `limits.maxContentBytes`.
  */
 export function createInputSchemas(maxContentBytes: number) {
-  const content = protocol<ChatMessageContent>(chatMessageContentSchema)
-    .superRefine((value, context) => checkStorableJson(value, context))
-    .transform((value) => {
-      checkJsonSize(value, maxContentBytes);
-      return value;
-    });
+  const content = protocol<ChatMessageContent>(chatMessageContentSchema).superRefine(
+    (value, context) => checkContent(value, maxContentBytes, context),
+  );
 
   const message = z.strictObject({
     /** Who the message is from. */

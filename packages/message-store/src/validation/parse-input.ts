@@ -61,10 +61,12 @@ export function parseInput<Schema extends z.ZodType>(
 ): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
-    path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
-    message: issue.message,
-  }));
+  const issues: ValidationIssue[] = result.error.issues.map((issue) => {
+    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+    // Zod reports unknown keys at the object; name the first one, as a caller would look for it.
+    if (issue.code === 'unrecognized_keys') path.push(issue.keys[0] as string);
+    return { path, message: issue.message };
+  });
   const [first] = issues as [ValidationIssue];
   if (DOCUMENT_FIELDS.has(argument) || first.path.some((key) => DOCUMENT_FIELDS.has(key))) {
     throw new ValidationFailedError(argument, issues, { cause: result.error });
@@ -80,7 +82,39 @@ export function parseInput<Schema extends z.ZodType>(
 export function checkJsonSize(value: unknown, maxBytes: number): void {
   const text: string | undefined = JSON.stringify(value);
   // Not JSON at all (a function, say): the value's own check reports that.
-  if (text === undefined) return;
+  if (text !== undefined) checkJsonTextSize(text, maxBytes);
+}
+
+/*
+ * Message content is serialised once, when it is validated: the size check, the storability
+ * check and the INSERT all use that one string (a step commits hundreds of messages, and
+ * serialising each three times showed in the benchmarks).
+ */
+const serializedContent = new WeakMap<object, string>();
+
+// JSON.stringify writes NUL as \u0000 and a lone surrogate as \udXXX (paired surrogates stay
+// raw), so one scan of the text finds both; an even run of backslashes before it is escaped text.
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+/**
+ * Zod check of validated message content: storable text (naming the path of each problem) and
+ * at most `maxBytes` of JSON; keeps the JSON for {@link contentJson}.
+ * @throws ContentTooLargeError `CONTENT_TOO_LARGE`
+ */
+export function checkContent(value: object, maxBytes: number, context: z.core.$RefinementCtx) {
+  const text = JSON.stringify(value);
+  // The walk names the path of each problem; the scan only tells whether there is one.
+  if (UNSTORABLE_ESCAPE.test(text)) checkStorableJson(value, context);
+  checkJsonTextSize(text, maxBytes);
+  serializedContent.set(value, text);
+}
+
+/** The JSON of message content, serialised once when it was validated. */
+export function contentJson(content: object): string {
+  return serializedContent.get(content) ?? JSON.stringify(content);
+}
+
+function checkJsonTextSize(text: string, maxBytes: number): void {
   // Cheap bound first: UTF-8 needs at most 3 bytes per UTF-16 unit.
   if (text.length * 3 <= maxBytes) return;
   const bytes = Buffer.byteLength(text, 'utf8');

@@ -1,0 +1,117 @@
+/*
+ * Counts the SQL statements a store sends, at the driver: every call that reaches the server
+ * (BEGIN and COMMIT included), whichever code path issued it.
+ */
+import type { PGlite, Transaction as PgliteTransaction } from '@electric-sql/pglite';
+import type { Pool, PoolClient } from 'pg';
+
+/** The statements seen since the last reset, as short labels. */
+export class StatementLog {
+  statements: string[] = [];
+
+  reset(): void {
+    this.statements = [];
+  }
+
+  record(statement: unknown): void {
+    this.statements.push(label(statement));
+  }
+
+  /** Runs `fn` and returns the statements it sent. */
+  async during(fn: () => Promise<unknown>): Promise<string[]> {
+    this.reset();
+    await fn();
+    const seen = this.statements;
+    this.reset();
+    return seen;
+  }
+}
+
+/** A named statement by its name; SQL text by its first words. */
+function label(statement: unknown): string {
+  if (typeof statement === 'object' && statement !== null) {
+    const { name, text } = statement as { name?: string; text?: string };
+    if (name !== undefined) return name;
+    return label(text);
+  }
+  const words = String(statement).trim().split(/\s+/);
+  return words.length > 6 ? `${words.slice(0, 6).join(' ')} …` : words.join(' ');
+}
+
+/**
+ * Wraps `query` of every client the pool connects (`pool.on('connect')`: install before the
+ * first connection) and `pool.query`. A `pool.query` call runs `client.query` on a pooled client,
+ * so it is counted once, there; `poolQueries` counts the calls that came through `pool.query`.
+ */
+export function countPgStatements(pool: Pool): { log: StatementLog; poolQueries: () => number } {
+  const log = new StatementLog();
+  let poolQueries = 0;
+  pool.on('connect', (client: PoolClient) => {
+    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      log.record(args[0]);
+      return original(...args);
+    }) as PoolClient['query'];
+  });
+  const originalPoolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    poolQueries += 1;
+    return originalPoolQuery(...args);
+  }) as Pool['query'];
+  return { log, poolQueries: () => poolQueries };
+}
+
+/**
+ * Wraps the instance's `query`, `exec` and `transaction` (BEGIN, every `tx.query` / `tx.exec`,
+ * then COMMIT or ROLLBACK: PGlite sends those itself, below `query`). Returns a function that
+ * removes the wrappers.
+ */
+export function countPgliteStatements(pglite: PGlite): { log: StatementLog; restore: () => void } {
+  const log = new StatementLog();
+  const instance = pglite as unknown as Record<string, unknown>;
+  const query = pglite.query.bind(pglite);
+  const exec = pglite.exec.bind(pglite);
+  const transaction = pglite.transaction.bind(pglite);
+  pglite.query = ((text: string, ...rest: unknown[]) => {
+    log.record(text);
+    return (query as (...args: unknown[]) => unknown)(text, ...rest);
+  }) as PGlite['query'];
+  pglite.exec = ((text: string, ...rest: unknown[]) => {
+    log.record(text);
+    return (exec as (...args: unknown[]) => unknown)(text, ...rest);
+  }) as PGlite['exec'];
+  pglite.transaction = (async <T>(fn: (tx: PgliteTransaction) => Promise<T>) => {
+    log.record('BEGIN');
+    try {
+      const result = await transaction((tx) => fn(countingTransaction(tx, log)));
+      log.record('COMMIT');
+      return result;
+    } catch (error) {
+      log.record('ROLLBACK');
+      throw error;
+    }
+  }) as PGlite['transaction'];
+  return {
+    log,
+    restore() {
+      delete instance.query;
+      delete instance.exec;
+      delete instance.transaction;
+    },
+  };
+}
+
+function countingTransaction(tx: PgliteTransaction, log: StatementLog): PgliteTransaction {
+  return new Proxy(tx, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if ((property === 'query' || property === 'exec') && typeof value === 'function') {
+        return (text: string, ...rest: unknown[]) => {
+          log.record(text);
+          return value.call(target, text, ...rest);
+        };
+      }
+      return value;
+    },
+  });
+}
