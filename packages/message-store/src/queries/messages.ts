@@ -4,6 +4,7 @@ import { toSafeInteger } from '../db/safe-integer.js';
 import { MessageNotFoundError } from '../errors/store-errors.js';
 import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/rows.js';
 import { isUuid, type ListMessagesOptions, type NewMessage } from '../validation/inputs.js';
+import { contentJson } from '../validation/parse-input.js';
 import { assertChatExists } from './chats.js';
 
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
@@ -131,9 +132,8 @@ export async function insertMessages(
   if (messages.length === 0) return [];
   const rows = messages.map((message) => {
     const usage = message.usage ?? {};
-    return {
+    const fields = JSON.stringify({
       role: message.role,
-      content: message.content,
       visibility: message.visibility,
       input_tokens: usage.inputTokens,
       output_tokens: usage.outputTokens,
@@ -148,12 +148,11 @@ export async function insertMessages(
       model_config_id: message.modelConfigId,
       reasoning_effort: message.reasoningEffort,
       compressed: message.compressed,
-    };
+    });
+    // The content's JSON was produced when it was validated: splice it in, don't re-serialise.
+    return `${fields.slice(0, -1)},"content":${contentJson(message.content)}}`;
   });
-  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [
-    chatId,
-    JSON.stringify(rows),
-  ]);
+  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [chatId, `[${rows.join(',')}]`]);
   return inserted.map((row) => toSafeInteger(row.id)).sort((a, b) => a - b);
 }
 

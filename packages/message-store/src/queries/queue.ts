@@ -2,6 +2,7 @@ import type { ChatMessageContent } from '@chatd/core';
 import type { Queryable, Statement } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { type ChatQueuedMessageRow, QUEUED_SELECT, readQueuedRow } from '../schema/rows.js';
+import { contentJson } from '../validation/parse-input.js';
 import { assertChatExists } from './chats.js';
 
 /**
@@ -52,7 +53,7 @@ export async function enqueue(
 ): Promise<number> {
   const [row] = await tx.query<{ id: unknown }>(ENQUEUE, [
     chatId,
-    JSON.stringify(message.content),
+    contentJson(message.content),
     message.createdBy,
     message.modelConfigId ?? null,
     message.reasoningEffort ?? null,
