@@ -1,31 +1,19 @@
-import { ChatdError } from '@chatd/core';
-import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { chats } from '../schema/tables.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { seedChat, seedMessage } from '../test-support/fixtures.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
-}
+import { seedChat, seedMessage, textContent } from '../test-support/fixtures.js';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
 describeEachDatabase('chat queries', (database) => {
   it('gets a chat by id', async () => {
     const { store } = await database.open();
-    const id = await seedChat(store.context.db, { ownerId: 'alice' });
+    const id = await seedChat(database, { ownerId: 'alice' });
     expect(await store.getChat(id)).toMatchObject({ id, ownerId: 'alice', status: 'waiting' });
   });
 
   it('reads a last error of an unknown (newer) kind as generic', async () => {
     const { store } = await database.open();
-    const id = await seedChat(store.context.db);
+    const id = await seedChat(database);
     await database.query('UPDATE chats SET last_error = $2::jsonb WHERE id = $1', [
       id,
       JSON.stringify({ message: 'Boom', kind: 'solar-flare', retryable: false }),
@@ -40,19 +28,16 @@ describeEachDatabase('chat queries', (database) => {
   it('answers CHAT_NOT_FOUND for unknown and malformed ids', async () => {
     const { store } = await database.open();
     for (const id of [MISSING, 'not-a-uuid']) {
-      expect(ChatdError.isInstance(await rejection(store.getChat(id)), 'CHAT_NOT_FOUND')).toBe(
-        true,
-      );
+      await expect(store.getChat(id), id).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
     }
   });
 
   it('lists an owner’s chats by most recent user activity', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const first = await seedChat(db, { ownerId: 'alice' });
-    const second = await seedChat(db, { ownerId: 'alice' });
-    await seedChat(db, { ownerId: 'bob' });
-    await seedMessage(db, first, { role: 'user' });
+    const first = await seedChat(database, { ownerId: 'alice' });
+    const second = await seedChat(database, { ownerId: 'alice' });
+    await seedChat(database, { ownerId: 'bob' });
+    await seedMessage(database, first, { role: 'user' });
     const page = await store.listChats('alice');
     expect(page.chats.map((chat) => chat.id)).toEqual([first, second]);
     expect(page.nextCursor).toBeUndefined();
@@ -60,17 +45,15 @@ describeEachDatabase('chat queries', (database) => {
 
   it('does not count assistant messages as user activity', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const first = await seedChat(db, { ownerId: 'alice' });
-    const second = await seedChat(db, { ownerId: 'alice' });
-    await seedMessage(db, first, { role: 'assistant' });
+    const first = await seedChat(database, { ownerId: 'alice' });
+    const second = await seedChat(database, { ownerId: 'alice' });
+    await seedMessage(database, first, { role: 'assistant' });
     expect((await store.listChats('alice')).chats.map((chat) => chat.id)).toEqual([second, first]);
   });
 
   it('pages through every chat exactly once with the cursor', async () => {
     const { store } = await database.open();
-    for (let index = 0; index < 5; index += 1)
-      await seedChat(store.context.db, { ownerId: 'alice' });
+    for (let index = 0; index < 5; index += 1) await seedChat(database, { ownerId: 'alice' });
     // Chats created within one clock tick tie on activity time and are ordered by id, so compare
     // with one unpaged listing rather than with creation order.
     const ids = (await store.listChats('alice', { limit: 200 })).chats.map((chat) => chat.id);
@@ -87,10 +70,9 @@ describeEachDatabase('chat queries', (database) => {
 
   it('filters by archived and leaves sub-chats out unless asked', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const active = await seedChat(db, { ownerId: 'alice' });
-    const archived = await seedChat(db, { ownerId: 'alice', archived: true });
-    const child = await seedChat(db, { ownerId: 'alice', parentChatId: active });
+    const active = await seedChat(database, { ownerId: 'alice' });
+    const archived = await seedChat(database, { ownerId: 'alice', archived: true });
+    const child = await seedChat(database, { ownerId: 'alice', parentChatId: active });
     const ids = async (options: Parameters<typeof store.listChats>[1]) =>
       (await store.listChats('alice', options)).chats.map((chat) => chat.id).sort();
     expect(await ids({ archived: false })).toEqual([active]);
@@ -101,16 +83,35 @@ describeEachDatabase('chat queries', (database) => {
 
   it('refuses a bad page size or cursor with INVALID_ARGUMENT', async () => {
     const { store } = await database.open();
-    for (const options of [{ limit: 0 }, { limit: 201 }, { limit: 1.5 }, { cursor: 'nope' }]) {
-      expect(await rejection(store.listChats('alice', options))).toMatchObject({
-        code: 'INVALID_ARGUMENT',
-      });
+    const cases = [
+      [{ limit: 0 }, 'options.limit'],
+      [{ limit: 201 }, 'options.limit'],
+      [{ limit: 1.5 }, 'options.limit'],
+      [{ cursor: 'nope' }, 'options.cursor'],
+      // Well-formed base64url JSON, but not a cursor listChats returned.
+      [{ cursor: Buffer.from('{"at":1}').toString('base64url') }, 'options.cursor'],
+    ] as const;
+    for (const [options, argument] of cases) {
+      await expect(
+        store.listChats('alice', options),
+        JSON.stringify(options),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument });
     }
+  });
+
+  it('refuses unknown list options with INVALID_ARGUMENT', async () => {
+    const { store } = await database.open();
+    // A misspelt option would otherwise be ignored silently (here: every chat, not archived only).
+    const options = { archive: true } as unknown as Parameters<typeof store.listChats>[1];
+    await expect(store.listChats('alice', options)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.archive',
+    });
   });
 
   it('updates title and labels without moving any version', async () => {
     const { store } = await database.open();
-    const id = await seedChat(store.context.db);
+    const id = await seedChat(database);
     const before = await store.getChat(id);
     const after = await store.updateChatMetadata(id, { title: 'Trip', labels: { team: 'x' } });
     expect(after).toMatchObject({ title: 'Trip', labels: { team: 'x' } });
@@ -120,7 +121,7 @@ describeEachDatabase('chat queries', (database) => {
 
   it('refuses invalid metadata and writes nothing', async () => {
     const { store } = await database.open();
-    const id = await seedChat(store.context.db);
+    const id = await seedChat(database);
     const bad = [
       {},
       { title: '' },
@@ -128,55 +129,61 @@ describeEachDatabase('chat queries', (database) => {
       { labels: [] },
     ] as unknown as Parameters<typeof store.updateChatMetadata>[1][];
     for (const update of bad) {
-      expect(await rejection(store.updateChatMetadata(id, update))).toMatchObject({
-        code: 'INVALID_ARGUMENT',
-      });
+      await expect(
+        store.updateChatMetadata(id, update),
+        JSON.stringify(update),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
     expect(await store.getChat(id)).toMatchObject({ title: 'New Chat', labels: {} });
   });
 
   it('answers CHAT_NOT_FOUND for metadata of an unknown chat', async () => {
     const { store } = await database.open();
-    expect(await rejection(store.updateChatMetadata(MISSING, { title: 'x' }))).toMatchObject({
+    await expect(store.updateChatMetadata(MISSING, { title: 'x' })).rejects.toMatchObject({
       code: 'CHAT_NOT_FOUND',
     });
   });
 
   it('hard-deletes a chat with its messages, queue, heartbeats and sub-chats', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const root = await seedChat(db);
-    const child = await seedChat(db, { parentChatId: root });
-    const other = await seedChat(db);
-    await seedMessage(db, root);
-    await seedMessage(db, child);
+    const root = await seedChat(database);
+    const child = await seedChat(database, { parentChatId: root });
+    const other = await seedChat(database);
+    await seedMessage(database, root);
+    await seedMessage(database, child);
+    await database.query(
+      'INSERT INTO chat_queued_messages (chat_id, content, created_by) VALUES ($1, $2::jsonb, $3)',
+      [root, JSON.stringify(textContent('later')), 'u'],
+    );
     await store.upsertHeartbeats('w1', [{ chatId: root, runnerId: 'r1' }]);
     await store.deleteChat(root);
-    expect((await db.select({ id: chats.id }).from(chats)).map((row) => row.id)).toEqual([other]);
-    const [counts] = await database.query<{ m: unknown; h: unknown }>(
-      'SELECT (SELECT count(*) FROM chat_messages) AS m, (SELECT count(*) FROM chat_heartbeats) AS h',
+    const remaining = await database.query<{ id: string }>('SELECT id FROM chats');
+    expect(remaining.map((row) => row.id)).toEqual([other]);
+    const [counts] = await database.query<{ m: unknown; q: unknown; h: unknown }>(
+      `SELECT (SELECT count(*) FROM chat_messages) AS m,
+              (SELECT count(*) FROM chat_queued_messages) AS q,
+              (SELECT count(*) FROM chat_heartbeats) AS h`,
     );
-    expect([Number(counts?.m), Number(counts?.h)]).toEqual([0, 0]);
+    expect([Number(counts?.m), Number(counts?.q), Number(counts?.h)]).toEqual([0, 0, 0]);
   });
 
   it('answers CHAT_NOT_FOUND when deleting an unknown chat', async () => {
     const { store } = await database.open();
-    expect(await rejection(store.deleteChat(MISSING))).toMatchObject({ code: 'CHAT_NOT_FOUND' });
+    await expect(store.deleteChat(MISSING)).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
   });
 
   it('lists a family root first, then sub-chats by creation', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const root = await seedChat(db);
-    const first = await seedChat(db, { parentChatId: root });
-    const grandchild = await seedChat(db, { parentChatId: first, rootChatId: root });
+    const root = await seedChat(database);
+    const first = await seedChat(database, { parentChatId: root });
+    const grandchild = await seedChat(database, { parentChatId: first, rootChatId: root });
     // Created later but with an earlier timestamp: creation time, not insertion, orders.
-    const early = await seedChat(db, { parentChatId: root });
-    await db
-      .update(chats)
-      .set({ createdAt: new Date('2020-01-01T00:00:00Z') })
-      .where(eq(chats.id, early));
-    await seedChat(db);
+    const early = await seedChat(database, { parentChatId: root });
+    await database.query('UPDATE chats SET created_at = $2 WHERE id = $1', [
+      early,
+      '2020-01-01T00:00:00Z',
+    ]);
+    await seedChat(database);
     expect(await store.getFamilyChatIds(root)).toEqual([root, early, first, grandchild]);
     expect(await store.getRootChatId(grandchild)).toBe(root);
     expect(await store.getRootChatId(root)).toBe(root);
@@ -184,7 +191,7 @@ describeEachDatabase('chat queries', (database) => {
 
   it('answers CHAT_NOT_FOUND for the family of an unknown root', async () => {
     const { store } = await database.open();
-    expect(await rejection(store.getFamilyChatIds(MISSING))).toMatchObject({
+    await expect(store.getFamilyChatIds(MISSING)).rejects.toMatchObject({
       code: 'CHAT_NOT_FOUND',
     });
   });

@@ -1,17 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import { expect, it } from 'vitest';
-import { chatHeartbeats, chats } from '../schema/tables.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { seedChat } from '../test-support/fixtures.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
-}
 
 describeEachDatabase('ownership queries', (database) => {
   async function ageHeartbeat(chatId: string, seconds: number): Promise<void> {
@@ -23,17 +13,16 @@ describeEachDatabase('ownership queries', (database) => {
 
   it('offers runnable chats without an owner, oldest update first', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const running = await seedChat(db, { status: 'running' });
-    const interrupting = await seedChat(db, { status: 'interrupting' });
-    const action = await seedChat(db, { status: 'requires-action' });
-    await seedChat(db, { status: 'waiting' });
-    await seedChat(db, { status: 'error' });
-    await seedChat(db, { status: 'running', archived: true });
-    await db
-      .update(chats)
-      .set({ updatedAt: new Date('2020-01-01T00:00:00Z') })
-      .where(eq(chats.id, action));
+    const running = await seedChat(database, { status: 'running' });
+    const interrupting = await seedChat(database, { status: 'interrupting' });
+    const action = await seedChat(database, { status: 'requires-action' });
+    await seedChat(database, { status: 'waiting' });
+    await seedChat(database, { status: 'error' });
+    await seedChat(database, { status: 'running', archived: true });
+    await database.query('UPDATE chats SET updated_at = $2 WHERE id = $1', [
+      action,
+      '2020-01-01T00:00:00Z',
+    ]);
     const candidates = await store.getAcquisitionCandidates(10);
     expect(candidates.map((candidate) => candidate.chatId)).toEqual([
       action,
@@ -46,9 +35,12 @@ describeEachDatabase('ownership queries', (database) => {
 
   it('offers an owned chat only once its lease is stale by database time', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const owned = await seedChat(db, { status: 'running', workerId: 'w1', runnerId: 'r1' });
-    const noHeartbeat = await seedChat(db, { status: 'running', workerId: 'w1', runnerId: 'r2' });
+    const owned = await seedChat(database, { status: 'running', workerId: 'w1', runnerId: 'r1' });
+    const noHeartbeat = await seedChat(database, {
+      status: 'running',
+      workerId: 'w1',
+      runnerId: 'r2',
+    });
     await store.upsertHeartbeats('w1', [{ chatId: owned, runnerId: 'r1' }]);
     expect((await store.getAcquisitionCandidates(10)).map((c) => c.chatId)).toEqual([noHeartbeat]);
     await ageHeartbeat(owned, 29);
@@ -62,55 +54,50 @@ describeEachDatabase('ownership queries', (database) => {
     const { store } = await database.open({
       lease: { heartbeatIntervalMs: 1000, staleAfterMs: 5000 },
     });
-    const owned = await seedChat(store.context.db, {
-      status: 'running',
-      workerId: 'w',
-      runnerId: 'r',
-    });
+    const owned = await seedChat(database, { status: 'running', workerId: 'w', runnerId: 'r' });
     await store.upsertHeartbeats('w', [{ chatId: owned, runnerId: 'r' }]);
     await ageHeartbeat(owned, 6);
     expect((await store.getAcquisitionCandidates(10)).map((c) => c.chatId)).toEqual([owned]);
   });
 
+  // PGlite has one connection: no other transaction can hold a row lock there.
   if (database.kind === 'postgres') {
     it('skips chats another transaction has locked', async () => {
       const { store } = await database.open();
-      const { store: other } = await database.open();
-      const locked = await seedChat(store.context.db, { status: 'running' });
-      const free = await seedChat(store.context.db, { status: 'running' });
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let lockedNow: () => void = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        lockedNow = resolve;
-      });
-      const transaction = store.context.db.transaction(async (tx) => {
-        await tx.select().from(chats).where(eq(chats.id, locked)).for('update');
-        lockedNow();
-        await held;
-      });
-      await isLocked;
-      const ids = (await other.getAcquisitionCandidates(10)).map((c) => c.chatId);
-      release();
-      await transaction;
-      expect(ids).toEqual([free]);
+      const locked = await seedChat(database, { status: 'running' });
+      const free = await seedChat(database, { status: 'running' });
+      // Another process's transaction, on its own connection, holding the row lock.
+      const other = new pg.Client({ connectionString: database.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('SELECT id FROM chats WHERE id = $1 FOR UPDATE', [locked]);
+        const ids = (await store.getAcquisitionCandidates(10)).map((c) => c.chatId);
+        expect(ids).toEqual([free]);
+        await other.query('ROLLBACK');
+        // Once the lock is released the chat is offered again.
+        const after = (await store.getAcquisitionCandidates(10)).map((c) => c.chatId).sort();
+        expect(after).toEqual([locked, free].sort());
+      } finally {
+        await other.end();
+      }
     });
   }
 
   it('refuses a candidate limit outside 1..1000', async () => {
     const { store } = await database.open();
-    expect(await rejection(store.getAcquisitionCandidates(0))).toMatchObject({
-      code: 'INVALID_ARGUMENT',
-    });
+    for (const limit of [0, 1001, 1.5]) {
+      await expect(store.getAcquisitionCandidates(limit), String(limit)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        argument: 'limit',
+      });
+    }
   });
 
   it('upserts heartbeats in one batch, refreshing existing rows', async () => {
     const { store } = await database.open();
-    const db = store.context.db;
-    const first = await seedChat(db, { status: 'running' });
-    const second = await seedChat(db, { status: 'running' });
+    const first = await seedChat(database, { status: 'running' });
+    const second = await seedChat(database, { status: 'running' });
     expect(
       await store.upsertHeartbeats('w1', [
         { chatId: first, runnerId: 'r1' },
@@ -119,19 +106,17 @@ describeEachDatabase('ownership queries', (database) => {
     ).toBe(2);
     await ageHeartbeat(first, 100);
     expect(await store.upsertHeartbeats('w2', [{ chatId: first, runnerId: 'r1' }])).toBe(1);
-    const [row] = await db
-      .select({
-        workerId: chatHeartbeats.workerId,
-        fresh: sql<boolean>`${chatHeartbeats.heartbeatAt} > now() - interval '10 seconds'`,
-      })
-      .from(chatHeartbeats)
-      .where(eq(chatHeartbeats.chatId, first));
-    expect(row).toEqual({ workerId: 'w2', fresh: true });
+    const rows = await database.query<{ workerId: string; fresh: boolean }>(
+      `SELECT worker_id AS "workerId", heartbeat_at > now() - interval '10 seconds' AS fresh
+       FROM chat_heartbeats WHERE chat_id = $1`,
+      [first],
+    );
+    expect(rows).toEqual([{ workerId: 'w2', fresh: true }]);
   });
 
   it('skips heartbeats of deleted chats instead of failing the batch', async () => {
     const { store } = await database.open();
-    const chatId = await seedChat(store.context.db);
+    const chatId = await seedChat(database);
     expect(
       await store.upsertHeartbeats('w', [
         { chatId, runnerId: 'r' },
@@ -142,10 +127,10 @@ describeEachDatabase('ownership queries', (database) => {
 
   it('refuses malformed heartbeat entries with INVALID_ARGUMENT', async () => {
     const { store } = await database.open();
-    expect(
-      await rejection(store.upsertHeartbeats('w', [{ chatId: 'x', runnerId: 'r' }])),
-    ).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'entries.0.chatId' });
-    expect(await rejection(store.upsertHeartbeats('', []))).toMatchObject({
+    await expect(
+      store.upsertHeartbeats('w', [{ chatId: 'x', runnerId: 'r' }]),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'entries.0.chatId' });
+    await expect(store.upsertHeartbeats('', [])).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       argument: 'workerId',
     });
@@ -153,38 +138,39 @@ describeEachDatabase('ownership queries', (database) => {
 
   it('deletes stale heartbeats only', async () => {
     const { store } = await database.open();
-    const stale = await seedChat(store.context.db);
-    const fresh = await seedChat(store.context.db);
+    const stale = await seedChat(database);
+    const fresh = await seedChat(database);
     await store.upsertHeartbeats('w', [
       { chatId: stale, runnerId: 'r' },
       { chatId: fresh, runnerId: 'r' },
     ]);
     await ageHeartbeat(stale, 31);
     expect(await store.deleteStaleHeartbeats()).toBe(1);
-    const rows = await store.context.db
-      .select({ chatId: chatHeartbeats.chatId })
-      .from(chatHeartbeats);
+    const rows = await database.query<{ chatId: string }>(
+      'SELECT chat_id AS "chatId" FROM chat_heartbeats',
+    );
     expect(rows).toEqual([{ chatId: fresh }]);
   });
 
   it('deletes the given heartbeats', async () => {
     const { store } = await database.open();
-    const chatId = await seedChat(store.context.db);
+    const chatId = await seedChat(database);
     await store.upsertHeartbeats('w', [
       { chatId, runnerId: 'r1' },
       { chatId, runnerId: 'r2' },
     ]);
     expect(await store.deleteHeartbeats([{ chatId, runnerId: 'r1' }])).toBe(1);
     expect(await store.deleteHeartbeats([])).toBe(0);
+    const rows = await database.query<{ runnerId: string }>(
+      'SELECT runner_id AS "runnerId" FROM chat_heartbeats',
+    );
+    expect(rows).toEqual([{ runnerId: 'r2' }]);
   });
 
   it('returns sync rows of existing chats only', async () => {
     const { store } = await database.open();
-    const chatId = await seedChat(store.context.db, {
-      status: 'running',
-      workerId: 'w',
-      runnerId: 'r',
-    });
+    const chatId = await seedChat(database, { status: 'running', workerId: 'w', runnerId: 'r' });
+    // A deleted (or never created) chat and an id that is not a UUID are both just absent.
     const ids = [chatId, '00000000-0000-4000-8000-000000000000', 'junk'];
     expect(await store.getRunnerSyncRows(ids)).toEqual([
       {
@@ -209,5 +195,25 @@ describeEachDatabase('ownership queries', (database) => {
       }),
     ]);
     expect(await store.getRunnerSyncRows([])).toEqual([]);
+  });
+
+  it('refuses sync ids that are not an array of strings with INVALID_ARGUMENT', async () => {
+    const { store } = await database.open();
+    const chatId = await seedChat(database);
+    const cases = [
+      [chatId, 'chatIds'],
+      [[chatId, 1], 'chatIds.1'],
+    ] as const;
+    for (const [ids, argument] of cases) {
+      const chatIds = ids as unknown as string[];
+      await expect(store.getRunnerSyncRows(chatIds), argument).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        argument,
+      });
+      await expect(store.getStreamSyncRows(chatIds), argument).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        argument,
+      });
+    }
   });
 });

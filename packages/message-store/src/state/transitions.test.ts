@@ -744,6 +744,8 @@ describeEachDatabase('transitions', (database) => {
         ],
       ],
       ['invalid-output', [{ toolCallId: 'd1', output: () => 1 }]],
+      ['invalid-output', [{ toolCallId: 'd1', output: { n: 1n } }]],
+      ['invalid-output', [{ toolCallId: 'd1', output: 'nul \u0000 inside' }]],
       [
         'not-pending',
         [

@@ -80,9 +80,20 @@ export function parseInput<Schema extends z.ZodType>(
  * @throws ContentTooLargeError `CONTENT_TOO_LARGE`
  */
 export function checkJsonSize(value: unknown, maxBytes: number): void {
-  const text: string | undefined = JSON.stringify(value);
-  // Not JSON at all (a function, say): the value's own check reports that.
+  const text = serialize(value);
   if (text !== undefined) checkJsonTextSize(text, maxBytes);
+}
+
+/**
+ * The JSON of `value`, or `undefined` when it is not JSON (a function, a bigint, a cycle):
+ * the value's own schema reports that, with its path.
+ */
+function serialize(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /*
@@ -102,7 +113,8 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
  * @throws ContentTooLargeError `CONTENT_TOO_LARGE`
  */
 export function checkContent(value: object, maxBytes: number, context: z.core.$RefinementCtx) {
-  const text = JSON.stringify(value);
+  const text = serialize(value);
+  if (text === undefined) return;
   // The walk names the path of each problem; the scan only tells whether there is one.
   if (UNSTORABLE_ESCAPE.test(text)) checkStorableJson(value, context);
   checkJsonTextSize(text, maxBytes);
