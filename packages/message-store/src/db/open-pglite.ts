@@ -46,8 +46,9 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     query,
     transaction: (fn) =>
       pglite.transaction((tx) =>
-        fn(async (statement, params) =>
-          (await tx.query(textOf(statement), params as unknown[] | undefined)).rows as never,
+        fn(
+          async (statement, params) =>
+            (await tx.query(textOf(statement), params as unknown[] | undefined)).rows as never,
         ),
       ),
     // PGlite is one connection: the session is the instance itself.

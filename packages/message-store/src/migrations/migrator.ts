@@ -4,7 +4,6 @@ import { toSafeInteger } from '../db/safe-integer.js';
 import { SchemaTooNewError } from '../errors/store-errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 
-
 /** The table that records applied versions; named after the package so it never collides. */
 export const MIGRATIONS_TABLE = 'chatd_message_store_migrations';
 
@@ -14,7 +13,7 @@ const ADVISORY_LOCK_KEY = '7163686174642d6d';
 /**
  * Brings the schema up to {@link LATEST_SCHEMA_VERSION} on one session holding a Postgres
  * advisory lock, so processes opening one database at the same time apply each migration once:
- * the second waits for the lock, then finds nothing left to do. 
+ * the second waits for the lock, then finds nothing left to do.
  *
  * @throws SchemaTooNewError `SCHEMA_TOO_NEW` when the database has a newer version than this
  *   package knows.

@@ -111,7 +111,11 @@ export async function updateChatMetadata(
   const [row] = await db.query(
     `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
      WHERE c.id = $1 RETURNING ${CHAT_SELECT}`,
-    [chatId, update.title ?? null, update.labels === undefined ? null : JSON.stringify(update.labels)],
+    [
+      chatId,
+      update.title ?? null,
+      update.labels === undefined ? null : JSON.stringify(update.labels),
+    ],
   );
   if (row === undefined) throw new ChatNotFoundError(chatId);
   return readChatRow(row);

@@ -152,7 +152,10 @@ export async function insertMessages(
     // The content's JSON was produced when it was validated: splice it in, don't re-serialise.
     return `${fields.slice(0, -1)},"content":${contentJson(message.content)}}`;
   });
-  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [chatId, `[${rows.join(',')}]`]);
+  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [
+    chatId,
+    `[${rows.join(',')}]`,
+  ]);
   return inserted.map((row) => toSafeInteger(row.id)).sort((a, b) => a - b);
 }
 

@@ -56,8 +56,7 @@ export const timestamp = column((value) =>
 /** `text[]`. */
 export const textArray = column((value) => value as string[]);
 /** `jsonb`, passed through `read` (a tolerant reader for data written by newer versions). */
-export const json = <T>(read: (value: unknown) => T = (value) => value as T) =>
-  column(read);
+export const json = <T>(read: (value: unknown) => T = (value) => value as T) => column(read);
 
 /** The SQL select list of a table: `alias.column AS "field"` for every column. */
 export function selectList(table: Columns, alias: string): string {

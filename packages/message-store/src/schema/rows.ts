@@ -13,6 +13,7 @@ import {
   readChatMessageContent,
   type StoredChatMessageContent,
 } from '@chatd/core';
+import type { DynamicToolDeclaration } from '../validation/inputs.js';
 import {
   bool,
   int4,
@@ -27,7 +28,6 @@ import {
   textEnum,
   timestamp,
 } from './columns.js';
-import type { DynamicToolDeclaration } from '../validation/inputs.js';
 
 /** Who may see a message: the user's transcript, the model's prompt, or both. */
 export type MessageVisibility = 'user' | 'model' | 'both';

@@ -25,7 +25,11 @@ export interface ChatStateSnapshot {
 }
 
 /** Adds the execution state to a record. */
-export function toSnapshot({ row, queuedCount, ownerHeartbeatAgeMs }: ChatRecord): ChatStateSnapshot {
+export function toSnapshot({
+  row,
+  queuedCount,
+  ownerHeartbeatAgeMs,
+}: ChatRecord): ChatStateSnapshot {
   const state = classifyExecutionState({ status: row.status, archived: row.archived, queuedCount });
   return { row, queuedCount, ownerHeartbeatAgeMs, state };
 }

@@ -1,18 +1,18 @@
 import type { ChatErrorInfo, JsonValue } from '@chatd/core';
 import type { z } from 'zod';
 import type { Transaction } from '../db/database.js';
-import { rowIdSchema } from '../validation/inputs.js';
-import { checkJsonSize, parseInput } from '../validation/parse-input.js';
 import type {
   AcquireInput,
-  InputSchemas,
   CommitStepInput,
   CompleteRequiresActionInput,
   EditMessageInput,
+  InputSchemas,
   NewMessage,
   ReconcileInput,
   SendMessageInput,
 } from '../validation/inputs.js';
+import { rowIdSchema } from '../validation/inputs.js';
+import { checkJsonSize, parseInput } from '../validation/parse-input.js';
 import { type ChatStateSnapshot, currentChat } from './chat-snapshot.js';
 import { InvalidStateError, TransitionNotAllowedError } from './errors.js';
 import { allowedOutputs, type TransitionName } from './matrix.js';
@@ -103,11 +103,7 @@ export class ChatTransitions {
     }
   }
 
-  #parse<Schema extends z.ZodType>(
-    schema: Schema,
-    value: unknown,
-    argument: string,
-  ) {
+  #parse<Schema extends z.ZodType>(schema: Schema, value: unknown, argument: string) {
     return () => parseInput(schema, value, argument) as z.output<Schema>;
   }
 

@@ -176,7 +176,11 @@ export class InvalidToolResultsError extends ChatdError<'INVALID_TOOL_RESULTS'> 
    * @param toolCallId - The offending call id.
    * @param problem - What is wrong with its result.
    */
-  constructor(toolCallId: string, problem: InvalidToolResultsError['problem'], options?: ChatdErrorOptions) {
+  constructor(
+    toolCallId: string,
+    problem: InvalidToolResultsError['problem'],
+    options?: ChatdErrorOptions,
+  ) {
     super('INVALID_TOOL_RESULTS', `Tool result for ${toolCallId}: ${problem}`, options);
     this.name = 'InvalidToolResultsError';
     this.toolCallId = toolCallId;

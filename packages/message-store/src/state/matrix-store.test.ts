@@ -1,9 +1,6 @@
 import { ChatdError } from '@chatd/core';
 import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../test-support/databases.js';
-import type { ChatTransitions } from './chat-transitions.js';
-import { EXECUTION_STATES, type ExecutionState } from './classify.js';
-import { allowedOutputs, type TransitionName } from './matrix.js';
 import {
   anError,
   assistantText,
@@ -13,6 +10,9 @@ import {
   openMachine,
   text,
 } from '../test-support/state-fixtures.js';
+import type { ChatTransitions } from './chat-transitions.js';
+import { EXECUTION_STATES, type ExecutionState } from './classify.js';
+import { allowedOutputs, type TransitionName } from './matrix.js';
 
 /** Every transition callable inside an update, with inputs valid for its listed states. */
 const CASES: Record<

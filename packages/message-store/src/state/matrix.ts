@@ -31,9 +31,7 @@ export type TransitionName =
 const OWNERSHIP_TRANSITIONS: ReadonlySet<TransitionName> = new Set(['acquire', 'abandon']);
 
 /** One state's row of the {@link TRANSITION_MATRIX}: allowed transitions and their outputs. */
-type TransitionMatrixRow = Readonly<
-  Partial<Record<TransitionName, readonly ExecutionState[]>>
->;
+type TransitionMatrixRow = Readonly<Partial<Record<TransitionName, readonly ExecutionState[]>>>;
 
 /**
  * The transition matrix: for each execution state, the transitions allowed from it and the

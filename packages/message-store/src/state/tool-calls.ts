@@ -1,6 +1,10 @@
 import { CHAT_MESSAGE_CONTENT_VERSION, type ToolCallPart, type ToolResultPart } from '@chatd/core';
 import type { Transaction } from '../db/database.js';
-import { getHistoryTail, insertMessages, type ToolCallHistoryMessage } from '../queries/messages.js';
+import {
+  getHistoryTail,
+  insertMessages,
+  type ToolCallHistoryMessage,
+} from '../queries/messages.js';
 import type { NewMessage } from '../validation/inputs.js';
 import type { ChatStateSnapshot } from './chat-snapshot.js';
 
@@ -29,10 +33,7 @@ function isToolResult(part: { type: string }): part is ToolResultPart {
  * recorded; the chat's declared names cover steps written before the flag was set. Either is
  * enough: treating a client tool as a server one would leave it unanswered forever.
  */
-function isDynamicToolCall(
-  call: ToolCallPart,
-  dynamicToolNames: readonly string[],
-): boolean {
+function isDynamicToolCall(call: ToolCallPart, dynamicToolNames: readonly string[]): boolean {
   return call.dynamic === true || dynamicToolNames.includes(call.toolName);
 }
 

@@ -662,7 +662,9 @@ describeEachDatabase('transitions', (database) => {
     it('recordRetryState requires a JSON payload', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
-      for (const payload of [null, { at: new Date() }]) {
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      for (const payload of [null, { at: new Date() }, cyclic, { n: 1n }, ['\uD800']]) {
         const error = await errorOf(
           machine.update(chatId, (chat) => chat.recordRetryState(payload as never)),
         );

@@ -61,7 +61,10 @@ function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatSt
     chat.ownerHeartbeatAgeMs !== null &&
     chat.ownerHeartbeatAgeMs < context.lease.staleAfterMs;
   if (isRunnable(chat.state) && !ownerAlive) {
-    pending.push([CHAT_OWNERSHIP_CHANNEL, { chatId: row.id, snapshotVersion: row.snapshotVersion }]);
+    pending.push([
+      CHAT_OWNERSHIP_CHANNEL,
+      { chatId: row.id, snapshotVersion: row.snapshotVersion },
+    ]);
   }
   tx.afterCommit.push(() => {
     for (const [channel, payload] of pending) {

@@ -13,7 +13,10 @@ import {
 } from './store-options.js';
 
 /** Opens the database of a parsed source (exported for the package's own tests). */
-export function connect(source: ParsedSource, logger: OpenStoreOptions['logger']): Promise<Database> {
+export function connect(
+  source: ParsedSource,
+  logger: OpenStoreOptions['logger'],
+): Promise<Database> {
   switch (source.kind) {
     case 'dataDir':
       return openPglite({ kind: 'dataDir', dataDir: source.dataDir });

@@ -50,7 +50,10 @@ const limitsSchema = z.strictObject({
    * tool output; larger content is refused with `CONTENT_TOO_LARGE`.
    * @default 4 * 1024 * 1024
    */
-  maxContentBytes: z.int().min(1, 'expected a positive integer').default(4 * 1024 * 1024),
+  maxContentBytes: z
+    .int()
+    .min(1, 'expected a positive integer')
+    .default(4 * 1024 * 1024),
 });
 
 /** The ownership lease: how often owners heartbeat and when a lease counts as stale. */

@@ -27,8 +27,8 @@ const protocol = <T>(schema: z.ZodType) => schema as unknown as z.ZodType<T, T>;
 
 const role = protocol<ChatMessageRole>(chatMessageRoleSchema);
 const usage = protocol<ChatMessageUsage>(chatMessageUsageSchema);
-const errorInfo = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine(
-  (value, context) => checkStorableJson(value, context),
+const errorInfo = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine((value, context) =>
+  checkStorableJson(value, context),
 );
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -70,10 +70,10 @@ export const actorIdSchema = text();
 
 /** A page size from 1 to `max`. */
 export const limitSchema = (max: number) =>
-  z.int(`expected an integer from 1 to ${max}`).min(1, `expected an integer from 1 to ${max}`).max(
-    max,
-    `expected an integer from 1 to ${max}`,
-  );
+  z
+    .int(`expected an integer from 1 to ${max}`)
+    .min(1, `expected an integer from 1 to ${max}`)
+    .max(max, `expected an integer from 1 to ${max}`);
 
 /** A title, 1 to 500 characters. */
 const title = text(500);

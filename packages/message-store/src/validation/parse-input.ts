@@ -24,12 +24,18 @@ export function checkStorableString(text: string, context: z.core.$RefinementCtx
 
 /** Zod check: every string of a JSON value (object keys included) is storable. */
 export function checkStorableJson(value: unknown, context: z.core.$RefinementCtx): void {
+  // A cycle is not JSON, which the value's own schema reports; here it must only not loop.
+  const seen = new WeakSet<object>();
   const walk = (node: unknown, path: (string | number)[]): void => {
     if (typeof node === 'string') {
       if (!isStorable(node)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
-    } else if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...path, index]));
-    } else if (typeof node === 'object' && node !== null) {
+      return;
+    }
+    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const [index, item] of node.entries()) walk(item, [...path, index]);
+    } else {
       for (const [key, item] of Object.entries(node)) {
         if (!isStorable(key)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
         walk(item, [...path, key]);

@@ -73,7 +73,11 @@ async function startTurn(tx: Transaction, chat: ChatStateSnapshot, message: NewM
     dynamicOnly: false,
   });
   const [messageId] = await insertMessages(tx, chat.row.id, [message]);
-  await setExecution(tx, chat, { status: 'running', lastError: null, requiresActionDeadlineAt: null });
+  await setExecution(tx, chat, {
+    status: 'running',
+    lastError: null,
+    requiresActionDeadlineAt: null,
+  });
   return messageId as number;
 }
 
@@ -206,6 +210,10 @@ export async function startQueuedTurn(
   const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
   if (cancel) return startTurn(tx, chat, queuedToMessage(head));
   const [messageId] = await insertMessages(tx, chat.row.id, [queuedToMessage(head)]);
-  await setExecution(tx, chat, { status: 'running', lastError: null, requiresActionDeadlineAt: null });
+  await setExecution(tx, chat, {
+    status: 'running',
+    lastError: null,
+    requiresActionDeadlineAt: null,
+  });
   return messageId as number;
 }
