@@ -39,7 +39,6 @@ export {
   MessageNotFoundError,
   SchemaTooNewError,
   type StoreErrorCode,
-  UnsafeIntegerError,
 } from './errors/store-errors.js';
 export type { ChatPage } from './queries/chats.js';
 export type { MessagePage } from './queries/messages.js';
@@ -79,7 +78,6 @@ export {
 } from './state/transitions/requires-action.js';
 export type { InsertedMessages } from './state/transitions/worker.js';
 export type {
-  ChatLockContext,
   ChatTransactionOptions,
   CreateChatResult,
 } from './state/update-chat.js';

@@ -29,9 +29,6 @@ import {
   timestamp,
 } from './columns.js';
 
-/** Who may see a message: the user's transcript, the model's prompt, or both. */
-export type MessageVisibility = 'user' | 'model' | 'both';
-
 const content = json<StoredChatMessageContent>(readChatMessageContent);
 
 /** The `chats` table. */
@@ -102,7 +99,7 @@ export const messageColumns = {
   /** The content, read tolerantly (may come from a newer version). */
   content: content('content'),
   /** Who sees it: the user's transcript, the model's prompt, or both. */
-  visibility: textEnum<MessageVisibility>()('visibility'),
+  visibility: textEnum<'user' | 'model' | 'both'>()('visibility'),
   /** Prompt tokens. */
   inputTokens: nullable(int8('input_tokens')),
   /** Generated tokens. */

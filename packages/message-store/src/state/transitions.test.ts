@@ -24,7 +24,7 @@ const send = (value: string, busy: 'queue' | 'interrupt' = 'queue') => ({
 });
 
 async function rowOf(machine: Machine, chatId: string) {
-  return machine.readLock(chatId, async ({ chat }) => chat);
+  return machine.readLock(chatId, async (chat) => chat);
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {

@@ -27,12 +27,6 @@ export interface ChatTransactionOptions {
   signal?: AbortSignal;
 }
 
-/** What a `lock` / `readLock` callback gets: the locked chat. */
-export interface ChatLockContext {
-  /** The chat as locked. */
-  readonly chat: ChatStateSnapshot;
-}
-
 /**
  * Publishes, once the transaction commits, `chat:update:<id>` and, when a runnable chat has no
  * live owner (none, or its (chat, runner) heartbeat is older than the lease by database time),
@@ -119,13 +113,13 @@ export function lockChat<T>(
   context: StoreContext,
   chatId: string,
   mode: 'update' | 'share',
-  fn: (lock: ChatLockContext) => Promise<T>,
+  fn: (chat: ChatStateSnapshot) => Promise<T>,
   { signal }: ChatTransactionOptions = {},
 ): Promise<T> {
   return context.db.transaction(async (tx) => {
     const record = await lockChatRow(tx, chatId, mode);
     if (record === undefined) throw new ChatNotFoundError(chatId);
-    return fn({ chat: toSnapshot(record) });
+    return fn(toSnapshot(record));
   }, signal);
 }
 

@@ -191,7 +191,7 @@ describeEachDatabase('store update envelope', (database) => {
         const { chatId } = await machine.create();
         machine.clearPublished();
         const before = await versions(database, chatId);
-        const state = await machine[kind](chatId, async ({ chat }) => chat.state);
+        const state = await machine[kind](chatId, async (chat) => chat.state);
         expect(state).toBe('R0');
         expect(await versions(database, chatId)).toEqual(before);
         expect(machine.published()).toEqual([]);

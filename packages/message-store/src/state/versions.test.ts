@@ -89,7 +89,7 @@ describeEachDatabase('version counters through transitions', (database) => {
     await machine.update(chatId, (chat) => chat.commitStep({ messages: [assistantText('x')] }));
     const after = await versions(database, chatId);
     expect(after).toMatchObject({ attempt: 0, retry: 3, history: 3 });
-    expect((await machine.readLock(chatId, async ({ chat }) => chat.row)).retryState).toBeNull();
+    expect((await machine.readLock(chatId, async (chat) => chat.row)).retryState).toBeNull();
   });
 
   it('runtime code cannot set revision, retry_state_version or a message chat_id', async () => {

@@ -33,9 +33,9 @@ import {
   type StreamSyncRow,
 } from '../queries/sync.js';
 import type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from '../schema/rows.js';
+import type { ChatStateSnapshot } from '../state/chat-snapshot.js';
 import type { ChatTransitions } from '../state/chat-transitions.js';
 import {
-  type ChatLockContext,
   type ChatTransactionOptions,
   type CreateChatResult,
   createChat,
@@ -144,12 +144,13 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
-   * Locks the chat row `FOR UPDATE` for `fn` without a snapshot bump or publish.
+   * Locks the chat row `FOR UPDATE` for `fn`, which gets the chat as locked, without a
+   * snapshot bump or publish.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
   lock<T>(
     chatId: string,
-    fn: (lock: ChatLockContext) => Promise<T>,
+    fn: (chat: ChatStateSnapshot) => Promise<T>,
     options?: ChatTransactionOptions,
   ): Promise<T> {
     return this.#run(async (context) => {
@@ -159,13 +160,13 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
-   * Locks the chat row `FOR SHARE` for `fn` (transitions wait, other readers do not), without
-   * a snapshot bump or publish.
+   * Locks the chat row `FOR SHARE` for `fn`, which gets the chat as locked (transitions wait,
+   * other readers do not), without a snapshot bump or publish.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    */
   readLock<T>(
     chatId: string,
-    fn: (lock: ChatLockContext) => Promise<T>,
+    fn: (chat: ChatStateSnapshot) => Promise<T>,
     options?: ChatTransactionOptions,
   ): Promise<T> {
     return this.#run(async (context) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChatMessageContent, ChatMessageRole, ChatStatus } from '@chatd/core';
-import type { MessageVisibility } from '../schema/rows.js';
+import type { ChatMessageRow } from '../schema/rows.js';
 import type { TestDatabase } from './databases.js';
 
 /** Content with one text part. */
@@ -59,7 +59,7 @@ export interface SeedMessageOptions {
   /** The text of its one text part. @default 'hello' */
   text?: string;
   /** @default 'both' */
-  visibility?: MessageVisibility;
+  visibility?: ChatMessageRow['visibility'];
 }
 
 /** A seeded message: its id and the revision the database stamped on it. */

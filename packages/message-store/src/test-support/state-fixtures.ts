@@ -5,10 +5,11 @@
  */
 import type { ChatErrorInfo, ChatMessageContent, JsonValue } from '@chatd/core';
 import { vi } from 'vitest';
+import type { ChatStateSnapshot } from '../state/chat-snapshot.js';
 import type { ChatTransitions } from '../state/chat-transitions.js';
 import type { ExecutionState } from '../state/classify.js';
 import type { ChatUpdatePayload } from '../state/payloads.js';
-import type { ChatLockContext, ChatTransactionOptions } from '../state/update-chat.js';
+import type { ChatTransactionOptions } from '../state/update-chat.js';
 import type { OpenStoreOptions } from '../store/store-options.js';
 import type { CreateChatInput, NewMessage } from '../validation/inputs.js';
 import type { TestDatabase } from './databases.js';
@@ -92,8 +93,9 @@ export async function openMachine(database: TestDatabase, options: Partial<OpenS
       fn: (chat: ChatTransitions) => Promise<T>,
       options?: ChatTransactionOptions,
     ) => store.update(chatId, fn, options),
-    lock: <T>(chatId: string, fn: (lock: ChatLockContext) => Promise<T>) => store.lock(chatId, fn),
-    readLock: <T>(chatId: string, fn: (lock: ChatLockContext) => Promise<T>) =>
+    lock: <T>(chatId: string, fn: (chat: ChatStateSnapshot) => Promise<T>) =>
+      store.lock(chatId, fn),
+    readLock: <T>(chatId: string, fn: (chat: ChatStateSnapshot) => Promise<T>) =>
       store.readLock(chatId, fn),
     create: (input: Partial<CreateChatInput> = {}) =>
       store.createChat({

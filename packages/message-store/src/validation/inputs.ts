@@ -96,6 +96,13 @@ const dynamicToolSchema = z.strictObject({
 /** Who may see a message: the user's transcript, the model's prompt, or both. */
 const visibilitySchema = z.enum(['user', 'model', 'both']);
 
+const heartbeatEntrySchema = z.strictObject({
+  /** The owned chat. */
+  chatId: z.string().regex(UUID, 'expected a chat id (UUID)'),
+  /** The runner that owns it. */
+  runnerId: text(),
+});
+
 /**
  * Builds every input schema for one store: content is checked against the store's
  * `limits.maxContentBytes`.
@@ -254,20 +261,13 @@ export function createInputSchemas(maxContentBytes: number) {
     }),
     reconcile: z
       .strictObject({
-        /** The error to record. @default {@link INVALID_STATE_ERROR} */
+        /** The error to record. @default an `internal` error saying the chat was found in an invalid state */
         lastError: errorInfo.optional(),
         /** The output of the synthetic results closing pending client tool calls. */
         reason: text(10_000).optional(),
       })
       .optional(),
-    heartbeats: z.array(
-      z.strictObject({
-        /** The owned chat. */
-        chatId: z.string().regex(UUID, 'expected a chat id (UUID)'),
-        /** The runner that owns it. */
-        runnerId: text(),
-      }),
-    ),
+    heartbeats: z.array(heartbeatEntrySchema),
     chatIds: z.array(z.string('expected a chat id')),
     listChats: z
       .strictObject({
@@ -327,7 +327,7 @@ export interface CompleteRequiresActionInput
 /** Options of `reconcileInvalidState`. */
 export interface ReconcileInput extends NonNullable<z.input<InputSchemas['reconcile']>> {}
 /** One ownership lease to refresh or remove. */
-export type HeartbeatEntry = z.input<InputSchemas['heartbeats']>[number];
+export interface HeartbeatEntry extends z.input<typeof heartbeatEntrySchema> {}
 /** Options of {@link MessageStore.listChats}. */
 export interface ListChatsOptions extends NonNullable<z.input<InputSchemas['listChats']>> {}
 /** Options of {@link MessageStore.listMessages}. */
