@@ -42,6 +42,9 @@ interface Cursor {
   id: string;
 }
 
+// Postgres' text form of a timestamptz, as the cursor carries it.
+const TIMESTAMP_TEXT = /^\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
@@ -49,7 +52,9 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
-    if (typeof value.at === 'string' && isUuid(value.id)) return value;
+    if (typeof value.at === 'string' && TIMESTAMP_TEXT.test(value.at) && isUuid(value.id)) {
+      return value;
+    }
   } catch {
     // Reported below.
   }

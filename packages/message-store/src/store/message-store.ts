@@ -47,12 +47,14 @@ import {
   actorIdSchema,
   type ChatMetadataUpdate,
   type CreateChatInput,
+  callbackSchema,
   chatIdSchema,
   type HeartbeatEntry,
   type ListChatsOptions,
   type ListMessagesOptions,
   limitSchema,
   rowIdSchema,
+  transactionOptionsSchema,
 } from '../validation/inputs.js';
 import { parseInput } from '../validation/parse-input.js';
 import type { StoreContext } from './store-context.js';
@@ -138,7 +140,7 @@ export class MessageStore implements AsyncDisposable {
     options?: ChatTransactionOptions,
   ): Promise<T> {
     return this.#run(async (context) => {
-      parseChatId(chatId);
+      parseTransactionArguments(chatId, fn, options);
       return updateChat(context, chatId, fn, options);
     });
   }
@@ -154,7 +156,7 @@ export class MessageStore implements AsyncDisposable {
     options?: ChatTransactionOptions,
   ): Promise<T> {
     return this.#run(async (context) => {
-      parseChatId(chatId);
+      parseTransactionArguments(chatId, fn, options);
       return lockChat(context, chatId, 'update', fn, options);
     });
   }
@@ -170,7 +172,7 @@ export class MessageStore implements AsyncDisposable {
     options?: ChatTransactionOptions,
   ): Promise<T> {
     return this.#run(async (context) => {
-      parseChatId(chatId);
+      parseTransactionArguments(chatId, fn, options);
       return lockChat(context, chatId, 'share', fn, options);
     });
   }
@@ -401,6 +403,12 @@ export class MessageStore implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+function parseTransactionArguments(chatId: unknown, fn: unknown, options: unknown): void {
+  parseChatId(chatId);
+  parseInput(callbackSchema, fn, 'fn');
+  parseInput(transactionOptionsSchema, options, 'options');
 }
 
 /** A chat id must be a string; one that is not a UUID cannot exist (`CHAT_NOT_FOUND`). */

@@ -80,18 +80,33 @@ export interface OpenStoreOptions {
   limits?: StoreLimits;
 }
 
-const instance = (what: string) =>
-  z.custom<object>((value) => typeof value === 'object' && value !== null, `expected ${what}`);
+/**
+ * An object with the given methods. The store calls these on objects the app passes in; a
+ * wrong object is refused here rather than failing later with a bare `TypeError`.
+ */
+const withMethods = (what: string, methods: readonly string[]) =>
+  z.custom<object>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
+    `expected ${what}`,
+  );
 
 const optionsSchema = z.strictObject({
-  pubsub: instance('a PubSub'),
-  logger: instance('a logger').optional(),
+  pubsub: withMethods('a PubSub', ['publish']),
+  logger: withMethods('a logger', ['child', 'info', 'warn']).optional(),
   lease: z.unknown().optional(),
   limits: z.unknown().optional(),
 });
 
 const sourceSchemas = {
-  dataDir: z.strictObject({ dataDir: z.string().min(1, 'expected a non-empty path') }),
+  dataDir: z.strictObject({
+    dataDir: z
+      .string()
+      .min(1, 'expected a non-empty path')
+      .refine((path) => !path.includes('\u0000'), 'a path cannot contain a NUL character'),
+  }),
   memory: z.strictObject({
     memory: z.literal(true, 'expected true'),
     loadDataDir: z.instanceof(Blob, { message: 'expected a Blob' }).optional(),
@@ -100,8 +115,10 @@ const sourceSchemas = {
     url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
     maxConnections: z.int().min(1, 'expected a positive integer').default(10),
   }),
-  pool: z.strictObject({ pool: instance('a pg Pool') }),
-  pglite: z.strictObject({ pglite: instance('a PGlite instance') }),
+  pool: z.strictObject({ pool: withMethods('a pg Pool', ['connect', 'query']) }),
+  pglite: z.strictObject({
+    pglite: withMethods('a PGlite instance', ['query', 'exec', 'transaction']),
+  }),
 };
 
 /** A parsed source: which kind, with its options. */

@@ -51,10 +51,11 @@ export const storableJsonSchema = protocol<JsonValue>(jsonValueSchema).superRefi
   (value, context) => checkStorableJson(value, context),
 );
 
-const jsonObject = z.custom<JsonObject>(
+/** A storable JSON object (zod's refine does not narrow the type, hence the cast). */
+const jsonObject = storableJsonSchema.refine(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
   'expected a JSON object',
-);
+) as unknown as z.ZodType<JsonObject, JsonObject>;
 
 /** A database id: a positive safe integer. */
 export const rowIdSchema = z.int('expected an integer id').min(1, 'expected a positive id');
@@ -90,7 +91,7 @@ const dynamicToolSchema = z.strictObject({
   /** What the tool does, for the model. */
   description: z.string().superRefine(checkStorableString).optional(),
   /** JSON Schema of the tool's input. */
-  inputSchema: jsonObject.superRefine((value, context) => checkStorableJson(value, context)),
+  inputSchema: jsonObject,
 });
 
 /** Who may see a message: the user's transcript, the model's prompt, or both. */
@@ -103,6 +104,31 @@ const heartbeatEntrySchema = z.strictObject({
   runnerId: text(),
 });
 
+/** The callback of `update`, `lock` and `readLock`. */
+export const callbackSchema = z.custom<(...args: never[]) => unknown>(
+  (value) => typeof value === 'function',
+  'expected a function',
+);
+
+/** Options of `update`, `lock` and `readLock`. */
+export const transactionOptionsSchema = z
+  .strictObject({ signal: z.instanceof(AbortSignal, { message: 'expected an AbortSignal' }) })
+  .partial()
+  .optional();
+
+/** Whether user content says something: a part that is not blank text. */
+function hasSubstance(content: { parts?: unknown }): boolean {
+  return (
+    Array.isArray(content.parts) &&
+    content.parts.some(
+      (part: { type?: unknown; text?: unknown }) =>
+        part?.type !== 'text' || (typeof part.text === 'string' && part.text.trim() !== ''),
+    )
+  );
+}
+
+const EMPTY_USER_MESSAGE = 'a user message needs a part that is not empty or blank text';
+
 /**
  * Builds every input schema for one store: content is checked against the store's
  * `limits.maxContentBytes`.
@@ -112,34 +138,49 @@ export function createInputSchemas(maxContentBytes: number) {
     (value, context) => checkContent(value, maxContentBytes, context),
   );
 
-  const message = z.strictObject({
-    /** Who the message is from. */
-    role: role,
-    /** The content (validated strictly). */
-    content,
-    /**
-     * Who sees it.
-     * @default 'both'
-     */
-    visibility: visibilitySchema.optional(),
-    /** Token usage (assistant messages). */
-    usage: usage.optional(),
-    /** Cost in millionths of the currency unit. */
-    costMicros: count.optional(),
-    /** Wall time the model call(s) took, in milliseconds. */
-    runtimeMs: count.optional(),
-    /** The user who wrote it. */
-    createdBy: text().optional(),
-    /** The model configuration that produced or will answer it. */
-    modelConfigId: text().optional(),
-    /** Reasoning effort requested for it. */
-    reasoningEffort: text(100).optional(),
-    /**
-     * Whether it is a compaction summary standing in for older history.
-     * @default false
-     */
-    compressed: z.boolean().optional(),
+  const userContent = content.refine(hasSubstance, {
+    message: EMPTY_USER_MESSAGE,
+    path: ['parts'],
   });
+
+  const message = z
+    .strictObject({
+      /** Who the message is from. */
+      role: role,
+      /** The content (validated strictly). */
+      content,
+      /**
+       * Who sees it.
+       * @default 'both'
+       */
+      visibility: visibilitySchema.optional(),
+      /** Token usage (assistant messages). */
+      usage: usage.optional(),
+      /** Cost in millionths of the currency unit. */
+      costMicros: count.optional(),
+      /** Wall time the model call(s) took, in milliseconds. */
+      runtimeMs: count.optional(),
+      /** The user who wrote it. */
+      createdBy: text().optional(),
+      /** The model configuration that produced or will answer it. */
+      modelConfigId: text().optional(),
+      /** Reasoning effort requested for it. */
+      reasoningEffort: text(100).optional(),
+      /**
+       * Whether it is a compaction summary standing in for older history.
+       * @default false
+       */
+      compressed: z.boolean().optional(),
+    })
+    .superRefine((value, context) => {
+      if (value.role === 'user' && !hasSubstance(value.content ?? {})) {
+        context.addIssue({
+          code: 'custom',
+          path: ['content', 'parts'],
+          message: EMPTY_USER_MESSAGE,
+        });
+      }
+    });
 
   const messages = (what: string) => z.array(message).min(1, `expected at least one ${what}`);
 
@@ -190,7 +231,7 @@ export function createInputSchemas(maxContentBytes: number) {
       /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
       role,
       /** The message content (validated strictly on write). */
-      content,
+      content: userContent,
       /** Who wrote it. */
       createdBy: text(),
       /** The model config to answer it with, when not the chat's default. */
@@ -209,7 +250,7 @@ export function createInputSchemas(maxContentBytes: number) {
       /** The user message to replace; it and everything after it are soft-deleted. */
       messageId: rowIdSchema,
       /** The new content. */
-      content,
+      content: userContent,
       /** Who edited it. */
       createdBy: text(),
       /** Model config for the new turn. @default the edited message's */
@@ -249,7 +290,7 @@ export function createInputSchemas(maxContentBytes: number) {
       modelConfigId: text().optional(),
       /** Exactly one result per pending call. */
       results: z.array(
-        z.object({
+        z.strictObject({
           /** The pending call it answers. */
           toolCallId: z.string(),
           /** What the tool returned (any JSON value; checked per result). */
