@@ -43,7 +43,7 @@ export {
 export type { ChatPage } from './queries/chats.js';
 export type { MessagePage } from './queries/messages.js';
 export type { AcquisitionCandidate } from './queries/ownership.js';
-export type { RunnerSyncRow, StreamSyncRow } from './queries/sync.js';
+export type { StreamSyncRow } from './queries/sync.js';
 export type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from './schema/rows.js';
 export type { ChatStateSnapshot } from './state/chat-snapshot.js';
 export type { ChatTransitions } from './state/chat-transitions.js';

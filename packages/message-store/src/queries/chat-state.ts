@@ -21,12 +21,14 @@ export interface ChatRecord {
   ownerHeartbeatAgeMs: number | null;
 }
 
-const RECORD = `${CHAT_SELECT},
+/** The select list of a {@link ChatRecord} over `chats c`. */
+export const RECORD = `${CHAT_SELECT},
   (SELECT count(*) FROM chat_queued_messages q WHERE q.chat_id = c.id)::int AS "queuedCount",
   (SELECT (extract(epoch FROM now() - h.heartbeat_at) * 1000)::float8 FROM chat_heartbeats h
     WHERE h.chat_id = c.id AND h.runner_id = c.runner_id) AS "ownerHeartbeatAgeMs"`;
 
-function readRecord(raw: Record<string, unknown> | undefined): ChatRecord | undefined {
+/** Reads a row selected with {@link RECORD}. */
+export function readRecord(raw: Record<string, unknown> | undefined): ChatRecord | undefined {
   if (raw === undefined) return undefined;
   const age = raw.ownerHeartbeatAgeMs;
   return {

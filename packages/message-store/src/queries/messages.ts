@@ -5,6 +5,7 @@ import { MessageNotFoundError } from '../errors/store-errors.js';
 import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/rows.js';
 import { isUuid, type ListMessagesOptions, type NewMessage } from '../validation/inputs.js';
 import { contentJson } from '../validation/parse-input.js';
+import { type ChatRecord, RECORD, readRecord } from './chat-state.js';
 import { assertChatExists } from './chats.js';
 
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
@@ -97,11 +98,20 @@ export async function getMessagesByRevision(
   return rows.map(readMessageRow);
 }
 
-// One JSON document for all rows: a single parameter, parsed once by Postgres, however many
-// messages a step commits. Ids are drawn in ORDER BY order (RETURNING itself promises none).
+/*
+ * One statement inserts the messages and returns the chat as they leave it:
+ * - One JSON document for all rows: a single parameter, parsed once by Postgres, however many
+ *   messages a step commits. Ids are drawn in ORDER BY order (RETURNING itself promises none)
+ *   and come back as one text value rather than a row each.
+ * - The chat row is updated here the way the chat_messages triggers would update it after the
+ *   statement (history_version, the generation attempt and with it the retry state, the last
+ *   user activity), so its RETURNING is the chat as committed and the transition needs no read
+ *   afterwards. The triggers still run and find nothing left to do; they stay the guarantee
+ *   for every other way of writing messages.
+ */
 const INSERT_MESSAGES: Statement = {
   name: 'chatd_ms_insert_messages',
-  text: `INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
+  text: `WITH inserted AS (INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
        compressed)
@@ -116,20 +126,29 @@ const INSERT_MESSAGES: Statement = {
        model_config_id text, reasoning_effort text, compressed boolean))
        WITH ORDINALITY AS r
      ORDER BY r.ordinality
-     RETURNING id`,
+     RETURNING id
+   ), chat AS (
+     UPDATE chats AS c SET history_version = c.snapshot_version, generation_attempt = 0,
+       last_user_activity_at = CASE WHEN $3::boolean
+         THEN greatest(c.last_user_activity_at, now()) ELSE c.last_user_activity_at END
+     WHERE c.id = $1
+     RETURNING ${RECORD}
+   )
+   SELECT (SELECT string_agg(id::text, ',' ORDER BY id) FROM inserted) AS "messageIds", chat.*
+   FROM chat`,
 };
 
 /**
  * Inserts messages in order with one statement and returns their ids, ascending in input
- * order. Each row's revision is the chat's current `snapshot_version` (a trigger), and
- * `history_version` follows once per statement. Content must be validated first.
+ * order, with the chat as they leave it. Each row's revision is the chat's current
+ * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
+ * first; at least one message.
  */
 export async function insertMessages(
   tx: Queryable,
   chatId: string,
   messages: readonly NewMessage[],
-): Promise<number[]> {
-  if (messages.length === 0) return [];
+): Promise<{ messageIds: number[]; chat: ChatRecord }> {
   const rows = messages.map((message) => {
     const usage = message.usage ?? {};
     const fields = JSON.stringify({
@@ -152,11 +171,15 @@ export async function insertMessages(
     // The content's JSON was produced when it was validated: splice it in, don't re-serialise.
     return `${fields.slice(0, -1)},"content":${contentJson(message.content)}}`;
   });
-  const inserted = await tx.query<{ id: unknown }>(INSERT_MESSAGES, [
+  const [raw] = await tx.query(INSERT_MESSAGES, [
     chatId,
     `[${rows.join(',')}]`,
+    messages.some((message) => message.role === 'user'),
   ]);
-  return inserted.map((row) => toSafeInteger(row.id)).sort((a, b) => a - b);
+  return {
+    messageIds: String(raw?.messageIds).split(',').map(toSafeInteger),
+    chat: readRecord(raw) as ChatRecord,
+  };
 }
 
 /** The parts of a history message the tool-call rules look at. */

@@ -6,7 +6,9 @@ import {
   readChat,
   writeExecution,
 } from '../queries/chat-state.js';
+import { insertMessages } from '../queries/messages.js';
 import type { ChatRow } from '../schema/rows.js';
+import type { NewMessage } from '../validation/inputs.js';
 import { classifyExecutionState, type ExecutionState } from './classify.js';
 
 /** The chat as a transition or lock reads it: row, queue length, owner's lease and state. */
@@ -54,6 +56,18 @@ export async function currentChat(tx: Transaction, chatId: string): Promise<Chat
   const record = await readChat(tx, chatId);
   if (record === undefined) throw new ChatNotFoundError(chatId);
   return rememberChat(tx, record);
+}
+
+/** Inserts messages in order (see `insertMessages`); returns their ids, ascending. */
+export async function appendMessages(
+  tx: Transaction,
+  chatId: string,
+  messages: readonly NewMessage[],
+): Promise<number[]> {
+  if (messages.length === 0) return [];
+  const { messageIds, chat } = await insertMessages(tx, chatId, messages);
+  rememberChat(tx, chat);
+  return messageIds;
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type ToolCallHistoryMessage,
 } from '../queries/messages.js';
 import type { NewMessage } from '../validation/inputs.js';
-import type { ChatStateSnapshot } from './chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot } from './chat-snapshot.js';
 
 /** Which outstanding calls {@link findOutstandingToolCalls} returns. */
 interface OutstandingToolCallOptions {
@@ -151,7 +151,7 @@ export async function cancelOutstandingToolCalls(
 ): Promise<number[]> {
   const calls = await outstandingToolCalls(tx, chat, { dynamicOnly });
   if (calls.length === 0) return [];
-  return insertMessages(
+  return appendMessages(
     tx,
     chat.row.id,
     buildCancellationMessages(calls, reason, chat.row.lastModelConfigId),

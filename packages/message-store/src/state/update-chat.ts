@@ -3,10 +3,16 @@ import type { Transaction } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
 import { bumpChat, insertChat, lockChatRow } from '../queries/chat-state.js';
 import { getFamilyChatIds } from '../queries/chats.js';
-import { insertMessages } from '../queries/messages.js';
+import { toChatUpdate } from '../queries/sync.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { CreateChatInput } from '../validation/inputs.js';
-import { type ChatStateSnapshot, currentChat, rememberChat, toSnapshot } from './chat-snapshot.js';
+import {
+  appendMessages,
+  type ChatStateSnapshot,
+  currentChat,
+  rememberChat,
+  toSnapshot,
+} from './chat-snapshot.js';
 import { ChatTransitions } from './chat-transitions.js';
 import { isRunnable } from './classify.js';
 import { ChatNotRootError, InvalidStateError, TransitionNotAllowedError } from './errors.js';
@@ -34,18 +40,7 @@ export interface ChatTransactionOptions {
  */
 function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatStateSnapshot) {
   const { row } = chat;
-  const update: ChatUpdatePayload = {
-    chatId: row.id,
-    snapshotVersion: row.snapshotVersion,
-    workerId: row.workerId,
-    runnerId: row.runnerId,
-    historyVersion: row.historyVersion,
-    queueVersion: row.queueVersion,
-    retryStateVersion: row.retryStateVersion,
-    generationAttempt: row.generationAttempt,
-    status: row.status,
-    archived: row.archived,
-  };
+  const update = toChatUpdate(row);
   const pending: Array<[string, ChatUpdatePayload | ChatOwnershipPayload]> = [
     [chatUpdateChannel(row.id), update],
   ];
@@ -155,7 +150,7 @@ export function createChat(context: StoreContext, input: CreateChatInput) {
       labels: input.labels ?? {},
       dynamicTools: input.dynamicTools ?? [],
     });
-    const messageIds = await insertMessages(tx, chatId, input.messages);
+    const messageIds = await appendMessages(tx, chatId, input.messages);
     const created = await currentChat(tx, chatId);
     if (!allowedOutputs('N', 'createChat')?.includes(created.state)) {
       throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${created.state}`);

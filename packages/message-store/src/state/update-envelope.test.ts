@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../test-support/databases.js';
 import {
   anError,
+  assistantText,
   chatIn,
   lastUpdate,
   openMachine,
@@ -58,6 +59,32 @@ describeEachDatabase('store update envelope', (database) => {
       expect(after.queue).toBe(after.snapshot);
     });
 
+    it('after inserting messages, reads and publishes the chat exactly as committed', async () => {
+      // The insert statement returns the chat row itself instead of reading it again: what it
+      // returns (history version, attempt reset, retry state cleared, user activity) must be
+      // what the triggers leave in the database.
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      await machine.update(chatId, async (chat) => {
+        await chat.recordGenerationAttempt();
+        await chat.recordRetryState({ attempt: 2 });
+      });
+      machine.clearPublished();
+      const [seen] = await machine.update(chatId, async (chat) => {
+        await chat.commitStep({ messages: [assistantText('a'), userMessage('b')] });
+        return [await chat.snapshot()];
+      });
+      const committed = await machine.readLock(chatId, async (chat) => chat.row);
+      expect(seen?.row).toEqual(committed);
+      expect(committed).toMatchObject({ generationAttempt: 0, retryState: null });
+      expect(committed.historyVersion).toBe(committed.snapshotVersion);
+      expect(committed.retryStateVersion).toBe(committed.snapshotVersion);
+      expect(lastUpdate(machine, chatId)).toMatchObject({
+        historyVersion: committed.historyVersion,
+        generationAttempt: 0,
+        retryStateVersion: committed.retryStateVersion,
+      });
+    });
     it('returns what the callback returns', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();

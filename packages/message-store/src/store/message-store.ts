@@ -26,15 +26,11 @@ import {
   upsertHeartbeats,
 } from '../queries/ownership.js';
 import { listQueuedMessages } from '../queries/queue.js';
-import {
-  getRunnerSyncRows,
-  getStreamSyncRows,
-  type RunnerSyncRow,
-  type StreamSyncRow,
-} from '../queries/sync.js';
+import { getRunnerSyncRows, getStreamSyncRows, type StreamSyncRow } from '../queries/sync.js';
 import type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from '../schema/rows.js';
 import type { ChatStateSnapshot } from '../state/chat-snapshot.js';
 import type { ChatTransitions } from '../state/chat-transitions.js';
+import type { ChatUpdatePayload } from '../state/payloads.js';
 import {
   type ChatTransactionOptions,
   type CreateChatResult,
@@ -365,10 +361,11 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
-   * Ownership and versions of the given chats (deleted chats are absent).
+   * Ownership and versions of the given chats, as a `chat:update` would carry them (deleted
+   * chats are absent).
    * @throws InvalidArgumentError `INVALID_ARGUMENT` unless `chatIds` is an array of strings.
    */
-  async getRunnerSyncRows(chatIds: readonly string[]): Promise<RunnerSyncRow[]> {
+  async getRunnerSyncRows(chatIds: readonly string[]): Promise<ChatUpdatePayload[]> {
     parseInput(this.#context.inputs.chatIds, chatIds, 'chatIds');
     return this.#query((db) => getRunnerSyncRows(db, chatIds));
   }

@@ -121,8 +121,9 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 export function checkContent(value: object, maxBytes: number, context: z.core.$RefinementCtx) {
   const text = serialize(value);
   if (text === undefined) return;
-  // The walk names the path of each problem; the scan only tells whether there is one.
-  if (UNSTORABLE_ESCAPE.test(text)) checkStorableJson(value, context);
+  // The walk names the path of each problem; the scan only tells whether there is one, and
+  // most content has no escape at all.
+  if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) checkStorableJson(value, context);
   checkJsonTextSize(text, maxBytes);
   serializedContent.set(value, text);
 }

@@ -1,9 +1,8 @@
 import type { ChatErrorInfo } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { getDatabaseTime } from '../../queries/chats.js';
-import { insertMessages } from '../../queries/messages.js';
 import type { NewMessage, ReconcileInput } from '../../validation/inputs.js';
-import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { OutstandingToolCallsError, TransitionNotAllowedError } from '../errors.js';
 import {
   CANCELLATION_REASONS,
@@ -66,7 +65,7 @@ export async function finishInterruption(
   chat: ChatStateSnapshot,
   partials: readonly NewMessage[],
 ): Promise<{ messageIds: number[] }> {
-  const messageIds = await insertMessages(tx, chat.row.id, partials);
+  const messageIds = await appendMessages(tx, chat.row.id, partials);
   // Client-executed calls cannot be answered by the interrupted worker: close them here, or
   // the check below would refuse forever and leave the chat interrupting.
   await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.interrupted, {

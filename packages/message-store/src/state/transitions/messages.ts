@@ -1,6 +1,6 @@
 import type { Transaction } from '../../db/database.js';
 import { MessageNotFoundError } from '../../errors/store-errors.js';
-import { getMessage, insertMessages, softDeleteMessagesFrom } from '../../queries/messages.js';
+import { getMessage, softDeleteMessagesFrom } from '../../queries/messages.js';
 import {
   clearQueue,
   enqueue,
@@ -11,7 +11,7 @@ import {
 } from '../../queries/queue.js';
 import type { ChatMessageRow, ChatQueuedMessageRow } from '../../schema/rows.js';
 import type { EditMessageInput, NewMessage, SendMessageInput } from '../../validation/inputs.js';
-import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { MessageNotUserError, QueuedMessageNotFoundError, QueueFullError } from '../errors.js';
 import { CANCELLATION_REASONS, cancelOutstandingToolCalls } from '../tool-calls.js';
 
@@ -72,7 +72,7 @@ async function startTurn(tx: Transaction, chat: ChatStateSnapshot, message: NewM
   await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.superseded, {
     dynamicOnly: false,
   });
-  const [messageId] = await insertMessages(tx, chat.row.id, [message]);
+  const [messageId] = await appendMessages(tx, chat.row.id, [message]);
   await setExecution(tx, chat, {
     status: 'running',
     lastError: null,
@@ -209,7 +209,7 @@ export async function startQueuedTurn(
 ): Promise<number> {
   const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
   if (cancel) return startTurn(tx, chat, queuedToMessage(head));
-  const [messageId] = await insertMessages(tx, chat.row.id, [queuedToMessage(head)]);
+  const [messageId] = await appendMessages(tx, chat.row.id, [queuedToMessage(head)]);
   await setExecution(tx, chat, {
     status: 'running',
     lastError: null,

@@ -1,13 +1,12 @@
 import type { ToolCallPart, ToolResultPart } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { getDatabaseTime } from '../../queries/chats.js';
-import { insertMessages } from '../../queries/messages.js';
 import {
   type CompleteRequiresActionInput,
   type NewMessage,
   storableJsonSchema,
 } from '../../validation/inputs.js';
-import { type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { InvalidToolResultsError, NothingPendingError } from '../errors.js';
 import {
   CANCELLATION_REASONS,
@@ -95,7 +94,7 @@ export async function completeRequiresAction(
     if (modelConfigId !== undefined) message.modelConfigId = modelConfigId;
     return message;
   });
-  const messageIds = await insertMessages(tx, chat.row.id, messages);
+  const messageIds = await appendMessages(tx, chat.row.id, messages);
   await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
   return { messageIds };
 }

@@ -1,10 +1,14 @@
 import type { JsonValue } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { incrementGenerationAttempt, setRetryState } from '../../queries/chat-state.js';
-import { insertMessages } from '../../queries/messages.js';
 import { upsertHeartbeats } from '../../queries/ownership.js';
 import type { AcquireInput, CommitStepInput } from '../../validation/inputs.js';
-import { type ChatStateSnapshot, rememberChat, setExecution } from '../chat-snapshot.js';
+import {
+  appendMessages,
+  type ChatStateSnapshot,
+  rememberChat,
+  setExecution,
+} from '../chat-snapshot.js';
 import { TransitionNotAllowedError } from '../errors.js';
 
 /** The ids of the messages a transition inserted, in history order. */
@@ -55,7 +59,7 @@ export async function commitStep(
   chat: ChatStateSnapshot,
   input: CommitStepInput,
 ): Promise<InsertedMessages> {
-  const messageIds = await insertMessages(tx, chat.row.id, input.messages);
+  const messageIds = await appendMessages(tx, chat.row.id, input.messages);
   if (input.consumeCompactionRequest === true && chat.row.compactionRequestedAt !== null) {
     await setExecution(tx, chat, {}, { carryCompaction: false });
   }
