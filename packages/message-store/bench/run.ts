@@ -58,11 +58,11 @@ interface DriverResult {
 
 const CONCURRENCIES = [1, 10, 50];
 /** Each measured figure covers at least this many operations, on each side. */
-const MIN_OPERATIONS = 1000;
-const REPEATS = 3;
+const MIN_OPERATIONS = 2000;
+const REPEATS = 5;
 const MESSAGES_PER_STEP = 500;
-/** commitSteps per measurement: 6 × 500 = 3,000 messages (≥ 1,000). */
-const STEPS = 6;
+/** commitSteps per measurement: 20 × 500 = 10,000 messages. */
+const STEPS = 20;
 const TARGETS = {
   Postgres: { transitions: 0.5, bulk: 0.75 },
   PGlite: { transitions: 0.35, bulk: 0.75 },
@@ -78,10 +78,11 @@ const text = (length: number) => ({
   version: 1 as const,
   parts: [{ type: 'text' as const, text: 'x'.repeat(length) }],
 });
-const content = text(200);
+// Distinct objects, as a model step produces them (one object shared by every message would
+// flatter whichever side caches by identity or benefits from a hot object).
 const stepMessages = Array.from({ length: MESSAGES_PER_STEP }, () => ({
   role: 'assistant' as const,
-  content,
+  content: text(200),
   usage: { inputTokens: 100, outputTokens: 20 },
 }));
 

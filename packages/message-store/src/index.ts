@@ -18,7 +18,8 @@
  * chat has no live owner) only after commit. A failed transition rolls the whole update back
  * and publishes nothing. Each statement about the chat returns the row, its queue length and
  * its owner's lease, so those checks cost no extra round trips: a transition such as
- * `recordGenerationAttempt` is BEGIN, bump, write, COMMIT.
+ * `recordGenerationAttempt`, or a `commitStep` of any number of messages, is BEGIN, bump, write,
+ * COMMIT.
  *
  * **Versions.** Database triggers keep `historyVersion`, `queueVersion`, `retryStateVersion`,
  * message `revision` and the reset of `generationAttempt`; no caller can set them.

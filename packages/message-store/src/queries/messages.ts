@@ -138,6 +138,25 @@ const INSERT_MESSAGES: Statement = {
    FROM chat`,
 };
 
+/** The row document's fields besides content: its column name and how to read it. */
+const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unknown]> = [
+  ['role', (message) => message.role],
+  ['visibility', (message) => message.visibility],
+  ['input_tokens', (message) => message.usage?.inputTokens],
+  ['output_tokens', (message) => message.usage?.outputTokens],
+  ['total_tokens', (message) => message.usage?.totalTokens],
+  ['reasoning_tokens', (message) => message.usage?.reasoningTokens],
+  ['cache_read_tokens', (message) => message.usage?.cacheReadTokens],
+  ['cache_write_tokens', (message) => message.usage?.cacheCreationTokens],
+  ['context_limit', (message) => message.usage?.contextLimit],
+  ['cost_micros', (message) => message.costMicros],
+  ['runtime_ms', (message) => message.runtimeMs],
+  ['created_by', (message) => message.createdBy],
+  ['model_config_id', (message) => message.modelConfigId],
+  ['reasoning_effort', (message) => message.reasoningEffort],
+  ['compressed', (message) => message.compressed],
+];
+
 /**
  * Inserts messages in order with one statement and returns their ids, ascending in input
  * order, with the chat as they leave it. Each row's revision is the chat's current
@@ -149,31 +168,22 @@ export async function insertMessages(
   chatId: string,
   messages: readonly NewMessage[],
 ): Promise<{ messageIds: number[]; chat: ChatRecord }> {
-  const rows = messages.map((message) => {
-    const usage = message.usage ?? {};
-    const fields = JSON.stringify({
-      role: message.role,
-      visibility: message.visibility,
-      input_tokens: usage.inputTokens,
-      output_tokens: usage.outputTokens,
-      total_tokens: usage.totalTokens,
-      reasoning_tokens: usage.reasoningTokens,
-      cache_read_tokens: usage.cacheReadTokens,
-      cache_write_tokens: usage.cacheCreationTokens,
-      context_limit: usage.contextLimit,
-      cost_micros: message.costMicros,
-      runtime_ms: message.runtimeMs,
-      created_by: message.createdBy,
-      model_config_id: message.modelConfigId,
-      reasoning_effort: message.reasoningEffort,
-      compressed: message.compressed,
-    });
-    // The content's JSON was produced when it was validated: splice it in, don't re-serialise.
-    return `${fields.slice(0, -1)},"content":${contentJson(message.content)}}`;
-  });
+  // Written by hand rather than JSON.stringify of a row object: a step commits hundreds of
+  // messages, and the content's JSON already exists (produced when it was validated).
+  let document = '[';
+  for (const [index, message] of messages.entries()) {
+    if (index > 0) document += ',';
+    document += `{"content":${contentJson(message.content)}`;
+    for (const [column, read] of ROW_FIELDS) {
+      const value = read(message);
+      if (value !== undefined) document += `,"${column}":${JSON.stringify(value)}`;
+    }
+    document += '}';
+  }
+  document += ']';
   const [raw] = await tx.query(INSERT_MESSAGES, [
     chatId,
-    `[${rows.join(',')}]`,
+    document,
     messages.some((message) => message.role === 'user'),
   ]);
   return {

@@ -107,7 +107,9 @@ function serialize(value: unknown): string | undefined {
  * check and the INSERT all use that one string (a step commits hundreds of messages, and
  * serialising each three times showed in the benchmarks).
  */
-const serializedContent = new WeakMap<object, string>();
+const SERIALIZED = Symbol('chatd.serialized-content');
+
+type SerializedContent = object & { [SERIALIZED]?: string };
 
 // JSON.stringify writes NUL as \u0000 and a lone surrogate as \udXXX (paired surrogates stay
 // raw), so one scan of the text finds both; an even run of backslashes before it is escaped text.
@@ -125,12 +127,14 @@ export function checkContent(value: object, maxBytes: number, context: z.core.$R
   // most content has no escape at all.
   if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) checkStorableJson(value, context);
   checkJsonTextSize(text, maxBytes);
-  serializedContent.set(value, text);
+  // The parsed value is zod's fresh copy, so keeping the text on it touches no caller object
+  // (under a symbol key, which JSON.stringify ignores).
+  (value as SerializedContent)[SERIALIZED] = text;
 }
 
 /** The JSON of message content, serialised once when it was validated. */
 export function contentJson(content: object): string {
-  return serializedContent.get(content) ?? JSON.stringify(content);
+  return (content as SerializedContent)[SERIALIZED] ?? JSON.stringify(content);
 }
 
 function checkJsonTextSize(text: string, maxBytes: number): void {
