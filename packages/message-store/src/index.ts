@@ -45,7 +45,12 @@ export type { ChatPage } from './queries/chats.js';
 export type { MessagePage } from './queries/messages.js';
 export type { AcquisitionCandidate } from './queries/ownership.js';
 export type { StreamSyncRow } from './queries/sync.js';
-export type { ChatMessageRow, ChatQueuedMessageRow, ChatRow } from './schema/rows.js';
+export type {
+  ChatMessageRow,
+  ChatQueuedMessageRow,
+  ChatRow,
+  ChatStateRow,
+} from './schema/rows.js';
 export type { ChatStateSnapshot } from './state/chat-snapshot.js';
 export type { ChatTransitions } from './state/chat-transitions.js';
 export type { ExecutionState } from './state/classify.js';
@@ -73,10 +78,7 @@ export {
   type PromoteQueuedResult,
   type SendMessageResult,
 } from './state/transitions/messages.js';
-export {
-  type EnterRequiresActionResult,
-  REQUIRES_ACTION_TIMEOUT_MS,
-} from './state/transitions/requires-action.js';
+export type { EnterRequiresActionResult } from './state/transitions/requires-action.js';
 export type { InsertedMessages } from './state/transitions/worker.js';
 export type {
   ChatTransactionOptions,

@@ -1,6 +1,6 @@
 import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
 import type { Queryable, Statement } from '../db/database.js';
-import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import { CHAT_STATE_SELECT, type ChatStateRow, readChatStateRow } from '../schema/rows.js';
 import type { DynamicToolDeclaration } from '../validation/inputs.js';
 
 /**
@@ -10,8 +10,8 @@ import type { DynamicToolDeclaration } from '../validation/inputs.js';
  * owner.
  */
 export interface ChatRecord {
-  /** The chat row. */
-  row: ChatRow;
+  /** The chat's state columns. */
+  row: ChatStateRow;
   /** Messages waiting in the queue. */
   queuedCount: number;
   /**
@@ -22,7 +22,7 @@ export interface ChatRecord {
 }
 
 /** The select list of a {@link ChatRecord} over `chats c`. */
-export const RECORD = `${CHAT_SELECT},
+export const RECORD = `${CHAT_STATE_SELECT},
   (SELECT count(*) FROM chat_queued_messages q WHERE q.chat_id = c.id)::int AS "queuedCount",
   (SELECT (extract(epoch FROM now() - h.heartbeat_at) * 1000)::float8 FROM chat_heartbeats h
     WHERE h.chat_id = c.id AND h.runner_id = c.runner_id) AS "ownerHeartbeatAgeMs"`;
@@ -32,7 +32,7 @@ export function readRecord(raw: Record<string, unknown> | undefined): ChatRecord
   if (raw === undefined) return undefined;
   const age = raw.ownerHeartbeatAgeMs;
   return {
-    row: readChatRow(raw),
+    row: readChatStateRow(raw),
     queuedCount: Number(raw.queuedCount),
     ownerHeartbeatAgeMs: age === null || age === undefined ? null : Number(age),
   };

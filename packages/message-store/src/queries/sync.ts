@@ -1,6 +1,6 @@
 import type { ChatErrorInfo, JsonValue } from '@chatd/core';
 import type { Queryable } from '../db/database.js';
-import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import { CHAT_SELECT, type ChatRow, type ChatStateRow, readChatRow } from '../schema/rows.js';
 import type { ChatUpdatePayload } from '../state/payloads.js';
 import { isUuid } from '../validation/inputs.js';
 
@@ -15,7 +15,7 @@ export interface StreamSyncRow extends ChatUpdatePayload {
 }
 
 /** A chat's versions, status and ownership: what `chat:update` carries and runners re-check. */
-export function toChatUpdate(row: ChatRow): ChatUpdatePayload {
+export function toChatUpdate(row: ChatStateRow): ChatUpdatePayload {
   return {
     chatId: row.id,
     snapshotVersion: row.snapshotVersion,

@@ -166,8 +166,24 @@ export const heartbeatColumns = {
   heartbeatAt: timestamp('heartbeat_at'),
 };
 
+/**
+ * The chat columns the state machine reads on every statement: all but the metadata and
+ * timestamps, which no transition looks at (fewer columns to send and parse per transition).
+ */
+const {
+  title: _title,
+  mcpServerIds: _mcpServerIds,
+  labels: _labels,
+  createdAt: _createdAt,
+  updatedAt: _updatedAt,
+  lastUserActivityAt: _lastUserActivityAt,
+  ...chatStateColumns
+} = chatColumns;
+
 /** A chat row: execution state, ownership, version counters and metadata. */
 export interface ChatRow extends RowOf<typeof chatColumns> {}
+/** The execution state, ownership and version columns of a chat row, as transitions see them. */
+export interface ChatStateRow extends RowOf<typeof chatStateColumns> {}
 /** A committed message row. */
 export interface ChatMessageRow extends RowOf<typeof messageColumns> {}
 /** A queued user message row. */
@@ -177,11 +193,16 @@ export interface ChatQueuedMessageRow extends RowOf<typeof queuedMessageColumns>
 export const CHAT_SELECT = selectList(chatColumns, 'c');
 /** `m.id AS "id", …` for `chat_messages m`. */
 export const MESSAGE_SELECT = selectList(messageColumns, 'm');
+/** The {@link ChatStateRow} columns of `chats c`. */
+export const CHAT_STATE_SELECT = selectList(chatStateColumns, 'c');
 /** `q.id AS "id", …` for `chat_queued_messages q`. */
 export const QUEUED_SELECT = selectList(queuedMessageColumns, 'q');
 
 /** Reads a row selected with {@link CHAT_SELECT}. */
 export const readChatRow: (raw: Record<string, unknown>) => ChatRow = rowReader(chatColumns);
+/** Reads a row selected with {@link CHAT_STATE_SELECT}. */
+export const readChatStateRow: (raw: Record<string, unknown>) => ChatStateRow =
+  rowReader(chatStateColumns);
 /** Reads a row selected with {@link MESSAGE_SELECT}. */
 export const readMessageRow: (raw: Record<string, unknown>) => ChatMessageRow =
   rowReader(messageColumns);

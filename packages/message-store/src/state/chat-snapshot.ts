@@ -7,14 +7,14 @@ import {
   writeExecution,
 } from '../queries/chat-state.js';
 import { insertMessages } from '../queries/messages.js';
-import type { ChatRow } from '../schema/rows.js';
+import type { ChatStateRow } from '../schema/rows.js';
 import type { NewMessage } from '../validation/inputs.js';
 import { classifyExecutionState, type ExecutionState } from './classify.js';
 
 /** The chat as a transition or lock reads it: row, queue length, owner's lease and state. */
 export interface ChatStateSnapshot {
-  /** The chat row. */
-  row: ChatRow;
+  /** The chat's execution state, ownership and version columns. */
+  row: ChatStateRow;
   /** Messages waiting in the queue. */
   queuedCount: number;
   /**

@@ -1,10 +1,6 @@
 import { CHAT_MESSAGE_CONTENT_VERSION, type ToolCallPart, type ToolResultPart } from '@chatd/core';
 import type { Transaction } from '../db/database.js';
-import {
-  getHistoryTail,
-  insertMessages,
-  type ToolCallHistoryMessage,
-} from '../queries/messages.js';
+import { getHistoryTail, type ToolCallHistoryMessage } from '../queries/messages.js';
 import type { NewMessage } from '../validation/inputs.js';
 import { appendMessages, type ChatStateSnapshot } from './chat-snapshot.js';
 
