@@ -1,5 +1,6 @@
 /*
- * Version 1: tables, indexes and the version-counter triggers of spec §2.1(b).
+ * Version 1: tables, indexes and the triggers that keep the version counters (history, queue,
+ * retry state, message revision) so that no caller can set them.
  *
  * Written for PostgreSQL 15 (production) and PGlite (PostgreSQL 18): no syntax newer than 15.
  * Trigger functions raise with SQLSTATE 'P0001' and a message naming the column, so a caller
