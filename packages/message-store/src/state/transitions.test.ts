@@ -175,7 +175,7 @@ describeEachDatabase('transitions', (database) => {
       expect(row.lastError).toBeNull();
     });
 
-    it('§7.1 item 16: from error with a full queue the send is accepted, since the queue does not grow', async () => {
+    it('from error with a full queue the send is accepted, since the queue does not grow', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
       await fillQueue(machine, chatId, 20);
@@ -423,7 +423,7 @@ describeEachDatabase('transitions', (database) => {
       expect(ChatdError.isInstance(error, 'QUEUED_MESSAGE_NOT_FOUND')).toBe(true);
     });
 
-    it('§7.1 item 2: after a promotion the queue order clients read is the order the turn uses', async () => {
+    it('after a promotion the queue order clients read is the order the turn uses', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
       await fillQueue(machine, chatId, 3);
@@ -796,7 +796,7 @@ describeEachDatabase('transitions', (database) => {
   });
 
   describe('finishInterruption', () => {
-    it('§7.1 item 0: an interrupt with a pending dynamic tool call finishes instead of sticking', async () => {
+    it('an interrupt with a pending dynamic tool call finishes instead of sticking', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'R0'); // pending client call d1
       await machine.update(chatId, (chat) => chat.interrupt());

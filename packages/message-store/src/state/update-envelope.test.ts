@@ -288,7 +288,7 @@ describeEachDatabase('store update envelope', (database) => {
       expect(hints(machine, chatId)).toEqual([]);
     });
 
-    it('§7.1 item 1: the hint uses the store lease, the one value workers also use', async () => {
+    it('the hint uses the store lease, the one value workers also use', async () => {
       // A 60 s old heartbeat is live under a 120 s lease and stale under the default 30 s one.
       const long = await openMachine(database, {
         lease: { heartbeatIntervalMs: 40_000, staleAfterMs: 120_000 },
