@@ -5,17 +5,11 @@ import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
 import type { ChatMetadataUpdate, ListChatsOptions } from '../validation/inputs.js';
 import { isUuid } from '../validation/inputs.js';
 
-/** Throws `CHAT_NOT_FOUND` for an id that cannot exist (not a UUID) before any query. */
-export function assertChatIdShape(chatId: string): void {
-  if (!isUuid(chatId)) throw new ChatNotFoundError(chatId);
-}
-
 /**
  * Loads one chat.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
  */
 export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
-  assertChatIdShape(chatId);
   const [row] = await db.query(`SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`, [chatId]);
   if (row === undefined) throw new ChatNotFoundError(chatId);
   return readChatRow(row);
@@ -23,7 +17,6 @@ export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
 
 /** Throws `CHAT_NOT_FOUND` unless the chat exists; cheap (no row data). */
 export async function assertChatExists(db: Queryable, chatId: string): Promise<void> {
-  assertChatIdShape(chatId);
   const rows = await db.query('SELECT 1 FROM chats WHERE id = $1', [chatId]);
   if (rows.length === 0) throw new ChatNotFoundError(chatId);
 }
@@ -112,7 +105,6 @@ export async function updateChatMetadata(
   chatId: string,
   update: ChatMetadataUpdate,
 ): Promise<ChatRow> {
-  assertChatIdShape(chatId);
   const [row] = await db.query(
     `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
      WHERE c.id = $1 RETURNING ${CHAT_SELECT}`,
@@ -132,7 +124,6 @@ export async function updateChatMetadata(
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
 export async function deleteChat(db: Queryable, chatId: string): Promise<void> {
-  assertChatIdShape(chatId);
   const rows = await db.query('DELETE FROM chats WHERE id = $1 RETURNING id', [chatId]);
   if (rows.length === 0) throw new ChatNotFoundError(chatId);
 }
@@ -143,7 +134,6 @@ export async function deleteChat(db: Queryable, chatId: string): Promise<void> {
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the root does not exist.
  */
 export async function getFamilyChatIds(db: Queryable, rootChatId: string): Promise<string[]> {
-  assertChatIdShape(rootChatId);
   const rows = await db.query<{ id: string }>(
     `SELECT id FROM chats WHERE id = $1 OR root_chat_id = $1
      ORDER BY id <> $1, created_at, id`,
@@ -158,7 +148,6 @@ export async function getFamilyChatIds(db: Queryable, rootChatId: string): Promi
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
 export async function getRootChatId(db: Queryable, chatId: string): Promise<string> {
-  assertChatIdShape(chatId);
   const [row] = await db.query<{ root: string }>(
     'SELECT coalesce(root_chat_id, id) AS root FROM chats WHERE id = $1',
     [chatId],

@@ -3,7 +3,7 @@ import type { Queryable, Statement } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { MessageNotFoundError } from '../errors/store-errors.js';
 import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/rows.js';
-import { isUuid, type ListMessagesOptions, type NewMessage } from '../validation/inputs.js';
+import type { ListMessagesOptions, NewMessage } from '../validation/inputs.js';
 import { contentJson } from '../validation/parse-input.js';
 import { type ChatRecord, RECORD, readRecord } from './chat-state.js';
 import { assertChatExists } from './chats.js';
@@ -21,7 +21,6 @@ export async function getMessage(
   chatId: string,
   messageId: number,
 ): Promise<ChatMessageRow> {
-  if (!isUuid(chatId)) throw new MessageNotFoundError(messageId);
   const [row] = await db.query(
     `SELECT ${MESSAGE_SELECT} FROM chat_messages m WHERE m.chat_id = $1 AND m.id = $2`,
     [chatId, messageId],

@@ -1,6 +1,6 @@
 import type { ChatErrorInfo, JsonValue } from '@chatd/core';
 import type { Queryable } from '../db/database.js';
-import { CHAT_SELECT, type ChatRow, type ChatStateRow, readChatRow } from '../schema/rows.js';
+import { CHAT_STATE_SELECT, type ChatStateRow, readChatStateRow } from '../schema/rows.js';
 import type { ChatUpdatePayload } from '../state/payloads.js';
 import { isUuid } from '../validation/inputs.js';
 
@@ -30,14 +30,15 @@ export function toChatUpdate(row: ChatStateRow): ChatUpdatePayload {
   };
 }
 
-async function readChats(db: Queryable, chatIds: readonly string[]): Promise<ChatRow[]> {
+async function readChats(db: Queryable, chatIds: readonly string[]): Promise<ChatStateRow[]> {
   // Ids that are not UUIDs cannot exist: absent, like deleted chats.
   const ids = [...new Set(chatIds)].filter(isUuid);
   if (ids.length === 0) return [];
-  const rows = await db.query(`SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = ANY($1::uuid[])`, [
-    ids,
-  ]);
-  return rows.map(readChatRow);
+  const rows = await db.query(
+    `SELECT ${CHAT_STATE_SELECT} FROM chats c WHERE c.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return rows.map(readChatStateRow);
 }
 
 /** What runners re-check of the given chats, in one query; deleted chats are absent. */

@@ -11,7 +11,16 @@ import type {
   ReconcileInput,
   SendMessageInput,
 } from '../validation/inputs.js';
-import { rowIdSchema } from '../validation/inputs.js';
+import {
+  acquireSchema,
+  archivedSchema,
+  completeRequiresActionSchema,
+  lastErrorSchema,
+  reasonSchema,
+  reconcileSchema,
+  retryStateSchema,
+  rowIdSchema,
+} from '../validation/inputs.js';
 import { checkJsonSize, parseInput } from '../validation/parse-input.js';
 import { type ChatStateSnapshot, currentChat } from './chat-snapshot.js';
 import { InvalidStateError, TransitionNotAllowedError } from './errors.js';
@@ -173,11 +182,7 @@ export class ChatTransitions {
    * @param reason - Output of the synthetic results. @default 'Tool execution interrupted by user'
    */
   interrupt(reason?: string): Promise<void> {
-    return this.#run(
-      'interrupt',
-      this.#parse(this.#inputs.reason, reason, 'reason'),
-      lifecycle.interrupt,
-    );
+    return this.#run('interrupt', this.#parse(reasonSchema, reason, 'reason'), lifecycle.interrupt);
   }
 
   /**
@@ -188,7 +193,7 @@ export class ChatTransitions {
   setArchived(archived: boolean): Promise<void> {
     return this.#run(
       'setArchived',
-      this.#parse(this.#inputs.archived, archived, 'archived'),
+      this.#parse(archivedSchema, archived, 'archived'),
       lifecycle.setArchived,
     );
   }
@@ -203,7 +208,7 @@ export class ChatTransitions {
 
   /** Takes ownership and starts the (chat, runner) heartbeat. Allowed in every state. */
   acquire(input: AcquireInput): Promise<void> {
-    return this.#run('acquire', this.#parse(this.#inputs.acquire, input, 'input'), worker.acquire);
+    return this.#run('acquire', this.#parse(acquireSchema, input, 'input'), worker.acquire);
   }
 
   /**
@@ -226,7 +231,7 @@ export class ChatTransitions {
   recordRetryState(retryState: JsonValue): Promise<void> {
     return this.#run(
       'recordRetryState',
-      this.#parse(this.#inputs.retryState, retryState, 'retryState'),
+      this.#parse(retryStateSchema, retryState, 'retryState'),
       worker.recordRetryState,
     );
   }
@@ -259,7 +264,7 @@ export class ChatTransitions {
    * @throws ContentTooLargeError `CONTENT_TOO_LARGE` for an output over the content limit.
    */
   completeRequiresAction(input: CompleteRequiresActionInput): Promise<worker.InsertedMessages> {
-    const parse = this.#parse(this.#inputs.completeRequiresAction, input, 'input');
+    const parse = this.#parse(completeRequiresActionSchema, input, 'input');
     return this.#run(
       'completeRequiresAction',
       () => {
@@ -279,7 +284,7 @@ export class ChatTransitions {
   cancelRequiresAction(reason?: string): Promise<worker.InsertedMessages> {
     return this.#run(
       'cancelRequiresAction',
-      this.#parse(this.#inputs.reason, reason, 'reason'),
+      this.#parse(reasonSchema, reason, 'reason'),
       requiresAction.cancelRequiresAction,
     );
   }
@@ -310,7 +315,7 @@ export class ChatTransitions {
   finishError(lastError: ChatErrorInfo): Promise<void> {
     return this.#run(
       'finishError',
-      this.#parse(this.#inputs.lastError, lastError, 'lastError'),
+      this.#parse(lastErrorSchema, lastError, 'lastError'),
       lifecycle.finishError,
     );
   }
@@ -322,7 +327,7 @@ export class ChatTransitions {
   reconcileInvalidState(input?: ReconcileInput): Promise<void> {
     return this.#run(
       'reconcileInvalidState',
-      this.#parse(this.#inputs.reconcile, input, 'input'),
+      this.#parse(reconcileSchema, input, 'input'),
       lifecycle.reconcileInvalidState,
     );
   }

@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/database.js';
-import { StoreClosedError } from '../errors/store-errors.js';
+import { ChatNotFoundError, StoreClosedError } from '../errors/store-errors.js';
 import {
-  assertChatIdShape,
   type ChatPage,
   deleteChat,
   getChat,
@@ -41,14 +40,22 @@ import {
 } from '../state/update-chat.js';
 import {
   actorIdSchema,
+  archivedSchema,
   type ChatMetadataUpdate,
   type CreateChatInput,
   callbackSchema,
+  candidateLimitSchema,
   chatIdSchema,
+  chatIdsSchema,
+  chatMetadataSchema,
   type HeartbeatEntry,
+  heartbeatsSchema,
+  isUuid,
   type ListChatsOptions,
   type ListMessagesOptions,
-  limitSchema,
+  listChatsSchema,
+  listMessagesSchema,
+  revisionSchema,
   rowIdSchema,
   transactionOptionsSchema,
 } from '../validation/inputs.js';
@@ -199,7 +206,7 @@ export class MessageStore implements AsyncDisposable {
   setFamilyArchived(rootChatId: string, archived: boolean): Promise<{ chatIds: string[] }> {
     return this.#run(async (context) => {
       parseChatId(rootChatId, 'rootChatId');
-      parseInput(context.inputs.archived, archived, 'archived');
+      parseInput(archivedSchema, archived, 'archived');
       return setFamilyArchived(context, rootChatId, archived);
     });
   }
@@ -233,7 +240,7 @@ export class MessageStore implements AsyncDisposable {
    */
   async listMessages(chatId: string, options?: ListMessagesOptions): Promise<MessagePage> {
     parseChatId(chatId);
-    parseInput(this.#context.inputs.listMessages, options, 'options');
+    parseInput(listMessagesSchema, options, 'options');
     return this.#query((db) => listMessages(db, chatId, options));
   }
 
@@ -253,7 +260,7 @@ export class MessageStore implements AsyncDisposable {
    */
   async getMessagesByRevision(chatId: string, afterRevision: number): Promise<ChatMessageRow[]> {
     parseChatId(chatId);
-    parseInput(this.#context.inputs.revision, afterRevision, 'afterRevision');
+    parseInput(revisionSchema, afterRevision, 'afterRevision');
     return this.#query((db) => getMessagesByRevision(db, chatId, afterRevision));
   }
 
@@ -272,7 +279,7 @@ export class MessageStore implements AsyncDisposable {
    */
   async listChats(ownerId: string, options?: ListChatsOptions): Promise<ChatPage> {
     parseInput(actorIdSchema, ownerId, 'ownerId');
-    parseInput(this.#context.inputs.listChats, options, 'options');
+    parseInput(listChatsSchema, options, 'options');
     return this.#query((db) => listChats(db, ownerId, options));
   }
 
@@ -308,7 +315,7 @@ export class MessageStore implements AsyncDisposable {
    */
   async updateChatMetadata(chatId: string, update: ChatMetadataUpdate): Promise<ChatRow> {
     parseChatId(chatId);
-    const parsed = parseInput(this.#context.inputs.chatMetadata, update, 'update');
+    const parsed = parseInput(chatMetadataSchema, update, 'update');
     return this.#query((db) => updateChatMetadata(db, chatId, parsed));
   }
 
@@ -330,7 +337,7 @@ export class MessageStore implements AsyncDisposable {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..1000.
    */
   async getAcquisitionCandidates(limit: number): Promise<AcquisitionCandidate[]> {
-    parseInput(limitSchema(1000), limit, 'limit');
+    parseInput(candidateLimitSchema, limit, 'limit');
     return this.#query((db) =>
       getAcquisitionCandidates(db, this.#context.lease.staleAfterMs, limit),
     );
@@ -342,7 +349,7 @@ export class MessageStore implements AsyncDisposable {
    */
   async upsertHeartbeats(workerId: string, entries: readonly HeartbeatEntry[]): Promise<number> {
     parseInput(actorIdSchema, workerId, 'workerId');
-    parseInput(this.#context.inputs.heartbeats, entries, 'entries');
+    parseInput(heartbeatsSchema, entries, 'entries');
     return this.#query((db) => upsertHeartbeats(db, workerId, entries));
   }
 
@@ -351,7 +358,7 @@ export class MessageStore implements AsyncDisposable {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed entry.
    */
   async deleteHeartbeats(entries: readonly HeartbeatEntry[]): Promise<number> {
-    parseInput(this.#context.inputs.heartbeats, entries, 'entries');
+    parseInput(heartbeatsSchema, entries, 'entries');
     return this.#query((db) => deleteHeartbeats(db, entries));
   }
 
@@ -366,7 +373,7 @@ export class MessageStore implements AsyncDisposable {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` unless `chatIds` is an array of strings.
    */
   async getRunnerSyncRows(chatIds: readonly string[]): Promise<ChatUpdatePayload[]> {
-    parseInput(this.#context.inputs.chatIds, chatIds, 'chatIds');
+    parseInput(chatIdsSchema, chatIds, 'chatIds');
     return this.#query((db) => getRunnerSyncRows(db, chatIds));
   }
 
@@ -375,7 +382,7 @@ export class MessageStore implements AsyncDisposable {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` unless `chatIds` is an array of strings.
    */
   async getStreamSyncRows(chatIds: readonly string[]): Promise<StreamSyncRow[]> {
-    parseInput(this.#context.inputs.chatIds, chatIds, 'chatIds');
+    parseInput(chatIdsSchema, chatIds, 'chatIds');
     return this.#query((db) => getStreamSyncRows(db, chatIds));
   }
 
@@ -412,4 +419,12 @@ function parseTransactionArguments(chatId: unknown, fn: unknown, options: unknow
 function parseChatId(chatId: unknown, argument = 'chatId'): void {
   parseInput(chatIdSchema, chatId, argument);
   assertChatIdShape(chatId as string);
+}
+
+/**
+ * Throws `CHAT_NOT_FOUND` for an id that cannot exist (not a UUID). Checked here, at the
+ * boundary, so the queries never pass such an id to a `uuid` column (a driver error).
+ */
+function assertChatIdShape(chatId: string): void {
+  if (!isUuid(chatId)) throw new ChatNotFoundError(chatId);
 }

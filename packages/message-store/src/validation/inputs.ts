@@ -27,9 +27,6 @@ const protocol = <T>(schema: z.ZodType) => schema as unknown as z.ZodType<T, T>;
 
 const role = protocol<ChatMessageRole>(chatMessageRoleSchema);
 const usage = protocol<ChatMessageUsage>(chatMessageUsageSchema);
-const errorInfo = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine((value, context) =>
-  checkStorableJson(value, context),
-);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,7 +67,7 @@ export const chatIdSchema = z.string('expected a chat id (a UUID string)');
 export const actorIdSchema = text();
 
 /** A page size from 1 to `max`. */
-export const limitSchema = (max: number) =>
+const limitSchema = (max: number) =>
   z
     .int(`expected an integer from 1 to ${max}`)
     .min(1, `expected an integer from 1 to ${max}`)
@@ -81,8 +78,8 @@ const title = text(500);
 
 /** App-defined labels: string keys and values. */
 const labels = z
-  .record(z.string(), z.string('expected a string').superRefine(checkStorableString))
-  .superRefine((value, context) => checkStorableJson(Object.keys(value), context));
+  .record(z.string(), z.string('expected a string'))
+  .superRefine((value, context) => checkStorableJson(value, context));
 
 /** A client-executed (dynamic) tool a chat declares; the model may call it. */
 const dynamicToolSchema = z.strictObject({
@@ -129,8 +126,124 @@ function hasSubstance(content: { parts?: unknown }): boolean {
 
 const EMPTY_USER_MESSAGE = 'a user message needs a part that is not empty or blank text';
 
+const chatMetadata = {
+  /** The title. @default 'New Chat' */
+  title: title.optional(),
+  /** App-defined labels: string values only. @default {} */
+  labels: labels.optional(),
+};
+
+/** Metadata a caller may change outside the state machine (at least one field). */
+export const chatMetadataSchema = z
+  .strictObject(chatMetadata)
+  .refine((update) => update.title !== undefined || update.labels !== undefined, {
+    message: 'expected title or labels',
+  });
+
+/** Who takes ownership of a chat. */
+export const acquireSchema = z.strictObject({
+  /** The worker (process) taking the chat. */
+  workerId: text(),
+  /** The runner inside that worker; its heartbeat row keeps the lease alive. */
+  runnerId: text(),
+});
+
+/** The retry state shown to clients between attempts: any JSON value but null. */
+export const retryStateSchema = z
+  .custom<JsonValue>((value) => value !== null && value !== undefined, {
+    message: 'a retry state is required',
+  })
+  .pipe(storableJsonSchema);
+
+/** The output of synthetic tool results. */
+export const reasonSchema = text(10_000).optional();
+
+/** An archived flag. */
+export const archivedSchema = z.boolean('expected a boolean');
+
+/** An error payload to record. */
+export const lastErrorSchema = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine(
+  (value, context) => checkStorableJson(value, context),
+);
+
+/** The results a client posts for the chat's pending tool calls. */
+export const completeRequiresActionSchema = z.strictObject({
+  /** Who posted them. */
+  createdBy: text(),
+  /** The model config to attribute the tool messages to. @default the chat's last one */
+  modelConfigId: text().optional(),
+  /** Exactly one result per pending call. */
+  results: z.array(
+    z.strictObject({
+      /** The pending call it answers. */
+      toolCallId: z.string(),
+      /** What the tool returned (any JSON value; checked per result). */
+      output: z.custom<JsonValue>(),
+      /** Whether the tool failed. @default false */
+      isError: z.boolean().optional(),
+    }),
+  ),
+});
+
+/** Options of `reconcileInvalidState`. */
+export const reconcileSchema = z
+  .strictObject({
+    /** The error to record. @default an `internal` error saying the chat was found in an invalid state */
+    lastError: lastErrorSchema.optional(),
+    /** The output of the synthetic results closing pending client tool calls. */
+    reason: reasonSchema,
+  })
+  .optional();
+
+/** Ownership leases to refresh or remove. */
+export const heartbeatsSchema = z.array(heartbeatEntrySchema);
+
+/** Chat ids to sync (ids that cannot exist are absent from the result). */
+export const chatIdsSchema = z.array(z.string('expected a chat id'));
+
+/** Options of `listChats`. */
+export const listChatsSchema = z
+  .strictObject({
+    /** Archived chats only (`true`), unarchived only (`false`), or both (omitted). */
+    archived: z.boolean().optional(),
+    /**
+     * Page size, 1 to 200.
+     * @default 50
+     */
+    limit: limitSchema(200).optional(),
+    /** The `nextCursor` of the previous page. */
+    cursor: z.string().optional(),
+    /**
+     * Include sub-chats (chats with a parent); by default only roots are listed.
+     * @default false
+     */
+    includeChildren: z.boolean().optional(),
+  })
+  .optional();
+
+/** Options of `listMessages`. */
+export const listMessagesSchema = z
+  .strictObject({
+    /** Only messages with a smaller id. */
+    before: count.optional(),
+    /** Only messages with a larger id. */
+    after: count.optional(),
+    /**
+     * Page size, 1 to 200.
+     * @default 50
+     */
+    limit: limitSchema(200).optional(),
+  })
+  .optional();
+
+/** A revision to read after. */
+export const revisionSchema = count;
+
+/** How many acquisition candidates to read at once. */
+export const candidateLimitSchema = limitSchema(1000);
+
 /**
- * Builds every input schema for one store: content is checked against the store's
+ * Builds the input schemas that carry message content, checked against one store's
  * `limits.maxContentBytes`.
  */
 export function createInputSchemas(maxContentBytes: number) {
@@ -184,13 +297,6 @@ export function createInputSchemas(maxContentBytes: number) {
 
   const messages = (what: string) => z.array(message).min(1, `expected at least one ${what}`);
 
-  const chatMetadata = {
-    /** The title. @default 'New Chat' */
-    title: title.optional(),
-    /** App-defined labels: string values only. @default {} */
-    labels: labels.optional(),
-  };
-
   return {
     message,
     createChat: z.strictObject({
@@ -222,11 +328,6 @@ export function createInputSchemas(maxContentBytes: number) {
        */
       messages: messages('initial message'),
     }),
-    chatMetadata: z
-      .strictObject(chatMetadata)
-      .refine((update) => update.title !== undefined || update.labels !== undefined, {
-        message: 'expected title or labels',
-      }),
     sendMessage: z.strictObject({
       /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
       role,
@@ -269,83 +370,10 @@ export function createInputSchemas(maxContentBytes: number) {
       consumeCompactionRequest: z.boolean().optional(),
     }),
     partials: z.array(message),
-    acquire: z.strictObject({
-      /** The worker (process) taking the chat. */
-      workerId: text(),
-      /** The runner inside that worker; its heartbeat row keeps the lease alive. */
-      runnerId: text(),
-    }),
-    retryState: z
-      .custom<JsonValue>((value) => value !== null && value !== undefined, {
-        message: 'a retry state is required',
-      })
-      .pipe(storableJsonSchema),
-    reason: text(10_000).optional(),
-    archived: z.boolean('expected a boolean'),
-    lastError: errorInfo,
-    completeRequiresAction: z.strictObject({
-      /** Who posted them. */
-      createdBy: text(),
-      /** The model config to attribute the tool messages to. @default the chat's last one */
-      modelConfigId: text().optional(),
-      /** Exactly one result per pending call. */
-      results: z.array(
-        z.strictObject({
-          /** The pending call it answers. */
-          toolCallId: z.string(),
-          /** What the tool returned (any JSON value; checked per result). */
-          output: z.custom<JsonValue>(),
-          /** Whether the tool failed. @default false */
-          isError: z.boolean().optional(),
-        }),
-      ),
-    }),
-    reconcile: z
-      .strictObject({
-        /** The error to record. @default an `internal` error saying the chat was found in an invalid state */
-        lastError: errorInfo.optional(),
-        /** The output of the synthetic results closing pending client tool calls. */
-        reason: text(10_000).optional(),
-      })
-      .optional(),
-    heartbeats: z.array(heartbeatEntrySchema),
-    chatIds: z.array(z.string('expected a chat id')),
-    listChats: z
-      .strictObject({
-        /** Archived chats only (`true`), unarchived only (`false`), or both (omitted). */
-        archived: z.boolean().optional(),
-        /**
-         * Page size, 1 to 200.
-         * @default 50
-         */
-        limit: limitSchema(200).optional(),
-        /** The `nextCursor` of the previous page. */
-        cursor: z.string().optional(),
-        /**
-         * Include sub-chats (chats with a parent); by default only roots are listed.
-         * @default false
-         */
-        includeChildren: z.boolean().optional(),
-      })
-      .optional(),
-    listMessages: z
-      .strictObject({
-        /** Only messages with a smaller id. */
-        before: count.optional(),
-        /** Only messages with a larger id. */
-        after: count.optional(),
-        /**
-         * Page size, 1 to 200.
-         * @default 50
-         */
-        limit: limitSchema(200).optional(),
-      })
-      .optional(),
-    revision: count,
   };
 }
 
-/** The schemas of one store. */
+/** The content-carrying schemas of one store. */
 export type InputSchemas = ReturnType<typeof createInputSchemas>;
 
 /** A message a transition or `createChat` inserts. Content is validated strictly. */
@@ -353,7 +381,7 @@ export interface NewMessage extends z.input<InputSchemas['message']> {}
 /** A new chat and its first messages. */
 export interface CreateChatInput extends z.input<InputSchemas['createChat']> {}
 /** Metadata a caller may change outside the state machine (at least one field). */
-export interface ChatMetadataUpdate extends z.input<InputSchemas['chatMetadata']> {}
+export interface ChatMetadataUpdate extends z.input<typeof chatMetadataSchema> {}
 /** A user message sent to a chat. */
 export interface SendMessageInput extends z.input<InputSchemas['sendMessage']> {}
 /** A replacement for a user message. */
@@ -361,17 +389,16 @@ export interface EditMessageInput extends z.input<InputSchemas['editMessage']> {
 /** Messages a generation step produced. */
 export interface CommitStepInput extends z.input<InputSchemas['commitStep']> {}
 /** Who takes ownership of a chat. */
-export interface AcquireInput extends z.input<InputSchemas['acquire']> {}
+export interface AcquireInput extends z.input<typeof acquireSchema> {}
 /** The results a client posts for the chat's pending tool calls. */
-export interface CompleteRequiresActionInput
-  extends z.input<InputSchemas['completeRequiresAction']> {}
+export interface CompleteRequiresActionInput extends z.input<typeof completeRequiresActionSchema> {}
 /** Options of `reconcileInvalidState`. */
-export interface ReconcileInput extends NonNullable<z.input<InputSchemas['reconcile']>> {}
+export interface ReconcileInput extends NonNullable<z.input<typeof reconcileSchema>> {}
 /** One ownership lease to refresh or remove. */
 export interface HeartbeatEntry extends z.input<typeof heartbeatEntrySchema> {}
 /** Options of {@link MessageStore.listChats}. */
-export interface ListChatsOptions extends NonNullable<z.input<InputSchemas['listChats']>> {}
+export interface ListChatsOptions extends NonNullable<z.input<typeof listChatsSchema>> {}
 /** Options of {@link MessageStore.listMessages}. */
-export interface ListMessagesOptions extends NonNullable<z.input<InputSchemas['listMessages']>> {}
+export interface ListMessagesOptions extends NonNullable<z.input<typeof listMessagesSchema>> {}
 /** A client-executed (dynamic) tool a chat declares. */
 export type DynamicToolDeclaration = z.output<typeof dynamicToolSchema>;
