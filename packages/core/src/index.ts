@@ -15,7 +15,14 @@
  *
  * @packageDocumentation
  */
-export { type Clock, realClock, sleepOn, type TimerHandle } from './clock/index.js';
+export {
+  type Clock,
+  type DeadlineOptions,
+  realClock,
+  sleepOn,
+  type TimerHandle,
+  withDeadline,
+} from './clock/index.js';
 export {
   ChatdError,
   type ChatdErrorOptions,
@@ -26,6 +33,7 @@ export {
   type ValidationIssue,
 } from './errors/index.js';
 export { type LogFields, type Logger, type LogMethod, silentLogger } from './logger/index.js';
+export { requirePositiveInteger, requirePositiveNumber } from './options/index.js';
 export {
   CHAT_ERROR_KINDS,
   CHAT_MESSAGE_CONTENT_VERSION,

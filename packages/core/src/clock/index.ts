@@ -1,1 +1,2 @@
 export { type Clock, realClock, sleepOn, type TimerHandle } from './clock.js';
+export { type DeadlineOptions, withDeadline } from './deadline.js';

@@ -1,0 +1,1 @@
+export { requirePositiveInteger, requirePositiveNumber } from './option-checks.js';
