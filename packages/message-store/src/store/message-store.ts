@@ -1,3 +1,4 @@
+import type { PubSub } from '@chatd/pubsub';
 import type { Queryable } from '../db/database.js';
 import { ChatNotFoundError, StoreClosedError } from '../errors/store-errors.js';
 import {
@@ -99,6 +100,15 @@ export class MessageStore implements AsyncDisposable {
    */
   get lease(): Readonly<Required<LeaseOptions>> {
     return this.#context.lease;
+  }
+
+  /**
+   * The PubSub the store publishes `chat:update:<id>` and `chat:ownership` on after each
+   * commit. The engine subscribes to both here and publishes its own ownership hints (when it
+   * hands chats over) on the same bus, so every process sharing the database sees them.
+   */
+  get pubsub(): PubSub {
+    return this.#context.pubsub;
   }
 
   /** Whether `close()` was called. */
