@@ -72,6 +72,7 @@ export {
   type ChatUpdatePayload,
   chatUpdateChannel,
 } from './state/payloads.js';
+export { findOutstandingToolCalls } from './state/tool-calls.js';
 export {
   type EditMessageResult,
   MAX_QUEUED_MESSAGES,

@@ -1,20 +1,9 @@
 import { CHAT_MESSAGE_CONTENT_VERSION, type ToolCallPart, type ToolResultPart } from '@chatd/core';
 import type { Transaction } from '../db/database.js';
-import { getHistoryTail, type ToolCallHistoryMessage } from '../queries/messages.js';
+import { getHistoryTail } from '../queries/messages.js';
+import type { ChatMessageRow } from '../schema/rows.js';
 import type { NewMessage } from '../validation/inputs.js';
 import { appendMessages, type ChatStateSnapshot } from './chat-snapshot.js';
-
-/** Which outstanding calls {@link findOutstandingToolCalls} returns. */
-interface OutstandingToolCallOptions {
-  /**
-   * Only client-executed (dynamic) calls: those flagged `dynamic: true` or whose tool name is
-   * among `dynamicToolNames`.
-   * @default false
-   */
-  dynamicOnly?: boolean;
-  /** The chat's declared dynamic (client-executed) tool names. @default [] */
-  dynamicToolNames?: readonly string[];
-}
 
 function isToolCall(part: { type: string }): part is ToolCallPart {
   return part.type === 'tool-call';
@@ -42,11 +31,17 @@ function isDynamicToolCall(call: ToolCallPart, dynamicToolNames: readonly string
  *
  * @param history - The chat's non-deleted messages in id order (only the tail after the last
  *   assistant message matters).
+ * @param options - `dynamicOnly` (default `false`): only client-executed calls, those flagged
+ *   `dynamic: true` or whose tool name is among `dynamicToolNames` (the chat's declared
+ *   client tools, default `[]`).
  * @returns The outstanding calls in the order the model made them.
  */
 export function findOutstandingToolCalls(
-  history: readonly ToolCallHistoryMessage[],
-  { dynamicOnly = false, dynamicToolNames = [] }: OutstandingToolCallOptions = {},
+  history: readonly Pick<ChatMessageRow, 'role' | 'content'>[],
+  {
+    dynamicOnly = false,
+    dynamicToolNames = [],
+  }: { dynamicOnly?: boolean; dynamicToolNames?: readonly string[] } = {},
 ): ToolCallPart[] {
   let lastAssistant = -1;
   for (let index = history.length - 1; index >= 0; index--) {
