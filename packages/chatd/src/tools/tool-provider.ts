@@ -1,0 +1,36 @@
+import type { ToolSet } from 'ai';
+
+/** Who the tools are for, and when to stop building them. */
+export interface ToolTurnContext {
+  /** The chat. */
+  chatId: string;
+  /** The chat's owner. */
+  ownerId: string;
+  /** The MCP servers (or other tool sources) the chat may use, as stored on the chat. */
+  mcpServerIds: readonly string[];
+  /** Aborts when the task is cancelled. */
+  signal: AbortSignal;
+}
+
+/** The tools of one action, and how to release what was opened for them. */
+export interface TurnTools {
+  /** AI SDK tools, each with `execute`: chatd runs them itself after committing the call. */
+  tools: ToolSet;
+  /**
+   * Names of tools that must run alone: when a step calls one of them together with other
+   * tools, every call of the step gets a policy error and none runs.
+   */
+  exclusive?: readonly string[];
+  /** Names of tools whose successful result ends the turn. */
+  stopAfter?: readonly string[];
+  /** Releases what `forTurn` opened (connections, sessions). Called after every action. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * Supplies the server-side tools of each action (a model step or a tool batch). The apps
+ * implement it, typically over `@chatd/mcp-client`; chatd depends on this interface only.
+ */
+export interface ToolProvider {
+  forTurn(context: ToolTurnContext): Promise<TurnTools>;
+}
