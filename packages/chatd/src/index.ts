@@ -10,6 +10,7 @@ export type {
   ModelPricing,
   ModelResolveContext,
   ModelResolver,
+  ProviderOptions,
   ResolvedModel,
 } from './models/model-resolver.js';
 export type { ToolProvider, ToolTurnContext, TurnTools } from './tools/tool-provider.js';

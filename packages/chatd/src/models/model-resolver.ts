@@ -1,4 +1,7 @@
-import type { LanguageModel, SharedV3ProviderOptions } from 'ai';
+import type { LanguageModel, streamText } from 'ai';
+
+/** Provider-specific options, as `streamText` takes them (`{ openai: { … } }`). */
+export type ProviderOptions = NonNullable<Parameters<typeof streamText>[0]['providerOptions']>;
 
 /** A language model object (not a provider-registry string id). */
 export type ChatModel = Exclude<LanguageModel, string>;
@@ -35,7 +38,7 @@ export interface ResolvedModel {
   /** Prices, for the cost on every assistant message. */
   pricing?: ModelPricing;
   /** Passed to the provider on every call (`streamText({ providerOptions })`). */
-  providerOptions?: SharedV3ProviderOptions;
+  providerOptions?: ProviderOptions;
   /**
    * Compact the history when the context reaches this percentage of `contextLimitTokens`.
    * `100` turns automatic compaction off (a manual `compact` still runs).
