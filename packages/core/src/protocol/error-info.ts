@@ -13,6 +13,9 @@ export const CHAT_ERROR_KINDS = [
   'content-filter',
   'network',
   'internal',
+  'config',
+  'usage-limit',
+  'stream-silence',
 ] as const;
 
 /**
@@ -29,6 +32,10 @@ export const CHAT_ERROR_KINDS = [
  * - `content-filter`: the provider refused on content policy grounds.
  * - `network`: the connection to the provider failed or dropped.
  * - `internal`: a bug or failure inside chatd itself.
+ * - `config`: the model configuration cannot be used (unknown model, missing key, a
+ *   compaction that cannot bring the conversation under the limit); retrying will not help.
+ * - `usage-limit`: the account's spending or quota limit is reached.
+ * - `stream-silence`: the model's stream produced nothing for too long and was cancelled.
  */
 export type ChatErrorKind = (typeof CHAT_ERROR_KINDS)[number];
 
