@@ -1,0 +1,141 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted answer of the fake server. */
+export type FakeReply =
+  | { kind: 'error'; status: number; headers?: Record<string, string>; message?: string }
+  | { kind: 'text'; text: string; chunks?: number }
+  | {
+      kind: 'tool-calls';
+      calls: Array<{ id: string; name: string; arguments: string }>;
+      text?: string;
+    };
+
+/** A request the fake server received. */
+export interface FakeRequest {
+  /** The parsed JSON body. */
+  body: { model: string; messages: unknown[]; tools?: unknown[]; stream?: boolean };
+  /** When it arrived (`Date.now()`). */
+  at: number;
+}
+
+/**
+ * A local OpenAI-compatible chat-completions server (`POST /v1/chat/completions`, streaming
+ * SSE), answering each request with the next scripted {@link FakeReply}: the real provider
+ * path of the AI SDK, without network or keys.
+ */
+export class FakeOpenAI implements AsyncDisposable {
+  readonly requests: FakeRequest[] = [];
+  readonly #replies: FakeReply[] = [];
+  readonly #server: Server;
+  readonly #sockets = new Set<import('node:net').Socket>();
+
+  private constructor() {
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Starts a server on 127.0.0.1 and a free port. */
+  static async start(): Promise<FakeOpenAI> {
+    const fake = new FakeOpenAI();
+    fake.#server.listen(0, '127.0.0.1');
+    await once(fake.#server, 'listening');
+    return fake;
+  }
+
+  /** The base URL to give the provider (`…/v1`). */
+  get baseURL(): string {
+    const { port } = this.#server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}/v1`;
+  }
+
+  /** Queues replies, answered in order; a request with none left gets a 500. */
+  reply(...replies: FakeReply[]): void {
+    this.#replies.push(...replies);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const chunk of request) raw += chunk;
+    this.requests.push({ body: JSON.parse(raw), at: Date.now() });
+    const reply = this.#replies.shift() ?? {
+      kind: 'error',
+      status: 500,
+      message: 'no reply scripted',
+    };
+    if (reply.kind === 'error') {
+      response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      response.end(
+        JSON.stringify({
+          error: { message: reply.message ?? `status ${reply.status}`, type: 'error' },
+        }),
+      );
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const send = (delta: object, finishReason: string | null = null, usage?: object) =>
+      response.write(
+        `data: ${JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion.chunk',
+          created: 0,
+          model: 'fake',
+          choices: [{ index: 0, delta, finish_reason: finishReason }],
+          ...(usage === undefined ? {} : { usage }),
+        })}\n\n`,
+      );
+    send({ role: 'assistant', content: '' });
+    if (reply.kind === 'text') {
+      const pieces = splitText(reply.text, reply.chunks ?? 3);
+      for (const piece of pieces) send({ content: piece });
+      send({}, 'stop');
+    } else {
+      if (reply.text !== undefined) send({ content: reply.text });
+      reply.calls.forEach((call, index) =>
+        send({
+          tool_calls: [
+            {
+              index,
+              id: call.id,
+              type: 'function',
+              function: { name: call.name, arguments: call.arguments },
+            },
+          ],
+        }),
+      );
+      send({}, 'tool_calls');
+    }
+    response.write(
+      `data: ${JSON.stringify({
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'fake',
+        choices: [],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      })}\n\n`,
+    );
+    response.end('data: [DONE]\n\n');
+  }
+}
+
+function splitText(text: string, count: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / count));
+  const pieces: string[] = [];
+  for (let index = 0; index < text.length; index += size)
+    pieces.push(text.slice(index, index + size));
+  return pieces;
+}
