@@ -15,6 +15,7 @@ import {
   acquireSchema,
   archivedSchema,
   completeRequiresActionSchema,
+  enterRequiresActionSchema,
   lastErrorSchema,
   reasonSchema,
   reconcileSchema,
@@ -249,12 +250,19 @@ export class ChatTransitions {
   }
 
   /**
-   * Waits for the client to run its tools: requires-action with a deadline of DB now plus the
-   * requires-action timeout.
+   * Waits for the client to run its tools: requires-action with a deadline of DB now plus
+   * `timeoutMs` (default 5 minutes).
    * @throws NothingPendingError `NOTHING_PENDING` when no client tool call is pending.
    */
-  enterRequiresAction(): Promise<requiresAction.EnterRequiresActionResult> {
-    return this.#run('enterRequiresAction', noInput, requiresAction.enterRequiresAction);
+  enterRequiresAction(input?: {
+    /** Milliseconds the client has to post its results. @default 300000 */
+    timeoutMs?: number;
+  }): Promise<requiresAction.EnterRequiresActionResult> {
+    return this.#run(
+      'enterRequiresAction',
+      this.#parse(enterRequiresActionSchema, input, 'input'),
+      requiresAction.enterRequiresAction,
+    );
   }
 
   /**

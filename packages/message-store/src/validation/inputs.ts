@@ -195,6 +195,17 @@ export const reconcileSchema = z
   })
   .optional();
 
+/** Options of `enterRequiresAction`. */
+export const enterRequiresActionSchema = z
+  .strictObject({
+    /**
+     * How long the client has to post its tool results, in milliseconds of database time.
+     * @default 300000 (5 minutes)
+     */
+    timeoutMs: z.int('expected an integer').min(1, 'expected a positive integer').optional(),
+  })
+  .optional();
+
 /** Ownership leases to refresh or remove. */
 export const heartbeatsSchema = z.array(heartbeatEntrySchema);
 

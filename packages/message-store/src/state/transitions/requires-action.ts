@@ -15,7 +15,7 @@ import {
 } from '../tool-calls.js';
 import type { InsertedMessages } from './worker.js';
 
-/** How long a requires-action chat waits for client tool results: 5 minutes of DB time. */
+/** How long a requires-action chat waits for client tool results by default: 5 minutes of DB time. */
 export const REQUIRES_ACTION_TIMEOUT_MS = 5 * 60_000;
 
 /** What `enterRequiresAction` recorded. */
@@ -32,10 +32,12 @@ const carry = { carryCompaction: true };
 export async function enterRequiresAction(
   tx: Transaction,
   chat: ChatStateSnapshot,
+  input: { timeoutMs?: number | undefined } | undefined,
 ): Promise<EnterRequiresActionResult> {
   const pending = await outstandingToolCalls(tx, chat, { dynamicOnly: true });
   if (pending.length === 0) throw new NothingPendingError('enterRequiresAction');
-  const deadline = new Date((await getDatabaseTime(tx)).getTime() + REQUIRES_ACTION_TIMEOUT_MS);
+  const timeoutMs = input?.timeoutMs ?? REQUIRES_ACTION_TIMEOUT_MS;
+  const deadline = new Date((await getDatabaseTime(tx)).getTime() + timeoutMs);
   await setExecution(
     tx,
     chat,
