@@ -77,6 +77,12 @@ export interface ChatdOptions {
    */
   generationRetryMaxDelayMs?: number;
   /**
+   * How long a turn waits for the client to post the results of its tools before the calls
+   * are cancelled (with an error result the model sees) and the turn runs on.
+   * @default 300000 (5 minutes)
+   */
+  requiresActionTimeoutMs?: number;
+  /**
    * The model configuration that writes chat titles; the chat's own model when omitted.
    */
   titleModelConfigId?: string;
@@ -133,6 +139,7 @@ export function resolveChatdOptions(options: ChatdOptions = {}): ResolvedChatdOp
     maxGenerationAttempts: count('maxGenerationAttempts', 25),
     generationRetryInitialDelayMs: duration('generationRetryInitialDelayMs', 1000),
     generationRetryMaxDelayMs: duration('generationRetryMaxDelayMs', 60_000),
+    requiresActionTimeoutMs: count('requiresActionTimeoutMs', 5 * 60_000),
     titleModelConfigId: options.titleModelConfigId,
     titleTimeoutMs: duration('titleTimeoutMs', 30_000),
     autoArchiveDays:
