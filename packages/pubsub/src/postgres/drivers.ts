@@ -1,15 +1,26 @@
-import type { Clock, Logger } from '@chatd/core';
+import { once } from 'node:events';
+import { type Clock, type Logger, withDeadline } from '@chatd/core';
 import { quoteIdentifier } from './channel-name.js';
 import { TransportFailedError } from './errors.js';
-import { abortable, withTimeout } from './timeout.js';
 
 /**
- * What the transport needs from a pool to publish: `pg.Pool` fits (as does a `pg.Client`).
- * Structural, so `pg` types are not required and any compatible version works.
+ * What the transport needs from a pool to publish: `pg.Pool` fits. Structural, so `pg` types
+ * are not required and any compatible version works.
  */
 export interface NotifyPool {
+  /** Checks out a connection; the transport releases it after one statement. */
+  connect(): Promise<NotifyPoolClient>;
+}
+
+/** A connection checked out of a {@link NotifyPool}: a `pg.PoolClient` fits. */
+export interface NotifyPoolClient {
   /** Runs a parameterized statement. */
   query(text: string, values: unknown[]): Promise<unknown>;
+  /**
+   * Returns the connection to the pool, or, given an error, closes it and removes it from the
+   * pool (what `pg.PoolClient.release(error)` does), even while a statement is running.
+   */
+  release(error?: Error): void;
 }
 
 /** A notification as `pg` reports it. */
@@ -74,8 +85,15 @@ export interface Driver {
   readonly needsKeepalive: boolean;
   /** Opens a listening session; rejects with `signal.reason` once `signal` aborts. */
   openListener(handlers: ListenerHandlers, signal: AbortSignal): Promise<ListenerConnection>;
-  /** Sends the notifications in order, in one transaction. */
-  notify(channels: readonly string[], payloads: readonly string[]): Promise<void>;
+  /**
+   * Sends the notifications in order, in one transaction. Once `signal` aborts (the deadline
+   * passed; the caller no longer waits) the driver frees what the statement holds.
+   */
+  notify(
+    channels: readonly string[],
+    payloads: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Whether `error` failed one statement on a session that is still usable. */
   isStatementError(error: unknown): boolean;
   /** Releases what the driver created (not what the caller passed in). */
@@ -186,26 +204,26 @@ class PgListenerConnection implements ListenerConnection {
     if (!this.#lost) await this.#query('UNLISTEN *').catch(ignore);
     this.#lost = true;
     const { clock, queryTimeoutMs } = this.#settings;
-    await withTimeout(
-      clock,
-      queryTimeoutMs,
-      this.#client.end(),
-      () => new Error('end timed out'),
+    await withDeadline(
+      { clock, timeoutMs: queryTimeoutMs, onTimeout: () => new Error('end timed out') },
+      () => this.#client.end(),
     ).catch(() => destroySocket(this.#client));
   }
 
   #query(text: string): Promise<void> {
     const { clock, queryTimeoutMs } = this.#settings;
     const run = this.#tail.then(() =>
-      withTimeout(
-        clock,
-        queryTimeoutMs,
-        this.#client.query(text),
-        () =>
-          new TransportFailedError(
-            `The listening connection did not answer within ${queryTimeoutMs} ms`,
-            { retryable: true },
-          ),
+      withDeadline(
+        {
+          clock,
+          timeoutMs: queryTimeoutMs,
+          onTimeout: () =>
+            new TransportFailedError(
+              `The listening connection did not answer within ${queryTimeoutMs} ms`,
+              { retryable: true },
+            ),
+        },
+        () => this.#client.query(text),
       ),
     );
     this.#tail = run.catch(ignore);
@@ -233,13 +251,15 @@ export interface PgDriverOptions extends DriverSettings {
   connectionString: string | undefined;
   pool: NotifyPool | undefined;
   connect: (() => Promise<ListenClient>) | undefined;
+  /** How long opening a connection may take, for the publishing pool the driver creates. */
+  connectTimeoutMs: number;
 }
 
 /** `pg` (node-postgres) against a real Postgres server. @internal */
 export class PgDriver implements Driver {
   readonly needsKeepalive = true;
   readonly #options: PgDriverOptions;
-  #ownPool: Promise<NotifyPool & { end(): Promise<void> }> | undefined;
+  #ownPool: Promise<OwnNotifyPool> | undefined;
 
   constructor(options: PgDriverOptions) {
     this.#options = options;
@@ -248,9 +268,12 @@ export class PgDriver implements Driver {
   async openListener(handlers: ListenerHandlers, signal: AbortSignal): Promise<ListenerConnection> {
     const { connect, connectionString } = this.#options;
     if (connect !== undefined) {
-      const client = await abortable(connect(), signal, (late) => {
-        late.then((client) => client.end()).catch(ignore);
-      });
+      const client = await connect();
+      if (signal.aborted) {
+        // The caller gave up waiting (deadline or close): nobody else will end this client.
+        client.end().catch(ignore);
+        throw signal.reason;
+      }
       return new PgListenerConnection(client, handlers, this.#options);
     }
     const { Client } = await loadPg();
@@ -262,16 +285,50 @@ export class PgDriver implements Driver {
       application_name: 'chatd-pubsub',
     });
     const connection = new PgListenerConnection(client, handlers, this.#options);
-    await abortable(client.connect(), signal, (late) => {
-      late.catch(ignore);
-      connection.destroy();
-    });
+    // A connect to a silent network can wait for minutes: destroying the socket ends it.
+    const abandon = () => connection.destroy();
+    signal.addEventListener('abort', abandon, { once: true });
+    try {
+      await client.connect();
+    } finally {
+      signal.removeEventListener('abort', abandon);
+    }
     return connection;
   }
 
-  async notify(channels: readonly string[], payloads: readonly string[]): Promise<void> {
+  async notify(
+    channels: readonly string[],
+    payloads: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const pool = this.#options.pool ?? (await this.#getOwnPool());
-    await pool.query(notifyStatement(channels.length), notifyValues(channels, payloads));
+    const client = await pool.connect();
+    if (signal.aborted) {
+      client.release(); // a healthy connection that came late; the statement was given up
+      throw signal.reason;
+    }
+    // A running statement cannot be cancelled, and one that never answers would keep its
+    // connection checked out for good: a few of those and the pool has nothing left to publish
+    // on. So a statement past the deadline destroys its connection, as the listening side does
+    // with a session that times out; the next statement gets a fresh one.
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(error);
+    };
+    const destroy = () => release(asError(signal.reason));
+    signal.addEventListener('abort', destroy, { once: true });
+    try {
+      await client.query(notifyStatement(channels.length), notifyValues(channels, payloads));
+      release();
+    } catch (error) {
+      // A refused statement leaves a usable session; a broken connection must not be reused.
+      release(this.isStatementError(error) ? undefined : asError(error));
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', destroy);
+    }
   }
 
   isStatementError(error: unknown): boolean {
@@ -289,25 +346,63 @@ export class PgDriver implements Driver {
     if (pool !== undefined) await (await pool.catch(() => undefined))?.end();
   }
 
-  #getOwnPool(): Promise<NotifyPool & { end(): Promise<void> }> {
-    this.#ownPool ??= loadPg().then(({ Pool }) => {
-      // Publishing is one statement at a time (batched); a second connection lets it go on
-      // while a dead one is still being noticed.
-      const pool = new Pool({
-        connectionString: this.#options.connectionString,
-        max: 2,
-        keepAlive: true,
-        application_name: 'chatd-pubsub-notify',
-      });
-      pool.on('error', (error) => {
-        this.#options.logger.warn(
-          { err: error },
-          'pubsub-postgres: an idle publishing connection failed',
-        );
-      });
-      return pool;
-    });
+  #getOwnPool(): Promise<OwnNotifyPool> {
+    this.#ownPool ??= loadPg().then(({ Pool }) => new OwnNotifyPool(Pool, this.#options));
     return this.#ownPool;
+  }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * The publishing pool of a transport built from a URL. It knows its open connections, so that
+ * ending it is bounded too: `pg.Pool.end()` closes idle connections politely and a connection
+ * whose network went silent would never finish closing, keeping the process alive.
+ */
+class OwnNotifyPool implements NotifyPool {
+  readonly #pool: import('pg').Pool;
+  readonly #settings: DriverSettings;
+  readonly #clients = new Set<object>();
+
+  constructor(Pool: PgModule['Pool'], options: PgDriverOptions) {
+    this.#settings = options;
+    // Publishing is one statement at a time (batched); a second connection lets it go on
+    // while a dead one is still being noticed.
+    this.#pool = new Pool({
+      connectionString: options.connectionString,
+      max: 2,
+      keepAlive: true,
+      // A connection attempt to a silent network would otherwise hold a pool slot for minutes.
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      application_name: 'chatd-pubsub-notify',
+    });
+    this.#pool.on('error', (error) => {
+      options.logger.warn({ err: error }, 'pubsub-postgres: an idle publishing connection failed');
+    });
+    this.#pool.on('connect', (client) => this.#clients.add(client));
+    this.#pool.on('remove', (client) => this.#clients.delete(client));
+  }
+
+  connect(): Promise<NotifyPoolClient> {
+    return this.#pool.connect();
+  }
+
+  /** Ends the pool, waiting at most `queryTimeoutMs` before destroying what is still open. */
+  async end(): Promise<void> {
+    const { clock, queryTimeoutMs } = this.#settings;
+    try {
+      await withDeadline(
+        { clock, timeoutMs: queryTimeoutMs, onTimeout: () => new Error('end timed out') },
+        async (signal) => {
+          await this.#pool.end();
+          while (this.#clients.size > 0) await once(this.#pool, 'remove', { signal });
+        },
+      );
+    } catch {
+      for (const client of this.#clients) destroySocket(client);
+    }
   }
 }
 
@@ -366,6 +461,8 @@ export class PGliteDriver implements Driver {
   }
 
   async notify(channels: readonly string[], payloads: readonly string[]): Promise<void> {
+    // No signal: PGlite runs in this process and has no connection to free. A statement that
+    // waits (behind a transaction of the instance's other user) finishes on its own.
     await this.#pglite.query(notifyStatement(channels.length), notifyValues(channels, payloads));
   }
 

@@ -58,6 +58,7 @@ export { MAX_POSTGRES_CHANNEL_BYTES, postgresChannelName } from './channel-name.
 export type {
   ListenClient,
   NotifyPool,
+  NotifyPoolClient,
   PGliteNotifier,
   PostgresNotification,
 } from './drivers.js';
@@ -66,8 +67,5 @@ export {
   TransportClosedError,
   TransportFailedError,
 } from './errors.js';
-export {
-  MAX_NOTIFY_PAYLOAD_BYTES,
-  PostgresTransport,
-  type PostgresTransportOptions,
-} from './postgres-transport.js';
+export { MAX_NOTIFY_PAYLOAD_BYTES, PostgresTransport } from './postgres-transport.js';
+export type { PostgresTransportOptions } from './postgres-transport-options.js';

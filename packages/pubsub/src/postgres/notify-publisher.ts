@@ -1,6 +1,5 @@
-import type { Clock } from '@chatd/core';
+import { type Clock, withDeadline } from '@chatd/core';
 import { TransportClosedError, TransportFailedError } from './errors.js';
-import { withTimeout } from './timeout.js';
 
 interface PendingNotify {
   readonly channel: string;
@@ -11,8 +10,12 @@ interface PendingNotify {
 
 /** Options of {@link NotifyPublisher}. @internal */
 export interface NotifyPublisherOptions {
-  /** Sends one batch in one transaction, in order. */
-  send(channels: readonly string[], payloads: readonly string[]): Promise<void>;
+  /** Sends one batch in one transaction, in order; `signal` aborts once the deadline passed. */
+  send(
+    channels: readonly string[],
+    payloads: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void>;
   clock: Clock;
   timeoutMs: number;
 }
@@ -71,19 +74,23 @@ export class NotifyPublisher {
       const batch = this.#takeBatch();
       const { send, clock, timeoutMs } = this.#options;
       try {
-        // On timeout the statement may still commit later, possibly after later ones: order
-        // holds unless a NOTIFY times out, and then the caller learns it failed.
-        await withTimeout(
-          clock,
-          timeoutMs,
-          send(
-            batch.map((pending) => pending.channel),
-            batch.map((pending) => pending.payload),
-          ),
-          () =>
-            new TransportFailedError(`NOTIFY did not complete within ${timeoutMs} ms`, {
-              retryable: true,
-            }),
+        // A statement past the deadline is given up (the driver destroys its connection), but
+        // it may have committed already: the caller learns it failed, though it may arrive.
+        await withDeadline(
+          {
+            clock,
+            timeoutMs,
+            onTimeout: () =>
+              new TransportFailedError(`NOTIFY did not complete within ${timeoutMs} ms`, {
+                retryable: true,
+              }),
+          },
+          (signal) =>
+            send(
+              batch.map((pending) => pending.channel),
+              batch.map((pending) => pending.payload),
+              signal,
+            ),
         );
         for (const pending of batch) pending.resolve();
       } catch (error) {

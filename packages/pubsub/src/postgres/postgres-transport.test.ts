@@ -2,16 +2,16 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ChatdError, type Logger } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import type { Logger } from '@chatd/core';
+import { ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PubSub } from '../pubsub/pubsub.js';
 import { take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { describeTransportContract } from '../transport/transport-contract.js';
-import type { ListenClient } from './drivers.js';
-import { PostgresTransport, type PostgresTransportOptions } from './postgres-transport.js';
+import type { ListenClient, NotifyPool } from './drivers.js';
+import { PostgresTransport } from './postgres-transport.js';
+import type { PostgresTransportOptions } from './postgres-transport-options.js';
 import {
   createTestDatabase,
   type TestDatabase,
@@ -191,10 +191,16 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
   it('refuses a payload of 8000 bytes or more before sending anything', async () => {
     const realPool = openPool();
     let statements = 0;
-    const pool = {
-      query: (text: string, values: unknown[]) => {
-        statements += 1;
-        return realPool.query(text, values);
+    const pool: NotifyPool = {
+      connect: async () => {
+        const client = await realPool.connect();
+        return {
+          query: (text, values) => {
+            statements += 1;
+            return client.query(text, values);
+          },
+          release: (error) => client.release(error),
+        };
       },
     };
     const { pubsub, transport } = openPubSub({ connectionString: database.url, pool });
@@ -204,8 +210,9 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     expect(() => pubsub.publish('big', 'x'.repeat(7986))).toThrowError(
       expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', bytes: 8000, maxBytes: 7999 }),
     );
-    const error = await transport.publish('big', 'é'.repeat(4000)).catch((caught) => caught);
-    expect(ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')).toBe(true);
+    await expect(transport.publish('big', 'é'.repeat(4000))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
     expect(statements).toBe(0);
 
     // 7985 characters plus PubSub's 14-byte envelope: exactly 7999 bytes, which Postgres takes.
@@ -281,6 +288,116 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
 
     pubsub.publish('keepalive', 'flows again');
     expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'flows again' }]);
+  });
+
+  describe('when a NOTIFY hangs', () => {
+    /** A proxy in front of the test database, and the database URL through it. */
+    async function proxiedUrl(): Promise<{ proxy: TcpProxy; url: string }> {
+      const server = new URL(database.url);
+      const proxy = await new TcpProxy(server.hostname, Number(server.port || 5432)).listen();
+      cleanups.push(() => proxy.close());
+      const url = new URL(database.url);
+      url.hostname = '127.0.0.1';
+      url.port = String(proxy.port);
+      return { proxy, url: url.toString() };
+    }
+
+    /** A PubSub on a direct connection, listening on `channel`. */
+    async function openReceiver(channel: string) {
+      const { pubsub } = openPubSub();
+      const subscription = pubsub.subscribe(channel);
+      await subscription.ready;
+      return subscription;
+    }
+
+    /** Publishes a message whose NOTIFY hangs, and lets it run past the deadline. */
+    async function publishPastDeadline(pubsub: PubSub, clock: ManualClock): Promise<void> {
+      const hung = pubsub.publishMustDeliver('hangs', 'lost');
+      const rejected = expect(hung).rejects.toMatchObject({ code: 'TRANSPORT_FAILED' });
+      await clock.waitForTimers(1);
+      await clock.advance(1000);
+      await rejected;
+    }
+
+    it("publishes again after two hangs in a row on the caller's pool of 2", async () => {
+      const { proxy, url } = await proxiedUrl();
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      cleanups.push(() => pool.end());
+      // Two idle connections, so both hangs land on connections that are already open.
+      const warm = await Promise.all([pool.connect(), pool.connect()]);
+      for (const client of warm) client.release();
+      const clock = new ManualClock();
+      const publisher = openPubSub({
+        pool,
+        connectionString: database.url,
+        clock,
+        queryTimeoutMs: 1000,
+      });
+      const subscription = await openReceiver('hangs');
+
+      proxy.silenceOpenConnections();
+      await publishPastDeadline(publisher.pubsub, clock);
+      await publishPastDeadline(publisher.pubsub, clock);
+
+      // Both hung connections were destroyed: the pool opens a fresh one.
+      await publisher.pubsub.publishMustDeliver('hangs', 'resumed');
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'resumed' }]);
+      expect(pool.totalCount).toBe(1);
+    });
+
+    it('keeps publishing on its own pool when the statements on both its connections hang', async () => {
+      const { proxy, url } = await proxiedUrl();
+      const clock = new ManualClock();
+      const publisher = openPubSub({ connectionString: url, clock, queryTimeoutMs: 1000 });
+      const subscription = await openReceiver('hangs');
+      await publisher.pubsub.publishMustDeliver('hangs', 'before');
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'before' }]);
+
+      proxy.silenceOpenConnections();
+      await publishPastDeadline(publisher.pubsub, clock);
+      await publisher.pubsub.publishMustDeliver('hangs', 'between');
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'between' }]);
+      proxy.silenceOpenConnections();
+      await publishPastDeadline(publisher.pubsub, clock);
+
+      await publisher.pubsub.publishMustDeliver('hangs', 'resumed');
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'resumed' }]);
+    });
+
+    it('close returns within queryTimeoutMs while a NOTIFY hangs', async () => {
+      const { proxy, url } = await proxiedUrl();
+      const clock = new ManualClock();
+      const publisher = openPubSub({ connectionString: url, clock, queryTimeoutMs: 1000 });
+      await publisher.pubsub.publishMustDeliver('hangs', 'before');
+
+      proxy.silenceOpenConnections();
+      const hung = publisher.pubsub.publishMustDeliver('hangs', 'lost').catch(() => 'failed');
+      await clock.waitForTimers(1);
+      let closed = false;
+      void publisher.pubsub.close().then(() => {
+        closed = true;
+      });
+      await clock.advance(999);
+      expect(closed).toBe(false); // the NOTIFY in flight is waited for, up to the deadline
+      await clock.advance(1);
+      expect(await hung).toBe('failed');
+      await vi.waitFor(() => expect(closed).toBe(true));
+    });
+
+    it('close destroys a publishing connection that went silent while idle', async () => {
+      const { proxy, url } = await proxiedUrl();
+      const clock = new ManualClock();
+      const publisher = openPubSub({ connectionString: url, clock, queryTimeoutMs: 1000 });
+      await publisher.pubsub.publishMustDeliver('idle', 'before');
+      expect(proxy.clientSocketsInThisProcess()).toBe(1);
+
+      proxy.silenceOpenConnections();
+      const closing = publisher.pubsub.close();
+      await clock.advance(1000);
+      await closing;
+      // A polite end() would wait forever for the silent server: the socket must be destroyed.
+      await vi.waitFor(() => expect(proxy.clientSocketsInThisProcess()).toBe(0));
+    });
   });
 
   describe('with a connect function and a manual clock', () => {
@@ -402,8 +519,7 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
 
     control.refuse = true;
     const refused = pubsub.subscribe('refused');
-    const error = await refused.ready.catch((caught: unknown) => caught);
-    expect(ChatdError.isInstance(error, 'TRANSPORT_FAILED')).toBe(true);
+    await expect(refused.ready).rejects.toMatchObject({ code: 'TRANSPORT_FAILED' });
     expect(await refused.ended).toBe('closed');
 
     pubsub.publish('working', 'still working');
@@ -433,7 +549,7 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
         applicationName,
       ]),
     ).toEqual([]);
-    await vi.waitFor(() => expectNoNewResources(before));
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 
   it('never logs credentials', async () => {

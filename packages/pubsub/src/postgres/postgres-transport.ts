@@ -2,110 +2,32 @@ import {
   type Clock,
   InvalidArgumentError,
   type Logger,
-  realClock,
   redactUrl,
-  silentLogger,
   type TimerHandle,
+  withDeadline,
 } from '@chatd/core';
 import { PayloadTooLargeError } from '../errors/pubsub-errors.js';
 import type { PubSubTransport, TransportReceiver } from '../transport/transport.js';
 import { postgresChannelName } from './channel-name.js';
 import {
   type Driver,
-  type ListenClient,
   type ListenerConnection,
   type ListenerHandlers,
-  type NotifyPool,
   PGliteDriver,
-  type PGliteNotifier,
   PgDriver,
 } from './drivers.js';
 import { TransportFailedError } from './errors.js';
 import { NotifyPublisher } from './notify-publisher.js';
+import {
+  type PostgresTransportOptions,
+  resolvePostgresTransportOptions,
+} from './postgres-transport-options.js';
 
 /**
  * The largest payload Postgres NOTIFY carries: it must be shorter than 8000 bytes. The transport
  * adds no envelope (channel names are mapped locally), so this is also its `maxPayloadBytes`.
  */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
-
-/**
- * Options for {@link PostgresTransport}. Give either `pglite`, or a Postgres server through
- * `connectionString` and/or `pool` + `connect`:
- *
- * | given                          | publishes on                         | listens on                       |
- * | ------------------------------ | ------------------------------------ | -------------------------------- |
- * | `connectionString`             | its own small pool (2 connections)   | its own `pg.Client`              |
- * | `pool` + `connectionString`    | `pool`                               | its own `pg.Client`              |
- * | `pool` + `connect`             | `pool`                               | clients from `connect()`         |
- * | `pglite`                       | the PGlite instance                  | the PGlite instance              |
- */
-export interface PostgresTransportOptions {
-  /**
-   * A `postgres://` or `postgresql://` URL. Used to open the dedicated listening connection
-   * unless `connect` is given, and to publish unless `pool` is given. Logged only through
-   * core's `redactUrl` (no credentials).
-   */
-  connectionString?: string;
-  /**
-   * A pool to publish on (`pg.Pool`), owned by the caller: the transport uses one connection
-   * at a time from it and never ends it.
-   */
-  pool?: NotifyPool;
-  /**
-   * Opens a new, connected client for the dedicated listening connection (e.g.
-   * `async () => { const client = new pg.Client(config); await client.connect(); return client; }`).
-   * Called for the first connection and after each loss; the transport owns and ends what it
-   * returns. Never hand out a client from an application pool: a pooled client would take the
-   * LISTENs to its next borrower.
-   */
-  connect?: () => Promise<ListenClient>;
-  /**
-   * A PGlite instance (the one the store opened: a PGlite data folder has one owner). Owned by
-   * the caller; the transport never closes it. Cannot be combined with the options above.
-   */
-  pglite?: PGliteNotifier;
-  /**
-   * Times keepalives, timeouts and reconnect backoff.
-   * @default realClock
-   */
-  clock?: Clock;
-  /**
-   * Receives connection losses, reconnects and failures (URLs redacted).
-   * @default silentLogger
-   */
-  logger?: Logger;
-  /**
-   * The time between keepalive queries (`SELECT 1`) on the listening connection, so a silently
-   * dropped network is noticed while no notification arrives (Postgres only; PGlite has no
-   * connection).
-   * @default 5000
-   */
-  keepaliveIntervalMs?: number;
-  /**
-   * How long a statement (keepalive, LISTEN, NOTIFY) may take. A listening connection that does
-   * not answer in time counts as lost; a NOTIFY that does not complete rejects
-   * (`TRANSPORT_FAILED`).
-   * @default 5000
-   */
-  queryTimeoutMs?: number;
-  /**
-   * How long opening the listening connection may take.
-   * @default 10000
-   */
-  connectTimeoutMs?: number;
-  /**
-   * The wait before the second reconnect attempt (the first is immediate); it doubles after
-   * each failed attempt up to `maxReconnectDelayMs`.
-   * @default 100
-   */
-  reconnectDelayMs?: number;
-  /**
-   * The longest wait between reconnect attempts.
-   * @default 5000
-   */
-  maxReconnectDelayMs?: number;
-}
 
 type State = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -118,18 +40,6 @@ interface Waiter {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = () => {};
-
-function assertPositive(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(name, `must be a positive finite number, got ${String(value)}`);
-  }
-}
-
-function assertFunction(name: string, value: unknown): void {
-  if (typeof value !== 'function') {
-    throw new InvalidArgumentError(name, `must be a function, got ${typeof value}`);
-  }
-}
 
 /**
  * A {@link PubSubTransport} over Postgres LISTEN/NOTIFY, so several chatd processes sharing one
@@ -198,101 +108,44 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
    * Checks the options; connects nothing yet (the first `listen` or `publish` does).
    * @throws InvalidArgumentError `INVALID_ARGUMENT` when neither `pglite` nor a way to both
    * publish and listen is given, `pglite` is combined with Postgres options, a URL is not
-   * `postgres://`/`postgresql://`, a function option is not a function, or a duration is not
-   * a positive finite number (or `maxReconnectDelayMs` < `reconnectDelayMs`).
+   * `postgres://`/`postgresql://`, or a duration is not a positive finite number (or
+   * `maxReconnectDelayMs` < `reconnectDelayMs`).
    */
   constructor(options: PostgresTransportOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('options', 'must be an object');
-    }
     const {
-      connectionString,
-      pool,
-      connect,
-      pglite,
-      clock = realClock,
-      logger = silentLogger,
-      keepaliveIntervalMs = 5000,
-      queryTimeoutMs = 5000,
-      connectTimeoutMs = 10_000,
-      reconnectDelayMs = 100,
-      maxReconnectDelayMs = 5000,
-    } = options;
-    assertPositive('keepaliveIntervalMs', keepaliveIntervalMs);
-    assertPositive('queryTimeoutMs', queryTimeoutMs);
-    assertPositive('connectTimeoutMs', connectTimeoutMs);
-    assertPositive('reconnectDelayMs', reconnectDelayMs);
-    assertPositive('maxReconnectDelayMs', maxReconnectDelayMs);
-    if (maxReconnectDelayMs < reconnectDelayMs) {
-      throw new InvalidArgumentError(
-        'maxReconnectDelayMs',
-        `must be at least reconnectDelayMs (${reconnectDelayMs}), got ${maxReconnectDelayMs}`,
-      );
-    }
+      database,
+      clock,
+      logger,
+      keepaliveIntervalMs,
+      queryTimeoutMs,
+      connectTimeoutMs,
+      reconnectDelayMs,
+      maxReconnectDelayMs,
+    } = resolvePostgresTransportOptions(options);
     this.#clock = clock;
     this.#keepaliveIntervalMs = keepaliveIntervalMs;
     this.#connectTimeoutMs = connectTimeoutMs;
     this.#reconnectDelayMs = reconnectDelayMs;
     this.#maxReconnectDelayMs = maxReconnectDelayMs;
-
-    if (pglite !== undefined) {
-      if (connectionString !== undefined || pool !== undefined || connect !== undefined) {
-        throw new InvalidArgumentError(
-          'pglite',
-          'cannot be combined with connectionString, pool or connect',
-        );
-      }
-      for (const method of ['query', 'listen', 'unlisten'] as const) {
-        assertFunction(`pglite.${method}`, (pglite as unknown as Record<string, unknown>)[method]);
-      }
+    if ('pglite' in database) {
       this.#logger = logger.child({ component: 'pubsub-postgres', database: 'pglite' });
-      this.#driver = new PGliteDriver(pglite);
+      this.#driver = new PGliteDriver(database.pglite);
     } else {
-      if (connectionString !== undefined) {
-        if (
-          typeof connectionString !== 'string' ||
-          !/^postgres(?:ql)?:\/\//i.test(connectionString)
-        ) {
-          throw new InvalidArgumentError(
-            'connectionString',
-            `must be a postgres:// or postgresql:// URL, got ${typeof connectionString === 'string' ? redactUrl(connectionString) : typeof connectionString}`,
-          );
-        }
-      }
-      if (pool !== undefined) {
-        if (typeof pool !== 'object' || pool === null) {
-          throw new InvalidArgumentError('pool', 'must be a pg.Pool');
-        }
-        assertFunction('pool.query', pool.query);
-      }
-      if (connect !== undefined) assertFunction('connect', connect);
-      if (pool === undefined && connectionString === undefined) {
-        throw new InvalidArgumentError(
-          'connectionString',
-          'is required to publish unless pool is given (or give pglite)',
-        );
-      }
-      if (connect === undefined && connectionString === undefined) {
-        throw new InvalidArgumentError(
-          'connectionString',
-          'is required to open the listening connection unless connect is given',
-        );
-      }
+      const { connectionString } = database;
       this.#logger = logger.child({
         component: 'pubsub-postgres',
         ...(connectionString === undefined ? {} : { url: redactUrl(connectionString) }),
       });
       this.#driver = new PgDriver({
-        connectionString,
-        pool,
-        connect,
+        ...database,
         clock,
         logger: this.#logger,
         queryTimeoutMs,
+        connectTimeoutMs,
       });
     }
     this.#publisher = new NotifyPublisher({
-      send: (channels, payloads) => this.#driver.notify(channels, payloads),
+      send: (channels, payloads, signal) => this.#driver.notify(channels, payloads, signal),
       clock,
       timeoutMs: queryTimeoutMs,
     });
@@ -521,19 +374,20 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
     const abort = new AbortController();
     this.#attemptAbort = abort;
     const timeoutMs = this.#connectTimeoutMs;
-    const timer = this.#clock
-      .setTimeout(() => {
-        abort.abort(
-          new TransportFailedError(`Connecting did not complete within ${timeoutMs} ms`, {
-            retryable: true,
-          }),
-        );
-      }, timeoutMs)
-      .unref();
     try {
-      return await this.#driver.openListener(this.#handlers, abort.signal);
+      return await withDeadline(
+        {
+          clock: this.#clock,
+          timeoutMs,
+          signal: abort.signal,
+          onTimeout: () =>
+            new TransportFailedError(`Connecting did not complete within ${timeoutMs} ms`, {
+              retryable: true,
+            }),
+        },
+        (signal) => this.#driver.openListener(this.#handlers, signal),
+      );
     } finally {
-      timer.cancel();
       if (this.#attemptAbort === abort) this.#attemptAbort = undefined;
     }
   }

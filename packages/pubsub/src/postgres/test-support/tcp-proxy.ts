@@ -1,4 +1,4 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of Postgres that can make its open connections go silent without
@@ -37,6 +37,16 @@ export class TcpProxy {
     const address = this.#server.address();
     if (address === null || typeof address === 'string') throw new Error('not listening');
     return address.port;
+  }
+
+  /**
+   * How many sockets of this process are still connected to the proxy: the clients' ends, which
+   * a silenced connection never closes by itself. Reads Node's list of active handles.
+   */
+  clientSocketsInThisProcess(): number {
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+    return handles.filter((handle) => handle instanceof Socket && handle.remotePort === this.port)
+      .length;
   }
 
   /** Stops forwarding on every open connection, leaving the sockets open (new ones work). */
