@@ -1,22 +1,26 @@
-import { ManualClock } from '@chatd/core/testing';
+import {
+  ManualClock,
+  newResourcesSince,
+  type ResourceSnapshot,
+  snapshotResources,
+} from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSettled, readAll, take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { Broker, type BrokerEvent } from './broker.js';
 import type { Subscription } from './subscription.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 let clock: ManualClock;
 const stalled: Subscription<BrokerEvent<string>>[] = [];
 beforeEach(() => {
   resources = snapshotResources();
   clock = new ManualClock();
 });
-afterEach(() => {
+afterEach(async () => {
   // Subscriptions with unread events after close stay open until cancelled: release them.
   for (const subscription of stalled.splice(0)) subscription.cancel();
   expect(clock.pendingTimerCount).toBe(0);
-  expectNoNewResources(resources);
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 /** A broker whose subscribers' single-event buffers are already full. */

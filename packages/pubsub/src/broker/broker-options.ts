@@ -1,10 +1,13 @@
-import { type Clock, InvalidArgumentError, realClock } from '@chatd/core';
+import { type Clock, realClock, requirePositiveInteger, requirePositiveNumber } from '@chatd/core';
 
 /** Options for {@link Broker} (and the channel brokers inside {@link PubSub}). */
 export interface BrokerOptions {
   /**
    * How many events each subscriber's buffer holds before lossy publishes miss it. A subscriber
-   * can ask for its own size in `subscribe`. A positive integer.
+   * can ask for its own size in `subscribe`. A positive integer: zero is refused although
+   * core's `BoundedQueue` supports hand-off, because a lossy publish into a hand-off buffer
+   * misses every subscriber that is not already waiting, which is never what a broker caller
+   * wants.
    * @default 64
    */
   bufferSize?: number;
@@ -57,34 +60,16 @@ export const DEFAULT_MUST_DELIVER_TIMEOUT_MS = 50;
  * Fills in defaults and validates. Unlike Crush, which silently falls back to defaults (or
  * panics later on a negative size), a bad value throws here, naming the option.
  * @throws InvalidArgumentError `INVALID_ARGUMENT` for a non-positive or non-integer size or a
- * non-positive timeout.
+ * non-positive or infinite timeout.
  */
 export function resolveBrokerOptions({
   bufferSize = DEFAULT_BUFFER_SIZE,
   mustDeliverTimeoutMs = DEFAULT_MUST_DELIVER_TIMEOUT_MS,
   clock = realClock,
 }: BrokerOptions): ResolvedBrokerOptions {
-  assertBufferSize('bufferSize', bufferSize);
-  if (typeof mustDeliverTimeoutMs !== 'number' || !(mustDeliverTimeoutMs > 0)) {
-    throw new InvalidArgumentError(
-      'mustDeliverTimeoutMs',
-      `must be a positive number of milliseconds, got ${String(mustDeliverTimeoutMs)}`,
-    );
-  }
-  if (!Number.isFinite(mustDeliverTimeoutMs)) {
-    throw new InvalidArgumentError('mustDeliverTimeoutMs', 'must be finite');
-  }
-  return { bufferSize, mustDeliverTimeoutMs, clock };
-}
-
-/**
- * Checks a buffer size: a positive safe integer. Zero is refused although `BoundedQueue`
- * supports hand-off, because a lossy publish into a hand-off buffer misses every subscriber
- * that is not already waiting, which is never what a broker caller wants.
- * @throws InvalidArgumentError `INVALID_ARGUMENT`
- */
-export function assertBufferSize(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(name, `must be a positive integer, got ${String(value)}`);
-  }
+  return {
+    bufferSize: requirePositiveInteger('bufferSize', bufferSize),
+    mustDeliverTimeoutMs: requirePositiveNumber('mustDeliverTimeoutMs', mustDeliverTimeoutMs),
+    clock,
+  };
 }

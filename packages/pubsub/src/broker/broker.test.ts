@@ -1,17 +1,21 @@
 import { getEventListeners } from 'node:events';
 import { ChatdError } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import {
+  ManualClock,
+  newResourcesSince,
+  type ResourceSnapshot,
+  snapshotResources,
+} from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSettled, readAll, take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { Broker } from './broker.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 beforeEach(() => {
   resources = snapshotResources();
 });
-afterEach(() => {
-  expectNoNewResources(resources);
+afterEach(async () => {
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 describe('Broker', () => {

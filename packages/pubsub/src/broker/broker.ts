@@ -1,6 +1,6 @@
+import { requirePositiveInteger } from '@chatd/core';
 import { BrokerClosedError } from '../errors/pubsub-errors.js';
 import {
-  assertBufferSize,
   type BrokerOptions,
   type PublishMustDeliverOptions,
   type ResolvedBrokerOptions,
@@ -95,7 +95,7 @@ export class Broker<T> implements AsyncDisposable {
     signal,
     bufferSize = this.#options.bufferSize,
   }: SubscribeOptions = {}): Subscription<BrokerEvent<T>> {
-    assertBufferSize('bufferSize', bufferSize);
+    requirePositiveInteger('bufferSize', bufferSize);
     if (this.#fanout.isClosed) throw new BrokerClosedError();
     return this.#fanout.subscribe({ capacity: bufferSize, signal, ready: READY });
   }

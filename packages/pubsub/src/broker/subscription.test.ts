@@ -1,15 +1,15 @@
+import { newResourcesSince, type ResourceSnapshot, snapshotResources } from '@chatd/core/testing';
 import { firstValueFrom, lastValueFrom, take as takeValues, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { Broker } from './broker.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 beforeEach(() => {
   resources = snapshotResources();
 });
-afterEach(() => {
-  expectNoNewResources(resources);
+afterEach(async () => {
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 describe('Subscription.events$', () => {

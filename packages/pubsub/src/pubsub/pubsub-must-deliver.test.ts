@@ -1,19 +1,23 @@
-import { ManualClock } from '@chatd/core/testing';
+import {
+  ManualClock,
+  newResourcesSince,
+  type ResourceSnapshot,
+  snapshotResources,
+} from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSettled, take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 let clock: ManualClock;
 beforeEach(() => {
   resources = snapshotResources();
   clock = new ManualClock();
 });
-afterEach(() => {
+afterEach(async () => {
   expect(clock.pendingTimerCount).toBe(0);
-  expectNoNewResources(resources);
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 describe('PubSub.publishMustDeliver', () => {

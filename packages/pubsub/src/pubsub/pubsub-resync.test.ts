@@ -1,16 +1,20 @@
-import { ManualClock } from '@chatd/core/testing';
+import {
+  ManualClock,
+  newResourcesSince,
+  type ResourceSnapshot,
+  snapshotResources,
+} from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAll, take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 beforeEach(() => {
   resources = snapshotResources();
 });
-afterEach(() => {
-  expectNoNewResources(resources);
+afterEach(async () => {
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 const RESYNC = { type: 'resync' };

@@ -1,19 +1,23 @@
 import type { JsonValue } from '@chatd/core';
 import { ChatdError, type Logger } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import {
+  ManualClock,
+  newResourcesSince,
+  type ResourceSnapshot,
+  snapshotResources,
+} from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSettled, readAll, take } from '../test-support/read.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { InProcessTransport } from '../transport/in-process-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: Map<string, number>;
+let resources: ResourceSnapshot;
 beforeEach(() => {
   resources = snapshotResources();
 });
-afterEach(() => {
-  expectNoNewResources(resources);
+afterEach(async () => {
+  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 /** A logger that records `[level, fields, message]` for every line. */

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonValue } from '@chatd/core';
-import { type Logger, silentLogger } from '@chatd/core';
+import { type Logger, requirePositiveInteger, silentLogger } from '@chatd/core';
 import {
-  assertBufferSize,
   type BrokerOptions,
   type PublishMustDeliverOptions,
   type ResolvedBrokerOptions,
@@ -164,7 +163,7 @@ export class PubSub implements AsyncDisposable {
     { signal, bufferSize = this.#options.bufferSize }: SubscribeOptions = {},
   ): ChannelSubscription {
     assertChannelName(channel);
-    assertBufferSize('bufferSize', bufferSize);
+    requirePositiveInteger('bufferSize', bufferSize);
     if (this.#closing) throw new PubSubClosedError();
     const state = this.#channels.get(channel) ?? this.#openChannel(channel);
     return state.fanout.subscribe({ capacity: bufferSize, signal, ready: state.ready });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@chatd/core';
+import { InvalidArgumentError, requirePositiveInteger } from '@chatd/core';
 import { PayloadTooLargeError } from '../errors/pubsub-errors.js';
 import type { PubSubTransport, TransportReceiver } from './transport.js';
 
@@ -32,13 +32,7 @@ export class InProcessTransport implements PubSubTransport {
 
   /** @throws InvalidArgumentError `INVALID_ARGUMENT` when `maxPayloadBytes` is not a positive integer. */
   constructor({ maxPayloadBytes = 7999 }: InProcessTransportOptions = {}) {
-    if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
-      throw new InvalidArgumentError(
-        'maxPayloadBytes',
-        `must be a positive integer, got ${maxPayloadBytes}`,
-      );
-    }
-    this.maxPayloadBytes = maxPayloadBytes;
+    this.maxPayloadBytes = requirePositiveInteger('maxPayloadBytes', maxPayloadBytes);
   }
 
   /** @throws InvalidArgumentError `INVALID_ARGUMENT` when a receiver is already attached. */
