@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { type Clock, type Logger, withDeadline } from '@chatd/core';
-import { quoteIdentifier } from './channel-name.js';
 import { TransportFailedError } from './errors.js';
+import { quoteIdentifier } from './notify-channel.js';
 
 /**
  * What the transport needs from a pool to publish: `pg.Pool` fits. Structural, so `pg` types

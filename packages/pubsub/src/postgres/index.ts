@@ -54,7 +54,7 @@
  *
  * @packageDocumentation
  */
-export { MAX_POSTGRES_CHANNEL_BYTES, postgresChannelName } from './channel-name.js';
+
 export type {
   ListenClient,
   NotifyPool,
@@ -67,5 +67,6 @@ export {
   TransportClosedError,
   TransportFailedError,
 } from './errors.js';
+export { MAX_POSTGRES_CHANNEL_BYTES, postgresChannelName } from './notify-channel.js';
 export { MAX_NOTIFY_PAYLOAD_BYTES, PostgresTransport } from './postgres-transport.js';
 export type { PostgresTransportOptions } from './postgres-transport-options.js';

@@ -8,7 +8,6 @@ import {
 } from '@chatd/core';
 import { PayloadTooLargeError } from '../errors/pubsub-errors.js';
 import type { PubSubTransport, TransportReceiver } from '../transport/transport.js';
-import { postgresChannelName } from './channel-name.js';
 import {
   type Driver,
   type ListenerConnection,
@@ -17,6 +16,7 @@ import {
   PgDriver,
 } from './drivers.js';
 import { TransportFailedError } from './errors.js';
+import { postgresChannelName } from './notify-channel.js';
 import { NotifyPublisher } from './notify-publisher.js';
 import {
   type PostgresTransportOptions,

@@ -1,4 +1,4 @@
-export { MAX_CHANNEL_NAME_LENGTH } from './channel-name.js';
+export { MAX_CHANNEL_NAME_LENGTH } from './channel-name-rules.js';
 export {
   type ChannelEvent,
   type ChannelMessageEvent,

@@ -14,7 +14,7 @@ import type { SubscriberSlot, Subscription } from '../broker/subscription.js';
 import { PayloadTooLargeError, PubSubClosedError } from '../errors/pubsub-errors.js';
 import { InProcessTransport } from '../transport/in-process-transport.js';
 import type { PubSubTransport } from '../transport/transport.js';
-import { assertChannelName } from './channel-name.js';
+import { assertChannelName } from './channel-name-rules.js';
 import { PendingEchoes } from './pending-echoes.js';
 import { decodeMessage, encodeMessage, oversizeBytes } from './wire-format.js';
 

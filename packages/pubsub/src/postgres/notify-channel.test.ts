@@ -3,7 +3,7 @@ import {
   MAX_POSTGRES_CHANNEL_BYTES,
   postgresChannelName,
   quoteIdentifier,
-} from './channel-name.js';
+} from './notify-channel.js';
 
 describe('postgresChannelName', () => {
   it('keeps a name Postgres can hold unchanged', () => {
