@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PubSub } from '../pubsub/pubsub.js';
 import { take } from '../test-support/read.js';
-import { describeTransportContract } from '../transport/transport-contract.js';
+import { describeTransportContract } from '../testing/index.js';
 import type { PGliteNotifier } from './drivers.js';
 import { PostgresTransport } from './postgres-transport.js';
 

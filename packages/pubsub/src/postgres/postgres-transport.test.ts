@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PubSub } from '../pubsub/pubsub.js';
 import { take } from '../test-support/read.js';
-import { describeTransportContract } from '../transport/transport-contract.js';
+import { describeTransportContract } from '../testing/index.js';
 import type { ListenClient, NotifyPool } from './drivers.js';
 import { PostgresTransport } from './postgres-transport.js';
 import type { PostgresTransportOptions } from './postgres-transport-options.js';

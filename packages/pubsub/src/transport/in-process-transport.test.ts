@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { describeTransportContract } from '../testing/index.js';
 import { InProcessTransport } from './in-process-transport.js';
-import { describeTransportContract } from './transport-contract.js';
 
 describeTransportContract('InProcessTransport', () => new InProcessTransport());
 describeTransportContract(
