@@ -33,10 +33,11 @@ const NO_SLOTS: readonly never[] = Object.freeze([]);
  * The machinery behind {@link Broker} and each `PubSub` channel: a set of subscribers, each with
  * its own bounded queue, and the two ways to offer them an event.
  *
- * There are no locks in a single-threaded runtime, but the hazards Crush's read lock caused are
- * still avoided by construction (W6): nothing here waits while holding shared state. A
- * must-deliver wait lives in each subscriber's own queue (`pushWhenReady`), so subscribing,
- * cancelling, closing and other publishes all proceed while it waits.
+ * There are no locks in a single-threaded runtime, but the hazard of Crush's broker, which waits
+ * for full subscribers while holding its read lock so that subscribing and closing stall behind
+ * a slow reader, is still avoided by construction: nothing here waits while holding shared
+ * state. A must-deliver wait lives in each subscriber's own queue (`pushWhenReady`), so
+ * subscribing, cancelling, closing and other publishes all proceed while it waits.
  * @internal
  */
 export class EventFanout<E extends TypedEvent> {
@@ -144,8 +145,8 @@ export class EventFanout<E extends TypedEvent> {
 
   /**
    * Waits for room in every full buffer at once, under ONE deadline: N stalled subscribers cost
-   * one timeout in total, not N in a row as in Crush (W6). Each wait keeps its place in its
-   * subscriber's FIFO, so a later lossy publish cannot overtake it.
+   * one timeout in total, not N in a row as in Crush (which waits for each one in turn). Each
+   * wait keeps its place in its subscriber's FIFO, so a later lossy publish cannot overtake it.
    */
   async #waitForRoom(
     event: E,

@@ -1,16 +1,6 @@
-import { ChatdError } from '@chatd/core';
+import { errorOf } from '@chatd/core/testing';
 import { describe, expect, it } from 'vitest';
 import { assertJsonValue } from './json-value.js';
-
-function problemAt(value: unknown): { path: string; message: string } | undefined {
-  try {
-    assertJsonValue(value);
-    return undefined;
-  } catch (error) {
-    if (!ChatdError.isInstance(error, 'PAYLOAD_NOT_JSON')) throw error;
-    return { path: (error as unknown as { path: string }).path, message: error.message };
-  }
-}
 
 describe('assertJsonValue', () => {
   it.each([
@@ -22,12 +12,13 @@ describe('assertJsonValue', () => {
     ['nested objects and arrays', { a: [1, { b: null, c: ['x'] }], d: { e: true } }],
     ['an object without prototype', Object.assign(Object.create(null), { a: 1 })],
   ])('accepts %s', (_case, value) => {
-    expect(problemAt(value)).toBeUndefined();
+    expect(() => assertJsonValue(value)).not.toThrow();
   });
 
   it('accepts the same object twice side by side (it is not a cycle)', () => {
     const shared = { id: 1 };
-    expect(problemAt({ first: shared, second: shared, list: [shared, shared] })).toBeUndefined();
+    const value = { first: shared, second: shared, list: [shared, shared] };
+    expect(() => assertJsonValue(value)).not.toThrow();
   });
 
   it.each([
@@ -42,18 +33,22 @@ describe('assertJsonValue', () => {
     ['a Map', new Map(), 'payload'],
     ['a hole in an array', new Array(3).fill(1, 0, 1), 'payload[1]'],
   ])('refuses %s, naming its path', (_case, value, path) => {
-    expect(problemAt(value)?.path).toBe(path);
+    expect(errorOf(() => assertJsonValue(value))).toMatchObject({ code: 'PAYLOAD_NOT_JSON', path });
   });
 
   it('refuses a cycle, naming where it closes', () => {
     const parent: Record<string, unknown> = { children: [] };
     (parent.children as unknown[]).push({ parent });
-    expect(problemAt(parent)?.path).toBe('payload.children[0].parent');
+    expect(errorOf(() => assertJsonValue(parent))).toMatchObject({
+      code: 'PAYLOAD_NOT_JSON',
+      path: 'payload.children[0].parent',
+    });
   });
 
   it('says what is wrong in the message', () => {
-    expect(problemAt({ at: new Date(0) })?.message).toBe(
-      'payload.at: expected a JSON value, received Date instance; only JSON values can be published',
-    );
+    expect(errorOf(() => assertJsonValue({ at: new Date(0) }))).toMatchObject({
+      message:
+        'payload.at: expected a JSON value, received Date instance; only JSON values can be published',
+    });
   });
 });
