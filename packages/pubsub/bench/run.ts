@@ -281,7 +281,7 @@ async function postgresScenarios(url: string): Promise<void> {
       for (let index = 0; index < 150; index++) chatdLatencies.push(await chatdSample(index));
       for (let index = 0; index < 150; index++) bareLatencies.push(await bareSample(index));
     }
-    // The issue sets no latency target: these rows report the ratio without a verdict.
+    // There is no latency target to meet: these rows report the ratio without a verdict.
     for (const [label, fraction] of [
       ['p50', 0.5],
       ['p99', 0.99],

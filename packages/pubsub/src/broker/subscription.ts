@@ -10,18 +10,42 @@ export type SubscriptionEndReason = 'cancelled' | 'closed';
 
 /**
  * One subscriber's view of a broker: its own bounded FIFO buffer of events, read either with
- * `for await` or through {@link Subscription.events$}.
+ * `for await` or, to compose RxJS operators, through {@link Subscription.events$}.
  *
  * Consume it one way: iteration and `events$` both take events from the same buffer, so using
  * both splits the events between them. The iterator can be iterated once.
+ *
+ * Why delivery runs on a bounded queue per subscriber rather than on an RxJS `Subject`: a
+ * Subject's `next` cannot tell whether an observer took the event, so it could neither count
+ * the events a slow subscriber missed (`missed`, the drop counters) nor make a must-deliver
+ * publish wait for room in one subscriber's buffer while the others go on. `events$` reads from
+ * that queue, so operators see exactly the events this subscriber got, in order.
  *
  * @typeParam E - The event type, e.g. `BrokerEvent<T>` or `ChannelEvent`.
  */
 export interface Subscription<E> extends AsyncIterable<E>, Disposable {
   /**
-   * The same events as an RxJS Observable, multicast to every observer. Events are taken from
-   * the buffer only while it has an observer. It completes when the subscription ends;
-   * unsubscribing its last observer cancels the subscription, like `break` out of `for await`.
+   * The same events as an RxJS Observable, multicast to every observer: the way to consume a
+   * subscription with operators. Events are taken from the buffer only while it has an
+   * observer. It completes when the subscription ends; unsubscribing its last observer (also
+   * from an operator such as `take` or `takeUntil` that has what it needs) cancels the
+   * subscription, like `break` out of `for await`, so the broker's `subscriberCount` drops.
+   *
+   * @example
+   * ```ts
+   * import { Broker } from '@chatd/pubsub';
+   * import { bufferTime, filter, map } from 'rxjs';
+   *
+   * const broker = new Broker<{ chatId: string }>();
+   * const subscription = broker.subscribe();
+   * const batches = subscription.events$.pipe(
+   *   filter((event) => event.type === 'updated'),
+   *   map((event) => event.payload.chatId),
+   *   bufferTime(100),
+   * );
+   * const observer = batches.subscribe((chatIds) => console.log(chatIds));
+   * observer.unsubscribe(); // cancels the subscription: broker.subscriberCount is 0 again
+   * ```
    */
   readonly events$: Observable<E>;
   /**
