@@ -29,7 +29,9 @@
  *   in the next statement (up to 1000 messages), so throughput grows with load instead of
  *   being capped at one round trip per message. A NOTIFY that takes longer than
  *   `queryTimeoutMs` rejects (`TRANSPORT_FAILED`) but may still arrive, possibly after later
- *   ones.
+ *   ones. Its connection is destroyed (a running statement cannot be cancelled, and a hung one
+ *   would keep its connection checked out for good), so hung statements never use up the pool:
+ *   the next NOTIFY runs on a fresh connection.
  * - A lost listening connection (server restart, `pg_terminate_backend`, network drop) is
  *   noticed from the driver's `error`/`end` events, or by a keepalive `SELECT 1` every
  *   `keepaliveIntervalMs` (5 s) that must answer within `queryTimeoutMs` (5 s). The transport
@@ -49,8 +51,9 @@
  * **What `close()` guarantees.** Delivery stops at once; queued publishes reject
  * (`TRANSPORT_CLOSED`); the NOTIFY in flight is awaited (bounded by `queryTimeoutMs`); a
  * pending connection attempt and the reconnect backoff end; the session UNLISTENs and closes;
- * a pool the transport created is ended. Connections passed in (`pool`, `pglite`) stay open.
- * No timer is left. Idempotent.
+ * a pool the transport created is ended. Each wait is bounded by `queryTimeoutMs`, and a
+ * connection that does not close in time (a silent network) is destroyed. Connections passed
+ * in (`pool`, `pglite`) stay open. No timer is left. Idempotent.
  *
  * @packageDocumentation
  */

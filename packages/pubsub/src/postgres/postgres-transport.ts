@@ -49,9 +49,11 @@ const ignore = () => {};
  *   until `close()`. Channels are LISTENed when PubSub first listens and UNLISTENed after it
  *   unlistens; calls take effect in call order (the wanted set changes synchronously; one
  *   worker brings the session in line with it).
- * - **Publishing** runs `pg_notify` with parameters on a pooled connection, one statement at a
- *   time so notifications keep publish order; messages queued meanwhile go out together in the
- *   next statement.
+ * - **Publishing** runs `pg_notify` with parameters on a connection checked out of the pool,
+ *   one statement at a time so notifications keep publish order; messages queued meanwhile go
+ *   out together in the next statement. A statement past `queryTimeoutMs` destroys its
+ *   connection, as a listening session that times out is replaced: the next one gets a fresh
+ *   connection.
  * - **Loss**: an `error`/`end` of the connection, a failed statement, or a keepalive that goes
  *   unanswered for `queryTimeoutMs` means the connection is lost. The transport reconnects
  *   (first attempt at once, then with capped exponential backoff on the clock), LISTENs every
@@ -201,7 +203,7 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` when `payload` contains a NUL character,
    * which Postgres text cannot hold (PubSub's JSON never does); nothing is sent.
    * @throws TransportFailedError `TRANSPORT_FAILED` when the NOTIFY failed or took longer than
-   * `queryTimeoutMs` (then it may still arrive).
+   * `queryTimeoutMs` (then it may still arrive, and its connection is destroyed).
    * @throws TransportClosedError `TRANSPORT_CLOSED` after close.
    */
   publish(channel: string, payload: string): Promise<void> {
@@ -221,7 +223,9 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
    * Stops delivering at once, refuses queued publishes (`TRANSPORT_CLOSED`), waits for the
    * NOTIFY in flight (at most `queryTimeoutMs`), ends a pending connection attempt and the
    * reconnect backoff, UNLISTENs and closes the listening connection, and ends the pool it
-   * created (never one passed in, nor the PGlite instance). No timers remain. Idempotent.
+   * created (never one passed in, nor the PGlite instance). Each step waits at most
+   * `queryTimeoutMs`; a connection that has not closed by then is destroyed. No timers remain.
+   * Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
