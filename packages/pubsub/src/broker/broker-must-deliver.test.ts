@@ -1,26 +1,20 @@
-import {
-  ManualClock,
-  newResourcesSince,
-  type ResourceSnapshot,
-  snapshotResources,
-} from '@chatd/core/testing';
+import { ManualClock } from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, readAll, take } from '../test-support/read.js';
 import { Broker, type BrokerEvent } from './broker.js';
 import type { Subscription } from './subscription.js';
 
-let resources: ResourceSnapshot;
 let clock: ManualClock;
 const stalled: Subscription<BrokerEvent<string>>[] = [];
+checkResourcesAfterEachTest();
 beforeEach(() => {
-  resources = snapshotResources();
   clock = new ManualClock();
 });
-afterEach(async () => {
+afterEach(() => {
   // Subscriptions with unread events after close stay open until cancelled: release them.
   for (const subscription of stalled.splice(0)) subscription.cancel();
   expect(clock.pendingTimerCount).toBe(0);
-  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 /** A broker whose subscribers' single-event buffers are already full. */

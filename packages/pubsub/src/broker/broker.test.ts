@@ -1,21 +1,11 @@
 import { getEventListeners } from 'node:events';
-import {
-  ManualClock,
-  newResourcesSince,
-  type ResourceSnapshot,
-  snapshotResources,
-} from '@chatd/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@chatd/core/testing';
+import { describe, expect, it } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, readAll, take } from '../test-support/read.js';
 import { Broker } from './broker.js';
 
-let resources: ResourceSnapshot;
-beforeEach(() => {
-  resources = snapshotResources();
-});
-afterEach(async () => {
-  expect(await newResourcesSince(resources)).toEqual([]);
-});
+checkResourcesAfterEachTest();
 
 describe('Broker', () => {
   describe('publish', () => {

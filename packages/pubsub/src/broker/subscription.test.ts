@@ -1,16 +1,10 @@
-import { newResourcesSince, type ResourceSnapshot, snapshotResources } from '@chatd/core/testing';
 import { firstValueFrom, lastValueFrom, take as takeValues, toArray } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { take } from '../test-support/read.js';
 import { Broker } from './broker.js';
 
-let resources: ResourceSnapshot;
-beforeEach(() => {
-  resources = snapshotResources();
-});
-afterEach(async () => {
-  expect(await newResourcesSince(resources)).toEqual([]);
-});
+checkResourcesAfterEachTest();
 
 describe('Subscription.events$', () => {
   it('emits the same events as iteration would, in order', async () => {

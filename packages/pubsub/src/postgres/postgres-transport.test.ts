@@ -77,6 +77,17 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     return pool;
   }
 
+  /** A proxy in front of the test database, and the database URL through it. */
+  async function proxiedUrl(): Promise<{ proxy: TcpProxy; url: string }> {
+    const server = new URL(database.url);
+    const proxy = await new TcpProxy(server.hostname, Number(server.port || 5432)).listen();
+    cleanups.push(() => proxy.close());
+    const url = new URL(database.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    return { proxy, url: url.toString() };
+  }
+
   function uniqueName(prefix: string): string {
     return `${prefix}-${randomBytes(4).toString('hex')}`;
   }
@@ -261,16 +272,11 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
   });
 
   it('notices a silently dropped network with the keepalive and reconnects', async () => {
-    const server = new URL(database.url);
-    const proxy = await new TcpProxy(server.hostname, Number(server.port || 5432)).listen();
-    cleanups.push(() => proxy.close());
-    const proxied = new URL(database.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
+    const { proxy, url } = await proxiedUrl();
     const realPool = openPool();
     const clock = new ManualClock();
     const { pubsub } = openPubSub({
-      connectionString: proxied.toString(),
+      connectionString: url,
       pool: realPool,
       clock,
       keepaliveIntervalMs: 5000,
@@ -291,17 +297,6 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
   });
 
   describe('when a NOTIFY hangs', () => {
-    /** A proxy in front of the test database, and the database URL through it. */
-    async function proxiedUrl(): Promise<{ proxy: TcpProxy; url: string }> {
-      const server = new URL(database.url);
-      const proxy = await new TcpProxy(server.hostname, Number(server.port || 5432)).listen();
-      cleanups.push(() => proxy.close());
-      const url = new URL(database.url);
-      url.hostname = '127.0.0.1';
-      url.port = String(proxy.port);
-      return { proxy, url: url.toString() };
-    }
-
     /** A PubSub on a direct connection, listening on `channel`. */
     async function openReceiver(channel: string) {
       const { pubsub } = openPubSub();

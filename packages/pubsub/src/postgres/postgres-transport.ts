@@ -114,21 +114,13 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
    * `maxReconnectDelayMs` < `reconnectDelayMs`).
    */
   constructor(options: PostgresTransportOptions) {
-    const {
-      database,
-      clock,
-      logger,
-      keepaliveIntervalMs,
-      queryTimeoutMs,
-      connectTimeoutMs,
-      reconnectDelayMs,
-      maxReconnectDelayMs,
-    } = resolvePostgresTransportOptions(options);
+    const resolved = resolvePostgresTransportOptions(options);
+    const { database, clock, logger, queryTimeoutMs } = resolved;
     this.#clock = clock;
-    this.#keepaliveIntervalMs = keepaliveIntervalMs;
-    this.#connectTimeoutMs = connectTimeoutMs;
-    this.#reconnectDelayMs = reconnectDelayMs;
-    this.#maxReconnectDelayMs = maxReconnectDelayMs;
+    this.#keepaliveIntervalMs = resolved.keepaliveIntervalMs;
+    this.#connectTimeoutMs = resolved.connectTimeoutMs;
+    this.#reconnectDelayMs = resolved.reconnectDelayMs;
+    this.#maxReconnectDelayMs = resolved.maxReconnectDelayMs;
     if ('pglite' in database) {
       this.#logger = logger.child({ component: 'pubsub-postgres', database: 'pglite' });
       this.#driver = new PGliteDriver(database.pglite);
@@ -143,7 +135,7 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
         clock,
         logger: this.#logger,
         queryTimeoutMs,
-        connectTimeoutMs,
+        connectTimeoutMs: resolved.connectTimeoutMs,
       });
     }
     this.#publisher = new NotifyPublisher({

@@ -1,23 +1,17 @@
-import {
-  ManualClock,
-  newResourcesSince,
-  type ResourceSnapshot,
-  snapshotResources,
-} from '@chatd/core/testing';
+import { ManualClock } from '@chatd/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, take } from '../test-support/read.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: ResourceSnapshot;
 let clock: ManualClock;
+checkResourcesAfterEachTest();
 beforeEach(() => {
-  resources = snapshotResources();
   clock = new ManualClock();
 });
-afterEach(async () => {
+afterEach(() => {
   expect(clock.pendingTimerCount).toBe(0);
-  expect(await newResourcesSince(resources)).toEqual([]);
 });
 
 describe('PubSub.publishMustDeliver', () => {

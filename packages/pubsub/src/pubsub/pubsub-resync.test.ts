@@ -1,21 +1,11 @@
-import {
-  ManualClock,
-  newResourcesSince,
-  type ResourceSnapshot,
-  snapshotResources,
-} from '@chatd/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@chatd/core/testing';
+import { describe, expect, it } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { readAll, take } from '../test-support/read.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: ResourceSnapshot;
-beforeEach(() => {
-  resources = snapshotResources();
-});
-afterEach(async () => {
-  expect(await newResourcesSince(resources)).toEqual([]);
-});
+checkResourcesAfterEachTest();
 
 const RESYNC = { type: 'resync' };
 const message = (payload: unknown) => ({ type: 'message', payload });

@@ -1,23 +1,13 @@
 import type { JsonValue, Logger } from '@chatd/core';
-import {
-  ManualClock,
-  newResourcesSince,
-  type ResourceSnapshot,
-  snapshotResources,
-} from '@chatd/core/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '@chatd/core/testing';
+import { describe, expect, it, vi } from 'vitest';
+import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, readAll, take } from '../test-support/read.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { InProcessTransport } from '../transport/in-process-transport.js';
 import { PubSub } from './pubsub.js';
 
-let resources: ResourceSnapshot;
-beforeEach(() => {
-  resources = snapshotResources();
-});
-afterEach(async () => {
-  expect(await newResourcesSince(resources)).toEqual([]);
-});
+checkResourcesAfterEachTest();
 
 /** A logger that records `[level, fields, message]` for every line. */
 function recordingLogger(): Logger & { lines: [string, unknown, unknown][] } {

@@ -102,13 +102,37 @@ export function describeTransportContract(
       await Promise.all(open.splice(0).map((transport) => transport.close()));
     });
 
+    /**
+     * Publishes `payload` on `channel`, then a marker on the listened channel `marker`, and
+     * returns what arrived on `channel` once the marker did: by then `payload` would have too.
+     */
+    async function publishBeforeMarker(
+      { transport, receiver }: { transport: PubSubTransport; receiver: RecordingReceiver },
+      channel: string,
+      payload: string,
+    ): Promise<string[]> {
+      await transport.publish(channel, payload);
+      await transport.listen('marker');
+      await transport.publish('marker', '"done"');
+      await receiver.waitFor('marker', 1);
+      return receiver.payloads(channel);
+    }
+
+    /** Listens on `channel`, publishes `payload` there and returns what arrived on it. */
+    async function roundTrip(
+      { transport, receiver }: { transport: PubSubTransport; receiver: RecordingReceiver },
+      channel: string,
+      payload: string,
+    ): Promise<string[]> {
+      await transport.listen(channel);
+      await transport.publish(channel, payload);
+      await receiver.waitFor(channel, 1);
+      return receiver.payloads(channel);
+    }
+
     it('delivers a published message to the receiver of a listened channel, unchanged', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.listen('chat:update:1');
       const payload = '{"payload":{"text":"héllo \\"wörld\\" 👋","n":1}}';
-      await transport.publish('chat:update:1', payload);
-      await receiver.waitFor('chat:update:1', 1);
-      expect(receiver.payloads('chat:update:1')).toEqual([payload]);
+      expect(await roundTrip(await setUp(), 'chat:update:1', payload)).toEqual([payload]);
     });
 
     it('delivers the messages of one publisher on a channel in publish order', async () => {
@@ -133,23 +157,14 @@ export function describeTransportContract(
     });
 
     it('delivers nothing on a channel that is not listened', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.listen('marker');
-      await transport.publish('unheard', '"x"');
-      await transport.publish('marker', '"done"');
-      await receiver.waitFor('marker', 1);
-      expect(receiver.payloads('unheard')).toEqual([]);
+      expect(await publishBeforeMarker(await setUp(), 'unheard', '"x"')).toEqual([]);
     });
 
     it('stops delivering a channel after unlisten', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.listen('channel');
-      await transport.listen('marker');
-      await transport.unlisten('channel');
-      await transport.publish('channel', '"after unlisten"');
-      await transport.publish('marker', '"done"');
-      await receiver.waitFor('marker', 1);
-      expect(receiver.payloads('channel')).toEqual([]);
+      const opened = await setUp();
+      await opened.transport.listen('channel');
+      await opened.transport.unlisten('channel');
+      expect(await publishBeforeMarker(opened, 'channel', '"after unlisten"')).toEqual([]);
     });
 
     it('applies listen and unlisten in call order, even without awaiting each', async () => {
@@ -164,42 +179,30 @@ export function describeTransportContract(
     });
 
     it('treats a second listen on a channel as a no-op: one delivery per message', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.listen('channel');
-      await transport.listen('channel');
-      await transport.listen('marker');
-      await transport.publish('channel', '"once"');
-      await transport.publish('marker', '"done"');
-      await receiver.waitFor('marker', 1);
-      expect(receiver.payloads('channel')).toEqual(['"once"']);
+      const opened = await setUp();
+      await opened.transport.listen('channel');
+      await opened.transport.listen('channel');
+      expect(await publishBeforeMarker(opened, 'channel', '"once"')).toEqual(['"once"']);
     });
 
     it('treats unlisten of a channel that is not listened as a no-op', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.unlisten('never listened');
-      await transport.listen('channel');
-      await transport.publish('channel', '"ok"');
-      await receiver.waitFor('channel', 1);
-      expect(receiver.payloads('channel')).toEqual(['"ok"']);
+      const opened = await setUp();
+      await opened.transport.unlisten('never listened');
+      expect(await roundTrip(opened, 'channel', '"ok"')).toEqual(['"ok"']);
     });
 
     it('carries channel names of up to 200 characters of any kind', async () => {
-      const { transport, receiver } = await setUp();
+      const opened = await setUp();
       const channel = `chat:update:${'ü-Ω/'.repeat(47)}`.slice(0, 200);
       expect(channel).toHaveLength(200);
-      await transport.listen(channel);
-      await transport.publish(channel, '"long name"');
-      await receiver.waitFor(channel, 1);
-      expect(receiver.deliveries).toEqual([{ channel, payload: '"long name"' }]);
+      await roundTrip(opened, channel, '"long name"');
+      expect(opened.receiver.deliveries).toEqual([{ channel, payload: '"long name"' }]);
     });
 
     it('carries a message of exactly maxPayloadBytes UTF-8 bytes', async () => {
-      const { transport, receiver } = await setUp();
-      await transport.listen('big');
-      const payload = 'x'.repeat(transport.maxPayloadBytes);
-      await transport.publish('big', payload);
-      await receiver.waitFor('big', 1);
-      expect(receiver.payloads('big')).toEqual([payload]);
+      const opened = await setUp();
+      const payload = 'x'.repeat(opened.transport.maxPayloadBytes);
+      expect(await roundTrip(opened, 'big', payload)).toEqual([payload]);
     });
 
     it('rejects a message over maxPayloadBytes with PAYLOAD_TOO_LARGE and sends nothing', async () => {
