@@ -1,0 +1,578 @@
+import type { ChatErrorInfo, ChatMessageRole, ChatStreamPart } from '@chatd/core';
+import type { ChatMessageRow, ChatRow, NewMessage } from '@chatd/message-store';
+import type { EpisodeKey } from '@chatd/messagepartbuffer';
+import { generateText, jsonSchema, streamText, type ToolSet, tool } from 'ai';
+import { classifyModelError, toChatErrorInfo } from '../errors/classify-error.js';
+import { ContentFilterError, StreamSilenceError } from '../errors/model-errors.js';
+import { generationRetryDelayMs } from '../errors/retry-delay.js';
+import { costMicros, toMessageUsage } from '../models/cost.js';
+import type { ResolvedModel } from '../models/model-resolver.js';
+import type { EngineContext } from '../tasks/engine-context.js';
+import { readFenced, updateFenced } from '../tasks/fence.js';
+import { TaskExit } from '../tasks/task-exit.js';
+import type { TurnTools } from '../tools/tool-provider.js';
+import type { TaskInput } from '../worker/task-types.js';
+import { COMPACTION_TOOL_NAME, contextTokens, decide, type GenerationDecision } from './decide.js';
+import { toModelMessages, toStepOutput } from './message-parts.js';
+import { promptWindow } from './prompt.js';
+import { toChatStreamPart } from './stream-parts.js';
+import { executeToolCalls } from './tool-execution.js';
+
+const DEFAULT_MAX_OUTPUT_TOKENS = 32_000;
+const DEFAULT_COMPACTION_THRESHOLD = 70;
+/** Preparing and deciding are retried this often, 200 ms then 400 ms apart. */
+const PHASE_ATTEMPTS = 3;
+const PHASE_RETRY_DELAY_MS = 200;
+
+const COMPACTION_PROMPT =
+  'Summarise the conversation so far for your own later use: the goal, decisions made, facts learned, work done and what remains. Be dense and complete; it replaces the conversation.';
+const SUMMARY_PREFIX =
+  'This is a summary of the earlier conversation, which it replaces. Continue the work from here.\n\n';
+
+/** A failure that retrying cannot fix: the turn ends in `error` at once. */
+class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+  constructor(
+    message: string,
+    readonly info: ChatErrorInfo,
+  ) {
+    super(message);
+  }
+}
+
+/** Everything one step needs, read in one locked read. */
+interface Prepared {
+  chat: ChatRow;
+  history: ChatMessageRow[];
+  modelConfigId: string;
+  resolved: ResolvedModel;
+  decision: GenerationDecision;
+}
+
+/**
+ * The generation task: one step of a running turn per task. It reads the chat, decides the
+ * next step (run tools, wait for the client, compact, finish, or call the model), performs it
+ * and commits its result in one fenced transaction; the history change that commit makes
+ * starts the next task. Model and tool calls run outside any transaction, so a task that lost
+ * the chat meanwhile commits nothing.
+ */
+export async function runGeneration(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    const prepared = await withPhaseRetry(context, signal, () => prepare(context, input, signal));
+    if (prepared instanceof TerminalError) {
+      await finishWithError(context, input, signal, prepared.info);
+      return;
+    }
+    const { decision } = prepared;
+    switch (decision.action) {
+      case 'finish':
+        await updateFenced(context.store, input, signal, (chat) => chat.finishTurn());
+        return;
+      case 'requires-action':
+        await updateFenced(context.store, input, signal, (chat) =>
+          chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs }),
+        );
+        return;
+      case 'fail':
+        await finishWithError(context, input, signal, {
+          message: decision.message,
+          kind: 'config',
+          retryable: false,
+        });
+        return;
+      default: {
+        const retry = await attempt(context, input, signal, prepared);
+        if (!retry) return;
+      }
+    }
+  }
+}
+
+/** Reads the chat and its history under a share lock, resolves the model and decides. */
+async function prepare(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+): Promise<Prepared | TerminalError> {
+  const { store, models, options } = context;
+  const { chat, history } = await readFenced(store, input, signal, async () => ({
+    chat: await store.getChat(input.chatId),
+    history: await store.getPromptHistory(input.chatId),
+  }));
+  const modelConfigId = chat.lastModelConfigId ?? models.defaultModelConfigId;
+  if (modelConfigId === undefined) {
+    return new TerminalError('no model', {
+      message: 'The chat has no model configuration, and there is no default one.',
+      kind: 'config',
+      retryable: false,
+    });
+  }
+  let resolved: ResolvedModel;
+  try {
+    resolved = await models.resolve(modelConfigId, { chatId: chat.id, ownerId: chat.ownerId });
+  } catch (error) {
+    context.logger.warn({ err: error, chatId: chat.id, modelConfigId }, 'model resolve failed');
+    return new TerminalError('model resolve failed', {
+      message: `The model configuration "${modelConfigId}" cannot be used.`,
+      kind: 'config',
+      retryable: false,
+    });
+  }
+  const decision = decide({
+    history,
+    dynamicToolNames: chat.dynamicTools.map((declared) => declared.name),
+    // The tool sets are opened per action; their exclusive and stop-after lists are read when
+    // they open (below). Deciding needs them only when a batch mixes tools, which the action
+    // re-checks with the opened set.
+    exclusiveToolNames: [],
+    stopAfterToolNames: [],
+    compactionRequested: chat.compactionRequestedAt !== null,
+    maxSteps: options.maxSteps,
+    contextLimitTokens: resolved.contextLimitTokens,
+    compactionThresholdPercent: compactionThreshold(resolved),
+  });
+  return { chat, history, modelConfigId, resolved, decision };
+}
+
+function compactionThreshold(resolved: ResolvedModel): number {
+  const value = resolved.compactionThresholdPercent;
+  return value === undefined || value <= 0 || value > 100 ? DEFAULT_COMPACTION_THRESHOLD : value;
+}
+
+/**
+ * Retries preparing and deciding (reads and the model resolver) a few times before the turn
+ * ends in error; an ended task or a terminal failure is not retried.
+ */
+async function withPhaseRetry<T>(
+  context: EngineContext,
+  signal: AbortSignal,
+  run: () => Promise<T>,
+): Promise<T | TerminalError> {
+  for (let attemptNumber = 1; ; attemptNumber += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (TaskExit.isInstance(error) || signal.aborted) throw error;
+      if (attemptNumber >= PHASE_ATTEMPTS) {
+        context.logger.error({ err: error }, 'preparing the step failed');
+        return new TerminalError('prepare failed', {
+          message: 'The next step could not be prepared.',
+          kind: 'generic',
+          retryable: false,
+        });
+      }
+      await context.clock.sleep(PHASE_RETRY_DELAY_MS * 2 ** (attemptNumber - 1), signal);
+    }
+  }
+}
+
+/**
+ * One attempt of a model, tool or compaction action: records the attempt, streams into a
+ * fresh buffer episode, commits. Returns whether to loop for another attempt (after a
+ * retryable failure and its delay).
+ */
+async function attempt(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+  prepared: Prepared,
+): Promise<boolean> {
+  const { store, buffer } = context;
+  const attemptNumber = await updateFenced(store, input, signal, (chat) =>
+    chat.recordGenerationAttempt(),
+  );
+  const key: EpisodeKey = {
+    chatId: input.chatId,
+    historyVersion: input.historyVersion,
+    generationAttempt: attemptNumber,
+  };
+  try {
+    buffer.createEpisode(key);
+  } catch (error) {
+    if (signal.aborted) throw new TaskExit('cancelled');
+    throw error;
+  }
+  // Best effort: a full or closed episode drops parts; the committed step is the truth.
+  const publish = (role: ChatMessageRole, part: ChatStreamPart) => {
+    try {
+      buffer.addPart(key, role, part);
+    } catch {}
+  };
+  let turnTools: TurnTools | undefined;
+  try {
+    turnTools = await context.tools?.forTurn({
+      chatId: prepared.chat.id,
+      ownerId: prepared.chat.ownerId,
+      mcpServerIds: prepared.chat.mcpServerIds,
+      signal,
+    });
+    const messages = await act(context, signal, prepared, turnTools, publish);
+    if (messages.length === 0) {
+      await updateFenced(store, input, signal, (chat) => chat.finishTurn(), {
+        attempt: attemptNumber,
+      });
+    } else {
+      await updateFenced(
+        store,
+        input,
+        signal,
+        (chat) =>
+          chat.commitStep({
+            messages,
+            consumeCompactionRequest: prepared.decision.action === 'compact',
+          }),
+        { attempt: attemptNumber },
+      );
+    }
+    return false;
+  } catch (error) {
+    if (TaskExit.isInstance(error)) throw error;
+    if (signal.aborted) throw new TaskExit('cancelled');
+    return handleFailure(
+      context,
+      input,
+      signal,
+      error,
+      attemptNumber,
+      prepared.resolved.model.provider,
+    );
+  } finally {
+    try {
+      buffer.closeEpisode(key);
+    } catch {}
+    await closeTools(context, turnTools);
+  }
+}
+
+async function closeTools(context: EngineContext, turnTools: TurnTools | undefined) {
+  try {
+    await turnTools?.close();
+  } catch (error) {
+    context.logger.warn({ err: error }, 'closing the turn tools failed');
+  }
+}
+
+/** Performs the decided action; returns the messages to commit (none: the turn is over). */
+async function act(
+  context: EngineContext,
+  signal: AbortSignal,
+  prepared: Prepared,
+  turnTools: TurnTools | undefined,
+  publish: (role: ChatMessageRole, part: ChatStreamPart) => void,
+): Promise<NewMessage[]> {
+  const { decision } = prepared;
+  if (decision.action === 'execute-tools') {
+    return executeToolCalls(decision.calls, {
+      tools: turnTools?.tools ?? {},
+      exclusive: turnTools?.exclusive ?? [],
+      contextLimitTokens: prepared.resolved.contextLimitTokens,
+      signal,
+      modelConfigId: prepared.modelConfigId,
+      onResult: (part) => publish('tool', part),
+    });
+  }
+  if (decision.action === 'compact') {
+    return compact(context, signal, prepared, decision.source);
+  }
+  return generateStep(context, signal, prepared, turnTools, publish);
+}
+
+/** The tools the model may call: the server's without `execute` (chatd runs them after the
+ * call is committed), and the chat's client tools, which the client runs. */
+function modelTools(chat: ChatRow, turnTools: TurnTools | undefined): ToolSet {
+  const tools: ToolSet = {};
+  for (const [name, serverTool] of Object.entries(turnTools?.tools ?? {})) {
+    const { execute: _execute, ...declaration } = serverTool;
+    tools[name] = declaration as ToolSet[string];
+  }
+  for (const declared of chat.dynamicTools) {
+    if (declared.name in tools) continue;
+    tools[declared.name] = tool({
+      ...(declared.description === undefined ? {} : { description: declared.description }),
+      inputSchema: jsonSchema(declared.inputSchema as Parameters<typeof jsonSchema>[0]),
+    });
+  }
+  return tools;
+}
+
+/** Streams one model step and returns the assistant message to commit. */
+async function generateStep(
+  context: EngineContext,
+  signal: AbortSignal,
+  prepared: Prepared,
+  turnTools: TurnTools | undefined,
+  publish: (role: ChatMessageRole, part: ChatStreamPart) => void,
+): Promise<NewMessage[]> {
+  const { clock, options } = context;
+  const { resolved, chat } = prepared;
+  const startedAt = clock.now();
+  const silence = new SilenceGuard(context, signal, options.streamSilenceTimeoutMs);
+  try {
+    const result = streamText({
+      model: resolved.model,
+      messages: toModelMessages(promptWindow(prepared.history)),
+      tools: modelTools(chat, turnTools),
+      maxOutputTokens: resolved.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+      ...(resolved.providerOptions === undefined
+        ? {}
+        : { providerOptions: resolved.providerOptions }),
+      abortSignal: silence.signal,
+      // Retries are chatd's: durable, visible to clients, and honouring Retry-After.
+      maxRetries: 0,
+      onError: () => {},
+    });
+    for await (const part of result.fullStream) {
+      silence.touch();
+      if (part.type === 'error') throw part.error;
+      const mapped = toChatStreamPart(part);
+      if (mapped !== undefined) publish('assistant', mapped);
+    }
+    silence.throwIfSilent();
+    if (signal.aborted) throw new TaskExit('cancelled');
+    const [step] = await result.steps;
+    if (step === undefined) return [];
+    const dynamicToolNames = chat.dynamicTools.map((declared) => declared.name);
+    const { parts, refusedCalls } = toStepOutput(step.content, dynamicToolNames);
+    if (parts.length === 0) {
+      if (step.finishReason === 'content-filter') throw new ContentFilterError();
+      return [];
+    }
+    const message: NewMessage = {
+      role: 'assistant',
+      content: { version: 1, parts },
+      usage: toMessageUsage(step.usage, resolved.contextLimitTokens),
+      runtimeMs: Math.max(0, Math.round(clock.now() - startedAt)),
+      modelConfigId: prepared.modelConfigId,
+    };
+    const cost =
+      resolved.pricing === undefined ? undefined : costMicros(step.usage, resolved.pricing);
+    if (cost !== undefined) message.costMicros = cost;
+    // Calls the AI SDK refused (unknown tool, invalid input) are answered with their error at
+    // once, so the next step can correct them.
+    const refused = refusedCalls.map(
+      (result): NewMessage => ({
+        role: 'tool',
+        content: { version: 1, parts: [result] },
+        modelConfigId: prepared.modelConfigId,
+      }),
+    );
+    return [message, ...refused];
+  } catch (error) {
+    // An aborted stream may end either way: with an error or quietly; silence names the cause.
+    silence.throwIfSilent();
+    throw error;
+  } finally {
+    silence.dispose();
+  }
+}
+
+/** Summarises the history and returns the compressed triplet that replaces it. */
+async function compact(
+  context: EngineContext,
+  signal: AbortSignal,
+  prepared: Prepared,
+  source: 'manual' | 'automatic',
+): Promise<NewMessage[]> {
+  const { resolved, history, modelConfigId } = prepared;
+  const window = promptWindow(history);
+  const measured = window.filter((message) => contextTokens(message) !== undefined).at(-1);
+  const usedTokens = measured === undefined ? undefined : contextTokens(measured);
+  const threshold = compactionThreshold(resolved);
+  const result = await generateText({
+    model: resolved.model,
+    messages: [...toModelMessages(window), { role: 'user', content: COMPACTION_PROMPT }],
+    maxOutputTokens: resolved.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    abortSignal: signal,
+    maxRetries: 0,
+  });
+  const summary = result.text.trim();
+  if (summary === '') {
+    throw new TerminalError('empty summary', {
+      message: 'Compaction produced no summary.',
+      kind: 'generic',
+      retryable: false,
+    });
+  }
+  const toolCallId = `compaction-${context.clock.now()}`;
+  const details = { source, thresholdPercent: threshold };
+  const limit = resolved.contextLimitTokens;
+  return [
+    {
+      role: 'user',
+      visibility: 'model',
+      compressed: true,
+      modelConfigId,
+      content: { version: 1, parts: [{ type: 'text', text: SUMMARY_PREFIX + summary }] },
+    },
+    {
+      role: 'assistant',
+      visibility: 'user',
+      compressed: true,
+      modelConfigId,
+      usage: toMessageUsage(result.usage, limit),
+      content: {
+        version: 1,
+        parts: [{ type: 'tool-call', toolCallId, toolName: COMPACTION_TOOL_NAME, input: details }],
+      },
+    },
+    {
+      role: 'tool',
+      visibility: 'user',
+      compressed: true,
+      modelConfigId,
+      content: {
+        version: 1,
+        parts: [
+          {
+            type: 'tool-result',
+            toolCallId,
+            toolName: COMPACTION_TOOL_NAME,
+            output: {
+              summary,
+              ...details,
+              ...(usedTokens === undefined ? {} : { contextTokens: usedTokens }),
+              ...(limit === undefined ? {} : { contextLimitTokens: limit }),
+              ...(usedTokens === undefined || limit === undefined
+                ? {}
+                : { usagePercent: Math.round((usedTokens / limit) * 100) }),
+            },
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/**
+ * After a failed attempt: a retryable model error records the retry state (stamped in
+ * database time, so every replica shows the same countdown) and waits; anything else, or the
+ * last allowed attempt, ends the turn in `error`.
+ */
+async function handleFailure(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+  error: unknown,
+  attemptNumber: number,
+  provider: string,
+): Promise<boolean> {
+  const { store, options, logger, clock } = context;
+  if (error instanceof TerminalError) {
+    await finishWithError(context, input, signal, error.info, attemptNumber);
+    return false;
+  }
+  const classified = classifyModelError(error);
+  const info = toChatErrorInfo(classified, provider);
+  if (!classified.retryable || attemptNumber >= options.maxGenerationAttempts) {
+    logger.error({ err: error, chatId: input.chatId, attempt: attemptNumber }, 'generation failed');
+    await finishWithError(context, input, signal, info, attemptNumber);
+    return false;
+  }
+  const delayMs = generationRetryDelayMs(attemptNumber, {
+    initialMs: options.generationRetryInitialDelayMs,
+    maxMs: options.generationRetryMaxDelayMs,
+    retryAfterMs: classified.retryAfterMs,
+  });
+  logger.warn(
+    { err: error, chatId: input.chatId, attempt: attemptNumber, delayMs, kind: classified.kind },
+    'generation failed; retrying',
+  );
+  await updateFenced(
+    store,
+    input,
+    signal,
+    async (chat) => {
+      const now = await store.getDatabaseTime();
+      await chat.recordRetryState({
+        attempt: attemptNumber,
+        delayMs,
+        error: info.message,
+        kind: info.kind ?? 'generic',
+        provider,
+        ...(classified.statusCode === undefined ? {} : { statusCode: classified.statusCode }),
+        retryingAt: new Date(now.getTime() + delayMs).toISOString(),
+      });
+    },
+    { attempt: attemptNumber },
+  );
+  await clock.sleep(delayMs, signal).catch(() => {
+    throw new TaskExit('cancelled');
+  });
+  return true;
+}
+
+async function finishWithError(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+  info: ChatErrorInfo,
+  attemptNumber?: number,
+): Promise<void> {
+  await updateFenced(
+    context.store,
+    input,
+    signal,
+    (chat) => chat.finishError(info),
+    attemptNumber === undefined ? {} : { attempt: attemptNumber },
+  );
+}
+
+/**
+ * Cancels a model stream that produced nothing for `timeoutMs`, as a retryable
+ * {@link StreamSilenceError}. One timer re-armed for the time left, rather than one per part.
+ */
+class SilenceGuard {
+  readonly #controller = new AbortController();
+  readonly #context: EngineContext;
+  readonly #timeoutMs: number;
+  readonly #parent: AbortSignal;
+  readonly #onParentAbort = () => this.#controller.abort(this.#parent.reason);
+  #lastPartAt: number;
+  #timer: { cancel(): void } | undefined;
+  #silent = false;
+
+  constructor(context: EngineContext, parent: AbortSignal, timeoutMs: number) {
+    this.#context = context;
+    this.#timeoutMs = timeoutMs;
+    this.#parent = parent;
+    this.#lastPartAt = context.clock.now();
+    parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    if (parent.aborted) this.#onParentAbort();
+    this.#arm(timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  touch(): void {
+    this.#lastPartAt = this.#context.clock.now();
+  }
+
+  throwIfSilent(): void {
+    if (this.#silent) throw new StreamSilenceError(this.#timeoutMs);
+  }
+
+  dispose(): void {
+    this.#timer?.cancel();
+    this.#parent.removeEventListener('abort', this.#onParentAbort);
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = this.#context.clock
+      .setTimeout(() => {
+        const silentFor = this.#context.clock.now() - this.#lastPartAt;
+        if (silentFor < this.#timeoutMs) {
+          this.#arm(this.#timeoutMs - silentFor);
+          return;
+        }
+        this.#silent = true;
+        this.#controller.abort(new StreamSilenceError(this.#timeoutMs));
+      }, delayMs)
+      .unref();
+  }
+}

@@ -1,0 +1,55 @@
+import { ChatdError } from '@chatd/core';
+import { findOutstandingToolCalls } from '@chatd/message-store';
+import type { StoredPart } from '@chatd/messagepartbuffer';
+import { recoverInterruptedOutput } from '../generation/interrupt-recovery.js';
+import type { TaskInput } from '../worker/task-types.js';
+import type { EngineContext } from './engine-context.js';
+import { readFenced, updateFenced } from './fence.js';
+
+/**
+ * The interrupt task: ends the episode the interrupted attempt was streaming and commits what
+ * it had produced (coalesced text and reasoning, tool calls with complete input, tool results
+ * that finished), closing every call left without a result. It never calls the model.
+ */
+export async function runInterrupt(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+): Promise<void> {
+  const { store, buffer, clock } = context;
+  const { attempt, history, dynamicToolNames, modelConfigId } = await readFenced(
+    store,
+    input,
+    signal,
+    async (snapshot) => ({
+      attempt: snapshot.row.generationAttempt,
+      history: await store.getPromptHistory(input.chatId),
+      dynamicToolNames: snapshot.row.dynamicTools.map((declared) => declared.name),
+      modelConfigId: snapshot.row.lastModelConfigId,
+    }),
+  );
+  const key = {
+    chatId: input.chatId,
+    historyVersion: input.historyVersion,
+    generationAttempt: attempt,
+  };
+  let parts: StoredPart[] = [];
+  try {
+    buffer.closeEpisode(key);
+    parts = buffer.getParts(key);
+  } catch (error) {
+    // No episode: the interrupt came between attempts, or on another replica's episode.
+    if (!ChatdError.isInstance(error, 'EPISODE_NOT_FOUND')) throw error;
+  }
+  const committedCalls = findOutstandingToolCalls(
+    history.filter((message) => !message.compressed),
+    { dynamicToolNames },
+  ).filter((call) => call.dynamic !== true && !dynamicToolNames.includes(call.toolName));
+  const partials = recoverInterruptedOutput(parts, {
+    committedCalls,
+    dynamicToolNames,
+    interruptedAt: new Date(clock.now()).toISOString(),
+    ...(modelConfigId === null ? {} : { modelConfigId }),
+  });
+  await updateFenced(store, input, signal, (chat) => chat.finishInterruption(partials));
+}
