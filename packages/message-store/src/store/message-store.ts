@@ -62,7 +62,6 @@ import {
 } from '../validation/inputs.js';
 import { parseInput } from '../validation/parse-input.js';
 import type { StoreContext } from './store-context.js';
-import type { LeaseOptions } from './store-options.js';
 
 /**
  * Every durable fact about chats: the chat rows and their state machine, messages, the queue
@@ -98,7 +97,7 @@ export class MessageStore implements AsyncDisposable {
    * engine reads the interval and the stale threshold here, so every process sharing the
    * database uses the values the store's ownership checks use.
    */
-  get lease(): Readonly<Required<LeaseOptions>> {
+  get lease(): Readonly<{ heartbeatIntervalMs: number; staleAfterMs: number }> {
     return this.#context.lease;
   }
 
