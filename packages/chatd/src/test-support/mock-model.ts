@@ -56,11 +56,18 @@ export function toolCalls(
 }
 
 /**
- * A mock model answering each call with the next {@link ScriptedCall}; a call with none left
- * answers "done". `calls` records every prompt.
+ * A mock model answering each streaming call with the next {@link ScriptedCall} (a call with
+ * none left answers "done"), and each non-streaming call (titles, compaction summaries) with
+ * `generated`.
  */
-export function scriptedModel(script: ScriptedCall[]) {
+export function scriptedModel(script: ScriptedCall[], { generated = 'A generated title' } = {}) {
   const model = new MockLanguageModelV3({
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: generated }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage,
+      warnings: [],
+    }),
     doStream: async (options) => {
       const call = script.shift() ?? { parts: textAnswer('done') };
       if (call.error !== undefined) throw call.error;

@@ -1,0 +1,355 @@
+import { APICallError } from '@ai-sdk/provider';
+import type { ChatStatus } from '@chatd/core';
+import { newResourcesSince, snapshotResources } from '@chatd/core/testing';
+import { createTestStore, type TestStore } from '@chatd/message-store/testing';
+import { tool } from 'ai';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { staticModels } from '../models/static-models.js';
+import {
+  type ScriptedCall,
+  scriptedModel,
+  textAnswer,
+  toolCalls,
+} from '../test-support/mock-model.js';
+import type { ToolProvider } from '../tools/tool-provider.js';
+import { type Chatd, type CreateChatdOptions, createChatd } from './chatd.js';
+import type { ChatdOptions } from './options.js';
+
+const FAST: ChatdOptions = {
+  acquireIntervalMs: 50,
+  taskRetryInitialDelayMs: 10,
+  taskRetryMaxDelayMs: 50,
+  generationRetryInitialDelayMs: 10,
+  generationRetryMaxDelayMs: 50,
+};
+
+interface Engine {
+  chatd: Chatd;
+  testStore: TestStore;
+  script: ScriptedCall[];
+}
+
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0).reverse()) await close();
+});
+
+async function engine(
+  options: ChatdOptions = {},
+  extra: Partial<CreateChatdOptions> = {},
+): Promise<Engine> {
+  const testStore = await createTestStore();
+  open.push(() => testStore.close());
+  const script: ScriptedCall[] = [];
+  const chatd = createChatd({
+    store: testStore.store,
+    models: staticModels(
+      { mock: { model: scriptedModel(script) } },
+      { defaultModelConfigId: 'mock' },
+    ),
+    options: { ...FAST, ...options },
+    ...extra,
+  });
+  open.push(() => chatd.close());
+  await chatd.start();
+  return { chatd, testStore, script };
+}
+
+async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus) {
+  await vi.waitFor(
+    async () => {
+      expect((await chatd.getChat(chatId)).status).toBe(status);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
+
+async function transcript(chatd: Chatd, chatId: string) {
+  const { messages } = await chatd.listMessages(chatId, { limit: 200 });
+  return messages
+    .slice()
+    .reverse()
+    .map((message) => ({ role: message.role, parts: message.content.parts }));
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+describe('a chatd turn', () => {
+  it('answers the first message and leaves the chat waiting', async () => {
+    const { chatd, script } = await engine();
+    script.push({ parts: textAnswer('Hello there!') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Say hello' });
+    expect(chat.status).toBe('running');
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const messages = await transcript(chatd, chat.id);
+    expect(messages).toEqual([
+      { role: 'user', parts: [{ type: 'text', text: 'Say hello' }] },
+      { role: 'assistant', parts: [{ type: 'text', text: 'Hello there!' }] },
+    ]);
+    const { messages: page } = await chatd.listMessages(chat.id);
+    expect(page[0]?.usage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
+  });
+
+  it('refuses an unknown model configuration before writing anything', async () => {
+    const { chatd, testStore } = await engine();
+    await expect(
+      chatd.createChat({ ownerId: 'ann', content: 'hi', modelConfigId: 'nope' }),
+    ).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_CONFIG' });
+    expect((await testStore.store.listChats('ann')).chats).toEqual([]);
+  });
+
+  it('commits a server tool call, runs the tool, commits its result, then answers', async () => {
+    const calls: unknown[] = [];
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {
+          weather: tool({
+            description: 'weather in a city',
+            inputSchema: z.object({ city: z.string() }),
+            execute: async ({ city }) => {
+              calls.push(city);
+              return { city, celsius: 7 };
+            },
+          }),
+        },
+        close: () => {},
+      }),
+    };
+    const { chatd, script } = await engine({}, { tools });
+    script.push(
+      { parts: toolCalls([{ toolCallId: 'c1', toolName: 'weather', input: { city: 'Oslo' } }]) },
+      { parts: textAnswer('It is 7°C in Oslo.') },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Weather in Oslo?' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(calls).toEqual(['Oslo']);
+    const messages = await transcript(chatd, chat.id);
+    expect(messages.map((message) => message.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+    expect(messages[2]?.parts[0]).toMatchObject({
+      type: 'tool-result',
+      toolCallId: 'c1',
+      output: { city: 'Oslo', celsius: 7 },
+    });
+  });
+
+  it('waits for client tool results, then runs on', async () => {
+    const { chatd, script } = await engine();
+    script.push(
+      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
+      { parts: textAnswer('Blue it is.') },
+    );
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'Pick a color',
+      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
+    });
+    await waitForStatus(chatd, chat.id, 'requires-action');
+    await chatd.submitToolResults(chat.id, [{ toolCallId: 'p1', output: 'blue' }]);
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const messages = await transcript(chatd, chat.id);
+    expect(messages.at(-1)).toEqual({
+      role: 'assistant',
+      parts: [{ type: 'text', text: 'Blue it is.' }],
+    });
+  });
+
+  it('cancels client tool calls at the requires-action deadline and runs on', async () => {
+    const { chatd, script } = await engine({ requiresActionTimeoutMs: 200 });
+    script.push(
+      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
+      { parts: textAnswer('No answer, so green.') },
+    );
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'Pick a color',
+      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
+    });
+    await waitForStatus(chatd, chat.id, 'requires-action');
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const messages = await transcript(chatd, chat.id);
+    expect(messages[2]?.parts[0]).toMatchObject({
+      type: 'tool-result',
+      toolCallId: 'p1',
+      isError: true,
+      output: 'Tool execution timed out',
+    });
+  });
+
+  it('queues a message sent while busy and answers it after the current turn', async () => {
+    const { chatd, script } = await engine();
+    const release = deferred();
+    script.push(
+      {
+        parts: textAnswer('First ').slice(0, 3),
+        holdUntil: release.promise,
+        after: textAnswer('answer').slice(1),
+      },
+      { parts: textAnswer('Second answer') },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'one' });
+    const sent = await chatd.sendMessage(chat.id, { content: 'two' });
+    expect(sent).toMatchObject({
+      queued: true,
+      queuedMessage: { content: { parts: [{ text: 'two' }] } },
+    });
+    release.resolve();
+    await vi.waitFor(
+      async () => {
+        const messages = await transcript(chatd, chat.id);
+        expect(messages.map((message) => message.role)).toEqual([
+          'user',
+          'assistant',
+          'user',
+          'assistant',
+        ]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    await waitForStatus(chatd, chat.id, 'waiting');
+  });
+
+  it('an interrupt mid-text commits the partial text as one part and leaves the chat waiting', async () => {
+    const { chatd, script, testStore } = await engine();
+    const never = new Promise<void>(() => {});
+    const parts = textAnswer('Once upon a time there was', 5).slice(0, 5);
+    script.push({ parts, holdUntil: never });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Tell a story' });
+    // Wait until the deltas are in the buffer: the attempt is recorded and streaming.
+    await vi.waitFor(
+      async () => {
+        const state = await testStore.store.readLock(chat.id, async (snapshot) => snapshot.row);
+        expect(state.generationAttempt).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await chatd.interrupt(chat.id);
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const messages = await transcript(chatd, chat.id);
+    expect(messages[1]?.role).toBe('assistant');
+    expect(messages[1]?.parts).toHaveLength(1);
+    expect(messages[1]?.parts[0]).toMatchObject({ type: 'text' });
+    expect('Once upon a time there was').toContain(
+      (messages[1]?.parts[0] as { text: string }).text,
+    );
+  });
+
+  it('retries a retryable provider error and then answers', async () => {
+    const { chatd, script } = await engine();
+    const serverError = () =>
+      new APICallError({
+        message: 'Internal Server Error',
+        url: 'http://model',
+        requestBodyValues: {},
+        statusCode: 500,
+        isRetryable: true,
+      });
+    script.push(
+      { parts: [], error: serverError() },
+      { parts: [], error: serverError() },
+      {
+        parts: textAnswer('Recovered'),
+      },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'Recovered' },
+    ]);
+  });
+
+  it('ends in error once the attempts are used up, with a user-facing error', async () => {
+    const { chatd, script } = await engine({ maxGenerationAttempts: 2 });
+    const overloaded = () =>
+      new APICallError({
+        message: 'Overloaded',
+        url: 'http://model',
+        requestBodyValues: {},
+        statusCode: 529,
+        isRetryable: true,
+      });
+    script.push({ parts: [], error: overloaded() }, { parts: [], error: overloaded() });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi' });
+    await waitForStatus(chatd, chat.id, 'error');
+    expect((await chatd.getChat(chat.id)).lastError).toMatchObject({ kind: 'overloaded' });
+  });
+
+  it('gives a new chat a fallback title at once, then a generated one', async () => {
+    const { chatd, script } = await engine();
+    script.push({ parts: textAnswer('Hello!') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello there my friend' });
+    expect(chat.title).toBe('hello there my friend');
+    await vi.waitFor(
+      async () => {
+        expect((await chatd.getChat(chat.id)).title).toBe('A generated title');
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+  });
+
+  it('keeps a title the caller gave', async () => {
+    const { chatd, script } = await engine();
+    script.push({ parts: textAnswer('Hello!') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello', title: 'Mine' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect((await chatd.getChat(chat.id)).title).toBe('Mine');
+  });
+});
+
+describe('close', () => {
+  it('hands a chat over to another instance at once and leaves nothing running', async () => {
+    const testStore = await createTestStore({
+      lease: { heartbeatIntervalMs: 60_000, staleAfterMs: 600_000 },
+    });
+    open.push(() => testStore.close());
+    const release = deferred();
+    const first: ScriptedCall[] = [
+      { parts: textAnswer('partial').slice(0, 3), holdUntil: release.promise },
+    ];
+    const second: ScriptedCall[] = [{ parts: textAnswer('From the second instance') }];
+    const before = snapshotResources();
+    const one = createChatd({
+      store: testStore.store,
+      models: staticModels(
+        { mock: { model: scriptedModel(first) } },
+        { defaultModelConfigId: 'mock' },
+      ),
+      options: FAST,
+    });
+    await one.start();
+    const chat = await one.createChat({ ownerId: 'ann', content: 'hi' });
+    await vi.waitFor(async () => {
+      expect((await testStore.store.getChat(chat.id)).workerId).not.toBeNull();
+    });
+    const two = createChatd({
+      store: testStore.store,
+      models: staticModels(
+        { mock: { model: scriptedModel(second) } },
+        { defaultModelConfigId: 'mock' },
+      ),
+      options: FAST,
+    });
+    open.push(() => two.close());
+    await two.start();
+    await one.close();
+    release.resolve();
+    await waitForStatus(two, chat.id, 'waiting');
+    expect((await transcript(two, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'From the second instance' },
+    ]);
+    await two.close();
+    expect(await newResourcesSince(before)).toEqual([]);
+  });
+});

@@ -1,0 +1,535 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ChatMessage,
+  type Clock,
+  type Logger,
+  type QueuedChatMessage,
+  realClock,
+  silentLogger,
+  withDeadline,
+} from '@chatd/core';
+import {
+  type ChatPage,
+  type CompleteRequiresActionInput,
+  type ListChatsOptions,
+  type ListMessagesOptions,
+  type MessageStore,
+  type NewMessage,
+  type CreateChatInput as StoreCreateChatInput,
+  toChatMessage,
+  toQueuedChatMessage,
+} from '@chatd/message-store';
+import { MessagePartBuffer } from '@chatd/messagepartbuffer';
+import { generateText } from 'ai';
+import {
+  AlreadyStartedError,
+  ChatdClosedError,
+  NoDefaultModelConfigError,
+  NothingToCompactError,
+  UnknownModelConfigError,
+} from '../errors/chatd-errors.js';
+import { classifyModelError } from '../errors/classify-error.js';
+import { decide } from '../generation/decide.js';
+import type { ModelResolver } from '../models/model-resolver.js';
+import type { EngineContext } from '../tasks/engine-context.js';
+import { createEngineTasks } from '../tasks/engine-tasks.js';
+import type { ToolProvider } from '../tools/tool-provider.js';
+import { Worker } from '../worker/worker.js';
+import { type Chat, type MessageContentInput, toChat, toContent } from './chat-info.js';
+import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
+import { cleanTitle, fallbackTitle, titlePrompt } from './titles.js';
+
+/** What {@link createChatd} wires together. */
+export interface CreateChatdOptions {
+  /** The durable chat state; its PubSub carries the state hints between processes. */
+  store: MessageStore;
+  /**
+   * Where streamed parts of in-flight turns live. Created (and closed with chatd) when omitted.
+   */
+  buffer?: MessagePartBuffer;
+  /** Maps model configuration ids to models. */
+  models: ModelResolver;
+  /** Server-side tools of each turn; none when omitted. */
+  tools?: ToolProvider;
+  /**
+   * This process's worker id, which owns the chats it runs. One per process.
+   * @default a random UUID
+   */
+  workerId?: string;
+  /** @default realClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Tuning; every field has a default. */
+  options?: ChatdOptions;
+}
+
+/** A new chat. */
+export interface CreateChatInput {
+  /** The owner (opaque, app-defined). */
+  ownerId: string;
+  /** The model configuration; the resolver's default when omitted. */
+  modelConfigId?: string;
+  /** The first user message. */
+  content: MessageContentInput;
+  /** A system prompt for this chat (seen by the model only). */
+  systemPrompt?: string;
+  /** The title; a fallback from the first words, then a generated one, when omitted. */
+  title?: string;
+  /** App-defined labels. */
+  labels?: Record<string, string>;
+  /** MCP servers (or other tool sources) the chat may use. */
+  mcpServerIds?: string[];
+  /** Tools the client executes (declared to the model, answered with `submitToolResults`). */
+  dynamicTools?: NonNullable<StoreCreateChatInput['dynamicTools']>;
+  /** The parent chat, for a sub-chat. */
+  parentChatId?: string;
+}
+
+/** A user message sent to a chat. */
+export interface SendMessageInput {
+  /** The message. */
+  content: MessageContentInput;
+  /**
+   * When the chat is busy: `queue` waits for the current turn; `interrupt` stops it and
+   * answers this message next.
+   * @default 'queue'
+   */
+  busy?: 'queue' | 'interrupt';
+  /** The model configuration to answer with; the chat's when omitted. */
+  modelConfigId?: string;
+  /** Who wrote it. @default the chat's owner */
+  createdBy?: string;
+}
+
+/** What `sendMessage` did. */
+export interface SendMessageResult {
+  /** Whether the message waits in the queue. */
+  queued: boolean;
+  /** The message, when it joined the history. */
+  message?: ChatMessage;
+  /** The queued message, when it was queued. */
+  queuedMessage?: QueuedChatMessage;
+}
+
+/** A replacement for a user message. */
+export interface EditMessageInput {
+  /** The new content. */
+  content: MessageContentInput;
+  /** The model configuration for the new turn; the edited message's when omitted. */
+  modelConfigId?: string;
+  /** Who edited it. @default the chat's owner */
+  createdBy?: string;
+}
+
+/** Counters of a running instance. */
+export interface ChatdStats {
+  /** State hints dropped because a runner's queue was full. */
+  droppedHints: number;
+  /** Runners working on chats. */
+  liveRunners: number;
+  /** Runners cancelled and still finishing. */
+  cleaningRunners: number;
+}
+
+/**
+ * Creates a chatd instance: the API that changes chats (each call one store transition) and,
+ * once started, the worker that runs their turns.
+ *
+ * @example
+ * ```ts
+ * const chatd = createChatd({ store, models: staticModels({ demo: { model } }, { defaultModelConfigId: 'demo' }) });
+ * await chatd.start();
+ * const chat = await chatd.createChat({ ownerId: 'me', content: 'Hello!' });
+ * ```
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` for an invalid option.
+ */
+export function createChatd(init: CreateChatdOptions): Chatd {
+  return new Chatd(init);
+}
+
+/** A chatd instance; see {@link createChatd}. */
+export class Chatd {
+  readonly #store: MessageStore;
+  readonly #models: ModelResolver;
+  readonly #buffer: MessagePartBuffer;
+  readonly #ownsBuffer: boolean;
+  readonly #logger: Logger;
+  readonly #options: ResolvedChatdOptions;
+  readonly #worker: Worker;
+  readonly #context: EngineContext;
+  /** Aborts detached work (titles) on close. */
+  readonly #closing = new AbortController();
+  readonly #detached = new Set<Promise<void>>();
+  #started = false;
+  #closed: Promise<void> | undefined;
+
+  /** @internal Use {@link createChatd}. */
+  constructor(init: CreateChatdOptions) {
+    this.#options = resolveChatdOptions(init.options);
+    this.#store = init.store;
+    this.#models = init.models;
+    this.#logger = (init.logger ?? silentLogger).child({ component: 'chatd' });
+    const clock = init.clock ?? realClock;
+    this.#ownsBuffer = init.buffer === undefined;
+    this.#buffer = init.buffer ?? new MessagePartBuffer({ clock });
+    this.#context = {
+      store: init.store,
+      buffer: this.#buffer,
+      models: init.models,
+      tools: init.tools,
+      clock,
+      logger: this.#logger,
+      options: this.#options,
+    };
+    this.#worker = new Worker({
+      store: init.store,
+      workerId: init.workerId ?? randomUUID(),
+      tasks: createEngineTasks(this.#context),
+      clock,
+      logger: this.#logger,
+      options: this.#options,
+    });
+  }
+
+  /**
+   * Starts the worker: from now on this instance acquires runnable chats and runs their
+   * turns. An API-only instance never calls it.
+   * @throws AlreadyStartedError `ALREADY_STARTED` on a second call.
+   */
+  async start(): Promise<void> {
+    this.#assertOpen();
+    if (this.#started) throw new AlreadyStartedError();
+    this.#started = true;
+    await this.#worker.start();
+  }
+
+  /**
+   * Stops gracefully: no new chats are acquired, running tasks are cancelled and awaited, and
+   * every chat this instance held is handed over at once (its heartbeat deleted and an
+   * ownership hint published), so another replica continues it without waiting for the lease.
+   * Idempotent. Afterwards no timer, listener or connection of chatd's remains; the store and
+   * a buffer passed in stay open.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#closing.abort(new ChatdClosedError());
+      await this.#worker.close();
+      await Promise.allSettled(this.#detached);
+      if (this.#ownsBuffer) await this.#buffer.close();
+    })();
+    return this.#closed;
+  }
+
+  /** Counters of the worker. */
+  stats(): ChatdStats {
+    return this.#worker.stats();
+  }
+
+  /**
+   * Creates a chat with its first user message; a worker starts the first turn. The title is
+   * a fallback from the first words until the title model writes one (in the background).
+   * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` / NoDefaultModelConfigError
+   *   `NO_DEFAULT_MODEL_CONFIG`, before anything is written.
+   * @throws The store's `INVALID_ARGUMENT` / `VALIDATION_FAILED` for malformed input.
+   */
+  async createChat(input: CreateChatInput): Promise<Chat> {
+    this.#assertOpen();
+    const modelConfigId = await this.#checkedModel(
+      input.modelConfigId ?? this.#models.defaultModelConfigId,
+    );
+    const content = toContent(input.content);
+    const messages: NewMessage[] = [];
+    if (input.systemPrompt !== undefined) {
+      messages.push({
+        role: 'system',
+        visibility: 'model',
+        content: toContent(input.systemPrompt),
+      });
+    }
+    messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
+    const title = input.title ?? fallbackTitle(content.parts);
+    const { chatId } = await this.#store.createChat({
+      ownerId: input.ownerId,
+      title,
+      lastModelConfigId: modelConfigId,
+      messages,
+      ...(input.labels === undefined ? {} : { labels: input.labels }),
+      ...(input.mcpServerIds === undefined ? {} : { mcpServerIds: input.mcpServerIds }),
+      ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
+      ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
+    });
+    if (input.title === undefined) this.#detach(this.#generateTitle(chatId, title, modelConfigId));
+    return toChat(await this.#store.getChat(chatId));
+  }
+
+  /**
+   * Sends a user message: it starts a turn on an idle chat, waits in the queue of a busy one,
+   * or (`busy: 'interrupt'`) stops the current turn and is answered next.
+   * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` before anything is written.
+   * @throws The store's `QUEUE_FULL`, `TRANSITION_NOT_ALLOWED` (archived), `CHAT_NOT_FOUND`,
+   *   `INVALID_ARGUMENT` / `VALIDATION_FAILED`.
+   */
+  async sendMessage(chatId: string, input: SendMessageInput): Promise<SendMessageResult> {
+    this.#assertOpen();
+    if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
+    const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
+    const result = await this.#store.update(chatId, (chat) =>
+      chat.sendMessage({
+        role: 'user',
+        content: toContent(input.content),
+        createdBy,
+        ...(input.busy === undefined ? {} : { busy: input.busy }),
+        ...(input.modelConfigId === undefined ? {} : { modelConfigId: input.modelConfigId }),
+      }),
+    );
+    const output: SendMessageResult = { queued: result.queuedMessageId !== undefined };
+    if (result.messageId !== undefined) {
+      output.message = toChatMessage(await this.#store.getMessage(chatId, result.messageId));
+    }
+    if (result.queuedMessageId !== undefined) {
+      const queued = await this.#store.listQueuedMessages(chatId);
+      const row = queued.find((candidate) => candidate.id === result.queuedMessageId);
+      if (row !== undefined) output.queuedMessage = toQueuedChatMessage(row);
+    }
+    return output;
+  }
+
+  /**
+   * Replaces a user message: it and everything after it leave the history, and a new turn
+   * answers the new content.
+   * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` before anything is written.
+   * @throws The store's `MESSAGE_NOT_FOUND`, `MESSAGE_NOT_USER`, `TRANSITION_NOT_ALLOWED`.
+   */
+  async editMessage(
+    chatId: string,
+    messageId: number,
+    input: EditMessageInput,
+  ): Promise<ChatMessage> {
+    this.#assertOpen();
+    if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
+    const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
+    const result = await this.#store.update(chatId, (chat) =>
+      chat.editMessage({
+        messageId,
+        content: toContent(input.content),
+        createdBy,
+        ...(input.modelConfigId === undefined ? {} : { modelConfigId: input.modelConfigId }),
+      }),
+    );
+    return toChatMessage(await this.#store.getMessage(chatId, result.messageId));
+  }
+
+  /**
+   * Removes a queued message.
+   * @throws The store's `QUEUED_MESSAGE_NOT_FOUND`.
+   */
+  async deleteQueued(chatId: string, queuedMessageId: number): Promise<void> {
+    this.#assertOpen();
+    await this.#store.update(chatId, (chat) => chat.deleteQueued(queuedMessageId));
+  }
+
+  /**
+   * Sends a queued message now: on an idle chat it starts the turn, on a busy one it
+   * interrupts the turn and is answered next.
+   * @returns The message, when it joined the history at once.
+   */
+  async promoteQueued(chatId: string, queuedMessageId: number): Promise<ChatMessage | undefined> {
+    this.#assertOpen();
+    const { messageId } = await this.#store.update(chatId, (chat) =>
+      chat.promoteQueued(queuedMessageId),
+    );
+    if (messageId === undefined) return undefined;
+    return toChatMessage(await this.#store.getMessage(chatId, messageId));
+  }
+
+  /**
+   * Stops the current turn; what it produced so far is kept.
+   * @throws The store's `TRANSITION_NOT_ALLOWED` when the chat is not busy.
+   */
+  async interrupt(chatId: string): Promise<Chat> {
+    this.#assertOpen();
+    await this.#store.update(chatId, (chat) => chat.interrupt());
+    return toChat(await this.#store.getChat(chatId));
+  }
+
+  /**
+   * Archives a root chat with its whole family.
+   * @throws The store's `CHAT_NOT_ROOT` for a sub-chat, `TRANSITION_NOT_ALLOWED` while a
+   *   member is busy.
+   */
+  async archive(chatId: string): Promise<string[]> {
+    this.#assertOpen();
+    return (await this.#store.setFamilyArchived(chatId, true)).chatIds;
+  }
+
+  /** Unarchives a root chat with its whole family. */
+  async unarchive(chatId: string): Promise<string[]> {
+    this.#assertOpen();
+    return (await this.#store.setFamilyArchived(chatId, false)).chatIds;
+  }
+
+  /**
+   * Asks for the history to be compacted now: a worker summarises it and the chat returns to
+   * waiting.
+   * @throws NothingToCompactError `NOTHING_TO_COMPACT` when nothing is new since the last
+   *   compaction (nothing is written).
+   * @throws The store's `TRANSITION_NOT_ALLOWED` when the chat is busy.
+   */
+  async compact(chatId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#store.update(chatId, async (chat) => {
+      await chat.requestCompaction();
+      const history = await this.#store.getPromptHistory(chatId);
+      const decision = decide({
+        history,
+        dynamicToolNames: [],
+        exclusiveToolNames: [],
+        stopAfterToolNames: [],
+        compactionRequested: true,
+        maxSteps: Number.MAX_SAFE_INTEGER,
+        contextLimitTokens: undefined,
+        compactionThresholdPercent: 100,
+      });
+      if (decision.action !== 'compact') throw new NothingToCompactError(chatId);
+    });
+  }
+
+  /**
+   * Answers the client-executed tool calls a turn is waiting for; the turn runs on.
+   * @throws The store's `INVALID_TOOL_RESULTS` (duplicate, missing or unexpected results),
+   *   `TRANSITION_NOT_ALLOWED` when the chat is not waiting for tool results.
+   */
+  async submitToolResults(
+    chatId: string,
+    results: CompleteRequiresActionInput['results'],
+    { createdBy }: { createdBy?: string } = {},
+  ): Promise<ChatMessage[]> {
+    this.#assertOpen();
+    const author = createdBy ?? (await this.#store.getChat(chatId)).ownerId;
+    const { messageIds } = await this.#store.update(chatId, (chat) =>
+      chat.completeRequiresAction({ createdBy: author, results }),
+    );
+    return Promise.all(
+      messageIds.map(async (id) => toChatMessage(await this.#store.getMessage(chatId, id))),
+    );
+  }
+
+  /** Moves a chat found in an invalid state into `error`, so it can be used again. */
+  async reconcileInvalidState(chatId: string): Promise<Chat> {
+    this.#assertOpen();
+    await this.#store.update(chatId, (chat) => chat.reconcileInvalidState());
+    return toChat(await this.#store.getChat(chatId));
+  }
+
+  /** Sets a chat's title. */
+  async renameChat(chatId: string, title: string): Promise<Chat> {
+    this.#assertOpen();
+    return toChat(await this.#store.updateChatMetadata(chatId, { title }));
+  }
+
+  /** A chat. @throws The store's `CHAT_NOT_FOUND`. */
+  async getChat(chatId: string): Promise<Chat> {
+    this.#assertOpen();
+    return toChat(await this.#store.getChat(chatId));
+  }
+
+  /** A page of an owner's chats, most recently active first. */
+  async listChats(
+    ownerId: string,
+    options?: ListChatsOptions,
+  ): Promise<{ chats: Chat[]; nextCursor?: string }> {
+    this.#assertOpen();
+    const page: ChatPage = await this.#store.listChats(ownerId, options);
+    return { ...page, chats: page.chats.map(toChat) };
+  }
+
+  /** A page of a chat's transcript (what the user sees). */
+  async listMessages(
+    chatId: string,
+    options?: ListMessagesOptions,
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+    this.#assertOpen();
+    const page = await this.#store.listMessages(chatId, options);
+    return { messages: page.messages.map(toChatMessage), hasMore: page.hasMore };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed !== undefined) throw new ChatdClosedError();
+  }
+
+  async #checkedModel(modelConfigId: string | undefined): Promise<string> {
+    if (modelConfigId === undefined) throw new NoDefaultModelConfigError();
+    if (!(await this.#models.has(modelConfigId))) throw new UnknownModelConfigError(modelConfigId);
+    return modelConfigId;
+  }
+
+  #detach(work: Promise<void>): void {
+    this.#detached.add(work);
+    void work.finally(() => this.#detached.delete(work));
+  }
+
+  /**
+   * Asks the title model for a title and stores it if the chat still has its fallback title.
+   * Retryable provider errors are retried within the side-effect budget; every failure is
+   * logged and leaves the fallback.
+   */
+  async #generateTitle(chatId: string, fallback: string, chatModelConfigId: string) {
+    const { clock } = this.#context;
+    const modelConfigId = this.#options.titleModelConfigId ?? chatModelConfigId;
+    const deadline = clock.now() + this.#options.sideEffectBudgetMs;
+    try {
+      const chat = await this.#store.getChat(chatId);
+      const [first] = (await this.#store.getPromptHistory(chatId)).filter(
+        (message) => message.role === 'user',
+      );
+      const text = first?.content.parts
+        .flatMap((part) => (part.type === 'text' ? [(part as { text: string }).text] : []))
+        .join('\n');
+      if (text === undefined || text.trim() === '') return;
+      const { model } = await this.#models.resolve(modelConfigId, {
+        chatId,
+        ownerId: chat.ownerId,
+      });
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const result = await withDeadline(
+            {
+              clock,
+              timeoutMs: this.#options.titleTimeoutMs,
+              signal: this.#closing.signal,
+              onTimeout: () => new Error('title generation timed out'),
+            },
+            (signal) =>
+              generateText({
+                model,
+                prompt: titlePrompt(text),
+                maxOutputTokens: 40,
+                abortSignal: signal,
+                maxRetries: 0,
+              }),
+          );
+          const title = cleanTitle(result.text);
+          if (title === undefined) return;
+          const current = await this.#store.getChat(chatId);
+          if (current.title !== fallback) return;
+          await this.#store.updateChatMetadata(chatId, { title });
+          return;
+        } catch (error) {
+          const delayMs = 250 * 2 ** (attempt - 1);
+          if (
+            this.#closing.signal.aborted ||
+            !classifyModelError(error).retryable ||
+            clock.now() + delayMs > deadline
+          ) {
+            throw error;
+          }
+          await clock.sleep(delayMs, this.#closing.signal);
+        }
+      }
+    } catch (error) {
+      if (this.#closing.signal.aborted) return;
+      this.#logger.warn({ err: error, chatId }, 'title generation failed; keeping the fallback');
+    }
+  }
+}

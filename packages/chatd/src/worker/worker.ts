@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { ChatdError, type Clock, type Logger } from '@chatd/core';
+import { CHAT_OWNERSHIP_CHANNEL, type MessageStore } from '@chatd/message-store';
+import type { ChannelSubscription } from '@chatd/pubsub';
+import type { ResolvedChatdOptions } from '../chatd/options.js';
+import { AlreadyStartedError } from '../errors/chatd-errors.js';
+import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-manager.js';
+import type { TaskRunner } from './task-types.js';
+
+/** What a {@link Worker} works with. */
+export interface WorkerOptions {
+  readonly store: MessageStore;
+  /** This process's id; the owner of the chats it acquires. */
+  readonly workerId: string;
+  readonly tasks: TaskRunner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: ResolvedChatdOptions;
+}
+
+const RUNNABLE = new Set(['running', 'interrupting', 'requires-action']);
+
+/**
+ * Acquires runnable chats without a live owner and hands each to a runner.
+ *
+ * It looks every `acquireIntervalMs`, and at once when an ownership hint arrives (a chat
+ * became runnable, or another replica handed its chats over); a hint during a pass schedules
+ * one more pass, no more. Candidates are read `acquireBatchSize` at a time with `SKIP LOCKED`,
+ * so workers looking at the same moment see different chats, and each acquisition re-checks
+ * the chat under its row lock, so exactly one worker wins a chat.
+ */
+export class Worker {
+  readonly #options: WorkerOptions;
+  readonly #logger: Logger;
+  readonly #manager: RunnerManager;
+  readonly #stop = new AbortController();
+  #wake: AbortController | undefined;
+  #wakeRequested = false;
+  #subscription: ChannelSubscription | undefined;
+  #loop: Promise<void> | undefined;
+  #listening: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'worker', workerId: options.workerId });
+    this.#manager = new RunnerManager(options);
+  }
+
+  /** The manager's counters. */
+  stats(): RunnerStats {
+    return this.#manager.stats();
+  }
+
+  /** Whether no runner is live or cleaning. */
+  get idle(): boolean {
+    return this.#manager.idle;
+  }
+
+  /**
+   * Starts listening for ownership hints, the runner manager and the acquisition loop.
+   * @throws AlreadyStartedError `ALREADY_STARTED` on a second call.
+   */
+  async start(): Promise<void> {
+    if (this.#loop !== undefined || this.#closed !== undefined) throw new AlreadyStartedError();
+    const subscription = this.#options.store.pubsub.subscribe(CHAT_OWNERSHIP_CHANNEL, {
+      signal: this.#stop.signal,
+    });
+    this.#subscription = subscription;
+    this.#listening = (async () => {
+      try {
+        for await (const _event of subscription) this.wake();
+      } catch (error) {
+        if (!this.#stop.signal.aborted) this.#logger.warn({ err: error }, 'ownership hints failed');
+      }
+    })();
+    await subscription.ready;
+    this.#manager.start();
+    this.#loop = this.#acquireLoop();
+  }
+
+  /** Runs an acquisition pass now (or right after the one in progress). */
+  wake(): void {
+    this.#wakeRequested = true;
+    this.#wake?.abort();
+  }
+
+  /**
+   * Stops acquiring, stops every runner and hands their chats over. Idempotent; afterwards no
+   * timer, subscription or task of the worker remains.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#stop.abort();
+      this.#wake?.abort();
+      this.#subscription?.cancel();
+      await this.#loop;
+      await this.#listening;
+      await this.#manager.close();
+    })();
+    return this.#closed;
+  }
+
+  async #acquireLoop(): Promise<void> {
+    const { clock, options } = this.#options;
+    while (!this.#stop.signal.aborted) {
+      this.#wakeRequested = false;
+      try {
+        await this.acquireOnce();
+      } catch (error) {
+        if (shouldLogLoopError(error, this.#stop.signal.aborted)) {
+          this.#logger.warn({ err: error }, 'acquisition failed');
+        }
+      }
+      if (this.#stop.signal.aborted) break;
+      if (this.#wakeRequested) continue;
+      this.#wake = new AbortController();
+      try {
+        await clock.sleep(options.acquireIntervalMs, this.#wake.signal);
+      } catch {
+        // Woken early.
+      }
+      this.#wake = undefined;
+    }
+  }
+
+  /** One acquisition pass: reads candidates page by page and acquires what it can. */
+  async acquireOnce(): Promise<void> {
+    const { store, options } = this.#options;
+    const attempted = new Set<string>();
+    while (!this.#stop.signal.aborted) {
+      const candidates = await store.getAcquisitionCandidates(options.acquireBatchSize);
+      const fresh = candidates.filter((candidate) => !attempted.has(candidate.chatId));
+      for (const candidate of fresh) {
+        if (this.#stop.signal.aborted) return;
+        attempted.add(candidate.chatId);
+        await this.#tryAcquire(candidate.chatId);
+      }
+      if (candidates.length < options.acquireBatchSize || fresh.length === 0) return;
+    }
+  }
+
+  async #tryAcquire(chatId: string): Promise<void> {
+    const { store, workerId } = this.#options;
+    const runnerId = randomUUID();
+    let acquired = false;
+    try {
+      // The row lock serialises competing workers; the checks repeat what the candidate query
+      // saw, because another worker may have acquired the chat since.
+      acquired = await store.lock(chatId, async (chat) => {
+        if (chat.row.archived || !RUNNABLE.has(chat.row.status)) return false;
+        const ownerAlive =
+          chat.row.workerId !== null &&
+          chat.ownerHeartbeatAgeMs !== null &&
+          chat.ownerHeartbeatAgeMs < store.lease.staleAfterMs;
+        if (ownerAlive) return false;
+        await store.update(chatId, (transitions) => transitions.acquire({ workerId, runnerId }));
+        return true;
+      });
+    } catch (error) {
+      if (ChatdError.isInstance(error, 'CHAT_NOT_FOUND')) return;
+      throw error;
+    }
+    if (!acquired) return;
+    this.#logger.debug({ chatId, runnerId }, 'chat acquired');
+    if (!this.#manager.spawn(chatId, runnerId)) await this.#abandon(chatId, runnerId);
+  }
+
+  /** Gives back a chat whose runner could not start, if this worker and runner still own it. */
+  async #abandon(chatId: string, runnerId: string): Promise<void> {
+    const { store, workerId } = this.#options;
+    try {
+      await store.lock(chatId, async (chat) => {
+        if (chat.row.workerId !== workerId || chat.row.runnerId !== runnerId) return;
+        await store.update(chatId, (transitions) => transitions.abandon());
+      });
+    } catch (error) {
+      this.#logger.warn({ err: error, chatId }, 'abandoning an unstarted chat failed');
+    }
+  }
+}
