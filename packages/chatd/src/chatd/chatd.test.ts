@@ -240,10 +240,9 @@ describe('a chatd turn', () => {
     const messages = await transcript(chatd, chat.id);
     expect(messages[1]?.role).toBe('assistant');
     expect(messages[1]?.parts).toHaveLength(1);
-    expect(messages[1]?.parts[0]).toMatchObject({ type: 'text' });
-    expect('Once upon a time there was').toContain(
-      (messages[1]?.parts[0] as { text: string }).text,
-    );
+    const [partial] = messages[1]?.parts ?? [];
+    expect(partial).toMatchObject({ type: 'text' });
+    expect('Once upon a time there was').toContain((partial as { text: string }).text);
   });
 
   it('retries a retryable provider error and then answers', async () => {

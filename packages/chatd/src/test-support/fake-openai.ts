@@ -104,7 +104,7 @@ export class FakeOpenAI implements AsyncDisposable {
       send({}, 'stop');
     } else {
       if (reply.text !== undefined) send({ content: reply.text });
-      reply.calls.forEach((call, index) =>
+      reply.calls.forEach((call, index) => {
         send({
           tool_calls: [
             {
@@ -114,8 +114,8 @@ export class FakeOpenAI implements AsyncDisposable {
               function: { name: call.name, arguments: call.arguments },
             },
           ],
-        }),
-      );
+        });
+      });
       send({}, 'tool_calls');
     }
     response.write(

@@ -241,7 +241,7 @@ export class Runner {
    * reported than spun on).
    */
   async #runWithRetry(record: TaskRecord, input: TaskInput): Promise<void> {
-    const { options, clock, tasks } = this.#context;
+    const { options, clock } = this.#context;
     const logger = this.#logger.child({ taskId: record.id, task: record.kind });
     const signal = record.controller.signal;
     for (let failures = 0; ; ) {

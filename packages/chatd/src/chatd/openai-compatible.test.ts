@@ -1,0 +1,146 @@
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { ChatStatus } from '@chatd/core';
+import { createTestStore } from '@chatd/message-store/testing';
+import { tool } from 'ai';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { staticModels } from '../models/static-models.js';
+import { FakeOpenAI } from '../test-support/fake-openai.js';
+import type { ToolProvider } from '../tools/tool-provider.js';
+import { type Chatd, createChatd } from './chatd.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(tools?: ToolProvider) {
+  const fake = await FakeOpenAI.start();
+  cleanups.push(() => fake.close());
+  const testStore = await createTestStore();
+  cleanups.push(() => testStore.close());
+  const provider = createOpenAICompatible({
+    name: 'fake',
+    baseURL: fake.baseURL,
+    apiKey: 'test-key',
+    includeUsage: true,
+  });
+  const chatd = createChatd({
+    store: testStore.store,
+    models: staticModels(
+      { fake: { model: provider.chatModel('fake-model') } },
+      {
+        defaultModelConfigId: 'fake',
+      },
+    ),
+    ...(tools === undefined ? {} : { tools }),
+    options: {
+      acquireIntervalMs: 50,
+      generationRetryInitialDelayMs: 20,
+      generationRetryMaxDelayMs: 100,
+      titleModelConfigId: 'fake',
+    },
+  });
+  cleanups.push(() => chatd.close());
+  await chatd.start();
+  return { fake, chatd };
+}
+
+async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus) {
+  await vi.waitFor(
+    async () => {
+      expect((await chatd.getChat(chatId)).status).toBe(status);
+    },
+    { timeout: 15_000, interval: 20 },
+  );
+}
+
+/** The chat's turn requests (title requests ask for a title and carry no tools). */
+function turnRequests(fake: FakeOpenAI) {
+  return fake.requests.filter(
+    (request) => !JSON.stringify(request.body.messages).includes('Write a short title'),
+  );
+}
+
+describe('chatd on an OpenAI-compatible provider', () => {
+  it('streams a text answer through the real provider path', async () => {
+    const { fake, chatd } = await setup();
+    fake.reply({ kind: 'text', text: 'Hello from the fake provider.' });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello', title: 'fixed' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const { messages } = await chatd.listMessages(chat.id);
+    expect(messages[0]?.content.parts).toEqual([
+      { type: 'text', text: expect.stringContaining('fake provider') },
+    ]);
+  });
+
+  it('runs a tool the model called and sends the result back', async () => {
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {
+          add: tool({
+            inputSchema: z.object({ a: z.number(), b: z.number() }),
+            execute: async ({ a, b }) => ({ sum: a + b }),
+          }),
+        },
+        close: () => {},
+      }),
+    };
+    const { fake, chatd } = await setup(tools);
+    fake.reply(
+      { kind: 'tool-calls', calls: [{ id: 'call_1', name: 'add', arguments: '{"a":2,"b":3}' }] },
+      { kind: 'text', text: 'The sum is 5.' },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'add 2 and 3', title: 'fixed' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const second = turnRequests(fake)[1]?.body.messages as Array<{
+      role: string;
+      content: unknown;
+    }>;
+    expect(second.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
+    // The provider sends a tool result as the JSON text of its output.
+    expect(second[2]?.content).toBe('{"sum":5}');
+  });
+
+  it('honours Retry-After: a 429 asking for 2 s is retried after 2 s', async () => {
+    const { fake, chatd } = await setup();
+    fake.reply(
+      {
+        kind: 'error',
+        status: 429,
+        headers: { 'retry-after': '2' },
+        message: 'Rate limit reached',
+      },
+      { kind: 'text', text: 'Made it.' },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi', title: 'fixed' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const [first, second] = turnRequests(fake);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('retries a 500 three times, then succeeds', async () => {
+    const { fake, chatd } = await setup();
+    const serverError = { kind: 'error', status: 500, message: 'boom' } as const;
+    fake.reply(serverError, serverError, serverError, { kind: 'text', text: 'Fourth time lucky.' });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi', title: 'fixed' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(turnRequests(fake)).toHaveLength(4);
+    const { messages } = await chatd.listMessages(chat.id);
+    expect(messages[0]?.content.parts).toEqual([{ type: 'text', text: 'Fourth time lucky.' }]);
+  });
+
+  it('ends in error with kind auth on a 401, without retrying', async () => {
+    const { fake, chatd } = await setup();
+    fake.reply({ kind: 'error', status: 401, message: 'Incorrect API key provided' });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi', title: 'fixed' });
+    await waitForStatus(chatd, chat.id, 'error');
+    expect((await chatd.getChat(chat.id)).lastError).toMatchObject({
+      kind: 'auth',
+      retryable: false,
+      statusCode: 401,
+      provider: 'fake.chat',
+    });
+    expect(turnRequests(fake)).toHaveLength(1);
+  });
+});
