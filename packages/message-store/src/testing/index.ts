@@ -1,9 +1,11 @@
 /**
  * Test helpers for code built on `@chatd/message-store`: a real store on a throwaway in-memory
- * PGlite database, with an in-process PubSub and a ManualClock.
+ * PGlite database, with an in-process PubSub and a ManualClock, and throwaway databases on a
+ * real Postgres server.
  *
  * @packageDocumentation
  */
+export { createTestDatabase, type TestDatabase } from './create-test-database.js';
 export {
   type CreateTestStoreOptions,
   createTestStore,
