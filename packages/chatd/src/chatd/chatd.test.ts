@@ -307,6 +307,139 @@ describe('a chatd turn', () => {
   });
 });
 
+describe('interrupts, edits and compaction', () => {
+  it('an interrupt during a tool batch keeps finished results; unfinished calls get the interrupted error', async () => {
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {
+          fast: tool({ inputSchema: z.object({}), execute: async () => ({ done: true }) }),
+          slow: tool({
+            inputSchema: z.object({}),
+            execute: (_input, { abortSignal }) =>
+              new Promise<string>((_resolve, reject) => {
+                abortSignal?.addEventListener('abort', () => reject(new Error('aborted')), {
+                  once: true,
+                });
+              }),
+          }),
+        },
+        close: () => {},
+      }),
+    };
+    const { chatd, script, testStore } = await engine({}, { tools });
+    script.push({
+      parts: toolCalls([
+        { toolCallId: 'a', toolName: 'fast', input: {} },
+        { toolCallId: 'b', toolName: 'slow', input: {} },
+      ]),
+    });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'run both' });
+    // The calls are committed, and the batch is running: the next attempt has started.
+    await vi.waitFor(
+      async () => {
+        const messages = await transcript(chatd, chat.id);
+        expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+        const row = await testStore.store.readLock(chat.id, async (snapshot) => snapshot.row);
+        expect(row.generationAttempt).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await chatd.interrupt(chat.id);
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const results = (await transcript(chatd, chat.id))
+      .filter((message) => message.role === 'tool')
+      .map((message) => message.parts[0]);
+    expect(results).toEqual([
+      { type: 'tool-result', toolCallId: 'a', toolName: 'fast', output: { done: true } },
+      {
+        type: 'tool-result',
+        toolCallId: 'b',
+        toolName: 'slow',
+        output: 'Tool execution interrupted by user',
+        isError: true,
+      },
+    ]);
+  });
+
+  it('an edit replaces the message and what followed, and answers the new content', async () => {
+    const { chatd, script } = await engine();
+    script.push({ parts: textAnswer('First answer') }, { parts: textAnswer('Second answer') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'first question', title: 't' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const { messages } = await chatd.listMessages(chat.id);
+    const question = messages.find((message) => message.role === 'user');
+    await chatd.editMessage(chat.id, question?.id as number, { content: 'better question' });
+    await vi.waitFor(
+      async () => {
+        expect(await transcript(chatd, chat.id)).toEqual([
+          { role: 'user', parts: [{ type: 'text', text: 'better question' }] },
+          { role: 'assistant', parts: [{ type: 'text', text: 'Second answer' }] },
+        ]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+  });
+
+  it('a manual compaction commits the summary triplet and returns to waiting', async () => {
+    const { chatd, script, testStore } = await engine();
+    script.push({ parts: textAnswer('An answer') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'question', title: 't' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    await chatd.compact(chat.id);
+    await vi.waitFor(
+      async () => {
+        const messages = await transcript(chatd, chat.id);
+        expect(messages.at(-2)?.parts[0]).toMatchObject({
+          type: 'tool-call',
+          toolName: 'chat_summarized',
+          input: { source: 'manual' },
+        });
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const prompt = await testStore.store.getPromptHistory(chat.id);
+    expect(prompt.at(-1)).toMatchObject({ role: 'user', compressed: true, visibility: 'model' });
+    // Nothing new since: a second request is refused without a write.
+    await expect(chatd.compact(chat.id)).rejects.toMatchObject({ code: 'NOTHING_TO_COMPACT' });
+  });
+
+  it('compacts automatically when the prompt passed the threshold, then answers', async () => {
+    const testStore = await createTestStore();
+    open.push(() => testStore.close());
+    const script: ScriptedCall[] = [
+      { parts: textAnswer('A long answer', 3, { inputTokens: 800 }) },
+      { parts: textAnswer('Answer after compaction') },
+    ];
+    const chatd = createChatd({
+      store: testStore.store,
+      models: staticModels(
+        { mock: { model: scriptedModel(script), contextLimitTokens: 1000 } },
+        { defaultModelConfigId: 'mock' },
+      ),
+      options: FAST,
+    });
+    open.push(() => chatd.close());
+    await chatd.start();
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'question one', title: 't' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    await chatd.sendMessage(chat.id, { content: 'question two' });
+    await vi.waitFor(
+      async () => {
+        const messages = await transcript(chatd, chat.id);
+        expect(messages.at(-1)?.parts).toEqual([{ type: 'text', text: 'Answer after compaction' }]);
+        expect(
+          messages.some(
+            (message) => (message.parts[0] as { toolName?: string }).toolName === 'chat_summarized',
+          ),
+        ).toBe(true);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+  });
+});
+
 describe('close', () => {
   it('hands a chat over to another instance at once and leaves nothing running', async () => {
     const testStore = await createTestStore({

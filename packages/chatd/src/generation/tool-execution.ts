@@ -84,7 +84,9 @@ export async function executeToolCalls(
   const results = await Promise.all(
     calls.map(async (call) => {
       const part = await runOne(call, options, budget);
-      options.onResult(toStreamPart(part));
+      // A tool that ended because the task was cancelled did not finish: the interrupt that
+      // cancelled it records it as interrupted, rather than with the abort's error.
+      if (!options.signal.aborted) options.onResult(toStreamPart(part));
       return resultMessage(part, options.modelConfigId);
     }),
   );

@@ -21,8 +21,12 @@ const usage = {
   outputTokens: { total: 5, text: 5, reasoning: 0 },
 };
 
-/** The parts of a plain text answer, in `pieces` deltas. */
-export function textAnswer(text: string, pieces = 3): LanguageModelV3StreamPart[] {
+/** The parts of a plain text answer, in `pieces` deltas, reporting `inputTokens` of prompt. */
+export function textAnswer(
+  text: string,
+  pieces = 3,
+  { inputTokens = 10 }: { inputTokens?: number } = {},
+): LanguageModelV3StreamPart[] {
   const size = Math.max(1, Math.ceil(text.length / pieces));
   const deltas: LanguageModelV3StreamPart[] = [];
   for (let index = 0; index < text.length; index += size) {
@@ -33,7 +37,14 @@ export function textAnswer(text: string, pieces = 3): LanguageModelV3StreamPart[
     { type: 'text-start', id: 't1' },
     ...deltas,
     { type: 'text-end', id: 't1' },
-    { type: 'finish', finishReason: { unified: 'stop', raw: 'stop' }, usage },
+    {
+      type: 'finish',
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: {
+        ...usage,
+        inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
+      },
+    },
   ];
 }
 
