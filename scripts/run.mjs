@@ -60,8 +60,17 @@ if (command === 'test') {
     checks === 0 ? pnpm(['exec', 'biome', 'ci', '.']) || pnpm(['exec', 'typedoc']) : 1;
   const boundaries =
     run('node', ['scripts/check-deps.mjs']) || run('node', ['scripts/check-manifests.mjs']);
+  // Every ```ts block of every README compiles against the built dist/ and runs (after the build
+  // above; it runs even when something else failed, so its count is always in the summary).
+  const readmeExamples = pnpm([
+    'exec',
+    'vitest',
+    'run',
+    '--config',
+    'scripts/readme-examples/vitest.config.ts',
+  ]);
   const summary = run('node', ['scripts/test-summary.mjs']);
-  status = checks || repoChecks || boundaries || summary;
+  status = checks || repoChecks || boundaries || readmeExamples || summary;
   process.exit(status);
 } else if (command === 'start') {
   console.error(
