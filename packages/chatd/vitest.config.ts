@@ -1,3 +1,4 @@
 import { createVitestConfig } from '../../vitest.shared.ts';
 
-export default createVitestConfig();
+// Test files open embedded PGlite stores (hundreds of MB each): two files at a time.
+export default createVitestConfig({ maxWorkers: 2 });

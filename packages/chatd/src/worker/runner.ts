@@ -248,6 +248,8 @@ export class Runner {
       let release: (() => void) | undefined;
       try {
         release = await this.#locks.acquire(record.key, signal);
+        // Cancelled while it waited for the lock (the lock resolved first).
+        if (signal.aborted) return;
         await this.#attempt(record.kind, input, signal, options.taskTimeoutMs);
         return;
       } catch (error) {
