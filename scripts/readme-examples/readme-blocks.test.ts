@@ -48,6 +48,10 @@ describe('extractReadmeExamples', () => {
         `${fence}ts`,
         'y();',
         fence,
+        '<!-- readme-example: runs -->',
+        `${fence}ts`,
+        'w();',
+        fence,
       ].join('\n'),
     );
     expect(problems).toEqual([]);
@@ -55,6 +59,7 @@ describe('extractReadmeExamples', () => {
       { mode: 'typecheck-only', reason: 'needs a Postgres server' },
       { mode: 'skip', reason: 'a type signature, not a program' },
       { mode: 'typecheck-only', reason: undefined },
+      { mode: 'run', reason: undefined },
     ]);
   });
 
@@ -83,7 +88,7 @@ describe('extractReadmeExamples', () => {
       ].join('\n'),
     );
     expect(problems).toEqual([
-      '1: unknown readme-example marker "<!-- readme-example: typechek-only -->" (use "typecheck-only" or "skip <reason>")',
+      '1: unknown readme-example marker "<!-- readme-example: typechek-only -->" (use "run", "typecheck-only" or "skip <reason>")',
       '4: "readme-example: skip" needs a reason after it',
       '7: readme-example marker is not followed by a ```ts block',
     ]);
@@ -115,7 +120,10 @@ describe('typecheck and runExample', () => {
     root = undefined;
   });
 
-  /** A repository with one package `@fake/pkg` whose dist has the given declaration file. */
+  /**
+   * A repository with one package `@fake/pkg` whose dist has the given declaration file. It has
+   * an optional peer `optional-peer`, installed in its node_modules as a devDependency would be.
+   */
   function fakeRepository(declarations: string) {
     root = mkdtempSync(join(tmpdir(), 'readme-check-test-'));
     const pkg = join(root, 'packages', 'pkg');
@@ -126,10 +134,20 @@ describe('typecheck and runExample', () => {
         name: '@fake/pkg',
         type: 'module',
         exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+        files: ['dist'],
+        peerDependencies: { 'optional-peer': '^1.0.0' },
+        peerDependenciesMeta: { 'optional-peer': { optional: true } },
       }),
     );
     writeFileSync(join(pkg, 'dist', 'index.js'), 'export const answer = 42;\n');
     writeFileSync(join(pkg, 'dist', 'index.d.ts'), declarations);
+    const peer = join(pkg, 'node_modules', 'optional-peer');
+    mkdirSync(peer, { recursive: true });
+    writeFileSync(
+      join(peer, 'package.json'),
+      JSON.stringify({ name: 'optional-peer', types: 'index.d.ts' }),
+    );
+    writeFileSync(join(peer, 'index.d.ts'), 'export interface Peer { id: string }\n');
     // The repository root's node_modules provides @types/node, as the real one does.
     mkdirSync(join(root, 'node_modules', '@types'), { recursive: true });
     symlinkSync(
@@ -174,6 +192,27 @@ describe('typecheck and runExample', () => {
     expect(result.elsewhere).toEqual([
       "packages/pkg/dist/index.d.ts:1:30 TS2304 Cannot find name 'Missing'.",
     ]);
+  });
+
+  test("published types that import an optional peer fail unless the block's user installed it", () => {
+    const declarations =
+      "import type { Peer } from 'optional-peer';\nexport declare const peer: Peer;\n";
+    const without = project(
+      declarations,
+      "import { peer } from '@fake/pkg';\nconsole.log(peer);\n",
+    );
+    expect(typecheck(without.repository.root, without.files).elsewhere).toEqual([
+      "packages/pkg/dist/index.d.ts:1:27 TS2307 Cannot find module 'optional-peer' or its corresponding type declarations.",
+    ]);
+    rmSync(without.repository.root, { recursive: true, force: true });
+
+    const withPeer = project(
+      declarations,
+      "import type { Peer } from 'optional-peer';\nimport { peer } from '@fake/pkg';\nconst same: Peer = peer;\n",
+    );
+    const result = typecheck(withPeer.repository.root, withPeer.files);
+    expect(result.elsewhere).toEqual([]);
+    expect(result.byFile.size).toBe(0);
   });
 
   test('a block that throws fails with the README line in its stack', async () => {

@@ -4,6 +4,7 @@
 //
 //   <!-- readme-example: typecheck-only needs a Postgres server -->
 //   <!-- readme-example: skip a type signature, not a program -->
+//   <!-- readme-example: run -->          (the default, spelled out; `runs` works too)
 //
 // The marker is the last non-blank line before the opening fence. `skip` needs a reason;
 // `typecheck-only` may carry one. Anything else that starts with `<!-- readme-example` (an unknown
@@ -35,7 +36,12 @@ export interface ReadmeExamples {
 
 const TS_LANGUAGES = new Set(['ts', 'typescript']);
 const MARKER = /^<!--\s*readme-example\b:?\s*(.*?)\s*-->$/;
-const MODES = new Set<BlockMode>(['typecheck-only', 'skip']);
+const MODES: ReadonlyMap<string, BlockMode> = new Map([
+  ['run', 'run'],
+  ['runs', 'run'],
+  ['typecheck-only', 'typecheck-only'],
+  ['skip', 'skip'],
+]);
 
 /** Extracts the ```ts and ```typescript blocks of a Markdown text with their markers. */
 export function extractReadmeExamples(markdown: string): ReadmeExamples {
@@ -88,16 +94,17 @@ export function extractReadmeExamples(markdown: string): ReadmeExamples {
     if (/^<!--\s*readme-example/.test(trimmed)) {
       dropPending();
       const marker = MARKER.exec(trimmed);
-      const [mode = '', ...words] = (marker?.[1] ?? '').split(/\s+/);
+      const [word = '', ...words] = (marker?.[1] ?? '').split(/\s+/);
+      const mode = MODES.get(word);
       const reason = words.join(' ').replace(/^[-—:,]\s*/, '');
-      if (!marker || !MODES.has(mode as BlockMode)) {
+      if (!marker || !mode) {
         problems.push(
-          `${index + 1}: unknown readme-example marker "${trimmed}" (use "typecheck-only" or "skip <reason>")`,
+          `${index + 1}: unknown readme-example marker "${trimmed}" (use "run", "typecheck-only" or "skip <reason>")`,
         );
       } else if (mode === 'skip' && reason === '') {
         problems.push(`${index + 1}: "readme-example: skip" needs a reason after it`);
       } else {
-        pending = { line: index + 1, mode: mode as BlockMode, ...(reason ? { reason } : {}) };
+        pending = { line: index + 1, mode, ...(reason ? { reason } : {}) };
       }
       continue;
     }
