@@ -38,7 +38,7 @@
  *   its last subscriber leaves before the episode is created, so giving up never leaks.
  *
  * **Atomicity.** Every method except `close()` is synchronous, so each runs to completion with
- * nothing interleaved (the reference needs a mutex for this). The only interleaving is in
+ * nothing interleaved (Coder's Go buffer needs a mutex for this). The only interleaving is in
  * delivery: each subscription runs its own loop, which awaits the consumer for every part;
  * parts added or the episode closed meanwhile are picked up when the loop resumes, and one
  * wake-up stands for any number of changes. Parts are stored as given (not validated or copied

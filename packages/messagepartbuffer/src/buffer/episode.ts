@@ -2,17 +2,6 @@ import type { StoredPart } from './stored-part.js';
 import type { Subscription } from './subscription.js';
 
 /**
- * An entry in the buffer's heap of closed episodes, ordered by `closedAt`.
- * @internal
- */
-export interface ClosedEpisodeEntry {
-  /** The closed episode. */
-  readonly episode: Episode;
-  /** When it closed, on the buffer's clock; copied so a stale entry keeps its position. */
-  readonly closedAt: number;
-}
-
-/**
  * The state of one episode key. An early subscriber can make one exist before `createEpisode`
  * (a placeholder: `created` is false, it has no parts and `addPart`/`getParts` treat it as not
  * found); `createEpisode` then adopts it with its subscribers.
@@ -27,8 +16,6 @@ export class Episode {
   closed = false;
   /** When the episode closed, on the buffer's clock (meaningless while open). */
   closedAt = 0;
-  /** This episode's current entry in the closed-episode heap, if it is queued for collection. */
-  heapEntry: ClosedEpisodeEntry | undefined;
   /**
    * The parts, `seq` order. Only ever appended to, never replaced or truncated: subscriptions
    * read it by index across `await`s (see `Subscription`).

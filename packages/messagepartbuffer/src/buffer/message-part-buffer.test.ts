@@ -1,14 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { getEventListeners } from 'node:events';
 import {
-  ChatdError,
   type ChatMessageRole,
   type ChatStreamPart,
   type Clock,
   realClock,
   type TimerHandle,
 } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import { errorOf, ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type EpisodeKey,
@@ -53,16 +52,6 @@ function reader(subscription: EpisodeSubscription): AsyncIterator<StoredPart> {
   return subscription[Symbol.asyncIterator]();
 }
 
-async function expectCode(action: () => unknown, code: string): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    expect(ChatdError.isInstance(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-    return;
-  }
-  expect.fail(`expected ${code}, but nothing was thrown`);
-}
-
 /** Lets a promise report whether it has settled, without awaiting it. */
 function track(promise: Promise<unknown>): { readonly settled: boolean } {
   const state = { settled: false };
@@ -77,15 +66,13 @@ function track(promise: Promise<unknown>): { readonly settled: boolean } {
   return state;
 }
 
-describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
-  // Behaviour 1
-  it('rejects creating the same episode twice with EPISODE_EXISTS', async () => {
+describe("MessagePartBuffer: the behaviours of Coder's buffer", () => {
+  it('rejects creating the same episode twice with EPISODE_EXISTS', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
-    await expectCode(() => buffer.createEpisode(key()), 'EPISODE_EXISTS');
+    expect(errorOf(() => buffer.createEpisode(key()))).toMatchObject({ code: 'EPISODE_EXISTS' });
   });
 
-  // Behaviour 2
   it('returns an added part with seq 1, the given role and content', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -95,40 +82,43 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     ]);
   });
 
-  // Behaviour 3
-  it('reports an unknown episode as EPISODE_NOT_FOUND to addPart and getParts', async () => {
+  it('reports an unknown episode as EPISODE_NOT_FOUND to addPart and getParts', () => {
     const { buffer } = setup();
-    await expectCode(() => buffer.addPart(key(), 'assistant', textDelta('x')), 'EPISODE_NOT_FOUND');
-    await expectCode(() => buffer.getParts(key()), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', textDelta('x')))).toMatchObject({
+      code: 'EPISODE_NOT_FOUND',
+    });
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
   });
 
-  // Behaviour 4
-  it('rejects a part larger than maxEpisodeBytes with EPISODE_FULL and stores nothing', async () => {
+  it('rejects a part larger than maxEpisodeBytes with EPISODE_FULL and stores nothing', () => {
     const { buffer } = setup({ maxEpisodeBytes: 1 });
     buffer.createEpisode(key());
-    await expectCode(() => buffer.addPart(key(), 'assistant', textDelta('hello')), 'EPISODE_FULL');
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', textDelta('hello')))).toMatchObject({
+      code: 'EPISODE_FULL',
+    });
     expect(buffer.getParts(key())).toEqual([]);
   });
 
-  // Behaviour 5
-  it('counts the JSON envelope: a limit equal to the first envelope takes it, then is full', async () => {
+  it('counts the JSON envelope: a limit equal to the first envelope takes it, then is full', () => {
     const first = { seq: 1, role: 'assistant' as const, part: textDelta('hello') };
     const { buffer } = setup({ maxEpisodeBytes: envelopeBytes(first) });
     buffer.createEpisode(key());
     buffer.addPart(key(), 'assistant', textDelta('hello'));
-    await expectCode(() => buffer.addPart(key(), 'assistant', textDelta('!')), 'EPISODE_FULL');
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', textDelta('!')))).toMatchObject({
+      code: 'EPISODE_FULL',
+    });
     expect(buffer.getParts(key())).toHaveLength(1);
   });
 
-  // Behaviour 6
-  it('closing a missing episode creates it closed and empty', async () => {
+  it('closing a missing episode creates it closed and empty', () => {
     const { buffer } = setup();
     buffer.closeEpisode(key());
     expect(buffer.getParts(key())).toEqual([]);
-    await expectCode(() => buffer.addPart(key(), 'assistant', textDelta('x')), 'EPISODE_CLOSED');
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', textDelta('x')))).toMatchObject({
+      code: 'EPISODE_CLOSED',
+    });
   });
 
-  // Behaviour 7
   it('closing an episode twice succeeds both times', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -136,7 +126,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(() => buffer.closeEpisode(key())).not.toThrow();
   });
 
-  // Behaviour 8
   it('replays stored parts to a new subscriber, then streams new ones', async () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -147,7 +136,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect((await parts.next()).value).toMatchObject({ seq: 2, part: textDelta('b') });
   });
 
-  // Behaviour 9
   it('replays a closed episode to a new subscriber, then ends', async () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -158,7 +146,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(received.map((stored) => stored.seq)).toEqual([1, 2]);
   });
 
-  // Behaviour 10
   it('a subscriber that arrives before creation waits, then receives live parts', async () => {
     const { buffer } = setup();
     const subscription = buffer.subscribe(key());
@@ -169,7 +156,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect((await first).value).toMatchObject({ seq: 1, part: textDelta('live') });
   });
 
-  // Behaviour 11
   it('numbers parts 1, 2, 3', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -180,7 +166,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(buffer.getParts(key()).map((stored) => stored.seq)).toEqual([1, 2, 3]);
   });
 
-  // Behaviour 12
   it('retains an expired closed episode while it has a subscriber, collects it after', async () => {
     const { clock, buffer } = setup({
       closedEpisodeRetentionMs: 60_000,
@@ -194,10 +179,9 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(buffer.getParts(key())).toHaveLength(1);
     subscription.cancel();
     expect(await subscription.ended).toBe('cancelled');
-    await expectCode(() => buffer.getParts(key()), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
   });
 
-  // Behaviour 13
   it('an expired episode retained for its subscriber does not hold back another', async () => {
     const { clock, buffer } = setup({
       closedEpisodeRetentionMs: 60_000,
@@ -210,11 +194,10 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     }
     buffer.subscribe(key(0)); // retains attempt 0
     await clock.advance(61_000);
-    await expectCode(() => buffer.getParts(key(1)), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.getParts(key(1)))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
     expect(buffer.getParts(key(0))).toHaveLength(1);
   });
 
-  // Behaviour 14
   it('drops a subscriber that does not take a part within the send timeout', async () => {
     const { clock, buffer } = setup({ subscriberSendTimeoutMs: 1_000 });
     buffer.createEpisode(key());
@@ -227,7 +210,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(await reader(subscription).next()).toEqual({ done: true, value: undefined });
   });
 
-  // Behaviour 15
   it('delivers a burst of 8 parts added before reading, complete and in order', async () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -243,7 +225,6 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     );
   });
 
-  // Behaviour 16
   it('a subscription aborted before creation leaves the key free to create', async () => {
     const { buffer } = setup();
     const controller = new AbortController();
@@ -253,18 +234,16 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     expect(() => buffer.createEpisode(key())).not.toThrow();
   });
 
-  // Behaviour 17
   it('cancelling a subscription made before creation removes its placeholder', async () => {
     const { buffer } = setup();
     const subscription = buffer.subscribe(key());
     expect(buffer.episodeCount()).toBe(1);
     subscription.cancel();
     await subscription.ended;
-    await expectCode(() => buffer.getParts(key()), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
     expect(buffer.episodeCount()).toBe(0);
   });
 
-  // Behaviour 18
   it('close() ends pending subscriptions and later createEpisode fails with BUFFER_CLOSED', async () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
@@ -273,7 +252,7 @@ describe('MessagePartBuffer: the reference behaviours (spec §1(c))', () => {
     await buffer.close();
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(await subscription.ended).toBe('buffer-closed');
-    await expectCode(() => buffer.createEpisode(key(1)), 'BUFFER_CLOSED');
+    expect(errorOf(() => buffer.createEpisode(key(1)))).toMatchObject({ code: 'BUFFER_CLOSED' });
   });
 });
 
@@ -352,7 +331,7 @@ describe('MessagePartBuffer: subscribers leave their episode on every end path',
   async function expectCollected(clock: ManualClock, buffer: MessagePartBuffer): Promise<void> {
     buffer.closeEpisode(key());
     await clock.advance(retentionMs);
-    await expectCode(() => buffer.getParts(key()), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
     expect(buffer.episodeCount()).toBe(0);
   }
 
@@ -398,7 +377,7 @@ describe('MessagePartBuffer: subscribers leave their episode on every end path',
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     buffer.closeEpisode(key());
     await clock.advance(retentionMs * 10);
-    await expectCode(() => buffer.getParts(key()), 'EPISODE_NOT_FOUND');
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
   });
 
   it('after the buffer closes, removing its abort listener', async () => {
@@ -538,12 +517,11 @@ describe('MessagePartBuffer: afterSeq', () => {
     expect(await subscription.ended).toBe('completed');
   });
 
-  it.each([-1, 1.5, Number.NaN, '1'])('rejects afterSeq %s with INVALID_ARGUMENT', async (bad) => {
+  it.each([-1, 1.5, Number.NaN, '1'])('rejects afterSeq %s with INVALID_ARGUMENT', (bad) => {
     const { buffer } = setup();
-    await expectCode(
-      () => buffer.subscribe(key(), { afterSeq: bad as number }),
-      'INVALID_ARGUMENT',
-    );
+    expect(errorOf(() => buffer.subscribe(key(), { afterSeq: bad as number }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     expect(buffer.episodeCount()).toBe(0);
   });
 });
@@ -552,21 +530,17 @@ describe('MessagePartBuffer: maxTotalBytes', () => {
   const part = textDelta('0123456789');
   const partBytes = envelopeBytes({ seq: 1, role: 'assistant', part });
 
-  it('rejects a part that would take all episodes past the cap with BUFFER_FULL', async () => {
+  it('rejects a part that would take all episodes past the cap with BUFFER_FULL', () => {
     const { buffer } = setup({ maxTotalBytes: partBytes * 2 });
     buffer.createEpisode(key(0));
     buffer.createEpisode(key(1));
     buffer.addPart(key(0), 'assistant', part);
     buffer.addPart(key(1), 'assistant', part);
     buffer.createEpisode(key(2));
-    let caught: unknown;
-    try {
-      buffer.addPart(key(2), 'assistant', part);
-    } catch (error) {
-      caught = error;
-    }
-    expect(ChatdError.isInstance(caught, 'BUFFER_FULL')).toBe(true);
-    expect((caught as ChatdError).retryable).toBe(true);
+    expect(errorOf(() => buffer.addPart(key(2), 'assistant', part))).toMatchObject({
+      code: 'BUFFER_FULL',
+      retryable: true,
+    });
     expect(buffer.getParts(key(2))).toEqual([]);
   });
 
@@ -576,7 +550,9 @@ describe('MessagePartBuffer: maxTotalBytes', () => {
     buffer.addPart(key(0), 'assistant', part);
     buffer.closeEpisode(key(0));
     buffer.createEpisode(key(1));
-    await expectCode(() => buffer.addPart(key(1), 'assistant', part), 'BUFFER_FULL');
+    expect(errorOf(() => buffer.addPart(key(1), 'assistant', part))).toMatchObject({
+      code: 'BUFFER_FULL',
+    });
     await clock.advance(1_000); // the collection timer drops episode 0
     expect(buffer.episodeCount()).toBe(1);
     expect(buffer.addPart(key(1), 'assistant', part).seq).toBe(1);
@@ -595,11 +571,100 @@ describe('MessagePartBuffer: maxTotalBytes', () => {
     expect(buffer.addPart(key(1), 'assistant', part).seq).toBe(1);
   });
 
-  it('is independent of maxEpisodeBytes', async () => {
+  it('is independent of maxEpisodeBytes', () => {
     const { buffer } = setup({ maxEpisodeBytes: partBytes, maxTotalBytes: partBytes * 10 });
     buffer.createEpisode(key());
     buffer.addPart(key(), 'assistant', part);
-    await expectCode(() => buffer.addPart(key(), 'assistant', part), 'EPISODE_FULL');
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', part))).toMatchObject({
+      code: 'EPISODE_FULL',
+    });
+  });
+});
+
+describe('MessagePartBuffer: retention', () => {
+  const retentionMs = 1_000;
+  /** Whether `getParts`, which collects expired episodes first, still finds the episode. */
+  function present(buffer: MessagePartBuffer, attempt: number): boolean {
+    try {
+      buffer.getParts(key(attempt));
+      return true;
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'EPISODE_NOT_FOUND' });
+      return false;
+    }
+  }
+  const presentOf = (buffer: MessagePartBuffer): boolean[] =>
+    [0, 1, 2].map((attempt) => present(buffer, attempt));
+
+  it('collects closed episodes one by one, in the order they closed', async () => {
+    const { clock, buffer } = setup({ closedEpisodeRetentionMs: retentionMs });
+    for (const attempt of [0, 1, 2]) buffer.createEpisode(key(attempt));
+    // Closed in an order that is neither key order nor creation order.
+    buffer.closeEpisode(key(2)); // at 0 ms: expires at 1000
+    await clock.advance(300);
+    buffer.closeEpisode(key(0)); // at 300 ms: expires at 1300
+    await clock.advance(300);
+    buffer.closeEpisode(key(1)); // at 600 ms: expires at 1600
+    await clock.advance(399);
+    expect(presentOf(buffer)).toEqual([true, true, true]);
+    await clock.advance(1); // 1000 ms
+    expect(presentOf(buffer)).toEqual([true, true, false]);
+    await clock.advance(299);
+    expect(presentOf(buffer)).toEqual([true, true, false]);
+    await clock.advance(1); // 1300 ms
+    expect(presentOf(buffer)).toEqual([false, true, false]);
+    await clock.advance(299);
+    expect(presentOf(buffer)).toEqual([false, true, false]);
+    await clock.advance(1); // 1600 ms
+    expect(presentOf(buffer)).toEqual([false, false, false]);
+    expect(buffer.episodeCount()).toBe(0);
+  });
+
+  it('collects an episode that closed behind a retained one when it expires', async () => {
+    const { clock, buffer } = setup({
+      closedEpisodeRetentionMs: retentionMs,
+      subscriberSendTimeoutMs: 60_000,
+    });
+    buffer.createEpisode(key(0));
+    buffer.addPart(key(0), 'assistant', textDelta('a'));
+    buffer.closeEpisode(key(0));
+    const subscription = buffer.subscribe(key(0)); // does not read: retains attempt 0
+    await clock.advance(500);
+    buffer.closeEpisode(key(1)); // at 500 ms: expires at 1500
+    await clock.advance(1_000);
+    expect(presentOf(buffer)).toEqual([true, false, false]);
+    subscription.cancel();
+    await subscription.ended;
+    expect(presentOf(buffer)).toEqual([false, false, false]);
+  });
+
+  it('closing a closed episode again does not extend its retention', async () => {
+    const { clock, buffer } = setup({ closedEpisodeRetentionMs: retentionMs });
+    buffer.closeEpisode(key(0)); // at 0 ms
+    await clock.advance(600);
+    buffer.closeEpisode(key(0)); // a no-op: still expires at 1000
+    await clock.advance(400);
+    expect(present(buffer, 0)).toBe(false);
+  });
+
+  it('a key created again after collection is a new episode with its own retention', async () => {
+    const { clock, buffer } = setup({ closedEpisodeRetentionMs: retentionMs });
+    buffer.createEpisode(key(0));
+    buffer.addPart(key(0), 'assistant', textDelta('old'));
+    buffer.closeEpisode(key(0)); // at 0 ms
+    await clock.advance(retentionMs);
+    expect(present(buffer, 0)).toBe(false);
+    buffer.createEpisode(key(0));
+    expect(buffer.getParts(key(0))).toEqual([]);
+    buffer.addPart(key(0), 'assistant', textDelta('new'));
+    await clock.advance(300);
+    buffer.closeEpisode(key(0)); // at 1300 ms: expires at 2300
+    await clock.advance(999);
+    expect(buffer.getParts(key(0))).toEqual([
+      { seq: 1, role: 'assistant', part: textDelta('new') },
+    ]);
+    await clock.advance(1);
+    expect(present(buffer, 0)).toBe(false);
   });
 });
 
@@ -676,7 +741,7 @@ describe('MessagePartBuffer: stored parts', () => {
     expect(second[0]?.part).toBe(part);
   });
 
-  it('rejects an unknown role with INVALID_ARGUMENT, without using a seq', async () => {
+  it('rejects an unknown role with INVALID_ARGUMENT, without using a seq', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
     for (const role of ['robot', undefined]) {
@@ -687,17 +752,16 @@ describe('MessagePartBuffer: stored parts', () => {
     expect(buffer.addPart(key(), 'tool', textDelta('a')).seq).toBe(1);
   });
 
-  it('rejects a part that cannot be serialised, without using a seq', async () => {
+  it('rejects a part that cannot be serialised, without using a seq', () => {
     const { buffer } = setup();
     buffer.createEpisode(key());
     const cyclic: Record<string, unknown> = { ...textDelta('a') };
     cyclic.self = cyclic;
     const withBigInt = { ...textDelta('a'), size: 1n };
     for (const bad of [cyclic, withBigInt]) {
-      await expectCode(
-        () => buffer.addPart(key(), 'assistant', bad as unknown as ChatStreamPart),
-        'INVALID_ARGUMENT',
-      );
+      expect(
+        errorOf(() => buffer.addPart(key(), 'assistant', bad as unknown as ChatStreamPart)),
+      ).toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
     expect(buffer.addPart(key(), 'assistant', textDelta('a')).seq).toBe(1);
   });
@@ -718,12 +782,6 @@ describe('MessagePartBuffer: arguments and options', () => {
   ])('rejects %s = %s with INVALID_ARGUMENT naming it', (name, value) => {
     expect(() => new MessagePartBuffer({ [name]: value } as MessagePartBufferOptions)).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: name }),
-    );
-  });
-
-  it('rejects a clock that does not implement Clock', () => {
-    expect(() => new MessagePartBuffer({ clock: {} as Clock })).toThrow(
-      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'clock' }),
     );
   });
 
@@ -768,21 +826,13 @@ describe('MessagePartBuffer: errors', () => {
   it('names the episode in its errors and carries a copy of the key', () => {
     const { buffer } = setup();
     const episodeKey = { chatId: 'chat-7', historyVersion: 3, generationAttempt: 2 };
-    let caught: unknown;
-    try {
-      buffer.getParts(episodeKey);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toMatchObject({
+    expect(errorOf(() => buffer.getParts(episodeKey))).toMatchObject({
       name: 'EpisodeNotFoundError',
       code: 'EPISODE_NOT_FOUND',
       key: episodeKey,
       retryable: false,
+      message: 'Episode (chat "chat-7", history version 3, attempt 2) not found',
     });
-    expect((caught as Error).message).toBe(
-      'Episode (chat "chat-7", history version 3, attempt 2) not found',
-    );
   });
 });
 
@@ -790,11 +840,13 @@ describe('MessagePartBuffer: close', () => {
   it('makes every later call throw BUFFER_CLOSED', async () => {
     const { buffer } = setup();
     await buffer.close();
-    await expectCode(() => buffer.createEpisode(key()), 'BUFFER_CLOSED');
-    await expectCode(() => buffer.addPart(key(), 'assistant', textDelta('a')), 'BUFFER_CLOSED');
-    await expectCode(() => buffer.closeEpisode(key()), 'BUFFER_CLOSED');
-    await expectCode(() => buffer.getParts(key()), 'BUFFER_CLOSED');
-    await expectCode(() => buffer.subscribe(key()), 'BUFFER_CLOSED');
+    expect(errorOf(() => buffer.createEpisode(key()))).toMatchObject({ code: 'BUFFER_CLOSED' });
+    expect(errorOf(() => buffer.addPart(key(), 'assistant', textDelta('a')))).toMatchObject({
+      code: 'BUFFER_CLOSED',
+    });
+    expect(errorOf(() => buffer.closeEpisode(key()))).toMatchObject({ code: 'BUFFER_CLOSED' });
+    expect(errorOf(() => buffer.getParts(key()))).toMatchObject({ code: 'BUFFER_CLOSED' });
+    expect(errorOf(() => buffer.subscribe(key()))).toMatchObject({ code: 'BUFFER_CLOSED' });
   });
 
   it('is idempotent and releases every episode', async () => {
@@ -837,7 +889,7 @@ describe('MessagePartBuffer: close', () => {
   });
 
   it('leaves nothing running on the real clock', async () => {
-    const before = process.getActiveResourcesInfo().sort();
+    const before = snapshotResources();
     const clock = new TrackingClock();
     const buffer = new MessagePartBuffer({ clock, closedEpisodeRetentionMs: 60_000 });
     buffer.createEpisode(key(0));
@@ -848,13 +900,14 @@ describe('MessagePartBuffer: close', () => {
     await reading.next();
     const pendingRead = track(reading.next());
     expect(clock.activeTimers).toBe(2);
-    expect(process.getActiveResourcesInfo().sort()).not.toEqual(before);
+    // The check below can fail: the tracked timers are ref'd, so they show up while they run.
+    expect(await newResourcesSince(before)).not.toEqual([]);
 
     await buffer.close();
     expect(await waiting.ended).toBe('buffer-closed');
     expect(pendingRead.settled).toBe(true);
     expect(clock.activeTimers).toBe(0);
-    expect(process.getActiveResourcesInfo().sort()).toEqual(before);
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 });
 

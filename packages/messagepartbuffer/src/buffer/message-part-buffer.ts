@@ -5,6 +5,7 @@ import {
   type Clock,
   InvalidArgumentError,
   realClock,
+  requirePositiveInteger,
   type TimerHandle,
 } from '@chatd/core';
 import {
@@ -15,9 +16,8 @@ import {
   EpisodeFullError,
   EpisodeNotFoundError,
 } from '../errors/message-part-buffer-errors.js';
-import { type ClosedEpisodeEntry, Episode } from './episode.js';
+import { Episode } from './episode.js';
 import { type EpisodeKey, episodeMapKey, isNonNegativeSafeInteger } from './episode-key.js';
-import { MinHeap } from './min-heap.js';
 import { envelopeByteLength, type StoredPart } from './stored-part.js';
 import { type EpisodeSubscription, Subscription } from './subscription.js';
 
@@ -105,8 +105,16 @@ export class MessagePartBuffer implements AsyncDisposable {
   readonly #clock: Clock;
   /** Episodes and placeholders by {@link episodeMapKey}. */
   readonly #episodes = new Map<string, Episode>();
-  /** Closed episodes by `closedAt`, so a collection pass only looks at expired ones. */
-  readonly #closedEpisodes = new MinHeap<ClosedEpisodeEntry>((a, b) => a.closedAt < b.closedAt);
+  /**
+   * Closed episodes not collected yet, in the order they closed. Every episode expires one
+   * retention period after it closed, so close order is expiry order: a collection pass stops at
+   * the first episode that has not expired (a wall clock stepped back can then only delay a
+   * collection, never bring one forward). Expired episodes that subscribers still hold stay in
+   * place at the front, so every pass looks at them again; a Set removes them in O(1) once they
+   * are free. Each episode is added once: it closes once, and a key created again after
+   * collection is a new episode.
+   */
+  readonly #closedEpisodes = new Set<Episode>();
   /** Subscriptions whose delivery loop has not exited yet; `close()` waits for them. */
   readonly #subscriptions = new Set<Subscription>();
   #totalBytes = 0;
@@ -123,27 +131,18 @@ export class MessagePartBuffer implements AsyncDisposable {
     subscriberSendTimeoutMs = 10_000,
     clock = realClock,
   }: MessagePartBufferOptions = {}) {
-    this.#maxEpisodeBytes = positiveInteger('maxEpisodeBytes', maxEpisodeBytes);
-    this.#maxTotalBytes = positiveInteger('maxTotalBytes', maxTotalBytes);
-    this.#retentionMs = positiveInteger(
+    this.#maxEpisodeBytes = requirePositiveInteger('maxEpisodeBytes', maxEpisodeBytes);
+    this.#maxTotalBytes = requirePositiveInteger('maxTotalBytes', maxTotalBytes);
+    this.#retentionMs = requirePositiveInteger(
       'closedEpisodeRetentionMs',
       closedEpisodeRetentionMs,
       MAX_TIMER_MS,
     );
-    this.#sendTimeoutMs = positiveInteger(
+    this.#sendTimeoutMs = requirePositiveInteger(
       'subscriberSendTimeoutMs',
       subscriberSendTimeoutMs,
       MAX_TIMER_MS,
     );
-    if (
-      typeof clock !== 'object' ||
-      clock === null ||
-      typeof clock.now !== 'function' ||
-      typeof clock.setTimeout !== 'function' ||
-      typeof clock.setInterval !== 'function'
-    ) {
-      throw new InvalidArgumentError('clock', 'must implement Clock');
-    }
     this.#clock = clock;
   }
 
@@ -271,9 +270,6 @@ export class MessagePartBuffer implements AsyncDisposable {
         `must be a non-negative integer, got ${String(afterSeq)}`,
       );
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('signal', 'must be an AbortSignal');
-    }
     this.#assertOpen(key);
     const episode = this.#episodeOrPlaceholder(mapKey);
     const subscription = new Subscription({
@@ -349,21 +345,14 @@ export class MessagePartBuffer implements AsyncDisposable {
   #detach(subscription: Subscription, episode: Episode): void {
     episode.subscribers.delete(subscription);
     if (this.#closing || episode.subscribers.size > 0) return;
-    if (episode.closed) {
-      // Normally still queued (retained episodes are re-queued by every pass); make sure.
-      this.#queueForCollection(episode);
-    } else if (!episode.created && this.#episodes.get(episode.mapKey) === episode) {
-      // A placeholder whose last early subscriber left: no createEpisode or closeEpisode is
-      // bound to come and reclaim it, so drop it now or it would leak for the buffer's lifetime.
-      this.#episodes.delete(episode.mapKey);
-    }
+    // A closed episode needs nothing here: it stays queued until a collection pass drops it.
+    // A placeholder whose last early subscriber left is dropped now: no createEpisode or
+    // closeEpisode is bound to come and reclaim it, so it would leak for the buffer's lifetime.
+    if (!episode.created) this.#episodes.delete(episode.mapKey);
   }
 
   #queueForCollection(episode: Episode): void {
-    if (episode.heapEntry !== undefined) return;
-    const entry: ClosedEpisodeEntry = { episode, closedAt: episode.closedAt };
-    episode.heapEntry = entry;
-    this.#closedEpisodes.push(entry);
+    this.#closedEpisodes.add(episode);
     // Started lazily and stopped when nothing is left to collect, so an idle buffer holds no
     // timer; unref'd so it never keeps the process alive.
     this.#collectionTimer ??= this.#clock
@@ -374,45 +363,22 @@ export class MessagePartBuffer implements AsyncDisposable {
   /**
    * Drops the closed episodes that expired (closed at least `closedEpisodeRetentionMs` ago) and
    * have no subscribers, freeing their bytes. Expired episodes that still have subscribers are
-   * retained and re-queued with their original `closedAt`, so every pass looks at them again
-   * and the first pass after their last subscriber leaves collects them. The send timeout bounds
-   * how long a stalled subscriber can keep an episode alive.
+   * retained where they are, so the first pass after their last subscriber leaves collects them.
+   * The send timeout bounds how long a stalled subscriber can keep an episode alive.
    */
   #collectExpired(): void {
     const cutoff = this.#clock.now() - this.#retentionMs;
-    const retained: Episode[] = [];
-    for (;;) {
-      const entry = this.#closedEpisodes.peek();
-      if (entry === undefined || entry.closedAt > cutoff) break;
-      this.#closedEpisodes.pop();
-      const { episode } = entry;
-      // Skip an entry that no longer describes its episode (kept from the reference as a guard;
-      // each episode has at most one live entry).
-      if (this.#episodes.get(episode.mapKey) !== episode || episode.heapEntry !== entry) continue;
-      episode.heapEntry = undefined;
-      if (episode.subscribers.size > 0) {
-        // Re-queued after the loop, or this pass would pop it again.
-        retained.push(episode);
-        continue;
-      }
+    // Deleting the entry being visited is safe while iterating a Set.
+    for (const episode of this.#closedEpisodes) {
+      if (episode.closedAt > cutoff) break;
+      if (episode.subscribers.size > 0) continue;
+      this.#closedEpisodes.delete(episode);
       this.#episodes.delete(episode.mapKey);
       this.#totalBytes -= episode.bytes;
     }
-    for (const episode of retained) this.#queueForCollection(episode);
     if (this.#closedEpisodes.size === 0) {
       this.#collectionTimer?.cancel();
       this.#collectionTimer = undefined;
     }
   }
-}
-
-function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? '' : ` no greater than ${max}`;
-    throw new InvalidArgumentError(
-      name,
-      `must be a positive integer${range}, got ${String(value)}`,
-    );
-  }
-  return value;
 }

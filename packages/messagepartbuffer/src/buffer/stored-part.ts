@@ -20,7 +20,7 @@ const ENVELOPE_OVERHEAD_BYTES = '{"seq":,"role":,"part":}'.length;
 
 /**
  * The UTF-8 byte length of `JSON.stringify({ seq, role, part })`, which is what the byte caps
- * count (the reference counts the JSON envelope too, so limits mean the same thing).
+ * count (Coder's buffer counts the JSON envelope too, so limits mean the same thing).
  *
  * Computed from the pieces rather than by building and stringifying the envelope: `addPart` is
  * the hot path, and this skips one object allocation and one copy of the part's JSON.

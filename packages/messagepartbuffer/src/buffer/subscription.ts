@@ -46,7 +46,8 @@ interface SubscriptionOptions {
 }
 
 /**
- * The per-subscriber delivery loop: the counterpart of the reference's delivery goroutine.
+ * The per-subscriber delivery loop: the counterpart of the delivery goroutine in Coder's
+ * buffer.
  *
  * One loop per subscriber, so a slow consumer only ever delays itself. The loop reads the
  * episode's parts past its cursor and hands them over one by one; when it has caught up it sleeps
@@ -62,7 +63,7 @@ export class Subscription implements EpisodeSubscription {
   readonly #signal: AbortSignal | undefined;
   readonly #onEnd: (subscription: Subscription) => void;
   /**
-   * Capacity 0 makes every part a hand-off, like the reference's unbuffered channel: the loop
+   * Capacity 0 makes every part a hand-off, like the unbuffered channel of Coder's buffer: the loop
    * only moves on once the consumer has taken the part. So a consumer never has parts queued up
    * in front of it (memory per subscriber stays constant), and "the consumer is too slow" is a
    * precise, per-part question the send timeout can answer.
@@ -157,7 +158,7 @@ export class Subscription implements EpisodeSubscription {
       if (this.#endReason !== undefined) break;
       // Read-and-close is atomic here: there is no await between finding the cursor at the end
       // of `parts` and reading `closed`, and JavaScript runs one thing at a time, so no part can
-      // be added in between (the reference needs its mutex for this). A closed episode takes no
+      // be added in between (Coder's Go buffer needs a mutex for this). A closed episode takes no
       // more parts, so caught up and closed means complete.
       if (this.#episode.closed) {
         this.end('completed');
