@@ -6,18 +6,13 @@
 // TEST_DATABASE_URL). A test file that fails to load counts as a failed test (vitest reports it as
 // a failed suite with no tests), and a suite that did not produce a report counts as one failure,
 // so nothing fails silently.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listWorkspaces } from './workspaces.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const workspaces = ['packages', 'apps'].flatMap((group) => {
-  const dir = join(root, group);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'package.json')))
-    .map((entry) => join(dir, entry.name));
-});
+const workspaces = listWorkspaces(root);
 
 /** Every suite whose report is expected: the workspaces with a test script, and the README check. */
 const suites = [

@@ -10,8 +10,8 @@
 // `typecheck-only` may carry one. Anything else that starts with `<!-- readme-example` (an unknown
 // mode, a marker with no block after it) is reported as a problem, so a typo cannot silently turn
 // a check off.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 /** What the check does with one block. */
 export type BlockMode = 'run' | 'typecheck-only' | 'skip';
@@ -122,19 +122,12 @@ export interface ReadmeFile {
   workspaceDir: string;
 }
 
-/** The root README and the README of every workspace under packages/ and apps/. */
-export function findReadmes(root: string): ReadmeFile[] {
+/** The root README and the README of every workspace (`workspaceDirs`, absolute). */
+export function findReadmes(root: string, workspaceDirs: readonly string[]): ReadmeFile[] {
   const found: ReadmeFile[] = [{ path: 'README.md', workspaceDir: root }];
-  for (const group of ['packages', 'apps']) {
-    const groupDir = join(root, group);
-    if (!existsSync(groupDir)) continue;
-    for (const entry of readdirSync(groupDir, { withFileTypes: true })) {
-      const dir = join(groupDir, entry.name);
-      if (!entry.isDirectory() || !existsSync(join(dir, 'package.json'))) continue;
-      if (existsSync(join(dir, 'README.md')))
-        found.push({ path: `${group}/${entry.name}/README.md`, workspaceDir: dir });
-    }
-  }
+  for (const dir of workspaceDirs)
+    if (existsSync(join(dir, 'README.md')))
+      found.push({ path: relative(root, join(dir, 'README.md')), workspaceDir: dir });
   return found;
 }
 

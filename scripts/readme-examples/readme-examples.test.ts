@@ -1,10 +1,11 @@
 // Every ```ts block in the READMEs compiles and runs, against the packages' built dist/.
 // See readme-blocks.ts for the markers that change that default for one block.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listWorkspaces } from '../workspaces.mjs';
 import {
   type ExampleFile,
   runExample,
@@ -17,14 +18,8 @@ import { findReadmes, readReadmeExamples } from './readme-blocks.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_TIMEOUT_MS = 60_000;
 
-const workspaces = ['packages', 'apps'].flatMap((group) => {
-  const dir = join(root, group);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'package.json')))
-    .map((entry) => join(dir, entry.name));
-});
-const readmes = findReadmes(root).map((readme) => ({
+const workspaces = listWorkspaces(root);
+const readmes = findReadmes(root, workspaces).map((readme) => ({
   readme,
   ...readReadmeExamples(root, readme),
 }));
