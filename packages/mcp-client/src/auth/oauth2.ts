@@ -1,7 +1,6 @@
-import { type Clock, realClock, redactUrl } from '@chatd/core';
+import { type Clock, realClock, redactUrl, withDeadline } from '@chatd/core';
 import type { McpOAuth2Config } from '../config/index.js';
 import { errorMessage, McpClientError, OAuthRefreshError } from '../errors/index.js';
-import { withDeadline } from '../util/deadline.js';
 import { expiresAtMs, type McpUserToken } from './token.js';
 
 /** A token is refreshed when it expires within this many milliseconds. */

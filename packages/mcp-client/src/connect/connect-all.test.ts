@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type McpTestServer, startMcpTestServer } from '../test-support/mcp-test-server.js';
 import { registerSampleTools, sampleToolEvents } from '../test-support/sample-tools.js';
 import type { McpToolOutput } from '../tools/index.js';
-import { connectAll, type McpToolSet } from './pool.js';
+import { connectAll } from './pool.js';
+import type { McpToolSet } from './tool-set.js';
 
 const callOptions: ToolExecutionOptions = { toolCallId: 'call-1', messages: [] };
 

@@ -1,39 +1,20 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Clock, type Logger, redactUrl } from '@chatd/core';
+import { type Clock, type Logger, withDeadline } from '@chatd/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
   type Tool as McpTool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import {
-  applyHeaders,
-  authHeaders,
-  expiresAtMs,
-  identityHeaders,
-  type McpIdentity,
-  type McpUserToken,
-  needsRefresh,
-  parseCustomHeaders,
-  refreshFailureReason,
-  refreshOAuth2Token,
-} from '../auth/index.js';
+import type { McpIdentity } from '../auth/index.js';
 import type { ResolvedServerConfig } from '../config/index.js';
-import {
-  errorMessage,
-  McpClientError,
-  type McpClientErrorCode,
-  OAuthRefreshError,
-} from '../errors/index.js';
-import { withDeadline } from '../util/deadline.js';
+import { errorMessage, McpClientError, type McpClientErrorCode } from '../errors/index.js';
+import { listAllTools, SDK_TIMEOUT_MS } from './list-tools.js';
+import { type ConnectionAuth, RequestAuth } from './request-auth.js';
+import { type RequestContext, requestContext } from './request-context.js';
 import { scrubMessage } from './scrub.js';
+import { childPid, createTransport, describeServer } from './transports.js';
 
 /** Replaced with the package version by tsup's `define` at build time. */
 declare const __CHATD_MCP_CLIENT_VERSION__: string | undefined;
@@ -44,43 +25,12 @@ export const CLIENT_INFO = {
   version:
     typeof __CHATD_MCP_CLIENT_VERSION__ === 'string' ? __CHATD_MCP_CLIENT_VERSION__ : '0.0.0-dev',
 } as const;
-/** Handed to the SDK as its own request timeout so that only our Clock-based deadlines fire. */
-const SDK_TIMEOUT_MS = 2_147_483_647;
-/** Upper bound on `tools/list` pages, against servers that return the same cursor forever. */
-const MAX_TOOL_PAGES = 100;
-/** After a transient refresh failure, the old token is used for this long before trying again. */
-const REFRESH_RETRY_MS = 30_000;
-
-/** What the `fetch` wrapper and the error handler need to know about the request being made. */
-interface RequestContext {
-  /** The chat the request is made for (a pooled connection serves several). */
-  identity: McpIdentity | undefined;
-  /** Called when the response stream of this call breaks before its result arrived. */
-  onConnectionLost?: (error: unknown) => void;
-}
-
-/** The context of the current request, carried through the MCP SDK's call chain. */
-const requestContext = new AsyncLocalStorage<RequestContext>();
 
 /**
  * The MCP SDK's report of a broken response stream. The SDK itself only reports it and keeps
  * the request waiting (until its timeout, or a resumption if the server sent event ids).
  */
 const STREAM_BROKEN = /^(SSE stream disconnected|Failed to reconnect)/;
-
-/** Called with a refreshed (or permanently failed) token so the caller can persist it. */
-export type TokenRefreshedCallback = (
-  configId: string,
-  token: McpUserToken,
-) => void | Promise<void>;
-
-/** The auth state of a connection, replaced by each `connectAll` that uses it. */
-export interface ConnectionAuth {
-  /** The user's token for this server. */
-  token?: McpUserToken | undefined;
-  /** Persists refreshed tokens. */
-  onTokenRefreshed?: TokenRefreshedCallback | undefined;
-}
 
 /** Options of {@link McpConnection}. */
 export interface McpConnectionOptions {
@@ -114,12 +64,12 @@ export function isSessionExpired(error: unknown): boolean {
 }
 
 /**
- * One live connection to one MCP server: the SDK client and transport, the server's tool list,
- * and the auth state applied to every request.
+ * One live connection to one MCP server: the session (SDK client and transport), the server's
+ * tool list, and the {@link RequestAuth} applied to every HTTP request.
  *
- * Auth and identity headers are added per request by a `fetch` wrapper, so a token refreshed
- * or replaced by a later chat turn takes effect on the reused connection, and each call carries
- * the identity of the chat that made it.
+ * A session lives until the connection closes, the server forgets it (a 404 reconnects once,
+ * see {@link McpConnection.callTool}) or it breaks on its own (the connection is then dead and
+ * the pool drops it).
  *
  * @internal
  */
@@ -132,13 +82,10 @@ export class McpConnection {
   toolsVersion = 0;
   readonly #options: McpConnectionOptions;
   readonly #logger: Logger;
-  readonly #customHeaders: Record<string, string>;
-  #auth: ConnectionAuth = {};
+  readonly #auth: RequestAuth;
   #session: Session | undefined;
   #generation = 0;
   #reconnecting: Promise<void> | undefined;
-  #refreshingToken: Promise<void> | undefined;
-  #refreshRetryAfter = 0;
   #refreshingTools: Promise<void> | undefined;
   #toolsStale = false;
   #closed = false;
@@ -146,7 +93,6 @@ export class McpConnection {
   /** Aborted by `close()`, which stops an open in progress. */
   readonly #lifetime = new AbortController();
   #opening: Promise<Session> | undefined;
-  #staticAuth: Record<string, string> | undefined;
   /** Sessions replaced by a reconnect whose in-flight calls have not settled yet. */
   readonly #retired = new Set<Session>();
   /** Closes running in the background, awaited by `close()`. */
@@ -158,10 +104,13 @@ export class McpConnection {
     this.#options = options;
     this.config = options.config;
     this.#logger = options.logger;
-    this.#customHeaders =
-      options.config.authType === 'custom-headers'
-        ? parseCustomHeaders(options.config.customHeaders, options.logger)
-        : {};
+    this.#auth = new RequestAuth({
+      config: options.config,
+      clock: options.clock,
+      logger: options.logger,
+      lifetime: this.#lifetime.signal,
+      ownerId: options.ownerId,
+    });
   }
 
   /** Whether the connection can still serve calls. */
@@ -176,7 +125,7 @@ export class McpConnection {
 
   /** Replaces the token and refresh callback used from the next request on. */
   setAuth(auth: ConnectionAuth): void {
-    this.#auth = auth;
+    this.#auth.set(auth);
   }
 
   /** Calls `listener` once when the connection dies on its own (transport closed, child exited). */
@@ -254,20 +203,14 @@ export class McpConnection {
     await Promise.all([...this.#background]);
   }
 
+  /** Makes a message safe for logs and statuses: URLs redacted, known secrets removed. */
+  scrub(text: string): string {
+    return scrubMessage(text, this.#auth.secrets());
+  }
+
   #track(work: Promise<void>): void {
     const tracked = work.catch(() => {}).finally(() => this.#background.delete(tracked));
     this.#background.add(tracked);
-  }
-
-  /** Makes a message safe for logs and statuses: URLs redacted, known secrets removed. */
-  scrub(text: string): string {
-    const secrets: string[] = [...Object.values(this.#customHeaders)];
-    if (this.config.apiKeyValue) secrets.push(this.config.apiKeyValue);
-    if (this.config.oauth2?.clientSecret) secrets.push(this.config.oauth2.clientSecret);
-    const token = this.#auth.token;
-    if (token?.accessToken) secrets.push(token.accessToken);
-    if (token?.refreshToken) secrets.push(token.refreshToken);
-    return scrubMessage(text, secrets);
   }
 
   async #callOnce(
@@ -381,7 +324,7 @@ export class McpConnection {
 
   async #openWithin(signal: AbortSignal | undefined): Promise<Session> {
     const { clock, connectTimeoutMs } = this.#options;
-    const where = this.#where();
+    const where = describeServer(this.config);
     let session: Session | undefined;
     const lifetime = this.#lifetime.signal;
     try {
@@ -398,25 +341,14 @@ export class McpConnection {
             ),
         },
         async (deadlineSignal) => {
-          const transport = this.#createTransport();
-          const client = new Client(CLIENT_INFO, { capabilities: {} });
-          session = { client, transport, inFlight: 0, retired: false };
+          session = this.#newSession();
           const opened = session;
-          client.onerror = (error) => {
-            // The SDK reports a broken response stream from inside the call that owns it, so the
-            // request context says which call lost its connection.
-            const onConnectionLost = requestContext.getStore()?.onConnectionLost;
-            if (onConnectionLost && STREAM_BROKEN.test(errorMessage(error)))
-              onConnectionLost(error);
-            this.#logger.debug({ err: this.scrub(errorMessage(error)) }, 'MCP transport error');
-          };
-          client.onclose = () => this.#onSessionClosed(opened);
-          client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-            if (this.#session === opened) void this.#refreshTools();
+          await opened.client.connect(opened.transport, {
+            signal: deadlineSignal,
+            timeout: SDK_TIMEOUT_MS,
           });
-          await client.connect(transport, { signal: deadlineSignal, timeout: SDK_TIMEOUT_MS });
-          this.#trackChild(transport);
-          this.#setTools(await this.#listAllTools(client, deadlineSignal));
+          this.#trackChild(opened.transport);
+          this.#setTools(await listAllTools(opened.client, deadlineSignal, this.#logger));
           return opened;
         },
       );
@@ -436,192 +368,31 @@ export class McpConnection {
     }
   }
 
-  #where(): string {
-    const { config } = this;
-    if (config.transport === 'stdio') return `MCP server ${config.slug} (stdio)`;
-    return `MCP server ${config.slug} at ${redactUrl(config.url ?? '')}`;
-  }
-
-  #createTransport(): Transport {
-    const { config } = this;
-    if (config.transport === 'stdio') {
-      const transport = new StdioClientTransport({
-        command: config.command ?? '',
-        args: [...config.args],
-        env: { ...config.env },
-        ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
-        stderr: 'pipe',
-      });
-      this.#pipeStderr(transport);
-      return transport;
-    }
-    const url = new URL(config.url ?? '');
-    // Without auth or identity headers there is nothing to add per request: skip the wrapper.
-    const options = this.#addsHeaders ? { fetch: this.#fetch } : {};
-    if (config.transport === 'sse') return new SSEClientTransport(url, options);
-    return new StreamableHTTPClientTransport(url, options);
-  }
-
-  #pipeStderr(transport: StdioClientTransport): void {
-    const stderr = transport.stderr;
-    if (!stderr) return;
-    let pending = '';
-    stderr.on('data', (chunk: string | Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() !== '')
-          this.#logger.info({ stderr: this.scrub(line) }, 'MCP server stderr');
-      }
-      if (pending.length > 8192) {
-        this.#logger.info({ stderr: this.scrub(pending) }, 'MCP server stderr');
-        pending = '';
-      }
+  /** A client and transport wired to this connection, not connected yet. */
+  #newSession(): Session {
+    const transport = createTransport(this.config, {
+      fetch: this.#auth.addsHeaders ? this.#auth.fetch : undefined,
+      onStderrLine: (line) => this.#logger.info({ stderr: this.scrub(line) }, 'MCP server stderr'),
     });
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const session: Session = { client, transport, inFlight: 0, retired: false };
+    client.onerror = (error) => {
+      // The SDK reports a broken response stream from inside the call that owns it, so the
+      // request context says which call lost its connection.
+      const onConnectionLost = requestContext.getStore()?.onConnectionLost;
+      if (onConnectionLost && STREAM_BROKEN.test(errorMessage(error))) onConnectionLost(error);
+      this.#logger.debug({ err: this.scrub(errorMessage(error)) }, 'MCP transport error');
+    };
+    client.onclose = () => this.#onSessionClosed(session);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      if (this.#session === session) void this.#refreshTools();
+    });
+    return session;
   }
 
   #trackChild(transport: Transport): void {
-    if (transport instanceof StdioClientTransport && transport.pid !== null) {
-      this.#pids.add(transport.pid);
-    }
-  }
-
-  get #addsHeaders(): boolean {
-    return this.config.authType !== 'none' || this.config.forwardIdentityHeaders;
-  }
-
-  /** fetch with the auth and identity headers of the moment (see the class comment). */
-  readonly #fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const headers = new Headers(init?.headers);
-    // API-key and custom headers never change; only OAuth2 may need a refresh first.
-    let auth: Record<string, string>;
-    if (this.config.authType === 'oauth2') {
-      auth = await this.#authHeaders();
-    } else {
-      this.#staticAuth ??= this.#authHeadersNow();
-      auth = this.#staticAuth;
-    }
-    const identity = this.config.forwardIdentityHeaders
-      ? identityHeaders(requestContext.getStore()?.identity ?? this.#backgroundIdentity())
-      : {};
-    applyHeaders(headers, auth, identity);
-    return fetch(input, { ...init, headers });
-  };
-
-  #backgroundIdentity(): McpIdentity | undefined {
-    const { ownerId } = this.#options;
-    return ownerId === undefined ? undefined : { ownerId };
-  }
-
-  async #authHeaders(): Promise<Record<string, string>> {
-    await this.#refreshIfNeeded();
-    return this.#authHeadersNow();
-  }
-
-  #authHeadersNow(): Record<string, string> {
-    const { config } = this;
-    const { clock } = this.#options;
-    const token = this.#auth.token;
-    return authHeaders(
-      config,
-      token,
-      this.#customHeaders,
-      this.#logger,
-      clock.now(),
-      token === undefined ? undefined : expiresAtMs(token),
-    );
-  }
-
-  async #refreshIfNeeded(): Promise<void> {
-    const { clock } = this.#options;
-    const token = this.#auth.token;
-    const oauth2 = this.config.oauth2;
-    if (
-      token === undefined ||
-      token.refreshFailureReason ||
-      !token.refreshToken ||
-      !oauth2?.tokenUrl ||
-      !needsRefresh(token, clock.now()) ||
-      clock.now() < this.#refreshRetryAfter
-    ) {
-      return;
-    }
-    // One refresh at a time, shared by every request that needs it. It runs under the
-    // connection's lifetime (and its own 10 s budget), not under the signal of whichever request
-    // happened to start it, so one aborted request cannot fail the others' refresh.
-    this.#refreshingToken ??= this.#refresh(token).finally(() => {
-      this.#refreshingToken = undefined;
-    });
-    await this.#refreshingToken;
-  }
-
-  async #refresh(token: McpUserToken): Promise<void> {
-    const { clock } = this.#options;
-    const auth = this.#auth;
-    const oauth2 = this.config.oauth2 ?? {};
-    let next: McpUserToken;
-    try {
-      const result = await refreshOAuth2Token({
-        oauth2,
-        token,
-        clock,
-        signal: this.#lifetime.signal,
-      });
-      next = result.token;
-      this.#logger.info(
-        { accessTokenChanged: result.accessTokenChanged },
-        'OAuth2 token refreshed',
-      );
-    } catch (error) {
-      if (this.#lifetime.signal.aborted) return;
-      const permanent = error instanceof OAuthRefreshError && error.permanent;
-      this.#logger.warn(
-        { err: this.scrub(errorMessage(error)), permanent },
-        permanent
-          ? 'OAuth2 refresh failed permanently; the user must authorize again'
-          : 'OAuth2 refresh failed; using the current token',
-      );
-      if (!permanent) {
-        this.#refreshRetryAfter = clock.now() + REFRESH_RETRY_MS;
-        return;
-      }
-      next = { ...token, refreshFailureReason: refreshFailureReason(error) };
-    }
-    // A later connectAll may have replaced the auth state meanwhile; only update our own.
-    if (this.#auth === auth) this.#auth = { ...auth, token: next };
-    try {
-      await auth.onTokenRefreshed?.(this.config.id, next);
-    } catch (error) {
-      this.#logger.warn({ err: this.scrub(errorMessage(error)) }, 'onTokenRefreshed failed');
-    }
-  }
-
-  async #listAllTools(client: Client, signal: AbortSignal): Promise<McpTool[]> {
-    const tools: McpTool[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const result = await client.listTools(cursor === undefined ? {} : { cursor }, {
-        signal,
-        timeout: SDK_TIMEOUT_MS,
-      });
-      for (const tool of result.tools) {
-        if (seen.has(tool.name)) {
-          this.#logger.warn(
-            { tool: tool.name },
-            'MCP server listed a tool twice; keeping the first',
-          );
-          continue;
-        }
-        seen.add(tool.name);
-        tools.push(tool);
-      }
-      if (!result.nextCursor) return tools;
-      cursor = result.nextCursor;
-    }
-    this.#logger.warn({ pages: MAX_TOOL_PAGES }, 'tools/list did not end; using the pages read');
-    return tools;
+    const pid = childPid(transport);
+    if (pid !== undefined) this.#pids.add(pid);
   }
 
   #setTools(tools: McpTool[]): void {
@@ -648,7 +419,7 @@ export class McpConnection {
               timeoutMs: connectTimeoutMs,
               onTimeout: () => new McpClientError('MCP_CONNECT_TIMEOUT', 'tools/list timed out'),
             },
-            (signal) => this.#listAllTools(session.client, signal),
+            (signal) => listAllTools(session.client, signal, this.#logger),
           );
           if (this.#session === session) this.#setTools(tools);
           this.#logger.debug({ toolCount: tools.length }, 'MCP tool list refreshed');

@@ -1,10 +1,8 @@
 export {
   CLIENT_INFO,
-  type ConnectionAuth,
   isSessionExpired,
   McpConnection,
   type McpConnectionOptions,
-  type TokenRefreshedCallback,
 } from './connection.js';
 export {
   type ConnectAllOptions,
@@ -12,9 +10,13 @@ export {
   connectAll,
   McpClientPool,
   type McpClientPoolOptions,
-  type McpServerState,
-  type McpServerStatus,
-  type McpToolSet,
-  poolKey,
 } from './pool.js';
+export { poolKey } from './pool-key.js';
+export { type ConnectionAuth, RequestAuth, type TokenRefreshedCallback } from './request-auth.js';
 export { scrubMessage } from './scrub.js';
+export type {
+  McpServerState,
+  McpServerStatus,
+  McpToolSet,
+} from './tool-set.js';
+export { childPid, createTransport, describeServer } from './transports.js';

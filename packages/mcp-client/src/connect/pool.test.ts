@@ -9,7 +9,8 @@ import { readBody, sendJson } from '../test-support/http-server.js';
 import { type McpTestServer, startMcpTestServer } from '../test-support/mcp-test-server.js';
 import { registerSampleTools, sampleToolEvents } from '../test-support/sample-tools.js';
 import type { McpToolOutput } from '../tools/index.js';
-import { McpClientPool, type McpToolSet } from './pool.js';
+import { McpClientPool } from './pool.js';
+import type { McpToolSet } from './tool-set.js';
 
 const callOptions: ToolExecutionOptions = { toolCallId: 'call-1', messages: [] };
 

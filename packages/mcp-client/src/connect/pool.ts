@@ -1,26 +1,28 @@
-import { createHash } from 'node:crypto';
 import {
   type Clock,
   InvalidArgumentError,
   type Logger,
   realClock,
   redactUrl,
+  requirePositiveInteger,
   silentLogger,
   type TimerHandle,
 } from '@chatd/core';
-import type { Tool as AiTool } from 'ai';
 import type { McpIdentity, McpUserToken } from '../auth/index.js';
-import { type ResolvedServerConfig, validateServerConfig } from '../config/index.js';
+import type { ResolvedServerConfig } from '../config/index.js';
 import { errorMessage, McpClientError } from '../errors/index.js';
-import {
-  assignToolNames,
-  isToolAllowed,
-  type McpToolNameCollision,
-  type McpToolOutput,
-  wrapMcpTool,
-} from '../tools/index.js';
-import { McpConnection, type TokenRefreshedCallback } from './connection.js';
+import { McpConnection } from './connection.js';
+import { poolKey } from './pool-key.js';
+import type { TokenRefreshedCallback } from './request-auth.js';
 import { scrubMessage } from './scrub.js';
+import {
+  buildTools,
+  type ConnectedServer,
+  checkConfigs,
+  finalStatus,
+  type McpServerStatus,
+  type McpToolSet,
+} from './tool-set.js';
 
 /** Options of {@link McpClientPool.connectAll} and {@link connectAll}. */
 export interface ConnectAllOptions {
@@ -51,40 +53,6 @@ export interface ConnectAllStandaloneOptions extends ConnectAllOptions {
   clock?: Clock;
 }
 
-/** Status of one configured server after `connectAll`. */
-export type McpServerState = 'connected' | 'failed' | 'disabled' | 'filtered-out';
-
-/** One entry per config passed to `connectAll`, in the same order. */
-export interface McpServerStatus {
-  /** The config id (`configs[i]` when the config had none). */
-  id: string;
-  /** The config's slug (empty when the config had none). */
-  slug: string;
-  /** What happened. */
-  status: McpServerState;
-  /** Why it failed: a message with URLs redacted and no secrets. Only for `failed`. */
-  error?: string;
-  /** The names the model sees for this server's tools, sorted. */
-  toolNames: string[];
-}
-
-/** What `connectAll` returns. */
-export interface McpToolSet {
-  /** AI SDK tools by name, ready for `streamText({ tools })`. */
-  tools: Record<string, AiTool<unknown, McpToolOutput>>;
-  /** One status per config, in input order. */
-  servers: McpServerStatus[];
-  /** Tool names that collided and were suffixed. */
-  collisions: McpToolNameCollision[];
-  /**
-   * Releases what this call holds: pooled connections go back to the pool (closed after the
-   * idle timeout); the plain `connectAll` closes them. Idempotent.
-   */
-  close(): Promise<void>;
-  /** Same as `close()`, for `await using`. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
 /** Options of {@link McpClientPool}. */
 export interface McpClientPoolOptions {
   /** How long an unused connection stays open, in ms. @default 300000 */
@@ -104,34 +72,64 @@ interface PoolEntry {
   stopWatching: () => void;
 }
 
-const DEFAULTS = { connectTimeoutMs: 10_000, callTimeoutMs: 60_000, maxResultBytes: 65_536 };
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(name, 'must be a positive integer');
-  }
-  return value;
+/** The numeric options of one `connectAll`, checked, with their defaults filled in. */
+interface ConnectLimits {
+  connectTimeoutMs: number;
+  callTimeoutMs: number;
+  maxResultBytes: number;
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+const DEFAULT_LIMITS: ConnectLimits = {
+  connectTimeoutMs: 10_000,
+  callTimeoutMs: 60_000,
+  maxResultBytes: 65_536,
+};
+
+/** What every server of one `connectAll` is connected with. */
+interface ConnectRequest extends ConnectLimits {
+  signal: AbortSignal | undefined;
+  identity: McpIdentity | undefined;
+  logger: Logger;
+  userTokens: Record<string, McpUserToken> | undefined;
+  onTokenRefreshed: TokenRefreshedCallback | undefined;
 }
 
-/** The pool key: a hash of the whole resolved config and the user (anonymous when absent). */
-export function poolKey(config: ResolvedServerConfig, ownerId: string | undefined): string {
-  return createHash('sha256')
-    .update(canonicalJson(config))
-    .update('\0')
-    .update(ownerId === undefined ? '\u0001anonymous' : `user:${ownerId}`)
-    .digest('hex');
+/** A pooled connection one `connectAll` holds, with the config it was opened for. */
+interface HeldServer extends ConnectedServer {
+  entry: PoolEntry;
+  /** Whether this `connectAll` opened it (rather than reusing a pooled one). */
+  created: boolean;
+}
+
+/** What connecting to one config came to: its status, and the connection when it connected. */
+interface ServerOutcome {
+  status: McpServerStatus;
+  held?: HeldServer;
+}
+
+/** @throws InvalidArgumentError `INVALID_ARGUMENT` naming a limit that is set but not a positive integer. */
+function connectLimits(options: ConnectAllOptions): ConnectLimits {
+  const limit = (name: keyof ConnectLimits): number => {
+    const value = options[name];
+    return value === undefined ? DEFAULT_LIMITS[name] : requirePositiveInteger(name, value);
+  };
+  return {
+    connectTimeoutMs: limit('connectTimeoutMs'),
+    callTimeoutMs: limit('callTimeoutMs'),
+    maxResultBytes: limit('maxResultBytes'),
+  };
+}
+
+/** The options of one `connectAll`, checked, with defaults filled in. */
+function connectRequest(options: ConnectAllOptions, poolLogger: Logger): ConnectRequest {
+  return {
+    ...connectLimits(options),
+    signal: options.signal,
+    identity: options.identity,
+    logger: (options.logger ?? poolLogger).child({ component: 'mcp-client' }),
+    userTokens: options.userTokens,
+    onTokenRefreshed: options.onTokenRefreshed,
+  };
 }
 
 /**
@@ -158,7 +156,7 @@ export class McpClientPool {
     clock = realClock,
     logger = silentLogger,
   }: McpClientPoolOptions = {}) {
-    this.#idleTimeoutMs = positiveInteger('idleTimeoutMs', idleTimeoutMs, 300_000);
+    this.#idleTimeoutMs = requirePositiveInteger('idleTimeoutMs', idleTimeoutMs);
     this.#clock = clock;
     this.#logger = logger.child({ component: 'mcp-client' });
   }
@@ -194,160 +192,23 @@ export class McpClientPool {
     options: ConnectAllOptions = {},
   ): Promise<McpToolSet> {
     if (this.#closed) throw new McpClientError('MCP_POOL_CLOSED', 'the MCP client pool is closed');
+    // Configs typically come straight from storage or a request body, typed only by a cast.
     if (!Array.isArray(configs)) throw new InvalidArgumentError('configs', 'must be an array');
-    const connectTimeoutMs = positiveInteger(
-      'connectTimeoutMs',
-      options.connectTimeoutMs,
-      DEFAULTS.connectTimeoutMs,
-    );
-    const callTimeoutMs = positiveInteger(
-      'callTimeoutMs',
-      options.callTimeoutMs,
-      DEFAULTS.callTimeoutMs,
-    );
-    const maxResultBytes = positiveInteger(
-      'maxResultBytes',
-      options.maxResultBytes,
-      DEFAULTS.maxResultBytes,
-    );
-    const { signal, identity } = options;
-    const logger = (options.logger ?? this.#logger).child({ component: 'mcp-client' });
+    const request = connectRequest(options, this.#logger);
+    const { signal } = request;
     if (signal?.aborted) throw signal.reason;
 
-    const held: PoolEntry[] = [];
-    const opened: PoolEntry[] = [];
-    const seenIds = new Map<string, number>();
-    const attempts = configs.map(
-      async (
-        raw,
-        index,
-      ): Promise<{ status: McpServerStatus; entry?: PoolEntry; config?: ResolvedServerConfig }> => {
-        const label = `configs[${index}]`;
-        const record =
-          typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
-        const fallback = {
-          id: typeof record.id === 'string' && record.id !== '' ? record.id : label,
-          slug: typeof record.slug === 'string' ? record.slug : '',
-        };
-        let config: ResolvedServerConfig;
-        try {
-          config = validateServerConfig(raw, label);
-          const previous = seenIds.get(config.id);
-          if (previous !== undefined) {
-            throw new McpClientError(
-              'MCP_CONFIG_INVALID',
-              `Invalid MCP server ${label} (id ${config.id}): id: duplicates configs[${previous}]`,
-            );
-          }
-          seenIds.set(config.id, index);
-        } catch (error) {
-          const message = scrubMessage(errorMessage(error));
-          logger.warn({ mcpServer: fallback.id, err: message }, 'invalid MCP server config');
-          return { status: { ...fallback, status: 'failed', error: message, toolNames: [] } };
-        }
-        const base = { id: config.id, slug: config.slug };
-        if (!config.enabled) return { status: { ...base, status: 'disabled', toolNames: [] } };
-        const serverLogger = logger.child({
-          mcpServer: config.id,
-          ...(config.url === undefined ? {} : { url: redactUrl(config.url) }),
-        });
-        try {
-          const { entry, created } = await this.#acquire(config, {
-            connectTimeoutMs,
-            callTimeoutMs,
-            signal,
-            identity,
-            logger: serverLogger,
-            token: options.userTokens?.[config.id],
-            onTokenRefreshed: options.onTokenRefreshed,
-          });
-          held.push(entry);
-          if (created) opened.push(entry);
-          return { status: { ...base, status: 'connected', toolNames: [] }, entry, config };
-        } catch (error) {
-          if (signal?.aborted && error === signal.reason)
-            return { status: { ...base, status: 'failed', error: 'aborted', toolNames: [] } };
-          const message = scrubMessage(errorMessage(error));
-          serverLogger.warn({ err: message }, 'MCP server failed to connect; leaving it out');
-          return { status: { ...base, status: 'failed', error: message, toolNames: [] } };
-        }
-      },
-    );
-    const results = await Promise.all(attempts);
-
-    let released = false;
-    const release = async (closeOpened: boolean) => {
-      if (released) return;
-      released = true;
-      await Promise.all(
-        held.map((entry) => this.#release(entry, closeOpened && opened.includes(entry))),
-      );
-    };
+    const outcomes = await this.#connectServers(configs, request);
+    const held = outcomes.flatMap((outcome) => (outcome.held ? [outcome.held] : []));
     if (signal?.aborted) {
-      await release(true);
+      // Close what this call opened; hand back what it reused from the pool.
+      await Promise.all(held.map(({ entry, created }) => this.#release(entry, created)));
       throw signal.reason;
     }
-
-    const requests = results.flatMap((result) => {
-      if (!result.entry || !result.config) return [];
-      const config = result.config;
-      return result.entry.connection.tools
-        .filter((tool) => isToolAllowed(tool.name, config.toolAllowList, config.toolDenyList))
-        .map((tool) => ({
-          configId: config.id,
-          slug: config.slug,
-          toolName: tool.name,
-          tool,
-          entry: result.entry as PoolEntry,
-        }));
-    });
-    const { named, collisions } = assignToolNames(requests);
-    for (const collision of collisions) {
-      logger.warn(
-        {
-          toolName: collision.name,
-          tools: collision.tools.map((tool) => `${tool.configId}:${tool.toolName}`),
-        },
-        'MCP tool names collided; every colliding tool got a hash suffix',
-      );
-    }
-    const tools: Record<string, AiTool<unknown, McpToolOutput>> = {};
-    const namesByConfig = new Map<string, string[]>();
-    for (const request of named) {
-      tools[request.name] = wrapMcpTool({
-        connection: request.entry.connection,
-        tool: request.tool,
-        name: request.name,
-        identity,
-        maxResultBytes,
-        logger,
-      });
-      const list = namesByConfig.get(request.configId) ?? [];
-      list.push(request.name);
-      namesByConfig.set(request.configId, list);
-    }
-    const servers: McpServerStatus[] = [];
-    const unused: PoolEntry[] = [];
-    for (const result of results) {
-      if (result.entry && result.config) {
-        const toolNames = namesByConfig.get(result.config.id) ?? [];
-        if (toolNames.length === 0) {
-          unused.push(result.entry);
-          servers.push({ ...result.status, status: 'filtered-out', toolNames });
-          continue;
-        }
-        servers.push({ ...result.status, toolNames });
-      } else {
-        servers.push(result.status);
-      }
-    }
-    // A server left with no tools is handed back at once; nothing of it is used.
-    for (const entry of unused) {
-      held.splice(held.indexOf(entry), 1);
-      await this.#release(entry, false);
-    }
-    const close = () => release(false);
-    return { tools, servers, collisions, close, [Symbol.asyncDispose]: close };
+    const { tools, collisions, namesByConfig } = buildTools(held, request);
+    const servers = outcomes.map(({ status, held }) => finalStatus(status, held, namesByConfig));
+    const used = await this.#releaseUnused(held, namesByConfig);
+    return { tools, servers, collisions, ...this.#releaser(used) };
   }
 
   /** Closes every connection (idle or held) and rejects later `connectAll` calls. Idempotent. */
@@ -364,21 +225,79 @@ export class McpClientPool {
     await this.close();
   }
 
+  /** Validates every config and connects the valid, enabled ones in parallel, in input order. */
+  #connectServers(configs: readonly unknown[], request: ConnectRequest): Promise<ServerOutcome[]> {
+    return Promise.all(
+      checkConfigs(configs, request.logger).map(
+        (checked): ServerOutcome | Promise<ServerOutcome> =>
+          'config' in checked ? this.#connectServer(checked.config, request) : checked,
+      ),
+    );
+  }
+
+  /**
+   * Hands back at once the connections of servers left with no tools (nothing of them is used)
+   * and returns the others.
+   */
+  async #releaseUnused(
+    held: readonly HeldServer[],
+    namesByConfig: ReadonlyMap<string, string[]>,
+  ): Promise<PoolEntry[]> {
+    const used: PoolEntry[] = [];
+    for (const { config, entry } of held) {
+      if (namesByConfig.has(config.id)) used.push(entry);
+      else await this.#release(entry, false);
+    }
+    return used;
+  }
+
+  /** The idempotent `close` of a tool set: hands `entries` back to the pool. */
+  #releaser(entries: readonly PoolEntry[]): Pick<McpToolSet, 'close' | typeof Symbol.asyncDispose> {
+    let released = false;
+    const close = async () => {
+      if (released) return;
+      released = true;
+      await Promise.all(entries.map((entry) => this.#release(entry, false)));
+    };
+    return { close, [Symbol.asyncDispose]: close };
+  }
+
+  /** Connects one server (or reuses its pooled connection); a failure becomes its status. */
+  async #connectServer(
+    config: ResolvedServerConfig,
+    request: ConnectRequest,
+  ): Promise<ServerOutcome> {
+    const reported = { id: config.id, slug: config.slug };
+    const logger = request.logger.child({
+      mcpServer: config.id,
+      ...(config.url === undefined ? {} : { url: redactUrl(config.url) }),
+    });
+    try {
+      const { entry, created } = await this.#acquire(config, request, logger);
+      return {
+        status: { ...reported, status: 'connected', toolNames: [] },
+        held: { config, connection: entry.connection, entry, created },
+      };
+    } catch (error) {
+      if (request.signal?.aborted && error === request.signal.reason)
+        return { status: { ...reported, status: 'failed', error: 'aborted', toolNames: [] } };
+      const message = scrubMessage(errorMessage(error));
+      logger.warn({ err: message }, 'MCP server failed to connect; leaving it out');
+      return { status: { ...reported, status: 'failed', error: message, toolNames: [] } };
+    }
+  }
+
   async #acquire(
     config: ResolvedServerConfig,
-    options: {
-      connectTimeoutMs: number;
-      callTimeoutMs: number;
-      signal: AbortSignal | undefined;
-      identity: McpIdentity | undefined;
-      logger: Logger;
-      token: McpUserToken | undefined;
-      onTokenRefreshed: TokenRefreshedCallback | undefined;
-    },
+    request: ConnectRequest,
+    logger: Logger,
   ): Promise<{ entry: PoolEntry; created: boolean }> {
-    const ownerId = options.identity?.ownerId;
+    const ownerId = request.identity?.ownerId;
     const key = poolKey(config, ownerId);
-    const auth = { token: options.token, onTokenRefreshed: options.onTokenRefreshed };
+    const auth = {
+      token: request.userTokens?.[config.id],
+      onTokenRefreshed: request.onTokenRefreshed,
+    };
     const existing = this.#entries.get(key);
     if (existing?.connection.alive) {
       existing.refs++;
@@ -396,16 +315,16 @@ export class McpClientPool {
     const connection = new McpConnection({
       config,
       clock: this.#clock,
-      logger: options.logger,
-      connectTimeoutMs: options.connectTimeoutMs,
-      callTimeoutMs: options.callTimeoutMs,
+      logger,
+      connectTimeoutMs: request.connectTimeoutMs,
+      callTimeoutMs: request.callTimeoutMs,
       ownerId,
     });
     connection.setAuth(auth);
     const entry: PoolEntry = {
       key,
       connection,
-      ready: connection.connect(options.signal, options.identity),
+      ready: connection.connect(request.signal, request.identity),
       refs: 1,
       idleTimer: undefined,
       stopWatching: () => {},

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type McpTestServer, startMcpTestServer } from '../test-support/mcp-test-server.js';
 import { registerSampleTools } from '../test-support/sample-tools.js';
 import type { McpToolOutput } from '../tools/index.js';
-import { connectAll, McpClientPool, type McpToolSet } from './pool.js';
+import { connectAll, McpClientPool } from './pool.js';
+import type { McpToolSet } from './tool-set.js';
 
 const STDIO_SERVER = fileURLToPath(new URL('../test-support/stdio-server.mjs', import.meta.url));
 const EVERYTHING = fileURLToPath(

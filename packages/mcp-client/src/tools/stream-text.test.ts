@@ -2,7 +2,8 @@ import type { LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/p
 import { stepCountIs, streamText } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAll, type McpToolSet } from '../connect/pool.js';
+import { connectAll } from '../connect/pool.js';
+import type { McpToolSet } from '../connect/tool-set.js';
 import { type McpTestServer, startMcpTestServer } from '../test-support/mcp-test-server.js';
 import { PNG_BASE64, registerSampleTools } from '../test-support/sample-tools.js';
 
