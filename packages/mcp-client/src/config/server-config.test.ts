@@ -1,3 +1,4 @@
+import { errorOf } from '@chatd/core/testing';
 import { describe, expect, it } from 'vitest';
 import { validateServerConfig } from './server-config.js';
 
@@ -43,12 +44,40 @@ describe('validateServerConfig', () => {
     [{ ...base, toolAllowlist: [] }, 'toolAllowlist: is not a known field'],
     ['not an object', '(root): must be an object'],
   ])('names the bad field: %j', (config, message) => {
-    expect(() => validateServerConfig(config)).toThrow(message);
-    try {
-      validateServerConfig(config);
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'MCP_CONFIG_INVALID' });
-    }
+    expect(errorOf(() => validateServerConfig(config))).toMatchObject({
+      code: 'MCP_CONFIG_INVALID',
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it('names the config by its label and id, and an unknown field before any other problem', () => {
+    expect(
+      errorOf(() => validateServerConfig({ ...base, url: 'ftp://x', extra: 1 }, 'configs[2]')),
+    ).toMatchObject({
+      message: 'Invalid MCP server configs[2] (id cfg): extra: is not a known field',
+    });
+    expect(
+      errorOf(() => validateServerConfig({ ...base, oauth2: { tokenUrl: 'https://t', x: 1 } })),
+    ).toMatchObject({
+      message: 'Invalid MCP server config (id cfg): oauth2.x: is not a known field',
+    });
+  });
+
+  it('takes null as absent for the fields that have a default', () => {
+    expect(
+      validateServerConfig({
+        ...base,
+        enabled: null,
+        transport: null,
+        authType: null,
+        forwardIdentityHeaders: null,
+      }),
+    ).toMatchObject({
+      enabled: true,
+      transport: 'streamable-http',
+      authType: 'none',
+      forwardIdentityHeaders: false,
+    });
   });
 
   it('never echoes a bad URL, which may carry credentials', () => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { McpClientError } from '../errors/index.js';
 
 /** How the client reaches an MCP server. */
@@ -9,15 +10,15 @@ export type McpAuthType = 'none' | 'oauth2' | 'api-key' | 'custom-headers';
 /** The OAuth2 client registration of a server, needed only for token refresh and revocation. */
 export interface McpOAuth2Config {
   /** Token endpoint used to refresh access tokens (`grant_type=refresh_token`). */
-  tokenUrl?: string;
+  tokenUrl?: string | undefined;
   /** RFC 7009 revocation endpoint. HTTPS, or plain HTTP on a loopback host. */
-  revocationUrl?: string;
+  revocationUrl?: string | undefined;
   /** OAuth2 client id. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** OAuth2 client secret; never logged. */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /** Scopes requested on refresh. */
-  scopes?: string[];
+  scopes?: string[] | undefined;
 }
 
 /**
@@ -116,109 +117,136 @@ export interface ResolvedServerConfig {
   readonly forwardIdentityHeaders: boolean;
 }
 
-const TRANSPORTS: readonly McpTransportType[] = ['streamable-http', 'sse', 'stdio'];
-const AUTH_TYPES: readonly McpAuthType[] = ['none', 'oauth2', 'api-key', 'custom-headers'];
-const KNOWN_FIELDS = new Set<string>([
-  'id',
-  'slug',
-  'enabled',
-  'transport',
-  'url',
-  'command',
-  'args',
-  'env',
-  'cwd',
-  'authType',
-  'apiKeyHeader',
-  'apiKeyValue',
-  'customHeaders',
-  'oauth2',
-  'toolAllowList',
-  'toolDenyList',
-  'forwardIdentityHeaders',
-]);
-const OAUTH2_FIELDS = new Set<string>([
-  'tokenUrl',
-  'revocationUrl',
-  'clientId',
-  'clientSecret',
-  'scopes',
-]);
+const TRANSPORTS = ['streamable-http', 'sse', 'stdio'] as const satisfies McpTransportType[];
+const AUTH_TYPES = ['none', 'oauth2', 'api-key', 'custom-headers'] as const satisfies McpAuthType[];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const MUST_BE_STRING = 'must be a string';
+// Never echo the value in a message: a URL may carry credentials.
+const MUST_BE_HTTP_URL = 'must be an absolute http or https URL';
 
-class FieldError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+const optionalString = z.string({ error: MUST_BE_STRING }).optional();
 
-function optionalString(
-  record: Record<string, unknown>,
-  field: string,
-  prefix = '',
-): string | undefined {
-  const value = record[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new FieldError(prefix + field, 'must be a string');
-  return value;
-}
+/** A string with something besides whitespace in it; missing says so rather than "not a string". */
+const nonEmptyString = z
+  .string({
+    error: (issue) => (issue.input === undefined ? 'must be a non-empty string' : MUST_BE_STRING),
+  })
+  .refine((value) => value.trim() !== '', 'must be a non-empty string');
 
-function requiredString(record: Record<string, unknown>, field: string): string {
-  const value = optionalString(record, field);
-  if (value === undefined || value.trim() === '') {
-    throw new FieldError(field, 'must be a non-empty string');
-  }
-  return value;
-}
+const stringList = z.array(z.string({ error: 'must be an array of strings' }), {
+  error: 'must be an array of strings',
+});
 
-function stringList(record: Record<string, unknown>, field: string, prefix = ''): string[] {
-  const value = record[field];
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new FieldError(prefix + field, 'must be an array of strings');
-  }
-  return [...value];
-}
-
-function httpUrl(value: string, field: string): string {
-  let parsed: URL;
+function isHttpUrl(value: string): boolean {
   try {
-    parsed = new URL(value);
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
   } catch {
-    // Never echo the value: it may carry credentials.
-    throw new FieldError(field, 'must be an absolute http or https URL');
+    return false;
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new FieldError(field, 'must be an absolute http or https URL');
-  }
-  return value;
 }
 
-function oauth2Config(value: unknown): McpOAuth2Config | undefined {
-  if (value === undefined) return undefined;
-  if (!isRecord(value)) throw new FieldError('oauth2', 'must be an object');
-  for (const key of Object.keys(value)) {
-    if (!OAUTH2_FIELDS.has(key)) throw new FieldError(`oauth2.${key}`, 'is not a known field');
+const optionalHttpUrl = z
+  .string({ error: MUST_BE_STRING })
+  .refine(isHttpUrl, MUST_BE_HTTP_URL)
+  .optional();
+
+/** `schema`, with `fallback` for a missing or null value (a config stored as JSON may hold nulls). */
+function withDefault<T>(schema: z.ZodType<T>, fallback: T) {
+  return schema.nullish().transform((value) => value ?? fallback);
+}
+
+const oauth2Schema = z.strictObject(
+  {
+    tokenUrl: optionalHttpUrl,
+    revocationUrl: optionalHttpUrl,
+    clientId: optionalString,
+    clientSecret: optionalString,
+    scopes: stringList.optional(),
+  },
+  { error: 'must be an object' },
+);
+
+/**
+ * The shape of a server config, field by field. Unknown fields are rejected: a misspelt
+ * `toolAllowList` must not silently expose every tool.
+ */
+const fieldsSchema = z.strictObject(
+  {
+    id: nonEmptyString,
+    slug: nonEmptyString,
+    enabled: withDefault(z.boolean({ error: 'must be a boolean' }), true),
+    transport: withDefault<McpTransportType>(
+      z.enum(TRANSPORTS, { error: `must be one of ${TRANSPORTS.join(', ')}` }),
+      'streamable-http',
+    ),
+    authType: withDefault<McpAuthType>(
+      z.enum(AUTH_TYPES, { error: `must be one of ${AUTH_TYPES.join(', ')}` }),
+      'none',
+    ),
+    url: optionalString,
+    command: optionalString,
+    args: stringList.default(() => []),
+    env: z
+      .record(z.string(), z.string({ error: 'must be an object of string values' }), {
+        error: 'must be an object of string values',
+      })
+      .default(() => ({})),
+    cwd: optionalString,
+    apiKeyHeader: optionalString,
+    apiKeyValue: optionalString,
+    customHeaders: optionalString,
+    forwardIdentityHeaders: withDefault(z.boolean({ error: 'must be a boolean' }), false),
+    oauth2: oauth2Schema.optional(),
+    toolAllowList: stringList.default(() => []),
+    toolDenyList: stringList.default(() => []),
+  },
+  { error: 'must be an object' },
+);
+
+type ConfigFields = z.output<typeof fieldsSchema>;
+
+/** The transport decides which of `url` and `command` is required and which must be absent. */
+function checkTransportFields(config: ConfigFields, context: z.RefinementCtx): void {
+  const { transport, url, command } = config;
+  const problem = (field: 'url' | 'command', message: string) =>
+    context.addIssue({ code: 'custom', path: [field], message });
+  if (transport === 'stdio') {
+    if (command === undefined || command.trim() === '')
+      problem('command', 'is required for the stdio transport');
+    else if (url !== undefined) problem('url', 'is not used by the stdio transport');
+    return;
   }
-  const result: McpOAuth2Config = {};
-  const tokenUrl = optionalString(value, 'tokenUrl', 'oauth2.');
-  if (tokenUrl !== undefined) result.tokenUrl = httpUrl(tokenUrl, 'oauth2.tokenUrl');
-  const revocationUrl = optionalString(value, 'revocationUrl', 'oauth2.');
-  if (revocationUrl !== undefined) {
-    result.revocationUrl = httpUrl(revocationUrl, 'oauth2.revocationUrl');
-  }
-  const clientId = optionalString(value, 'clientId', 'oauth2.');
-  if (clientId !== undefined) result.clientId = clientId;
-  const clientSecret = optionalString(value, 'clientSecret', 'oauth2.');
-  if (clientSecret !== undefined) result.clientSecret = clientSecret;
-  if (value.scopes !== undefined) result.scopes = stringList(value, 'scopes', 'oauth2.');
-  return result;
+  if (url === undefined || url === '') problem('url', `is required for the ${transport} transport`);
+  else if (!isHttpUrl(url)) problem('url', MUST_BE_HTTP_URL);
+  else if (command !== undefined) problem('command', `is not used by the ${transport} transport`);
+}
+
+// A resolved config names every field: an optional one that was left out holds undefined.
+const serverConfigSchema = fieldsSchema.superRefine(checkTransportFields).transform(
+  (config): ResolvedServerConfig => ({
+    ...config,
+    url: config.url,
+    command: config.command,
+    cwd: config.cwd,
+    apiKeyHeader: config.apiKeyHeader,
+    apiKeyValue: config.apiKeyValue,
+    customHeaders: config.customHeaders,
+    oauth2: config.oauth2,
+  }),
+);
+
+/** Fields nested one level down, whose own fields a message names (`oauth2.tokenUrl`). */
+const NESTED_FIELDS = new Set(['oauth2']);
+
+/** The field an issue is about, as `field: problem`; list items and record keys name their field. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  const unknownField = issue.code === 'unrecognized_keys';
+  if (unknownField) path.push(issue.keys[0] ?? '');
+  if (path.length === 0) return `(root): ${issue.message}`;
+  const field = path.slice(0, NESTED_FIELDS.has(path[0] ?? '') ? 2 : 1).join('.');
+  return `${field}: ${unknownField ? 'is not a known field' : issue.message}`;
 }
 
 /**
@@ -226,94 +254,23 @@ function oauth2Config(value: unknown): McpOAuth2Config | undefined {
  *
  * Unknown fields are rejected (a misspelt `toolAllowList` must not silently expose every tool).
  * Slugs are never rejected for their characters: they are sanitized when tools are named.
+ * `null` counts as absent for the fields that have a default.
  *
  * @param value - The config, as a plain object.
  * @param label - How the config is named in the message, e.g. `configs[2]`.
- * @throws McpClientError `MCP_CONFIG_INVALID` naming the bad field; the message never echoes
- *   field values, which may be secrets.
+ * @throws McpClientError `MCP_CONFIG_INVALID` naming the bad field (an unknown field first, when
+ *   there is one); the message never echoes field values, which may be secrets.
  */
 export function validateServerConfig(value: unknown, label = 'config'): ResolvedServerConfig {
-  const idHint =
-    isRecord(value) && typeof value.id === 'string' && value.id !== '' ? ` (id ${value.id})` : '';
-  try {
-    return resolve(value);
-  } catch (error) {
-    if (error instanceof FieldError) {
-      throw new McpClientError(
-        'MCP_CONFIG_INVALID',
-        `Invalid MCP server ${label}${idHint}: ${error.message}`,
-      );
-    }
-    throw error;
-  }
-}
-
-function resolve(value: unknown): ResolvedServerConfig {
-  if (!isRecord(value)) throw new FieldError('(root)', 'must be an object');
-  for (const key of Object.keys(value)) {
-    if (!KNOWN_FIELDS.has(key)) throw new FieldError(key, 'is not a known field');
-  }
-  const id = requiredString(value, 'id');
-  const slug = requiredString(value, 'slug');
-  const enabled = value.enabled ?? true;
-  if (typeof enabled !== 'boolean') throw new FieldError('enabled', 'must be a boolean');
-  const transport = value.transport ?? 'streamable-http';
-  if (!TRANSPORTS.includes(transport as McpTransportType)) {
-    throw new FieldError('transport', `must be one of ${TRANSPORTS.join(', ')}`);
-  }
-  const authType = value.authType ?? 'none';
-  if (!AUTH_TYPES.includes(authType as McpAuthType)) {
-    throw new FieldError('authType', `must be one of ${AUTH_TYPES.join(', ')}`);
-  }
-  let url = optionalString(value, 'url');
-  const command = optionalString(value, 'command');
-  if (transport === 'stdio') {
-    if (command === undefined || command.trim() === '') {
-      throw new FieldError('command', 'is required for the stdio transport');
-    }
-    if (url !== undefined) throw new FieldError('url', 'is not used by the stdio transport');
-  } else {
-    if (url === undefined || url === '') {
-      throw new FieldError('url', `is required for the ${transport as string} transport`);
-    }
-    url = httpUrl(url, 'url');
-    if (command !== undefined) {
-      throw new FieldError('command', `is not used by the ${transport as string} transport`);
-    }
-  }
-  const args = stringList(value, 'args');
-  let env: Record<string, string> = {};
-  if (value.env !== undefined) {
-    if (!isRecord(value.env) || !Object.values(value.env).every((v) => typeof v === 'string')) {
-      throw new FieldError('env', 'must be an object of string values');
-    }
-    env = { ...(value.env as Record<string, string>) };
-  }
-  const cwd = optionalString(value, 'cwd');
-  const apiKeyHeader = optionalString(value, 'apiKeyHeader');
-  const apiKeyValue = optionalString(value, 'apiKeyValue');
-  const customHeaders = optionalString(value, 'customHeaders');
-  const forwardIdentityHeaders = value.forwardIdentityHeaders ?? false;
-  if (typeof forwardIdentityHeaders !== 'boolean') {
-    throw new FieldError('forwardIdentityHeaders', 'must be a boolean');
-  }
-  return {
-    id,
-    slug,
-    enabled,
-    transport: transport as McpTransportType,
-    url,
-    command,
-    args,
-    env,
-    cwd,
-    authType: authType as McpAuthType,
-    apiKeyHeader,
-    apiKeyValue,
-    customHeaders,
-    oauth2: oauth2Config(value.oauth2),
-    toolAllowList: stringList(value, 'toolAllowList'),
-    toolDenyList: stringList(value, 'toolDenyList'),
-    forwardIdentityHeaders,
-  };
+  const result = serverConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = [...result.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  const record = typeof value === 'object' && value !== null ? (value as { id?: unknown }) : {};
+  const idHint = typeof record.id === 'string' && record.id !== '' ? ` (id ${record.id})` : '';
+  throw new McpClientError(
+    'MCP_CONFIG_INVALID',
+    `Invalid MCP server ${label}${idHint}: ${describeIssue(issues[0] as z.core.$ZodIssue)}`,
+  );
 }
