@@ -49,7 +49,6 @@ export {
   type OAuthRequestOptions,
   type RefreshOAuth2TokenOptions,
   type RefreshOAuth2TokenResult,
-  refreshFailureReason,
   refreshOAuth2Token,
   revokeOAuth2Token,
 } from './auth/index.js';
@@ -73,7 +72,6 @@ export {
   type TokenRefreshedCallback,
 } from './connect/index.js';
 export {
-  isPermanentRefreshError,
   McpClientError,
   type McpClientErrorCode,
   OAuthRefreshError,

@@ -15,7 +15,7 @@ const MAX_REDIRECTS = 10;
 export interface OAuthRequestOptions {
   /** The server's OAuth2 client registration. */
   oauth2: McpOAuth2Config;
-  /** The user's token. */
+  /** The user's token to refresh or revoke. */
   token: McpUserToken;
   /** Clock for the budget and the expiry check. @default realClock */
   clock?: Clock;

@@ -19,9 +19,9 @@ export interface McpUserToken {
 export interface McpIdentity {
   /** The user who owns the chat; also part of the pool key (anonymous when absent). */
   ownerId?: string;
-  /** The chat. */
+  /** The chat making the request; forwarded as `X-Chatd-Chat-Id` (as `X-Chatd-Subchat-Id` when it has a parent). */
   chatId?: string;
-  /** The parent chat, for subagent chats. */
+  /** The parent chat of a subagent chat; forwarded as `X-Chatd-Chat-Id` in its place. */
   parentChatId?: string;
 }
 

@@ -13,7 +13,7 @@ export interface McpOAuth2Config {
   tokenUrl?: string | undefined;
   /** RFC 7009 revocation endpoint. HTTPS, or plain HTTP on a loopback host. */
   revocationUrl?: string | undefined;
-  /** OAuth2 client id. */
+  /** OAuth2 client id, sent as `client_id` (or in HTTP Basic auth) on refresh and revocation. */
   clientId?: string | undefined;
   /** OAuth2 client secret; never logged. */
   clientSecret?: string | undefined;

@@ -74,7 +74,7 @@ export function isSessionExpired(error: unknown): boolean {
  * @internal
  */
 export class McpConnection {
-  /** The server config. */
+  /** The config the connection was opened for (an edited config gets a new connection). */
   readonly config: ResolvedServerConfig;
   /** The server's tools as last listed (all of them; filtering happens when tools are built). */
   tools: readonly McpTool[] = [];

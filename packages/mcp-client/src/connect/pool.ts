@@ -59,7 +59,7 @@ export interface McpClientPoolOptions {
   idleTimeoutMs?: number;
   /** Clock of the idle timers and of every timeout. @default realClock */
   clock?: Clock;
-  /** Logger. @default silentLogger */
+  /** Where the pool logs connect failures, refreshes and server stderr. @default silentLogger */
   logger?: Logger;
 }
 

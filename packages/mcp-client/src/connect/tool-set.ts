@@ -22,7 +22,7 @@ export interface McpServerStatus {
   id: string;
   /** The config's slug (empty when the config had none). */
   slug: string;
-  /** What happened. */
+  /** Whether the server's tools are in the set and, when not, why. */
   status: McpServerState;
   /** Why it failed: a message with URLs redacted and no secrets. Only for `failed`. */
   error?: string;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { LogFields, Logger } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import { ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolExecutionOptions } from 'ai';
@@ -43,21 +43,6 @@ function isRunning(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Counts of active handles by kind, e.g. `{ TCPSocketWrap: 2, Timeout: 1 }`. */
-function resourceCounts(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
-/** Resolves once `done()` holds, checking on every turn of the event loop (gives up after 10 s). */
-async function pollUntil(done: () => boolean): Promise<void> {
-  const giveUpAt = Date.now() + 10_000;
-  while (!done() && Date.now() < giveUpAt) {
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -152,8 +137,9 @@ describe('connect budget', () => {
       ],
       { clock, connectTimeoutMs: 10_000 },
     );
-    // Four budgets start at once; the good server's is released when it has connected.
-    await vi.waitFor(() => expect(clock.pendingTimerCount).toBe(3));
+    // Four budgets start at once; the good server's is released when it has connected (which
+    // takes real time: the clock only drives the deadlines).
+    await vi.waitFor(() => expect(clock.pendingTimerCount).toBe(3), { timeout: 10_000 });
     await clock.advance(9_999);
     expect(clock.pendingTimerCount).toBe(3);
     await clock.advance(1);
@@ -215,8 +201,8 @@ describe('resources', () => {
     // Start from a quiet process: no sockets left over from earlier tests.
     server.dropConnections();
     hanging.dropConnections();
-    await pollUntil(() => (resourceCounts().TCPSocketWrap ?? 0) === 0);
-    const before = resourceCounts();
+    await vi.waitFor(() => expect(snapshotResources().get('TCPSocketWrap') ?? 0).toBe(0));
+    const before = snapshotResources();
     const pool = new McpClientPool();
     const set = await pool.connectAll([
       { id: 'h', slug: 'h', url: server.url, toolAllowList: ['echo'] },
@@ -230,17 +216,9 @@ describe('resources', () => {
     await set.close();
     await pool.close();
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
-    // Sockets close asynchronously once both ends have seen the FIN. Poll on setImmediate, which
-    // adds no timer of its own to the counts (vi.waitFor would).
+    // The client's sockets close once the server has closed its ends too.
     server.dropConnections();
-    const kinds = ['TCPSocketWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'];
-    const settled = () =>
-      kinds.every((kind) => (resourceCounts()[kind] ?? 0) <= (before[kind] ?? 0));
-    await pollUntil(settled);
-    const after = resourceCounts();
-    for (const kind of kinds) {
-      expect(after[kind] ?? 0, `${kind} handles`).toBeLessThanOrEqual(before[kind] ?? 0);
-    }
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 });
 
@@ -270,14 +248,15 @@ describe('server-everything over stdio', () => {
 
 describe('closing while connecting', () => {
   it('stops a connect in progress and leaves no child behind when the pool closes', async () => {
-    const processesBefore = resourceCounts().ProcessWrap ?? 0;
+    const before = snapshotResources();
+    const processesBefore = before.get('ProcessWrap') ?? 0;
     const pool = new McpClientPool();
     const pending = pool.connectAll([stdio({ args: [STDIO_SERVER, 'hang'] })]);
-    await vi.waitFor(() => expect(resourceCounts().ProcessWrap ?? 0).toBe(processesBefore + 1));
+    await vi.waitFor(() =>
+      expect(snapshotResources().get('ProcessWrap') ?? 0).toBe(processesBefore + 1),
+    );
     await pool.close();
-    // The child has exited when close() resolves; its handle is released on a later loop turn.
-    await pollUntil(() => (resourceCounts().ProcessWrap ?? 0) === processesBefore);
-    expect(resourceCounts().ProcessWrap ?? 0).toBe(processesBefore);
+    expect(await newResourcesSince(before)).toEqual([]);
     const set = await pending;
     expect(set.servers[0]).toMatchObject({
       status: 'failed',

@@ -40,7 +40,14 @@ export interface McpToolNameCollision {
   /** The name they all would have had. */
   name: string;
   /** Each colliding tool and its final name. */
-  tools: { configId: string; toolName: string; assignedName: string }[];
+  tools: {
+    /** The config id of the tool's server. */
+    configId: string;
+    /** The tool's original name on the server. */
+    toolName: string;
+    /** The suffixed name the model sees. */
+    assignedName: string;
+  }[];
 }
 
 /** Result of {@link assignToolNames}. */
