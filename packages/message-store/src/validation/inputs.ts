@@ -4,13 +4,13 @@
  * arguments with them before any database work.
  */
 import {
+  CHAT_MESSAGE_ROLES,
   type ChatErrorInfo,
   type ChatMessageContent,
   type ChatMessageRole,
   type ChatMessageUsage,
   chatErrorInfoSchema,
   chatMessageContentSchema,
-  chatMessageRoleSchema,
   chatMessageUsageSchema,
   type JsonObject,
   type JsonValue,
@@ -25,7 +25,7 @@ import { checkContent, checkStorableJson, checkStorableString } from './parse-in
  */
 const protocol = <T>(schema: z.ZodType) => schema as unknown as z.ZodType<T, T>;
 
-const role = protocol<ChatMessageRole>(chatMessageRoleSchema);
+const role = protocol<ChatMessageRole>(z.enum(CHAT_MESSAGE_ROLES));
 const usage = protocol<ChatMessageUsage>(chatMessageUsageSchema);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
