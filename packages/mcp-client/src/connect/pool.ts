@@ -389,7 +389,7 @@ export class McpClientPool {
  * const mcp = await connectAll(configs, { userTokens, identity: { ownerId, chatId } });
  * try {
  *   const result = streamText({ model, tools: mcp.tools, stopWhen: stepCountIs(5), prompt });
- *   for await (const part of result.fullStream) { … }
+ *   for await (const text of result.textStream) process.stdout.write(text);
  * } finally {
  *   await mcp.close();
  * }
