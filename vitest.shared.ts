@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -8,9 +10,25 @@ export interface VitestConfigOptions {
    * (about 750 MB each).
    */
   maxWorkers?: number;
+  /**
+   * Type-checks the `*.test-d.ts` files under `src` with tsc (through the package's
+   * `tsconfig.json`) as part of `vitest run`, reporting each of their tests like a runtime
+   * test. `expectTypeOf` asserts nothing at run time, so type tests only count when this is on.
+   * @default true when the package (the working directory) has a `*.test-d.ts` file under `src`
+   */
+  typecheck?: boolean;
 }
 
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
+
+/** Whether the package run from the working directory has type tests. */
+function hasTypeTests(): boolean {
+  const sourceDir = join(process.cwd(), 'src');
+  if (!existsSync(sourceDir)) return false;
+  return readdirSync(sourceDir, { recursive: true }).some((file) =>
+    String(file).endsWith('.test-d.ts'),
+  );
+}
 
 /**
  * The one vitest config every package uses.
@@ -20,7 +38,10 @@ const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
  * - `@chatd/<pkg>` and subpaths like `@chatd/<pkg>/testing` resolve to the sibling's TypeScript
  *   source, so a test always runs against the code in this checkout, never a stale `dist/`.
  */
-export function createVitestConfig({ maxWorkers }: VitestConfigOptions = {}) {
+export function createVitestConfig({
+  maxWorkers,
+  typecheck = hasTypeTests(),
+}: VitestConfigOptions = {}) {
   return defineConfig({
     resolve: {
       alias: [
@@ -39,6 +60,15 @@ export function createVitestConfig({ maxWorkers }: VitestConfigOptions = {}) {
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest/results.json' },
       ...(maxWorkers === undefined ? {} : { maxWorkers }),
+      ...(typecheck
+        ? {
+            typecheck: {
+              enabled: true,
+              include: ['src/**/*.test-d.ts'],
+              tsconfig: 'tsconfig.json',
+            },
+          }
+        : {}),
     },
   });
 }

@@ -1,13 +1,25 @@
 /**
  * The shared vocabulary of chatd and the small runtime pieces every package needs.
  *
- * - **Protocol types with zod schemas**: chat statuses, durable message parts, streaming parts
- *   that map one to one onto the AI SDK's UI message stream chunks, stream events and error
- *   payloads, with `parse*` helpers that are strict on write and tolerant on read.
+ * - **Protocol types**: {@link ChatMessage} and its {@link ChatMessageContent} of
+ *   {@link ChatMessagePart}s; {@link ChatStreamPart}s, which map one to one onto the AI SDK's UI
+ *   message stream chunks; {@link ChatStreamEvent}s; {@link ChatStatus} and
+ *   {@link ChatErrorInfo}. Each union is told apart by `type`; take one member with
+ *   `Extract<ChatStreamPart, { type: 'text-delta' }>`.
+ * - **One `parse*`/`read*` pair per document**: content ({@link parseChatMessageContent},
+ *   {@link readChatMessageContent}) and stream events ({@link parseChatStreamEvent},
+ *   {@link readChatStreamEvent}); error payloads are read with {@link readChatErrorInfo}.
+ *   `parse*` is strict, for what this version writes: unknown types and fields are rejected with
+ *   a `VALIDATION_FAILED` error naming each path. `read*` is tolerant, for stored data and peers
+ *   that may be newer: unknown part types and fields are kept verbatim, unknown events come back
+ *   as `unrecognized`, and only malformed data of a known type is rejected. The zod schemas that
+ *   other packages compose into their own ({@link chatMessageContentSchema},
+ *   {@link chatErrorInfoSchema}, {@link chatMessageUsageSchema}, {@link jsonValueSchema}) are
+ *   the strict ones.
  * - **{@link ChatdError}**: the error base class with stable codes and a cross-copy
  *   `isInstance`.
  * - **{@link Clock}**: the one source of time, so every timeout can be driven by tests
- *   (`ManualClock` in `@chatd/core/testing`).
+ *   (`ManualClock` in `@chatd/core/testing`); {@link withDeadline} builds a deadline on it.
  * - **{@link Logger}**: the pino subset libraries accept, silent by default; {@link redactUrl}.
  * - **{@link BoundedQueue}**: the one bounded push-to-pull bridge with a named overflow policy.
  *
@@ -19,154 +31,51 @@ export {
   type Clock,
   type DeadlineOptions,
   realClock,
-  sleepOn,
   type TimerHandle,
   withDeadline,
 } from './clock/index.js';
 export {
   ChatdError,
   type ChatdErrorOptions,
-  type CoreErrorCode,
   InvalidArgumentError,
-  QueueOverflowError,
   ValidationFailedError,
   type ValidationIssue,
 } from './errors/index.js';
-export { type LogFields, type Logger, type LogMethod, silentLogger } from './logger/index.js';
+export { type LogFields, type Logger, silentLogger } from './logger/index.js';
 export { requirePositiveInteger, requirePositiveNumber } from './options/index.js';
 export {
-  CHAT_ERROR_KINDS,
   CHAT_MESSAGE_CONTENT_VERSION,
-  CHAT_MESSAGE_PART_TYPES,
   CHAT_MESSAGE_ROLES,
   CHAT_STATUSES,
-  CHAT_STREAM_EVENT_TYPES,
-  CHAT_STREAM_PART_TYPES,
-  type ChatActionRequiredEvent,
-  type ChatErrorEvent,
   type ChatErrorInfo,
   type ChatErrorKind,
-  type ChatHistoryResetEvent,
   type ChatMessage,
   type ChatMessageContent,
-  type ChatMessageEvent,
   type ChatMessagePart,
-  type ChatMessagePartEvent,
-  type ChatMessagePartType,
   type ChatMessageRole,
   type ChatMessageUsage,
-  type ChatPreviewResetEvent,
-  type ChatQueueUpdateEvent,
-  type ChatRetryEvent,
   type ChatStatus,
-  type ChatStatusEvent,
   type ChatStreamEvent,
-  type ChatStreamEventType,
   type ChatStreamPart,
-  type ChatStreamPartType,
-  chatActionRequiredEventSchema,
-  chatErrorEventSchema,
   chatErrorInfoSchema,
-  chatErrorKindSchema,
-  chatHistoryResetEventSchema,
   chatMessageContentSchema,
-  chatMessageEventSchema,
-  chatMessagePartEventSchema,
-  chatMessagePartSchema,
-  chatMessageRoleSchema,
-  chatMessageSchema,
   chatMessageUsageSchema,
-  chatPreviewResetEventSchema,
-  chatQueueUpdateEventSchema,
-  chatRetryEventSchema,
-  chatStatusEventSchema,
-  chatStatusSchema,
-  chatStreamEventSchema,
-  chatStreamPartSchema,
-  type FilePart,
-  type FileStreamPart,
-  type FinishStepStreamPart,
-  filePartSchema,
-  fileStreamPartSchema,
   findJsonIssues,
-  finishStepStreamPartSchema,
-  isKnownChatMessagePart,
-  type JsonArray,
   type JsonObject,
   type JsonValue,
   jsonValueSchema,
   type PendingToolCall,
   type ProviderMetadata,
-  parseChatErrorInfo,
   parseChatMessageContent,
-  parseChatMessagePart,
   parseChatStreamEvent,
-  parseChatStreamPart,
-  pendingToolCallSchema,
-  providerMetadataSchema,
   type QueuedChatMessage,
-  queuedChatMessageSchema,
-  type ReasoningDeltaStreamPart,
-  type ReasoningEndStreamPart,
-  type ReasoningPart,
-  type ReasoningStartStreamPart,
   readChatErrorInfo,
   readChatMessageContent,
   readChatStreamEvent,
-  reasoningDeltaStreamPartSchema,
-  reasoningEndStreamPartSchema,
-  reasoningPartSchema,
-  reasoningStartStreamPartSchema,
-  type SourceDocumentPart,
-  type SourceDocumentStreamPart,
-  type SourcePart,
-  type SourceUrlPart,
-  type SourceUrlStreamPart,
-  type StartStepStreamPart,
-  type StepStartPart,
   type StoredChatMessageContent,
   type StoredChatMessagePart,
-  sourceDocumentPartSchema,
-  sourceDocumentStreamPartSchema,
-  sourcePartSchema,
-  sourceUrlPartSchema,
-  sourceUrlStreamPartSchema,
-  startStepStreamPartSchema,
-  stepStartPartSchema,
-  storedChatMessageContentSchema,
-  storedChatMessagePartSchema,
-  type TextDeltaStreamPart,
-  type TextEndStreamPart,
-  type TextPart,
-  type TextStartStreamPart,
   type ToolCallPart,
-  type ToolInputAvailableStreamPart,
-  type ToolInputDeltaStreamPart,
-  type ToolInputStartStreamPart,
-  type ToolOutputAvailableStreamPart,
-  type ToolOutputErrorStreamPart,
   type ToolResultPart,
-  textDeltaStreamPartSchema,
-  textEndStreamPartSchema,
-  textPartSchema,
-  textStartStreamPartSchema,
-  toolCallPartSchema,
-  toolInputAvailableStreamPartSchema,
-  toolInputDeltaStreamPartSchema,
-  toolInputStartStreamPartSchema,
-  toolOutputAvailableStreamPartSchema,
-  toolOutputErrorStreamPartSchema,
-  toolResultPartSchema,
-  type UnknownChatMessagePart,
-  type UnrecognizedChatStreamEvent,
-  type UnrecognizedChatStreamEventReason,
 } from './protocol/index.js';
-export {
-  BoundedQueue,
-  type BoundedQueueOptions,
-  fromSubscribable,
-  type OverflowPolicy,
-  type QueueEndReason,
-  type Subscribable,
-} from './queue/index.js';
+export { BoundedQueue, fromSubscribable } from './queue/index.js';
 export { redactUrl } from './url/index.js';

@@ -1,2 +1,2 @@
-export { type Clock, realClock, sleepOn, type TimerHandle } from './clock.js';
+export { type Clock, realClock, type TimerHandle } from './clock.js';
 export { type DeadlineOptions, withDeadline } from './deadline.js';

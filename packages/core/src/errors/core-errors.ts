@@ -1,8 +1,5 @@
 import { ChatdError, type ChatdErrorOptions } from './chatd-error.js';
 
-/** Error codes thrown by `@chatd/core` itself. Other packages define their own. */
-export type CoreErrorCode = 'INVALID_ARGUMENT' | 'VALIDATION_FAILED' | 'QUEUE_OVERFLOW';
-
 /**
  * An option or argument was outside its allowed range (a non-positive size, an empty name, …).
  *
@@ -49,7 +46,7 @@ export class ValidationFailedError extends ChatdError<'VALIDATION_FAILED'> {
   }
 }
 
-/** A {@link BoundedQueue} with the `error` overflow policy was offered a value while full. */
+/** A `BoundedQueue` with the `error` overflow policy was offered a value while full. */
 export class QueueOverflowError extends ChatdError<'QUEUE_OVERFLOW'> {
   constructor(capacity: number) {
     super('QUEUE_OVERFLOW', `Queue overflowed its capacity of ${capacity}; the reader fell behind`);

@@ -1,1 +1,1 @@
-export { type LogFields, type Logger, type LogMethod, silentLogger } from './logger.js';
+export { type LogFields, type Logger, silentLogger } from './logger.js';

@@ -23,7 +23,4 @@ export const CHAT_STATUSES = [
  */
 export type ChatStatus = (typeof CHAT_STATUSES)[number];
 
-/** Schema of {@link ChatStatus}. */
-// Annotated rather than inferred: the inferred enum type would put one undocumented
-// property per literal into the API docs.
-export const chatStatusSchema: z.ZodType<ChatStatus> = z.enum(CHAT_STATUSES);
+export const chatStatusSchema = z.enum(CHAT_STATUSES);

@@ -66,6 +66,23 @@ export function fieldOf(value: unknown, field: string): unknown {
     : undefined;
 }
 
+/** A member of a discriminated union on `type`: an object schema, or a nested union of them. */
+type TypedMember =
+  | { readonly shape: { readonly type: { readonly value: string } } }
+  | { readonly options: readonly TypedMember[] };
+
+/**
+ * The `type` literals of a discriminated union's members, in order and each once (a nested
+ * union, such as the two kinds of `source` part, contributes its shared `type` once). Tolerant
+ * reads use the list to tell a type from a newer version from a malformed part of a known type.
+ */
+export function memberTypes(options: readonly TypedMember[]): readonly string[] {
+  const types = options.flatMap((option) =>
+    'options' in option ? memberTypes(option.options) : [option.shape.type.value],
+  );
+  return [...new Set(types)];
+}
+
 /**
  * The message for a discriminated union that found no member for `value[field]`, e.g.
  * `unknown part type "foo"; expected one of text, reasoning`.

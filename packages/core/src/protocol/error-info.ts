@@ -1,23 +1,6 @@
 import { z } from 'zod';
 import { identifierSchema } from './common.js';
 
-/** Every {@link ChatErrorKind} this version knows. */
-export const CHAT_ERROR_KINDS = [
-  'generic',
-  'rate-limit',
-  'overloaded',
-  'timeout',
-  'auth',
-  'invalid-request',
-  'context-length',
-  'content-filter',
-  'network',
-  'internal',
-  'config',
-  'usage-limit',
-  'stream-silence',
-] as const;
-
 /**
  * What kind of failure a {@link ChatErrorInfo} describes, so clients can react without parsing
  * messages.
@@ -37,11 +20,40 @@ export const CHAT_ERROR_KINDS = [
  * - `usage-limit`: the account's spending or quota limit is reached.
  * - `stream-silence`: the model's stream produced nothing for too long and was cancelled.
  */
-export type ChatErrorKind = (typeof CHAT_ERROR_KINDS)[number];
+export type ChatErrorKind =
+  | 'generic'
+  | 'rate-limit'
+  | 'overloaded'
+  | 'timeout'
+  | 'auth'
+  | 'invalid-request'
+  | 'context-length'
+  | 'content-filter'
+  | 'network'
+  | 'internal'
+  | 'config'
+  | 'usage-limit'
+  | 'stream-silence';
 
-/** Schema of {@link ChatErrorKind} (strict: unknown kinds are rejected). */
-// Annotated rather than inferred: the inferred enum type would put one undocumented
-// property per literal into the API docs.
+/** Every {@link ChatErrorKind} this version knows (a type test checks that none is missing). */
+export const CHAT_ERROR_KINDS = [
+  'generic',
+  'rate-limit',
+  'overloaded',
+  'timeout',
+  'auth',
+  'invalid-request',
+  'context-length',
+  'content-filter',
+  'network',
+  'internal',
+  'config',
+  'usage-limit',
+  'stream-silence',
+] as const satisfies readonly ChatErrorKind[];
+
+// Annotated rather than inferred: chatErrorInfoSchema is exported, and the inferred enum type
+// would put one undocumented property per kind into its API docs.
 export const chatErrorKindSchema: z.ZodType<ChatErrorKind> = z.enum(CHAT_ERROR_KINDS);
 
 /**

@@ -9,16 +9,13 @@ import type { ValidationIssue } from '../errors/core-errors.js';
  * JSON and sent over the wire as JSON. The same shape as the AI SDK's `JSONValue`, minus
  * `undefined` object values (JSON has no `undefined`: such keys would vanish on a round trip).
  */
-export type JsonValue = null | string | number | boolean | JsonObject | JsonArray;
+export type JsonValue = null | string | number | boolean | JsonObject | JsonValue[];
 
 /** A plain object whose values are all {@link JsonValue}s. */
 export interface JsonObject {
   /** Any key maps to a JSON value; `undefined` is not allowed (it does not survive JSON). */
   [key: string]: JsonValue;
 }
-
-/** An array whose items are all {@link JsonValue}s. */
-export type JsonArray = JsonValue[];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

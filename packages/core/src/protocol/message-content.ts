@@ -29,7 +29,8 @@ export interface ChatMessageContent {
 
 /**
  * A message's content as read back from storage or the wire, possibly written by a newer
- * version: any positive `version`, and parts that may include {@link UnknownChatMessagePart}s.
+ * version: any positive `version`, and parts that may include types this version does not know
+ * (see {@link StoredChatMessagePart}).
  *
  * Everything unknown (part types, fields of known parts, fields next to `version` and `parts`)
  * is kept verbatim, so serialising this object writes back exactly what was read plus whatever

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { ChatdError } from '../errors/chatd-error.js';
-import { ValidationFailedError } from '../errors/core-errors.js';
+import type { ValidationFailedError } from '../errors/core-errors.js';
+import { errorOf } from '../testing/index.js';
 import {
-  CHAT_MESSAGE_PART_TYPES,
+  CHAT_MESSAGE_CONTENT_VERSION,
   type ChatMessagePart,
-  type ChatMessagePartType,
-  isKnownChatMessagePart,
   type ProviderMetadata,
-  parseChatMessagePart,
+  parseChatMessageContent,
   type StoredChatMessagePart,
 } from './index.js';
+import { chatMessagePartTypes, isKnownChatMessagePart } from './message-part.js';
 
 /** At least one sample of every part type; the mapped type makes a missing type a compile error. */
-const samples: { [Type in ChatMessagePartType]: Extract<ChatMessagePart, { type: Type }>[] } = {
+const samples: {
+  [Type in ChatMessagePart['type']]: Extract<ChatMessagePart, { type: Type }>[];
+} = {
   text: [
     { type: 'text', text: 'Hello' },
     { type: 'text', text: '' },
@@ -99,80 +100,86 @@ function roundTrip(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
-function validationError(action: () => unknown): ValidationFailedError {
-  try {
-    action();
-  } catch (error) {
-    expect(ChatdError.isInstance(error, 'VALIDATION_FAILED')).toBe(true);
-    return error as ValidationFailedError;
-  }
-  throw new Error('expected a ValidationFailedError');
+/** Parts are validated on write as the parts of content: `parts.0` is the part under test. */
+function parsePart(part: unknown): ChatMessagePart | undefined {
+  return parseChatMessageContent({ version: CHAT_MESSAGE_CONTENT_VERSION, parts: [part] }).parts[0];
 }
 
-describe('parseChatMessagePart', () => {
+function validationError(action: () => unknown): ValidationFailedError {
+  const error = errorOf(action);
+  expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+  return error as ValidationFailedError;
+}
+
+describe('message parts on the write path (parseChatMessageContent)', () => {
   it.each(allSamples.map((part) => [part.type, part] as const))('accepts a %s part', (_, part) => {
-    expect(parseChatMessagePart(part)).toEqual(part);
+    expect(parsePart(part)).toEqual(part);
   });
 
   it.each(allSamples.map((part) => [part.type, part] as const))(
     'round-trips a %s part through JSON unchanged',
     (_, part) => {
-      expect(parseChatMessagePart(roundTrip(part))).toEqual(part);
+      expect(parsePart(roundTrip(part))).toEqual(part);
     },
   );
 
   it.each(allSamples.map((part) => [part.type, { ...part, providerMetadata }] as const))(
     'keeps providerMetadata of a %s part through a JSON round trip',
     (_, part) => {
-      const parsed = parseChatMessagePart(roundTrip(part));
-      expect(parsed.providerMetadata).toEqual(providerMetadata);
+      const parsed = parsePart(roundTrip(part));
+      expect(parsed?.providerMetadata).toEqual(providerMetadata);
     },
   );
 
   it('covers every part type in the samples', () => {
-    expect(new Set(allSamples.map((part) => part.type))).toEqual(new Set(CHAT_MESSAGE_PART_TYPES));
+    expect(new Set(allSamples.map((part) => part.type))).toEqual(new Set(chatMessagePartTypes));
   });
 
   it('rejects an unknown part type, naming the type and the known ones', () => {
-    const error = validationError(() => parseChatMessagePart({ type: 'shell-command' }));
+    const error = validationError(() => parsePart({ type: 'shell-command' }));
     expect(error.message).toContain('type: unknown part type "shell-command"');
     expect(error.message).toContain('expected one of text, reasoning, tool-call');
-    expect(error.issues).toEqual([{ path: ['type'], message: expect.stringContaining('unknown') }]);
+    expect(error.issues).toEqual([
+      { path: ['parts', 0, 'type'], message: expect.stringContaining('unknown') },
+    ]);
   });
 
   it('rejects a part without a type', () => {
-    const error = validationError(() => parseChatMessagePart({ text: 'hi' }));
+    const error = validationError(() => parsePart({ text: 'hi' }));
     expect(error.issues[0]?.message).toContain('missing part type');
   });
 
   it('rejects a missing required field, naming its path', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'tool-call', toolName: 'search', input: {} }),
+      parsePart({ type: 'tool-call', toolName: 'search', input: {} }),
     );
     expect(error.issues).toEqual([
-      { path: ['toolCallId'], message: 'Invalid input: expected string, received undefined' },
+      {
+        path: ['parts', 0, 'toolCallId'],
+        message: 'Invalid input: expected string, received undefined',
+      },
     ]);
     expect(error.message).toBe(
-      'Invalid chat message part: toolCallId: Invalid input: expected string, received undefined',
+      'Invalid chat message content: parts.0.toolCallId: Invalid input: expected string, received undefined',
     );
   });
 
   it('rejects an unknown field rather than stripping it', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'text', text: 'hi', providerMetaData: {} }),
+      parsePart({ type: 'text', text: 'hi', providerMetaData: {} }),
     );
     expect(error.message).toContain('providerMetaData');
   });
 
   it('rejects an explicit undefined for an optional field', () => {
-    expect(() =>
-      parseChatMessagePart({ type: 'text', text: 'hi', providerMetadata: undefined }),
-    ).toThrow(ValidationFailedError);
+    expect(
+      errorOf(() => parsePart({ type: 'text', text: 'hi', providerMetadata: undefined })),
+    ).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('rejects a tool input that is not JSON, naming the nested path', () => {
     const error = validationError(() =>
-      parseChatMessagePart({
+      parsePart({
         type: 'tool-call',
         toolCallId: 'call_1',
         toolName: 'search',
@@ -180,26 +187,31 @@ describe('parseChatMessagePart', () => {
       }),
     );
     expect(error.issues).toEqual([
-      { path: ['input', 'when'], message: 'expected a JSON value, received Date instance' },
-      { path: ['input', 'list', 1], message: 'expected a JSON value, received NaN' },
+      {
+        path: ['parts', 0, 'input', 'when'],
+        message: 'expected a JSON value, received Date instance',
+      },
+      { path: ['parts', 0, 'input', 'list', 1], message: 'expected a JSON value, received NaN' },
     ]);
   });
 
   it('rejects provider metadata that is not an object of objects', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'text', text: 'hi', providerMetadata: { openai: 'x' } }),
+      parsePart({ type: 'text', text: 'hi', providerMetadata: { openai: 'x' } }),
     );
-    expect(error.issues[0]?.path).toEqual(['providerMetadata', 'openai']);
+    expect(error.issues[0]?.path).toEqual(['parts', 0, 'providerMetadata', 'openai']);
   });
 
   it('rejects a file part with neither data nor url', () => {
-    const error = validationError(() => parseChatMessagePart({ type: 'file', mediaType: 'a/b' }));
-    expect(error.issues).toEqual([{ path: [], message: 'expected exactly one of data or url' }]);
+    const error = validationError(() => parsePart({ type: 'file', mediaType: 'a/b' }));
+    expect(error.issues).toEqual([
+      { path: ['parts', 0], message: 'expected exactly one of data or url' },
+    ]);
   });
 
   it('rejects a file part with both data and url', () => {
     expect(() =>
-      parseChatMessagePart({
+      parsePart({
         type: 'file',
         mediaType: 'image/png',
         data: 'AAAA',
@@ -210,28 +222,34 @@ describe('parseChatMessagePart', () => {
 
   it('rejects file data that is not base64', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'file', mediaType: 'image/png', data: 'not base64!' }),
+      parsePart({ type: 'file', mediaType: 'image/png', data: 'not base64!' }),
     );
-    expect(error.issues[0]).toEqual({ path: ['data'], message: 'expected base64-encoded data' });
+    expect(error.issues[0]).toEqual({
+      path: ['parts', 0, 'data'],
+      message: 'expected base64-encoded data',
+    });
   });
 
   it('rejects a media type without a subtype', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'file', mediaType: 'png', url: 'https://example.com/a.png' }),
+      parsePart({ type: 'file', mediaType: 'png', url: 'https://example.com/a.png' }),
     );
-    expect(error.issues[0]?.path).toEqual(['mediaType']);
+    expect(error.issues[0]?.path).toEqual(['parts', 0, 'mediaType']);
   });
 
   it('rejects a relative source url', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'source', sourceType: 'url', sourceId: 's', url: '/a' }),
+      parsePart({ type: 'source', sourceType: 'url', sourceId: 's', url: '/a' }),
     );
-    expect(error.issues[0]).toEqual({ path: ['url'], message: 'expected an absolute http(s) URL' });
+    expect(error.issues[0]).toEqual({
+      path: ['parts', 0, 'url'],
+      message: 'expected an absolute http(s) URL',
+    });
   });
 
   it('rejects a javascript: source url, which clients would put in a link', () => {
     expect(() =>
-      parseChatMessagePart({
+      parsePart({
         type: 'source',
         sourceType: 'url',
         sourceId: 's',
@@ -242,17 +260,17 @@ describe('parseChatMessagePart', () => {
 
   it('rejects a file url with a scheme clients cannot load', () => {
     expect(() =>
-      parseChatMessagePart({ type: 'file', mediaType: 'image/png', url: 'file:///etc/passwd' }),
+      parsePart({ type: 'file', mediaType: 'image/png', url: 'file:///etc/passwd' }),
     ).toThrow('url: expected an absolute http(s) or data: URL');
   });
 
   it('rejects an unknown source type', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'source', sourceType: 'video', sourceId: 's' }),
+      parsePart({ type: 'source', sourceType: 'video', sourceId: 's' }),
     );
     expect(error.issues).toEqual([
       {
-        path: ['sourceType'],
+        path: ['parts', 0, 'sourceType'],
         message: 'unknown source type "video"; expected one of url, document',
       },
     ]);
@@ -260,17 +278,17 @@ describe('parseChatMessagePart', () => {
 
   it('rejects reasoning timestamps that are not ISO 8601 date-times', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'reasoning', text: '', createdAt: '2026-07-24' }),
+      parsePart({ type: 'reasoning', text: '', createdAt: '2026-07-24' }),
     );
-    expect(error.issues[0]?.path).toEqual(['createdAt']);
+    expect(error.issues[0]?.path).toEqual(['parts', 0, 'createdAt']);
   });
 
   it('rejects an empty tool call id', () => {
     const error = validationError(() =>
-      parseChatMessagePart({ type: 'tool-call', toolCallId: '', toolName: 'x', input: 1 }),
+      parsePart({ type: 'tool-call', toolCallId: '', toolName: 'x', input: 1 }),
     );
     expect(error.issues).toEqual([
-      { path: ['toolCallId'], message: 'expected a non-empty string' },
+      { path: ['parts', 0, 'toolCallId'], message: 'expected a non-empty string' },
     ]);
   });
 });

@@ -14,7 +14,4 @@ export const CHAT_MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as con
  */
 export type ChatMessageRole = (typeof CHAT_MESSAGE_ROLES)[number];
 
-/** Schema of {@link ChatMessageRole}. */
-// Annotated rather than inferred: the inferred enum type would put one undocumented
-// property per literal into the API docs.
-export const chatMessageRoleSchema: z.ZodType<ChatMessageRole> = z.enum(CHAT_MESSAGE_ROLES);
+export const chatMessageRoleSchema = z.enum(CHAT_MESSAGE_ROLES);

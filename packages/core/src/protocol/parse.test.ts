@@ -1,27 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ChatdError } from '../errors/chatd-error.js';
 import type { ValidationFailedError } from '../errors/core-errors.js';
+import { errorOf } from '../testing/index.js';
 import { hasOnlyUnrecognizedKeys } from './common.js';
 import {
   CHAT_MESSAGE_CONTENT_VERSION,
   type ChatMessageContent,
-  isKnownChatMessagePart,
-  parseChatErrorInfo,
+  chatErrorInfoSchema,
   parseChatMessageContent,
   readChatErrorInfo,
   readChatMessageContent,
   readChatStreamEvent,
 } from './index.js';
+import { isKnownChatMessagePart } from './message-part.js';
 
 function validationError(action: () => unknown): ValidationFailedError {
-  try {
-    action();
-  } catch (error) {
-    expect(ChatdError.isInstance(error, 'VALIDATION_FAILED')).toBe(true);
-    return error as ValidationFailedError;
-  }
-  throw new Error('expected a ValidationFailedError');
+  const error = errorOf(action);
+  expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+  return error as ValidationFailedError;
 }
 
 const content: ChatMessageContent = {
@@ -270,7 +266,7 @@ describe('readChatStreamEvent', () => {
   });
 });
 
-describe('parseChatErrorInfo and readChatErrorInfo', () => {
+describe('chatErrorInfoSchema and readChatErrorInfo', () => {
   const info = {
     message: 'Too many requests.',
     kind: 'rate-limit',
@@ -278,26 +274,30 @@ describe('parseChatErrorInfo and readChatErrorInfo', () => {
     statusCode: 429,
   };
 
-  it('parses a minimal error info', () => {
-    expect(parseChatErrorInfo({ message: 'Failed.', kind: 'generic', retryable: false })).toEqual({
-      message: 'Failed.',
-      kind: 'generic',
-      retryable: false,
-    });
+  /** The paths the strict write-path schema rejects. */
+  function rejectedPaths(value: unknown): PropertyKey[][] {
+    return chatErrorInfoSchema.safeParse(value).error?.issues.map((issue) => issue.path) ?? [];
+  }
+
+  it('accepts a minimal error info', () => {
+    const minimal = { message: 'Failed.', kind: 'generic', retryable: false };
+    expect(chatErrorInfoSchema.parse(minimal)).toEqual(minimal);
   });
 
   it('rejects an unknown kind on write', () => {
-    const error = validationError(() => parseChatErrorInfo({ ...info, kind: 'quota' }));
-    expect(error.issues[0]?.path).toEqual(['kind']);
+    expect(rejectedPaths({ ...info, kind: 'quota' })).toEqual([['kind']]);
   });
 
   it('rejects a status code outside 100-599', () => {
-    const error = validationError(() => parseChatErrorInfo({ ...info, statusCode: 42 }));
-    expect(error.issues[0]?.path).toEqual(['statusCode']);
+    expect(rejectedPaths({ ...info, statusCode: 42 })).toEqual([['statusCode']]);
   });
 
   it('rejects an empty message', () => {
-    expect(() => parseChatErrorInfo({ ...info, message: '' })).toThrow('message');
+    expect(rejectedPaths({ ...info, message: '' })).toEqual([['message']]);
+  });
+
+  it('rejects an unknown field on write', () => {
+    expect(chatErrorInfoSchema.safeParse({ ...info, requestId: 'req_1' }).success).toBe(false);
   });
 
   it('reads an unknown kind as generic and keeps unknown fields', () => {
@@ -310,7 +310,8 @@ describe('parseChatErrorInfo and readChatErrorInfo', () => {
 
   it('still rejects a missing retryable on read', () => {
     const { retryable: _, ...withoutRetryable } = info;
-    expect(() => readChatErrorInfo(withoutRetryable)).toThrow('retryable');
+    const error = validationError(() => readChatErrorInfo(withoutRetryable));
+    expect(error.issues.map((issue) => issue.path)).toEqual([['retryable']]);
   });
 });
 

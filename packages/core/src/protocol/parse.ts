@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ValidationFailedError, type ValidationIssue } from '../errors/core-errors.js';
 import { CHAT_STATUSES } from './chat-status.js';
 import { fieldOf, hasOnlyUnrecognizedKeys } from './common.js';
@@ -9,19 +9,13 @@ import {
   type StoredChatMessageContent,
   storedChatMessageContentSchema,
 } from './message-content.js';
-import { type ChatMessagePart, chatMessagePartSchema } from './message-part.js';
 import {
-  CHAT_STREAM_EVENT_TYPES,
   type ChatStreamEvent,
-  chatMessagePartEventSchema,
   chatStreamEventSchema,
-  type UnrecognizedChatStreamEvent,
+  chatStreamEventTypes,
+  messagePartEnvelopeSchema,
 } from './stream-event.js';
-import {
-  CHAT_STREAM_PART_TYPES,
-  type ChatStreamPart,
-  chatStreamPartSchema,
-} from './stream-part.js';
+import { chatStreamPartTypes } from './stream-part.js';
 
 /*
  * Strict on write, tolerant on read.
@@ -35,15 +29,10 @@ import {
  *   throws on malformed data of known types: that is corruption or a bug, not version skew.
  */
 
-const knownEventTypes: ReadonlySet<string> = new Set(CHAT_STREAM_EVENT_TYPES);
-const knownStreamPartTypes: ReadonlySet<string> = new Set(CHAT_STREAM_PART_TYPES);
+const knownEventTypes: ReadonlySet<string> = new Set(chatStreamEventTypes);
+const knownStreamPartTypes: ReadonlySet<string> = new Set(chatStreamPartTypes);
 const knownStatuses: ReadonlySet<string> = new Set(CHAT_STATUSES);
 const knownErrorKinds: ReadonlySet<string> = new Set(CHAT_ERROR_KINDS);
-
-/** A `message-part` event whose part is only checked to be an object with a string type. */
-const messagePartEnvelopeSchema = chatMessagePartEventSchema.extend({
-  part: z.looseObject({ type: z.string() }),
-});
 
 function toValidationIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
   return issues.map((issue) => ({
@@ -91,20 +80,6 @@ function withKnownErrorKind(value: unknown): unknown {
 }
 
 /**
- * Validates a message part this version is about to write or send.
- *
- * @param value - The candidate part, e.g. built by a stream accumulator or received from a
- *   client.
- * @returns The part, typed; a copy with the same fields.
- * @throws ValidationFailedError `VALIDATION_FAILED` on an unknown part type, a missing or
- *   invalid field or an unknown field; `issues` name each path (`toolCallId`,
- *   `providerMetadata.anthropic.signature`) and problem.
- */
-export function parseChatMessagePart(value: unknown): ChatMessagePart {
-  return parseStrictly(chatMessagePartSchema, value, 'chat message part');
-}
-
-/**
  * Validates message content this version is about to write: version
  * {@link CHAT_MESSAGE_CONTENT_VERSION}, known part types only, no unknown fields.
  *
@@ -132,8 +107,8 @@ export function parseChatMessageContent(value: unknown): ChatMessageContent {
  *
  * - Any positive `version` is accepted, including ones newer than
  *   {@link CHAT_MESSAGE_CONTENT_VERSION}.
- * - Parts of unknown types are kept verbatim as {@link UnknownChatMessagePart}s, in place;
- *   skip them with {@link isKnownChatMessagePart}.
+ * - Parts of unknown types are kept verbatim, in place (see {@link StoredChatMessagePart});
+ *   a renderer skips every `type` it does not know.
  * - Unknown fields, on the content or on known parts, are kept verbatim.
  * - Serialising the result writes back exactly what was read.
  *
@@ -144,16 +119,6 @@ export function parseChatMessageContent(value: unknown): ChatMessageContent {
  */
 export function readChatMessageContent(value: unknown): StoredChatMessageContent {
   return parseStrictly(storedChatMessageContentSchema, value, 'chat message content');
-}
-
-/**
- * Validates a stream part this version is about to publish.
- *
- * @throws ValidationFailedError `VALIDATION_FAILED` on an unknown part type, a missing or
- *   invalid field or an unknown field.
- */
-export function parseChatStreamPart(value: unknown): ChatStreamPart {
-  return parseStrictly(chatStreamPartSchema, value, 'chat stream part');
 }
 
 /**
@@ -172,8 +137,8 @@ export function parseChatStreamEvent(value: unknown): ChatStreamEvent {
  * Reads a stream event received from a server or a peer, tolerating a newer sender.
  *
  * - An unknown event type, a `message-part` event with an unknown stream part type and a
- *   `status` event with an unknown status return an {@link UnrecognizedChatStreamEvent}
- *   (`type: 'unrecognized'`), which the caller skips.
+ *   `status` event with an unknown status return `{ type: 'unrecognized', reason, raw }`, which
+ *   the caller skips. `unrecognized` is never sent: no {@link ChatStreamEvent} has that type.
  * - Unknown error kinds (in `error` and `retry` events) become `generic`.
  * - Unknown fields are kept; message content follows {@link readChatMessageContent}.
  *
@@ -181,7 +146,23 @@ export function parseChatStreamEvent(value: unknown): ChatStreamEvent {
  *   string `type`, or an event of a known type is malformed (for `unknown-part-type`, when the
  *   `message-part` envelope is malformed).
  */
-export function readChatStreamEvent(value: unknown): ChatStreamEvent | UnrecognizedChatStreamEvent {
+export function readChatStreamEvent(value: unknown):
+  | ChatStreamEvent
+  | {
+      /** Marks an event from a newer version that this version cannot represent. */
+      type: 'unrecognized';
+      /**
+       * What was not recognised: the event type, the stream part type of a `message-part`
+       * event, or the status of a `status` event.
+       */
+      reason: 'unknown-event-type' | 'unknown-part-type' | 'unknown-status';
+      /**
+       * The event as received, verbatim. For `unknown-part-type` its envelope (`chatId`,
+       * `historyVersion`, `generationAttempt`, `seq`, `role`) has been validated, so a
+       * subscriber that checks `seq` continuity can advance past the part it skips.
+       */
+      raw: Readonly<Record<string, unknown>>;
+    } {
   const what = 'chat stream event';
   if (!isRecord(value) || typeof value.type !== 'string') {
     return parseStrictly(chatStreamEventSchema, value, what);
@@ -205,16 +186,6 @@ export function readChatStreamEvent(value: unknown): ChatStreamEvent | Unrecogni
       ? { ...value, error: withKnownErrorKind(value.error) }
       : value;
   return parseTolerantly(chatStreamEventSchema, normalized, what);
-}
-
-/**
- * Validates an error payload this version is about to store or send.
- *
- * @throws ValidationFailedError `VALIDATION_FAILED` on a missing or invalid field, an unknown
- *   `kind` or an unknown field.
- */
-export function parseChatErrorInfo(value: unknown): ChatErrorInfo {
-  return parseStrictly(chatErrorInfoSchema, value, 'chat error info');
 }
 
 /**

@@ -7,14 +7,13 @@ import { type JsonValue, jsonValueSchema } from './json.js';
  *
  * The same shape as the AI SDK's `ProviderMetadata` (`Record<string, Record<string,
  * JSONValue>>`), so it passes between the two unchanged. It carries what a provider needs to
- * continue a conversation: reasoning signatures, encrypted reasoning, response item ids. The
- * reference implementations lose these when they rebuild parts (crush W16); chatd keeps the
- * whole object on every part type, in storage and on the wire.
+ * continue a conversation: reasoning signatures, encrypted reasoning, response item ids. A
+ * server that rebuilds parts from the fields it knows loses it; chatd keeps the whole object on
+ * every part type, in storage and on the wire.
  */
 export type ProviderMetadata = Record<string, Record<string, JsonValue>>;
 
-/** Schema of {@link ProviderMetadata}: an object of objects of {@link JsonValue}s. */
-export const providerMetadataSchema = z.record(
-  z.string(),
-  z.record(z.string(), jsonValueSchema),
-) satisfies z.ZodType<ProviderMetadata>;
+/** An optional `providerMetadata` field: an object of objects of JSON values. */
+export const optionalProviderMetadataSchema = z
+  .record(z.string(), z.record(z.string(), jsonValueSchema))
+  .exactOptional() satisfies z.ZodType<ProviderMetadata | undefined>;

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationFailedError } from '../errors/core-errors.js';
-import {
-  CHAT_STREAM_PART_TYPES,
-  type ChatStreamPart,
-  type ChatStreamPartType,
-  chatStreamPartSchema,
-  parseChatStreamPart,
-} from './index.js';
+import type { ValidationFailedError } from '../errors/core-errors.js';
+import { errorOf } from '../testing/index.js';
+import { type ChatStreamPart, parseChatStreamEvent } from './index.js';
+import { chatStreamPartSchema, chatStreamPartTypes } from './stream-part.js';
+
+type ChatStreamPartType = ChatStreamPart['type'];
 
 /**
- * Every AI SDK UI message stream chunk type, from `/work/shared/spec/anchors.md` §4.2 ("Chunk
- * catalogue", `ai@7.0.77`, availability column; `data-<name>` stands for the `data-*` family).
+ * Every AI SDK UI message stream chunk type of `ai@7.0.77` (`UIMessageChunk` in
+ * `packages/ai/src/ui-message-stream/ui-message-chunks.ts`; `data-<name>` stands for the
+ * `data-*` family).
  */
 const AI_SDK_CHUNK_TYPES = new Set([
   'start',
@@ -45,8 +44,7 @@ const AI_SDK_CHUNK_TYPES = new Set([
 ]);
 
 /**
- * The AI SDK fields of each chunk we mirror, `true` when required, from anchors.md §4.2 (and
- * `packages/ai/src/ui-message-stream/ui-message-chunks.ts` for the `…` of `tool-output-error`).
+ * The AI SDK fields of each chunk we mirror, `true` when required, from the same file.
  * `toolMetadata` (v7 only) is left out on purpose: it exists in one major only.
  */
 const AI_SDK_CHUNK_FIELDS: Record<ChatStreamPartType, Record<string, boolean>> = {
@@ -184,15 +182,15 @@ function without(part: ChatStreamPart, field: string): Record<string, unknown> {
 
 describe('ChatStreamPart', () => {
   it('uses only chunk types from the AI SDK vocabulary', () => {
-    expect(CHAT_STREAM_PART_TYPES.filter((type) => !AI_SDK_CHUNK_TYPES.has(type))).toEqual([]);
+    expect(chatStreamPartTypes.filter((type) => !AI_SDK_CHUNK_TYPES.has(type))).toEqual([]);
   });
 
-  it('lists the same types in its schema and its constant', () => {
-    const schemaTypes = chatStreamPartSchema.options.map((option) => option.shape.type.value);
-    expect(schemaTypes).toEqual([...CHAT_STREAM_PART_TYPES]);
+  it('has a sample and an AI SDK field list for every type of its schema', () => {
+    expect(Object.keys(fullSamples)).toEqual([...chatStreamPartTypes]);
+    expect(Object.keys(AI_SDK_CHUNK_FIELDS)).toEqual([...chatStreamPartTypes]);
   });
 
-  it.each(CHAT_STREAM_PART_TYPES.map((type) => [type] as const))(
+  it.each(Object.keys(AI_SDK_CHUNK_FIELDS).map((type) => [type as ChatStreamPartType] as const))(
     'gives %s exactly the AI SDK field names',
     (type) => {
       const option = chatStreamPartSchema.options.find(
@@ -203,7 +201,7 @@ describe('ChatStreamPart', () => {
     },
   );
 
-  it.each(CHAT_STREAM_PART_TYPES.map((type) => [type] as const))(
+  it.each(Object.keys(AI_SDK_CHUNK_FIELDS).map((type) => [type as ChatStreamPartType] as const))(
     'gives %s the AI SDK optionality',
     (type) => {
       // Drop one field at a time from a complete sample: parsing must fail exactly for the
@@ -217,50 +215,60 @@ describe('ChatStreamPart', () => {
   );
 });
 
-describe('parseChatStreamPart', () => {
+/** Stream parts are validated on write inside `message-part` events: `part` is the part under test. */
+function parsePart(part: unknown): ChatStreamPart {
+  const event = parseChatStreamEvent({
+    type: 'message-part',
+    chatId: 'chat_1',
+    historyVersion: 0,
+    generationAttempt: 1,
+    seq: 1,
+    role: 'assistant',
+    part,
+  });
+  if (event.type !== 'message-part') throw new Error(`parsed a ${event.type} event`);
+  return event.part;
+}
+
+describe('stream parts on the write path (parseChatStreamEvent)', () => {
   it.each(samples.map((part) => [part.type, part] as const))('accepts a %s part', (_, part) => {
-    expect(parseChatStreamPart(part)).toEqual(part);
+    expect(parsePart(part)).toEqual(part);
   });
 
   it.each(samples.map((part) => [part.type, part] as const))(
     'round-trips a %s part through JSON unchanged, providerMetadata included',
     (_, part) => {
-      expect(parseChatStreamPart(JSON.parse(JSON.stringify(part)))).toEqual(part);
+      expect(parsePart(JSON.parse(JSON.stringify(part)))).toEqual(part);
     },
   );
 
   it('accepts the minimal form of every part (only required fields)', () => {
-    for (const type of CHAT_STREAM_PART_TYPES) {
+    for (const type of chatStreamPartTypes as ChatStreamPartType[]) {
       const minimal: Record<string, unknown> = { type };
       for (const [field, required] of Object.entries(AI_SDK_CHUNK_FIELDS[type])) {
         if (required)
           minimal[field] = (fullSamples[type] as unknown as Record<string, unknown>)[field];
       }
-      expect(parseChatStreamPart(minimal)).toEqual(minimal);
+      expect(parsePart(minimal)).toEqual(minimal);
     }
   });
 
   it('rejects an unknown stream part type, naming it', () => {
-    expect(() => parseChatStreamPart({ type: 'tool-approval-request', approvalId: 'a' })).toThrow(
+    expect(() => parsePart({ type: 'tool-approval-request', approvalId: 'a' })).toThrow(
       'type: unknown stream part type "tool-approval-request"',
     );
   });
 
   it('rejects a delta without its id, naming the path', () => {
-    let caught: unknown;
-    try {
-      parseChatStreamPart({ type: 'text-delta', delta: 'x' });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ValidationFailedError);
-    expect((caught as ValidationFailedError).issues).toEqual([
-      { path: ['id'], message: 'Invalid input: expected string, received undefined' },
+    const error = errorOf(() => parsePart({ type: 'text-delta', delta: 'x' }));
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((error as ValidationFailedError).issues).toEqual([
+      { path: ['part', 'id'], message: 'Invalid input: expected string, received undefined' },
     ]);
   });
 
   it('rejects an unknown field', () => {
-    expect(() => parseChatStreamPart({ type: 'start-step', messageId: 'm' })).toThrow(
+    expect(() => parsePart({ type: 'start-step', messageId: 'm' })).toThrow(
       'Unrecognized key: "messageId"',
     );
   });

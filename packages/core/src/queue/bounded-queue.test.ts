@@ -1,6 +1,5 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import { ChatdError } from '../errors/chatd-error.js';
 import { BoundedQueue, fromSubscribable } from './bounded-queue.js';
 
 async function readAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -62,8 +61,7 @@ describe('BoundedQueue', () => {
       expect(queue.push(2)).toBe(false);
       expect(queue.isOpen).toBe(false);
       await expect(queue.next()).resolves.toEqual({ done: false, value: 1 });
-      const failure = await queue.next().catch((error: unknown) => error);
-      expect(ChatdError.isInstance(failure, 'QUEUE_OVERFLOW')).toBe(true);
+      await expect(queue.next()).rejects.toMatchObject({ code: 'QUEUE_OVERFLOW' });
       await expect(queue.next()).resolves.toEqual({ done: true, value: undefined });
       await expect(queue.ended).resolves.toBe('drained');
     });

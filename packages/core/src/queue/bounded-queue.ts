@@ -1,36 +1,9 @@
 import { InvalidArgumentError, QueueOverflowError } from '../errors/core-errors.js';
 import { Deque } from './deque.js';
 
-/**
- * What {@link BoundedQueue.push} does when the queue is full.
- * - `drop-newest`: the offered value is discarded and `push` returns `false`; the reader keeps
- *   everything already buffered. For lossy fan-out, where the producer counts the drop.
- * - `error`: the queue fails with a {@link QueueOverflowError}; the reader gets the values
- *   buffered before the overflow, then the error. For readers that must not silently miss data.
- */
-export type OverflowPolicy = 'drop-newest' | 'error';
+type OverflowPolicy = 'drop-newest' | 'error';
 
-/** Why a {@link BoundedQueue}'s reader side ended. */
-export type QueueEndReason = 'drained' | 'cancelled';
-
-/** Options for {@link BoundedQueue}. */
-export interface BoundedQueueOptions {
-  /**
-   * How many values may wait for the reader. `0` makes every push a hand-off: a value is
-   * accepted only when a reader is waiting for it (like an unbuffered Go channel).
-   */
-  capacity: number;
-  /**
-   * What `push` does when the queue is full.
-   * @default 'drop-newest'
-   */
-  overflow?: OverflowPolicy;
-  /**
-   * Called once when the reader cancels (`cancel()`, or `break` out of `for await`), so the
-   * owner can unregister the producer. Not called when the queue ends by draining.
-   */
-  onCancel?: () => void;
-}
+type QueueEndReason = 'drained' | 'cancelled';
 
 interface PendingPush<T> {
   value: T;
@@ -49,13 +22,20 @@ const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined
 
 /**
  * A bounded FIFO that bridges push-based producers (callbacks, RxJS Observables, event
- * emitters) to one pull-based reader (`for await`), with a named {@link OverflowPolicy}.
+ * emitters) to one pull-based reader (`for await`), with a named overflow policy.
  *
  * Why bounded: a reader that stops reading must not make the producer's memory grow without
  * limit (RxJS 8's async iteration buffers without bound). Why one shared implementation: the
  * broker and the message part buffer have the same needs — lossy offers, offers that wait their
  * turn with a deadline, graceful close that keeps buffered values readable, and cancellation
  * that releases everything at once.
+ *
+ * When the queue is full, the overflow policy decides what {@link BoundedQueue.push} does:
+ * - `drop-newest`: the offered value is discarded and `push` returns `false`; the reader keeps
+ *   everything already buffered. For lossy fan-out, where the producer counts the drop.
+ * - `error`: the queue fails with a `QUEUE_OVERFLOW` {@link ChatdError}; the reader gets the
+ *   values buffered before the overflow, then the error. For readers that must not silently miss
+ *   data.
  *
  * Producer side: {@link push} (never waits), {@link pushWhenReady} (waits for room, in FIFO
  * order with other waiting pushes, until its signal aborts), {@link close} and {@link fail}.
@@ -73,8 +53,11 @@ const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined
 export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   /** How many values may wait for the reader. */
   readonly capacity: number;
-  /** Resolves once the reader side has ended: drained after close/fail, or cancelled. */
-  readonly ended: Promise<QueueEndReason>;
+  /**
+   * Resolves once the reader side has ended: `drained` after close or fail, `cancelled` when the
+   * reader gave up.
+   */
+  readonly ended: Promise<'drained' | 'cancelled'>;
 
   readonly #overflow: OverflowPolicy;
   readonly #onCancel: (() => void) | undefined;
@@ -85,7 +68,31 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   #failure: { error: unknown } | undefined;
   #resolveEnded!: (reason: QueueEndReason) => void;
 
-  constructor({ capacity, overflow = 'drop-newest', onCancel }: BoundedQueueOptions) {
+  /**
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` on a negative or fractional capacity or an
+   *   unknown policy.
+   */
+  constructor({
+    capacity,
+    overflow = 'drop-newest',
+    onCancel,
+  }: {
+    /**
+     * How many values may wait for the reader. `0` makes every push a hand-off: a value is
+     * accepted only when a reader is waiting for it (like an unbuffered Go channel).
+     */
+    capacity: number;
+    /**
+     * What `push` does when the queue is full (see {@link BoundedQueue}).
+     * @default 'drop-newest'
+     */
+    overflow?: 'drop-newest' | 'error';
+    /**
+     * Called once when the reader cancels (`cancel()`, or `break` out of `for await`), so the
+     * owner can unregister the producer. Not called when the queue ends by draining.
+     */
+    onCancel?: () => void;
+  }) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) {
       throw new InvalidArgumentError('capacity', `must be a non-negative integer, got ${capacity}`);
     }
@@ -280,29 +287,35 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
 }
 
 /**
- * The part of an RxJS `Observable` that {@link fromSubscribable} needs, so core does not depend
- * on RxJS: any `Observable` from rxjs 7 or 8 fits.
- */
-export interface Subscribable<T> {
-  /** Starts delivery to `observer`; the returned handle stops it. */
-  subscribe(observer: {
-    next: (value: T) => void;
-    error: (error: unknown) => void;
-    complete: () => void;
-  }): { unsubscribe(): void };
-}
-
-/**
  * Subscribes to `source` and returns a {@link BoundedQueue} to read its values with
  * `for await`. Completion closes the queue, an error fails it, and cancelling the queue
  * unsubscribes at once (unlike RxJS's own async iteration, nothing waits for the next value).
  *
- * The overflow policy defaults to `error` here (not `drop-newest`): a reader that falls behind
- * an Observable learns it missed values instead of silently skipping them.
+ * @param source - Anything with an RxJS-style `subscribe(observer)`: every `Observable` of
+ *   rxjs 7 or 8 fits, and core does not depend on RxJS.
  */
 export function fromSubscribable<T>(
-  source: Subscribable<T>,
-  { capacity, overflow = 'error' }: Omit<BoundedQueueOptions, 'onCancel'>,
+  source: {
+    subscribe(observer: {
+      next: (value: T) => void;
+      error: (error: unknown) => void;
+      complete: () => void;
+    }): { unsubscribe(): void };
+  },
+  {
+    capacity,
+    overflow = 'error',
+  }: {
+    /** How many values may wait for the reader, as for {@link BoundedQueue}. */
+    capacity: number;
+    /**
+     * What happens when the reader falls behind, as for {@link BoundedQueue}. `error` by default
+     * here (not `drop-newest`): a reader that falls behind an Observable learns it missed values
+     * instead of silently skipping them.
+     * @default 'error'
+     */
+    overflow?: 'drop-newest' | 'error';
+  },
 ): BoundedQueue<T> {
   let subscription: { unsubscribe(): void } | undefined;
   let stopped = false;

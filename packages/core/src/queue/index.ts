@@ -1,8 +1,1 @@
-export {
-  BoundedQueue,
-  type BoundedQueueOptions,
-  fromSubscribable,
-  type OverflowPolicy,
-  type QueueEndReason,
-  type Subscribable,
-} from './bounded-queue.js';
+export { BoundedQueue, fromSubscribable } from './bounded-queue.js';
