@@ -12,26 +12,17 @@ export type LogFields = Record<string, unknown>;
 export interface Logger {
   /** A logger that adds `bindings` to every line, e.g. `{ component: 'pubsub' }`. */
   child(bindings: LogFields): Logger;
-  /** Diagnostic detail. */
+  /** Diagnostic detail: `debug({ chatId }, 'message')` or `debug('message')`. */
   debug: {
     (fields: LogFields, message?: string): void;
     (message: string): void;
   };
-  /** Normal operation worth recording. */
-  info: {
-    (fields: LogFields, message?: string): void;
-    (message: string): void;
-  };
-  /** Something went wrong and was handled (a drop, a retry). */
-  warn: {
-    (fields: LogFields, message?: string): void;
-    (message: string): void;
-  };
-  /** Something failed and was not recovered. */
-  error: {
-    (fields: LogFields, message?: string): void;
-    (message: string): void;
-  };
+  /** Normal operation worth recording; called like {@link Logger.debug}. */
+  info: Logger['debug'];
+  /** Something went wrong and was handled (a drop, a retry); called like {@link Logger.debug}. */
+  warn: Logger['debug'];
+  /** Something failed and was not recovered; called like {@link Logger.debug}. */
+  error: Logger['debug'];
 }
 
 const ignore = () => {};
