@@ -33,9 +33,16 @@
  *
  * @packageDocumentation
  */
+export type {
+  PGliteInstance,
+  PGliteTransaction,
+  PostgresPool,
+  PostgresPoolClient,
+} from './db/client-types.js';
 export {
   ChatNotFoundError,
   ContentTooLargeError,
+  DatabaseNotFoundError,
   DataFolderInUseError,
   MessageNotFoundError,
   SchemaTooNewError,

@@ -123,7 +123,6 @@ export class Database implements Queryable {
     this.#adapter = adapter;
   }
 
-  /** The driver in use. */
   get driver(): DriverKind {
     return this.#adapter.driver;
   }

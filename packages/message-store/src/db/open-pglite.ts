@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import type { PGliteInstance } from './client-types.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
 import { Database, type Queryable, type Statement } from './database.js';
 
@@ -6,7 +7,7 @@ import { Database, type Queryable, type Statement } from './database.js';
 export type PgliteTarget =
   | { kind: 'dataDir'; dataDir: string }
   | { kind: 'memory'; loadDataDir?: Blob }
-  | { kind: 'instance'; pglite: PGlite };
+  | { kind: 'instance'; pglite: PGliteInstance };
 
 const textOf = (statement: Statement | string) =>
   typeof statement === 'string' ? statement : statement.text;
@@ -18,7 +19,9 @@ const textOf = (statement: Statement | string) =>
  */
 export async function openPglite(target: PgliteTarget): Promise<Database> {
   let lock: DataFolderLock | undefined;
-  let pglite: PGlite;
+  // The instance opened here, which close() closes; an app-owned one stays open.
+  let owned: PGlite | undefined;
+  let pglite: PGliteInstance;
   if (target.kind === 'instance') {
     pglite = target.pglite;
   } else {
@@ -26,18 +29,18 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     if (target.kind === 'dataDir') {
       lock = await lockDataFolder(target.dataDir);
       try {
-        pglite = await PGlite.create({ dataDir: target.dataDir });
+        owned = await PGlite.create({ dataDir: target.dataDir });
       } catch (error) {
         await lock.release();
         throw error;
       }
     } else {
-      pglite = await PGlite.create(
+      owned = await PGlite.create(
         target.loadDataDir === undefined ? {} : { loadDataDir: target.loadDataDir },
       );
     }
+    pglite = owned;
   }
-  const owned = target.kind !== 'instance';
   const query: Queryable['query'] = async (statement, params) =>
     (await pglite.query(textOf(statement), params as unknown[] | undefined)).rows as never;
   return new Database({
@@ -61,7 +64,7 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
       }),
     async close() {
       try {
-        if (owned && !pglite.closed) await pglite.close();
+        if (owned !== undefined && !owned.closed) await owned.close();
       } finally {
         await lock?.release();
       }

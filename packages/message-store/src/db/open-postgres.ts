@@ -1,20 +1,35 @@
 import type { Logger } from '@chatd/core';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { ClientConfig, Pool } from 'pg';
+import { DatabaseNotFoundError, DriverNotInstalledError } from '../errors/store-errors.js';
+import type { PostgresPool, PostgresPoolClient } from './client-types.js';
 import { Database, type Queryable, type Statement } from './database.js';
 
 /** Which Postgres to use: a URL the store pools itself, or the app's pool. */
 export type PostgresTarget =
   | { kind: 'url'; url: string; maxConnections: number }
-  | { kind: 'pool'; pool: Pool };
+  | { kind: 'pool'; pool: PostgresPool };
 
-function config(statement: Statement | string, params: readonly unknown[] | undefined) {
-  const query: QueryConfig = typeof statement === 'string' ? { text: statement } : { ...statement };
+type PgModule = typeof import('pg')['default'];
+
+/** Loads `pg` on first use only: it is an optional peer, needed for `{ url }` alone. */
+async function loadPg(): Promise<PgModule> {
+  try {
+    return (await import('pg')).default;
+  } catch (error) {
+    throw new DriverNotInstalledError({ cause: error });
+  }
+}
+
+function config(statement: Statement | string, params?: readonly unknown[]) {
+  const query: { name?: string; text: string; values?: unknown[] } =
+    typeof statement === 'string' ? { text: statement } : { ...statement };
   if (params !== undefined) query.values = params as unknown[];
   return query;
 }
 
-function runOn(client: Pool | PoolClient): Queryable['query'] {
-  return async (statement, params) => (await client.query(config(statement, params))).rows;
+function runOn(client: PostgresPool | PostgresPoolClient): Queryable['query'] {
+  return async <Row>(statement: Statement | string, params?: readonly unknown[]) =>
+    (await client.query(config(statement, params))).rows as Row[];
 }
 
 /**
@@ -22,10 +37,10 @@ function runOn(client: Pool | PoolClient): Queryable['query'] {
  * to the pool; otherwise it is destroyed, with an error listener so the server closing it later
  * cannot crash the process.
  */
-async function releaseAfterFailure(client: PoolClient): Promise<void> {
+async function releaseAfterFailure(client: PostgresPoolClient): Promise<void> {
   try {
-    await client.query('ROLLBACK');
-    await client.query('SELECT pg_advisory_unlock_all()');
+    await client.query(config('ROLLBACK'));
+    await client.query(config('SELECT pg_advisory_unlock_all()'));
     client.release();
   } catch (error) {
     client.on('error', () => {});
@@ -33,43 +48,100 @@ async function releaseAfterFailure(client: PoolClient): Promise<void> {
   }
 }
 
-/**
- * Opens a `pg` pool (loaded with `import()` only now: `pg` is an optional peer). An app-owned
- * pool is never mutated, and `pg.types`, being global, is never touched: rows are mapped by
- * the store's own readers (int8 arrives as text and is checked there).
- */
-export async function openPostgres(target: PostgresTarget, logger: Logger): Promise<Database> {
-  const pg = (await import('pg')).default;
-  let pool: Pool;
+/** The pool the store creates for a `{ url }`, and how to end it. */
+interface OwnPool {
+  pool: Pool;
+  end(): Promise<void>;
+}
+
+async function createPool(
+  target: Extract<PostgresTarget, { kind: 'url' }>,
+  logger: Logger,
+): Promise<OwnPool> {
+  const pg = await loadPg();
+  // `pool.end()` resolves before the sockets have closed, and a client that failed to connect
+  // (a missing database, say) leaves the pool while the server is still hanging up; a client's
+  // 'end' event fires once its socket has closed. end() waits for every client the pool made,
+  // so "closed" means no connection is left.
   const openSockets = new Set<Promise<void>>();
-  if (target.kind === 'url') {
-    pool = new pg.Pool({ connectionString: target.url, max: target.maxConnections });
-    // An idle client's error is emitted on the pool; unhandled it would crash the process.
-    pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
-    // `pool.end()` resolves before the sockets have closed; a client's 'end' event fires once
-    // its socket has. close() waits for these, so "closed" means no connection is left.
-    pool.on('connect', (client) => {
+  class Client extends pg.Client {
+    constructor(config?: string | ClientConfig) {
+      super(config);
       const closed = new Promise<void>((resolve) => {
-        client.once('end', () => {
+        this.once('end', () => {
           openSockets.delete(closed);
           resolve();
         });
       });
       openSockets.add(closed);
-    });
+    }
+  }
+  const pool = new pg.Pool({ connectionString: target.url, max: target.maxConnections, Client });
+  // An idle client's error is emitted on the pool; unhandled it would crash the process.
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+  return {
+    pool,
+    async end() {
+      // The error listener stays: a client still closing after end() resolved may report the
+      // server's goodbye (e.g. a dropped database), which must not crash the process.
+      await pool.end();
+      await Promise.all(openSockets);
+    },
+  };
+}
+
+// `scheme://[userinfo@]host/database?…`; also libpq's host-less `postgresql://user@/db?host=…`.
+const DATABASE_IN_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\/([^?#]*)/i;
+
+/** The database a URL names (its path), or `''` when it names none. */
+function databaseOf(url: string): string {
+  const path = DATABASE_IN_URL.exec(url)?.[1] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Opens a `pg` pool for a `{ url }` (loading `pg` only now), or uses the app's pool as it is:
+ * never mutated, and `pg.types`, being global, is never touched: rows are mapped by the
+ * store's own readers (int8 arrives as text and is checked there).
+ *
+ * @throws DriverNotInstalledError `DRIVER_NOT_INSTALLED` for a `{ url }` without `pg`.
+ * @throws DatabaseNotFoundError `DATABASE_NOT_FOUND` (from the first query) when the URL's
+ *   database does not exist.
+ */
+export async function openPostgres(target: PostgresTarget, logger: Logger): Promise<Database> {
+  let own: OwnPool | undefined;
+  let pool: PostgresPool;
+  if (target.kind === 'url') {
+    own = await createPool(target, logger);
+    pool = own.pool;
   } else {
     pool = target.pool;
   }
+  // Postgres refuses a connection to a missing database with 3D000: for a URL the store was
+  // given, say which database and what to do. (An app's pool reports its own errors.)
+  const rethrow = (error: unknown): never => {
+    if (target.kind === 'url' && (error as { code?: unknown } | null)?.code === '3D000') {
+      throw new DatabaseNotFoundError(databaseOf(target.url), target.url, { cause: error });
+    }
+    throw error;
+  };
+  const checkout = () => pool.connect().catch(rethrow);
+  const query = runOn(pool);
   return new Database({
     driver: 'postgres',
     client: pool,
-    query: runOn(pool),
+    query: <Row>(statement: Statement | string, params?: readonly unknown[]) =>
+      query<Row>(statement, params).catch(rethrow),
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await checkout();
       try {
-        await client.query('BEGIN');
+        await client.query(config('BEGIN'));
         const result = await fn(runOn(client));
-        await client.query('COMMIT');
+        await client.query(config('COMMIT'));
         client.release();
         return result;
       } catch (error) {
@@ -78,12 +150,12 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
       }
     },
     async withSession(fn) {
-      const client = await pool.connect();
+      const client = await checkout();
       try {
         const result = await fn({
           query: runOn(client),
           exec: async (sql) => {
-            await client.query(sql);
+            await client.query(config(sql));
           },
         });
         client.release();
@@ -94,11 +166,7 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
       }
     },
     async close() {
-      if (target.kind !== 'url') return;
-      // The error listener stays: a client still closing after end() resolved may report the
-      // server's goodbye (e.g. a dropped database), which must not crash the process.
-      await pool.end();
-      await Promise.all(openSockets);
+      await own?.end();
     },
   });
 }

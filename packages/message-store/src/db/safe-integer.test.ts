@@ -1,4 +1,4 @@
-import { ChatdError } from '@chatd/core';
+import { errorOf } from '@chatd/core/testing';
 import { describe, expect, it } from 'vitest';
 import { toSafeInteger } from './safe-integer.js';
 
@@ -16,21 +16,13 @@ describe('toSafeInteger', () => {
 
   it('refuses values beyond 2^53 with UNSAFE_INTEGER', () => {
     for (const value of ['9007199254740993', 9007199254740993n, '9223372036854775807']) {
-      expect(() => toSafeInteger(value)).toThrow(
-        expect.objectContaining({ code: 'UNSAFE_INTEGER' }),
-      );
+      expect(errorOf(() => toSafeInteger(value))).toMatchObject({ code: 'UNSAFE_INTEGER' });
     }
   });
 
   it('refuses non-integers', () => {
     for (const value of ['1.5', 'abc', null, undefined, {}]) {
-      let caught: unknown;
-      try {
-        toSafeInteger(value);
-      } catch (error) {
-        caught = error;
-      }
-      expect(ChatdError.isInstance(caught, 'UNSAFE_INTEGER')).toBe(true);
+      expect(errorOf(() => toSafeInteger(value))).toMatchObject({ code: 'UNSAFE_INTEGER' });
     }
   });
 });

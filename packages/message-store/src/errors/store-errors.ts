@@ -1,4 +1,4 @@
-import { ChatdError, type ChatdErrorOptions } from '@chatd/core';
+import { ChatdError, type ChatdErrorOptions, redactUrl } from '@chatd/core';
 
 /**
  * Error codes thrown by `@chatd/message-store`, besides core's `INVALID_ARGUMENT` and
@@ -19,6 +19,8 @@ export type StoreErrorCode =
   | 'CONTENT_TOO_LARGE'
   | 'SCHEMA_TOO_NEW'
   | 'DATA_FOLDER_IN_USE'
+  | 'DRIVER_NOT_INSTALLED'
+  | 'DATABASE_NOT_FOUND'
   | 'STORE_CLOSED'
   | 'UNSAFE_INTEGER'
   | 'ROOT_HANDLE_IN_TRANSACTION';
@@ -99,6 +101,45 @@ export class DataFolderInUseError extends ChatdError<'DATA_FOLDER_IN_USE'> {
     this.name = 'DataFolderInUseError';
     this.dataDir = dataDir;
     this.pid = pid;
+  }
+}
+
+/**
+ * `openStore({ url })` needs the optional peer dependency `pg`, which could not be loaded.
+ * Install it (`npm install pg`); PGlite sources and `{ pool }` do not need it.
+ */
+export class DriverNotInstalledError extends ChatdError<'DRIVER_NOT_INSTALLED'> {
+  constructor(options?: ChatdErrorOptions) {
+    super(
+      'DRIVER_NOT_INSTALLED',
+      'Opening a store from a Postgres URL needs the optional peer dependency `pg`: npm install pg',
+      options,
+    );
+    this.name = 'DriverNotInstalledError';
+  }
+}
+
+/**
+ * The database a `{ url }` names does not exist on the server (Postgres error 3D000). The store
+ * creates its tables, not the database: create it, or fix the URL.
+ */
+export class DatabaseNotFoundError extends ChatdError<'DATABASE_NOT_FOUND'> {
+  /** The database the URL names; `''` when the URL names none (the server's default). */
+  readonly database: string;
+
+  /** @param url - The URL opened; only its redacted form (no credentials) is kept. */
+  constructor(database: string, url: string, options?: ChatdErrorOptions) {
+    const where = redactUrl(url);
+    super(
+      'DATABASE_NOT_FOUND',
+      database === ''
+        ? `The database of ${where} does not exist: create it, or name an existing one in the URL`
+        : `Database "${database}" does not exist at ${where}: create it first ` +
+            `(CREATE DATABASE "${database.replaceAll('"', '""')}"), or fix the URL`,
+      options,
+    );
+    this.name = 'DatabaseNotFoundError';
+    this.database = database;
   }
 }
 

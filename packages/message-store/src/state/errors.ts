@@ -14,7 +14,6 @@ export class TransitionNotAllowedError extends ChatdError<'TRANSITION_NOT_ALLOWE
   readonly transition: TransitionName;
 
   /**
-   * Creates the error.
    * @param state - The execution state the chat was in.
    * @param transition - The rejected transition.
    * @param reason - Why, when more specific than "not in the matrix".
@@ -45,10 +44,6 @@ export class InvalidStateError extends ChatdError<'INVALID_STATE'> {
   /** The rejected transition. */
   readonly transition: TransitionName;
 
-  /**
-   * Creates the error.
-   * @param transition - The rejected transition.
-   */
   constructor(transition: TransitionName, options?: ChatdErrorOptions) {
     super(
       'INVALID_STATE',
@@ -65,10 +60,6 @@ export class QueueFullError extends ChatdError<'QUEUE_FULL'> {
   /** The queue capacity that was reached. */
   readonly max: number;
 
-  /**
-   * Creates the error.
-   * @param max - The capacity of the queue.
-   */
   constructor(max: number, options?: ChatdErrorOptions) {
     super('QUEUE_FULL', `The chat's message queue is full (at most ${max} messages)`, options);
     this.name = 'QueueFullError';
@@ -81,10 +72,6 @@ export class QueuedMessageNotFoundError extends ChatdError<'QUEUED_MESSAGE_NOT_F
   /** The queued message id that was looked up. */
   readonly queuedMessageId: number;
 
-  /**
-   * Creates the error.
-   * @param queuedMessageId - The id that was not found.
-   */
   constructor(queuedMessageId: number, options?: ChatdErrorOptions) {
     super(
       'QUEUED_MESSAGE_NOT_FOUND',
@@ -102,7 +89,6 @@ export class MessageNotUserError extends ChatdError<'MESSAGE_NOT_USER'> {
   readonly messageId: number | undefined;
 
   /**
-   * Creates the error.
    * @param messageId - The message that is not a user message, if it exists.
    * @param role - Its role.
    */
@@ -125,10 +111,6 @@ export class NothingPendingError extends ChatdError<'NOTHING_PENDING'> {
   /** The transition that needed a pending dynamic tool call. */
   readonly transition: TransitionName;
 
-  /**
-   * Creates the error.
-   * @param transition - The transition that was rejected.
-   */
   constructor(transition: TransitionName, options?: ChatdErrorOptions) {
     super('NOTHING_PENDING', `${transition} needs a pending dynamic tool call; none is`, options);
     this.name = 'NothingPendingError';
@@ -144,10 +126,6 @@ export class OutstandingToolCallsError extends ChatdError<'OUTSTANDING_TOOL_CALL
   /** Ids of the calls still without a result. */
   readonly toolCallIds: readonly string[];
 
-  /**
-   * Creates the error.
-   * @param toolCallIds - The unanswered calls.
-   */
   constructor(toolCallIds: readonly string[], options?: ChatdErrorOptions) {
     super(
       'OUTSTANDING_TOOL_CALLS',
@@ -171,11 +149,6 @@ export class InvalidToolResultsError extends ChatdError<'INVALID_TOOL_RESULTS'> 
    */
   readonly problem: 'duplicate' | 'invalid-output' | 'missing' | 'not-pending';
 
-  /**
-   * Creates the error.
-   * @param toolCallId - The offending call id.
-   * @param problem - What is wrong with its result.
-   */
   constructor(
     toolCallId: string,
     problem: InvalidToolResultsError['problem'],
@@ -193,10 +166,6 @@ export class ChatNotRootError extends ChatdError<'CHAT_NOT_ROOT'> {
   /** The child chat's id. */
   readonly chatId: string;
 
-  /**
-   * Creates the error.
-   * @param chatId - The chat that is not a root.
-   */
   constructor(chatId: string, options?: ChatdErrorOptions) {
     super('CHAT_NOT_ROOT', `Chat ${chatId} is not a root chat`, options);
     this.name = 'ChatNotRootError';

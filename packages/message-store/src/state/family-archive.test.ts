@@ -1,4 +1,3 @@
-import { ChatdError } from '@chatd/core';
 import { expect, it } from 'vitest';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import { anError, type Machine, openMachine, versions } from '../test-support/state-fixtures.js';
@@ -42,16 +41,14 @@ describeEachDatabase('family archive', (database) => {
   it('rejects a child with CHAT_NOT_ROOT', async () => {
     const machine = await openMachine(database);
     const { first } = await family(machine);
-    const error = await machine.family(first, true).catch((caught: unknown) => caught);
-    expect(ChatdError.isInstance(error, 'CHAT_NOT_ROOT')).toBe(true);
+    await expect(machine.family(first, true)).rejects.toMatchObject({ code: 'CHAT_NOT_ROOT' });
   });
 
   it('rejects an unknown root with CHAT_NOT_FOUND', async () => {
     const machine = await openMachine(database);
-    const error = await machine
-      .family('00000000-0000-4000-8000-000000000003', true)
-      .catch((caught: unknown) => caught);
-    expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+    await expect(
+      machine.family('00000000-0000-4000-8000-000000000003', true),
+    ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
   });
 
   it('rolls the whole family back when one member cannot be archived', async () => {
@@ -66,8 +63,9 @@ describeEachDatabase('family archive', (database) => {
     );
     machine.clearPublished();
     const before = await versions(database, root);
-    const error = await machine.family(root, true).catch((caught: unknown) => caught);
-    expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+    await expect(machine.family(root, true)).rejects.toMatchObject({
+      code: 'TRANSITION_NOT_ALLOWED',
+    });
     expect(await archivedFlags(database, [root, first, second])).toEqual([false, false, false]);
     expect(await versions(database, root)).toEqual(before);
     expect(machine.published()).toEqual([]);
@@ -80,8 +78,7 @@ describeEachDatabase('family archive', (database) => {
     await database.query(`UPDATE chats SET archived = true, status = 'running' WHERE id = $1`, [
       first,
     ]);
-    const error = await machine.family(root, true).catch((caught: unknown) => caught);
-    expect(ChatdError.isInstance(error, 'INVALID_STATE')).toBe(true);
+    await expect(machine.family(root, true)).rejects.toMatchObject({ code: 'INVALID_STATE' });
     expect(await archivedFlags(database, [root])).toEqual([false]);
   });
 

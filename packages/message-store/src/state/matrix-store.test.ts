@@ -1,4 +1,3 @@
-import { ChatdError } from '@chatd/core';
 import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../test-support/databases.js';
 import {
@@ -87,10 +86,10 @@ describeEachDatabase('transition matrix on the store', (database) => {
         }
         const code = state === 'Invalid' ? 'INVALID_STATE' : 'TRANSITION_NOT_ALLOWED';
         const before = await fingerprint(database, ids.chatId);
-        const error = await machine
-          .update(ids.chatId, (chat) => run(chat, ids))
-          .catch((caught: unknown) => caught);
-        expect(ChatdError.isInstance(error, code), `${pair}: ${String(error)}`).toBe(true);
+        await expect(
+          machine.update(ids.chatId, (chat) => run(chat, ids)),
+          pair,
+        ).rejects.toMatchObject({ code });
         expect(await fingerprint(database, ids.chatId), pair).toBe(before);
         expect(machine.published(), pair).toEqual([]);
       }
@@ -108,10 +107,11 @@ describeEachDatabase('transition matrix on the store', (database) => {
     const machine = await openMachine(database);
     const missing = '00000000-0000-4000-8000-000000000000';
     for (const [, run] of Object.values(CASES)) {
-      const error = await machine
-        .update(missing, (chat) => run(chat, { chatId: missing, userMessageId: 1, queuedId: 1 }))
-        .catch((caught: unknown) => caught);
-      expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+      await expect(
+        machine.update(missing, (chat) =>
+          run(chat, { chatId: missing, userMessageId: 1, queuedId: 1 }),
+        ),
+      ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
     }
     expect(machine.published()).toEqual([]);
   });

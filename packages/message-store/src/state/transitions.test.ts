@@ -1,4 +1,4 @@
-import { ChatdError, type ToolResultPart } from '@chatd/core';
+import type { ToolResultPart } from '@chatd/core';
 import { describe, expect, it } from 'vitest';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import {
@@ -25,15 +25,6 @@ const send = (value: string, busy: 'queue' | 'interrupt' = 'queue') => ({
 
 async function rowOf(machine: Machine, chatId: string) {
   return machine.readLock(chatId, async (chat) => chat);
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 /** Tool results in the chat's history, by call id. */
@@ -89,16 +80,18 @@ describeEachDatabase('transitions', (database) => {
 
     it('requires at least one message', async () => {
       const machine = await openMachine(database);
-      const error = await errorOf(machine.create({ messages: [] }));
-      expect(ChatdError.isInstance(error, 'INVALID_ARGUMENT')).toBe(true);
+      await expect(machine.create({ messages: [] })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
       expect(await database.query('SELECT id FROM chats')).toEqual([]);
     });
 
     it('writes nothing for invalid content', async () => {
       const machine = await openMachine(database);
       const bad = { role: 'user' as const, content: { version: 1, parts: [{ type: 'nope' }] } };
-      const error = await errorOf(machine.create({ messages: [bad as never] }));
-      expect(ChatdError.isInstance(error, 'VALIDATION_FAILED')).toBe(true);
+      await expect(machine.create({ messages: [bad as never] })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
       expect(await database.query('SELECT id FROM chats')).toEqual([]);
     });
 
@@ -112,10 +105,9 @@ describeEachDatabase('transitions', (database) => {
         [grandchild],
       );
       expect(row?.root_chat_id).toBe(root);
-      const error = await errorOf(
+      await expect(
         machine.create({ parentChatId: '00000000-0000-4000-8000-000000000009' }),
-      );
-      expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+      ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
     });
   });
 
@@ -123,19 +115,17 @@ describeEachDatabase('transitions', (database) => {
     it('rejects a message that is not a user message', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.sendMessage({ ...send('x'), role: 'assistant' })),
-      );
-      expect(ChatdError.isInstance(error, 'MESSAGE_NOT_USER')).toBe(true);
+      ).rejects.toMatchObject({ code: 'MESSAGE_NOT_USER' });
     });
 
     it('rejects an unknown busy behaviour', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.sendMessage({ ...send('x'), busy: 'drop' as never })),
-      );
-      expect(ChatdError.isInstance(error, 'INVALID_ARGUMENT')).toBe(true);
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
 
     it('from waiting cancels every outstanding call except provider-executed ones, then starts a turn', async () => {
@@ -193,9 +183,9 @@ describeEachDatabase('transitions', (database) => {
       const { chatId } = await machine.create();
       await fillQueue(machine, chatId, 20);
       const before = await versions(database, chatId);
-      const error = await errorOf(machine.update(chatId, (chat) => chat.sendMessage(send('x'))));
-      expect(ChatdError.isInstance(error, 'QUEUE_FULL')).toBe(true);
-      expect((error as { max: number }).max).toBe(20);
+      await expect(
+        machine.update(chatId, (chat) => chat.sendMessage(send('x'))),
+      ).rejects.toMatchObject({ code: 'QUEUE_FULL', max: 20 });
       expect(await versions(database, chatId)).toEqual(before);
       expect(await queueOf(database, chatId)).toHaveLength(20);
     });
@@ -374,12 +364,11 @@ describeEachDatabase('transitions', (database) => {
         }),
       );
       for (const messageId of [999_999, messageIds[0] as number, foreign[0] as number]) {
-        const error = await errorOf(
+        await expect(
           machine.update(chatId, (chat) =>
             chat.editMessage({ messageId, content: text('y'), createdBy: 'u' }),
           ),
-        );
-        expect(ChatdError.isInstance(error, 'MESSAGE_NOT_FOUND')).toBe(true);
+        ).rejects.toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
       }
     });
 
@@ -388,7 +377,7 @@ describeEachDatabase('transitions', (database) => {
       const { chatId, messageIds } = await machine.create({
         messages: [userMessage('a'), assistantText('b')],
       });
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) =>
           chat.editMessage({
             messageId: messageIds[1] as number,
@@ -396,8 +385,7 @@ describeEachDatabase('transitions', (database) => {
             createdBy: 'u',
           }),
         ),
-      );
-      expect(ChatdError.isInstance(error, 'MESSAGE_NOT_USER')).toBe(true);
+      ).rejects.toMatchObject({ code: 'MESSAGE_NOT_USER' });
     });
   });
 
@@ -406,10 +394,9 @@ describeEachDatabase('transitions', (database) => {
       const machine = await openMachine(database);
       const { chatId, queuedId } = await chatIn(machine, database, 'R1');
       const { chatId: other, queuedId: foreignId } = await chatIn(machine, database, 'R1');
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.deleteQueued(foreignId as number)),
-      );
-      expect(ChatdError.isInstance(error, 'QUEUED_MESSAGE_NOT_FOUND')).toBe(true);
+      ).rejects.toMatchObject({ code: 'QUEUED_MESSAGE_NOT_FOUND' });
       await machine.update(chatId, (chat) => chat.deleteQueued(queuedId as number));
       expect(await queueOf(database, chatId)).toEqual([]);
       expect((await rowOf(machine, chatId)).state).toBe('R0');
@@ -419,8 +406,9 @@ describeEachDatabase('transitions', (database) => {
     it('promoteQueued fails with QUEUED_MESSAGE_NOT_FOUND for an unknown entry', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'R1');
-      const error = await errorOf(machine.update(chatId, (chat) => chat.promoteQueued(424_242)));
-      expect(ChatdError.isInstance(error, 'QUEUED_MESSAGE_NOT_FOUND')).toBe(true);
+      await expect(
+        machine.update(chatId, (chat) => chat.promoteQueued(424_242)),
+      ).rejects.toMatchObject({ code: 'QUEUED_MESSAGE_NOT_FOUND' });
     });
 
     it('after a promotion the queue order clients read is the order the turn uses', async () => {
@@ -525,8 +513,9 @@ describeEachDatabase('transitions', (database) => {
     it('rejects setting the flag it already has', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'W');
-      const error = await errorOf(machine.update(chatId, (chat) => chat.setArchived(false)));
-      expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+      await expect(machine.update(chatId, (chat) => chat.setArchived(false))).rejects.toMatchObject(
+        { code: 'TRANSITION_NOT_ALLOWED' },
+      );
     });
   });
 
@@ -561,8 +550,9 @@ describeEachDatabase('transitions', (database) => {
       const machine = await openMachine(database);
       for (const state of ['R0', 'XW'] as const) {
         const { chatId } = await chatIn(machine, database, state);
-        const error = await errorOf(machine.update(chatId, (chat) => chat.requestCompaction()));
-        expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+        await expect(
+          machine.update(chatId, (chat) => chat.requestCompaction()),
+        ).rejects.toMatchObject({ code: 'TRANSITION_NOT_ALLOWED' });
       }
     });
 
@@ -633,8 +623,9 @@ describeEachDatabase('transitions', (database) => {
       const { chatId } = await chatIn(machine, database, 'R0');
       await machine.update(chatId, (chat) => chat.abandon());
       expect((await rowOf(machine, chatId)).row.workerId).toBeNull();
-      const error = await errorOf(machine.update(chatId, (chat) => chat.abandon()));
-      expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+      await expect(machine.update(chatId, (chat) => chat.abandon())).rejects.toMatchObject({
+        code: 'TRANSITION_NOT_ALLOWED',
+      });
     });
   });
 
@@ -665,10 +656,9 @@ describeEachDatabase('transitions', (database) => {
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       for (const payload of [null, { at: new Date() }, cyclic, { n: 1n }, ['\uD800']]) {
-        const error = await errorOf(
+        await expect(
           machine.update(chatId, (chat) => chat.recordRetryState(payload as never)),
-        );
-        expect(ChatdError.isInstance(error, 'INVALID_ARGUMENT')).toBe(true);
+        ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       }
     });
   });
@@ -685,10 +675,9 @@ describeEachDatabase('transitions', (database) => {
         [messageIds[0], 2],
         [messageIds[1], 2],
       ]);
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.commitStep({ messages: [] })),
-      );
-      expect(ChatdError.isInstance(error, 'INVALID_ARGUMENT')).toBe(true);
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
   });
 
@@ -712,8 +701,9 @@ describeEachDatabase('transitions', (database) => {
       const { chatId } = await machine.create({
         messages: [userMessage('a'), assistantCalls([{ id: 's1' }])],
       });
-      const error = await errorOf(machine.update(chatId, (chat) => chat.enterRequiresAction()));
-      expect(ChatdError.isInstance(error, 'NOTHING_PENDING')).toBe(true);
+      await expect(
+        machine.update(chatId, (chat) => chat.enterRequiresAction()),
+      ).rejects.toMatchObject({ code: 'NOTHING_PENDING' });
     });
 
     it('completeRequiresAction records one tool message per result and runs on', async () => {
@@ -761,13 +751,11 @@ describeEachDatabase('transitions', (database) => {
       it(`completeRequiresAction rejects a ${problem} result with INVALID_TOOL_RESULTS`, async () => {
         const machine = await openMachine(database);
         const { chatId } = await chatIn(machine, database, 'A0');
-        const error = await errorOf(
+        await expect(
           machine.update(chatId, (chat) =>
             chat.completeRequiresAction({ createdBy: 'u', results: results as never }),
           ),
-        );
-        expect(ChatdError.isInstance(error, 'INVALID_TOOL_RESULTS')).toBe(true);
-        expect((error as { problem: string }).problem).toBe(problem);
+        ).rejects.toMatchObject({ code: 'INVALID_TOOL_RESULTS', problem });
         expect((await rowOf(machine, chatId)).state).toBe('A0');
       });
     }
@@ -790,8 +778,9 @@ describeEachDatabase('transitions', (database) => {
         `INSERT INTO chat_messages (chat_id, role, content) VALUES ($1, 'tool', $2)`,
         [chatId, JSON.stringify(toolResult('d1', 'client_tool').content)],
       );
-      const error = await errorOf(machine.update(chatId, (chat) => chat.cancelRequiresAction()));
-      expect(ChatdError.isInstance(error, 'NOTHING_PENDING')).toBe(true);
+      await expect(
+        machine.update(chatId, (chat) => chat.cancelRequiresAction()),
+      ).rejects.toMatchObject({ code: 'NOTHING_PENDING' });
     });
   });
 
@@ -814,11 +803,12 @@ describeEachDatabase('transitions', (database) => {
         messages: [userMessage('a'), assistantCalls([{ id: 's1' }, { id: 's2' }])],
       });
       await machine.update(chatId, (chat) => chat.interrupt());
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.finishInterruption([toolResult('s1')])),
-      );
-      expect(ChatdError.isInstance(error, 'OUTSTANDING_TOOL_CALLS')).toBe(true);
-      expect((error as { toolCallIds: string[] }).toolCallIds).toEqual(['s2']);
+      ).rejects.toMatchObject({
+        code: 'OUTSTANDING_TOOL_CALLS',
+        toolCallIds: ['s2'],
+      });
     });
 
     it('inserts the partials and waits when the queue is empty', async () => {
@@ -865,10 +855,9 @@ describeEachDatabase('transitions', (database) => {
     it('finishError records the error and refuses a malformed one', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
-      const error = await errorOf(
+      await expect(
         machine.update(chatId, (chat) => chat.finishError({ message: '' } as never)),
-      );
-      expect(ChatdError.isInstance(error, 'VALIDATION_FAILED')).toBe(true);
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
       await machine.update(chatId, (chat) => chat.finishError(anError));
       const { row, state } = await rowOf(machine, chatId);
       expect(state).toBe('E0');

@@ -1,4 +1,3 @@
-import { ChatdError } from '@chatd/core';
 import { describe, expect, it, vi } from 'vitest';
 import { describeEachDatabase } from '../test-support/databases.js';
 import {
@@ -105,10 +104,9 @@ describeEachDatabase('store update envelope', (database) => {
 
     it('fails with CHAT_NOT_FOUND for a missing chat and publishes nothing', async () => {
       const machine = await openMachine(database);
-      const error = await machine
-        .update('00000000-0000-4000-8000-000000000001', async () => {})
-        .catch((caught: unknown) => caught);
-      expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+      await expect(
+        machine.update('00000000-0000-4000-8000-000000000001', async () => {}),
+      ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
       expect(machine.published()).toEqual([]);
     });
   });
@@ -155,14 +153,13 @@ describeEachDatabase('store update envelope', (database) => {
       const { chatId } = await machine.create();
       machine.clearPublished();
       const before = await versions(database, chatId);
-      const error = await machine
-        .update(chatId, async (chat) => {
+      await expect(
+        machine.update(chatId, async (chat) => {
           await chat.sendMessage(send);
           await chat.setArchived(true).catch(() => {});
           await chat.interrupt(); // refused: the update already failed
-        })
-        .catch((caught: unknown) => caught);
-      expect(ChatdError.isInstance(error, 'TRANSITION_NOT_ALLOWED')).toBe(true);
+        }),
+      ).rejects.toMatchObject({ code: 'TRANSITION_NOT_ALLOWED' });
       expect(await versions(database, chatId)).toEqual(before);
       expect(machine.published()).toEqual([]);
     });
@@ -226,11 +223,9 @@ describeEachDatabase('store update envelope', (database) => {
 
       it(`${kind} fails with CHAT_NOT_FOUND for a missing chat`, async () => {
         const machine = await openMachine(database);
-        const error = await machine[kind](
-          '00000000-0000-4000-8000-000000000002',
-          async () => 1,
-        ).catch((caught: unknown) => caught);
-        expect(ChatdError.isInstance(error, 'CHAT_NOT_FOUND')).toBe(true);
+        await expect(
+          machine[kind]('00000000-0000-4000-8000-000000000002', async () => 1),
+        ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
       });
     }
   });
@@ -396,12 +391,9 @@ describeEachDatabase('store update envelope', (database) => {
         const outcomes = results.map((result) => result.status).sort();
         expect(outcomes).toEqual(['fulfilled', 'rejected']);
         const rejected = results.find((result) => result.status === 'rejected');
-        expect(
-          ChatdError.isInstance(
-            (rejected as PromiseRejectedResult).reason,
-            'TRANSITION_NOT_ALLOWED',
-          ),
-        ).toBe(true);
+        expect((rejected as PromiseRejectedResult).reason).toMatchObject({
+          code: 'TRANSITION_NOT_ALLOWED',
+        });
       });
     });
   }

@@ -10,17 +10,49 @@ import {
 } from '../test-support/postgres-admin.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
-const blockPglite = fileURLToPath(new URL('../test-support/block-pglite.mjs', import.meta.url));
+const hidePackages = fileURLToPath(new URL('../test-support/hide-packages.mjs', import.meta.url));
+const source = JSON.stringify(`${packageDir}src/index.ts`);
 
-/** Runs `script` in a fresh Node process in which importing PGlite throws. */
-function runWithPgliteBlocked(script: string): { status: number | null; output: string } {
+/** Runs `script` in a fresh Node process in which `hidden` packages are not installed. */
+function runWithout(
+  hidden: readonly string[],
+  script: string,
+): { status: number | null; output: string } {
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--import', blockPglite, '--input-type=module', '--eval', script],
-    { cwd: packageDir, encoding: 'utf8' },
+    ['--import', 'tsx', '--import', hidePackages, '--input-type=module', '--eval', script],
+    {
+      cwd: packageDir,
+      encoding: 'utf8',
+      env: { ...process.env, CHATD_HIDDEN_PACKAGES: hidden.join(',') },
+    },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
+
+describe('a { url } store without pg installed', () => {
+  it('fails with DRIVER_NOT_INSTALLED saying to install pg', () => {
+    // Nothing listens on port 1: the import fails before any connection is tried.
+    const result = runWithout(
+      ['pg'],
+      `
+      const { PubSub } = await import('@chatd/pubsub');
+      const { openStore } = await import(${source});
+      const pubsub = new PubSub();
+      const error = await openStore({ url: 'postgres://127.0.0.1:1/x' }, { pubsub }).catch((e) => e);
+      await pubsub.close();
+      console.log(JSON.stringify({ code: error.code, message: error.message, cause: error.cause?.code }));
+    `,
+    );
+    expect(result.status, result.output).toBe(0);
+    expect(JSON.parse(result.output.trim().split('\n').at(-1) ?? '')).toEqual({
+      code: 'DRIVER_NOT_INSTALLED',
+      message:
+        'Opening a store from a Postgres URL needs the optional peer dependency `pg`: npm install pg',
+      cause: 'ERR_MODULE_NOT_FOUND',
+    });
+  });
+});
 
 if (!TEST_DATABASE_URL)
   console.warn('TEST_DATABASE_URL is unset: skipping the driver isolation tests');
@@ -38,7 +70,7 @@ describe.skipIf(!TEST_DATABASE_URL)('a Postgres store never loads PGlite', () =>
     created.push(name);
     const script = `
       const { PubSub } = await import('@chatd/pubsub');
-      const { openStore } = await import(${JSON.stringify(`${packageDir}src/index.ts`)});
+      const { openStore } = await import(${source});
       const pubsub = new PubSub();
       const store = await openStore({ url: ${JSON.stringify(urlForDatabase(baseUrl, name))} }, { pubsub });
       const { chatId } = await store.createChat({
@@ -49,18 +81,21 @@ describe.skipIf(!TEST_DATABASE_URL)('a Postgres store never loads PGlite', () =>
       await store.close();
       await pubsub.close();
     `;
-    const result = runWithPgliteBlocked(script);
+    const result = runWithout(['@electric-sql/pglite'], script);
     expect(result.output).toContain('status running');
     expect(result.status).toBe(0);
   });
 
   it('the check works: opening an in-memory store fails under it', () => {
-    const result = runWithPgliteBlocked(`
+    const result = runWithout(
+      ['@electric-sql/pglite'],
+      `
       const { PubSub } = await import('@chatd/pubsub');
-      const { openStore } = await import(${JSON.stringify(`${packageDir}src/index.ts`)});
+      const { openStore } = await import(${source});
       await openStore({ memory: true }, { pubsub: new PubSub() });
-    `);
-    expect(result.output).toContain('PGlite loaded');
+    `,
+    );
+    expect(result.output).toContain("Cannot find package '@electric-sql/pglite'");
     expect(result.status).not.toBe(0);
   });
 });

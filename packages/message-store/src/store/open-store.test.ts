@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChatdError, silentLogger } from '@chatd/core';
+import { silentLogger } from '@chatd/core';
+import { newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { PubSub } from '@chatd/pubsub';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +19,6 @@ import {
   uniqueDatabaseName,
   urlForDatabase,
 } from '../test-support/postgres-admin.js';
-import { expectNoNewResources, snapshotResources } from '../test-support/resources.js';
 import type { MessageStore } from './message-store.js';
 import { connect, openStore } from './open-store.js';
 
@@ -37,15 +37,6 @@ function newPubSub(): PubSub {
   const pubsub = new PubSub();
   cleanups.push(() => pubsub.close());
   return pubsub;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 const content = { version: 1 as const, parts: [{ type: 'text' as const, text: 'hi' }] };
@@ -72,37 +63,31 @@ async function queryUrl<Row>(url: string, sql: string): Promise<Row[]> {
 
 describe('openStore options', () => {
   it('refuses a source with two kinds', async () => {
-    const error = await rejection(
+    await expect(
       openStore({ memory: true, dataDir: '/tmp/x' } as never, { pubsub: newPubSub() }),
-    );
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source' });
-  });
-
-  it('refuses a missing pubsub', async () => {
-    const error = await rejection(openStore({ memory: true }, {} as never));
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.pubsub' });
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source' });
   });
 
   it('refuses a stale-after not above the heartbeat interval', async () => {
-    const error = await rejection(
+    await expect(
       openStore(
         { memory: true },
         { pubsub: newPubSub(), lease: { heartbeatIntervalMs: 10_000, staleAfterMs: 10_000 } },
       ),
-    );
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'lease.staleAfterMs' });
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'lease.staleAfterMs' });
   });
 
   it('refuses a non-positive content limit', async () => {
-    const error = await rejection(
+    await expect(
       openStore({ memory: true }, { pubsub: newPubSub(), limits: { maxContentBytes: 0 } }),
-    );
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'limits.maxContentBytes' });
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'limits.maxContentBytes' });
   });
 
   it('refuses a URL that is not postgres://', async () => {
-    const error = await rejection(openStore({ url: 'mysql://x' }, { pubsub: newPubSub() }));
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'source.url' });
+    await expect(openStore({ url: 'mysql://x' }, { pubsub: newPubSub() })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'source.url',
+    });
   });
 
   // A misspelt option would otherwise silently fall back to its default.
@@ -112,9 +97,9 @@ describe('openStore options', () => {
     ['source', { memory: true, loadDataDri: new Blob([]) }, {}, 'loadDataDri'],
     ['source', { url: 'postgres://x', maxConections: 3 }, {}, 'maxConections'],
   ])('refuses an unknown key in %s, naming it', async (container, source, options, key) => {
-    const error = await rejection(
-      openStore(source as never, { pubsub: newPubSub(), ...options } as never),
-    );
+    const error = await openStore(source as never, { pubsub: newPubSub(), ...options } as never)
+      .then(() => undefined)
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
     const { argument, message } = error as { argument: string; message: string };
     expect(argument.startsWith(container)).toBe(true);
@@ -122,16 +107,12 @@ describe('openStore options', () => {
   });
 
   it('names an unknown key in the argument path (lease.heartbeatIntervallMs)', async () => {
-    const error = await rejection(
+    await expect(
       openStore(
         { memory: true },
         { pubsub: newPubSub(), lease: { heartbeatIntervallMs: 5_000 } as never },
       ),
-    );
-    expect(error).toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      argument: 'lease.heartbeatIntervallMs',
-    });
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'lease.heartbeatIntervallMs' });
   });
 });
 
@@ -155,8 +136,10 @@ describe('embedded PGlite data folder', () => {
     const pubsub = newPubSub();
     const store = await openStore({ dataDir }, { pubsub });
     cleanups.push(() => store.close());
-    const error = await rejection(openStore({ dataDir }, { pubsub }));
-    expect(error).toMatchObject({ code: 'DATA_FOLDER_IN_USE', pid: process.pid });
+    await expect(openStore({ dataDir }, { pubsub })).rejects.toMatchObject({
+      code: 'DATA_FOLDER_IN_USE',
+      pid: process.pid,
+    });
   });
 
   it('refuses a folder held by another live process, then takes it over once it died', async () => {
@@ -178,8 +161,10 @@ describe('embedded PGlite data folder', () => {
       child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
     });
     const pubsub = newPubSub();
-    const error = await rejection(openStore({ dataDir }, { pubsub }));
-    expect(error).toMatchObject({ code: 'DATA_FOLDER_IN_USE', pid: child.pid });
+    await expect(openStore({ dataDir }, { pubsub })).rejects.toMatchObject({
+      code: 'DATA_FOLDER_IN_USE',
+      pid: child.pid,
+    });
     // SIGKILL: the holder cannot clean up, so its lock file stays behind, stale.
     child.kill('SIGKILL');
     await exited;
@@ -208,8 +193,7 @@ describe('embedded PGlite data folder', () => {
       LATEST_SCHEMA_VERSION + 1,
     ]);
     await db.close();
-    const error = await rejection(openStore({ dataDir }, { pubsub }));
-    expect(error).toMatchObject({
+    await expect(openStore({ dataDir }, { pubsub })).rejects.toMatchObject({
       code: 'SCHEMA_TOO_NEW',
       databaseVersion: LATEST_SCHEMA_VERSION + 1,
       packageVersion: LATEST_SCHEMA_VERSION,
@@ -230,9 +214,7 @@ describe('embedded PGlite data folder', () => {
       store.createChat({ ownerId: 'o', messages: [{ role: 'user', content, createdBy: 'u' }] }),
       store.update(crypto.randomUUID(), async () => 1),
     ];
-    for (const call of calls) {
-      expect(ChatdError.isInstance(await rejection(call), 'STORE_CLOSED')).toBe(true);
-    }
+    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
 
   it('waits for calls in flight before closing, refusing new ones meanwhile', async () => {
@@ -251,9 +233,9 @@ describe('embedded PGlite data folder', () => {
     const closing = store.close().then(() => {
       closed = true;
     });
-    expect(
-      ChatdError.isInstance(await rejection(store.getChat(crypto.randomUUID())), 'STORE_CLOSED'),
-    ).toBe(true);
+    await expect(store.getChat(crypto.randomUUID())).rejects.toMatchObject({
+      code: 'STORE_CLOSED',
+    });
     expect(closed).toBe(false);
     release();
     expect(await call).toBe(2);
@@ -289,7 +271,7 @@ describe('embedded PGlite data folder', () => {
     const store = await openStore({ dataDir }, { pubsub: newPubSub() });
     await store.listChats('o');
     await store.close();
-    await expectNoNewResources(before);
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 });
 
@@ -323,8 +305,21 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
       url,
       `INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'x')`,
     );
-    const error = await rejection(openStore({ url }, { pubsub }));
-    expect(ChatdError.isInstance(error, 'SCHEMA_TOO_NEW')).toBe(true);
+    await expect(openStore({ url }, { pubsub })).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
+  });
+
+  it('refuses a URL naming a missing database with DATABASE_NOT_FOUND, saying to create it', async () => {
+    const name = uniqueDatabaseName('test');
+    const pubsub = newPubSub();
+    const before = snapshotResources();
+    const error = await openStore({ url: urlForDatabase(baseUrl, name) }, { pubsub })
+      .then(() => undefined)
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'DATABASE_NOT_FOUND', database: name });
+    expect((error as Error).message).toContain(`CREATE DATABASE "${name}"`);
+    expect((error as Error).cause).toMatchObject({ code: '3D000' });
+    // The pool the failed open created is gone.
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 
   it('returns every client of an app-owned pool and leaves the pool open', async () => {
@@ -348,7 +343,7 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
     const store = await openStore({ url }, { pubsub: newPubSub() });
     await Promise.all([1, 2, 3].map(() => store.listChats('o')));
     await store.close();
-    await expectNoNewResources(before);
+    expect(await newResourcesSince(before)).toEqual([]);
   });
 });
 
@@ -378,7 +373,6 @@ describeEachDatabase('int8 columns', (database) => {
     await database.query('UPDATE chats SET snapshot_version = 9007199254740993 WHERE id = $1', [
       id,
     ]);
-    const error = await rejection(store.getChat(id));
-    expect(ChatdError.isInstance(error, 'UNSAFE_INTEGER')).toBe(true);
+    await expect(store.getChat(id)).rejects.toMatchObject({ code: 'UNSAFE_INTEGER' });
   });
 });

@@ -27,14 +27,14 @@ export function connect(
           : { kind: 'memory', loadDataDir: source.loadDataDir },
       );
     case 'pglite':
-      return openPglite({ kind: 'instance', pglite: source.pglite as never });
+      return openPglite({ kind: 'instance', pglite: source.pglite });
     case 'url':
       return openPostgres(
         { kind: 'url', url: source.url, maxConnections: source.maxConnections },
         logger ?? silentLogger,
       );
     case 'pool':
-      return openPostgres({ kind: 'pool', pool: source.pool as never }, logger ?? silentLogger);
+      return openPostgres({ kind: 'pool', pool: source.pool }, logger ?? silentLogger);
   }
 }
 

@@ -6,15 +6,12 @@ import type { ResolvedLease, ResolvedLimits } from './store-options.js';
 
 /** Everything the store's functions need, passed explicitly so each is testable on its own. */
 export interface StoreContext {
-  /** The database. */
   readonly db: Database;
   /** Where post-commit notifications go. */
   readonly pubsub: PubSub;
   /** The store's logger (`component: 'message-store'`). */
   readonly logger: Logger;
-  /** The ownership lease. */
   readonly lease: ResolvedLease;
-  /** Size limits. */
   readonly limits: ResolvedLimits;
   /** The input schemas, built for these limits. */
   readonly inputs: InputSchemas;

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
-import type { PGlite } from '@electric-sql/pglite';
-import type { Pool } from 'pg';
 import { z } from 'zod';
+import type { PGliteInstance, PostgresPool } from '../db/client-types.js';
 import { parseInput } from '../validation/parse-input.js';
 
 /**
@@ -13,15 +12,17 @@ import { parseInput } from '../validation/parse-input.js';
  * - `{ memory: true }`: embedded PGlite in memory, gone on close (tests). `loadDataDir` starts
  *   from a `pglite.dumpDataDir()` tarball instead of running initdb (about 1 s instead of 2.5 s).
  * - `{ url }`: a `postgres://` URL; the store creates and owns a `pg` pool.
- * - `{ pool }` / `{ pglite }`: a pool or PGlite instance the app owns; the store never closes
- *   it and never changes its global settings.
+ * - `{ pool }` / `{ pglite }`: a pool or PGlite instance the app owns (a `pg.Pool`, a `PGlite`);
+ *   the store never closes it and never changes its global settings.
  */
 export type StoreSource =
   | { dataDir: string }
   | { memory: true; loadDataDir?: Blob }
   | { url: string; maxConnections?: number }
-  | { pool: Pool }
-  | { pglite: PGlite };
+  | { pool: PostgresPool }
+  | { pglite: PGliteInstance };
+
+const positiveInteger = z.int().min(1, 'expected a positive integer');
 
 const leaseSchema = z
   .strictObject({
@@ -31,13 +32,13 @@ const leaseSchema = z
      * shares the database agrees with the stale threshold below.
      * @default 10_000
      */
-    heartbeatIntervalMs: z.int().min(1, 'expected a positive integer').default(10_000),
+    heartbeatIntervalMs: positiveInteger.default(10_000),
     /**
      * A heartbeat older than this (by database time) means the owner is gone: ownership hints
      * are published and other workers may acquire the chat. Must exceed the heartbeat interval.
      * @default 30_000
      */
-    staleAfterMs: z.int().min(1, 'expected a positive integer').default(30_000),
+    staleAfterMs: positiveInteger.default(30_000),
   })
   .refine((lease) => lease.staleAfterMs > lease.heartbeatIntervalMs, {
     path: ['staleAfterMs'],
@@ -50,10 +51,7 @@ const limitsSchema = z.strictObject({
    * tool output; larger content is refused with `CONTENT_TOO_LARGE`.
    * @default 4 * 1024 * 1024
    */
-  maxContentBytes: z
-    .int()
-    .min(1, 'expected a positive integer')
-    .default(4 * 1024 * 1024),
+  maxContentBytes: positiveInteger.default(4 * 1024 * 1024),
 });
 
 /** The ownership lease: how often owners heartbeat and when a lease counts as stale. */
@@ -74,28 +72,17 @@ export interface OpenStoreOptions {
    * @default silentLogger
    */
   logger?: Logger;
-  /** The ownership lease. */
+  /** How often owners heartbeat and when a lease counts as stale, in database time. */
   lease?: LeaseOptions;
-  /** Size limits. */
+  /** Size limits checked before anything is written. */
   limits?: StoreLimits;
 }
 
-/**
- * An object with the given methods. The store calls these on objects the app passes in; a
- * wrong object is refused here rather than failing later with a bare `TypeError`.
- */
-const withMethods = (what: string, methods: readonly string[]) =>
-  z.custom<object>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
-    `expected ${what}`,
-  );
-
+// Objects the app passes in (pubsub, logger, pool, PGlite) are typed, not inspected; the
+// schemas check the values a user may write in a config, and refuse unknown keys.
 const optionsSchema = z.strictObject({
-  pubsub: withMethods('a PubSub', ['publish']),
-  logger: withMethods('a logger', ['child', 'info', 'warn']).optional(),
+  pubsub: z.custom<PubSub>(),
+  logger: z.custom<Logger>().optional(),
   lease: z.unknown().optional(),
   limits: z.unknown().optional(),
 });
@@ -113,12 +100,10 @@ const sourceSchemas = {
   }),
   url: z.strictObject({
     url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
-    maxConnections: z.int().min(1, 'expected a positive integer').default(10),
+    maxConnections: positiveInteger.default(10),
   }),
-  pool: z.strictObject({ pool: withMethods('a pg Pool', ['connect', 'query']) }),
-  pglite: z.strictObject({
-    pglite: withMethods('a PGlite instance', ['query', 'exec', 'transaction']),
-  }),
+  pool: z.strictObject({ pool: z.custom<PostgresPool>() }),
+  pglite: z.strictObject({ pglite: z.custom<PGliteInstance>() }),
 };
 
 /** A parsed source: which kind, with its options. */
@@ -151,8 +136,8 @@ export function parseOpenStoreArguments(source: unknown, options: unknown) {
   const parsedOptions = parseInput(optionsSchema, options, 'options');
   return {
     source: parsedSource,
-    pubsub: parsedOptions.pubsub as PubSub,
-    logger: parsedOptions.logger as Logger | undefined,
+    pubsub: parsedOptions.pubsub,
+    logger: parsedOptions.logger,
     lease: parseInput(leaseSchema, parsedOptions.lease ?? {}, 'lease') as ResolvedLease,
     limits: parseInput(limitsSchema, parsedOptions.limits ?? {}, 'limits') as ResolvedLimits,
   };

@@ -27,11 +27,11 @@ export interface CreateTestStoreOptions {
 
 /** A store on a throwaway in-memory database, with the pieces it was built from. */
 export interface TestStore extends AsyncDisposable {
-  /** The store. */
+  /** The store under test, alone on its in-memory database. */
   readonly store: MessageStore;
   /** Its PubSub: subscribe to `chat:update:<id>` or `chat:ownership` to see notifications. */
   readonly pubsub: PubSub;
-  /** Its manual clock. */
+  /** The clock for the code under test; the store itself reads database time. */
   readonly clock: ManualClock;
   /** Closes the store (dropping the database) and the PubSub if created here. */
   close(): Promise<void>;
