@@ -5,5 +5,5 @@ import { createVitestConfig } from '../../vitest.shared.ts';
 // The global setup builds the migrated templates (PGlite tarball, Postgres template database)
 // once per run; see src/test-support/databases.ts.
 export default mergeConfig(createVitestConfig({ maxWorkers: 2 }), {
-  test: { globalSetup: ['./src/test-support/global-setup.ts'] },
+  test: { globalSetup: ['./src/test-support/global-setup.ts'], testTimeout: 120_000 },
 });

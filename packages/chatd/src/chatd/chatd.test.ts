@@ -61,7 +61,7 @@ async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus) {
     async () => {
       expect((await chatd.getChat(chatId)).status).toBe(status);
     },
-    { timeout: 10_000, interval: 20 },
+    { timeout: 30_000, interval: 20 },
   );
 }
 
@@ -215,7 +215,7 @@ describe('a chatd turn', () => {
           'assistant',
         ]);
       },
-      { timeout: 10_000, interval: 20 },
+      { timeout: 30_000, interval: 20 },
     );
     await waitForStatus(chatd, chat.id, 'waiting');
   });
@@ -232,7 +232,7 @@ describe('a chatd turn', () => {
         const state = await testStore.store.readLock(chat.id, async (snapshot) => snapshot.row);
         expect(state.generationAttempt).toBeGreaterThan(0);
       },
-      { timeout: 10_000, interval: 10 },
+      { timeout: 30_000, interval: 10 },
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     await chatd.interrupt(chat.id);
@@ -294,7 +294,7 @@ describe('a chatd turn', () => {
       async () => {
         expect((await chatd.getChat(chat.id)).title).toBe('A generated title');
       },
-      { timeout: 10_000, interval: 20 },
+      { timeout: 30_000, interval: 20 },
     );
   });
 
@@ -342,7 +342,7 @@ describe('interrupts, edits and compaction', () => {
         const row = await testStore.store.readLock(chat.id, async (snapshot) => snapshot.row);
         expect(row.generationAttempt).toBeGreaterThan(0);
       },
-      { timeout: 10_000, interval: 10 },
+      { timeout: 30_000, interval: 10 },
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     await chatd.interrupt(chat.id);
@@ -377,7 +377,7 @@ describe('interrupts, edits and compaction', () => {
           { role: 'assistant', parts: [{ type: 'text', text: 'Second answer' }] },
         ]);
       },
-      { timeout: 10_000, interval: 20 },
+      { timeout: 30_000, interval: 20 },
     );
   });
 
@@ -396,7 +396,7 @@ describe('interrupts, edits and compaction', () => {
           input: { source: 'manual' },
         });
       },
-      { timeout: 10_000, interval: 20 },
+      { timeout: 30_000, interval: 20 },
     );
     await waitForStatus(chatd, chat.id, 'waiting');
     const prompt = await testStore.store.getPromptHistory(chat.id);
@@ -435,7 +435,7 @@ describe('interrupts, edits and compaction', () => {
           ),
         ).toBe(true);
       },
-      { timeout: 10_000, interval: 20 },
+      { timeout: 30_000, interval: 20 },
     );
   });
 });

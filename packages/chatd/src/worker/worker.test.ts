@@ -93,7 +93,7 @@ async function setup(
 }
 
 const wait = (check: () => void | Promise<void>) =>
-  vi.waitFor(check, { timeout: 10_000, interval: 10 });
+  vi.waitFor(check, { timeout: 30_000, interval: 10 });
 
 describe('Worker', () => {
   it('acquires a new running chat at once (ownership hint) and starts its generation task', async () => {
