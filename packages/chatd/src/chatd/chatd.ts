@@ -29,7 +29,7 @@ import {
   UnknownModelConfigError,
 } from '../errors/chatd-errors.js';
 import { classifyModelError } from '../errors/classify-error.js';
-import { decide } from '../generation/decide.js';
+import { hasSomethingToCompact } from '../generation/decide.js';
 import type { ModelResolver } from '../models/model-resolver.js';
 import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
@@ -381,17 +381,7 @@ export class Chatd {
     await this.#store.update(chatId, async (chat) => {
       await chat.requestCompaction();
       const history = await this.#store.getPromptHistory(chatId);
-      const decision = decide({
-        history,
-        dynamicToolNames: [],
-        exclusiveToolNames: [],
-        stopAfterToolNames: [],
-        compactionRequested: true,
-        maxSteps: Number.MAX_SAFE_INTEGER,
-        contextLimitTokens: undefined,
-        compactionThresholdPercent: 100,
-      });
-      if (decision.action !== 'compact') throw new NothingToCompactError(chatId);
+      if (!hasSomethingToCompact(history)) throw new NothingToCompactError(chatId);
     });
   }
 

@@ -40,6 +40,12 @@ export function contextTokens(message: ChatMessageRow): number | undefined {
   return message.totalTokens ?? undefined;
 }
 
+/** Whether a model step came after the latest compaction (else compacting changes nothing). */
+export function hasSomethingToCompact(history: readonly ChatMessageRow[]): boolean {
+  const boundary = history.findLastIndex((message) => message.compressed);
+  return history.slice(boundary + 1).some((message) => message.role === 'assistant');
+}
+
 function hasToolCalls(message: ChatMessageRow): boolean {
   return message.content.parts.some(
     (part) => part.type === 'tool-call' && (part as ToolCallPart).providerExecuted !== true,
@@ -76,15 +82,9 @@ export function decide(input: DecisionInput): GenerationDecision {
   }
   if (outstanding.length > 0) return { action: 'requires-action' };
 
-  let boundary = -1;
-  history.forEach((message, index) => {
-    if (message.compressed) boundary = index;
-  });
+  const boundary = history.findLastIndex((message) => message.compressed);
   const afterBoundary = history.slice(boundary + 1);
-  const uncompressedAssistantAfterBoundary = afterBoundary.some(
-    (message) => message.role === 'assistant' && !message.compressed,
-  );
-  if (input.compactionRequested && uncompressedAssistantAfterBoundary) {
+  if (input.compactionRequested && hasSomethingToCompact(history)) {
     return { action: 'compact', source: 'manual' };
   }
 

@@ -29,6 +29,9 @@ const COMPACTION_PROMPT =
 const SUMMARY_PREFIX =
   'This is a summary of the earlier conversation, which it replaces. Continue the work from here.\n\n';
 
+/** Puts one streamed part into the attempt's buffer episode (best effort). */
+type Publish = (role: ChatMessageRole, part: ChatStreamPart) => void;
+
 /** A failure that retrying cannot fix: the turn ends in `error` at once. */
 class TerminalError extends Error {
   override readonly name = 'TerminalError';
@@ -197,7 +200,7 @@ async function attempt(
     throw error;
   }
   // Best effort: a full or closed episode drops parts; the committed step is the truth.
-  const publish = (role: ChatMessageRole, part: ChatStreamPart) => {
+  const publish: Publish = (role, part) => {
     try {
       buffer.addPart(key, role, part);
     } catch {}
@@ -262,7 +265,7 @@ async function act(
   signal: AbortSignal,
   prepared: Prepared,
   turnTools: TurnTools | undefined,
-  publish: (role: ChatMessageRole, part: ChatStreamPart) => void,
+  publish: Publish,
 ): Promise<NewMessage[]> {
   const { decision } = prepared;
   if (decision.action === 'execute-tools') {
@@ -305,7 +308,7 @@ async function generateStep(
   signal: AbortSignal,
   prepared: Prepared,
   turnTools: TurnTools | undefined,
-  publish: (role: ChatMessageRole, part: ChatStreamPart) => void,
+  publish: Publish,
 ): Promise<NewMessage[]> {
   const { clock, options } = context;
   const { resolved, chat } = prepared;

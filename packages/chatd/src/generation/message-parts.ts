@@ -1,15 +1,10 @@
 import type { ChatMessagePart, JsonValue, StoredChatMessagePart } from '@chatd/core';
 import type { ChatMessageRow } from '@chatd/message-store';
 import type { ModelMessage, StepResult, ToolSet } from 'ai';
-import { errorText, toJsonValue } from './stream-parts.js';
+import { errorText, metadata, toJsonValue } from './stream-parts.js';
 
 type Part<Type extends ChatMessagePart['type']> = Extract<ChatMessagePart, { type: Type }>;
-type ProviderMetadata = NonNullable<Part<'text'>['providerMetadata']>;
 type ToolResultPart = Part<'tool-result'>;
-
-function metadata(value: object | undefined): { providerMetadata?: ProviderMetadata } {
-  return value === undefined ? {} : { providerMetadata: value as ProviderMetadata };
-}
 
 /** What one model step produced, as chatd stores it. */
 export interface StepOutput {

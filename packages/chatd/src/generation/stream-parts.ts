@@ -1,12 +1,8 @@
-import type { ChatStreamPart, JsonValue } from '@chatd/core';
+import type { ChatStreamPart, JsonValue, ProviderMetadata } from '@chatd/core';
 import type { TextStreamPart, ToolSet } from 'ai';
 
-type ProviderMetadata = NonNullable<
-  Extract<ChatStreamPart, { type: 'text-start' }>['providerMetadata']
->;
-
 /** `{ providerMetadata }` when there is any, else nothing (absent stays absent). */
-function metadata(value: object | undefined): { providerMetadata?: ProviderMetadata } {
+export function metadata(value: object | undefined): { providerMetadata?: ProviderMetadata } {
   // The AI SDK's metadata is JSON by contract (`undefined` members aside, which JSON drops).
   return value === undefined ? {} : { providerMetadata: value as ProviderMetadata };
 }

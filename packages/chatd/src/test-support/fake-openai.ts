@@ -86,17 +86,12 @@ export class FakeOpenAI implements AsyncDisposable {
       return;
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = (delta: object, finishReason: string | null = null, usage?: object) =>
+    const chunk = (fields: object) =>
       response.write(
-        `data: ${JSON.stringify({
-          id: 'chatcmpl-1',
-          object: 'chat.completion.chunk',
-          created: 0,
-          model: 'fake',
-          choices: [{ index: 0, delta, finish_reason: finishReason }],
-          ...(usage === undefined ? {} : { usage }),
-        })}\n\n`,
+        `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'fake', ...fields })}\n\n`,
       );
+    const send = (delta: object, finishReason: string | null = null) =>
+      chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
     send({ role: 'assistant', content: '' });
     if (reply.kind === 'text') {
       const pieces = splitText(reply.text, reply.chunks ?? 3);
@@ -118,16 +113,7 @@ export class FakeOpenAI implements AsyncDisposable {
       });
       send({}, 'tool_calls');
     }
-    response.write(
-      `data: ${JSON.stringify({
-        id: 'chatcmpl-1',
-        object: 'chat.completion.chunk',
-        created: 0,
-        model: 'fake',
-        choices: [],
-        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-      })}\n\n`,
-    );
+    chunk({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } });
     response.end('data: [DONE]\n\n');
   }
 }

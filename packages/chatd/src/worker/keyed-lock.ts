@@ -45,9 +45,4 @@ export class KeyedLock {
     }
     return releaseOnce;
   }
-
-  /** Keys currently held or waited for. */
-  get size(): number {
-    return this.#tails.size;
-  }
 }

@@ -1,26 +1,14 @@
-import { type Clock, type Logger, type TimerHandle, withDeadline } from '@chatd/core';
+import { type Logger, type TimerHandle, withDeadline } from '@chatd/core';
 import {
   CHAT_OWNERSHIP_CHANNEL,
   type ChatUpdatePayload,
   type HeartbeatEntry,
-  type MessageStore,
 } from '@chatd/message-store';
-import type { ResolvedChatdOptions } from '../chatd/options.js';
 import { Runner } from './runner.js';
-import type { TaskRunner } from './task-types.js';
+import type { WorkerContext } from './task-types.js';
 
 /** The longest a shutdown's hand-over (heartbeat delete, ownership hints) may take. */
 const HANDOVER_TIMEOUT_MS = 5000;
-
-/** What the manager works with. */
-export interface RunnerManagerContext {
-  readonly store: MessageStore;
-  readonly workerId: string;
-  readonly tasks: TaskRunner;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly options: ResolvedChatdOptions;
-}
 
 /** Counters of a {@link RunnerManager}. */
 export interface RunnerStats {
@@ -67,7 +55,7 @@ export function shouldLogLoopError(error: unknown, closing: boolean): boolean {
  *   them at once instead of after the lease.
  */
 export class RunnerManager {
-  readonly #context: RunnerManagerContext;
+  readonly #context: WorkerContext;
   readonly #logger: Logger;
   readonly #live = new Map<string, Runner>();
   readonly #cleaning = new Map<string, Runner>();
@@ -78,7 +66,7 @@ export class RunnerManager {
   #closing = false;
   #closed: Promise<void> | undefined;
 
-  constructor(context: RunnerManagerContext) {
+  constructor(context: WorkerContext) {
     this.#context = context;
     this.#logger = context.logger.child({ component: 'runner-manager' });
   }

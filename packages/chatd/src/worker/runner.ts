@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BoundedQueue, ChatdError, type Clock, type Logger } from '@chatd/core';
-import { type ChatUpdatePayload, chatUpdateChannel, type MessageStore } from '@chatd/message-store';
-import type { ResolvedChatdOptions } from '../chatd/options.js';
+import { BoundedQueue, ChatdError, type Logger } from '@chatd/core';
+import { type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
 import { TaskExit } from '../tasks/task-exit.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { TaskInput, TaskKind, TaskRunner } from './task-types.js';
+import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
 /** What a runner needs from its manager and the engine. */
-export interface RunnerContext {
-  readonly store: MessageStore;
-  readonly workerId: string;
-  readonly tasks: TaskRunner;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly options: ResolvedChatdOptions;
+export interface RunnerContext extends WorkerContext {
   /** Asks the manager to clean this runner up (it stops and leaves the registries). */
   readonly requestCleanup: (runner: Runner) => void;
 }

@@ -1,4 +1,6 @@
-import type { ChatStatus } from '@chatd/core';
+import type { ChatStatus, Clock, Logger } from '@chatd/core';
+import type { MessageStore } from '@chatd/message-store';
+import type { ResolvedChatdOptions } from '../chatd/options.js';
 
 /**
  * What a runner runs for the state it last accepted: `generation` for a running chat,
@@ -36,4 +38,15 @@ export interface TaskInput {
  */
 export interface TaskRunner {
   run(kind: TaskKind, input: TaskInput, signal: AbortSignal): Promise<void>;
+}
+
+/** What the worker, its runner manager and their runners share: one per chatd instance. */
+export interface WorkerContext {
+  readonly store: MessageStore;
+  /** This process's id; the owner of the chats it acquires. */
+  readonly workerId: string;
+  readonly tasks: TaskRunner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: ResolvedChatdOptions;
 }

@@ -238,6 +238,24 @@ describe('Runner', () => {
   });
 });
 
+function managerFor(
+  store: TestStore['store'],
+  tasks: TaskRunner,
+  logger: Logger,
+  options: ChatdOptions = {},
+): RunnerManager {
+  const manager = new RunnerManager({
+    store,
+    workerId: 'w1',
+    tasks,
+    clock: realClock,
+    logger,
+    options: resolveChatdOptions(options),
+  });
+  cleanups.push(() => manager.close());
+  return manager;
+}
+
 describe('RunnerManager', () => {
   it('ignores a second spawn of a live key, logging it', async () => {
     const { store, createChat } = await setup();
@@ -245,15 +263,7 @@ describe('RunnerManager', () => {
     await store.update(chatId, (chat) => chat.acquire({ workerId: 'w1', runnerId: 'r1' }));
     const { tasks, started } = fakeTasks();
     const { logger, lines: managerLines } = captureLogger();
-    const manager = new RunnerManager({
-      store,
-      workerId: 'w1',
-      tasks,
-      clock: realClock,
-      logger,
-      options: resolveChatdOptions(),
-    });
-    cleanups.push(() => manager.close());
+    const manager = managerFor(store, tasks, logger);
     expect(manager.spawn(chatId, 'r1')).toBe(true);
     expect(manager.spawn(chatId, 'r1')).toBe(false);
     await wait(() => expect(started).toHaveLength(1));
@@ -266,15 +276,7 @@ describe('RunnerManager', () => {
     const chatId = await createChat();
     await store.update(chatId, (chat) => chat.acquire({ workerId: 'w1', runnerId: 'r1' }));
     const { tasks } = fakeTasks();
-    const manager = new RunnerManager({
-      store,
-      workerId: 'w1',
-      tasks,
-      clock: realClock,
-      logger: captureLogger().logger,
-      options: resolveChatdOptions({ hintQueueSize: 2 }),
-    });
-    cleanups.push(() => manager.close());
+    const manager = managerFor(store, tasks, captureLogger().logger, { hintQueueSize: 2 });
     manager.spawn(chatId, 'r1');
     const hint: ChatUpdatePayload = {
       chatId,
@@ -299,15 +301,7 @@ describe('RunnerManager', () => {
     const chatId = await createChat();
     await store.update(chatId, (chat) => chat.acquire({ workerId: 'w1', runnerId: 'r1' }));
     const { tasks, started } = fakeTasks();
-    const manager = new RunnerManager({
-      store,
-      workerId: 'w1',
-      tasks,
-      clock: realClock,
-      logger: captureLogger().logger,
-      options: resolveChatdOptions(),
-    });
-    cleanups.push(() => manager.close());
+    const manager = managerFor(store, tasks, captureLogger().logger);
     manager.spawn(chatId, 'r1');
     await wait(() => expect(started).toHaveLength(1));
     await store.deleteChat(chatId);
@@ -320,14 +314,7 @@ describe('RunnerManager', () => {
     const { store, createChat } = await setup();
     const chats = await Promise.all(Array.from({ length: 10 }, () => createChat()));
     const { tasks, started } = fakeTasks();
-    const manager = new RunnerManager({
-      store,
-      workerId: 'w1',
-      tasks,
-      clock: realClock,
-      logger: captureLogger().logger,
-      options: resolveChatdOptions(),
-    });
+    const manager = managerFor(store, tasks, captureLogger().logger);
     for (const [index, chatId] of chats.entries()) {
       await store.update(chatId, (chat) => chat.acquire({ workerId: 'w1', runnerId: `r${index}` }));
       manager.spawn(chatId, `r${index}`);

@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ChatdError, type Clock, type Logger } from '@chatd/core';
-import { CHAT_OWNERSHIP_CHANNEL, type MessageStore } from '@chatd/message-store';
+import { ChatdError, type Logger } from '@chatd/core';
+import { CHAT_OWNERSHIP_CHANNEL } from '@chatd/message-store';
 import type { ChannelSubscription } from '@chatd/pubsub';
-import type { ResolvedChatdOptions } from '../chatd/options.js';
 import { AlreadyStartedError } from '../errors/chatd-errors.js';
 import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-manager.js';
-import type { TaskRunner } from './task-types.js';
-
-/** What a {@link Worker} works with. */
-export interface WorkerOptions {
-  readonly store: MessageStore;
-  /** This process's id; the owner of the chats it acquires. */
-  readonly workerId: string;
-  readonly tasks: TaskRunner;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly options: ResolvedChatdOptions;
-}
+import type { WorkerContext } from './task-types.js';
 
 const RUNNABLE = new Set(['running', 'interrupting', 'requires-action']);
 
@@ -30,7 +18,7 @@ const RUNNABLE = new Set(['running', 'interrupting', 'requires-action']);
  * the chat under its row lock, so exactly one worker wins a chat.
  */
 export class Worker {
-  readonly #options: WorkerOptions;
+  readonly #options: WorkerContext;
   readonly #logger: Logger;
   readonly #manager: RunnerManager;
   readonly #stop = new AbortController();
@@ -41,7 +29,7 @@ export class Worker {
   #listening: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(options: WorkerOptions) {
+  constructor(options: WorkerContext) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'worker', workerId: options.workerId });
     this.#manager = new RunnerManager(options);
@@ -50,11 +38,6 @@ export class Worker {
   /** The manager's counters. */
   stats(): RunnerStats {
     return this.#manager.stats();
-  }
-
-  /** Whether no runner is live or cleaning. */
-  get idle(): boolean {
-    return this.#manager.idle;
   }
 
   /**
