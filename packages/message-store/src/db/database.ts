@@ -96,6 +96,15 @@ function* openFrames(): Generator<Frame> {
  */
 const frames = new AsyncLocalStorage<Frame>();
 
+/*
+ * On Node 20 an enabled AsyncLocalStorage installs promise hooks for the whole process: every
+ * promise anywhere (the AI SDK's web streams included) costs about 1.5× as much. The store
+ * only needs the context while a transaction is open, so it disables the storage whenever none
+ * is; `frames.run` enables it again. Disabling loses no context that matters: only frames of
+ * open transactions are ever read (`openFrames`), and at that moment there are none.
+ */
+let openTransactions = 0;
+
 /** What a driver provides: its own queries, transactions and one-connection sessions. */
 export interface DriverAdapter {
   readonly driver: DriverKind;
@@ -177,6 +186,7 @@ export class Database implements Queryable {
         open: true,
         parent: frames.getStore(),
       };
+      openTransactions += 1;
       try {
         const value = await frames.run(frame, () => fn(frame.tx));
         // Last chance to cancel: past this point the commit is on its way.
@@ -185,6 +195,8 @@ export class Database implements Queryable {
         return value;
       } finally {
         frame.open = false;
+        openTransactions -= 1;
+        if (openTransactions === 0) frames.disable();
       }
     });
     for (const callback of committed?.afterCommit ?? []) callback();
