@@ -25,7 +25,11 @@ import {
   uniqueDatabaseName,
   urlForDatabase,
 } from '../src/test-support/postgres-admin.js';
-import { countPgliteStatements, countPgStatements, type StatementLog } from './count-statements.js';
+import {
+  countPgliteStatements,
+  countPgStatements,
+  type StatementLog,
+} from '../src/testing/index.js';
 
 type Query = (text: string, params?: unknown[]) => Promise<unknown>;
 

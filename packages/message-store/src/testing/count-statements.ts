@@ -1,18 +1,32 @@
 /*
  * Counts the SQL statements a store sends, at the driver: every call that reaches the server
- * (BEGIN and COMMIT included), whichever code path issued it.
+ * (BEGIN and COMMIT included), whichever code path issued it. For benchmarks and tests that
+ * check what an operation costs.
  */
-import type { PGlite, Transaction as PgliteTransaction } from '@electric-sql/pglite';
-import type { Pool, PoolClient } from 'pg';
+import type {
+  PGliteInstance,
+  PGliteTransaction,
+  PostgresPool,
+  PostgresPoolClient,
+} from '../db/client-types.js';
+
+/** A pool whose new connections can be watched: a `pg.Pool` fits. */
+export interface CountablePool extends PostgresPool {
+  /** Called with each connection the pool opens. */
+  on(event: 'connect', listener: (client: PostgresPoolClient) => void): unknown;
+}
 
 /** The statements seen since the last reset, as short labels. */
 export class StatementLog {
+  /** Labels of the statements seen, in order: a named statement's name, else its first words. */
   statements: string[] = [];
 
+  /** Forgets what was seen. */
   reset(): void {
     this.statements = [];
   }
 
+  /** Records one statement (SQL text or a `{ name, text }` config). */
   record(statement: unknown): void {
     this.statements.push(label(statement));
   }
@@ -43,21 +57,24 @@ function label(statement: unknown): string {
  * first connection) and `pool.query`. A `pool.query` call runs `client.query` on a pooled client,
  * so it is counted once, there; `poolQueries` counts the calls that came through `pool.query`.
  */
-export function countPgStatements(pool: Pool): { log: StatementLog; poolQueries: () => number } {
+export function countPgStatements(pool: CountablePool): {
+  log: StatementLog;
+  poolQueries: () => number;
+} {
   const log = new StatementLog();
   let poolQueries = 0;
-  pool.on('connect', (client: PoolClient) => {
+  pool.on('connect', (client) => {
     const original = client.query.bind(client) as (...args: unknown[]) => unknown;
     client.query = ((...args: unknown[]) => {
       log.record(args[0]);
       return original(...args);
-    }) as PoolClient['query'];
+    }) as PostgresPoolClient['query'];
   });
   const originalPoolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   pool.query = ((...args: unknown[]) => {
     poolQueries += 1;
     return originalPoolQuery(...args);
-  }) as Pool['query'];
+  }) as PostgresPool['query'];
   return { log, poolQueries: () => poolQueries };
 }
 
@@ -66,7 +83,10 @@ export function countPgStatements(pool: Pool): { log: StatementLog; poolQueries:
  * then COMMIT or ROLLBACK: PGlite sends those itself, below `query`). Returns a function that
  * removes the wrappers.
  */
-export function countPgliteStatements(pglite: PGlite): { log: StatementLog; restore: () => void } {
+export function countPgliteStatements(pglite: PGliteInstance): {
+  log: StatementLog;
+  restore: () => void;
+} {
   const log = new StatementLog();
   const instance = pglite as unknown as Record<string, unknown>;
   const query = pglite.query.bind(pglite);
@@ -75,12 +95,12 @@ export function countPgliteStatements(pglite: PGlite): { log: StatementLog; rest
   pglite.query = ((text: string, ...rest: unknown[]) => {
     log.record(text);
     return (query as (...args: unknown[]) => unknown)(text, ...rest);
-  }) as PGlite['query'];
+  }) as PGliteInstance['query'];
   pglite.exec = ((text: string, ...rest: unknown[]) => {
     log.record(text);
     return (exec as (...args: unknown[]) => unknown)(text, ...rest);
-  }) as PGlite['exec'];
-  pglite.transaction = (async <T>(fn: (tx: PgliteTransaction) => Promise<T>) => {
+  }) as PGliteInstance['exec'];
+  pglite.transaction = (async <T>(fn: (tx: PGliteTransaction) => Promise<T>) => {
     log.record('BEGIN');
     try {
       const result = await transaction((tx) => fn(countingTransaction(tx, log)));
@@ -90,7 +110,7 @@ export function countPgliteStatements(pglite: PGlite): { log: StatementLog; rest
       log.record('ROLLBACK');
       throw error;
     }
-  }) as PGlite['transaction'];
+  }) as PGliteInstance['transaction'];
   return {
     log,
     restore() {
@@ -101,7 +121,7 @@ export function countPgliteStatements(pglite: PGlite): { log: StatementLog; rest
   };
 }
 
-function countingTransaction(tx: PgliteTransaction, log: StatementLog): PgliteTransaction {
+function countingTransaction(tx: PGliteTransaction, log: StatementLog): PGliteTransaction {
   return new Proxy(tx, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);

@@ -1,0 +1,565 @@
+/*
+ * Scenario benchmarks of @chatd/chatd, each beside a baseline measured in the same run (the
+ * house rule: performance is reported only as a ratio against such a baseline, or as a
+ * difference where the target is one).
+ *
+ * - CPU per 1,000 streamed tokens: whole chatd turns (create the chat, acquire, stream into the
+ *   buffer, commit, release) against bare `streamText` consuming `fullStream`, same mock model.
+ * - Added latency to the first part: the model emits its first token; chatd's copy lands in the
+ *   buffer episode, bare `streamText`'s reader sees it. Difference of the medians.
+ * - Turns/s of one worker with 50 concurrent chats (no model delay), against the same 50 turns
+ *   run as bare `streamText` plus one raw transaction that writes the two messages; statements
+ *   per turn counted at the driver.
+ * - Hand-over: `close()` on replica A while it streams a chat, until replica B's model is called
+ *   for that chat, against the acquisition interval.
+ *
+ * On in-memory PGlite and, with TEST_DATABASE_URL, on real Postgres (a throwaway database).
+ * Writes BENCHMARKS.md. Run from the package folder: `pnpm bench`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import type { ChatMessageRole, ChatStreamPart } from '@chatd/core';
+import { type MessageStore, openStore } from '@chatd/message-store';
+import {
+  countPgliteStatements,
+  countPgStatements,
+  createTestDatabase,
+  type StatementLog,
+} from '@chatd/message-store/testing';
+import { type EpisodeKey, MessagePartBuffer } from '@chatd/messagepartbuffer';
+import { PubSub } from '@chatd/pubsub';
+import { PostgresTransport } from '@chatd/pubsub/postgres';
+import { PGlite } from '@electric-sql/pglite';
+import { streamText } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import pg from 'pg';
+import { type Chatd, createChatd, staticModels } from '../src/index.js';
+
+const TOKENS_PER_TURN = 1000;
+const CPU_TURNS = 20;
+const LATENCY_TURNS = 30;
+const CONCURRENT_CHATS = 50;
+const HANDOVERS = 5;
+const ACQUIRE_INTERVAL_MS = 1000;
+const REPEATS = 3;
+
+const usage = {
+  inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: TOKENS_PER_TURN, text: TOKENS_PER_TURN, reasoning: 0 },
+};
+
+/** The parts of an answer of `tokens` one-word deltas. */
+function answer(tokens: number): LanguageModelV3StreamPart[] {
+  const deltas = Array.from(
+    { length: tokens },
+    (_, index): LanguageModelV3StreamPart => ({
+      type: 'text-delta',
+      id: 't',
+      delta: index === 0 ? 'word' : ' word',
+    }),
+  );
+  return [
+    { type: 'stream-start', warnings: [] },
+    { type: 'text-start', id: 't' },
+    ...deltas,
+    { type: 'text-end', id: 't' },
+    { type: 'finish', finishReason: { unified: 'stop', raw: 'stop' }, usage },
+  ];
+}
+
+/** A model whose every call streams `parts` at once (no delay). */
+function instantModel(parts: LanguageModelV3StreamPart[]) {
+  return new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      }),
+    }),
+  });
+}
+
+/**
+ * A model that streams its first token 5 ms after the call (once the reader is waiting) and
+ * records when it did, then the rest at once.
+ */
+function timedModel(firstTokenAt: number[]) {
+  const parts = answer(20);
+  const head = parts.slice(0, 2);
+  const rest = parts.slice(2);
+  return new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          for (const part of head) controller.enqueue(part);
+          setTimeout(() => {
+            firstTokenAt.push(performance.now());
+            for (const part of rest) controller.enqueue(part);
+            controller.close();
+          }, 5);
+        },
+      }),
+    }),
+  });
+}
+
+/** A buffer that records when the first text delta of each episode arrives. */
+class TimingBuffer extends MessagePartBuffer {
+  readonly firstPartAt: number[] = [];
+  readonly #seen = new Set<string>();
+  override addPart(key: EpisodeKey, role: ChatMessageRole, part: ChatStreamPart) {
+    const id = `${key.chatId}/${key.historyVersion}/${key.generationAttempt}`;
+    if (part.type === 'text-delta' && !this.#seen.has(id)) {
+      this.#seen.add(id);
+      this.firstPartAt.push(performance.now());
+    }
+    return super.addPart(key, role, part);
+  }
+}
+
+/** Resolves once the chat's turn is over (status `waiting`), from the store's update hints. */
+async function turnOver(store: MessageStore, chatd: Chatd, chatId: string): Promise<void> {
+  const subscription = store.pubsub.subscribe(`chat:update:${chatId}`);
+  try {
+    await subscription.ready;
+    if ((await chatd.getChat(chatId)).status === 'waiting') return;
+    for await (const event of subscription) {
+      if (event.type === 'resync') {
+        if ((await chatd.getChat(chatId)).status === 'waiting') return;
+        continue;
+      }
+      if ((event.payload as { status?: string }).status === 'waiting') return;
+    }
+  } finally {
+    subscription.cancel();
+  }
+}
+
+/** A database the store and the baselines share, with a statement counter at its driver. */
+interface Driver {
+  label: string;
+  version: string;
+  log: StatementLog;
+  open(options?: { buffer?: MessagePartBuffer }): Promise<MessageStore>;
+  /** Raw SQL in one transaction, on the same driver. */
+  transaction(
+    fn: (query: (text: string, params?: unknown[]) => Promise<unknown>) => Promise<void>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function pgliteDriver(): Promise<Driver> {
+  const pglite = new PGlite();
+  const { log } = countPgliteStatements(pglite);
+  const stores: MessageStore[] = [];
+  // Replicas in one process share one PubSub, as they would share LISTEN/NOTIFY.
+  const pubsub = new PubSub();
+  const version = (
+    (await pglite.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? ''
+  ).split(' on ')[0] as string;
+  return {
+    label: 'PGlite (in memory)',
+    version,
+    log,
+    async open() {
+      const store = await openStore({ pglite }, { pubsub });
+      stores.push(store);
+      return store;
+    },
+    async transaction(fn) {
+      await pglite.transaction(async (tx) => {
+        await fn((text, params) => tx.query(text, params));
+      });
+    },
+    async close() {
+      for (const store of stores) await store.close();
+      await pubsub.close();
+      await pglite.close();
+    },
+  };
+}
+
+async function postgresDriver(serverUrl: string): Promise<Driver> {
+  const database = await createTestDatabase(serverUrl);
+  const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+  const { log } = countPgStatements(pool);
+  const stores: MessageStore[] = [];
+  const pubsubs: PubSub[] = [];
+  const version = (
+    (await pool.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? ''
+  ).split(' on ')[0] as string;
+  return {
+    label: 'Postgres',
+    version,
+    log,
+    async open() {
+      // Each replica its own PubSub over LISTEN/NOTIFY, as separate processes would have.
+      const pubsub = new PubSub({
+        transport: new PostgresTransport({ connectionString: database.url }),
+      });
+      const store = await openStore({ pool }, { pubsub });
+      stores.push(store);
+      pubsubs.push(pubsub);
+      return store;
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await fn((text, params) => client.query(text, params));
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      for (const store of stores) await store.close();
+      for (const pubsub of pubsubs) await pubsub.close();
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
+
+function chatdOn(store: MessageStore, model: MockLanguageModelV3, buffer?: MessagePartBuffer) {
+  return createChatd({
+    store,
+    ...(buffer === undefined ? {} : { buffer }),
+    models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }),
+    options: { acquireIntervalMs: ACQUIRE_INTERVAL_MS },
+  });
+}
+
+/** CPU time (user + system) `run` takes, in milliseconds. */
+async function cpuMs(run: () => Promise<void>): Promise<number> {
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+async function bareTurn(model: MockLanguageModelV3): Promise<void> {
+  const result = streamText({ model, prompt: 'Say words' });
+  for await (const _part of result.fullStream);
+}
+
+/** Per driver: the statements of one turn, most frequent first. */
+const statementsPerTurn = new Map<string, string[]>();
+
+interface Row {
+  scenario: string;
+  chatd: string;
+  baseline: string;
+  result: string;
+  target: string;
+}
+
+const fmt = (value: number, digits = 2) => value.toFixed(digits);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+async function measureCpu(driver: Driver): Promise<Row> {
+  const model = instantModel(answer(TOKENS_PER_TURN));
+  const store = await driver.open();
+  const chatd = chatdOn(store, model);
+  await chatd.start();
+  const chatdTurns = async (turns: number) => {
+    for (let turn = 0; turn < turns; turn += 1) {
+      const chat = await chatd.createChat({ ownerId: 'bench', content: 'Say words', title: 'cpu' });
+      await turnOver(store, chatd, chat.id);
+    }
+  };
+  const bareTurns = async (turns: number) => {
+    for (let turn = 0; turn < turns; turn += 1) await bareTurn(model);
+  };
+  await chatdTurns(3);
+  await bareTurns(3);
+  let best = { chatd: Number.POSITIVE_INFINITY, baseline: Number.POSITIVE_INFINITY };
+  for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+    best = {
+      chatd: Math.min(best.chatd, await cpuMs(() => chatdTurns(CPU_TURNS))),
+      baseline: Math.min(best.baseline, await cpuMs(() => bareTurns(CPU_TURNS))),
+    };
+  }
+  await chatd.close();
+  const perThousand = (total: number) => (total / (CPU_TURNS * TOKENS_PER_TURN)) * 1000;
+  return {
+    scenario: `CPU per 1,000 streamed tokens (${CPU_TURNS} turns of ${TOKENS_PER_TURN} deltas)`,
+    chatd: `${fmt(perThousand(best.chatd))} ms`,
+    baseline: `${fmt(perThousand(best.baseline))} ms`,
+    result: `${fmt(best.chatd / best.baseline)}×`,
+    target: '≤ 1.25×',
+  };
+}
+
+async function measureFirstPart(driver: Driver): Promise<Row> {
+  const modelTokenAt: number[] = [];
+  const buffer = new TimingBuffer();
+  const store = await driver.open();
+  const chatd = chatdOn(store, timedModel(modelTokenAt), buffer);
+  await chatd.start();
+  for (let turn = 0; turn < LATENCY_TURNS; turn += 1) {
+    const chat = await chatd.createChat({
+      ownerId: 'bench',
+      content: 'Say words',
+      title: 'latency',
+    });
+    await turnOver(store, chatd, chat.id);
+  }
+  await chatd.close();
+  await buffer.close();
+  const chatdDelays = buffer.firstPartAt.map((at, index) => at - (modelTokenAt[index] as number));
+
+  const bareTokenAt: number[] = [];
+  const bareModel = timedModel(bareTokenAt);
+  const bareDelays: number[] = [];
+  for (let turn = 0; turn < LATENCY_TURNS; turn += 1) {
+    const result = streamText({ model: bareModel, prompt: 'Say words' });
+    let seen = false;
+    for await (const part of result.fullStream) {
+      if (part.type === 'text-delta' && !seen) {
+        seen = true;
+        bareDelays.push(performance.now() - (bareTokenAt[turn] as number));
+      }
+    }
+  }
+  const added = median(chatdDelays) - median(bareDelays);
+  return {
+    scenario: `First part after the model's first token, median of ${LATENCY_TURNS} turns`,
+    chatd: `${fmt(median(chatdDelays), 3)} ms (into the buffer episode)`,
+    baseline: `${fmt(median(bareDelays), 3)} ms (bare fullStream reader)`,
+    result: `+${fmt(added, 3)} ms`,
+    target: '≤ +3 ms',
+  };
+}
+
+async function measureThroughput(driver: Driver): Promise<Row[]> {
+  const model = instantModel(answer(10));
+  const store = await driver.open();
+  const chatd = chatdOn(store, model);
+  await chatd.start();
+  const chatdRound = async () => {
+    const chats = await Promise.all(
+      Array.from({ length: CONCURRENT_CHATS }, (_, index) =>
+        chatd.createChat({ ownerId: 'bench', content: `chat ${index}`, title: 'load' }),
+      ),
+    );
+    await Promise.all(chats.map((chat) => turnOver(store, chatd, chat.id)));
+  };
+  const rawChat = await chatd.createChat({ ownerId: 'bench', content: 'raw', title: 'raw' });
+  await turnOver(store, chatd, rawChat.id);
+  const baselineRound = async () => {
+    await Promise.all(
+      Array.from({ length: CONCURRENT_CHATS }, async (_, index) => {
+        const result = streamText({ model, prompt: `chat ${index}` });
+        const text = await result.text;
+        await driver.transaction(async (query) => {
+          await query(
+            `INSERT INTO chat_messages (chat_id, role, content) VALUES ($1, 'user', $2), ($1, 'assistant', $3)`,
+            [
+              rawChat.id,
+              JSON.stringify({ version: 1, parts: [{ type: 'text', text: `chat ${index}` }] }),
+              JSON.stringify({ version: 1, parts: [{ type: 'text', text }] }),
+            ],
+          );
+          await query('UPDATE chats SET snapshot_version = snapshot_version + 1 WHERE id = $1', [
+            rawChat.id,
+          ]);
+        });
+      }),
+    );
+  };
+  await chatdRound();
+  await baselineRound();
+  let best = { chatd: Number.POSITIVE_INFINITY, baseline: Number.POSITIVE_INFINITY };
+  let statements: string[] = [];
+  for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+    driver.log.reset();
+    let start = performance.now();
+    await chatdRound();
+    const chatdMs = performance.now() - start;
+    if (repeat === 0) statements = [...driver.log.statements];
+    start = performance.now();
+    await baselineRound();
+    best = {
+      chatd: Math.min(best.chatd, chatdMs),
+      baseline: Math.min(best.baseline, performance.now() - start),
+    };
+  }
+  await chatd.close();
+  const histogram = new Map<string, number>();
+  for (const label of statements) histogram.set(label, (histogram.get(label) ?? 0) + 1);
+  statementsPerTurn.set(
+    driver.label,
+    [...histogram]
+      .sort((a, b) => b[1] - a[1])
+      .map(([label, count]) => `- ${fmt(count / CONCURRENT_CHATS, 2)} × \`${label}\``),
+  );
+  const turnsPerSecond = (ms: number) => (CONCURRENT_CHATS / ms) * 1000;
+  return [
+    {
+      scenario: `Turns/s, one worker, ${CONCURRENT_CHATS} concurrent chats (10-delta answers)`,
+      chatd: `${fmt(turnsPerSecond(best.chatd), 0)} turns/s`,
+      baseline: `${fmt(turnsPerSecond(best.baseline), 0)} turns/s (streamText + one raw transaction)`,
+      result: `${fmt(best.baseline / best.chatd)}×`,
+      target: 'reported',
+    },
+    {
+      scenario: 'Statements per turn (counted at the driver, hints and polling included)',
+      chatd: fmt(statements.length / CONCURRENT_CHATS, 1),
+      baseline: '4 (BEGIN, INSERT, UPDATE, COMMIT)',
+      result: `${fmt(statements.length / CONCURRENT_CHATS / 4)}×`,
+      target: 'reported',
+    },
+  ];
+}
+
+async function measureHandover(driver: Driver): Promise<Row> {
+  const times: number[] = [];
+  for (let round = 0; round < HANDOVERS; round += 1) {
+    const storeA = await driver.open();
+    const storeB = await driver.open();
+    // A streams its first token and then holds the stream open until its call is aborted.
+    let calledA!: () => void;
+    const streamingA = new Promise<void>((resolve) => {
+      calledA = resolve;
+    });
+    const modelA = new MockLanguageModelV3({
+      doStream: async ({ abortSignal }) => ({
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          start(controller) {
+            controller.enqueue({ type: 'stream-start', warnings: [] });
+            controller.enqueue({ type: 'text-start', id: 't' });
+            controller.enqueue({ type: 'text-delta', id: 't', delta: 'partial' });
+            calledA();
+            abortSignal?.addEventListener('abort', () => controller.error(abortSignal.reason));
+          },
+        }),
+      }),
+    });
+    let closedAt = 0;
+    let startedB!: (at: number) => void;
+    const startedOnB = new Promise<number>((resolve) => {
+      startedB = resolve;
+    });
+    const modelB = instantModel(answer(5));
+    const doStreamB = modelB.doStream.bind(modelB);
+    modelB.doStream = async (options) => {
+      startedB(performance.now());
+      return doStreamB(options);
+    };
+    const chatdA = chatdOn(storeA, modelA);
+    const chatdB = chatdOn(storeB, modelB);
+    await chatdA.start();
+    const chat = await chatdA.createChat({ ownerId: 'bench', content: 'hand me over', title: 'h' });
+    await streamingA;
+    await chatdB.start();
+    closedAt = performance.now();
+    await chatdA.close();
+    times.push((await startedOnB) - closedAt);
+    await turnOver(storeB, chatdB, chat.id);
+    await chatdB.close();
+  }
+  return {
+    scenario: `Hand-over: A.close() → B's model called for the chat (${HANDOVERS} rounds)`,
+    chatd: `median ${fmt(median(times), 1)} ms, max ${fmt(Math.max(...times), 1)} ms`,
+    baseline: `acquisition interval ${ACQUIRE_INTERVAL_MS} ms`,
+    result: `${fmt(Math.max(...times) / ACQUIRE_INTERVAL_MS)}× (max)`,
+    target: '≤ 1×',
+  };
+}
+
+async function runOn(driver: Driver): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const measure of [measureCpu, measureFirstPart]) {
+    rows.push(await measure(driver));
+    console.log(rows.at(-1));
+  }
+  rows.push(...(await measureThroughput(driver)));
+  console.log(rows.slice(-2));
+  rows.push(await measureHandover(driver));
+  console.log(rows.at(-1));
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  return [
+    '| Scenario | chatd | Baseline | Result | Target |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (row) =>
+        `| ${row.scenario} | ${row.chatd} | ${row.baseline} | ${row.result} | ${row.target} |`,
+    ),
+  ].join('\n');
+}
+
+async function main() {
+  const results: Array<{ driver: Driver; rows: Row[] }> = [];
+  const pglite = await pgliteDriver();
+  results.push({ driver: pglite, rows: await runOn(pglite) });
+  await pglite.close();
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (serverUrl) {
+    const postgres = await postgresDriver(serverUrl);
+    results.push({ driver: postgres, rows: await runOn(postgres) });
+    await postgres.close();
+  }
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown';
+  const report = `# Benchmarks: @chatd/chatd
+
+Generated by \`bench/run.ts\`; do not edit by hand. Run from the package folder:
+
+\`\`\`sh
+TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench
+\`\`\`
+
+Without \`TEST_DATABASE_URL\` only PGlite runs. Postgres runs in a throwaway database.
+
+Date: ${new Date().toISOString()}
+Node: ${process.version}
+CPU: ${cpu} × ${cpus().length}
+${results.map(({ driver }) => `${driver.label}: ${driver.version}`).join('\n')}
+
+## Method
+
+Each figure sits beside a baseline measured in the same run, on the same machine and driver.
+
+- **CPU per 1,000 tokens**: process CPU time (user + system) of ${CPU_TURNS} sequential turns, each
+  a mock model streaming ${TOKENS_PER_TURN} one-word deltas with no delay. chatd: \`createChat\`
+  (with a title, so no title call), the worker acquires it, streams every part into the buffer
+  episode, commits the step and finishes the turn; the bench waits on the chat's update hints.
+  Baseline: \`streamText\` on the same model, reading \`fullStream\` to the end. Best of
+  ${REPEATS}, after warm-up. On PGlite the database runs in this process, so its CPU is counted;
+  on Postgres the server's CPU is not.
+- **First part**: the mock model emits its first delta 5 ms after the call; the time from that
+  moment to the part being added to the buffer episode (chatd) or seen by a \`fullStream\`
+  reader (baseline), median of ${LATENCY_TURNS} turns. Result: the difference.
+- **Turns/s**: ${CONCURRENT_CHATS} chats created at once, one worker, 10-delta answers with no delay,
+  until every chat is back to \`waiting\`. Baseline: the same ${CONCURRENT_CHATS} model calls
+  through \`streamText\`, each followed by one raw transaction inserting the user and assistant
+  messages and bumping the chat. Result: chatd's rate over the baseline's. Statements: every
+  statement the driver saw during one chatd round (BEGIN/COMMIT, acquisition polls,
+  heartbeats included), divided by the turns.
+- **Hand-over**: replica A streams a chat (its model holds the stream open); replica B is
+  started on the same database; \`A.close()\` is called; the time until B's model is called for
+  the chat. Baseline: the acquisition interval (${ACQUIRE_INTERVAL_MS} ms), the longest a
+  replica waits between acquisition polls. ${HANDOVERS} rounds; the result uses the worst.
+
+${results
+  .map(
+    ({ driver, rows }) =>
+      `## ${driver.label}\n\n${table(rows)}\n\nStatements of one turn:\n\n${(statementsPerTurn.get(driver.label) ?? []).join('\n')}`,
+  )
+  .join('\n\n')}
+`;
+  await writeFile(new URL('../BENCHMARKS.md', import.meta.url), report);
+  console.log(report);
+}
+
+await main();
