@@ -41,4 +41,6 @@ export type {
   ResolvedModel,
 } from './models/model-resolver.js';
 export { staticModels } from './models/static-models.js';
+export type { SubscribeOptions } from './stream/stream-hub.js';
+export type { ChatStreamEventWithCursor } from './stream/subscriber-events.js';
 export type { ToolProvider, ToolTurnContext, TurnTools } from './tools/tool-provider.js';

@@ -31,6 +31,9 @@ import {
 import { classifyModelError } from '../errors/classify-error.js';
 import { hasSomethingToCompact } from '../generation/decide.js';
 import type { ModelResolver } from '../models/model-resolver.js';
+import { partSources } from '../stream/part-sources.js';
+import { StreamHub, type SubscribeOptions } from '../stream/stream-hub.js';
+import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
 import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
@@ -158,6 +161,7 @@ export class Chatd {
   readonly #options: ResolvedChatdOptions;
   readonly #worker: Worker;
   readonly #context: EngineContext;
+  readonly #streams: StreamHub;
   /** Aborts detached work (titles) on close. */
   readonly #closing = new AbortController();
   readonly #detached = new Set<Promise<void>>();
@@ -182,9 +186,21 @@ export class Chatd {
       logger: this.#logger,
       options: this.#options,
     };
+    const workerId = init.workerId ?? randomUUID();
+    this.#streams = new StreamHub(
+      {
+        store: init.store,
+        buffer: this.#buffer,
+        workerId,
+        clock,
+        logger: this.#logger,
+        partSources: partSources(init.store, this.#buffer, this.#logger),
+      },
+      { pollIntervalMs: this.#options.streamSyncIntervalMs },
+    );
     this.#worker = new Worker({
       store: init.store,
-      workerId: init.workerId ?? randomUUID(),
+      workerId,
       tasks: createEngineTasks(this.#context),
       clock,
       logger: this.#logger,
@@ -214,11 +230,36 @@ export class Chatd {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing.abort(new ChatdClosedError());
+      this.#streams.close();
       await this.#worker.close();
       await Promise.allSettled(this.#detached);
       if (this.#ownsBuffer) await this.#buffer.close();
     })();
     return this.#closed;
+  }
+
+  /**
+   * A chat's live stream: the chat as it is (messages, queue, status and what goes with it),
+   * then every change and every part of the reply as the model produces it, on whichever
+   * replica generates it. Each event carries a `cursor`; `subscribe(chatId, { cursor })` on
+   * any replica continues after that event. All subscribers of a chat on this replica share
+   * one reader, and a subscriber that reads slowly only falls behind itself: it catches up
+   * from the current state when it reads again. The stream ends when `signal` aborts or the
+   * instance closes; authorisation is the caller's job.
+   *
+   * @example
+   * ```ts
+   * for await (const event of chatd.subscribe(chatId, { signal })) {
+   *   if (event.type === 'message-part') render(event.part);
+   *   saveResumePoint(event.cursor);
+   * }
+   * ```
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed `cursor` or
+   *   `afterMessageId`. Iterating fails with `CHAT_NOT_FOUND` for an unknown chat.
+   */
+  subscribe(chatId: string, options?: SubscribeOptions): AsyncIterable<ChatStreamEventWithCursor> {
+    this.#assertOpen();
+    return this.#streams.subscribe(chatId, options);
   }
 
   /** Counters of the worker. */

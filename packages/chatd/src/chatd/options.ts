@@ -108,6 +108,12 @@ export interface ChatdOptions {
    * @default 10000
    */
   sideEffectBudgetMs?: number;
+  /**
+   * How often the replica re-reads the versions of every chat it streams (one query for all),
+   * in case a hint was lost.
+   * @default 10000
+   */
+  streamSyncIntervalMs?: number;
 }
 
 /** {@link ChatdOptions} with every default applied. */
@@ -146,5 +152,6 @@ export function resolveChatdOptions(options: ChatdOptions = {}): ResolvedChatdOp
       autoArchiveDays === 0 ? 0 : requirePositiveNumber('options.autoArchiveDays', autoArchiveDays),
     autoArchiveIntervalMs: duration('autoArchiveIntervalMs', 60 * 60_000),
     sideEffectBudgetMs: duration('sideEffectBudgetMs', 10_000),
+    streamSyncIntervalMs: duration('streamSyncIntervalMs', 10_000),
   };
 }

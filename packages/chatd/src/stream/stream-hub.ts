@@ -1,0 +1,165 @@
+import { InvalidArgumentError, type TimerHandle } from '@chatd/core';
+import { ChatFeed, type FeedContext } from './chat-feed.js';
+import { decodeCursor } from './cursor.js';
+import { type ChatStreamEventWithCursor, initialState, nextEvents } from './subscriber-events.js';
+
+/** Where a subscription starts. */
+export interface SubscribeOptions {
+  /**
+   * For a new stream: committed messages up to this id are not sent (the client already has
+   * them, from `listMessages` say). Everything else of the chat's state is.
+   */
+  afterMessageId?: number;
+  /**
+   * Resume after the event that carried this cursor, on any replica: nothing the stream
+   * already sent is sent again (committed messages of a history change the stream was in the
+   * middle of excepted: clients upsert them by id), and no part is skipped.
+   */
+  cursor?: string;
+  /** Ends the stream (the iteration finishes normally). */
+  signal?: AbortSignal;
+}
+
+/** Resolves when `changed` does or `signal` aborts, leaving no listener behind. */
+function changeOrAbort(changed: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return changed;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void changed.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The chat streams of one chatd instance: one {@link ChatFeed} per watched chat, shared by its
+ * subscribers, and one poller that re-reads every watched chat's versions in one query, in
+ * case a hint was lost.
+ */
+export class StreamHub {
+  readonly #context: FeedContext;
+  readonly #pollIntervalMs: number;
+  readonly #feeds = new Map<string, { feed: ChatFeed; subscribers: number }>();
+  #poller: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(context: FeedContext, { pollIntervalMs }: { pollIntervalMs: number }) {
+    this.#context = context;
+    this.#pollIntervalMs = pollIntervalMs;
+  }
+
+  /** How many chats have a feed on this replica. */
+  get feedCount(): number {
+    return this.#feeds.size;
+  }
+
+  /**
+   * A chat's stream from `options`. Iteration fails with `CHAT_NOT_FOUND` for an unknown chat
+   * (or one deleted while streaming) and with the store's error when reading keeps failing.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed cursor or afterMessageId.
+   */
+  subscribe(
+    chatId: string,
+    options: SubscribeOptions = {},
+  ): AsyncIterable<ChatStreamEventWithCursor> {
+    const { afterMessageId, cursor, signal } = options;
+    if (
+      afterMessageId !== undefined &&
+      !(Number.isSafeInteger(afterMessageId) && afterMessageId >= 0)
+    ) {
+      throw new InvalidArgumentError('afterMessageId', 'must be a non-negative integer');
+    }
+    const position = cursor === undefined ? undefined : decodeCursor(cursor);
+    return {
+      [Symbol.asyncIterator]: () =>
+        this.#events(chatId, initialState(position, afterMessageId), signal),
+    };
+  }
+
+  /** Ends every stream and stops the poller. */
+  close(): void {
+    this.#closed = true;
+    for (const { feed } of this.#feeds.values()) feed.close();
+    this.#feeds.clear();
+    this.#poller?.cancel();
+    this.#poller = undefined;
+  }
+
+  async *#events(
+    chatId: string,
+    state: ReturnType<typeof initialState>,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ChatStreamEventWithCursor> {
+    if (this.#closed || signal?.aborted) return;
+    const feed = this.#attach(chatId);
+    try {
+      await feed.ready;
+      for (;;) {
+        if (signal?.aborted) return;
+        if (feed.failure !== undefined) throw feed.failure;
+        if (feed.closed) return;
+        // Taken before reading the view, so a change made while we yield is not missed.
+        const changed = feed.changed();
+        const view = feed.view;
+        const events = view === undefined ? [] : nextEvents(view, state);
+        if (events.length === 0) await changeOrAbort(changed, signal);
+        for (const event of events) yield event;
+      }
+    } finally {
+      this.#detach(chatId, feed);
+    }
+  }
+
+  #attach(chatId: string): ChatFeed {
+    let entry = this.#feeds.get(chatId);
+    if (entry === undefined) {
+      entry = { feed: new ChatFeed(chatId, this.#context), subscribers: 0 };
+      this.#feeds.set(chatId, entry);
+      this.#startPoller();
+    }
+    entry.subscribers += 1;
+    return entry.feed;
+  }
+
+  #detach(chatId: string, feed: ChatFeed): void {
+    const entry = this.#feeds.get(chatId);
+    if (entry === undefined || entry.feed !== feed) return;
+    entry.subscribers -= 1;
+    if (entry.subscribers > 0) return;
+    this.#feeds.delete(chatId);
+    feed.close();
+    if (this.#feeds.size === 0) {
+      this.#poller?.cancel();
+      this.#poller = undefined;
+    }
+  }
+
+  #startPoller(): void {
+    if (this.#poller !== undefined || this.#closed) return;
+    this.#poller = this.#context.clock.setInterval(() => void this.#poll(), this.#pollIntervalMs);
+    this.#poller.unref();
+  }
+
+  /** One query for every watched chat; each feed decides whether its row says anything new. */
+  async #poll(): Promise<void> {
+    const chatIds = [...this.#feeds.keys()];
+    if (chatIds.length === 0) return;
+    try {
+      const rows = await this.#context.store.getStreamSyncRows(chatIds);
+      const found = new Set<string>();
+      for (const row of rows) {
+        found.add(row.chatId);
+        // A feed closed while the query ran is no longer in the map: nothing is sent to it.
+        this.#feeds.get(row.chatId)?.feed.offerHint(row);
+      }
+      for (const chatId of chatIds) {
+        if (!found.has(chatId)) void this.#feeds.get(chatId)?.feed.requestSync();
+      }
+    } catch (error) {
+      this.#context.logger.warn({ err: error }, 'stream sync poll failed');
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import type { ChatErrorInfo, ChatStreamEvent } from '@chatd/core';
+import { type ChatMessageRow, toChatMessage } from '@chatd/message-store';
+import type { FeedView } from './chat-feed.js';
+import { encodeCursor, type StreamPosition } from './cursor.js';
+
+/** A {@link ChatStreamEvent} with the cursor to resume after it. */
+export type ChatStreamEventWithCursor = ChatStreamEvent & {
+  /**
+   * Where this event leaves the subscriber: pass it as `cursor` to `subscribe` (on any replica)
+   * to continue after this event.
+   */
+  cursor: string;
+};
+
+/** One subscriber's place: what it has been sent. */
+export interface SubscriberState extends StreamPosition {
+  /** Whether the first sync was sent (a resumed subscriber starts with it done). */
+  synced: boolean;
+  /** On the first sync, messages up to this id are not sent. */
+  afterMessageId: number | undefined;
+  /** The history version at which `error` was last sent. */
+  errorSentAt: number;
+  /** The history version at which `action-required` was last sent. */
+  actionSentAt: number;
+}
+
+/** The state of a new subscriber, or of one resuming from `position`. */
+export function initialState(
+  position: StreamPosition | undefined,
+  afterMessageId: number | undefined,
+): SubscriberState {
+  if (position === undefined) {
+    return {
+      historyVersion: 0,
+      queueVersion: 0,
+      retryStateVersion: 0,
+      status: undefined,
+      generationAttempt: 0,
+      seq: 0,
+      synced: false,
+      afterMessageId,
+      errorSentAt: 0,
+      actionSentAt: 0,
+    };
+  }
+  return {
+    ...position,
+    synced: true,
+    afterMessageId: undefined,
+    errorSentAt: position.status === 'error' ? position.historyVersion : 0,
+    actionSentAt: position.status === 'requires-action' ? position.historyVersion : 0,
+  };
+}
+
+const DEFAULT_ERROR: ChatErrorInfo = {
+  message: 'The chat request failed unexpectedly.',
+  kind: 'generic',
+  retryable: false,
+};
+
+function byId(a: ChatMessageRow, b: ChatMessageRow): number {
+  return a.id - b.id;
+}
+
+/** The retry banner stored by the engine, read tolerantly (a malformed one shows nothing). */
+function retryEvent(
+  chatId: string,
+  stored: unknown,
+): Extract<ChatStreamEvent, { type: 'retry' }> | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const retry = stored as Record<string, unknown>;
+  const { attempt, delayMs, retryingAt, error, kind, provider, statusCode } = retry;
+  if (typeof attempt !== 'number' || typeof delayMs !== 'number') return undefined;
+  if (typeof retryingAt !== 'string' || typeof error !== 'string') return undefined;
+  return {
+    type: 'retry',
+    chatId,
+    attempt,
+    delayMs,
+    retryAt: retryingAt,
+    error: {
+      message: error,
+      kind: (typeof kind === 'string' ? kind : 'generic') as ChatErrorInfo['kind'],
+      retryable: true,
+      ...(typeof provider === 'string' ? { provider } : {}),
+      ...(typeof statusCode === 'number' ? { statusCode } : {}),
+    },
+  };
+}
+
+/**
+ * The events that bring `state` up to `view`, in the order clients apply them: messages
+ * (a `history-reset` first when a message it was sent was deleted since), `queue-update`,
+ * `status`, `error`, `action-required`, `retry`, `preview-reset`, then the parts of the
+ * current episode it has not been sent. Updates `state` as it goes; each event's cursor is
+ * the state right after it, so a stream resumed from any event repeats no part.
+ *
+ * Messages of one history change go out together and only the last carries the new history
+ * version: resuming inside such a batch re-sends its messages, which clients upsert by id.
+ */
+export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEventWithCursor[] {
+  const { chat } = view;
+  const chatId = chat.id;
+  const events: ChatStreamEventWithCursor[] = [];
+  const emit = (event: ChatStreamEvent) => {
+    events.push({ ...event, cursor: encodeCursor(state) } as ChatStreamEventWithCursor);
+  };
+  const historyChanged = !state.synced || chat.historyVersion !== state.historyVersion;
+
+  if (historyChanged) {
+    const reset = state.synced && view.lastDeletedRevision > state.historyVersion;
+    const all = [...view.messages.values()].filter((message) => !message.deleted);
+    let changed: ChatMessageRow[];
+    if (reset) {
+      changed = all;
+      emit({ type: 'history-reset', chatId });
+    } else if (!state.synced) {
+      const after = state.afterMessageId ?? 0;
+      changed = all.filter((message) => message.id > after);
+    } else {
+      changed = all.filter((message) => message.revision > state.historyVersion);
+    }
+    changed.sort(byId);
+    changed.forEach((message, index) => {
+      if (index === changed.length - 1) state.historyVersion = chat.historyVersion;
+      emit({ type: 'message', chatId, message: toChatMessage(message) });
+    });
+    state.historyVersion = chat.historyVersion;
+  }
+  if (chat.queueVersion > state.queueVersion || !state.synced) {
+    state.queueVersion = chat.queueVersion;
+    emit({ type: 'queue-update', chatId, queuedMessages: [...view.queue] });
+  }
+  if (chat.status !== state.status) {
+    state.status = chat.status;
+    emit({ type: 'status', chatId, status: chat.status });
+  }
+  if (chat.status === 'error' && chat.historyVersion > state.errorSentAt) {
+    state.errorSentAt = chat.historyVersion;
+    emit({ type: 'error', chatId, error: chat.lastError ?? DEFAULT_ERROR });
+  }
+  if (chat.status === 'requires-action' && chat.historyVersion > state.actionSentAt) {
+    state.actionSentAt = chat.historyVersion;
+    emit({ type: 'action-required', chatId, toolCalls: [...view.pendingCalls] });
+  }
+  if (chat.retryStateVersion > state.retryStateVersion) {
+    state.retryStateVersion = chat.retryStateVersion;
+    const retry = retryEvent(chatId, chat.retryState);
+    if (retry !== undefined) emit(retry);
+  }
+  const episodeChanged =
+    historyChanged ||
+    (chat.generationAttempt !== state.generationAttempt && chat.generationAttempt !== 0);
+  if (episodeChanged) {
+    state.generationAttempt = chat.generationAttempt;
+    state.seq = 0;
+    state.synced = true;
+    emit({ type: 'preview-reset', chatId });
+  }
+  state.synced = true;
+
+  if (chat.generationAttempt > 0 && chat.generationAttempt === state.generationAttempt) {
+    for (const part of view.parts.slice(state.seq)) {
+      state.seq = part.seq;
+      emit({
+        type: 'message-part',
+        chatId,
+        historyVersion: chat.historyVersion,
+        generationAttempt: chat.generationAttempt,
+        seq: part.seq,
+        role: part.role,
+        part: part.part,
+      });
+    }
+  }
+  return events;
+}
