@@ -16,6 +16,7 @@
  * On in-memory PGlite and, with TEST_DATABASE_URL, on real Postgres (a throwaway database).
  * Writes BENCHMARKS.md. Run from the package folder: `pnpm bench`.
  */
+import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -44,6 +45,8 @@ const CONCURRENT_CHATS = 50;
 const HANDOVERS = 5;
 const ACQUIRE_INTERVAL_MS = 1000;
 const REPEATS = 3;
+/** Parts streamed in the live-delivery scenarios, 10 ms apart. */
+const LIVE_PARTS = 300;
 
 const usage = {
   inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 },
@@ -477,6 +480,113 @@ async function measureHandover(driver: Driver): Promise<Row> {
   };
 }
 
+/** A buffer that records when each part of an episode was added, by seq. */
+class DeliveryBuffer extends MessagePartBuffer {
+  readonly addedAt = new Map<number, number>();
+  override addPart(key: EpisodeKey, role: ChatMessageRole, part: ChatStreamPart) {
+    const stored = super.addPart(key, role, part);
+    this.addedAt.set(stored.seq, performance.now());
+    return stored;
+  }
+}
+
+/** A model streaming `count` deltas, one every `intervalMs`. */
+function pacedModel(count: number, intervalMs: number) {
+  const parts = answer(count);
+  return new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        async start(controller) {
+          for (const part of parts) {
+            controller.enqueue(part);
+            if (part.type === 'text-delta') await new Promise((r) => setTimeout(r, intervalMs));
+          }
+          controller.close();
+        },
+      }),
+    }),
+  });
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+};
+
+/** Delivery latency of `subscribers` streams of one chat at 100 parts/s, and the feed's reads. */
+async function liveDelivery(driver: Driver, subscribers: number) {
+  const buffer = new DeliveryBuffer();
+  const store = await driver.open();
+  const chatd = chatdOn(store, pacedModel(LIVE_PARTS, 10), buffer);
+  const getChat = store.getChat.bind(store);
+  let feedReads = 0;
+  store.getChat = (chatId: string) => {
+    if (new Error().stack?.includes('chat-feed')) feedReads += 1;
+    return getChat(chatId);
+  };
+  await chatd.start();
+  const chat = await chatd.createChat({ ownerId: 'bench', content: 'stream', title: 'live' });
+  const firstVersion = (await getChat(chat.id)).snapshotVersion;
+  const latencies: number[] = [];
+  await Promise.all(
+    Array.from({ length: subscribers }, async () => {
+      for await (const event of chatd.subscribe(chat.id)) {
+        if (event.type === 'message-part') {
+          const addedAt = buffer.addedAt.get(event.seq);
+          if (addedAt !== undefined) latencies.push(performance.now() - addedAt);
+        }
+        if (event.type === 'status' && event.status === 'waiting') return;
+      }
+    }),
+  );
+  const versions = (await getChat(chat.id)).snapshotVersion - firstVersion + 1;
+  store.getChat = getChat;
+  await chatd.close();
+  await buffer.close();
+  return { latencies, readsPerVersion: feedReads / versions };
+}
+
+/** The same delivery through an EventEmitter: `listeners` listeners, 100 events/s. */
+async function emitterDelivery(listeners: number): Promise<number[]> {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(listeners + 1);
+  const latencies: number[] = [];
+  for (let index = 0; index < listeners; index += 1) {
+    emitter.on('part', (sentAt: number) => latencies.push(performance.now() - sentAt));
+  }
+  for (let index = 0; index < LIVE_PARTS; index += 1) {
+    emitter.emit('part', performance.now());
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  emitter.removeAllListeners();
+  return latencies;
+}
+
+async function measureLiveDelivery(driver: Driver): Promise<Row[]> {
+  const rows: Row[] = [];
+  const reads: number[] = [];
+  for (const subscribers of [1, 1000]) {
+    const { latencies, readsPerVersion } = await liveDelivery(driver, subscribers);
+    const baseline = await emitterDelivery(subscribers);
+    reads.push(readsPerVersion);
+    rows.push({
+      scenario: `Part added → subscriber receives it, same replica, ${subscribers} subscriber${subscribers > 1 ? 's' : ''} at 100 parts/s (p50 / p99)`,
+      chatd: `${fmt(percentile(latencies, 50), 3)} / ${fmt(percentile(latencies, 99), 3)} ms`,
+      baseline: `${fmt(percentile(baseline, 50), 3)} / ${fmt(percentile(baseline, 99), 3)} ms (EventEmitter)`,
+      result: `p99 +${fmt(percentile(latencies, 99) - percentile(baseline, 99), 3)} ms`,
+      target: 'p99 ≤ 5 ms',
+    });
+  }
+  rows.push({
+    scenario: 'Database reads of the chat per snapshot version while streaming',
+    chatd: `${fmt(reads[1] as number)} with 1,000 subscribers`,
+    baseline: `${fmt(reads[0] as number)} with 1 subscriber`,
+    result: `${fmt((reads[1] as number) / (reads[0] as number))}×`,
+    target: 'independent of subscribers (1×)',
+  });
+  return rows;
+}
+
 async function runOn(driver: Driver): Promise<Row[]> {
   const rows: Row[] = [];
   for (const measure of [measureCpu, measureFirstPart]) {
@@ -487,6 +597,8 @@ async function runOn(driver: Driver): Promise<Row[]> {
   console.log(rows.slice(-2));
   rows.push(await measureHandover(driver));
   console.log(rows.at(-1));
+  rows.push(...(await measureLiveDelivery(driver)));
+  console.log(rows.slice(-3));
   return rows;
 }
 
@@ -548,6 +660,11 @@ Each figure sits beside a baseline measured in the same run, on the same machine
   messages and bumping the chat. Result: chatd's rate over the baseline's. Statements: every
   statement the driver saw during one chatd round (BEGIN/COMMIT, acquisition polls,
   heartbeats included), divided by the turns.
+- **Live delivery**: a chat streams ${LIVE_PARTS} deltas 10 ms apart; every subscriber (1, then
+  1,000, all on this replica) records, for each part, the time from \`addPart\` in the buffer
+  to the event reaching it. Baseline: an \`EventEmitter\` with as many listeners, emitting as
+  often. Reads: the feed's reads of the chat row divided by the snapshot versions the chat went
+  through, with 1 and with 1,000 subscribers.
 - **Hand-over**: replica A streams a chat (its model holds the stream open); replica B is
   started on the same database; \`A.close()\` is called; the time until B's model is called for
   the chat. Baseline: the acquisition interval (${ACQUIRE_INTERVAL_MS} ms), the longest a
