@@ -40,6 +40,13 @@ export type {
   PostgresPoolClient,
 } from './db/client-types.js';
 export {
+  type DraftAnnouncement,
+  type DraftEnvelope,
+  type DraftKey,
+  readDraftAnnouncement,
+} from './drafts/draft-types.js';
+export type { DraftOptions, DraftWriter } from './drafts/draft-writer.js';
+export {
   ChatNotFoundError,
   ContentTooLargeError,
   DatabaseNotFoundError,

@@ -58,6 +58,40 @@ async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus, t
   );
 }
 
+/**
+ * Starts a chatd replica in a child process (killed after the test) whose model streams a few
+ * words and hangs; `streaming` resolves once a turn is under way there.
+ */
+async function crashChild(
+  database: TestDatabase,
+): Promise<{ child: ChildProcess; streaming: Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../test-support/crash-child.ts', import.meta.url)),
+      database.url,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+  let output = '';
+  const streaming = new Promise<void>((resolve) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('streaming')) resolve();
+    });
+  });
+  await vi.waitFor(() => expect(output).toContain('ready'), { timeout: 30_000, interval: 50 });
+  return { child, streaming };
+}
+
 describe.skipIf(serverUrl === undefined)('chatd on real Postgres (needs TEST_DATABASE_URL)', () => {
   it('two replicas with 50 chats: every chat is acquired and answered exactly once', async () => {
     const database = await createTestDatabase(serverUrl as string);
@@ -93,30 +127,7 @@ describe.skipIf(serverUrl === undefined)('chatd on real Postgres (needs TEST_DAT
   it('a replica killed mid-generation: another takes the chat over after the lease and answers once', async () => {
     const database = await createTestDatabase(serverUrl as string);
     cleanups.push(() => database.drop());
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('../test-support/crash-child.ts', import.meta.url)),
-        database.url,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    });
-    let output = '';
-    const streaming = new Promise<void>((resolve) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('streaming')) resolve();
-      });
-    });
-    await vi.waitFor(() => expect(output).toContain('ready'), { timeout: 30_000, interval: 50 });
+    const { child, streaming } = await crashChild(database);
 
     const survivor = await replica(database, () => {}, {
       heartbeatIntervalMs: 200,
@@ -139,5 +150,46 @@ describe.skipIf(serverUrl === undefined)('chatd on real Postgres (needs TEST_DAT
     expect(messages.map((message) => message.role)).toEqual(['assistant', 'user']);
     expect(messages[0]?.content.parts).toEqual([{ type: 'text', text: 'done' }]);
     expect((await survivor.store.getChat(chat.id)).workerId).not.toBe(owner);
+  }, 90_000);
+
+  it('a replica killed mid-answer, the chat interrupted: another replica commits the partial answer from the drafts', async () => {
+    const database = await createTestDatabase(serverUrl as string);
+    cleanups.push(() => database.drop());
+    const { child, streaming } = await crashChild(database);
+    const survivor = await replica(database, () => {}, {
+      heartbeatIntervalMs: 200,
+      staleAfterMs: 1500,
+    });
+    const chat = await survivor.chatd.createChat({
+      ownerId: 'ann',
+      content: 'tell me',
+      title: 'c',
+    });
+    await streaming;
+    const row = await survivor.store.getChat(chat.id);
+    const key = {
+      chatId: chat.id,
+      historyVersion: row.historyVersion,
+      generationAttempt: row.generationAttempt,
+    };
+    // The child wrote what it streamed: a step start, the text start and two deltas.
+    await vi.waitFor(async () => expect(await survivor.store.readDraft(key)).toHaveLength(4), {
+      timeout: 10_000,
+    });
+    const streamed = (await survivor.store.readDraft(key))
+      .map(({ part }) => (part.type === 'text-delta' ? part.delta : ''))
+      .join('');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    await survivor.chatd.interrupt(chat.id);
+    await survivor.chatd.start();
+    await waitForStatus(survivor.chatd, chat.id, 'waiting', 30_000);
+    const { messages } = await survivor.chatd.listMessages(chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['assistant', 'user']);
+    expect(messages[0]?.content.parts).toEqual([{ type: 'text', text: streamed }]);
+    expect(streamed.length).toBeGreaterThan(0);
+    // The commit took the episode's rows with it.
+    expect(await survivor.store.readDraft(key)).toEqual([]);
   }, 90_000);
 });

@@ -1,4 +1,4 @@
-import type { ChatErrorInfo, ChatMessageRole, ChatStreamPart } from '@chatd/core';
+import type { ChatErrorInfo } from '@chatd/core';
 import type { ChatMessageRow, ChatRow, NewMessage } from '@chatd/message-store';
 import type { EpisodeKey } from '@chatd/messagepartbuffer';
 import { generateText, jsonSchema, streamText, type ToolSet, tool } from 'ai';
@@ -13,6 +13,7 @@ import { TaskExit } from '../tasks/task-exit.js';
 import type { TurnTools } from '../tools/tool-provider.js';
 import type { TaskInput } from '../worker/task-types.js';
 import { COMPACTION_TOOL_NAME, contextTokens, decide, type GenerationDecision } from './decide.js';
+import { type Episode, openEpisode, type Publish } from './episode.js';
 import { toModelMessages, toStepOutput } from './message-parts.js';
 import { promptWindow } from './prompt.js';
 import { toChatStreamPart } from './stream-parts.js';
@@ -28,9 +29,6 @@ const COMPACTION_PROMPT =
   'Summarise the conversation so far for your own later use: the goal, decisions made, facts learned, work done and what remains. Be dense and complete; it replaces the conversation.';
 const SUMMARY_PREFIX =
   'This is a summary of the earlier conversation, which it replaces. Continue the work from here.\n\n';
-
-/** Puts one streamed part into the attempt's buffer episode (best effort). */
-type Publish = (role: ChatMessageRole, part: ChatStreamPart) => void;
 
 /** A failure that retrying cannot fix: the turn ends in `error` at once. */
 class TerminalError extends Error {
@@ -184,7 +182,7 @@ async function attempt(
   signal: AbortSignal,
   prepared: Prepared,
 ): Promise<boolean> {
-  const { store, buffer } = context;
+  const { store } = context;
   const attemptNumber = await updateFenced(store, input, signal, (chat) =>
     chat.recordGenerationAttempt(),
   );
@@ -193,18 +191,14 @@ async function attempt(
     historyVersion: input.historyVersion,
     generationAttempt: attemptNumber,
   };
+  let episode: Episode;
   try {
-    buffer.createEpisode(key);
+    episode = openEpisode(context, key);
   } catch (error) {
     if (signal.aborted) throw new TaskExit('cancelled');
     throw error;
   }
-  // Best effort: a full or closed episode drops parts; the committed step is the truth.
-  const publish: Publish = (role, part) => {
-    try {
-      buffer.addPart(key, role, part);
-    } catch {}
-  };
+  const { publish } = episode;
   let turnTools: TurnTools | undefined;
   try {
     turnTools = await context.tools?.forTurn({
@@ -244,9 +238,7 @@ async function attempt(
       prepared.resolved.model.provider,
     );
   } finally {
-    try {
-      buffer.closeEpisode(key);
-    } catch {}
+    episode.close();
     await closeTools(context, turnTools);
   }
 }

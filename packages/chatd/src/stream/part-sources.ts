@@ -1,5 +1,5 @@
 import type { Logger } from '@chatd/core';
-import type { MessageStore } from '@chatd/message-store';
+import { type MessageStore, readDraftAnnouncement } from '@chatd/message-store';
 import type { EpisodeKey, MessagePartBuffer } from '@chatd/messagepartbuffer';
 import type { FeedPart } from './chat-feed.js';
 
@@ -25,8 +25,8 @@ export function partSources(
   buffer: MessagePartBuffer,
   logger: Logger,
 ): PartSourceFactory {
-  void store;
-  return (key, local, sink) => (local ? followBuffer(buffer, key, sink, logger) : { stop() {} });
+  return (key, local, sink) =>
+    local ? followBuffer(buffer, key, sink, logger) : followDrafts(store, key, sink, logger);
 }
 
 /**
@@ -61,4 +61,85 @@ function followBuffer(
     if (!signal.aborted) logger.warn({ err: error, chatId: key.chatId }, 'following parts failed');
   });
   return { stop: () => controller.abort() };
+}
+
+/**
+ * Follows an episode another replica generates, through the draft rows it writes: each
+ * announcement on `chat:draft:<chatId>` carries a batch's seq range and, when it fit, the
+ * parts. Parts that did not come inline, that follow a gap, or that were published while the
+ * channel was reconnecting (`resync`) are read from the rows; reads run one at a time and
+ * start after the last part the feed has, so nothing is taken twice or skipped.
+ */
+function followDrafts(
+  store: MessageStore,
+  key: EpisodeKey,
+  sink: PartSink,
+  logger: Logger,
+): PartSource {
+  const announcements = store.pubsub.subscribe(`chat:draft:${key.chatId}`);
+  let stopped = false;
+  let reading: Promise<void> | undefined;
+  let readAgain = false;
+
+  const catchUp = (): Promise<void> => {
+    if (reading !== undefined) {
+      readAgain = true;
+      return reading;
+    }
+    reading = (async () => {
+      try {
+        do {
+          readAgain = false;
+          const envelopes = await store.readDraft(key, { afterSeq: sink.afterSeq() });
+          if (stopped) return;
+          for (const envelope of envelopes) sink.accept(envelope);
+        } while (readAgain && !stopped);
+      } catch (error) {
+        if (!stopped) logger.warn({ err: error, chatId: key.chatId }, 'reading drafts failed');
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
+  };
+
+  void (async () => {
+    await announcements.ready;
+    await catchUp();
+    for await (const event of announcements) {
+      if (event.type === 'resync') {
+        void catchUp();
+        continue;
+      }
+      const announcement = readDraftAnnouncement(event.payload);
+      if (
+        announcement === undefined ||
+        announcement.historyVersion !== key.historyVersion ||
+        announcement.generationAttempt !== key.generationAttempt ||
+        announcement.lastSeq <= sink.afterSeq()
+      ) {
+        continue;
+      }
+      const inline = announcement.envelopes;
+      if (inline === undefined || reading !== undefined) {
+        void catchUp();
+        continue;
+      }
+      for (const envelope of inline) {
+        if (!sink.accept(envelope)) {
+          void catchUp();
+          break;
+        }
+      }
+    }
+  })().catch((error: unknown) => {
+    if (!stopped) logger.warn({ err: error, chatId: key.chatId }, 'following drafts failed');
+  });
+
+  return {
+    stop() {
+      stopped = true;
+      announcements.cancel();
+    },
+  };
 }

@@ -33,14 +33,17 @@ export async function runInterrupt(
     historyVersion: input.historyVersion,
     generationAttempt: attempt,
   };
-  let parts: StoredPart[] = [];
+  let parts: readonly StoredPart[] | undefined;
   try {
+    buffer.getParts(key); // throws when this replica never had the episode
     buffer.closeEpisode(key);
     parts = buffer.getParts(key);
   } catch (error) {
-    // No episode: the interrupt came between attempts, or on another replica's episode.
     if (!ChatdError.isInstance(error, 'EPISODE_NOT_FOUND')) throw error;
   }
+  // Not in this replica's buffer: the attempt ran on a replica that crashed (its drafts hold
+  // what it streamed), or the interrupt came between attempts (there are none).
+  parts ??= await store.readDraft(key);
   const committedCalls = findOutstandingToolCalls(
     history.filter((message) => !message.compressed),
     { dynamicToolNames },

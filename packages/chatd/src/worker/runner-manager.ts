@@ -47,7 +47,8 @@ export function shouldLogLoopError(error: unknown, closing: boolean): boolean {
  * - Cleanup stops a runner and keeps it under *cleaning* until its loop and tasks exit; the
  *   manager is idle only when no runner is live or cleaning.
  * - Every `lease.heartbeatIntervalMs` the heartbeats of all live runners are refreshed in one
- *   statement; every `heartbeatCleanupIntervalMs` heartbeats older than the lease are deleted;
+ *   statement; every `heartbeatCleanupIntervalMs` heartbeats older than the lease are deleted,
+ *   and draft rows older than an hour (episodes whose writer died before the chat moved on);
  *   every `runnerSyncIntervalMs` the chats of all runners are re-read, so a change whose
  *   notification was lost still arrives and runners of deleted chats are cleaned up.
  * - `close()` stops every runner, waits for their tasks, then hands the chats over: it deletes
@@ -77,6 +78,7 @@ export class RunnerManager {
     this.#every(store.lease.heartbeatIntervalMs, 'heartbeat', () => this.heartbeat());
     this.#every(options.heartbeatCleanupIntervalMs, 'heartbeat cleanup', async () => {
       await store.deleteStaleHeartbeats();
+      await store.sweepDrafts();
     });
     this.#every(options.runnerSyncIntervalMs, 'runner sync', () => this.sync());
   }

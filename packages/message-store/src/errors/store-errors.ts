@@ -23,7 +23,8 @@ export type StoreErrorCode =
   | 'DATABASE_NOT_FOUND'
   | 'STORE_CLOSED'
   | 'UNSAFE_INTEGER'
-  | 'ROOT_HANDLE_IN_TRANSACTION';
+  | 'ROOT_HANDLE_IN_TRANSACTION'
+  | 'DRAFT_WRITE_FAILED';
 
 /** No chat with the given id exists (or it was deleted). */
 export class ChatNotFoundError extends ChatdError<'CHAT_NOT_FOUND'> {
@@ -175,5 +176,24 @@ export class RootHandleInTransactionError extends ChatdError<'ROOT_HANDLE_IN_TRA
       'The root database handle was used inside a transaction; use the transaction handle',
     );
     this.name = 'RootHandleInTransactionError';
+  }
+}
+
+/**
+ * Writing a batch of draft envelopes failed (the database is unreachable, say). The envelopes
+ * stay queued and the writer keeps retrying with backoff; `cause` is the driver's error.
+ */
+export class DraftWriteFailedError extends ChatdError<'DRAFT_WRITE_FAILED'> {
+  /** The chat whose episode could not be written. */
+  readonly chatId: string;
+
+  constructor(chatId: string, options?: ChatdErrorOptions) {
+    super(
+      'DRAFT_WRITE_FAILED',
+      `Writing the draft of chat ${chatId} failed; it is retried`,
+      options,
+    );
+    this.name = 'DraftWriteFailedError';
+    this.chatId = chatId;
   }
 }

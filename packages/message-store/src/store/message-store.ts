@@ -1,5 +1,8 @@
+import { InvalidArgumentError, requirePositiveNumber } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import type { Queryable } from '../db/database.js';
+import { type DraftEnvelope, type DraftKey, parseDraftKey } from '../drafts/draft-types.js';
+import type { DraftWriter } from '../drafts/draft-writer.js';
 import { ChatNotFoundError, StoreClosedError } from '../errors/store-errors.js';
 import {
   type ChatPage,
@@ -11,6 +14,7 @@ import {
   listChats,
   updateChatMetadata,
 } from '../queries/chats.js';
+import { deleteOldDrafts, readDraftEnvelopes } from '../queries/drafts.js';
 import {
   getMessage,
   getMessagesByRevision,
@@ -108,6 +112,41 @@ export class MessageStore implements AsyncDisposable {
    */
   get pubsub(): PubSub {
     return this.#context.pubsub;
+  }
+
+  /**
+   * The draft writer: appends the parts of in-flight episodes in throttled batches and
+   * announces each batch on `chat:draft:<chatId>` (see {@link DraftWriter}).
+   */
+  get drafts(): DraftWriter {
+    return this.#context.drafts;
+  }
+
+  /**
+   * The envelopes of an episode's draft after `afterSeq`, in seq order: what a replica that
+   * follows the episode missed, or what a takeover recovers of a crashed generation. Empty
+   * once the chat has moved past the episode (its rows go with that commit).
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key or afterSeq.
+   */
+  async readDraft(
+    key: DraftKey,
+    { afterSeq = 0 }: { afterSeq?: number } = {},
+  ): Promise<DraftEnvelope[]> {
+    const parsed = parseDraftKey(key);
+    if (!(Number.isSafeInteger(afterSeq) && afterSeq >= 0)) {
+      throw new InvalidArgumentError('afterSeq', 'expected a non-negative integer');
+    }
+    return this.#query((db) => readDraftEnvelopes(db, parsed, afterSeq));
+  }
+
+  /**
+   * Deletes draft rows older than `olderThanMs` (default one hour): episodes whose writer died
+   * before the chat moved on. The engine calls it periodically; returns how many rows went.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a non-positive olderThanMs.
+   */
+  async sweepDrafts({ olderThanMs = 60 * 60_000 }: { olderThanMs?: number } = {}): Promise<number> {
+    requirePositiveNumber('olderThanMs', olderThanMs);
+    return this.#query((db) => deleteOldDrafts(db, olderThanMs));
   }
 
   /** Whether `close()` was called. */
@@ -407,6 +446,7 @@ export class MessageStore implements AsyncDisposable {
           this.#drained = resolve;
         });
       }
+      await this.#context.drafts.close();
       await this.#context.db.close();
     })();
     return this.#closing;

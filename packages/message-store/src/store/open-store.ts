@@ -1,7 +1,8 @@
-import { silentLogger } from '@chatd/core';
+import { realClock, silentLogger } from '@chatd/core';
 import type { Database } from '../db/database.js';
 import { openPglite } from '../db/open-pglite.js';
 import { openPostgres } from '../db/open-postgres.js';
+import { DraftWriter } from '../drafts/draft-writer.js';
 import { migrate } from '../migrations/migrator.js';
 import { createInputSchemas } from '../validation/inputs.js';
 import { MessageStore } from './message-store.js';
@@ -73,6 +74,10 @@ export async function openStore(
     db,
     pubsub: parsed.pubsub,
     logger,
+    drafts: new DraftWriter(
+      { db, pubsub: parsed.pubsub, logger, clock: parsed.clock ?? realClock },
+      parsed.drafts,
+    ),
     lease: parsed.lease,
     limits: parsed.limits,
     inputs: createInputSchemas(parsed.limits.maxContentBytes),

@@ -1,6 +1,7 @@
 import type { Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import type { Database } from '../db/database.js';
+import type { DraftWriter } from '../drafts/draft-writer.js';
 import type { InputSchemas } from '../validation/inputs.js';
 import type { ResolvedLease, ResolvedLimits } from './store-options.js';
 
@@ -15,4 +16,6 @@ export interface StoreContext {
   readonly limits: ResolvedLimits;
   /** The input schemas, built for these limits. */
   readonly inputs: InputSchemas;
+  /** Writes the parts of in-flight episodes. */
+  readonly drafts: DraftWriter;
 }

@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Logger } from '@chatd/core';
+import { type Clock, InvalidArgumentError, type Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import { z } from 'zod';
 import type { PGliteInstance, PostgresPool } from '../db/client-types.js';
+import type { DraftOptions } from '../drafts/draft-writer.js';
 import { parseInput } from '../validation/parse-input.js';
 
 /**
@@ -76,6 +77,13 @@ export interface OpenStoreOptions {
   lease?: LeaseOptions;
   /** Size limits checked before anything is written. */
   limits?: StoreLimits;
+  /** The draft writer's throttle (see `store.drafts`). */
+  drafts?: DraftOptions;
+  /**
+   * Time for the draft writer's throttle and retries (tests pass a manual clock).
+   * @default realClock
+   */
+  clock?: Clock;
 }
 
 // Objects the app passes in (pubsub, logger, pool, PGlite) are typed, not inspected; the
@@ -85,6 +93,13 @@ const optionsSchema = z.strictObject({
   logger: z.custom<Logger>().optional(),
   lease: z.unknown().optional(),
   limits: z.unknown().optional(),
+  drafts: z.unknown().optional(),
+  clock: z.custom<Clock>().optional(),
+});
+
+const draftsSchema = z.strictObject({
+  /** @default 33 */
+  windowMs: z.number().int().min(1, 'expected a positive integer').default(33),
 });
 
 const sourceSchemas = {
@@ -140,5 +155,7 @@ export function parseOpenStoreArguments(source: unknown, options: unknown) {
     logger: parsedOptions.logger,
     lease: parseInput(leaseSchema, parsedOptions.lease ?? {}, 'lease') as ResolvedLease,
     limits: parseInput(limitsSchema, parsedOptions.limits ?? {}, 'limits') as ResolvedLimits,
+    drafts: parseInput(draftsSchema, parsedOptions.drafts ?? {}, 'drafts'),
+    clock: parsedOptions.clock,
   };
 }

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatStatus } from '@chatd/core';
+import { type MessageStore, openStore } from '@chatd/message-store';
+import { createTestDatabase, type TestDatabase } from '@chatd/message-store/testing';
+import { PubSub } from '@chatd/pubsub';
+import { PostgresTransport } from '@chatd/pubsub/postgres';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Chatd, createChatd } from '../chatd/chatd.js';
+import { staticModels } from '../models/static-models.js';
+import { type ScriptedCall, scriptedModel, textAnswer } from '../test-support/mock-model.js';
+import type { ChatStreamEventWithCursor } from './subscriber-events.js';
+
+const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', name);
+  return parsed.toString();
+}
+
+/** A replica: its own pool, PubSub over LISTEN/NOTIFY (named, to find its connection) and chatd. */
+async function replica(
+  database: TestDatabase,
+  name: string,
+  script: ScriptedCall[],
+): Promise<{ store: MessageStore; chatd: Chatd; applicationName: string }> {
+  const applicationName = `${name}-${randomUUID().slice(0, 8)}`;
+  const pubsub = new PubSub({
+    transport: new PostgresTransport({
+      connectionString: withApplicationName(database.url, applicationName),
+    }),
+  });
+  const store = await openStore({ url: database.url }, { pubsub });
+  const chatd = createChatd({
+    store,
+    models: staticModels(
+      { mock: { model: scriptedModel(script) } },
+      { defaultModelConfigId: 'mock' },
+    ),
+    options: { acquireIntervalMs: 50 },
+  });
+  cleanups.push(async () => {
+    await chatd.close();
+    await store.close();
+    await pubsub.close();
+  });
+  return { store, chatd, applicationName };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+const WORDS = Array.from({ length: 40 }, (_, index) => `w${index} `);
+
+/** An answer of 40 deltas: `held` of them at once, the rest once `release` resolves. */
+function heldAnswer(held: number, release: Promise<void>): ScriptedCall {
+  const parts = textAnswer(WORDS.join(''), WORDS.length);
+  return { parts: parts.slice(0, 2 + held), holdUntil: release, after: parts.slice(2 + held) };
+}
+
+async function read(
+  stream: AsyncIterable<ChatStreamEventWithCursor>,
+  into: ChatStreamEventWithCursor[],
+  until: (event: ChatStreamEventWithCursor) => boolean,
+): Promise<void> {
+  for await (const event of stream) {
+    into.push(event);
+    if (until(event)) return;
+  }
+}
+
+const untilStatus = (status: ChatStatus) => (event: ChatStreamEventWithCursor) =>
+  event.type === 'status' && event.status === status;
+
+/** The parts of the answer's episode: checks they are seq 1..n with no gap or duplicate. */
+function answerParts(events: ChatStreamEventWithCursor[]) {
+  const parts = events.filter((event) => event.type === 'message-part');
+  const lastEpisode = parts.at(-1);
+  const episode = parts.filter(
+    (part) =>
+      part.historyVersion === lastEpisode?.historyVersion &&
+      part.generationAttempt === lastEpisode?.generationAttempt,
+  );
+  return episode;
+}
+
+function deltas(parts: ChatStreamEventWithCursor[]): string {
+  return parts
+    .map((event) =>
+      event.type === 'message-part' && event.part.type === 'text-delta' ? event.part.delta : '',
+    )
+    .join('');
+}
+
+describe.skipIf(serverUrl === undefined)(
+  'chat streams across replicas on Postgres (needs TEST_DATABASE_URL)',
+  () => {
+    async function twoReplicas() {
+      const database = await createTestDatabase(serverUrl as string);
+      cleanups.push(() => database.drop());
+      const script: ScriptedCall[] = [];
+      const a = await replica(database, 'chatd-a', script);
+      const b = await replica(database, 'chatd-b', []);
+      // Only A runs a worker: it generates, B only serves streams.
+      await a.chatd.start();
+      return { database, script, a, b };
+    }
+
+    it('B streams every part of the turn A generates, in order with no gap or duplicate, then the answer; so do a late joiner on B and a subscriber on A', async () => {
+      const { script, a, b } = await twoReplicas();
+      const release = deferred();
+      script.push(heldAnswer(10, release.promise));
+      const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
+      const onB: ChatStreamEventWithCursor[] = [];
+      const onA: ChatStreamEventWithCursor[] = [];
+      const readingB = read(b.chatd.subscribe(chat.id), onB, untilStatus('waiting'));
+      const readingA = read(a.chatd.subscribe(chat.id), onA, untilStatus('waiting'));
+      await vi.waitFor(() => expect(answerParts(onB).length).toBeGreaterThanOrEqual(12), {
+        timeout: 20_000,
+      });
+      const lateOnB: ChatStreamEventWithCursor[] = [];
+      const readingLate = read(b.chatd.subscribe(chat.id), lateOnB, untilStatus('waiting'));
+      release.resolve();
+      await Promise.all([readingA, readingB, readingLate]);
+      for (const events of [onB, onA, lateOnB]) {
+        const parts = answerParts(events);
+        expect(parts.map((part) => part.type === 'message-part' && part.seq)).toEqual(
+          parts.map((_, index) => index + 1),
+        );
+        expect(deltas(parts)).toBe(WORDS.join(''));
+        const answer = events.findIndex(
+          (event) => event.type === 'message' && event.message.role === 'assistant',
+        );
+        expect(answer).toBeGreaterThan(events.indexOf(parts.at(-1) as ChatStreamEventWithCursor));
+      }
+    });
+
+    it('a stream resumed by cursor mid-episode, on the same replica or the other, equals one uninterrupted stream', async () => {
+      const { script, a, b } = await twoReplicas();
+      const release = deferred();
+      script.push(heldAnswer(8, release.promise));
+      const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
+      const whole: ChatStreamEventWithCursor[] = [];
+      const uninterrupted = read(b.chatd.subscribe(chat.id), whole, untilStatus('waiting'));
+      const firstPart: ChatStreamEventWithCursor[] = [];
+      const stop = new AbortController();
+      await read(
+        b.chatd.subscribe(chat.id, { signal: stop.signal }),
+        firstPart,
+        (event) => event.type === 'message-part' && event.seq === 6,
+      );
+      stop.abort();
+      const cursor = firstPart.at(-1)?.cursor as string;
+      const onA: ChatStreamEventWithCursor[] = [];
+      const onB: ChatStreamEventWithCursor[] = [];
+      const resumedOnA = read(a.chatd.subscribe(chat.id, { cursor }), onA, untilStatus('waiting'));
+      const resumedOnB = read(b.chatd.subscribe(chat.id, { cursor }), onB, untilStatus('waiting'));
+      release.resolve();
+      await Promise.all([uninterrupted, resumedOnA, resumedOnB]);
+      const expected = deltas(answerParts(whole));
+      expect(expected).toBe(WORDS.join(''));
+      for (const rest of [onA, onB]) {
+        expect(rest[0]).toMatchObject({ type: 'message-part', seq: 7 });
+        expect(deltas(answerParts([...firstPart, ...rest]))).toBe(expected);
+        expect(
+          rest.filter((event) => event.type === 'message' && event.message.role === 'user'),
+        ).toEqual([]);
+      }
+    });
+
+    it("B's listening connection killed mid-turn: the stream continues without a gap after the resync", async () => {
+      const { database, script, a, b } = await twoReplicas();
+      const release = deferred();
+      script.push(heldAnswer(10, release.promise));
+      const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
+      const onB: ChatStreamEventWithCursor[] = [];
+      const reading = read(b.chatd.subscribe(chat.id), onB, untilStatus('waiting'));
+      await vi.waitFor(() => expect(answerParts(onB).length).toBeGreaterThanOrEqual(12), {
+        timeout: 20_000,
+      });
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+          [b.applicationName],
+        );
+        expect(rows.length).toBeGreaterThan(0);
+      } finally {
+        await admin.end();
+      }
+      release.resolve();
+      await reading;
+      const parts = answerParts(onB);
+      expect(parts.map((part) => part.type === 'message-part' && part.seq)).toEqual(
+        parts.map((_, index) => index + 1),
+      );
+      expect(deltas(parts)).toBe(WORDS.join(''));
+    });
+  },
+);

@@ -1,0 +1,364 @@
+import type { ChatStreamPart } from '@chatd/core';
+import { errorOf, ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
+import { InProcessTransport, PubSub } from '@chatd/pubsub';
+import { describe, expect, it, vi } from 'vitest';
+import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
+import { assistantText, openMachine, userMessage } from '../test-support/state-fixtures.js';
+import { type DraftEnvelope, type DraftKey, readDraftAnnouncement } from './draft-types.js';
+
+const delta = (seq: number, text = `d${seq}`): DraftEnvelope => ({
+  seq,
+  role: 'assistant',
+  part: { type: 'text-delta', id: 't', delta: text } as ChatStreamPart,
+});
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, index) => delta(from + index));
+
+/** The batches written for a key, as `first-last` strings. */
+async function batches(database: TestDatabase, key: DraftKey): Promise<string[]> {
+  const rows = await database.query<{ first_seq: number; last_seq: number }>(
+    `SELECT first_seq, last_seq FROM chat_draft_batches
+     WHERE chat_id = $1 AND history_version = $2 AND generation_attempt = $3 ORDER BY first_seq`,
+    [key.chatId, key.historyVersion, key.generationAttempt],
+  );
+  return rows.map((row) => `${row.first_seq}-${row.last_seq}`);
+}
+
+/** Makes every insert into the draft table fail (a real database error) until `restore`. */
+async function breakDraftWrites(database: TestDatabase) {
+  await database.query(`CREATE FUNCTION fail_drafts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'drafts are down'; END $$`);
+  await database.query(
+    'CREATE TRIGGER fail_drafts BEFORE INSERT ON chat_draft_batches FOR EACH ROW EXECUTE FUNCTION fail_drafts()',
+  );
+  return async () => {
+    await database.query('DROP TRIGGER fail_drafts ON chat_draft_batches');
+    await database.query('DROP FUNCTION fail_drafts()');
+  };
+}
+
+/** Makes each insert into the draft table take `seconds` (a write in flight for a while). */
+async function slowDraftWrites(database: TestDatabase, seconds: number) {
+  await database.query(`CREATE FUNCTION slow_drafts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_sleep(${seconds}); RETURN NEW; END $$`);
+  await database.query(
+    'CREATE TRIGGER slow_drafts BEFORE INSERT ON chat_draft_batches FOR EACH ROW EXECUTE FUNCTION slow_drafts()',
+  );
+  return async () => {
+    await database.query('DROP TRIGGER slow_drafts ON chat_draft_batches');
+    await database.query('DROP FUNCTION slow_drafts()');
+  };
+}
+
+describeEachDatabase('the draft writer', (database) => {
+  /** A store with a manual clock and a chat running its first attempt: the episode's key. */
+  async function episode(options: { pubsub?: PubSub } = {}) {
+    const clock = new ManualClock();
+    const machine = await openMachine(database, { clock, ...options });
+    const { chatId } = await machine.create();
+    const attempt = await machine.update(chatId, async (chat) => {
+      await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
+      return chat.recordGenerationAttempt();
+    });
+    const { history_version } = (
+      await database.query<{ history_version: string | number }>(
+        'SELECT history_version FROM chats WHERE id = $1',
+        [chatId],
+      )
+    )[0] as { history_version: string | number };
+    const key: DraftKey = {
+      chatId,
+      historyVersion: Number(history_version),
+      generationAttempt: attempt,
+    };
+    return { clock, machine, store: machine.store, drafts: machine.store.drafts, key };
+  }
+
+  it('writes the first append of an idle episode at once (leading edge)', async () => {
+    const { drafts, key } = await episode();
+    drafts.append(key, [delta(1)]);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+  });
+
+  it('puts appends within the window into one trailing write', async () => {
+    const { drafts, key, clock } = await episode();
+    drafts.append(key, [delta(1)]);
+    await drafts.flush(key);
+    drafts.append(key, [delta(2)]);
+    drafts.append(key, [delta(3), delta(4)]);
+    await clock.advance(32);
+    expect(await batches(database, key)).toEqual(['1-1']);
+    await clock.advance(1);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-4']));
+  });
+
+  it('a write in flight never strands what is appended meanwhile (W2)', async () => {
+    const { drafts, key, clock } = await episode();
+    const restore = await slowDraftWrites(database, 0.3);
+    drafts.append(key, [delta(1)]);
+    drafts.append(key, [delta(2)]);
+    drafts.append(key, [delta(3)]);
+    // The first write is still running; once it completes the rest is scheduled.
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+    await restore();
+    await clock.waitForTimers(1);
+    await clock.advance(33);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
+  });
+
+  it('an urgent append writes at once, after everything appended before it (W13)', async () => {
+    const { drafts, key, store } = await episode();
+    drafts.append(key, [delta(1)]);
+    await drafts.flush(key);
+    drafts.append(key, [delta(2)]);
+    drafts.append(key, [delta(3)], { urgent: true });
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
+    expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('a failing database: the next flush reports it, retries continue, and recovery writes everything once (W3)', async () => {
+    const { drafts, key, clock } = await episode();
+    const restore = await breakDraftWrites(database);
+    drafts.append(key, [delta(1), delta(2)]);
+    await expect(drafts.flush(key)).rejects.toMatchObject({
+      code: 'DRAFT_WRITE_FAILED',
+      chatId: key.chatId,
+      cause: expect.objectContaining({ message: expect.stringContaining('drafts are down') }),
+    });
+    // Backing off: the retry is a timer.
+    await clock.waitForTimers(1);
+    await restore();
+    drafts.append(key, [delta(3)]);
+    await clock.advance(200);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-3']));
+    await drafts.flush(key);
+    expect(await batches(database, key)).toEqual(['1-3']);
+  });
+
+  it('a flush whose signal aborts rejects with its reason; the write goes on (W1)', async () => {
+    const { drafts, key } = await episode();
+    const restore = await slowDraftWrites(database, 0.3);
+    drafts.append(key, [delta(1)]);
+    drafts.append(key, [delta(2)], { urgent: true });
+    const controller = new AbortController();
+    const flushing = drafts.flush(key, { signal: controller.signal });
+    controller.abort(new Error('caller gave up'));
+    await expect(flushing).rejects.toThrow('caller gave up');
+    await restore();
+    await drafts.flush(key);
+    expect((await batches(database, key)).join(',')).toMatch(/^1-1,2-2$|^1-2$/);
+  });
+
+  it('end flushes and forgets the episode (W8)', async () => {
+    const { drafts, key } = await episode();
+    drafts.append(key, range(1, 5));
+    expect(drafts.episodeCount).toBe(1);
+    await drafts.end(key);
+    expect(drafts.episodeCount).toBe(0);
+    expect(await batches(database, key)).toEqual(['1-5']);
+  });
+
+  it('a batch of an episode the chat has moved past writes nothing, and cannot overwrite the new one (W9, W15)', async () => {
+    const { drafts, key, machine, store } = await episode();
+    drafts.append(key, range(1, 2));
+    await drafts.flush(key);
+    const next = await machine.update(key.chatId, (chat) => chat.recordGenerationAttempt());
+    // The next attempt deleted the old episode's rows in its own transaction.
+    expect(await batches(database, key)).toEqual([]);
+    drafts.append(key, [delta(3)], { urgent: true });
+    await drafts.flush(key);
+    expect(await batches(database, key)).toEqual([]);
+    const nextKey = { ...key, generationAttempt: next };
+    drafts.append(nextKey, [delta(1, 'new')]);
+    await drafts.flush(nextKey);
+    expect(await store.readDraft(nextKey)).toEqual([delta(1, 'new')]);
+  });
+
+  it('rows go in the transaction that commits the step or finishes the interruption', async () => {
+    const { drafts, key, machine, store } = await episode();
+    drafts.append(key, range(1, 3));
+    await drafts.flush(key);
+    await machine.update(key.chatId, (chat) =>
+      chat.commitStep({ messages: [assistantText('hi')] }),
+    );
+    expect(await store.readDraft(key)).toEqual([]);
+
+    const second = await machine.update(key.chatId, async (chat) => {
+      await chat.sendMessage({ ...userMessage('again'), busy: 'queue' } as never).catch(() => {});
+      return chat.recordGenerationAttempt();
+    });
+    const { history_version } = (
+      await database.query<{ history_version: string | number }>(
+        'SELECT history_version FROM chats WHERE id = $1',
+        [key.chatId],
+      )
+    )[0] as { history_version: string | number };
+    const secondKey = {
+      ...key,
+      historyVersion: Number(history_version),
+      generationAttempt: second,
+    };
+    drafts.append(secondKey, range(1, 2));
+    await drafts.flush(secondKey);
+    expect(await store.readDraft(secondKey)).toHaveLength(2);
+    await machine.update(key.chatId, async (chat) => {
+      await chat.interrupt();
+      await chat.finishInterruption([assistantText('partial')]);
+    });
+    expect(await store.readDraft(secondKey)).toEqual([]);
+  });
+
+  it('announces every batch in seq order with its envelopes, and without them when too large (W4)', async () => {
+    const pubsub = new PubSub({ transport: new InProcessTransport({ maxPayloadBytes: 2000 }) });
+    try {
+      const { drafts, key } = await episode({ pubsub });
+      const subscription = pubsub.subscribe(`chat:draft:${key.chatId}`);
+      await subscription.ready;
+      drafts.append(key, [delta(1)]);
+      await drafts.flush(key);
+      drafts.append(key, range(2, 4), { urgent: true });
+      await drafts.flush(key);
+      drafts.append(key, [delta(5, 'x'.repeat(3000))], { urgent: true });
+      await drafts.flush(key);
+      const received = [];
+      for await (const event of subscription) {
+        if (event.type !== 'message') continue;
+        received.push(readDraftAnnouncement(event.payload));
+        if (received.length === 3) break;
+      }
+      expect(received).toEqual([
+        {
+          historyVersion: key.historyVersion,
+          generationAttempt: key.generationAttempt,
+          firstSeq: 1,
+          lastSeq: 1,
+          envelopes: [delta(1)],
+        },
+        {
+          historyVersion: key.historyVersion,
+          generationAttempt: key.generationAttempt,
+          firstSeq: 2,
+          lastSeq: 4,
+          envelopes: range(2, 4),
+        },
+        {
+          historyVersion: key.historyVersion,
+          generationAttempt: key.generationAttempt,
+          firstSeq: 5,
+          lastSeq: 5,
+        },
+      ]);
+    } finally {
+      await pubsub.close();
+    }
+  });
+
+  it('readDraft returns the envelopes after afterSeq, in order', async () => {
+    const { drafts, key, store } = await episode();
+    drafts.append(key, range(1, 2));
+    await drafts.flush(key);
+    drafts.append(key, range(3, 6), { urgent: true });
+    await drafts.flush(key);
+    expect((await store.readDraft(key, { afterSeq: 3 })).map((e) => e.seq)).toEqual([4, 5, 6]);
+    expect(await store.readDraft(key, { afterSeq: 6 })).toEqual([]);
+  });
+
+  it('the sweep removes rows older than the limit', async () => {
+    const { drafts, key, store } = await episode();
+    drafts.append(key, range(1, 2));
+    await drafts.flush(key);
+    expect(await store.sweepDrafts({ olderThanMs: 60_000 })).toBe(0);
+    await database.query("UPDATE chat_draft_batches SET created_at = now() - interval '2 hours'");
+    expect(await store.sweepDrafts()).toBe(1);
+    expect(await store.readDraft(key)).toEqual([]);
+  });
+
+  it('refuses bad input with typed errors naming it, writing nothing', async () => {
+    const { drafts, key, store } = await episode();
+    expect(errorOf(() => drafts.append({ ...key, chatId: 'nope' }, [delta(1)]))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'key.chatId',
+    });
+    expect(
+      errorOf(() => drafts.append({ ...key, generationAttempt: 0 }, [delta(1)])),
+    ).toMatchObject({
+      argument: 'key.generationAttempt',
+    });
+    expect(errorOf(() => drafts.append(key, [delta(2)]))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'envelopes[0].seq',
+      message: expect.stringContaining('expected 1, got 2'),
+    });
+    expect(
+      errorOf(() => drafts.append(key, [{ seq: 1, role: 'robot', part: {} } as never])),
+    ).toMatchObject({ argument: 'envelopes[0]' });
+    // A refused batch takes nothing: seq 1 is still next.
+    expect(errorOf(() => drafts.append(key, [delta(1), delta(3)]))).toMatchObject({
+      argument: 'envelopes[1].seq',
+    });
+    drafts.append(key, [delta(1)]);
+    await drafts.flush(key);
+    await expect(store.readDraft(key, { afterSeq: -1 })).rejects.toMatchObject({
+      argument: 'afterSeq',
+    });
+    await expect(store.sweepDrafts({ olderThanMs: 0 })).rejects.toMatchObject({
+      argument: 'olderThanMs',
+    });
+  });
+
+  it('close writes what is pending, then releases every timer; appending after it fails', async () => {
+    const before = snapshotResources();
+    const clock = new ManualClock();
+    const { store } = await database.open({ clock });
+    const { chatId } = await store.createChat({
+      ownerId: 'o',
+      lastModelConfigId: 'm',
+      messages: [userMessage('hi')],
+    });
+    const attempt = await store.update(chatId, async (chat) => {
+      await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
+      return chat.recordGenerationAttempt();
+    });
+    const [row] = await database.query<{ history_version: string | number }>(
+      'SELECT history_version FROM chats WHERE id = $1',
+      [chatId],
+    );
+    const key = {
+      chatId,
+      historyVersion: Number(row?.history_version),
+      generationAttempt: attempt,
+    };
+    store.drafts.append(key, [delta(1)]);
+    store.drafts.append(key, [delta(2)]);
+    await store.close();
+    expect(await batches(database, key)).toEqual(['1-1', '2-2']);
+    expect(clock.pendingTimerCount).toBe(0);
+    expect(errorOf(() => store.drafts.append(key, [delta(3)]))).toMatchObject({
+      code: 'STORE_CLOSED',
+    });
+    expect(await newResourcesSince(before)).toEqual([]);
+  });
+});
+
+describe('readDraftAnnouncement', () => {
+  it('reads a well-formed announcement and skips anything else', () => {
+    expect(
+      readDraftAnnouncement({ historyVersion: 1, generationAttempt: 1, firstSeq: 2, lastSeq: 3 }),
+    ).toEqual({ historyVersion: 1, generationAttempt: 1, firstSeq: 2, lastSeq: 3 });
+    expect(
+      readDraftAnnouncement({ historyVersion: 1, generationAttempt: 0, firstSeq: 1, lastSeq: 1 }),
+    ).toBeUndefined();
+    expect(readDraftAnnouncement('hello')).toBeUndefined();
+    // Envelopes that do not match the range are dropped (the receiver reads the rows).
+    expect(
+      readDraftAnnouncement({
+        historyVersion: 1,
+        generationAttempt: 1,
+        firstSeq: 2,
+        lastSeq: 3,
+        envelopes: [delta(2)],
+      }),
+    ).toEqual({ historyVersion: 1, generationAttempt: 1, firstSeq: 2, lastSeq: 3 });
+  });
+});
