@@ -145,6 +145,8 @@ async function turnOver(store: MessageStore, chatd: Chatd, chatId: string): Prom
 /** A database the store and the baselines share, with a statement counter at its driver. */
 interface Driver {
   label: string;
+  /** The database URL, for replicas with their own connections (Postgres only). */
+  url?: string;
   version: string;
   log: StatementLog;
   open(options?: { buffer?: MessagePartBuffer }): Promise<MessageStore>;
@@ -199,6 +201,7 @@ async function postgresDriver(serverUrl: string): Promise<Driver> {
   ).split(' on ')[0] as string;
   return {
     label: 'Postgres',
+    url: database.url,
     version,
     log,
     async open() {
@@ -587,6 +590,105 @@ async function measureLiveDelivery(driver: Driver): Promise<Row[]> {
   return rows;
 }
 
+/** How long one turn of the paced model takes, with or without a subscriber that never reads. */
+async function turnMs(driver: Driver, stalledSubscriber: boolean): Promise<number> {
+  const store = await driver.open();
+  const chatd = chatdOn(store, pacedModel(LIVE_PARTS, 10));
+  await chatd.start();
+  const stop = new AbortController();
+  const start = performance.now();
+  const chat = await chatd.createChat({ ownerId: 'bench', content: 'stream', title: 'stall' });
+  let stalled: AsyncIterator<unknown> | undefined;
+  if (stalledSubscriber) {
+    stalled = chatd.subscribe(chat.id, { signal: stop.signal })[Symbol.asyncIterator]();
+    await stalled.next(); // subscribed; never read again during the turn
+  }
+  await turnOver(store, chatd, chat.id);
+  const elapsed = performance.now() - start;
+  stop.abort();
+  await stalled?.return?.();
+  await chatd.close();
+  return elapsed;
+}
+
+async function measureStalledSubscriber(driver: Driver): Promise<Row> {
+  const without: number[] = [];
+  const withStalled: number[] = [];
+  for (let round = 0; round < REPEATS; round += 1) {
+    without.push(await turnMs(driver, false));
+    withStalled.push(await turnMs(driver, true));
+  }
+  const ratio = Math.min(...withStalled) / Math.min(...without);
+  return {
+    scenario: `Turn of ${LIVE_PARTS} parts at 100/s with a subscriber that never reads (best of ${REPEATS})`,
+    chatd: `${fmt(Math.min(...withStalled), 0)} ms`,
+    baseline: `${fmt(Math.min(...without), 0)} ms (no subscriber)`,
+    result: `${fmt(ratio)}×`,
+    target: '≤ 1.10×',
+  };
+}
+
+/**
+ * Cross-replica delivery: replica A generates, the subscriber is on replica B (its own store,
+ * pool and LISTEN connection on the same database).
+ */
+async function crossReplicaDelivery(driver: Driver & { url: string }): Promise<number[]> {
+  const buffer = new DeliveryBuffer();
+  const storeA = await driver.open();
+  const storeB = await driver.open();
+  const chatdA = chatdOn(storeA, pacedModel(LIVE_PARTS, 10), buffer);
+  const chatdB = chatdOn(storeB, pacedModel(1, 10));
+  await chatdA.start();
+  const chat = await chatdA.createChat({ ownerId: 'bench', content: 'stream', title: 'remote' });
+  const latencies: number[] = [];
+  for await (const event of chatdB.subscribe(chat.id)) {
+    if (event.type === 'message-part') {
+      const addedAt = buffer.addedAt.get(event.seq);
+      if (addedAt !== undefined) latencies.push(performance.now() - addedAt);
+    }
+    if (event.type === 'status' && event.status === 'waiting') break;
+  }
+  await chatdA.close();
+  await chatdB.close();
+  await buffer.close();
+  return latencies;
+}
+
+/** The bare round trip: NOTIFY on one connection, LISTEN on another, 100 per second. */
+async function notifyRoundTrips(url: string): Promise<number[]> {
+  const listener = new pg.Client({ connectionString: url });
+  const notifier = new pg.Client({ connectionString: url });
+  await listener.connect();
+  await notifier.connect();
+  const latencies: number[] = [];
+  listener.on('notification', (message) => {
+    latencies.push(performance.now() - Number(message.payload));
+  });
+  await listener.query('LISTEN bench_round_trip');
+  for (let index = 0; index < LIVE_PARTS; index += 1) {
+    await notifier.query("SELECT pg_notify('bench_round_trip', $1)", [String(performance.now())]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await listener.end();
+  await notifier.end();
+  return latencies;
+}
+
+async function measureCrossReplica(driver: Driver & { url: string }): Promise<Row> {
+  const latencies = await crossReplicaDelivery(driver);
+  const baseline = await notifyRoundTrips(driver.url);
+  const windowMs = 33;
+  const allowed = percentile(baseline, 50) + windowMs;
+  return {
+    scenario: `Part added on replica A → subscriber on replica B, ${LIVE_PARTS} parts at 100/s (p50 / p99)`,
+    chatd: `${fmt(percentile(latencies, 50), 1)} / ${fmt(percentile(latencies, 99), 1)} ms`,
+    baseline: `${fmt(percentile(baseline, 50), 2)} / ${fmt(percentile(baseline, 99), 2)} ms (bare pg_notify → LISTEN)`,
+    result: `p50 ${fmt(percentile(latencies, 50) - allowed, 1)} ms from round trip + ${windowMs} ms window`,
+    target: 'p50 ≤ round trip + window + 5 ms',
+  };
+}
+
 async function runOn(driver: Driver): Promise<Row[]> {
   const rows: Row[] = [];
   for (const measure of [measureCpu, measureFirstPart]) {
@@ -599,6 +701,12 @@ async function runOn(driver: Driver): Promise<Row[]> {
   console.log(rows.at(-1));
   rows.push(...(await measureLiveDelivery(driver)));
   console.log(rows.slice(-3));
+  rows.push(await measureStalledSubscriber(driver));
+  console.log(rows.at(-1));
+  if (driver.url !== undefined) {
+    rows.push(await measureCrossReplica(driver as Driver & { url: string }));
+    console.log(rows.at(-1));
+  }
   return rows;
 }
 
@@ -665,6 +773,14 @@ Each figure sits beside a baseline measured in the same run, on the same machine
   to the event reaching it. Baseline: an \`EventEmitter\` with as many listeners, emitting as
   often. Reads: the feed's reads of the chat row divided by the snapshot versions the chat went
   through, with 1 and with 1,000 subscribers.
+- **Stalled subscriber**: the same paced turn (${LIVE_PARTS} parts, 10 ms apart) from \`createChat\`
+  to \`waiting\`, with one subscriber that reads the first event and then nothing until the
+  turn is over, against the turn with no subscriber. Best of ${REPEATS} each.
+- **Across replicas** (Postgres): replica A (its own pool and LISTEN connection) generates the
+  paced turn, the subscriber is on replica B; per part, the time from \`addPart\` on A to the
+  event on B. The parts travel as draft batches (33 ms window) and their announcements.
+  Baseline: the bare round trip of \`pg_notify\` on one connection to \`LISTEN\` on another,
+  100 per second; the target allows that plus the window plus 5 ms at p50.
 - **Hand-over**: replica A streams a chat (its model holds the stream open); replica B is
   started on the same database; \`A.close()\` is called; the time until B's model is called for
   the chat. Baseline: the acquisition interval (${ACQUIRE_INTERVAL_MS} ms), the longest a

@@ -254,6 +254,86 @@ async function countTransitions(store: MessageStore, log: StatementLog) {
   return sequences;
 }
 
+const DELTAS = 1000;
+const DELTA_RATES = [100, 1000];
+const DRAFT_TARGETS: Record<number, number> = { 100: 3, 1000: 25 };
+
+/** A chat running its first generation attempt: the key of its episode. */
+async function runningEpisode(store: MessageStore) {
+  const [chatId] = (await createChats(store, 1)) as [string];
+  const generationAttempt = await store.update(chatId, async (chat) => {
+    await chat.acquire({ workerId: 'bench', runnerId: 'bench' });
+    return chat.recordGenerationAttempt();
+  });
+  const { historyVersion } = await store.getChat(chatId);
+  return { chatId, historyVersion, generationAttempt };
+}
+
+const deltaEnvelope = (seq: number) => ({
+  seq,
+  role: 'assistant' as const,
+  part: { type: 'text-delta' as const, id: 't', delta: ` word${seq}` },
+});
+
+/**
+ * Database writes for ${DELTAS} deltas appended at a steady rate: the draft writer (its default
+ * 33 ms window) against one INSERT per delta on the same driver.
+ */
+async function benchDraftWrites(
+  label: string,
+  store: MessageStore,
+  log: StatementLog,
+  insertOne: (text: string, params: unknown[]) => Promise<unknown>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const perSecond of DELTA_RATES) {
+    const key = await runningEpisode(store);
+    log.reset();
+    const start = performance.now();
+    for (let seq = 1; seq <= DELTAS; ) {
+      const due = Math.min(
+        DELTAS,
+        Math.floor(((performance.now() - start) / 1000) * perSecond) + 1,
+      );
+      for (; seq <= due; seq += 1) store.drafts.append(key, [deltaEnvelope(seq)]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await store.drafts.end(key);
+    // Everything the driver saw while the writer ran: its INSERTs and nothing else.
+    const drafts = log.statements.length;
+    const written = await store.readDraft(key);
+    if (written.length !== DELTAS) throw new Error(`drafts lost envelopes: ${written.length}`);
+
+    const baselineKey = await runningEpisode(store);
+    log.reset();
+    for (let seq = 1; seq <= DELTAS; seq += 1) {
+      await insertOne(
+        `INSERT INTO chat_draft_batches (chat_id, history_version, generation_attempt, first_seq, last_seq, envelopes)
+         VALUES ($1, $2, $3, $4, $4, $5)`,
+        [
+          baselineKey.chatId,
+          baselineKey.historyVersion,
+          baselineKey.generationAttempt,
+          seq,
+          JSON.stringify([deltaEnvelope(seq)]),
+        ],
+      );
+    }
+    const baseline = log.statements.length;
+    const fewer = baseline / drafts;
+    const target = DRAFT_TARGETS[perSecond] as number;
+    console.log(`${label} draft writes at ${perSecond}/s:`, { drafts, baseline });
+    rows.push({
+      scenario: `${label}: database writes for ${DELTAS.toLocaleString('en-US')} deltas at ${perSecond.toLocaleString('en-US')}/s`,
+      chatd: `${drafts} (draft writer, 33 ms window)`,
+      baseline: `${baseline} (one INSERT per delta)`,
+      ratio: `${fewer.toFixed(1)}× fewer`,
+      target: `≥ ${target}× fewer: ${fewer >= target ? 'met' : '**missed**'}`,
+    });
+  }
+  return rows;
+}
+
 function statementsRow(label: string, sequences: DriverResult['sequences']): Row {
   const count = (what: string) =>
     sequences.find((sequence) => sequence.what.startsWith(what))?.statements.length ?? Number.NaN;
@@ -308,6 +388,11 @@ async function benchPostgres(baseUrl: string): Promise<DriverResult> {
     const poolQueriesBefore = counted.poolQueries();
     const sequences = await countTransitions(countedStore, counted.log);
     rows.push(statementsRow('Postgres', sequences));
+    rows.push(
+      ...(await benchDraftWrites('Postgres', countedStore, counted.log, (text, params) =>
+        countedPool.query(text, params),
+      )),
+    );
     return {
       label: 'Postgres',
       version,
@@ -345,6 +430,11 @@ async function benchPglite(): Promise<DriverResult> {
       try {
         const sequences = await countTransitions(store, counted.log);
         rows.push(statementsRow('PGlite', sequences));
+        rows.push(
+          ...(await benchDraftWrites('PGlite', store, counted.log, (text, params) =>
+            pglite.query(text, params),
+          )),
+        );
         return { label: 'PGlite (in memory)', version, rows, sequences };
       } finally {
         counted.restore();
@@ -423,6 +513,11 @@ each is kept.
     \`${RAW_INSERT.replace(/\s+/g, ' ')}\`
     with the ${MESSAGES_PER_STEP} contents serialised by \`JSON.stringify\` in the loop.
   - The database's triggers (message revision, history version) fire on both sides.
+- **Draft writes**: ${DELTAS} one-word deltas appended to one episode at a steady rate (100/s and
+  1,000/s, paced on a 1 ms timer), then \`end\`; every \`INSERT\` the writer sent, counted at the
+  driver (the run fails if any envelope is missing from the rows). Baseline: the same deltas
+  written one \`INSERT\` per delta on the same driver (what a writer without batching sends;
+  the count does not depend on the pace, so it runs unpaced).
 - **Statements per transition**, counted at the driver for one update of each kind, after a
   warm-up of the same kind. Postgres: a store opened with \`{ pool }\` on a \`pg.Pool\` whose
   clients' \`query\` is wrapped on \`connect\` (\`pool.query\` is wrapped too; it runs on a pooled
