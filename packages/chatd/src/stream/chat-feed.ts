@@ -99,6 +99,8 @@ export class ChatFeed {
   #parts: FeedPart[] = [];
   #failure: unknown;
   #closed = false;
+  /** Aborted on close: ends a retry's wait at once. */
+  readonly #closing = new AbortController();
   #wake!: () => void;
   #changed: Promise<void>;
   #syncing: Promise<void> | undefined;
@@ -165,6 +167,7 @@ export class ChatFeed {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     this.#hints.cancel();
     this.#source?.source.stop();
     this.#source = undefined;
@@ -209,7 +212,7 @@ export class ChatFeed {
         }
         this.#context.logger.warn({ err: error, chatId: this.chatId }, 'chat stream sync failed');
         const delayMs = Math.min(SYNC_RETRY_DELAY_MS * 2 ** (attempt - 1), SYNC_RETRY_MAX_DELAY_MS);
-        await this.#context.clock.sleep(delayMs);
+        await this.#context.clock.sleep(delayMs, this.#closing.signal).catch(() => {});
       }
     }
   }

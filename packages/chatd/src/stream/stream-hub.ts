@@ -1,7 +1,10 @@
 import { InvalidArgumentError, type TimerHandle } from '@chatd/core';
+import { ChatNotFoundError } from '@chatd/message-store';
 import { ChatFeed, type FeedContext } from './chat-feed.js';
 import { decodeCursor } from './cursor.js';
 import { type ChatStreamEventWithCursor, initialState, nextEvents } from './subscriber-events.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where a subscription starts. */
 export interface SubscribeOptions {
@@ -94,6 +97,8 @@ export class StreamHub {
     signal: AbortSignal | undefined,
   ): AsyncGenerator<ChatStreamEventWithCursor> {
     if (this.#closed || signal?.aborted) return;
+    // An id that is not a UUID names no chat (and no valid channel).
+    if (!UUID.test(chatId)) throw new ChatNotFoundError(chatId);
     const feed = this.#attach(chatId);
     try {
       await feed.ready;

@@ -214,7 +214,7 @@ describe('chatd.subscribe on one replica', () => {
     expect(seqs).toEqual(seqs.map((_, index) => index + 1));
   });
 
-  it('afterMessageId leaves out the messages the client has', async () => {
+  it('afterMessageId leaves out the messages the client has, but not the status, queue and preview reset (a reconnect)', async () => {
     const { chatd, script } = await engine();
     script.push({ parts: textAnswer('first answer') });
     const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi', title: 't' });
@@ -284,6 +284,8 @@ describe('chatd.subscribe on one replica', () => {
       .subscribe('00000000-0000-4000-8000-000000000009')
       [Symbol.asyncIterator]();
     await expect(iterator.next()).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+    const malformed = chatd.subscribe('not a chat id')[Symbol.asyncIterator]();
+    await expect(malformed.next()).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
   });
 
   it('leaves no timer, listener or channel behind once its subscribers and chatd are gone', async () => {
