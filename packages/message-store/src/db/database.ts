@@ -105,6 +105,17 @@ const frames = new AsyncLocalStorage<Frame>();
  */
 let openTransactions = 0;
 
+/**
+ * Runs `fn` (and the async work it starts) as if no transaction were open: for work that is
+ * not part of the caller's transaction and must not be refused as a root-handle use inside
+ * it, such as a draft batch written in the background. On PGlite such a query waits for the
+ * open transaction to end, on Postgres it runs on another connection; either way the caller
+ * must not wait for it inside the transaction.
+ */
+export function outsideTransactions<T>(fn: () => T): T {
+  return frames.exit(fn);
+}
+
 /** What a driver provides: its own queries, transactions and one-connection sessions. */
 export interface DriverAdapter {
   readonly driver: DriverKind;
@@ -140,6 +151,11 @@ export class Database implements Queryable {
   currentTransaction(): Transaction | undefined {
     for (const frame of openFrames()) if (frame.database === this) return frame.tx;
     return undefined;
+  }
+
+  /** Whether the caller runs inside an open transaction of this database's client. */
+  insideTransaction(): boolean {
+    return this.#insideTransactionOfClient();
   }
 
   #insideTransactionOfClient(): boolean {

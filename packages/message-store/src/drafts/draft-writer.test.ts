@@ -1,4 +1,4 @@
-import type { ChatStreamPart } from '@chatd/core';
+import type { ChatStreamPart, Logger } from '@chatd/core';
 import { errorOf, ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { InProcessTransport, PubSub } from '@chatd/pubsub';
 import { describe, expect, it, vi } from 'vitest';
@@ -51,12 +51,25 @@ async function slowDraftWrites(database: TestDatabase, seconds: number) {
   };
 }
 
+/** A logger whose calls a test can check (its children are itself). */
+function recordingLogger() {
+  const logger = {
+    debug: vi.fn(),
+    info: vi.fn(),
+    warn: vi.fn(),
+    error: vi.fn(),
+    child: (): Logger => logger,
+  };
+  return logger;
+}
+
 describeEachDatabase('the draft writer', (database) => {
   /** A store with a manual clock and a chat running its first attempt: the episode's key. */
   async function episode(options: { pubsub?: PubSub } = {}) {
     const clock = new ManualClock();
-    const machine = await openMachine(database, { clock, ...options });
-    const { chatId } = await machine.create();
+    const logger = recordingLogger();
+    const machine = await openMachine(database, { clock, logger, ...options });
+    const { chatId, messageIds } = await machine.create();
     const attempt = await machine.update(chatId, async (chat) => {
       await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
       return chat.recordGenerationAttempt();
@@ -72,8 +85,23 @@ describeEachDatabase('the draft writer', (database) => {
       historyVersion: Number(history_version),
       generationAttempt: attempt,
     };
-    return { clock, machine, store: machine.store, drafts: machine.store.drafts, key };
+    return {
+      clock,
+      machine,
+      store: machine.store,
+      drafts: machine.store.drafts,
+      key,
+      logger,
+      userMessageId: messageIds[0] as number,
+    };
   }
+
+  /** The draft announcements published so far. */
+  const announced = (machine: { published(): { channel: string; payload: unknown }[] }) =>
+    machine
+      .published()
+      .filter((message) => message.channel.startsWith('chat:draft:'))
+      .map((message) => readDraftAnnouncement(message.payload));
 
   it('writes the first append of an idle episode at once (leading edge)', async () => {
     const { drafts, key } = await episode();
@@ -118,22 +146,66 @@ describeEachDatabase('the draft writer', (database) => {
   });
 
   it('a failing database: the next flush reports it, retries continue, and recovery writes everything once (W3)', async () => {
-    const { drafts, key, clock } = await episode();
+    const { drafts, key, clock, store, logger } = await episode();
+    const { warn } = logger;
     const restore = await breakDraftWrites(database);
     drafts.append(key, [delta(1), delta(2)]);
+    // The leading-edge write fails in the background: logged, and a retry timer is armed.
+    await vi.waitFor(() => expect(clock.pendingTimerCount).toBe(1));
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ chatId: key.chatId, failures: 1 }),
+      expect.stringContaining('retrying'),
+    );
+    drafts.append(key, [delta(3)]);
+    // The next flush reports it (it tries again at once, and the database is still down).
     await expect(drafts.flush(key)).rejects.toMatchObject({
       code: 'DRAFT_WRITE_FAILED',
       chatId: key.chatId,
       cause: expect.objectContaining({ message: expect.stringContaining('drafts are down') }),
     });
-    // Backing off: the retry is a timer.
+    expect(await batches(database, key)).toEqual([]);
+    // Backing off (100 ms, then 200 ms, ...): the retries are timers, still failing.
     await clock.waitForTimers(1);
-    await restore();
-    drafts.append(key, [delta(3)]);
     await clock.advance(200);
-    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-3']));
+    await vi.waitFor(() => expect(warn.mock.calls.length).toBeGreaterThanOrEqual(3));
+    await restore();
+    await clock.advance(5000);
+    // The failed batch is retried as it was (same range: a write whose reply was lost would
+    // be a no-op), then what came after it.
+    await vi.waitFor(async () => expect(await batches(database, key)).toContain('1-2'));
     await drafts.flush(key);
-    expect(await batches(database, key)).toEqual(['1-3']);
+    expect(await batches(database, key)).toEqual(['1-2', '3-3']);
+    expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('a batch is written once however often its write is retried', async () => {
+    const { key, store } = await episode();
+    const { insertDraftBatch } = await import('../queries/drafts.js');
+    const db = {
+      query: <Row>(statement: unknown, params?: readonly unknown[]) =>
+        database.query<Row>(
+          typeof statement === 'string' ? statement : (statement as { text: string }).text,
+          params as unknown[],
+        ),
+    };
+    expect(await insertDraftBatch(db as never, key, range(1, 2))).toBe(true);
+    expect(await insertDraftBatch(db as never, key, range(1, 2))).toBe(true);
+    expect(await batches(database, key)).toEqual(['1-2']);
+    expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2]);
+  });
+
+  it('end after a failed flush still forgets the episode once the retry has written it (W8)', async () => {
+    const { drafts, key, clock } = await episode();
+    const restore = await breakDraftWrites(database);
+    drafts.append(key, range(1, 2));
+    await expect(drafts.end(key)).rejects.toMatchObject({ code: 'DRAFT_WRITE_FAILED' });
+    expect(drafts.episodeCount).toBe(1);
+    await restore();
+    await clock.waitForTimers(1);
+    await clock.advance(5000);
+    await vi.waitFor(() => expect(drafts.episodeCount).toBe(0));
+    expect(await batches(database, key)).toEqual(['1-2']);
+    expect(clock.pendingTimerCount).toBe(0);
   });
 
   it('a flush whose signal aborts rejects with its reason; the write goes on (W1)', async () => {
@@ -166,9 +238,12 @@ describeEachDatabase('the draft writer', (database) => {
     const next = await machine.update(key.chatId, (chat) => chat.recordGenerationAttempt());
     // The next attempt deleted the old episode's rows in its own transaction.
     expect(await batches(database, key)).toEqual([]);
+    machine.clearPublished();
     drafts.append(key, [delta(3)], { urgent: true });
     await drafts.flush(key);
     expect(await batches(database, key)).toEqual([]);
+    // Nothing written, nothing announced.
+    expect(announced(machine)).toEqual([]);
     const nextKey = { ...key, generationAttempt: next };
     drafts.append(nextKey, [delta(1, 'new')]);
     await drafts.flush(nextKey);
@@ -207,6 +282,47 @@ describeEachDatabase('the draft writer', (database) => {
       await chat.finishInterruption([assistantText('partial')]);
     });
     expect(await store.readDraft(secondKey)).toEqual([]);
+  });
+
+  it('rows stay when the transaction that would have moved the chat rolls back', async () => {
+    const { drafts, key, machine, store } = await episode();
+    drafts.append(key, range(1, 3));
+    await drafts.flush(key);
+    await expect(
+      machine.update(key.chatId, async (chat) => {
+        await chat.commitStep({ messages: [assistantText('hi')] });
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('an edit that moves the history version deletes the running episode\'s rows', async () => {
+    const { drafts, key, machine, store, userMessageId } = await episode();
+    drafts.append(key, range(1, 2));
+    await drafts.flush(key);
+    await machine.update(key.chatId, (chat) =>
+      chat.editMessage({
+        messageId: userMessageId,
+        content: { version: 1, parts: [{ type: 'text', text: 'edited' }] },
+        createdBy: 'u',
+      }),
+    );
+    expect(await store.readDraft(key)).toEqual([]);
+    expect(await batches(database, key)).toEqual([]);
+  });
+
+  it('append inside a store transaction writes after it; flush there is refused, not a deadlock', async () => {
+    const { drafts, key, machine, logger } = await episode();
+    await machine.lock(key.chatId, async () => {
+      drafts.append(key, range(1, 2));
+      await expect(drafts.flush(key)).rejects.toMatchObject({
+        code: 'ROOT_HANDLE_IN_TRANSACTION',
+      });
+    });
+    await drafts.flush(key);
+    expect(await batches(database, key)).toEqual(['1-2']);
+    expect(logger.warn).not.toHaveBeenCalled();
   });
 
   it('announces every batch in seq order with its envelopes, and without them when too large (W4)', async () => {
@@ -305,6 +421,12 @@ describeEachDatabase('the draft writer', (database) => {
     await expect(store.sweepDrafts({ olderThanMs: 0 })).rejects.toMatchObject({
       argument: 'olderThanMs',
     });
+    for (const windowMs of [0, -5, 1.5]) {
+      await expect(database.open({ drafts: { windowMs } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('windowMs'),
+      });
+    }
   });
 
   it('close writes what is pending, then releases every timer; appending after it fails', async () => {

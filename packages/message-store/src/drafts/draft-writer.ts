@@ -4,11 +4,16 @@ import {
   InvalidArgumentError,
   type JsonValue,
   type Logger,
+  requirePositiveNumber,
   type TimerHandle,
 } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
-import type { Database } from '../db/database.js';
-import { DraftWriteFailedError, StoreClosedError } from '../errors/store-errors.js';
+import { type Database, outsideTransactions } from '../db/database.js';
+import {
+  DraftWriteFailedError,
+  RootHandleInTransactionError,
+  StoreClosedError,
+} from '../errors/store-errors.js';
 import { insertDraftBatch } from '../queries/drafts.js';
 import {
   type DraftAnnouncement,
@@ -36,6 +41,11 @@ const RETRY_MAX_DELAY_MS = 5000;
 /** How long `close()` waits for pending batches before it drops them. */
 const CLOSE_FLUSH_BUDGET_MS = 2000;
 
+const FLUSH_IN_TRANSACTION =
+  'store.drafts.flush/end/flushAll was awaited inside a transaction of the store: the write it ' +
+  'waits for needs the chat row (and, on PGlite, the connection) that transaction holds; ' +
+  'flush after the transaction';
+
 interface FlushWaiter {
   /** Resolved once everything up to this seq is written. */
   seq: number;
@@ -46,20 +56,33 @@ interface FlushWaiter {
 /** One episode's writing state. */
 class EpisodeState {
   readonly key: DraftKey;
+  readonly id: string;
+  /** Appended, not yet in a write. */
   pending: DraftEnvelope[] = [];
+  /** A batch whose write failed: retried exactly as it was (same seq range) before the rest. */
+  failedBatch: DraftEnvelope[] | undefined;
   appendedSeq = 0;
+  /** Everything up to this seq is written (or was dropped because the chat moved past it). */
   writtenSeq = 0;
   writing = false;
   /** Everything up to this seq is to be written without waiting for the window. */
   urgentThrough = 0;
+  /** `end` was called: forget the episode once everything is written. */
+  ending = false;
   timer: TimerHandle | undefined;
   lastWriteAt = Number.NEGATIVE_INFINITY;
   failures = 0;
   error: DraftWriteFailedError | undefined;
   readonly waiters = new Set<FlushWaiter>();
 
-  constructor(key: DraftKey) {
+  constructor(key: DraftKey, id: string) {
     this.key = key;
+    this.id = id;
+  }
+
+  /** Something appended is not written yet. */
+  get hasWork(): boolean {
+    return this.failedBatch !== undefined || this.pending.length > 0;
   }
 
   cancelTimer(): void {
@@ -87,9 +110,14 @@ export interface DraftWriterContext {
  * - `urgent: true` (a tool call completed, a step or the stream finished) writes at once,
  *   after everything appended before it.
  * - Writes of one episode run one at a time, in seq order, one row per batch; announcements
- *   follow the same order. A batch for an episode the chat has moved past writes nothing.
- * - A failed write is logged and retried with backoff; the next `flush` reports it (and tries
- *   again at once). Nothing appended is dropped while the store is open.
+ *   follow the same order. A batch for an episode the chat has moved past writes nothing and
+ *   is not announced.
+ * - A failed write is logged and retried with backoff (the same batch again, so a write whose
+ *   reply was lost is not written twice); the next `flush` reports it (and tries again at
+ *   once). Nothing appended is dropped while the store is open.
+ * - `flush`, `flushAll` and `end` must not be awaited inside a `store.update`, `store.lock`
+ *   or `store.readLock` callback (they reject with `ROOT_HANDLE_IN_TRANSACTION`: the write
+ *   would wait for that transaction); `append` is fine there (the write runs after it).
  *
  * @example
  * ```ts
@@ -103,12 +131,14 @@ export class DraftWriter {
   readonly #context: DraftWriterContext;
   readonly #windowMs: number;
   readonly #episodes = new Map<string, EpisodeState>();
-  #closed = false;
+  /** Writes in flight, so `close()` can let them finish before the database closes. */
+  readonly #writes = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
 
   /** @internal Created by `openStore`. */
   constructor(context: DraftWriterContext, { windowMs = 33 }: DraftOptions = {}) {
     this.#context = context;
-    this.#windowMs = windowMs;
+    this.#windowMs = requirePositiveNumber('windowMs', windowMs);
   }
 
   /** How many episodes the writer holds state for (ended ones are forgotten). */
@@ -119,15 +149,16 @@ export class DraftWriter {
   /**
    * Queues envelopes of an episode for writing; returns at once.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key or envelope, or a seq
-   *   that does not follow the episode's last one (seqs start at 1 and have no gaps).
+   *   that does not follow the episode's last one (seqs start at 1 and have no gaps); nothing
+   *   of a refused call is queued.
    * @throws StoreClosedError `STORE_CLOSED` after the store closed.
    */
   append(key: DraftKey, envelopes: readonly DraftEnvelope[], { urgent = false } = {}): void {
-    if (this.#closed) throw new StoreClosedError();
+    if (this.#closing !== undefined) throw new StoreClosedError();
     const parsed = parseDraftKey(key);
     if (!Array.isArray(envelopes)) throw new InvalidArgumentError('envelopes', 'expected an array');
     const id = episodeId(parsed);
-    const episode = this.#episodes.get(id) ?? new EpisodeState(parsed);
+    const episode = this.#episodes.get(id) ?? new EpisodeState(parsed, id);
     envelopes.forEach((envelope, index) => {
       if (!isDraftEnvelope(envelope)) {
         throw new InvalidArgumentError(
@@ -147,21 +178,31 @@ export class DraftWriter {
     this.#episodes.set(id, episode);
     episode.pending.push(...envelopes);
     episode.appendedSeq += envelopes.length;
+    // Appending again after `end` (before it resolved) continues the episode.
+    episode.ending = false;
     if (urgent) episode.urgentThrough = episode.appendedSeq;
     this.#schedule(episode);
   }
 
   /**
-   * Resolves once the rows hold everything appended to the episode so far. Rejects with
-   * `DRAFT_WRITE_FAILED` when the write fails (the envelopes stay queued and are retried), and
-   * with `signal`'s reason when it aborts (the write goes on).
+   * Resolves once the rows hold everything appended to the episode so far (or the chat has
+   * moved past the episode, so there is nothing to hold). Waits on the write itself, no
+   * polling. Rejects with `DRAFT_WRITE_FAILED` (its `cause` the driver's error) when the write
+   * fails: the envelopes stay queued and are retried with backoff; a later flush tries again at
+   * once. Rejects with `signal`'s reason when it aborts (the write goes on).
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
+   * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
+   *   the store (as a rejection).
    */
   flush(key: DraftKey, { signal }: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     const episode = this.#episodes.get(episodeId(parseDraftKey(key)));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (episode === undefined) return Promise.resolve();
-    if (episode.writtenSeq >= episode.appendedSeq) return Promise.resolve();
+    if (this.#context.db.insideTransaction()) {
+      return Promise.reject(new RootHandleInTransactionError(FLUSH_IN_TRANSACTION));
+    }
+    if (episode === undefined || episode.writtenSeq >= episode.appendedSeq) {
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         episode.waiters.delete(waiter);
@@ -187,87 +228,122 @@ export class DraftWriter {
     });
   }
 
-  /** {@link flush} for every episode with pending envelopes. */
+  /**
+   * {@link flush} for every episode the writer holds, all at once. Settles when every one
+   * has; rejects with the first failure (or `signal`'s reason).
+   */
   async flushAll({ signal }: { signal?: AbortSignal | undefined } = {}): Promise<void> {
-    await Promise.all(
+    signal?.throwIfAborted();
+    const results = await Promise.allSettled(
       [...this.#episodes.values()].map((episode) => this.flush(episode.key, { signal })),
     );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   /**
-   * Flushes the episode, then forgets it: call when the episode is over (its step committed
-   * or the attempt failed). Appending to it again starts a new episode at seq 1.
+   * Flushes the episode, then forgets it (its state is dropped): call when the episode is
+   * over (its step committed or the attempt failed). When the flush rejects, the writer still
+   * forgets the episode once its retries have written everything. Appending to an ended key
+   * starts a new episode at seq 1.
+   * @throws as {@link flush}.
    */
   async end(key: DraftKey, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    const episode = this.#episodes.get(episodeId(parseDraftKey(key)));
+    if (episode !== undefined) episode.ending = true;
     await this.flush(key, options);
-    const id = episodeId(parseDraftKey(key));
-    const episode = this.#episodes.get(id);
-    if (episode !== undefined && episode.pending.length === 0 && !episode.writing) {
-      episode.cancelTimer();
-      this.#episodes.delete(id);
-    }
+    if (episode !== undefined) this.#forgetIfEnded(episode);
   }
 
   /**
-   * @internal Called by `store.close()` before the database closes: writes what it can within
-   * two seconds, then drops the rest and releases every timer.
+   * @internal Called by `store.close()` before the database closes: refuses new appends,
+   * writes what is pending and lets writes in flight finish, within two seconds; then drops the
+   * rest (logged) and releases every timer. Idempotent.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     const budget = new AbortController();
-    const timer = this.#context.clock.setTimeout(
-      () => budget.abort(new StoreClosedError()),
-      CLOSE_FLUSH_BUDGET_MS,
+    const timer = this.#context.clock
+      .setTimeout(() => budget.abort(new StoreClosedError()), CLOSE_FLUSH_BUDGET_MS)
+      .unref();
+    const timedOut = new Promise<void>((resolve) =>
+      budget.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
     try {
-      await this.flushAll({ signal: budget.signal });
-    } catch (error) {
-      this.#context.logger.warn({ err: error }, 'message-store: draft batches dropped at close');
+      const results = await Promise.allSettled(
+        [...this.#episodes.values()].map((episode) =>
+          this.flush(episode.key, { signal: budget.signal }),
+        ),
+      );
+      const failures = results.filter((result) => result.status === 'rejected');
+      if (failures.length > 0) {
+        this.#context.logger.warn(
+          { err: failures[0]?.reason, episodes: failures.length },
+          'message-store: draft batches dropped at close',
+        );
+      }
+      // A write nobody waits for (an episode the chat moved past) ends before the database.
+      if (this.#writes.size > 0) await Promise.race([Promise.allSettled(this.#writes), timedOut]);
     } finally {
       timer.cancel();
+      budget.abort();
     }
-    // A write still running finishes against the open database; nothing new starts.
     for (const episode of this.#episodes.values()) {
       episode.cancelTimer();
       for (const waiter of episode.waiters) waiter.reject(new StoreClosedError());
+      episode.waiters.clear();
     }
     this.#episodes.clear();
   }
 
   #schedule(episode: EpisodeState): void {
-    if (episode.writing || episode.pending.length === 0 || this.#closedAndIdle(episode)) return;
+    if (episode.writing || !episode.hasWork) return;
+    // After close only flushes (close's own) may still write.
+    if (this.#closing !== undefined && episode.waiters.size === 0) return;
     // Backing off after a failure: the retry timer writes (a flush cancels it to retry now).
     if (episode.error !== undefined && episode.timer !== undefined) return;
     const waitMs =
-      episode.urgentThrough > episode.writtenSeq
+      episode.failedBatch !== undefined || episode.urgentThrough > episode.writtenSeq
         ? 0
         : episode.lastWriteAt + this.#windowMs - this.#context.clock.now();
     if (waitMs <= 0) {
       episode.cancelTimer();
-      void this.#write(episode);
+      this.#startWrite(episode);
       return;
     }
-    episode.timer ??= this.#context.clock.setTimeout(() => {
-      episode.timer = undefined;
-      void this.#write(episode);
-    }, waitMs);
-    episode.timer.unref();
+    episode.timer ??= this.#context.clock
+      .setTimeout(() => {
+        episode.timer = undefined;
+        this.#startWrite(episode);
+      }, waitMs)
+      .unref();
   }
 
-  /** After close only flushes may still write (close flushes within its budget). */
-  #closedAndIdle(episode: EpisodeState): boolean {
-    return this.#closed && episode.waiters.size === 0;
+  #startWrite(episode: EpisodeState): void {
+    const write = this.#write(episode).catch((error: unknown) => {
+      this.#context.logger.error({ err: error }, 'message-store: the draft writer failed');
+    });
+    this.#writes.add(write);
+    void write.then(() => this.#writes.delete(write));
   }
 
   async #write(episode: EpisodeState): Promise<void> {
-    if (episode.writing || episode.pending.length === 0) return;
+    if (episode.writing || !episode.hasWork) return;
     episode.writing = true;
-    const batch = episode.pending.splice(0);
+    const batch = episode.failedBatch ?? episode.pending.splice(0);
+    episode.failedBatch = undefined;
+    let stored: boolean;
     try {
-      await insertDraftBatch(this.#context.db, episode.key, batch);
+      // Not part of any transaction the append happened to be called in.
+      stored = await outsideTransactions(() =>
+        insertDraftBatch(this.#context.db, episode.key, batch),
+      );
     } catch (error) {
-      episode.pending.unshift(...batch);
+      episode.failedBatch = batch;
       episode.writing = false;
       this.#failed(episode, error);
       return;
@@ -277,15 +353,34 @@ export class DraftWriter {
     episode.error = undefined;
     episode.writtenSeq = (batch.at(-1) as DraftEnvelope).seq;
     episode.lastWriteAt = this.#context.clock.now();
-    this.#announce(episode.key, batch);
+    if (stored) {
+      this.#announce(episode.key, batch);
+    } else {
+      this.#context.logger.debug(
+        { chatId: episode.key.chatId, firstSeq: batch[0]?.seq, lastSeq: episode.writtenSeq },
+        'message-store: draft batch of an episode the chat has moved past; not written',
+      );
+    }
     for (const waiter of episode.waiters) {
       if (waiter.seq <= episode.writtenSeq) {
         episode.waiters.delete(waiter);
         waiter.resolve();
       }
     }
-    // Appended while this write ran: written by the next one, within the window.
-    this.#schedule(episode);
+    if (!this.#forgetIfEnded(episode)) {
+      // Appended while this write ran: written by the next one, within the window.
+      this.#schedule(episode);
+    }
+  }
+
+  /** Drops an ended episode's state once nothing of it is left to write (W8). */
+  #forgetIfEnded(episode: EpisodeState): boolean {
+    if (!episode.ending || episode.writing || episode.hasWork || episode.waiters.size > 0) {
+      return false;
+    }
+    episode.cancelTimer();
+    if (this.#episodes.get(episode.id) === episode) this.#episodes.delete(episode.id);
+    return true;
   }
 
   #failed(episode: EpisodeState, cause: unknown): void {
@@ -297,17 +392,18 @@ export class DraftWriter {
     );
     for (const waiter of episode.waiters) waiter.reject(episode.error);
     episode.waiters.clear();
-    if (this.#closed) return;
+    if (this.#closing !== undefined) return;
     const delayMs = Math.min(
       RETRY_INITIAL_DELAY_MS * 2 ** (episode.failures - 1),
       RETRY_MAX_DELAY_MS,
     );
     episode.cancelTimer();
-    episode.timer = this.#context.clock.setTimeout(() => {
-      episode.timer = undefined;
-      void this.#write(episode);
-    }, delayMs);
-    episode.timer.unref();
+    episode.timer = this.#context.clock
+      .setTimeout(() => {
+        episode.timer = undefined;
+        this.#startWrite(episode);
+      }, delayMs)
+      .unref();
   }
 
   /** Announces a written batch, with its envelopes when the message fits the transport. */
@@ -320,19 +416,18 @@ export class DraftWriter {
     };
     const channel = draftChannel(key.chatId);
     try {
-      this.#context.pubsub.publish(channel, {
-        ...announcement,
-        envelopes: batch,
-      } as unknown as JsonValue);
-    } catch (error) {
-      if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) {
-        this.#context.logger.warn(
-          { err: error, channel },
-          'message-store: announcing drafts failed',
-        );
-        return;
+      try {
+        this.#context.pubsub.publish(channel, {
+          ...announcement,
+          envelopes: batch,
+        } as unknown as JsonValue);
+      } catch (error) {
+        // Too large for the transport: announce the range; receivers read the rows.
+        if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
+        this.#context.pubsub.publish(channel, announcement as unknown as JsonValue);
       }
-      this.#context.pubsub.publish(channel, announcement as unknown as JsonValue);
+    } catch (error) {
+      this.#context.logger.warn({ err: error, channel }, 'message-store: announcing drafts failed');
     }
   }
 }

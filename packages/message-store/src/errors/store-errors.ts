@@ -170,11 +170,10 @@ export class UnsafeIntegerError extends ChatdError<'UNSAFE_INTEGER'> {
  * it would silently run outside the transaction. Use the transaction handle instead.
  */
 export class RootHandleInTransactionError extends ChatdError<'ROOT_HANDLE_IN_TRANSACTION'> {
-  constructor() {
-    super(
-      'ROOT_HANDLE_IN_TRANSACTION',
-      'The root database handle was used inside a transaction; use the transaction handle',
-    );
+  constructor(
+    message = 'The root database handle was used inside a transaction; use the transaction handle',
+  ) {
+    super('ROOT_HANDLE_IN_TRANSACTION', message);
     this.name = 'RootHandleInTransactionError';
   }
 }

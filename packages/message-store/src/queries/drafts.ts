@@ -5,28 +5,40 @@ import { type DraftEnvelope, type DraftKey, isDraftEnvelope } from '../drafts/dr
 /*
  * One statement per batch. It writes only while the chat is still at the episode: a batch that
  * arrives after the step was committed (or the next attempt started) is dropped here instead of
- * leaving an orphan row. A batch already written (a retry after a lost reply) is a no-op.
+ * leaving an orphan row. A batch already written (the retry of a write whose reply was lost;
+ * the writer retries exactly the same batch) is a no-op. `stored` says whether the row is
+ * there now (the second EXISTS sees the table as it was before this statement).
  */
 const INSERT_BATCH: Statement = {
   name: 'chatd_ms_insert_draft_batch',
-  text: `INSERT INTO chat_draft_batches
-       (chat_id, history_version, generation_attempt, first_seq, last_seq, envelopes)
-     SELECT $1::uuid, $2::bigint, $3::integer, $4::integer, $5::integer, $6::jsonb
-     WHERE EXISTS (SELECT 1 FROM chats c WHERE c.id = $1::uuid
-                     AND c.history_version = $2::bigint AND c.generation_attempt = $3::integer)
-     ON CONFLICT DO NOTHING`,
+  text: `WITH inserted AS (
+       INSERT INTO chat_draft_batches
+         (chat_id, history_version, generation_attempt, first_seq, last_seq, envelopes)
+       SELECT $1::uuid, $2::bigint, $3::integer, $4::integer, $5::integer, $6::jsonb
+       WHERE EXISTS (SELECT 1 FROM chats c WHERE c.id = $1::uuid
+                       AND c.history_version = $2::bigint AND c.generation_attempt = $3::integer)
+       ON CONFLICT DO NOTHING
+       RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM inserted)
+         OR EXISTS (SELECT 1 FROM chat_draft_batches b
+                     WHERE b.chat_id = $1::uuid AND b.history_version = $2::bigint
+                       AND b.generation_attempt = $3::integer AND b.first_seq = $4::integer)
+       AS stored`,
 };
 
-/** Writes one batch of an episode (see above for when it writes nothing). */
+/**
+ * Writes one batch of an episode. Returns whether the batch's row is there (written now or by
+ * an earlier try); `false` when the chat has moved past the episode and nothing was written.
+ */
 export async function insertDraftBatch(
   db: Queryable,
   key: DraftKey,
   envelopes: readonly DraftEnvelope[],
-): Promise<void> {
+): Promise<boolean> {
   const first = envelopes[0];
   const last = envelopes.at(-1);
-  if (first === undefined || last === undefined) return;
-  await db.query(INSERT_BATCH, [
+  if (first === undefined || last === undefined) return false;
+  const rows = await db.query<{ stored: boolean }>(INSERT_BATCH, [
     key.chatId,
     key.historyVersion,
     key.generationAttempt,
@@ -34,6 +46,7 @@ export async function insertDraftBatch(
     last.seq,
     JSON.stringify(envelopes),
   ]);
+  return rows[0]?.stored === true;
 }
 
 /** The episode's envelopes after `afterSeq`, in seq order. */
