@@ -3,7 +3,7 @@ import { type ChatMessageRow, toChatMessage } from '@chatd/message-store';
 import type { FeedView } from './chat-feed.js';
 import { encodeCursor, type StreamPosition } from './cursor.js';
 
-/** A {@link ChatStreamEvent} with the cursor to resume after it. */
+/** A `ChatStreamEvent` of `@chatd/core` with the cursor to resume after it. */
 export type ChatStreamEventWithCursor = ChatStreamEvent & {
   /**
    * Where this event leaves the subscriber: pass it as `cursor` to `subscribe` (on any replica)

@@ -1,0 +1,116 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from '@chatd/core';
+import { z } from 'zod';
+
+/** An OpenAI-compatible endpoint whose models become model configurations. */
+export interface ProviderEndpoint {
+  /** The provider's name in model config ids (`<name>/<model>`). */
+  name: string;
+  /** The API's base URL, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** The API key (never logged or returned). */
+  apiKey: string | undefined;
+  /** The model ids to offer. */
+  models: string[];
+}
+
+/** The server's configuration, read from the environment by {@link loadConfig}. */
+export interface ServerConfig {
+  /** @default 8787 */
+  port: number;
+  /** @default '127.0.0.1' */
+  host: string;
+  /** Postgres instead of embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** Where embedded PGlite keeps its data. @default './.chatd-data' */
+  dataDir: string;
+  /** On first start, the admin's token instead of a generated one. */
+  adminToken: string | undefined;
+  /** OpenAI-compatible endpoints with their models. */
+  providers: ProviderEndpoint[];
+  /** Whether this replica runs a worker (`CHATD_WORKER=0`: API only). */
+  worker: boolean;
+  /** Delay between the demo model's words, in ms (a human reading pace by default). */
+  demoDelayMs: number;
+}
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected a whole number')
+  .min(0, 'expected 0..65535')
+  .max(65535, 'expected 0..65535');
+
+const envSchema = z.object({
+  PORT: port.default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  CHATD_DATA_DIR: z.string().min(1).default('./.chatd-data'),
+  CHATD_ADMIN_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_COMPATIBLE_BASE_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
+  OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
+  OPENAI_COMPATIBLE_MODELS: z.string().optional(),
+  CHATD_WORKER: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('1'),
+  CHATD_DEMO_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(40),
+});
+
+/**
+ * Reads the configuration from `env`, with a clear error naming the first bad variable.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` naming the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidArgumentError(
+      String(issue?.path[0] ?? 'environment'),
+      issue?.message ?? 'invalid',
+    );
+  }
+  const vars = parsed.data;
+  const providers: ProviderEndpoint[] = [];
+  if (vars.OPENAI_API_KEY !== undefined) {
+    providers.push({
+      name: 'openai',
+      baseUrl: 'https://api.openai.com/v1',
+      apiKey: vars.OPENAI_API_KEY,
+      models: ['gpt-4o-mini', 'gpt-4o'],
+    });
+  }
+  if (vars.OPENAI_COMPATIBLE_BASE_URL !== undefined) {
+    const models = (vars.OPENAI_COMPATIBLE_MODELS ?? '')
+      .split(',')
+      .map((model) => model.trim())
+      .filter((model) => model !== '');
+    if (models.length === 0) {
+      throw new InvalidArgumentError(
+        'OPENAI_COMPATIBLE_MODELS',
+        'list at least one model id (comma-separated) for OPENAI_COMPATIBLE_BASE_URL',
+      );
+    }
+    providers.push({
+      name: 'compatible',
+      baseUrl: vars.OPENAI_COMPATIBLE_BASE_URL,
+      apiKey: vars.OPENAI_COMPATIBLE_API_KEY,
+      models,
+    });
+  } else if (vars.OPENAI_COMPATIBLE_MODELS !== undefined) {
+    throw new InvalidArgumentError(
+      'OPENAI_COMPATIBLE_BASE_URL',
+      'is required when OPENAI_COMPATIBLE_MODELS is set',
+    );
+  }
+  return {
+    port: vars.PORT,
+    host: vars.HOST,
+    databaseUrl: vars.DATABASE_URL,
+    dataDir: resolve(vars.CHATD_DATA_DIR),
+    adminToken: vars.CHATD_ADMIN_TOKEN,
+    providers,
+    worker: vars.CHATD_WORKER === '1',
+    demoDelayMs: vars.CHATD_DEMO_DELAY_MS,
+  };
+}

@@ -1,0 +1,182 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChatdError, type Logger } from '@chatd/core';
+import { type MessageStore, openStore } from '@chatd/message-store';
+import { PubSub } from '@chatd/pubsub';
+import { PostgresTransport } from '@chatd/pubsub/postgres';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** The server's own queries (users and tokens), on the database the store uses. */
+export interface ServerDatabase {
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/** The store, its PubSub and the server's database handle, opened together. */
+export interface OpenedDatabase {
+  store: MessageStore;
+  pubsub: PubSub;
+  db: ServerDatabase;
+  /** `pglite` (embedded, one process) or `postgres` (any number of replicas). */
+  kind: 'pglite' | 'postgres';
+  /** Whether the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Another process serves the data folder. */
+export class DataDirInUseError extends ChatdError<'DATA_DIR_IN_USE'> {
+  constructor(dataDir: string, pid: number) {
+    super(
+      'DATA_DIR_IN_USE',
+      `The data folder ${dataDir} is in use by process ${pid}; stop it or set CHATD_DATA_DIR`,
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS server_users (
+  id uuid PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  is_admin boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS server_tokens (
+  id uuid PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES server_users (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Data folders this process serves (a lock file with our own pid is ours only if listed). */
+const lockedHere = new Set<string>();
+
+/**
+ * Takes the data folder for this process (embedded PGlite has one writer): a lock file with
+ * our pid; a lock left by a dead process is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const lockPath = join(dataDir, 'server.lock');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const file = await open(lockPath, 'wx');
+      await file.writeFile(String(process.pid));
+      await file.close();
+      lockedHere.add(dataDir);
+      return async () => {
+        lockedHere.delete(dataDir);
+        await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(await readFile(lockPath, 'utf8').catch(() => '0'));
+      const ours = pid === process.pid;
+      if ((ours && lockedHere.has(dataDir)) || (!ours && pid > 0 && processAlive(pid))) {
+        throw new DataDirInUseError(dataDir, pid);
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new DataDirInUseError(dataDir, 0);
+}
+
+/**
+ * Opens Postgres (`databaseUrl`) or embedded PGlite in `dataDir`, the message store on it with
+ * a PubSub that reaches every replica (LISTEN/NOTIFY on Postgres), and the server's tables.
+ */
+export async function openDatabase(
+  { databaseUrl, dataDir }: { databaseUrl: string | undefined; dataDir: string },
+  logger: Logger,
+): Promise<OpenedDatabase> {
+  if (databaseUrl !== undefined) {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+    pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+    const pubsub = new PubSub({
+      transport: new PostgresTransport({ connectionString: databaseUrl, pool, logger }),
+      logger,
+    });
+    const db: ServerDatabase = {
+      query: async <Row>(sql: string, params?: unknown[]) =>
+        (await pool.query(sql, params)).rows as Row[],
+    };
+    try {
+      // Replicas starting together: one creates the tables, the others wait for it.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(81357)');
+        await client.query(SCHEMA);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      const store = await openStore({ pool }, { pubsub, logger });
+      return {
+        store,
+        pubsub,
+        db,
+        kind: 'postgres',
+        ping: () =>
+          pool.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        async close() {
+          await store.close();
+          await pubsub.close();
+          await pool.end();
+        },
+      };
+    } catch (error) {
+      await pubsub.close();
+      await pool.end();
+      throw error;
+    }
+  }
+  const unlock = await lockDataDir(dataDir);
+  try {
+    const pglite = await PGlite.create(join(dataDir, 'pglite'));
+    const pubsub = new PubSub({ logger });
+    const db: ServerDatabase = {
+      query: async <Row>(sql: string, params?: unknown[]) =>
+        (await pglite.query(sql, params)).rows as Row[],
+    };
+    await pglite.exec(SCHEMA);
+    const store = await openStore({ pglite }, { pubsub, logger });
+    return {
+      store,
+      pubsub,
+      db,
+      kind: 'pglite',
+      ping: () =>
+        pglite.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+      async close() {
+        await store.close();
+        await pubsub.close();
+        await pglite.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}

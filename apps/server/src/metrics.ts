@@ -1,0 +1,77 @@
+import type { Chatd } from '@chatd/chatd';
+import type { PubSub } from '@chatd/pubsub';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServerDatabase } from './database.js';
+
+/** The server's Prometheus metrics, on a registry of its own (no global state). */
+export function createMetrics(
+  app: FastifyInstance,
+  {
+    chatd,
+    pubsub,
+    db,
+    openStreams,
+  }: { chatd: Chatd; pubsub: PubSub; db: ServerDatabase; openStreams: () => number },
+): Registry {
+  const registry = new Registry();
+  const duration = new Histogram({
+    name: 'chatd_http_request_duration_seconds',
+    help: 'HTTP request durations (streams: until the stream ends)',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+  new Gauge({
+    name: 'chatd_open_streams',
+    help: 'Open chat streams (SSE) on this replica',
+    registers: [registry],
+    collect() {
+      this.set(openStreams());
+    },
+  });
+  new Gauge({
+    name: 'chatd_runners',
+    help: 'Runners working on chats on this replica',
+    registers: [registry],
+    collect() {
+      this.set(chatd.stats().liveRunners);
+    },
+  });
+  new Gauge({
+    name: 'chatd_pubsub_dropped_total',
+    help: 'Lossy pubsub events dropped because a subscriber was full',
+    registers: [registry],
+    collect() {
+      this.set(pubsub.dropCount);
+    },
+  });
+  new Gauge({
+    name: 'chatd_chats',
+    help: 'Chats by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const rows = await db.query<{ status: string; count: string | number }>(
+        'SELECT status, count(*) AS count FROM chats GROUP BY status',
+      );
+      this.reset();
+      for (const row of rows) this.set({ status: row.status }, Number(row.count));
+    },
+  });
+  new Counter({
+    name: 'chatd_process_start_total',
+    help: 'Process starts (1 per replica)',
+    registers: [registry],
+  }).inc();
+  return registry;
+}

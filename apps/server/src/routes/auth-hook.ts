@@ -1,0 +1,31 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { User, Users } from '../auth.js';
+import { HttpError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated user of a `/v1` request. */
+    user: User | undefined;
+  }
+}
+
+/** The authenticated user; the hook has refused the request when there is none. */
+export function currentUser(request: FastifyRequest): User {
+  if (request.user === undefined)
+    throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid API token');
+  return request.user;
+}
+
+/** Every `/v1` route needs `Authorization: Bearer <token>`. */
+export function authHook(app: FastifyInstance, users: Users): void {
+  app.decorateRequest('user', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+    const user = match === null ? undefined : await users.authenticate(match[1] as string);
+    if (user === undefined)
+      throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid API token');
+    request.user = user;
+  });
+}

@@ -1,0 +1,305 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type ServerConfig } from './config.js';
+import { type ChatdServer, createServer } from './server.js';
+
+interface Started {
+  server: ChatdServer;
+  url: string;
+  token: string;
+  dataDir: string;
+}
+
+async function start(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
+  const config: ServerConfig = loadConfig({
+    PORT: '0',
+    CHATD_DATA_DIR: dataDir,
+    CHATD_DEMO_DELAY_MS: '2',
+    CHATD_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+    ...env,
+  });
+  const server = await createServer(config, { logLevel: 'silent' });
+  const url = await server.listen();
+  return { server, url, token: 'test-admin-token-0123456789abcdef', dataDir };
+}
+
+/** A JSON request; returns status and parsed body. */
+async function call(
+  url: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** Reads a chat's SSE stream until `until` says stop; returns the events (data parsed, id kept). */
+async function readStream(
+  url: string,
+  token: string,
+  chatId: string,
+  until: (event: any) => boolean,
+  headers: Record<string, string> = {},
+): Promise<Array<{ id: string | undefined; data: any }>> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/v1/chats/${chatId}/stream`, {
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const events: Array<{ id: string | undefined; data: any }> = [];
+  let done = false;
+  const parser = createParser({
+    onEvent(message: EventSourceMessage) {
+      if (done) return;
+      const event = { id: message.id, data: JSON.parse(message.data) };
+      events.push(event);
+      if (until(event.data)) done = true;
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  while (!done) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    parser.feed(decoder.decode(value, { stream: true }));
+  }
+  controller.abort();
+  await reader.cancel().catch(() => {});
+  return events;
+}
+
+const isWaiting = (event: any) => event.type === 'status' && event.status === 'waiting';
+
+describe('the server on embedded PGlite', () => {
+  let started: Started;
+  let other: { token: string; id: string };
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-server-'));
+    started = await start(dataDir);
+    const created = await call(started.url, started.token, 'POST', '/v1/admin/users', {
+      name: 'bob',
+    });
+    expect(created.status).toBe(201);
+    other = { token: created.body.token.token, id: created.body.user.id };
+  });
+
+  afterAll(async () => {
+    await started?.server.close();
+    await rm(started.dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a chat with the demo model and streams the reply live over SSE, each event with its cursor', async () => {
+    const { url, token } = started;
+    const models = await call(url, token, 'GET', '/v1/models');
+    expect(models.body.models[0]).toMatchObject({ id: 'demo', demo: true });
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'Hello there' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'running', modelConfigId: 'demo' });
+    const events = await readStream(url, token, created.body.id, isWaiting);
+    const parts = events.filter((event) => event.data.type === 'message-part');
+    expect(parts.length).toBeGreaterThan(10);
+    expect(parts.map((event) => event.data.seq)).toEqual(parts.map((_, index) => index + 1));
+    const answer = events.find(
+      (event) => event.data.type === 'message' && event.data.message.role === 'assistant',
+    );
+    expect(answer?.data.message.content.parts[0].text).toContain('chatd demo model');
+    for (const event of events) {
+      expect(event.id).toMatch(/^c1\./);
+      expect(event.data.cursor).toBeUndefined();
+      expect(event.data.chatId).toBe(created.body.id);
+    }
+  });
+
+  it('resumes a stream with Last-Event-ID: nothing twice, nothing skipped', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'Tell me something' });
+    const first = await readStream(
+      url,
+      token,
+      created.body.id,
+      (event) => event.type === 'message-part' && event.seq === 5,
+    );
+    const rest = await readStream(url, token, created.body.id, isWaiting, {
+      'last-event-id': first.at(-1)?.id as string,
+    });
+    const seqs = [...first, ...rest]
+      .filter((event) => event.data.type === 'message-part')
+      .map((event) => event.data.seq);
+    // The answer may be committed before the second stream starts: then its parts are replaced
+    // by the committed message (and a preview reset), never repeated.
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seqs.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+    if (rest[0]?.data.type === 'message-part') expect(rest[0].data.seq).toBe(6);
+    expect(
+      rest.some(
+        (event) => event.data.type === 'message' && event.data.message.role === 'assistant',
+      ),
+    ).toBe(true);
+  });
+
+  it('runs the demo tool when asked to roll a dice, then answers with its result', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'Please roll a dice' });
+    await readStream(url, token, created.body.id, isWaiting);
+    const { body } = await call(url, token, 'GET', `/v1/chats/${created.body.id}/messages`);
+    const types = body.messages
+      .slice()
+      .reverse()
+      .flatMap((message: any) =>
+        message.content.parts.map((part: any) => `${message.role}:${part.type}`),
+      );
+    expect(types).toEqual([
+      'user:text',
+      'assistant:tool-call',
+      'tool:tool-result',
+      'assistant:text',
+    ]);
+  });
+
+  it('queues a message sent while busy, and 409s an interrupt of an idle chat', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'first' });
+    const sent = await call(url, token, 'POST', `/v1/chats/${created.body.id}/messages`, {
+      content: 'second',
+    });
+    expect(sent.status).toBe(200);
+    expect(typeof sent.body.queued).toBe('boolean');
+    await readStream(url, token, created.body.id, (event) => isWaiting(event));
+    // Wait for the whole queue to drain (the queued message is answered too).
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const chat = await call(url, token, 'GET', `/v1/chats/${created.body.id}`);
+      if (chat.body.status === 'waiting') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const interrupted = await call(url, token, 'POST', `/v1/chats/${created.body.id}/interrupt`);
+    expect(interrupted.status).toBe(409);
+    expect(interrupted.body.error.code).toMatch(/TRANSITION_NOT_ALLOWED|INVALID_STATE/);
+  });
+
+  it("refuses without a token or with a bad one (401), hides other users' chats (404) and admin routes (403)", async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'mine' });
+    const chatId = created.body.id;
+    expect((await call(url, undefined, 'GET', '/v1/chats')).status).toBe(401);
+    expect((await call(url, 'chatd_nope', 'GET', '/v1/chats')).body).toEqual({
+      error: { code: 'UNAUTHORIZED', message: 'Missing or invalid API token' },
+    });
+    const routes: Array<[string, string, unknown?]> = [
+      ['GET', `/v1/chats/${chatId}`],
+      ['PATCH', `/v1/chats/${chatId}`, { title: 'x' }],
+      ['GET', `/v1/chats/${chatId}/messages`],
+      ['POST', `/v1/chats/${chatId}/messages`, { content: 'hi' }],
+      ['PATCH', `/v1/chats/${chatId}/messages/1`, { content: 'hi' }],
+      ['DELETE', `/v1/chats/${chatId}/queue/1`],
+      ['POST', `/v1/chats/${chatId}/queue/1/promote`],
+      ['POST', `/v1/chats/${chatId}/interrupt`],
+      ['POST', `/v1/chats/${chatId}/compact`],
+      ['POST', `/v1/chats/${chatId}/reconcile`],
+      ['POST', `/v1/chats/${chatId}/tool-results`, { results: [{}] }],
+      ['GET', `/v1/chats/${chatId}/stream`],
+    ];
+    for (const [method, path, body] of routes) {
+      const response = await call(url, other.token, method, path, body);
+      expect({
+        route: `${method} ${path}`,
+        status: response.status,
+        code: response.body?.error?.code,
+      }).toEqual({
+        route: `${method} ${path}`,
+        status: 404,
+        code: 'CHAT_NOT_FOUND',
+      });
+      expect((await call(url, undefined, method, path, body)).status).toBe(401);
+    }
+    expect((await call(url, other.token, 'GET', '/v1/chats')).body.chats).toEqual([]);
+    expect((await call(url, other.token, 'GET', '/v1/admin/users')).status).toBe(403);
+    expect((await call(url, other.token, 'POST', '/v1/admin/users', { name: 'eve' })).status).toBe(
+      403,
+    );
+    // The chat is untouched.
+    expect((await call(url, token, 'GET', `/v1/chats/${chatId}`)).body.title).not.toBe('x');
+  });
+
+  it.each([
+    ['no content', 'POST', '/v1/chats', {}],
+    ['empty content', 'POST', '/v1/chats', { content: '' }],
+    ['content of the wrong type', 'POST', '/v1/chats', { content: 42 }],
+    ['an unknown field', 'POST', '/v1/chats', { content: 'hi', owner: 'someone-else' }],
+    ['an unknown model', 'POST', '/v1/chats', { content: 'hi', modelConfigId: 'nope' }],
+    ['a part of an unknown type', 'POST', '/v1/chats', { content: [{ type: 'video' }] }],
+    ['a bad limit', 'GET', '/v1/chats?limit=0', undefined],
+    ['a malformed chat id', 'GET', '/v1/chats/not-a-uuid', undefined],
+  ] as const)(
+    'answers %s with a 4xx in the error shape and writes nothing',
+    async (_name, method, path, body) => {
+      const { url } = started;
+      const before = (await call(url, other.token, 'GET', '/v1/chats')).body.chats.length;
+      const response = await call(url, other.token, method, path, body);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(response.body).toEqual({
+        error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+      });
+      expect((await call(url, other.token, 'GET', '/v1/chats')).body.chats.length).toBe(before);
+    },
+  );
+
+  it('reports health, readiness and Prometheus metrics', async () => {
+    const { url } = started;
+    expect((await call(url, undefined, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await call(url, undefined, 'GET', '/readyz')).body).toEqual({
+      database: true,
+      worker: true,
+    });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('chatd_http_request_duration_seconds');
+    expect(metrics).toMatch(/chatd_chats\{status="waiting"\} \d+/);
+  });
+});
+
+describe('starting and stopping', () => {
+  it('creates the admin once, keeps the data across a restart, and refuses a second server on the same folder', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-server-'));
+    try {
+      const first = await start(dataDir);
+      expect(first.server.firstAdminToken).toBe(first.token);
+      const created = await call(first.url, first.token, 'POST', '/v1/chats', {
+        content: 'keep me',
+      });
+      await expect(start(dataDir)).rejects.toMatchObject({ code: 'DATA_DIR_IN_USE' });
+      await first.server.close();
+
+      const second = await start(dataDir);
+      expect(second.server.firstAdminToken).toBeUndefined();
+      const chat = await call(second.url, second.token, 'GET', `/v1/chats/${created.body.id}`);
+      expect(chat.status).toBe(200);
+      await second.server.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad configuration with the variable named', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL.*postgres/);
+    expect(() => loadConfig({ OPENAI_COMPATIBLE_MODELS: 'a,b' })).toThrow(
+      /OPENAI_COMPATIBLE_BASE_URL/,
+    );
+  });
+});

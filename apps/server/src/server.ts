@@ -1,0 +1,149 @@
+import { type Chatd, createChatd } from '@chatd/chatd';
+import type { Logger } from '@chatd/core';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Users } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { openDatabase } from './database.js';
+import { demoTools } from './demo-model.js';
+import { errorHandler, HttpError } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { configuredModels } from './models.js';
+import { adminRoutes } from './routes/admin.js';
+import { authHook } from './routes/auth-hook.js';
+import { chatRoutes } from './routes/chats.js';
+import type { SseWriter } from './sse.js';
+
+/** A running server: its URL, the admin token of a first start, and how to stop it. */
+export interface ChatdServer {
+  /** The Fastify app (routes, `inject()`). */
+  readonly app: FastifyInstance;
+  /** The engine. */
+  readonly chatd: Chatd;
+  /** The URL it listens on (after {@link ChatdServer.listen}). */
+  url: string | undefined;
+  /** The admin token created on the first start, shown once; `undefined` on later starts. */
+  readonly firstAdminToken: string | undefined;
+  /** Starts listening on the configured host and port. */
+  listen(): Promise<string>;
+  /**
+   * Stops gracefully: refuses new requests, ends open streams (clients resume elsewhere),
+   * hands this replica's chats over, closes the database.
+   */
+  close(): Promise<void>;
+}
+
+// Bodies are JSON and must match exactly: no type coercion (a number is not a string) and no
+// silently dropped unknown fields. Query strings and path parameters are text, so their
+// numbers and booleans are coerced.
+const strictAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: false,
+  removeAdditional: false,
+  useDefaults: true,
+});
+const coercingAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: true,
+  removeAdditional: false,
+  useDefaults: true,
+});
+for (const ajv of [strictAjv, coercingAjv]) {
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+}
+
+function validatorFor({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  return (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
+}
+
+/** Adapts Fastify's pino logger to the libraries' logger interface (same call shape). */
+function libraryLogger(app: FastifyInstance): Logger {
+  return app.log as unknown as Logger;
+}
+
+/** Builds the server: database, engine, routes. Call `listen()` to serve. */
+export async function createServer(
+  config: ServerConfig,
+  { logLevel = 'info' }: { logLevel?: string } = {},
+): Promise<ChatdServer> {
+  const app = Fastify({
+    logger: {
+      level: logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'token', '*.token', 'apiKey', '*.apiKey'],
+        censor: '[redacted]',
+      },
+    },
+    bodyLimit: 5 * 1024 * 1024,
+    disableRequestLogging: logLevel !== 'debug',
+  });
+  const logger = libraryLogger(app);
+  const database = await openDatabase(config, logger);
+  const users = new Users(database.db);
+  const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
+  const models = configuredModels(config);
+  const chatd = createChatd({
+    store: database.store,
+    models: models.resolver,
+    tools: demoTools,
+    logger,
+  });
+  const streams = new Set<SseWriter>();
+  let ready = false;
+
+  app.setValidatorCompiler(validatorFor);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      `No route ${request.method} ${request.url.split('?')[0]}`,
+    );
+  });
+  authHook(app, users);
+  const metrics = createMetrics(app, {
+    chatd,
+    pubsub: database.pubsub,
+    db: database.db,
+    openStreams: () => streams.size,
+  });
+  chatRoutes(app, chatd, streams);
+  adminRoutes(app, users);
+  app.get('/v1/models', async () => ({ models: models.list }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const databaseUp = await database.ping();
+    const body = { database: databaseUp, worker: ready || !config.worker };
+    return reply.status(databaseUp && body.worker ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
+
+  if (config.worker) await chatd.start();
+  ready = true;
+
+  let closing: Promise<void> | undefined;
+  const server: ChatdServer = {
+    app,
+    chatd,
+    url: undefined,
+    firstAdminToken,
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      server.url = address.replace('[::1]', 'localhost');
+      return server.url;
+    },
+    close() {
+      closing ??= (async () => {
+        // Ending the streams first lets their clients reconnect to another replica at once.
+        for (const writer of streams) writer.close();
+        await chatd.close();
+        await app.close();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+  return server;
+}

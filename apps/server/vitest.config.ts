@@ -1,0 +1,7 @@
+import { mergeConfig } from 'vitest/config';
+import { createVitestConfig } from '../../vitest.shared.ts';
+
+// Each test file starts servers on embedded PGlite (hundreds of MB each): two files at a time.
+export default mergeConfig(createVitestConfig({ maxWorkers: 2 }), {
+  test: { testTimeout: 120_000 },
+});
