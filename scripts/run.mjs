@@ -3,7 +3,7 @@
 // pnpm is pinned and installed into a private prefix (.tools/) instead of globally or through
 // corepack: corepack's signature check fails against this registry (see docs/toolchain notes),
 // and installing pnpm into the workspace root would make it a dependency of the repo itself.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,14 +73,21 @@ if (command === 'test') {
   status = checks || repoChecks || boundaries || readmeExamples || summary;
   process.exit(status);
 } else if (command === 'start') {
-  console.error(
-    [
-      'chatd: there is nothing to start yet.',
-      'The reference server (apps/server) arrives in a later issue; until then this repository',
-      'ships the libraries only. Run `npm test` to build and test them.',
-    ].join('\n'),
-  );
-  process.exit(1);
+  ensurePnpm();
+  // Installs and builds only what is missing or stale (turbo's cache makes a second start fast).
+  let status = pnpm(['install', '--frozen-lockfile']);
+  if (status === 0) status = pnpm(['turbo', 'run', 'build', '--filter', '@chatd/server...']);
+  if (status !== 0) process.exit(status);
+  // The server runs as a child with this terminal; Ctrl-C and SIGTERM reach it (it hands its
+  // chats over and exits within 10 s), and its exit code is ours.
+  const child = spawn(process.execPath, [join(root, 'apps', 'server', 'dist', 'main.js')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 0)));
 } else {
   console.error('usage: node scripts/run.mjs <test|start>');
   process.exit(2);
