@@ -178,6 +178,33 @@ describeEachDatabase('the draft writer', (database) => {
     expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2, 3]);
   });
 
+  it.runIf(database.kind === 'postgres')(
+    'a connection killed mid-write: the retry writes the batch on a new connection, once (W3)',
+    async () => {
+      const { drafts, key, clock, logger } = await episode();
+      const restore = await slowDraftWrites(database, 5);
+      drafts.append(key, range(1, 2));
+      // The write is running (sleeping in its trigger): kill its backend.
+      await vi.waitFor(
+        async () => {
+          const killed = await database.query<{ pg_terminate_backend: boolean }>(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND query LIKE '%chat_draft_batches%' AND state = 'active'`,
+          );
+          expect(killed).toHaveLength(1);
+        },
+        { timeout: 4000 },
+      );
+      await vi.waitFor(() => expect(logger.warn).toHaveBeenCalled());
+      await restore();
+      drafts.append(key, [delta(3)]);
+      await clock.advance(5000);
+      await drafts.flush(key);
+      expect(await batches(database, key)).toEqual(['1-2', '3-3']);
+    },
+  );
+
   it('a batch is written once however often its write is retried', async () => {
     const { key, store } = await episode();
     const { insertDraftBatch } = await import('../queries/drafts.js');
@@ -297,7 +324,7 @@ describeEachDatabase('the draft writer', (database) => {
     expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1, 2, 3]);
   });
 
-  it('an edit that moves the history version deletes the running episode\'s rows', async () => {
+  it('an edit that moves the history version deletes the rows of the running episode', async () => {
     const { drafts, key, machine, store, userMessageId } = await episode();
     drafts.append(key, range(1, 2));
     await drafts.flush(key);
