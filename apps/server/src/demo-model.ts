@@ -21,7 +21,13 @@ function lastText(prompt: LanguageModelV3Prompt, role: 'user' | 'tool'): string 
   if (message?.role !== role) return undefined;
   if (role === 'tool') {
     return message.content
-      .map((part) => (part.type === 'tool-result' ? JSON.stringify(part.output) : ''))
+      .map((part) => {
+        if (part.type !== 'tool-result') return '';
+        const { output } = part;
+        return output.type === 'json' || output.type === 'text'
+          ? JSON.stringify(output.value)
+          : JSON.stringify(output);
+      })
       .join(' ');
   }
   return (message.content as Array<{ type: string; text?: string }>)
@@ -71,7 +77,11 @@ export function demoModel({ delayMs }: { delayMs: number }): LanguageModelV3 {
     modelId: DEMO_MODEL_ID,
     supportedUrls: {},
     async doGenerate(options) {
-      const first = (lastText(options.prompt, 'user') ?? 'a chat').split(/\s+/).slice(0, 4);
+      // Asked for a title: the conversation's first message is the prompt's last line.
+      const lines = (lastText(options.prompt, 'user') ?? '')
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      const first = (lines.at(-1) ?? 'a chat').trim().split(/\s+/).slice(0, 5);
       return {
         content: [{ type: 'text', text: `Demo: ${first.join(' ')}` }],
         finishReason: { unified: 'stop', raw: 'stop' },

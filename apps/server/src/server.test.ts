@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ServerConfig } from './config.js';
 import { type ChatdServer, createServer } from './server.js';
 
+/** Parsed JSON from the server, read loosely by the assertions. */
+type Json = ReturnType<typeof JSON.parse>;
+
 interface Started {
   server: ChatdServer;
   url: string;
@@ -33,7 +36,7 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: {
@@ -51,9 +54,9 @@ async function readStream(
   url: string,
   token: string,
   chatId: string,
-  until: (event: any) => boolean,
+  until: (event: Json) => boolean,
   headers: Record<string, string> = {},
-): Promise<Array<{ id: string | undefined; data: any }>> {
+): Promise<Array<{ id: string | undefined; data: Json }>> {
   const controller = new AbortController();
   const response = await fetch(`${url}/v1/chats/${chatId}/stream`, {
     headers: { authorization: `Bearer ${token}`, ...headers },
@@ -61,7 +64,7 @@ async function readStream(
   });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const events: Array<{ id: string | undefined; data: any }> = [];
+  const events: Array<{ id: string | undefined; data: Json }> = [];
   let done = false;
   const parser = createParser({
     onEvent(message: EventSourceMessage) {
@@ -83,7 +86,7 @@ async function readStream(
   return events;
 }
 
-const isWaiting = (event: any) => event.type === 'status' && event.status === 'waiting';
+const isWaiting = (event: Json) => event.type === 'status' && event.status === 'waiting';
 
 describe('the server on embedded PGlite', () => {
   let started: Started;
@@ -161,8 +164,8 @@ describe('the server on embedded PGlite', () => {
     const types = body.messages
       .slice()
       .reverse()
-      .flatMap((message: any) =>
-        message.content.parts.map((part: any) => `${message.role}:${part.type}`),
+      .flatMap((message: Json) =>
+        message.content.parts.map((part: Json) => `${message.role}:${part.type}`),
       );
     expect(types).toEqual([
       'user:text',

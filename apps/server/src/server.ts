@@ -75,7 +75,6 @@ export async function createServer(
       },
     },
     bodyLimit: 5 * 1024 * 1024,
-    disableRequestLogging: logLevel !== 'debug',
   });
   const logger = libraryLogger(app);
   const database = await openDatabase(config, logger);
