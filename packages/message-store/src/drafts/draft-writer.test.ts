@@ -103,13 +103,13 @@ describeEachDatabase('the draft writer', (database) => {
       .filter((message) => message.channel.startsWith('chat:draft:'))
       .map((message) => readDraftAnnouncement(message.payload));
 
-  it('writes the first append of an idle episode at once (leading edge)', async () => {
+  it('writes the first append of an idle episode at once (leading edge, W12)', async () => {
     const { drafts, key } = await episode();
     drafts.append(key, [delta(1)]);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
   });
 
-  it('puts appends within the window into one trailing write', async () => {
+  it('puts appends within the window into one trailing write (W12)', async () => {
     const { drafts, key, clock } = await episode();
     drafts.append(key, [delta(1)]);
     await drafts.flush(key);
@@ -133,6 +133,58 @@ describeEachDatabase('the draft writer', (database) => {
     await clock.waitForTimers(1);
     await clock.advance(33);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
+  });
+
+  it('earlier batches are never rewritten: one append-only row per write (W14)', async () => {
+    const { drafts, key } = await episode();
+    drafts.append(key, range(1, 2));
+    await drafts.flush(key);
+    const rowVersion = () =>
+      database.query<{ xmin: string; ctid: string }>(
+        `SELECT xmin::text AS xmin, ctid::text AS ctid FROM chat_draft_batches
+         WHERE chat_id = $1 AND first_seq = 1`,
+        [key.chatId],
+      );
+    const before = await rowVersion();
+    drafts.append(key, range(3, 5), { urgent: true });
+    await drafts.flush(key);
+    drafts.append(key, range(6, 6), { urgent: true });
+    await drafts.flush(key);
+    expect(await rowVersion()).toEqual(before);
+    expect(await batches(database, key)).toEqual(['1-2', '3-5', '6-6']);
+  });
+
+  it('flushAll flushes every episode at once; one failing does not hold the others back (W11)', async () => {
+    const first = await episode();
+    const { machine, drafts } = first;
+    const { chatId } = await machine.create();
+    const attempt = await machine.update(chatId, async (chat) => {
+      await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
+      return chat.recordGenerationAttempt();
+    });
+    const other: DraftKey = {
+      chatId,
+      historyVersion: (await machine.store.getChat(chatId)).historyVersion,
+      generationAttempt: attempt,
+    };
+    await database.query(`CREATE FUNCTION fail_one_chat() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'this chat is down'; END $$`);
+    await database.query(
+      `CREATE TRIGGER fail_one_chat BEFORE INSERT ON chat_draft_batches FOR EACH ROW
+       WHEN (NEW.chat_id = '${first.key.chatId}') EXECUTE FUNCTION fail_one_chat()`,
+    );
+    drafts.append(first.key, range(1, 2));
+    drafts.append(other, range(1, 3));
+    await expect(drafts.flushAll()).rejects.toMatchObject({
+      code: 'DRAFT_WRITE_FAILED',
+      chatId: first.key.chatId,
+    });
+    expect(await batches(database, other)).toEqual(['1-3']);
+    expect(await batches(database, first.key)).toEqual([]);
+    await database.query('DROP TRIGGER fail_one_chat ON chat_draft_batches');
+    await database.query('DROP FUNCTION fail_one_chat()');
+    await drafts.flushAll();
+    expect(await batches(database, first.key)).toEqual(['1-2']);
   });
 
   it('an urgent append writes at once, after everything appended before it (W13)', async () => {
@@ -244,6 +296,10 @@ describeEachDatabase('the draft writer', (database) => {
     const flushing = drafts.flush(key, { signal: controller.signal });
     controller.abort(new Error('caller gave up'));
     await expect(flushing).rejects.toThrow('caller gave up');
+    // Already aborted: rejects at once, for one episode and for all.
+    const aborted = AbortSignal.abort(new Error('too late'));
+    await expect(drafts.flush(key, { signal: aborted })).rejects.toThrow('too late');
+    await expect(drafts.flushAll({ signal: aborted })).rejects.toThrow('too late');
     await restore();
     await drafts.flush(key);
     expect((await batches(database, key)).join(',')).toMatch(/^1-1,2-2$|^1-2$/);
