@@ -70,7 +70,7 @@ describe('chatd-server, the binary', () => {
       const chats = await fetch(`${second.url}/v1/chats`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      expect((await chats.json()).chats).toHaveLength(1);
+      expect(((await chats.json()) as { chats: unknown[] }).chats).toHaveLength(1);
       second.child.kill('SIGTERM');
       await once(second.child, 'exit');
     } finally {

@@ -1,0 +1,120 @@
+import { createTestDatabase, type TestDatabase } from '@chatd/message-store/testing';
+import { createParser } from 'eventsource-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { type ChatdServer, createServer } from './server.js';
+
+const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+const TOKEN = 'replica-admin-token-0123456789abcdef';
+
+/** Parsed JSON from the server, read loosely by the assertions. */
+type Json = ReturnType<typeof JSON.parse>;
+
+async function startReplica(database: TestDatabase, worker: boolean) {
+  const server = await createServer(
+    loadConfig({
+      PORT: '0',
+      DATABASE_URL: database.url,
+      CHATD_ADMIN_TOKEN: TOKEN,
+      CHATD_WORKER: worker ? '1' : '0',
+      CHATD_DEMO_DELAY_MS: '15',
+    }),
+    { logLevel: 'silent' },
+  );
+  return { server, url: await server.listen() };
+}
+
+/** Reads SSE events until `until`; returns each event's id and data. */
+async function readStream(
+  url: string,
+  chatId: string,
+  until: (event: Json) => boolean,
+  lastEventId?: string,
+): Promise<Array<{ id: string | undefined; data: Json }>> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/v1/chats/${chatId}/stream`, {
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+    },
+    signal: controller.signal,
+  });
+  const events: Array<{ id: string | undefined; data: Json }> = [];
+  let done = false;
+  const parser = createParser({
+    onEvent(message) {
+      if (done) return;
+      events.push({ id: message.id, data: JSON.parse(message.data) });
+      if (until(JSON.parse(message.data))) done = true;
+    },
+  });
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  while (!done) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    parser.feed(decoder.decode(value, { stream: true }));
+  }
+  controller.abort();
+  await reader.cancel().catch(() => {});
+  return events;
+}
+
+describe.skipIf(serverUrl === undefined)(
+  'two servers on one Postgres (needs TEST_DATABASE_URL)',
+  () => {
+    let database: TestDatabase;
+    let a: { server: ChatdServer; url: string };
+    let b: { server: ChatdServer; url: string };
+
+    beforeAll(async () => {
+      database = await createTestDatabase(serverUrl as string);
+      a = await startReplica(database, true);
+      b = await startReplica(database, false); // API only: every turn runs on A
+    });
+    afterAll(async () => {
+      await b?.server.close();
+      await a?.server.close();
+      await database?.drop();
+    });
+
+    it('a message sent through B runs on A; B streams it live; a client resumes on B with the Last-Event-ID it had on A', async () => {
+      const created = await fetch(`${b.url}/v1/chats`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'hello from B' }),
+      });
+      expect(created.status).toBe(201);
+      const chat = (await created.json()) as Json;
+      const onA = await readStream(
+        a.url,
+        chat.id,
+        (event) => event.type === 'message-part' && event.seq === 6,
+      );
+      const onB = await readStream(
+        b.url,
+        chat.id,
+        (event) => event.type === 'status' && event.status === 'waiting',
+        onA.at(-1)?.id,
+      );
+      const parts = [...onA, ...onB]
+        .filter((event) => event.data.type === 'message-part')
+        .map((event) => event.data.seq as number);
+      expect(new Set(parts).size).toBe(parts.length);
+      expect(parts.slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+      if (onB[0]?.data.type === 'message-part') expect(onB[0].data.seq).toBe(7);
+      const answer = onB.find(
+        (event) => event.data.type === 'message' && event.data.message.role === 'assistant',
+      );
+      expect(answer?.data.message.content.parts[0].text).toContain('hello from B');
+      // The whole text arrived as parts, once, in order.
+      const text = [...onA, ...onB]
+        .filter(
+          (event) => event.data.type === 'message-part' && event.data.part.type === 'text-delta',
+        )
+        .map((event) => event.data.part.delta)
+        .join('');
+      expect(text).toBe(answer?.data.message.content.parts[0].text);
+    });
+  },
+);
