@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS server_tokens (
   name text NOT NULL,
   token_hash text NOT NULL UNIQUE,
   created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS server_client_chats (
+  user_id uuid NOT NULL REFERENCES server_users (id) ON DELETE CASCADE,
+  client_chat_id text NOT NULL,
+  chat_id uuid NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, client_chat_id)
 );`;
 
 function processAlive(pid: number): boolean {
@@ -111,7 +117,11 @@ export async function openDatabase(
       query: async <Row>(sql: string, params?: unknown[]) =>
         (await pool.query(sql, params)).rows as Row[],
     };
+    let store: MessageStore | undefined;
     try {
+      // The store's migrations first: the server's tables refer to its chats.
+      store = await openStore({ pool }, { pubsub, logger });
+      const opened = store;
       // Replicas starting together: one creates the tables, the others wait for it.
       const client = await pool.connect();
       try {
@@ -125,9 +135,8 @@ export async function openDatabase(
       } finally {
         client.release();
       }
-      const store = await openStore({ pool }, { pubsub, logger });
       return {
-        store,
+        store: opened,
         pubsub,
         db,
         kind: 'postgres',
@@ -137,45 +146,54 @@ export async function openDatabase(
             () => false,
           ),
         async close() {
-          await store.close();
+          await opened.close();
           await pubsub.close();
           await pool.end();
         },
       };
     } catch (error) {
+      await store?.close();
       await pubsub.close();
       await pool.end();
       throw error;
     }
   }
   const unlock = await lockDataDir(dataDir);
+  const pubsub = new PubSub({ logger });
+  let pglite: PGlite | undefined;
+  let store: MessageStore | undefined;
   try {
-    const pglite = await PGlite.create(join(dataDir, 'pglite'));
-    const pubsub = new PubSub({ logger });
+    pglite = await PGlite.create(join(dataDir, 'pglite'));
+    const instance = pglite;
     const db: ServerDatabase = {
       query: async <Row>(sql: string, params?: unknown[]) =>
-        (await pglite.query(sql, params)).rows as Row[],
+        (await instance.query(sql, params)).rows as Row[],
     };
+    // The store's migrations first: the server's tables refer to its chats.
+    store = await openStore({ pglite }, { pubsub, logger });
+    const opened = store;
     await pglite.exec(SCHEMA);
-    const store = await openStore({ pglite }, { pubsub, logger });
     return {
-      store,
+      store: opened,
       pubsub,
       db,
       kind: 'pglite',
       ping: () =>
-        pglite.query('SELECT 1').then(
+        instance.query('SELECT 1').then(
           () => true,
           () => false,
         ),
       async close() {
-        await store.close();
+        await opened.close();
         await pubsub.close();
-        await pglite.close();
+        await instance.close();
         await unlock();
       },
     };
   } catch (error) {
+    await store?.close();
+    await pubsub.close();
+    await pglite?.close();
     await unlock();
     throw error;
   }

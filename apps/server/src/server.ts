@@ -12,6 +12,7 @@ import { configuredModels } from './models.js';
 import { adminRoutes } from './routes/admin.js';
 import { authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
+import { useChatRoutes } from './routes/use-chat.js';
 import type { SseWriter } from './sse.js';
 
 /** A running server: its URL, the admin token of a first start, and how to stop it. */
@@ -108,6 +109,7 @@ export async function createServer(
   });
   chatRoutes(app, chatd, streams);
   adminRoutes(app, users);
+  useChatRoutes(app, chatd, database.db);
   app.get('/v1/models', async () => ({ models: models.list }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

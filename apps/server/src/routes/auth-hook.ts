@@ -16,11 +16,11 @@ export function currentUser(request: FastifyRequest): User {
   return request.user;
 }
 
-/** Every `/v1` route needs `Authorization: Bearer <token>`. */
+/** Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/')) return;
+    if (!request.url.startsWith('/v1/') && !request.url.startsWith('/api/chat')) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const user = match === null ? undefined : await users.authenticate(match[1] as string);

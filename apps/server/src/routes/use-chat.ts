@@ -1,0 +1,259 @@
+import type { Chatd, ChatStreamEventWithCursor } from '@chatd/chatd';
+import type { ChatMessage } from '@chatd/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerDatabase } from '../database.js';
+import { HttpError } from '../errors.js';
+import { currentUser } from './auth-hook.js';
+
+/*
+ * The AI SDK's UI message stream protocol, so a stock `useChat` (DefaultChatTransport) works
+ * against chatd unchanged: `POST /api/chat` sends, `GET /api/chat/:id/stream` resumes. The
+ * server's history is the truth: of the body's messages only the newest user message is used.
+ * A client chat id maps to one chatd chat of the user.
+ */
+
+const UI_STREAM_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-vercel-ai-ui-message-stream': 'v1',
+  'x-accel-buffering': 'no',
+} as const;
+
+interface UiMessage {
+  id?: string;
+  role: string;
+  parts?: Array<{ type: string; text?: string }>;
+}
+
+/** A chunk of the UI message stream (an object with a `type`). */
+type UiChunk = Record<string, unknown> & { type: string };
+
+function textOf(message: UiMessage): string {
+  return (message.parts ?? [])
+    .filter((part) => part.type === 'text' && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('\n');
+}
+
+/** UI chunks that show a committed message whose live parts this stream did not see. */
+function chunksOfMessage(message: ChatMessage, step: number): UiChunk[] {
+  const chunks: UiChunk[] = [];
+  if (message.role === 'assistant') chunks.push({ type: 'start-step' });
+  message.content.parts.forEach((part, index) => {
+    const id = `m${message.id}-${step}-${index}`;
+    if (part.type === 'text' || part.type === 'reasoning') {
+      const text = (part as { text: string }).text;
+      chunks.push({ type: `${part.type}-start`, id });
+      chunks.push({ type: `${part.type}-delta`, id, delta: text });
+      chunks.push({ type: `${part.type}-end`, id });
+    } else if (part.type === 'tool-call') {
+      const call = part as {
+        toolCallId: string;
+        toolName: string;
+        input: unknown;
+        dynamic?: boolean;
+      };
+      chunks.push({
+        type: 'tool-input-available',
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        input: call.input,
+        ...(call.dynamic === true ? { dynamic: true } : {}),
+      });
+    } else if (part.type === 'tool-result') {
+      const result = part as { toolCallId: string; output: unknown; isError?: boolean };
+      chunks.push(
+        result.isError === true
+          ? {
+              type: 'tool-output-error',
+              toolCallId: result.toolCallId,
+              errorText: String(result.output),
+            }
+          : { type: 'tool-output-available', toolCallId: result.toolCallId, output: result.output },
+      );
+    }
+  });
+  if (message.role === 'assistant') chunks.push({ type: 'finish-step' });
+  return chunks;
+}
+
+/** The client chat ids of each user, mapped to chatd chats. */
+class ClientChats {
+  readonly #db: ServerDatabase;
+  constructor(db: ServerDatabase) {
+    this.#db = db;
+  }
+  async find(userId: string, clientChatId: string): Promise<string | undefined> {
+    const [row] = await this.#db.query<{ chat_id: string }>(
+      'SELECT chat_id FROM server_client_chats WHERE user_id = $1 AND client_chat_id = $2',
+      [userId, clientChatId],
+    );
+    return row?.chat_id;
+  }
+  async add(userId: string, clientChatId: string, chatId: string): Promise<void> {
+    await this.#db.query(
+      'INSERT INTO server_client_chats (user_id, client_chat_id, chat_id) VALUES ($1, $2, $3)',
+      [userId, clientChatId, chatId],
+    );
+  }
+}
+
+/** Streams one turn of a chat as UI message chunks, from after `afterMessageId` to its end. */
+async function streamTurn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  chatd: Chatd,
+  chatId: string,
+  afterMessageId: number,
+): Promise<void> {
+  const stop = new AbortController();
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, UI_STREAM_HEADERS);
+  response.flushHeaders();
+  // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
+  response.once('close', () => stop.abort());
+  const write = async (chunk: UiChunk | '[DONE]') => {
+    if (response.writableEnded || response.destroyed) return;
+    const line = `data: ${chunk === '[DONE]' ? chunk : JSON.stringify(chunk)}\n\n`;
+    if (!response.write(line)) await new Promise((resolve) => response.once('drain', resolve));
+  };
+  await write({ type: 'start', messageId: `turn-${afterMessageId}` });
+  let partsSinceCommit = false;
+  let step = 0;
+  let stepOpen = false;
+  try {
+    for await (const event of chatd.subscribe(chatId, { afterMessageId, signal: stop.signal })) {
+      const chunk = event as ChatStreamEventWithCursor;
+      if (chunk.type === 'message-part') {
+        partsSinceCommit = true;
+        if (chunk.part.type === 'start-step') stepOpen = true;
+        if (chunk.part.type === 'finish-step') stepOpen = false;
+        await write(chunk.part as UiChunk);
+      } else if (chunk.type === 'message' && chunk.message.role !== 'user') {
+        if (!partsSinceCommit) {
+          step += 1;
+          for (const part of chunksOfMessage(chunk.message, step)) await write(part);
+        }
+        partsSinceCommit = false;
+      } else if (
+        chunk.type === 'status' &&
+        chunk.status !== 'running' &&
+        chunk.status !== 'interrupting'
+      ) {
+        if (stepOpen) await write({ type: 'finish-step' });
+        if (chunk.status === 'error') {
+          const failed = await chatd.getChat(chatId);
+          await write({ type: 'error', errorText: failed.lastError?.message ?? 'The chat failed' });
+        } else {
+          await write({
+            type: 'finish',
+            finishReason: chunk.status === 'requires-action' ? 'tool-calls' : 'stop',
+          });
+        }
+        break;
+      }
+    }
+    await write('[DONE]');
+  } catch (error) {
+    request.log.warn({ err: error }, 'UI message stream ended with an error');
+    await write({ type: 'error', errorText: 'The stream failed' });
+  } finally {
+    stop.abort();
+    if (!response.writableEnded) response.end();
+  }
+}
+
+/**
+ * `POST /api/chat` and `GET /api/chat/:id/stream` for the AI SDK's `useChat`, behind the same
+ * bearer token as `/v1` (pass it in `DefaultChatTransport`'s `headers`).
+ */
+export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerDatabase): void {
+  const clientChats = new ClientChats(db);
+
+  app.post<{ Body: { id: string; messages: UiMessage[]; trigger?: string; messageId?: string } }>(
+    '/api/chat',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['id', 'messages'],
+          properties: {
+            id: { type: 'string', minLength: 1, maxLength: 200 },
+            messages: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 10_000,
+              items: { type: 'object', required: ['role'] },
+            },
+            trigger: { type: 'string', enum: ['submit-message', 'regenerate-message'] },
+            messageId: { type: 'string' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const { id: clientChatId, messages, trigger = 'submit-message' } = request.body;
+      const newest = [...messages].reverse().find((message) => message.role === 'user');
+      const text = newest === undefined ? '' : textOf(newest);
+      const chatId = await clientChats.find(user.id, clientChatId);
+      let userMessageId: number;
+      if (chatId === undefined) {
+        if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
+        const chat = await chatd.createChat({ ownerId: user.id, content: text });
+        await clientChats.add(user.id, clientChatId, chat.id);
+        // The chat's first transcript message is the one just sent (the answer may already follow).
+        const { messages: page } = await chatd.listMessages(chat.id, { after: 0, limit: 1 });
+        userMessageId = (page[0] as ChatMessage).id;
+        return streamTurn(request, reply, chatd, chat.id, userMessageId);
+      }
+      if (trigger === 'regenerate-message') {
+        const { messages: page } = await chatd.listMessages(chatId, { limit: 200 });
+        const lastUser = page.find((message) => message.role === 'user');
+        if (lastUser === undefined)
+          throw new HttpError(409, 'NOTHING_TO_REGENERATE', 'No user message');
+        const edited = await chatd.editMessage(chatId, lastUser.id, {
+          content: text === '' ? (lastUser.content.parts as never) : text,
+          createdBy: user.id,
+        });
+        return streamTurn(request, reply, chatd, chatId, edited.id);
+      }
+      if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
+      const sent = await chatd.sendMessage(chatId, {
+        content: text,
+        busy: 'queue',
+        createdBy: user.id,
+      });
+      const sentId = sent.message?.id;
+      if (sentId === undefined) {
+        throw new HttpError(409, 'CHAT_BUSY', 'The chat is busy; the message was queued');
+      }
+      return streamTurn(request, reply, chatd, chatId, sentId);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/chat/:id/stream',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const chatId = await clientChats.find(user.id, request.params.id);
+      if (chatId === undefined) return reply.status(204).send();
+      const chat = await chatd.getChat(chatId);
+      if (chat.status !== 'running' && chat.status !== 'interrupting')
+        return reply.status(204).send();
+      const { messages } = await chatd.listMessages(chatId, { limit: 200 });
+      const lastUser = messages.find((message) => message.role === 'user');
+      return streamTurn(request, reply, chatd, chatId, lastUser?.id ?? 0);
+    },
+  );
+}

@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { type ChatdServer, createServer } from './server.js';
+
+const TOKEN = 'usechat-admin-token-0123456789abcdef';
+
+describe('stock useChat against the server (DefaultChatTransport and readUIMessageStream from ai)', () => {
+  let server: ChatdServer;
+  let url: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'chatd-usechat-'));
+    server = await createServer(
+      loadConfig({
+        PORT: '0',
+        CHATD_DATA_DIR: dataDir,
+        CHATD_ADMIN_TOKEN: TOKEN,
+        CHATD_DEMO_DELAY_MS: '2',
+      }),
+      { logLevel: 'silent' },
+    );
+    url = await server.listen();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const transport = () =>
+    new DefaultChatTransport<UIMessage>({
+      api: `${url}/api/chat`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+
+  /** Sends the conversation the way useChat does and builds the assistant message from the stream. */
+  async function send(
+    chatId: string,
+    messages: UIMessage[],
+    trigger: 'submit-message' | 'regenerate-message' = 'submit-message',
+  ) {
+    const stream = await transport().sendMessages({
+      chatId,
+      messages,
+      trigger,
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    let last: UIMessage | undefined;
+    for await (const message of readUIMessageStream({ stream })) last = message;
+    return last as UIMessage;
+  }
+
+  const user = (id: string, text: string): UIMessage => ({
+    id,
+    role: 'user',
+    parts: [{ type: 'text', text }],
+  });
+
+  it('streams the answer of a new chat as one assistant UI message', async () => {
+    const answer = await send('client-chat-1', [user('u1', 'Hello from useChat')]);
+    expect(answer.role).toBe('assistant');
+    const text = answer.parts.find((part) => part.type === 'text');
+    expect(text).toMatchObject({ type: 'text', state: 'done' });
+    expect((text as { text: string }).text).toContain('Hello from useChat');
+  });
+
+  it('a second message continues the same chatd chat; the server history is the truth', async () => {
+    const first = await send('client-chat-2', [user('u1', 'first question')]);
+    const second = await send('client-chat-2', [
+      user('u1', 'first question'),
+      first,
+      user('u2', 'second question'),
+    ]);
+    expect(JSON.stringify(second.parts)).toContain('second question');
+    const chats = await fetch(`${url}/v1/chats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { chats: list } = (await chats.json()) as { chats: Array<{ title: string }> };
+    // One chatd chat per client chat id.
+    expect(list.filter((chat) => chat.title.includes('first')).length).toBeLessThanOrEqual(1);
+  });
+
+  it('a tool call and its result arrive as a tool part in the same assistant message, then the answer', async () => {
+    const answer = await send('client-chat-3', [user('u1', 'roll a dice please')]);
+    const toolPart = answer.parts.find((part) => part.type === 'tool-roll_dice');
+    expect(toolPart).toMatchObject({ state: 'output-available', input: { sides: 6 } });
+    expect(answer.parts.some((part) => part.type === 'text')).toBe(true);
+  });
+
+  it('regenerate edits the last user message and streams a new answer', async () => {
+    await send('client-chat-4', [user('u1', 'original')]);
+    const regenerated = await send(
+      'client-chat-4',
+      [user('u1', 'rephrased')],
+      'regenerate-message',
+    );
+    expect(JSON.stringify(regenerated.parts)).toContain('rephrased');
+  });
+
+  it('resume answers 204 when nothing is in flight, and refuses without a token', async () => {
+    const resumed = await transport().reconnectToStream({ chatId: 'client-chat-1' });
+    expect(resumed).toBeNull();
+    const anonymous = await fetch(`${url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'x', messages: [user('u1', 'hi')] }),
+    });
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('useChat resume while a reply is streaming', () => {
+  it('replays the in-flight assistant message from its start, complete', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-usechat-'));
+    const server = await createServer(
+      loadConfig({
+        PORT: '0',
+        CHATD_DATA_DIR: dataDir,
+        CHATD_ADMIN_TOKEN: TOKEN,
+        CHATD_DEMO_DELAY_MS: '40',
+      }),
+      { logLevel: 'silent' },
+    );
+    try {
+      const url = await server.listen();
+      const transport = new DefaultChatTransport<UIMessage>({
+        api: `${url}/api/chat`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const controller = new AbortController();
+      const first = await transport.sendMessages({
+        chatId: 'resumed',
+        messages: [
+          { id: 'u1', role: 'user', parts: [{ type: 'text', text: 'a long answer please' }] },
+        ],
+        trigger: 'submit-message',
+        messageId: undefined,
+        abortSignal: controller.signal,
+      });
+      // Read a little, then drop the connection (a page reload): the turn goes on.
+      const reader = first.getReader();
+      for (let index = 0; index < 6; index += 1) await reader.read();
+      controller.abort();
+      await reader.cancel().catch(() => {});
+
+      const resumed = await transport.reconnectToStream({ chatId: 'resumed' });
+      expect(resumed).not.toBeNull();
+      let last: UIMessage | undefined;
+      for await (const message of readUIMessageStream({ stream: resumed as ReadableStream }))
+        last = message;
+      const text = last?.parts.find((part) => part.type === 'text') as { text: string } | undefined;
+      expect(text?.text).toContain('a long answer please');
+      expect(text?.text.endsWith('real model.')).toBe(true);
+    } finally {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
