@@ -1,0 +1,24 @@
+/**
+ * The typed client of a chatd server: one method per route of `/v1`, chat streams that
+ * reconnect and resume by themselves, and {@link ChatView}, the reducer every chat UI needs.
+ *
+ * @packageDocumentation
+ */
+
+export { ChatView, type PreviewPart } from './chat-view.js';
+export { ChatdClient, type ClientOptions, createClient } from './client.js';
+export { ChatdClientError } from './errors.js';
+export type { StreamOptions } from './stream.js';
+export type {
+  Chat,
+  ClientStreamEvent,
+  ConnectionState,
+  ContentInput,
+  CreateChatRequest,
+  MessagePage,
+  ModelInfo,
+  SendMessageRequest,
+  SendMessageResult,
+  ToolResultInput,
+  User,
+} from './types.js';
