@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export { ChatView, type PreviewPart } from './chat-view.js';
+export { ChatView, type PreviewPart, type RetryInfo } from './chat-view.js';
 export { ChatdClient, type ClientOptions, createClient } from './client.js';
 export { ChatdClientError } from './errors.js';
 export type { StreamOptions } from './stream.js';
