@@ -76,7 +76,10 @@ if (command === 'test') {
   ensurePnpm();
   // Installs and builds only what is missing or stale (turbo's cache makes a second start fast).
   let status = pnpm(['install', '--frozen-lockfile']);
-  if (status === 0) status = pnpm(['turbo', 'run', 'build', '--filter', '@chatd/server...']);
+  // The terminal client too, so `npm run chatd` works against the started server.
+  if (status === 0) {
+    status = pnpm(['turbo', 'run', 'build', '--filter', '@chatd/server...', '--filter', '@chatd/cli...']);
+  }
   if (status !== 0) process.exit(status);
   // The server runs as a child with this terminal; Ctrl-C and SIGTERM reach it (it hands its
   // chats over and exits within 10 s), and its exit code is ours.

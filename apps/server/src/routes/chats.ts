@@ -133,7 +133,8 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
           additionalProperties: false,
           properties: {
             beforeId: positiveId,
-            afterId: positiveId,
+            // afterId=0 pages the transcript from its first message.
+            afterId: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
             limit: { type: 'integer', minimum: 1, maximum: 200 },
           },
         },

@@ -1,0 +1,23 @@
+import { ChatdError } from '@chatd/core';
+
+/** A failure the user can act on, printed as one line (never a stack trace). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+/** One clear line for any failure. */
+export function describeError(error: unknown, url: string | undefined): string {
+  if (error instanceof CliError) return error.message;
+  if (ChatdError.isInstance(error)) {
+    const status = (error as { status?: number }).status;
+    if (error.code === 'UNREACHABLE') {
+      // The client's message names the URL it tried (the saved one or --url).
+      const tried = /at (\S+)$/.exec(error.message)?.[1] ?? url ?? '(no url)';
+      return `cannot reach the chatd server at ${tried}: is it running? (npm start)`;
+    }
+    if (status === 401) return 'the server refused the token: log in again with `chatd login`';
+    if (status === 404 && error.code === 'CHAT_NOT_FOUND') return 'no such chat';
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

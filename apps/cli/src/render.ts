@@ -1,0 +1,40 @@
+import type { ChatMessage } from '@chatd/core';
+
+const MAX_RESULT = 100;
+
+/** A tool result or input as one short line. */
+export function oneLine(value: unknown, max = MAX_RESULT): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A committed message as plain lines: its text, and each tool call and result on one line. */
+export function messageLines(message: ChatMessage): string[] {
+  const lines: string[] = [];
+  for (const part of message.content.parts) {
+    const typed = part as {
+      type: string;
+      text?: string;
+      toolName?: string;
+      input?: unknown;
+      output?: unknown;
+      isError?: boolean;
+    };
+    if (typed.type === 'text' && typed.text !== undefined) lines.push(typed.text);
+    else if (typed.type === 'reasoning' && typed.text !== undefined)
+      lines.push(`(thinking) ${oneLine(typed.text, 200)}`);
+    else if (typed.type === 'tool-call') lines.push(`→ ${typed.toolName}(${oneLine(typed.input)})`);
+    else if (typed.type === 'tool-result') {
+      lines.push(
+        `${typed.isError === true ? '✗' : '←'} ${typed.toolName}: ${oneLine(typed.output)}`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** "you", "assistant", "tool", … */
+export function roleLabel(role: string): string {
+  return role === 'user' ? 'you' : role;
+}
