@@ -7,7 +7,15 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Order from ARCHITECTURE.md ("Packages and their dependencies"). Keep in sync when it changes.
-const ORDER = ['core', 'client', 'pubsub', 'messagepartbuffer', 'message-store', 'chatd', 'mcp-client'];
+const ORDER = [
+  'core',
+  'client',
+  'pubsub',
+  'messagepartbuffer',
+  'message-store',
+  'chatd',
+  'mcp-client',
+];
 // mcp-client is listed last but depends on core only (ARCHITECTURE.md says so explicitly), and
 // the client (the server API's typed client) depends on core only too.
 const EXTRA_LIMITS = { 'mcp-client': ['core'], client: ['core'] };

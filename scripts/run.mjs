@@ -78,7 +78,15 @@ if (command === 'test') {
   let status = pnpm(['install', '--frozen-lockfile']);
   // The terminal client too, so `npm run chatd` works against the started server.
   if (status === 0) {
-    status = pnpm(['turbo', 'run', 'build', '--filter', '@chatd/server...', '--filter', '@chatd/cli...']);
+    status = pnpm([
+      'turbo',
+      'run',
+      'build',
+      '--filter',
+      '@chatd/server...',
+      '--filter',
+      '@chatd/cli...',
+    ]);
   }
   if (status !== 0) process.exit(status);
   // The server runs as a child with this terminal; Ctrl-C and SIGTERM reach it (it hands its
