@@ -1,14 +1,27 @@
 import { createTestDatabase, type TestDatabase } from '@chatd/message-store/testing';
-import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { type ChatdServer, createServer } from './server.js';
+import { type Json, readStream as readTokenStream } from './test-support/read-stream.js';
+
+/** A stream read with the admin token, resumed from `lastEventId` when given. */
+function readStream(
+  url: string,
+  chatId: string,
+  until: (event: Json) => boolean,
+  lastEventId?: string,
+) {
+  return readTokenStream(
+    url,
+    TOKEN,
+    chatId,
+    until,
+    lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+  );
+}
 
 const serverUrl = process.env.TEST_DATABASE_URL || undefined;
 const TOKEN = 'replica-admin-token-0123456789abcdef';
-
-/** Parsed JSON from the server, read loosely by the assertions. */
-type Json = ReturnType<typeof JSON.parse>;
 
 async function startReplica(database: TestDatabase, worker: boolean) {
   const server = await createServer(
@@ -22,42 +35,6 @@ async function startReplica(database: TestDatabase, worker: boolean) {
     { logLevel: 'silent' },
   );
   return { server, url: await server.listen() };
-}
-
-/** Reads SSE events until `until`; returns each event's id and data. */
-async function readStream(
-  url: string,
-  chatId: string,
-  until: (event: Json) => boolean,
-  lastEventId?: string,
-): Promise<Array<{ id: string | undefined; data: Json }>> {
-  const controller = new AbortController();
-  const response = await fetch(`${url}/v1/chats/${chatId}/stream`, {
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
-    },
-    signal: controller.signal,
-  });
-  const events: Array<{ id: string | undefined; data: Json }> = [];
-  let done = false;
-  const parser = createParser({
-    onEvent(message) {
-      if (done) return;
-      events.push({ id: message.id, data: JSON.parse(message.data) });
-      if (until(JSON.parse(message.data))) done = true;
-    },
-  });
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  while (!done) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
-  controller.abort();
-  await reader.cancel().catch(() => {});
-  return events;
 }
 
 describe.skipIf(serverUrl === undefined)(

@@ -1,13 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ServerConfig } from './config.js';
 import { type ChatdServer, createServer } from './server.js';
-
-/** Parsed JSON from the server, read loosely by the assertions. */
-type Json = ReturnType<typeof JSON.parse>;
+import { type Json, readStream } from './test-support/read-stream.js';
 
 interface Started {
   server: ChatdServer;
@@ -47,43 +44,6 @@ async function call(
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-/** Reads a chat's SSE stream until `until` says stop; returns the events (data parsed, id kept). */
-async function readStream(
-  url: string,
-  token: string,
-  chatId: string,
-  until: (event: Json) => boolean,
-  headers: Record<string, string> = {},
-): Promise<Array<{ id: string | undefined; data: Json }>> {
-  const controller = new AbortController();
-  const response = await fetch(`${url}/v1/chats/${chatId}/stream`, {
-    headers: { authorization: `Bearer ${token}`, ...headers },
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const events: Array<{ id: string | undefined; data: Json }> = [];
-  let done = false;
-  const parser = createParser({
-    onEvent(message: EventSourceMessage) {
-      if (done) return;
-      const event = { id: message.id, data: JSON.parse(message.data) };
-      events.push(event);
-      if (until(event.data)) done = true;
-    },
-  });
-  const decoder = new TextDecoder();
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  while (!done) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
-  controller.abort();
-  await reader.cancel().catch(() => {});
-  return events;
 }
 
 const isWaiting = (event: Json) => event.type === 'status' && event.status === 'waiting';
