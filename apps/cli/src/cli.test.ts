@@ -36,7 +36,7 @@ async function startServer(): Promise<void> {
     output += chunk.toString();
   });
   await vi.waitFor(() => expect(output).toContain('chatd is running'), {
-    timeout: 60_000,
+    timeout: 150_000,
     interval: 100,
   });
   server = child;

@@ -41,6 +41,10 @@ if (server.firstAdminToken !== undefined) {
     `    curl -s -H 'authorization: Bearer ${token}' -H 'content-type: application/json' \\`,
     `      -d '{"content":"Hello! Roll a dice for me"}' ${url}/v1/chats`,
     `    curl -N -H 'authorization: Bearer ${token}' ${url}/v1/chats/<chat id>/stream`,
+    '',
+    '  Or the terminal client (in the repository; `chatd` when installed):',
+    `    npm run chatd -- login --url ${url} --token ${token}`,
+    '    npm run chatd -- chat',
   );
 }
 console.log(`${lines.join('\n')}\n`);
