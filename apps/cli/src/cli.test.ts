@@ -32,7 +32,11 @@ async function startServer(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // The server is a dev dependency, so CI builds it (and what it imports) before these tests.
   child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
   await vi.waitFor(() => expect(output).toContain('chatd is running'), {
