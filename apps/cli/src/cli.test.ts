@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** The package folder: tsx reads its tsconfig (JSX) from the working directory. */
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const serverMain = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 const TOKEN = 'cli-test-token-0123456789abcdefghij';
 const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -138,6 +140,8 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       '-d',
       '-s',
       session,
+      '-c',
+      packageDir,
       '-x',
       '120',
       '-y',
@@ -145,7 +149,7 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       `XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; sleep 600`,
     );
     await vi.waitFor(() => expect(screen()).toContain('new chat: type a message'), {
-      timeout: 30_000,
+      timeout: 120_000,
     });
 
     tmux('send-keys', '-t', session, 'Hello from tmux', 'Enter');
@@ -219,6 +223,8 @@ describe('chatd chat, leaving', () => {
         '-d',
         '-s',
         name,
+        '-c',
+        packageDir,
         '-x',
         '100',
         '-y',
@@ -228,7 +234,7 @@ describe('chatd chat, leaving', () => {
       try {
         const pane = () => tmux('capture-pane', '-t', name, '-p');
         await vi.waitFor(() => expect(pane()).toContain('new chat: type a message'), {
-          timeout: 30_000,
+          timeout: 120_000,
         });
         for (const key of keys) tmux('send-keys', '-t', name, key);
         await vi.waitFor(() => expect(pane()).toContain('exited with 0'), { timeout: 10_000 });
