@@ -146,7 +146,8 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       '120',
       '-y',
       '45',
-      `XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; sleep 600`,
+      // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
+      `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; sleep 600`,
     );
     await vi.waitFor(() => expect(screen()).toContain('new chat: type a message'), {
       timeout: 120_000,
@@ -229,7 +230,7 @@ describe('chatd chat, leaving', () => {
         '100',
         '-y',
         '20',
-        `XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; echo "exited with $?"; sleep 600`,
+        `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; echo "exited with $?"; sleep 600`,
       );
       try {
         const pane = () => tmux('capture-pane', '-t', name, '-p');
