@@ -12,6 +12,7 @@ import {
   textAnswer,
   toolCalls,
 } from '../test-support/mock-model.js';
+import { deferred } from '../test-support/streams.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { type Chatd, type CreateChatdOptions, createChatd } from './chatd.js';
 import type { ChatdOptions } from './options.js';
@@ -71,14 +72,6 @@ async function transcript(chatd: Chatd, chatId: string) {
     .slice()
     .reverse()
     .map((message) => ({ role: message.role, parts: message.content.parts }));
-}
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
 }
 
 describe('a chatd turn', () => {

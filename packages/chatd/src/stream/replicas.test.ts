@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatStatus } from '@chatd/core';
 import { type MessageStore, openStore } from '@chatd/message-store';
 import { createTestDatabase, type TestDatabase } from '@chatd/message-store/testing';
 import { PubSub } from '@chatd/pubsub';
@@ -8,7 +7,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Chatd, createChatd } from '../chatd/chatd.js';
 import { staticModels } from '../models/static-models.js';
-import { type ScriptedCall, scriptedModel, textAnswer } from '../test-support/mock-model.js';
+import { type ScriptedCall, scriptedModel } from '../test-support/mock-model.js';
+import { deferred, heldAnswer, isStatus, read } from '../test-support/streams.js';
 import type { ChatStreamEventWithCursor } from './subscriber-events.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -52,35 +52,7 @@ async function replica(
   return { store, chatd, applicationName };
 }
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
 const WORDS = Array.from({ length: 40 }, (_, index) => `w${index} `);
-
-/** An answer of 40 deltas: `held` of them at once, the rest once `release` resolves. */
-function heldAnswer(held: number, release: Promise<void>): ScriptedCall {
-  const parts = textAnswer(WORDS.join(''), WORDS.length);
-  return { parts: parts.slice(0, 2 + held), holdUntil: release, after: parts.slice(2 + held) };
-}
-
-async function read(
-  stream: AsyncIterable<ChatStreamEventWithCursor>,
-  into: ChatStreamEventWithCursor[],
-  until: (event: ChatStreamEventWithCursor) => boolean,
-): Promise<void> {
-  for await (const event of stream) {
-    into.push(event);
-    if (until(event)) return;
-  }
-}
-
-const untilStatus = (status: ChatStatus) => (event: ChatStreamEventWithCursor) =>
-  event.type === 'status' && event.status === status;
 
 /** The parts of the answer's episode: checks they are seq 1..n with no gap or duplicate. */
 function answerParts(events: ChatStreamEventWithCursor[]) {
@@ -119,17 +91,17 @@ describe.skipIf(serverUrl === undefined)(
     it('B streams every part of the turn A generates, in order with no gap or duplicate, then the answer; so do a late joiner on B and a subscriber on A', async () => {
       const { script, a, b } = await twoReplicas();
       const release = deferred();
-      script.push(heldAnswer(10, release.promise));
+      script.push(heldAnswer(WORDS, 10, release.promise));
       const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
       const onB: ChatStreamEventWithCursor[] = [];
       const onA: ChatStreamEventWithCursor[] = [];
-      const readingB = read(b.chatd.subscribe(chat.id), onB, untilStatus('waiting'));
-      const readingA = read(a.chatd.subscribe(chat.id), onA, untilStatus('waiting'));
+      const readingB = read(b.chatd.subscribe(chat.id), onB, isStatus('waiting'));
+      const readingA = read(a.chatd.subscribe(chat.id), onA, isStatus('waiting'));
       await vi.waitFor(() => expect(answerParts(onB).length).toBeGreaterThanOrEqual(12), {
         timeout: 20_000,
       });
       const lateOnB: ChatStreamEventWithCursor[] = [];
-      const readingLate = read(b.chatd.subscribe(chat.id), lateOnB, untilStatus('waiting'));
+      const readingLate = read(b.chatd.subscribe(chat.id), lateOnB, isStatus('waiting'));
       release.resolve();
       await Promise.all([readingA, readingB, readingLate]);
       for (const events of [onB, onA, lateOnB]) {
@@ -148,10 +120,10 @@ describe.skipIf(serverUrl === undefined)(
     it('a stream resumed by cursor mid-episode, on the same replica or the other, equals one uninterrupted stream', async () => {
       const { script, a, b } = await twoReplicas();
       const release = deferred();
-      script.push(heldAnswer(8, release.promise));
+      script.push(heldAnswer(WORDS, 8, release.promise));
       const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
       const whole: ChatStreamEventWithCursor[] = [];
-      const uninterrupted = read(b.chatd.subscribe(chat.id), whole, untilStatus('waiting'));
+      const uninterrupted = read(b.chatd.subscribe(chat.id), whole, isStatus('waiting'));
       const firstPart: ChatStreamEventWithCursor[] = [];
       const stop = new AbortController();
       await read(
@@ -163,8 +135,8 @@ describe.skipIf(serverUrl === undefined)(
       const cursor = firstPart.at(-1)?.cursor as string;
       const onA: ChatStreamEventWithCursor[] = [];
       const onB: ChatStreamEventWithCursor[] = [];
-      const resumedOnA = read(a.chatd.subscribe(chat.id, { cursor }), onA, untilStatus('waiting'));
-      const resumedOnB = read(b.chatd.subscribe(chat.id, { cursor }), onB, untilStatus('waiting'));
+      const resumedOnA = read(a.chatd.subscribe(chat.id, { cursor }), onA, isStatus('waiting'));
+      const resumedOnB = read(b.chatd.subscribe(chat.id, { cursor }), onB, isStatus('waiting'));
       // Both have picked up the episode where the cursor left it before the model goes on.
       await vi.waitFor(() => expect(onA.length * onB.length).toBeGreaterThan(0), {
         timeout: 20_000,
@@ -185,10 +157,10 @@ describe.skipIf(serverUrl === undefined)(
     it("B's listening connection killed mid-turn: the stream continues without a gap after the resync", async () => {
       const { database, script, a, b } = await twoReplicas();
       const release = deferred();
-      script.push(heldAnswer(10, release.promise));
+      script.push(heldAnswer(WORDS, 10, release.promise));
       const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
       const onB: ChatStreamEventWithCursor[] = [];
-      const reading = read(b.chatd.subscribe(chat.id), onB, untilStatus('waiting'));
+      const reading = read(b.chatd.subscribe(chat.id), onB, isStatus('waiting'));
       await vi.waitFor(() => expect(answerParts(onB).length).toBeGreaterThanOrEqual(12), {
         timeout: 20_000,
       });

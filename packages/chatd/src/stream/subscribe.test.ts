@@ -1,10 +1,10 @@
-import type { ChatStatus } from '@chatd/core';
 import { newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { createTestStore, type TestStore } from '@chatd/message-store/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Chatd, createChatd } from '../chatd/chatd.js';
 import { staticModels } from '../models/static-models.js';
 import { type ScriptedCall, scriptedModel, textAnswer } from '../test-support/mock-model.js';
+import { deferred, heldAnswer, isStatus, read } from '../test-support/streams.js';
 import type { ChatStreamEventWithCursor } from './subscriber-events.js';
 
 const open: Array<() => Promise<void>> = [];
@@ -28,36 +28,6 @@ async function engine(): Promise<{ chatd: Chatd; testStore: TestStore; script: S
   await chatd.start();
   return { chatd, testStore, script };
 }
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
-/** An answer whose first `held` deltas stream at once and the rest once `release` resolves. */
-function heldAnswer(words: string[], held: number, release: Promise<void>): ScriptedCall {
-  const parts = textAnswer(words.join(''), words.length);
-  // stream-start, text-start, the deltas, text-end, finish
-  return { parts: parts.slice(0, 2 + held), holdUntil: release, after: parts.slice(2 + held) };
-}
-
-/** Reads `stream` into `into` until `until` says stop (or the stream ends). */
-async function read(
-  stream: AsyncIterable<ChatStreamEventWithCursor>,
-  into: ChatStreamEventWithCursor[],
-  until: (event: ChatStreamEventWithCursor) => boolean,
-): Promise<void> {
-  for await (const event of stream) {
-    into.push(event);
-    if (until(event)) return;
-  }
-}
-
-const isStatus = (status: ChatStatus) => (event: ChatStreamEventWithCursor) =>
-  event.type === 'status' && event.status === status;
 
 function describeEvents(events: ChatStreamEventWithCursor[]): string[] {
   return events.map((event) => {
