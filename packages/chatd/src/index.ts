@@ -12,7 +12,8 @@
  *
  * @packageDocumentation
  */
-export type { Chat, MessageContentInput } from './chatd/chat-info.js';
+export type { Chat } from '@chatd/core';
+export type { MessageContentInput } from './chatd/chat-info.js';
 export {
   Chatd,
   type ChatdStats,

@@ -1,8 +1,7 @@
-import type { ChatMessage } from '@chatd/core';
+import type { Chat, ChatMessage } from '@chatd/core';
 import { ChatdClientError, errorFromResponse } from './errors.js';
 import { type StreamOptions, streamChat } from './stream.js';
 import type {
-  Chat,
   ClientStreamEvent,
   CreateChatRequest,
   MessagePage,

@@ -5,12 +5,12 @@
  * @packageDocumentation
  */
 
+export type { Chat } from '@chatd/core';
 export { ChatView, type PreviewPart, type RetryInfo } from './chat-view.js';
 export { ChatdClient, type ClientOptions, createClient } from './client.js';
 export { ChatdClientError } from './errors.js';
 export type { StreamOptions } from './stream.js';
 export type {
-  Chat,
   ClientStreamEvent,
   ConnectionState,
   ContentInput,

@@ -1,28 +1,4 @@
-import type {
-  ChatErrorInfo,
-  ChatMessage,
-  ChatStatus,
-  ChatStreamEvent,
-  QueuedChatMessage,
-} from '@chatd/core';
-
-/** A chat as the server returns it. */
-export interface Chat {
-  id: string;
-  ownerId: string;
-  title: string;
-  status: ChatStatus;
-  archived: boolean;
-  parentChatId: string | null;
-  rootChatId: string;
-  modelConfigId: string | null;
-  mcpServerIds: string[];
-  labels: Record<string, string>;
-  lastError: ChatErrorInfo | null;
-  createdAt: string;
-  updatedAt: string;
-  lastUserActivityAt: string;
-}
+import type { ChatMessage, ChatStreamEvent, QueuedChatMessage } from '@chatd/core';
 
 /** Message content in a request: a string (one text part) or an array of core's input parts. */
 export type ContentInput = string | Array<Record<string, unknown> & { type: string }>;

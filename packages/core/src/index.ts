@@ -29,7 +29,6 @@
  */
 export {
   type Clock,
-  type DeadlineOptions,
   realClock,
   type TimerHandle,
   withDeadline,
@@ -47,6 +46,7 @@ export {
   CHAT_MESSAGE_CONTENT_VERSION,
   CHAT_MESSAGE_ROLES,
   CHAT_STATUSES,
+  type Chat,
   type ChatErrorInfo,
   type ChatErrorKind,
   type ChatMessage,

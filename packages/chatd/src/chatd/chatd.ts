@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Chat,
   type ChatMessage,
   type Clock,
   type Logger,
@@ -38,7 +39,7 @@ import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { Worker } from '../worker/worker.js';
-import { type Chat, type MessageContentInput, toChat, toContent } from './chat-info.js';
+import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
 import { cleanTitle, fallbackTitle, titlePrompt } from './titles.js';
 

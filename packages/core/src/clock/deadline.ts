@@ -1,17 +1,5 @@
 import type { Clock } from './clock.js';
 
-/** Options of {@link withDeadline}. */
-export interface DeadlineOptions {
-  /** The clock the deadline runs on. */
-  clock: Clock;
-  /** Milliseconds until the work is abandoned. */
-  timeoutMs: number;
-  /** The caller's signal: aborting it abandons the work at once, with its reason. */
-  signal?: AbortSignal | undefined;
-  /** Builds the error the work is rejected with when the deadline passes. */
-  onTimeout: () => Error;
-}
-
 /**
  * Runs `work` with a signal that aborts when the deadline on `clock` passes or the caller's
  * signal aborts, and rejects at that moment even when `work` ignores its signal (a driver call
@@ -27,7 +15,21 @@ export interface DeadlineOptions {
  * ```
  */
 export async function withDeadline<T>(
-  { clock, timeoutMs, signal, onTimeout }: DeadlineOptions,
+  {
+    clock,
+    timeoutMs,
+    signal,
+    onTimeout,
+  }: {
+    /** The clock the deadline runs on. */
+    clock: Clock;
+    /** Milliseconds until the work is abandoned. */
+    timeoutMs: number;
+    /** The caller's signal: aborting it abandons the work at once, with its reason. */
+    signal?: AbortSignal | undefined;
+    /** Builds the error the work is rejected with when the deadline passes. */
+    onTimeout: () => Error;
+  },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   if (signal?.aborted) throw signal.reason;

@@ -1,2 +1,2 @@
 export { type Clock, realClock, type TimerHandle } from './clock.js';
-export { type DeadlineOptions, withDeadline } from './deadline.js';
+export { withDeadline } from './deadline.js';

@@ -1,3 +1,4 @@
+export type { Chat } from './chat.js';
 export {
   type ChatMessage,
   type ChatMessageUsage,
