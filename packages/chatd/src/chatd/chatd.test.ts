@@ -158,6 +158,89 @@ describe('a chatd turn', () => {
     });
   });
 
+  it("ends the turn after a stop-after tool's successful result, without asking the model again", async () => {
+    let opened = 0;
+    let closed = 0;
+    const tools: ToolProvider = {
+      forTurn: async () => {
+        opened += 1;
+        return {
+          tools: {
+            submitPlan: tool({ inputSchema: z.object({}), execute: async () => 'plan saved' }),
+          },
+          stopAfter: ['submitPlan'],
+          close: () => {
+            closed += 1;
+          },
+        };
+      },
+    };
+    const { chatd, script } = await engine({}, { tools });
+    script.push(
+      { parts: toolCalls([{ toolCallId: 's1', toolName: 'submitPlan', input: {} }]) },
+      { parts: textAnswer('This answer must not be asked for.') },
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Plan it' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const messages = await transcript(chatd, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(messages[2]?.parts[0]).toMatchObject({ type: 'tool-result', output: 'plan saved' });
+    expect(script).toHaveLength(1);
+    // One tool set per action (model step, tool batch, finish), each closed after it.
+    expect(opened).toBe(3);
+    expect(closed).toBe(opened);
+  });
+
+  it('refuses every call of a step that called an exclusive tool with a client tool', async () => {
+    const deployed: unknown[] = [];
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {
+          deploy: tool({
+            inputSchema: z.object({}),
+            execute: async () => {
+              deployed.push('deploy');
+              return 'deployed';
+            },
+          }),
+        },
+        exclusive: ['deploy'],
+        close: () => {},
+      }),
+    };
+    const { chatd, script } = await engine({}, { tools });
+    script.push(
+      {
+        parts: toolCalls([
+          { toolCallId: 'd1', toolName: 'deploy', input: {} },
+          { toolCallId: 'p1', toolName: 'pickColor', input: {} },
+        ]),
+      },
+      { parts: textAnswer('I will deploy on its own next time.') },
+    );
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'Deploy and pick a color',
+      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
+    });
+    // Without the exclusive rule the client call would put the chat in requires-action.
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(deployed).toEqual([]);
+    const messages = await transcript(chatd, chat.id);
+    expect(messages.map((message) => message.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'tool',
+      'assistant',
+    ]);
+    expect([messages[2]?.parts[0], messages[3]?.parts[0]]).toEqual([
+      expect.objectContaining({ toolCallId: 'd1', isError: true }),
+      expect.objectContaining({ toolCallId: 'p1', isError: true }),
+    ]);
+    expect(JSON.stringify(messages[2]?.parts[0])).toContain('must be called on its own');
+  });
+
   it('cancels client tool calls at the requires-action deadline and runs on', async () => {
     const { chatd, script } = await engine({ requiresActionTimeoutMs: 200 });
     script.push(

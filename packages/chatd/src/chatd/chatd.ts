@@ -134,6 +134,8 @@ export interface ChatdStats {
   liveRunners: number;
   /** Runners cancelled and still finishing. */
   cleaningRunners: number;
+  /** Chats (sub-chats included) this instance archived because their family was idle. */
+  autoArchivedChats: number;
 }
 
 /**

@@ -92,8 +92,10 @@ export interface ChatdOptions {
    */
   titleTimeoutMs?: number;
   /**
-   * Root chats idle (no message in their family) for more than this many days are archived
-   * with their family. `0` turns auto-archive off.
+   * Root chats whose family has been idle (no busy member, no message) for more than this many
+   * days are archived with their family, once at start and then every `autoArchiveIntervalMs`.
+   * The cutoff is counted from the start of the current UTC day, so it is the same for every
+   * pass of one day. `0` turns auto-archive off.
    * @default 0
    */
   autoArchiveDays?: number;

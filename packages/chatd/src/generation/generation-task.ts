@@ -41,12 +41,14 @@ class TerminalError extends Error {
   }
 }
 
-/** Everything one step needs, read in one locked read. */
+/** Everything one step needs: the chat and history of one locked read, the model, the tools. */
 interface Prepared {
   chat: ChatRow;
   history: ChatMessageRow[];
   modelConfigId: string;
   resolved: ResolvedModel;
+  /** The server tools of this action; closed when the action is over, whatever it was. */
+  turnTools: TurnTools | undefined;
   decision: GenerationDecision;
 }
 
@@ -68,32 +70,47 @@ export async function runGeneration(
       await finishWithError(context, input, signal, prepared.info);
       return;
     }
-    const { decision } = prepared;
-    switch (decision.action) {
-      case 'finish':
-        await updateFenced(context.store, input, signal, (chat) => chat.finishTurn());
-        return;
-      case 'requires-action':
-        await updateFenced(context.store, input, signal, (chat) =>
-          chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs }),
-        );
-        return;
-      case 'fail':
-        await finishWithError(context, input, signal, {
-          message: decision.message,
-          kind: 'config',
-          retryable: false,
-        });
-        return;
-      default: {
-        const retry = await attempt(context, input, signal, prepared);
-        if (!retry) return;
-      }
+    try {
+      if (!(await act(context, input, signal, prepared))) return;
+    } finally {
+      await closeTools(context, prepared.turnTools);
     }
   }
 }
 
-/** Reads the chat and its history under a share lock, resolves the model and decides. */
+/** Carries out the decided action; returns whether to prepare again (after a retryable failure). */
+async function act(
+  context: EngineContext,
+  input: TaskInput,
+  signal: AbortSignal,
+  prepared: Prepared,
+): Promise<boolean> {
+  const { decision } = prepared;
+  switch (decision.action) {
+    case 'finish':
+      await updateFenced(context.store, input, signal, (chat) => chat.finishTurn());
+      return false;
+    case 'requires-action':
+      await updateFenced(context.store, input, signal, (chat) =>
+        chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs }),
+      );
+      return false;
+    case 'fail':
+      await finishWithError(context, input, signal, {
+        message: decision.message,
+        kind: 'config',
+        retryable: false,
+      });
+      return false;
+    default:
+      return attempt(context, input, signal, prepared);
+  }
+}
+
+/**
+ * Reads the chat and its history under a share lock, resolves the model, opens the action's
+ * tools (their exclusive and stop-after lists take part in the decision) and decides.
+ */
 async function prepare(
   context: EngineContext,
   input: TaskInput,
@@ -123,20 +140,28 @@ async function prepare(
       retryable: false,
     });
   }
-  const decision = decide({
-    history,
-    dynamicToolNames: chat.dynamicTools.map((declared) => declared.name),
-    // The tool sets are opened per action; their exclusive and stop-after lists are read when
-    // they open (below). Deciding needs them only when a batch mixes tools, which the action
-    // re-checks with the opened set.
-    exclusiveToolNames: [],
-    stopAfterToolNames: [],
-    compactionRequested: chat.compactionRequestedAt !== null,
-    maxSteps: options.maxSteps,
-    contextLimitTokens: resolved.contextLimitTokens,
-    compactionThresholdPercent: compactionThreshold(resolved),
+  const turnTools = await context.tools?.forTurn({
+    chatId: chat.id,
+    ownerId: chat.ownerId,
+    mcpServerIds: chat.mcpServerIds,
+    signal,
   });
-  return { chat, history, modelConfigId, resolved, decision };
+  try {
+    const decision = decide({
+      history,
+      dynamicToolNames: chat.dynamicTools.map((declared) => declared.name),
+      exclusiveToolNames: turnTools?.exclusive ?? [],
+      stopAfterToolNames: turnTools?.stopAfter ?? [],
+      compactionRequested: chat.compactionRequestedAt !== null,
+      maxSteps: options.maxSteps,
+      contextLimitTokens: resolved.contextLimitTokens,
+      compactionThresholdPercent: compactionThreshold(resolved),
+    });
+    return { chat, history, modelConfigId, resolved, turnTools, decision };
+  } catch (error) {
+    await closeTools(context, turnTools);
+    throw error;
+  }
 }
 
 function compactionThreshold(resolved: ResolvedModel): number {
@@ -198,16 +223,8 @@ async function attempt(
     if (signal.aborted) throw new TaskExit('cancelled');
     throw error;
   }
-  const { publish } = episode;
-  let turnTools: TurnTools | undefined;
   try {
-    turnTools = await context.tools?.forTurn({
-      chatId: prepared.chat.id,
-      ownerId: prepared.chat.ownerId,
-      mcpServerIds: prepared.chat.mcpServerIds,
-      signal,
-    });
-    const messages = await act(context, signal, prepared, turnTools, publish);
+    const messages = await perform(context, signal, prepared, episode.publish);
     if (messages.length === 0) {
       await updateFenced(store, input, signal, (chat) => chat.finishTurn(), {
         attempt: attemptNumber,
@@ -239,7 +256,6 @@ async function attempt(
     );
   } finally {
     episode.close();
-    await closeTools(context, turnTools);
   }
 }
 
@@ -251,15 +267,14 @@ async function closeTools(context: EngineContext, turnTools: TurnTools | undefin
   }
 }
 
-/** Performs the decided action; returns the messages to commit (none: the turn is over). */
-async function act(
+/** Performs a model, tool or compaction action; returns the messages to commit (none: the turn is over). */
+async function perform(
   context: EngineContext,
   signal: AbortSignal,
   prepared: Prepared,
-  turnTools: TurnTools | undefined,
   publish: Publish,
 ): Promise<NewMessage[]> {
-  const { decision } = prepared;
+  const { decision, turnTools } = prepared;
   if (decision.action === 'execute-tools') {
     return executeToolCalls(decision.calls, {
       tools: turnTools?.tools ?? {},
@@ -273,7 +288,7 @@ async function act(
   if (decision.action === 'compact') {
     return compact(context, signal, prepared, decision.source);
   }
-  return generateStep(context, signal, prepared, turnTools, publish);
+  return generateStep(context, signal, prepared, publish);
 }
 
 /** The tools the model may call: the server's without `execute` (chatd runs them after the
@@ -299,11 +314,10 @@ async function generateStep(
   context: EngineContext,
   signal: AbortSignal,
   prepared: Prepared,
-  turnTools: TurnTools | undefined,
   publish: Publish,
 ): Promise<NewMessage[]> {
   const { clock, options } = context;
-  const { resolved, chat } = prepared;
+  const { resolved, chat, turnTools } = prepared;
   const startedAt = clock.now();
   const silence = new SilenceGuard(context, signal, options.streamSilenceTimeoutMs);
   try {

@@ -3,6 +3,7 @@ import { ChatdError, type Logger } from '@chatd/core';
 import { CHAT_OWNERSHIP_CHANNEL } from '@chatd/message-store';
 import type { ChannelSubscription } from '@chatd/pubsub';
 import { AlreadyStartedError } from '../errors/chatd-errors.js';
+import { AutoArchiver } from './auto-archiver.js';
 import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-manager.js';
 import type { WorkerContext } from './task-types.js';
 
@@ -21,6 +22,7 @@ export class Worker {
   readonly #options: WorkerContext;
   readonly #logger: Logger;
   readonly #manager: RunnerManager;
+  readonly #archiver: AutoArchiver | undefined;
   readonly #stop = new AbortController();
   #wake: AbortController | undefined;
   #wakeRequested = false;
@@ -33,15 +35,17 @@ export class Worker {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'worker', workerId: options.workerId });
     this.#manager = new RunnerManager(options);
+    if (options.options.autoArchiveDays > 0) this.#archiver = new AutoArchiver(options);
   }
 
-  /** The manager's counters. */
-  stats(): RunnerStats {
-    return this.#manager.stats();
+  /** The manager's counters and the chats auto-archived. */
+  stats(): RunnerStats & { autoArchivedChats: number } {
+    return { ...this.#manager.stats(), autoArchivedChats: this.#archiver?.archivedChats ?? 0 };
   }
 
   /**
-   * Starts listening for ownership hints, the runner manager and the acquisition loop.
+   * Starts listening for ownership hints, the runner manager, the acquisition loop and, when
+   * `autoArchiveDays` is set, the auto-archive loop.
    * @throws AlreadyStartedError `ALREADY_STARTED` on a second call.
    */
   async start(): Promise<void> {
@@ -59,6 +63,7 @@ export class Worker {
     })();
     await subscription.ready;
     this.#manager.start();
+    this.#archiver?.start();
     this.#loop = this.#acquireLoop();
   }
 
@@ -79,6 +84,7 @@ export class Worker {
       this.#subscription?.cancel();
       await this.#loop;
       await this.#listening;
+      await this.#archiver?.close();
       await this.#manager.close();
     })();
     return this.#closed;

@@ -195,4 +195,47 @@ describeEachDatabase('chat queries', (database) => {
       code: 'CHAT_NOT_FOUND',
     });
   });
+
+  it('finds idle root chats for auto-archive: the whole family quiet and idle since the cutoff', async () => {
+    const { store } = await database.open();
+    const age = (table: string, id: string | number, days: number) =>
+      database.query(
+        `UPDATE ${table} SET created_at = now() - $2::int * interval '1 day' WHERE id = $1`,
+        [id, days],
+      );
+    const oldChat = async (days: number, options: Parameters<typeof seedChat>[1] = {}) => {
+      const id = await seedChat(database, options);
+      await age('chats', id, days);
+      return id;
+    };
+    const idle = await oldChat(10);
+    await age('chat_messages', (await seedMessage(database, idle)).id, 10);
+    const older = await oldChat(20);
+    const recentDeleted = await oldChat(9);
+    const deleted = await seedMessage(database, recentDeleted);
+    await database.query('UPDATE chat_messages SET deleted = true WHERE id = $1', [deleted.id]);
+    const childActive = await oldChat(10);
+    await seedMessage(database, await oldChat(10, { parentChatId: childActive }));
+    const childBusy = await oldChat(10);
+    await oldChat(10, { parentChatId: childBusy, status: 'running' });
+    await oldChat(10, { status: 'requires-action' });
+    await oldChat(10, { archived: true });
+    await seedChat(database);
+    const errored = await oldChat(8, { status: 'error' });
+
+    const cutoff = new Date(Date.now() - 5 * 86_400_000);
+    expect(await store.getIdleRootChats(cutoff, 1000)).toEqual([
+      older,
+      idle,
+      recentDeleted,
+      errored,
+    ]);
+    expect(await store.getIdleRootChats(cutoff, 2)).toEqual([older, idle]);
+    await expect(store.getIdleRootChats(new Date(Number.NaN), 10)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(store.getIdleRootChats(cutoff, 0)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
 });

@@ -144,6 +144,31 @@ export async function getFamilyChatIds(db: Queryable, rootChatId: string): Promi
 }
 
 /**
+ * Idle root chats whose whole family has been quiet since before `cutoff`: unarchived, created
+ * before it, not busy, and no non-deleted message in any member after it. Oldest first.
+ */
+export async function getIdleRootChatIds(
+  db: Queryable,
+  cutoff: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT c.id FROM chats c
+     WHERE c.parent_chat_id IS NULL AND NOT c.archived AND c.created_at < $1
+       AND NOT EXISTS (
+         SELECT 1 FROM chats f
+         WHERE (f.id = c.id OR f.root_chat_id = c.id)
+           AND (f.status NOT IN ('waiting', 'error') OR EXISTS (
+             SELECT 1 FROM chat_messages m
+             WHERE m.chat_id = f.id AND NOT m.deleted AND m.created_at >= $1)))
+     ORDER BY c.created_at, c.id
+     LIMIT $2`,
+    [cutoff, limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
  * The root of a chat's family: its `root_chat_id`, or itself for a root.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */

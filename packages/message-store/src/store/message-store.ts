@@ -10,6 +10,7 @@ import {
   getChat,
   getDatabaseTime,
   getFamilyChatIds,
+  getIdleRootChatIds,
   getRootChatId,
   listChats,
   updateChatMetadata,
@@ -377,6 +378,21 @@ export class MessageStore implements AsyncDisposable {
   }
 
   // --- worker ---
+
+  /**
+   * Root chats to auto-archive: unarchived, created before `cutoff`, every member of the family
+   * idle (waiting or error), and no message (deleted ones aside) in the family since `cutoff`.
+   * Oldest first, at most `limit`.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for an invalid date or a limit outside
+   *   1..1000.
+   */
+  async getIdleRootChats(cutoff: Date, limit: number): Promise<string[]> {
+    if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) {
+      throw new InvalidArgumentError('cutoff', 'expected a valid Date');
+    }
+    parseInput(candidateLimitSchema, limit, 'limit');
+    return this.#query((db) => getIdleRootChatIds(db, cutoff, limit));
+  }
 
   /**
    * Runnable chats without a live owner, oldest update first. Rows other transactions hold

@@ -193,6 +193,10 @@ const candidates =
   (limit: unknown): StoreCall =>
   (store) =>
     store.getAcquisitionCandidates(limit as never);
+const idleRoots =
+  (cutoff: unknown, limit: unknown = 10): StoreCall =>
+  (store) =>
+    store.getIdleRootChats(cutoff as never, limit as never);
 const entries = (ids: ChatInState, patch: Patch = {}) =>
   [{ chatId: ids.chatId, runnerId: 'r1', ...patch }] as never;
 const upsert =
@@ -695,6 +699,13 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
     ['limit 1.5', candidates(1.5), invalid('limit')],
     ["limit '5'", candidates('5'), invalid('limit')],
     ['limit missing', candidates(undefined), invalid('limit')],
+  ],
+  getIdleRootChats: [
+    ['cutoff a string', idleRoots('2026-01-01'), invalid('cutoff')],
+    ['cutoff an invalid date', idleRoots(new Date(Number.NaN)), invalid('cutoff')],
+    ['cutoff missing', idleRoots(undefined), invalid('cutoff')],
+    ['limit 0', idleRoots(new Date(), 0), invalid('limit')],
+    ['limit 1001', idleRoots(new Date(), 1001), invalid('limit')],
   ],
   upsertHeartbeats: [
     ['workerId a number', upsert({}, 1), invalid('workerId')],
