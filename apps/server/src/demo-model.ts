@@ -16,23 +16,27 @@ export const DEMO_TOOL_NAME = 'roll_dice';
 
 const LABEL = '[chatd demo model: offline, canned replies]';
 
-function lastText(prompt: LanguageModelV3Prompt, role: 'user' | 'tool'): string | undefined {
+/** The results of the tool calls the prompt ends with, as `name answered value` phrases. */
+function lastToolResults(prompt: LanguageModelV3Prompt): string | undefined {
   const message = prompt.at(-1);
-  if (message?.role !== role) return undefined;
-  if (role === 'tool') {
-    return message.content
-      .map((part) => {
-        if (part.type !== 'tool-result') return '';
-        const { output } = part;
-        return output.type === 'json' || output.type === 'text'
+  if (message?.role !== 'tool') return undefined;
+  return message.content
+    .map((part) => {
+      if (part.type !== 'tool-result') return '';
+      const { output } = part;
+      const value =
+        output.type === 'json' || output.type === 'text'
           ? JSON.stringify(output.value)
           : JSON.stringify(output);
-      })
-      .join(' ');
-  }
-  return (message.content as Array<{ type: string; text?: string }>)
-    .map((part) => (part.type === 'text' ? (part.text ?? '') : ''))
+      return `The ${part.toolName} tool answered ${value}.`;
+    })
     .join(' ');
+}
+
+function lastUserText(prompt: LanguageModelV3Prompt): string | undefined {
+  const message = prompt.at(-1);
+  if (message?.role !== 'user') return undefined;
+  return message.content.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
 }
 
 function usage(outputTokens: number) {
@@ -42,20 +46,36 @@ function usage(outputTokens: number) {
   };
 }
 
+/** A tool call the demo model makes: the dice, or a client tool with the user's question. */
+interface PlannedCall {
+  toolName: string;
+  input: Record<string, unknown>;
+}
+
 /** What the demo model answers: a tool call, or the words of a reply. */
-function plan(options: LanguageModelV3CallOptions): { call: true } | { words: string[] } {
-  const toolOutput = lastText(options.prompt, 'tool');
-  if (toolOutput !== undefined) {
+function plan(options: LanguageModelV3CallOptions): { call: PlannedCall } | { words: string[] } {
+  const toolResults = lastToolResults(options.prompt);
+  if (toolResults !== undefined) {
     return {
       words:
-        `${LABEL} The dice tool answered ${toolOutput}. That was a real tool call: the model asked for it, chatd ran it and committed its result, then streamed this reply.`.split(
+        `${LABEL} ${toolResults} That was a real tool call: the model asked for it, the tool answered, chatd committed the result, then streamed this reply.`.split(
           ' ',
         ),
     };
   }
-  const text = (lastText(options.prompt, 'user') ?? '').trim();
-  const offersTool = options.tools?.some((declared) => declared.name === DEMO_TOOL_NAME) ?? false;
-  if (offersTool && /\b(dice|roll|tool)\b/i.test(text)) return { call: true };
+  const text = (lastUserText(options.prompt) ?? '').trim();
+  const offered = options.tools ?? [];
+  // A tool the chat declared for its client (not the server's dice) answers "ask me".
+  const clientTool = offered.find((declared) => declared.name !== DEMO_TOOL_NAME);
+  if (clientTool !== undefined && /\bask me\b/i.test(text)) {
+    return { call: { toolName: clientTool.name, input: { question: text } } };
+  }
+  if (
+    offered.some((declared) => declared.name === DEMO_TOOL_NAME) &&
+    /\b(dice|roll|tool)\b/i.test(text)
+  ) {
+    return { call: { toolName: DEMO_TOOL_NAME, input: { sides: 6 } } };
+  }
   const quoted = text.length > 120 ? `${text.slice(0, 117)}...` : text;
   return {
     words:
@@ -67,8 +87,9 @@ function plan(options: LanguageModelV3CallOptions): { call: true } | { words: st
 
 /**
  * chatd's offline demo model: deterministic replies, streamed a word at a time with
- * `delayMs` between words, clearly labelled, and a call to the demo tool when the user asks
- * for a dice roll. Needs no key and no network.
+ * `delayMs` between words, clearly labelled, a call to the demo tool when the user asks for a
+ * dice roll, and a call to the chat's first client tool when the user writes "ask me". Needs
+ * no key and no network.
  */
 export function demoModel({ delayMs }: { delayMs: number }): LanguageModelV3 {
   return {
@@ -78,7 +99,7 @@ export function demoModel({ delayMs }: { delayMs: number }): LanguageModelV3 {
     supportedUrls: {},
     async doGenerate(options) {
       // Asked for a title: the conversation's first message is the prompt's last line.
-      const lines = (lastText(options.prompt, 'user') ?? '')
+      const lines = (lastUserText(options.prompt) ?? '')
         .split('\n')
         .filter((line) => line.trim() !== '');
       const first = (lines.at(-1) ?? 'a chat').trim().split(/\s+/).slice(0, 5);
@@ -99,8 +120,8 @@ export function demoModel({ delayMs }: { delayMs: number }): LanguageModelV3 {
             controller.enqueue({
               type: 'tool-call',
               toolCallId: `call_${createHash('sha256').update(String(Date.now())).digest('hex').slice(0, 12)}`,
-              toolName: DEMO_TOOL_NAME,
-              input: JSON.stringify({ sides: 6 }),
+              toolName: decided.call.toolName,
+              input: JSON.stringify(decided.call.input),
             });
             controller.enqueue({
               type: 'finish',

@@ -135,6 +135,38 @@ describe('the server on embedded PGlite', () => {
     ]);
   });
 
+  it('waits for a client tool the chat declared, and runs on with the result the client posts', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', {
+      content: 'Ask me for my favourite colour',
+      dynamicTools: [
+        {
+          name: 'ask_user',
+          description: 'Asks the user a question',
+          inputSchema: { type: 'object', properties: { question: { type: 'string' } } },
+        },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const events = await readStream(url, token, id, (event) => event.type === 'action-required');
+    const pending = events.at(-1)?.data.toolCalls ?? [];
+    expect(pending).toEqual([expect.objectContaining({ toolName: 'ask_user' })]);
+    const answered = await call(url, token, 'POST', `/v1/chats/${id}/tool-results`, {
+      results: [{ toolCallId: pending[0].toolCallId, output: 'green' }],
+    });
+    expect(answered.status).toBe(200);
+    await readStream(url, token, id, isWaiting);
+    const { body } = await call(url, token, 'GET', `/v1/chats/${id}/messages`);
+    expect(JSON.stringify(body.messages[0].content)).toContain('The ask_user tool answered');
+
+    const malformed = await call(url, token, 'POST', '/v1/chats', {
+      content: 'x',
+      dynamicTools: [{ name: 'has space', inputSchema: {} }],
+    });
+    expect(malformed.status).toBe(400);
+  });
+
   it('queues a message sent while busy, and 409s an interrupt of an idle chat', async () => {
     const { url, token } = started;
     const created = await call(url, token, 'POST', '/v1/chats', { content: 'first' });

@@ -18,6 +18,8 @@ const chatParams = {
 const positiveId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 
 type ContentInput = Parameters<Chatd['createChat']>[0]['content'];
+/** Client tools the chat declares: the model may call them, and the client answers. */
+type DynamicTools = NonNullable<Parameters<Chatd['createChat']>[0]['dynamicTools']>;
 
 /** What the stream route needs beyond chatd: the set of open streams, ended on shutdown. */
 export interface StreamRegistry {
@@ -44,6 +46,7 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
       title?: string;
       systemPrompt?: string;
       labels?: Record<string, string>;
+      dynamicTools?: DynamicTools;
     };
   }>(
     '/v1/chats',
@@ -59,6 +62,20 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
             title: { type: 'string', minLength: 1, maxLength: 200 },
             systemPrompt: { type: 'string', minLength: 1, maxLength: 100_000 },
             labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 200 } },
+            dynamicTools: {
+              type: 'array',
+              maxItems: 64,
+              items: {
+                type: 'object',
+                required: ['name', 'inputSchema'],
+                additionalProperties: false,
+                properties: {
+                  name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+                  description: { type: 'string', maxLength: 10_000 },
+                  inputSchema: { type: 'object' },
+                },
+              },
+            },
           },
         },
       },
