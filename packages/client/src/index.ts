@@ -1,6 +1,8 @@
 /**
  * The typed client of a chatd server: one method per route of `/v1`, chat streams that
- * reconnect and resume by themselves, and {@link ChatView}, the reducer every chat UI needs.
+ * reconnect and resume by themselves, {@link ChatView}, the reducer every chat UI needs, and
+ * {@link toUiMessageChunks}, which turns a chat stream into the AI SDK's UI message stream
+ * (`@chatd/client/use-chat` builds a `useChat` transport on it).
  *
  * @packageDocumentation
  */
@@ -22,3 +24,4 @@ export type {
   ToolResultInput,
   User,
 } from './types.js';
+export { toUiMessageChunks, type UiMessageChunk, type UiMessageChunkOptions } from './ui-chunks.js';

@@ -1,4 +1,5 @@
-import type { Chatd, ChatStreamEventWithCursor } from '@chatd/chatd';
+import type { Chatd } from '@chatd/chatd';
+import { toUiMessageChunks, type UiMessageChunk } from '@chatd/client';
 import type { ChatMessage } from '@chatd/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
@@ -26,56 +27,11 @@ interface UiMessage {
   parts?: Array<{ type: string; text?: string }>;
 }
 
-/** A chunk of the UI message stream (an object with a `type`). */
-type UiChunk = Record<string, unknown> & { type: string };
-
 function textOf(message: UiMessage): string {
   return (message.parts ?? [])
     .filter((part) => part.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text)
     .join('\n');
-}
-
-/** UI chunks that show a committed message whose live parts this stream did not see. */
-function chunksOfMessage(message: ChatMessage, step: number): UiChunk[] {
-  const chunks: UiChunk[] = [];
-  if (message.role === 'assistant') chunks.push({ type: 'start-step' });
-  message.content.parts.forEach((part, index) => {
-    const id = `m${message.id}-${step}-${index}`;
-    if (part.type === 'text' || part.type === 'reasoning') {
-      const text = (part as { text: string }).text;
-      chunks.push({ type: `${part.type}-start`, id });
-      chunks.push({ type: `${part.type}-delta`, id, delta: text });
-      chunks.push({ type: `${part.type}-end`, id });
-    } else if (part.type === 'tool-call') {
-      const call = part as {
-        toolCallId: string;
-        toolName: string;
-        input: unknown;
-        dynamic?: boolean;
-      };
-      chunks.push({
-        type: 'tool-input-available',
-        toolCallId: call.toolCallId,
-        toolName: call.toolName,
-        input: call.input,
-        ...(call.dynamic === true ? { dynamic: true } : {}),
-      });
-    } else if (part.type === 'tool-result') {
-      const result = part as { toolCallId: string; output: unknown; isError?: boolean };
-      chunks.push(
-        result.isError === true
-          ? {
-              type: 'tool-output-error',
-              toolCallId: result.toolCallId,
-              errorText: String(result.output),
-            }
-          : { type: 'tool-output-available', toolCallId: result.toolCallId, output: result.output },
-      );
-    }
-  });
-  if (message.role === 'assistant') chunks.push({ type: 'finish-step' });
-  return chunks;
 }
 
 /** The client chat ids of each user, mapped to chatd chats. */
@@ -114,47 +70,18 @@ async function streamTurn(
   response.flushHeaders();
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   response.once('close', () => stop.abort());
-  const write = async (chunk: UiChunk | '[DONE]') => {
+  const write = async (chunk: UiMessageChunk | '[DONE]') => {
     if (response.writableEnded || response.destroyed) return;
     const line = `data: ${chunk === '[DONE]' ? chunk : JSON.stringify(chunk)}\n\n`;
     if (!response.write(line)) await new Promise((resolve) => response.once('drain', resolve));
   };
-  await write({ type: 'start', messageId: `turn-${afterMessageId}` });
-  let partsSinceCommit = false;
-  let step = 0;
-  let stepOpen = false;
   try {
-    for await (const event of chatd.subscribe(chatId, { afterMessageId, signal: stop.signal })) {
-      const chunk = event as ChatStreamEventWithCursor;
-      if (chunk.type === 'message-part') {
-        partsSinceCommit = true;
-        if (chunk.part.type === 'start-step') stepOpen = true;
-        if (chunk.part.type === 'finish-step') stepOpen = false;
-        await write(chunk.part as UiChunk);
-      } else if (chunk.type === 'message' && chunk.message.role !== 'user') {
-        if (!partsSinceCommit) {
-          step += 1;
-          for (const part of chunksOfMessage(chunk.message, step)) await write(part);
-        }
-        partsSinceCommit = false;
-      } else if (
-        chunk.type === 'status' &&
-        chunk.status !== 'running' &&
-        chunk.status !== 'interrupting'
-      ) {
-        if (stepOpen) await write({ type: 'finish-step' });
-        if (chunk.status === 'error') {
-          const failed = await chatd.getChat(chatId);
-          await write({ type: 'error', errorText: failed.lastError?.message ?? 'The chat failed' });
-        } else {
-          await write({
-            type: 'finish',
-            finishReason: chunk.status === 'requires-action' ? 'tool-calls' : 'stop',
-          });
-        }
-        break;
-      }
-    }
+    const events = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
+    const chunks = toUiMessageChunks(events, {
+      messageId: `turn-${afterMessageId}`,
+      errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
+    });
+    for await (const chunk of chunks) await write(chunk);
     await write('[DONE]');
   } catch (error) {
     request.log.warn({ err: error }, 'UI message stream ended with an error');

@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Chat, createClient } from '@chatd/client';
+import { ChatdChatTransport } from '@chatd/client/use-chat';
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from './config.js';
+import { type ChatdServer, createServer } from './server.js';
+
+const TOKEN = 'transport-admin-token-0123456789abcdef';
+
+const user = (id: string, text: string): UIMessage => ({
+  id,
+  role: 'user',
+  parts: [{ type: 'text', text }],
+});
+
+async function lastMessage(stream: ReadableStream<UIMessageChunk>): Promise<UIMessage> {
+  let last: UIMessage | undefined;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  return last as UIMessage;
+}
+
+const textOf = (message: UIMessage) =>
+  message.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+
+describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read with the AI SDK', () => {
+  let server: ChatdServer;
+  let dataDir: string;
+  let client: ReturnType<typeof createClient>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'chatd-transport-'));
+    server = await createServer(
+      loadConfig({
+        PORT: '0',
+        CHATD_DATA_DIR: dataDir,
+        CHATD_ADMIN_TOKEN: TOKEN,
+        CHATD_DEMO_DELAY_MS: '15',
+      }),
+      { logLevel: 'silent' },
+    );
+    client = createClient({ baseUrl: await server.listen(), token: TOKEN });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const send = (
+    transport: ChatdChatTransport,
+    chatId: string,
+    messages: UIMessage[],
+    trigger: 'submit-message' | 'regenerate-message' = 'submit-message',
+  ) =>
+    transport.sendMessages({
+      chatId,
+      messages,
+      trigger,
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+
+  it('creates a chat for a new useChat id, streams the reply, and continues the same chat', async () => {
+    const created: Chat[] = [];
+    const transport = new ChatdChatTransport({
+      client,
+      onChatCreated: (_id, chat) => created.push(chat),
+    });
+    const first = await lastMessage(await send(transport, 'ui-1', [user('u1', 'Hello there')]));
+    expect(first.role).toBe('assistant');
+    expect(textOf(first)).toContain('Hello there');
+    expect(created).toHaveLength(1);
+    const second = await lastMessage(
+      await send(transport, 'ui-1', [user('u1', 'Hello there'), first, user('u2', 'And again')]),
+    );
+    expect(textOf(second)).toContain('And again');
+    const { messages } = await client.messages.list(created[0]?.id as string);
+    expect(messages.filter((message) => message.role === 'user')).toHaveLength(2);
+  });
+
+  it('uses a chatd chat id as it is, and a message sent while busy streams when its turn comes', async () => {
+    const chat = await client.chats.create({ content: 'A long first turn' });
+    const transport = new ChatdChatTransport({ client });
+    // The first turn is still streaming (about a second at this pace): this message waits in
+    // the queue.
+    expect((await client.chats.get(chat.id)).status).toBe('running');
+    const queued = await send(transport, chat.id, [user('u2', 'Queued question')]);
+    const answer = await lastMessage(queued);
+    expect(textOf(answer)).toContain('Queued question');
+    expect(textOf(answer)).not.toContain('A long first turn');
+  });
+
+  it('resumes an in-flight reply from its start, and returns null when nothing is in flight', async () => {
+    const chat = await client.chats.create({ content: 'Resume me' });
+    const transport = new ChatdChatTransport({ client });
+    const resumed = await transport.reconnectToStream({ chatId: chat.id });
+    expect(resumed).not.toBeNull();
+    const answer = await lastMessage(resumed as ReadableStream<UIMessageChunk>);
+    expect(textOf(answer)).toContain('Resume me');
+    expect(await transport.reconnectToStream({ chatId: chat.id })).toBeNull();
+    expect(await transport.reconnectToStream({ chatId: 'never-used' })).toBeNull();
+  });
+
+  it('regenerates by editing the last user message', async () => {
+    const transport = new ChatdChatTransport({ client });
+    const first = await lastMessage(await send(transport, 'ui-regen', [user('u1', 'Version one')]));
+    const again = await lastMessage(
+      await send(transport, 'ui-regen', [user('u1', 'Version two'), first], 'regenerate-message'),
+    );
+    expect(textOf(again)).toContain('Version two');
+  });
+
+  it('stopping the stream ends it without stopping the turn', async () => {
+    const transport = new ChatdChatTransport({ client });
+    const stop = new AbortController();
+    const stream = await transport.sendMessages({
+      chatId: 'ui-stop',
+      messages: [user('u1', 'Keep going')],
+      trigger: 'submit-message',
+      messageId: undefined,
+      abortSignal: stop.signal,
+    });
+    const reader = stream.getReader();
+    await reader.read();
+    stop.abort();
+    while (!(await reader.read()).done);
+    const chatId = (await client.chats.list()).chats.find((chat) =>
+      chat.title.includes('Keep going'),
+    )?.id as string;
+    await vi.waitFor(async () => expect((await client.chats.get(chatId)).status).toBe('waiting'), {
+      timeout: 20_000,
+      interval: 50,
+    });
+    const { messages } = await client.messages.list(chatId, { limit: 1 });
+    // The whole canned reply, to its last sentence: the turn was not interrupted.
+    expect(JSON.stringify(messages[0]?.content)).toContain('for a real model.');
+  });
+});

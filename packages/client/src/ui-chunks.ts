@@ -1,0 +1,105 @@
+import type { ChatMessage, ChatStreamEvent } from '@chatd/core';
+
+/**
+ * A chunk of the AI SDK's UI message stream: an object with a `type` (`start`, `text-delta`,
+ * `tool-input-available`, `finish`, …). chatd's streamed parts already use these names, so a
+ * part passes through unchanged.
+ */
+export type UiMessageChunk = Record<string, unknown> & { type: string };
+
+/** Options of {@link toUiMessageChunks}. */
+export interface UiMessageChunkOptions {
+  /** The `messageId` of the `start` chunk: the assistant message the UI builds. */
+  messageId: string;
+  /** The user-facing text of the chat's last error, asked for when the turn ends in `error`. */
+  errorText: () => Promise<string>;
+}
+
+/**
+ * Turns one turn of a chat stream into the AI SDK's UI message stream: `start`, then each
+ * streamed part as it is, committed messages whose parts the stream did not see (a subscriber
+ * that joined late, or a step that finished before it connected) as whole chunks, and
+ * `finish` (or `error`) when the chat stops running. Ends after that; the caller ends the
+ * subscription. Events that are not about the reply (user messages, queue, connection state)
+ * are skipped.
+ *
+ * The events must start after the user message the turn answers (`afterMessageId`), so the
+ * history before it is not replayed as part of the reply.
+ */
+export async function* toUiMessageChunks(
+  events: AsyncIterable<ChatStreamEvent | { type: 'connection' }>,
+  { messageId, errorText }: UiMessageChunkOptions,
+): AsyncGenerator<UiMessageChunk> {
+  yield { type: 'start', messageId };
+  let partsSinceCommit = false;
+  let step = 0;
+  let stepOpen = false;
+  for await (const event of events) {
+    if (event.type === 'message-part') {
+      partsSinceCommit = true;
+      if (event.part.type === 'start-step') stepOpen = true;
+      if (event.part.type === 'finish-step') stepOpen = false;
+      yield event.part as UiMessageChunk;
+    } else if (event.type === 'message' && event.message.role !== 'user') {
+      if (!partsSinceCommit) {
+        step += 1;
+        yield* chunksOfMessage(event.message, step);
+      }
+      partsSinceCommit = false;
+    } else if (
+      event.type === 'status' &&
+      event.status !== 'running' &&
+      event.status !== 'interrupting'
+    ) {
+      if (stepOpen) yield { type: 'finish-step' };
+      if (event.status === 'error') {
+        yield { type: 'error', errorText: await errorText() };
+      } else {
+        yield {
+          type: 'finish',
+          finishReason: event.status === 'requires-action' ? 'tool-calls' : 'stop',
+        };
+      }
+      return;
+    }
+  }
+}
+
+/** The chunks that show a committed message whose live parts the stream did not see. */
+function chunksOfMessage(message: ChatMessage, step: number): UiMessageChunk[] {
+  const chunks: UiMessageChunk[] = [];
+  const assistant = message.role === 'assistant';
+  if (assistant) chunks.push({ type: 'start-step' });
+  message.content.parts.forEach((part, index) => {
+    const id = `m${message.id}-${step}-${index}`;
+    if (part.type === 'text' || part.type === 'reasoning') {
+      chunks.push({ type: `${part.type}-start`, id });
+      chunks.push({ type: `${part.type}-delta`, id, delta: part.text });
+      chunks.push({ type: `${part.type}-end`, id });
+    } else if (part.type === 'tool-call') {
+      chunks.push({
+        type: 'tool-input-available',
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: part.input,
+        ...(part.dynamic === true ? { dynamic: true } : {}),
+      });
+    } else if (part.type === 'tool-result') {
+      chunks.push(
+        part.isError === true
+          ? {
+              type: 'tool-output-error',
+              toolCallId: part.toolCallId,
+              errorText: outputText(part.output),
+            }
+          : { type: 'tool-output-available', toolCallId: part.toolCallId, output: part.output },
+      );
+    }
+  });
+  if (assistant) chunks.push({ type: 'finish-step' });
+  return chunks;
+}
+
+function outputText(output: unknown): string {
+  return typeof output === 'string' ? output : JSON.stringify(output);
+}

@@ -1,0 +1,222 @@
+import type { Chat, ChatStreamEvent } from '@chatd/core';
+import type { ChatTransport, UIMessage, UIMessageChunk } from 'ai';
+import type { ChatdClient } from '../client.js';
+import { ChatdClientError } from '../errors.js';
+import type { ClientStreamEvent, CreateChatRequest } from '../types.js';
+import { toUiMessageChunks, type UiMessageChunk } from '../ui-chunks.js';
+
+/** Options of {@link ChatdChatTransport}. */
+export interface ChatdChatTransportOptions {
+  /** The client the transport sends and streams with. */
+  client: ChatdClient;
+  /**
+   * Fields of the chat created for a `useChat` id that is not yet a chatd chat (model, title,
+   * system prompt, labels, client tools); the first message's text is its content.
+   */
+  newChat?: Omit<CreateChatRequest, 'content'>;
+  /**
+   * Called when a `useChat` id got a new chatd chat. Persist the pair (or pass `chat.id` as
+   * `useChat`'s `id` next time) to reach the same chat after a reload: the transport keeps the
+   * mapping in memory only.
+   */
+  onChatCreated?: (useChatId: string, chat: Chat) => void;
+}
+
+type SendOptions = Parameters<ChatTransport<UIMessage>['sendMessages']>[0];
+type ReconnectOptions = Parameters<ChatTransport<UIMessage>['reconnectToStream']>[0];
+
+/**
+ * A `ChatTransport` for the AI SDK's `useChat` on chatd's native API: messages go through
+ * `POST /v1/chats/:id/messages`, replies stream from `GET /v1/chats/:id/stream`, which
+ * reconnects by itself with its cursor, so a dropped connection or a restarted server costs
+ * the UI nothing. A message sent while the chat is busy waits in chatd's queue, and its stream
+ * starts when its turn does. Stopping the `useChat` stream ends the stream only; the turn goes
+ * on (interrupt it with `client.actions.interrupt`).
+ *
+ * The `useChat` id may be a chatd chat id (the chat is used as it is) or any other string (a
+ * chat is created on the first message and remembered for this transport).
+ *
+ * @example
+ * ```tsx
+ * const client = createClient({ baseUrl: 'https://chatd.example.com', token });
+ * const transport = new ChatdChatTransport({ client });
+ * const { messages, sendMessage } = useChat({ id: chatId, transport, resume: true });
+ * ```
+ */
+export class ChatdChatTransport implements ChatTransport<UIMessage> {
+  /** A resumed stream replays the in-flight reply from its start. */
+  readonly resumeStreamIsReplay = true;
+  readonly #client: ChatdClient;
+  readonly #newChat: Omit<CreateChatRequest, 'content'>;
+  readonly #onChatCreated: ((useChatId: string, chat: Chat) => void) | undefined;
+  /** `useChat` ids mapped to chatd chat ids. */
+  readonly #chats = new Map<string, string>();
+
+  constructor({ client, newChat = {}, onChatCreated }: ChatdChatTransportOptions) {
+    this.#client = client;
+    this.#newChat = newChat;
+    this.#onChatCreated = onChatCreated;
+  }
+
+  async sendMessages({
+    chatId: useChatId,
+    messages,
+    trigger,
+    abortSignal,
+  }: SendOptions): Promise<ReadableStream<UIMessageChunk>> {
+    const text = newestUserText(messages);
+    const chatId = await this.#findChat(useChatId);
+    if (chatId === undefined) {
+      if (text === '') throw new ChatdClientError(400, 'INVALID_ARGUMENT', 'No user message');
+      const chat = await this.#client.chats.create({ ...this.#newChat, content: text });
+      this.#chats.set(useChatId, chat.id);
+      this.#onChatCreated?.(useChatId, chat);
+      const [first] = (await this.#client.messages.list(chat.id, { afterId: 0, limit: 1 }))
+        .messages;
+      return this.#streamTurn(chat.id, first?.id ?? 0, abortSignal);
+    }
+    if (trigger === 'regenerate-message') {
+      const lastUser = (await this.#client.messages.list(chatId, { limit: 200 })).messages.find(
+        (message) => message.role === 'user',
+      );
+      if (lastUser === undefined) {
+        throw new ChatdClientError(409, 'NOTHING_TO_REGENERATE', 'The chat has no user message');
+      }
+      const edited = await this.#client.messages.edit(chatId, lastUser.id, {
+        content: text === '' ? (lastUser.content.parts as never) : text,
+      });
+      return this.#streamTurn(chatId, edited.id, abortSignal);
+    }
+    if (text === '') throw new ChatdClientError(400, 'INVALID_ARGUMENT', 'No user message');
+    const newestBefore =
+      (await this.#client.messages.list(chatId, { limit: 1 })).messages[0]?.id ?? 0;
+    const sent = await this.#client.messages.send(chatId, { content: text, busy: 'queue' });
+    if (sent.message !== undefined) return this.#streamTurn(chatId, sent.message.id, abortSignal);
+    const queuedId = sent.queuedMessage?.id;
+    return this.#streamTurn(chatId, newestBefore, abortSignal, (events) =>
+      fromTurnOfQueued(events, queuedId, text, newestBefore),
+    );
+  }
+
+  async reconnectToStream({
+    chatId: useChatId,
+    abortSignal,
+  }: ReconnectOptions): Promise<ReadableStream<UIMessageChunk> | null> {
+    const chatId = await this.#findChat(useChatId);
+    if (chatId === undefined) return null;
+    const chat = await this.#client.chats.get(chatId);
+    if (chat.status !== 'running' && chat.status !== 'interrupting') return null;
+    const { messages } = await this.#client.messages.list(chatId, { limit: 200 });
+    const lastUser = messages.find((message) => message.role === 'user');
+    return this.#streamTurn(chatId, lastUser?.id ?? 0, abortSignal);
+  }
+
+  /** The chatd chat of a `useChat` id: remembered, or the id itself when it is one. */
+  async #findChat(useChatId: string): Promise<string | undefined> {
+    const known = this.#chats.get(useChatId);
+    if (known !== undefined) return known;
+    try {
+      const chat = await this.#client.chats.get(useChatId);
+      this.#chats.set(useChatId, chat.id);
+      return chat.id;
+    } catch (error) {
+      if (error instanceof ChatdClientError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The reply after `afterMessageId` as a UI message stream, ending with the turn. */
+  #streamTurn(
+    chatId: string,
+    afterMessageId: number,
+    abortSignal: AbortSignal | undefined,
+    select: (events: AsyncIterable<ClientStreamEvent>) => AsyncIterable<ClientStreamEvent> = (
+      events,
+    ) => events,
+  ): ReadableStream<UIMessageChunk> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    abortSignal?.addEventListener('abort', onAbort, { once: true });
+    const events = this.#client.stream(chatId, { afterMessageId, signal: stop.signal });
+    const chunks = toUiMessageChunks(select(events), {
+      messageId: `chatd-${chatId}-${afterMessageId}`,
+      errorText: async () =>
+        (await this.#client.chats.get(chatId)).lastError?.message ?? 'The chat failed',
+    });
+    const end = () => {
+      stop.abort();
+      abortSignal?.removeEventListener('abort', onAbort);
+    };
+    return new ReadableStream<UIMessageChunk>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) {
+            end();
+            controller.close();
+          } else {
+            controller.enqueue(next.value as UiMessageChunk as UIMessageChunk);
+          }
+        } catch (error) {
+          end();
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        end();
+        await chunks.return(undefined);
+      },
+    });
+  }
+}
+
+function newestUserText(messages: readonly UIMessage[]): string {
+  const newest = messages.findLast((message) => message.role === 'user');
+  return (newest?.parts ?? [])
+    .flatMap((part) => (part.type === 'text' ? [part.text] : []))
+    .join('\n');
+}
+
+/**
+ * The events of the turn that answers a queued message: nothing until the message left the
+ * queue and was committed (the first user message after `afterId` with its text, once the
+ * queue no longer holds it), then everything from that message on.
+ */
+async function* fromTurnOfQueued(
+  events: AsyncIterable<ClientStreamEvent>,
+  queuedId: number | undefined,
+  text: string,
+  afterId: number,
+): AsyncGenerator<ClientStreamEvent> {
+  let started = false;
+  let leftQueue = false;
+  // Events from a user message that may be ours, held until the queue confirms it.
+  let held: ClientStreamEvent[] | undefined;
+  for await (const event of events) {
+    if (started) {
+      yield event;
+      continue;
+    }
+    if (event.type === 'queue-update') {
+      leftQueue = !event.queuedMessages.some((message) => message.id === queuedId);
+      if (!leftQueue) held = undefined;
+    }
+    if (held === undefined && isOurMessage(event, text, afterId)) held = [];
+    if (held === undefined) continue;
+    held.push(event);
+    if (leftQueue) {
+      started = true;
+      yield* held;
+    }
+  }
+}
+
+function isOurMessage(event: ClientStreamEvent, text: string, afterId: number): boolean {
+  if (event.type !== 'message') return false;
+  const { message } = event as Extract<ChatStreamEvent, { type: 'message' }>;
+  if (message.role !== 'user' || message.id <= afterId) return false;
+  const parts = message.content.parts.flatMap((part) =>
+    part.type === 'text' ? [(part as { text: string }).text] : [],
+  );
+  return parts.join('\n') === text;
+}
