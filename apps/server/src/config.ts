@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError } from '@chatd/core';
 import { z } from 'zod';
 
-/** An OpenAI-compatible endpoint whose models become model configurations. */
+/** A provider endpoint whose models become model configurations. */
 export interface ProviderEndpoint {
   /** The provider's name in model config ids (`<name>/<model>`). */
   name: string;
+  /** The API the endpoint speaks. */
+  api: 'openai-compatible' | 'anthropic';
   /** The API's base URL, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
   /** The API key (never logged or returned). */
@@ -26,6 +28,8 @@ export interface ServerConfig {
   dataDir: string;
   /** On first start, the admin's token instead of a generated one. */
   adminToken: string | undefined;
+  /** Encrypts provider keys and MCP secrets at rest; see `loadSecretKey`. */
+  secretKey: string | undefined;
   /** OpenAI-compatible endpoints with their models. */
   providers: ProviderEndpoint[];
   /** Whether this replica runs a worker (`CHATD_WORKER=0`: API only). */
@@ -49,7 +53,9 @@ const envSchema = z.object({
     .optional(),
   CHATD_DATA_DIR: z.string().min(1).default('./.chatd-data'),
   CHATD_ADMIN_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
+  CHATD_SECRET_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
   OPENAI_COMPATIBLE_BASE_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
   OPENAI_COMPATIBLE_MODELS: z.string().optional(),
@@ -75,9 +81,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (vars.OPENAI_API_KEY !== undefined) {
     providers.push({
       name: 'openai',
+      api: 'openai-compatible',
       baseUrl: 'https://api.openai.com/v1',
       apiKey: vars.OPENAI_API_KEY,
       models: ['gpt-4o-mini', 'gpt-4o'],
+    });
+  }
+  if (vars.ANTHROPIC_API_KEY !== undefined) {
+    providers.push({
+      name: 'anthropic',
+      api: 'anthropic',
+      baseUrl: 'https://api.anthropic.com/v1',
+      apiKey: vars.ANTHROPIC_API_KEY,
+      models: ['claude-sonnet-4-5', 'claude-haiku-4-5'],
     });
   }
   if (vars.OPENAI_COMPATIBLE_BASE_URL !== undefined) {
@@ -93,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     }
     providers.push({
       name: 'compatible',
+      api: 'openai-compatible',
       baseUrl: vars.OPENAI_COMPATIBLE_BASE_URL,
       apiKey: vars.OPENAI_COMPATIBLE_API_KEY,
       models,
@@ -109,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     databaseUrl: vars.DATABASE_URL,
     dataDir: resolve(vars.CHATD_DATA_DIR),
     adminToken: vars.CHATD_ADMIN_TOKEN,
+    secretKey: vars.CHATD_SECRET_KEY,
     providers,
     worker: vars.CHATD_WORKER === '1',
     demoDelayMs: vars.CHATD_DEMO_DELAY_MS,

@@ -54,6 +54,18 @@ CREATE TABLE IF NOT EXISTS server_client_chats (
   client_chat_id text NOT NULL,
   chat_id uuid NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
   PRIMARY KEY (user_id, client_chat_id)
+);
+CREATE TABLE IF NOT EXISTS server_model_configs (
+  id text PRIMARY KEY,
+  provider text NOT NULL CHECK (provider IN ('openai', 'anthropic', 'openai-compatible')),
+  model text NOT NULL,
+  label text NOT NULL,
+  base_url text,
+  api_key_sealed text,
+  context_limit_tokens integer,
+  max_output_tokens integer,
+  pricing jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
 );`;
 
 function processAlive(pid: number): boolean {

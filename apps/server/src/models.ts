@@ -1,7 +1,11 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { type ModelResolver, type ResolvedModel, staticModels } from '@chatd/chatd';
-import type { ServerConfig } from './config.js';
+import type { ModelPricing, ModelResolver, ResolvedModel } from '@chatd/chatd';
+import type { ProviderEndpoint, ServerConfig } from './config.js';
+import type { ServerDatabase } from './database.js';
 import { DEMO_MODEL_ID, demoModel } from './demo-model.js';
+import { HttpError } from './errors.js';
+import type { SecretBox } from './secrets.js';
 
 /** A model configuration as `GET /v1/models` lists it. */
 export interface ModelInfo {
@@ -15,38 +19,231 @@ export interface ModelInfo {
   demo: boolean;
 }
 
-/** The models of a configuration: the demo model first, then each provider's. */
-export function configuredModels(config: ServerConfig): {
-  resolver: ModelResolver;
-  list: ModelInfo[];
-} {
-  const configs: Record<string, ResolvedModel> = {
-    [DEMO_MODEL_ID]: {
-      model: demoModel({ delayMs: config.demoDelayMs }),
-      contextLimitTokens: 32_000,
-    },
-  };
-  const list: ModelInfo[] = [
-    {
-      id: DEMO_MODEL_ID,
-      provider: 'chatd-demo',
-      label: 'Demo model (offline, canned replies; no API key needed)',
-      demo: true,
-    },
-  ];
-  for (const endpoint of config.providers) {
-    const provider = createOpenAICompatible({
-      name: endpoint.name,
-      baseURL: endpoint.baseUrl,
-      ...(endpoint.apiKey === undefined ? {} : { apiKey: endpoint.apiKey }),
+/** The APIs a stored model configuration can speak. */
+export const MODEL_PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
+
+/** A model configuration an admin stored, as the admin API shows it (never its key). */
+export interface StoredModelConfig {
+  id: string;
+  provider: (typeof MODEL_PROVIDERS)[number];
+  /** The provider's model id, e.g. `gpt-4o-mini`. */
+  model: string;
+  label: string;
+  /** The API's base URL; required for `openai-compatible`. */
+  baseUrl: string | null;
+  /** Whether an API key is stored (the key itself is write-only). */
+  hasApiKey: boolean;
+  contextLimitTokens: number | null;
+  maxOutputTokens: number | null;
+  /** Micro-dollars per million tokens. */
+  pricing: ModelPricing | null;
+  createdAt: string;
+}
+
+/** What an admin sends to store a model configuration. */
+export interface NewModelConfig {
+  id: string;
+  provider: StoredModelConfig['provider'];
+  model: string;
+  label?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  contextLimitTokens?: number;
+  maxOutputTokens?: number;
+  pricing?: ModelPricing;
+}
+
+interface ModelConfigRow {
+  id: string;
+  provider: StoredModelConfig['provider'];
+  model: string;
+  label: string;
+  base_url: string | null;
+  api_key_sealed: string | null;
+  context_limit_tokens: number | null;
+  max_output_tokens: number | null;
+  pricing: ModelPricing | null;
+  created_at: Date | string;
+}
+
+function buildModel(
+  provider: StoredModelConfig['provider'],
+  model: string,
+  baseUrl: string | null | undefined,
+  apiKey: string | undefined,
+) {
+  if (provider === 'anthropic') {
+    return createAnthropic({
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(baseUrl == null ? {} : { baseURL: baseUrl }),
+    })(model);
+  }
+  return createOpenAICompatible({
+    name: provider,
+    baseURL: baseUrl ?? 'https://api.openai.com/v1',
+    ...(apiKey === undefined ? {} : { apiKey }),
+  }).chatModel(model);
+}
+
+function fromEndpoint(endpoint: ProviderEndpoint, model: string): ResolvedModel {
+  const provider = endpoint.api === 'anthropic' ? 'anthropic' : 'openai-compatible';
+  return { model: buildModel(provider, model, endpoint.baseUrl, endpoint.apiKey) };
+}
+
+const toStored = (row: ModelConfigRow): StoredModelConfig => ({
+  id: row.id,
+  provider: row.provider,
+  model: row.model,
+  label: row.label,
+  baseUrl: row.base_url,
+  hasApiKey: row.api_key_sealed !== null,
+  contextLimitTokens: row.context_limit_tokens,
+  maxOutputTokens: row.max_output_tokens,
+  pricing: row.pricing,
+  createdAt: new Date(row.created_at).toISOString(),
+});
+
+/**
+ * Every model configuration of the server: the demo model, the ones the environment
+ * configures (provider keys), and the ones admins store in the database (their keys sealed
+ * with the server's secret key). It is the engine's `ModelResolver`: stored configurations
+ * are read again when an id is not known here yet, so a configuration another replica added
+ * works at once.
+ */
+export class ModelCatalog implements ModelResolver {
+  readonly #db: ServerDatabase;
+  readonly #box: SecretBox;
+  readonly #fixed = new Map<string, { info: ModelInfo; resolved: ResolvedModel }>();
+  #stored = new Map<string, ModelConfigRow>();
+
+  constructor(config: ServerConfig, db: ServerDatabase, box: SecretBox) {
+    this.#db = db;
+    this.#box = box;
+    this.#fixed.set(DEMO_MODEL_ID, {
+      info: {
+        id: DEMO_MODEL_ID,
+        provider: 'chatd-demo',
+        label: 'Demo model (offline, canned replies; no API key needed)',
+        demo: true,
+      },
+      resolved: { model: demoModel({ delayMs: config.demoDelayMs }), contextLimitTokens: 32_000 },
     });
-    for (const model of endpoint.models) {
-      const id = `${endpoint.name}/${model}`;
-      configs[id] = { model: provider.chatModel(model) };
-      list.push({ id, provider: endpoint.name, label: model, demo: false });
+    for (const endpoint of config.providers) {
+      for (const model of endpoint.models) {
+        const id = `${endpoint.name}/${model}`;
+        this.#fixed.set(id, {
+          info: { id, provider: endpoint.name, label: model, demo: false },
+          resolved: fromEndpoint(endpoint, model),
+        });
+      }
     }
   }
-  // A real model is the default when one is configured.
-  const defaultModelConfigId = list.find((model) => !model.demo)?.id ?? DEMO_MODEL_ID;
-  return { resolver: staticModels(configs, { defaultModelConfigId }), list };
+
+  /** A real model when one is configured (environment first, then stored), else the demo. */
+  get defaultModelConfigId(): string {
+    const real = [...this.#fixed.values()].find(({ info }) => !info.demo);
+    return real?.info.id ?? this.#stored.keys().next().value ?? DEMO_MODEL_ID;
+  }
+
+  /** Reads the stored configurations again. */
+  async refresh(): Promise<void> {
+    const rows = await this.#db.query<ModelConfigRow>(
+      'SELECT * FROM server_model_configs ORDER BY created_at, id',
+    );
+    this.#stored = new Map(rows.map((row) => [row.id, row]));
+  }
+
+  /** What `GET /v1/models` shows. */
+  async list(): Promise<ModelInfo[]> {
+    await this.refresh();
+    return [
+      ...[...this.#fixed.values()].map(({ info }) => info),
+      ...[...this.#stored.values()].map((row) => ({
+        id: row.id,
+        provider: row.provider,
+        label: row.label,
+        demo: false,
+      })),
+    ];
+  }
+
+  /** The stored configurations, for admins. */
+  async listStored(): Promise<StoredModelConfig[]> {
+    await this.refresh();
+    return [...this.#stored.values()].map(toStored);
+  }
+
+  /**
+   * Stores a configuration; the API key is sealed before it is written.
+   * @throws HttpError 409 `MODEL_CONFIG_EXISTS` when the id is taken.
+   */
+  async create(input: NewModelConfig): Promise<StoredModelConfig> {
+    if (input.provider === 'openai-compatible' && input.baseUrl === undefined) {
+      throw new HttpError(400, 'INVALID_ARGUMENT', 'baseUrl is required for openai-compatible');
+    }
+    await this.refresh();
+    if (this.#fixed.has(input.id) || this.#stored.has(input.id)) {
+      throw new HttpError(409, 'MODEL_CONFIG_EXISTS', `A model configuration ${input.id} exists`);
+    }
+    const [row] = await this.#db.query<ModelConfigRow>(
+      `INSERT INTO server_model_configs
+         (id, provider, model, label, base_url, api_key_sealed, context_limit_tokens,
+          max_output_tokens, pricing)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *`,
+      [
+        input.id,
+        input.provider,
+        input.model,
+        input.label ?? input.model,
+        input.baseUrl ?? null,
+        input.apiKey === undefined ? null : this.#box.seal(input.apiKey),
+        input.contextLimitTokens ?? null,
+        input.maxOutputTokens ?? null,
+        input.pricing === undefined ? null : JSON.stringify(input.pricing),
+      ],
+    );
+    if (row === undefined) {
+      throw new HttpError(409, 'MODEL_CONFIG_EXISTS', `A model configuration ${input.id} exists`);
+    }
+    this.#stored.set(row.id, row);
+    return toStored(row);
+  }
+
+  /** Deletes a stored configuration; chats that used it fail their next turn visibly. */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.#db.query(
+      'DELETE FROM server_model_configs WHERE id = $1 RETURNING id',
+      [id],
+    );
+    this.#stored.delete(id);
+    return rows.length > 0;
+  }
+
+  async has(modelConfigId: string): Promise<boolean> {
+    if (this.#fixed.has(modelConfigId) || this.#stored.has(modelConfigId)) return true;
+    await this.refresh();
+    return this.#stored.has(modelConfigId);
+  }
+
+  async resolve(modelConfigId: string): Promise<ResolvedModel> {
+    const fixed = this.#fixed.get(modelConfigId);
+    if (fixed !== undefined) return fixed.resolved;
+    // Read per turn: a key or limit an admin changed applies to the next turn.
+    const [row] = await this.#db.query<ModelConfigRow>(
+      'SELECT * FROM server_model_configs WHERE id = $1',
+      [modelConfigId],
+    );
+    if (row === undefined) throw new Error(`No model configuration ${modelConfigId}`);
+    const apiKey = row.api_key_sealed === null ? undefined : this.#box.open(row.api_key_sealed);
+    return {
+      model: buildModel(row.provider, row.model, row.base_url, apiKey),
+      ...(row.context_limit_tokens === null
+        ? {}
+        : { contextLimitTokens: row.context_limit_tokens }),
+      ...(row.max_output_tokens === null ? {} : { maxOutputTokens: row.max_output_tokens }),
+      ...(row.pricing === null ? {} : { pricing: row.pricing }),
+    };
+  }
 }

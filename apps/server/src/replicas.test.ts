@@ -29,6 +29,7 @@ async function startReplica(database: TestDatabase, worker: boolean) {
       PORT: '0',
       DATABASE_URL: database.url,
       CHATD_ADMIN_TOKEN: TOKEN,
+      CHATD_SECRET_KEY: 'replicas-share-this-secret-key-0123456789',
       CHATD_WORKER: worker ? '1' : '0',
       CHATD_DEMO_DELAY_MS: '15',
     }),

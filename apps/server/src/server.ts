@@ -8,11 +8,13 @@ import { openDatabase } from './database.js';
 import { demoTools } from './demo-model.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { configuredModels } from './models.js';
+import { ModelCatalog } from './models.js';
 import { adminRoutes } from './routes/admin.js';
 import { authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
+import { modelConfigRoutes } from './routes/model-configs.js';
 import { useChatRoutes } from './routes/use-chat.js';
+import { loadSecretKey, SecretBox } from './secrets.js';
 import type { SseWriter } from './sse.js';
 
 /** A running server: its URL, the admin token of a first start, and how to stop it. */
@@ -78,13 +80,17 @@ export async function createServer(
     bodyLimit: 5 * 1024 * 1024,
   });
   const logger = libraryLogger(app);
+  // Checked before the database opens, so a missing key stops the start with nothing done.
+  const secretKey = config.databaseUrl === undefined ? undefined : await loadSecretKey(config);
   const database = await openDatabase(config, logger);
+  const box = new SecretBox(secretKey ?? (await loadSecretKey(config)));
   const users = new Users(database.db);
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
-  const models = configuredModels(config);
+  const models = new ModelCatalog(config, database.db, box);
+  await models.refresh();
   const chatd = createChatd({
     store: database.store,
-    models: models.resolver,
+    models,
     tools: demoTools,
     logger,
   });
@@ -109,8 +115,9 @@ export async function createServer(
   });
   chatRoutes(app, chatd, streams);
   adminRoutes(app, users);
+  modelConfigRoutes(app, models);
   useChatRoutes(app, chatd, database.db);
-  app.get('/v1/models', async () => ({ models: models.list }));
+  app.get('/v1/models', async () => ({ models: await models.list() }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const databaseUp = await database.ping();

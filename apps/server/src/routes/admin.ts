@@ -1,11 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Users } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { currentUser } from './auth-hook.js';
-
-function requireAdmin(request: FastifyRequest): void {
-  if (!currentUser(request).isAdmin) throw new HttpError(403, 'FORBIDDEN', 'Admins only');
-}
+import { currentUser, requireAdmin } from './auth-hook.js';
 
 const uuidParam = (name: string) =>
   ({

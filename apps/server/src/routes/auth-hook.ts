@@ -16,6 +16,11 @@ export function currentUser(request: FastifyRequest): User {
   return request.user;
 }
 
+/** Refuses (403) a user who is not an admin. */
+export function requireAdmin(request: FastifyRequest): void {
+  if (!currentUser(request).isAdmin) throw new HttpError(403, 'FORBIDDEN', 'Admins only');
+}
+
 /** Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);

@@ -5,7 +5,7 @@ import { tool } from 'ai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { staticModels } from '../models/static-models.js';
-import { FakeOpenAI } from '../test-support/fake-openai.js';
+import { FakeOpenAI } from '../testing/fake-openai.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { type Chatd, createChatd } from './chatd.js';
 

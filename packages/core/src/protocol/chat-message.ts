@@ -64,6 +64,13 @@ export interface ChatMessage {
   modelConfigId?: string;
   /** Token usage of the model calls that produced the message (assistant messages). */
   usage?: ChatMessageUsage;
+  /**
+   * What the model call cost, in micro-dollars, rounded up (assistant messages of models with
+   * prices).
+   */
+  costMicros?: number;
+  /** How long the model call took, in milliseconds (assistant messages). */
+  runtimeMs?: number;
 }
 
 /**
@@ -111,6 +118,8 @@ export const chatMessageSchema = z.strictObject({
   createdBy: identifierSchema.exactOptional(),
   modelConfigId: identifierSchema.exactOptional(),
   usage: chatMessageUsageSchema.exactOptional(),
+  costMicros: nonNegativeIntegerSchema.exactOptional(),
+  runtimeMs: nonNegativeIntegerSchema.exactOptional(),
 }) satisfies z.ZodType<ChatMessage>;
 
 /**

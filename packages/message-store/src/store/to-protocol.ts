@@ -26,6 +26,8 @@ export function toChatMessage(row: ChatMessageRow): ChatMessage {
     ...(row.createdBy === null ? {} : { createdBy: row.createdBy }),
     ...(row.modelConfigId === null ? {} : { modelConfigId: row.modelConfigId }),
     ...(usage === undefined ? {} : { usage }),
+    ...(row.costMicros === null ? {} : { costMicros: row.costMicros }),
+    ...(row.runtimeMs === null ? {} : { runtimeMs: row.runtimeMs }),
   };
 }
 

@@ -1,0 +1,197 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeOpenAI } from '@chatd/chatd/testing';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { createServer } from './server.js';
+import { type Json, readStream } from './test-support/read-stream.js';
+
+const TOKEN = 'models-admin-token-0123456789abcdef';
+const API_KEY = 'sk-test-very-secret-provider-key';
+
+async function start(dataDir: string, env: Record<string, string> = {}) {
+  const server = await createServer(
+    loadConfig({
+      PORT: '0',
+      CHATD_DATA_DIR: dataDir,
+      CHATD_ADMIN_TOKEN: TOKEN,
+      CHATD_DEMO_DELAY_MS: '2',
+      ...env,
+    }),
+    { logLevel: 'silent' },
+  );
+  const url = await server.listen();
+  const call = async (method: string, path: string, body?: unknown, token = TOKEN) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, text, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  return { server, url, call };
+}
+
+describe('model configurations stored by admins, with their keys sealed', () => {
+  let dataDir: string;
+  let fake: FakeOpenAI;
+  let started: Awaited<ReturnType<typeof start>>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'chatd-models-'));
+    fake = await FakeOpenAI.start();
+    started = await start(dataDir);
+  });
+  afterAll(async () => {
+    await started?.server.close();
+    await fake?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stores a configuration, never shows its key, and runs a chat on it with the key', async () => {
+    const { call, url } = started;
+    const created = await call('POST', '/v1/admin/model-configs', {
+      id: 'fake-model',
+      provider: 'openai-compatible',
+      model: 'fake-1',
+      label: 'Fake model',
+      baseUrl: fake.baseURL,
+      apiKey: API_KEY,
+      contextLimitTokens: 8000,
+      pricing: { input: 1_000_000, output: 2_000_000 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      id: 'fake-model',
+      hasApiKey: true,
+      baseUrl: fake.baseURL,
+    });
+    expect(created.text).not.toContain(API_KEY);
+    const listed = await call('GET', '/v1/admin/model-configs');
+    expect(listed.text).not.toContain(API_KEY);
+    expect((await call('GET', '/v1/models')).body.models.map((model: Json) => model.id)).toContain(
+      'fake-model',
+    );
+
+    fake.reply({ kind: 'text', text: 'Hello from the fake provider' });
+    const chat = await call('POST', '/v1/chats', {
+      content: 'hi',
+      modelConfigId: 'fake-model',
+      title: 't',
+    });
+    expect(chat.status).toBe(201);
+    await readStream(
+      url,
+      TOKEN,
+      chat.body.id,
+      (event) => event.type === 'status' && event.status === 'waiting',
+    );
+    const { body } = await call('GET', `/v1/chats/${chat.body.id}/messages`);
+    const answer = body.messages[0];
+    expect(JSON.stringify(answer.content)).toContain('Hello from the fake provider');
+    // 10 input and 5 output tokens at $1 and $2 per million: 20 micro-dollars.
+    expect(answer.costMicros).toBe(20);
+    expect(fake.requests.at(-1)?.body.model).toBe('fake-1');
+  });
+
+  it('refuses bad, duplicate and non-admin writes; deletes', async () => {
+    const { call } = started;
+    const base = { id: 'second', provider: 'openai-compatible', model: 'm', baseUrl: fake.baseURL };
+    expect(
+      (await call('POST', '/v1/admin/model-configs', { ...base, provider: 'mistral' })).status,
+    ).toBe(400);
+    expect(
+      (await call('POST', '/v1/admin/model-configs', { ...base, id: 'has/slash' })).status,
+    ).toBe(400);
+    const noUrl = await call('POST', '/v1/admin/model-configs', {
+      id: 'x',
+      provider: 'openai-compatible',
+      model: 'm',
+    });
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.error.message).toContain('baseUrl');
+    expect((await call('POST', '/v1/admin/model-configs', { ...base, id: 'demo' })).status).toBe(
+      409,
+    );
+    const user = await call('POST', '/v1/admin/users', { name: 'plain' });
+    const plain = user.body.token.token as string;
+    expect((await call('POST', '/v1/admin/model-configs', base, plain)).status).toBe(403);
+    expect((await call('GET', '/v1/admin/model-configs', undefined, plain)).status).toBe(403);
+    expect((await call('POST', '/v1/admin/model-configs', base)).status).toBe(201);
+    expect((await call('POST', '/v1/admin/model-configs', base)).status).toBe(409);
+    expect((await call('DELETE', '/v1/admin/model-configs/second')).status).toBe(204);
+    expect((await call('DELETE', '/v1/admin/model-configs/second')).status).toBe(404);
+  });
+
+  it('keeps the key only sealed in the database, under a generated key file of mode 0600', async () => {
+    await started.server.close();
+    const keyFile = join(dataDir, 'secret.key');
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const pglite = await PGlite.create(join(dataDir, 'pglite'));
+    try {
+      const { rows } = await pglite.query<{ api_key_sealed: string }>(
+        "SELECT api_key_sealed FROM server_model_configs WHERE id = 'fake-model'",
+      );
+      expect(rows[0]?.api_key_sealed).toMatch(/^v1:/);
+      expect(rows[0]?.api_key_sealed).not.toContain(API_KEY);
+    } finally {
+      await pglite.close();
+    }
+    // The same key file on the next start: the stored key still opens.
+    const keyBefore = await readFile(keyFile, 'utf8');
+    started = await start(dataDir);
+    expect(await readFile(keyFile, 'utf8')).toBe(keyBefore);
+    fake.reply({ kind: 'text', text: 'Still works' });
+    const chat = await started.call('POST', '/v1/chats', {
+      content: 'again',
+      modelConfigId: 'fake-model',
+      title: 't',
+    });
+    await readStream(
+      started.url,
+      TOKEN,
+      chat.body.id,
+      (event) => event.type === 'status' && event.status === 'waiting',
+    );
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('a different CHATD_SECRET_KEY cannot open stored keys: the turn ends in a config error', async () => {
+    await started.server.close();
+    started = await start(dataDir, { CHATD_SECRET_KEY: 'another-key-of-at-least-32-characters!!' });
+    const chat = await started.call('POST', '/v1/chats', {
+      content: 'x',
+      modelConfigId: 'fake-model',
+      title: 't',
+    });
+    const events = await readStream(
+      started.url,
+      TOKEN,
+      chat.body.id,
+      (event) => event.type === 'status' && event.status === 'error',
+    );
+    expect(events.length).toBeGreaterThan(0);
+    expect((await started.call('GET', `/v1/chats/${chat.body.id}`)).body.lastError).toMatchObject({
+      kind: 'config',
+    });
+  });
+
+  it('requires CHATD_SECRET_KEY with Postgres, before connecting', async () => {
+    await expect(
+      createServer(
+        loadConfig({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', CHATD_DATA_DIR: dataDir }),
+        { logLevel: 'silent' },
+      ),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('CHATD_SECRET_KEY'),
+    });
+    expect(() => loadConfig({ CHATD_SECRET_KEY: 'short' })).toThrow(/CHATD_SECRET_KEY/);
+  });
+});
