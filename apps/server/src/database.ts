@@ -66,6 +66,20 @@ CREATE TABLE IF NOT EXISTS server_model_configs (
   max_output_tokens integer,
   pricing jsonb,
   created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS server_mcp_servers (
+  id uuid PRIMARY KEY,
+  slug text NOT NULL UNIQUE,
+  config_sealed text NOT NULL,
+  info jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS server_mcp_tokens (
+  user_id uuid NOT NULL REFERENCES server_users (id) ON DELETE CASCADE,
+  server_id uuid NOT NULL REFERENCES server_mcp_servers (id) ON DELETE CASCADE,
+  token_sealed text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, server_id)
 );`;
 
 function processAlive(pid: number): boolean {

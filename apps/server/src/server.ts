@@ -1,5 +1,6 @@
 import { type Chatd, createChatd } from '@chatd/chatd';
 import type { Logger } from '@chatd/core';
+import { McpClientPool } from '@chatd/mcp-client';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Users } from './auth.js';
@@ -7,11 +8,13 @@ import type { ServerConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { demoTools } from './demo-model.js';
 import { errorHandler, HttpError } from './errors.js';
+import { McpServers, serverToolProvider } from './mcp.js';
 import { createMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 import { adminRoutes } from './routes/admin.js';
 import { authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
+import { mcpServerRoutes } from './routes/mcp-servers.js';
 import { modelConfigRoutes } from './routes/model-configs.js';
 import { useChatRoutes } from './routes/use-chat.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
@@ -88,10 +91,12 @@ export async function createServer(
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
   const models = new ModelCatalog(config, database.db, box);
   await models.refresh();
+  const mcpServers = new McpServers(database.db, box);
+  const mcpPool = new McpClientPool({ logger });
   const chatd = createChatd({
     store: database.store,
     models,
-    tools: demoTools,
+    tools: serverToolProvider(demoTools, mcpServers, mcpPool, logger),
     logger,
   });
   const streams = new Set<SseWriter>();
@@ -113,9 +118,10 @@ export async function createServer(
     db: database.db,
     openStreams: () => streams.size,
   });
-  chatRoutes(app, chatd, streams);
+  chatRoutes(app, chatd, streams, (ids) => mcpServers.unknown(ids));
   adminRoutes(app, users);
   modelConfigRoutes(app, models);
+  mcpServerRoutes(app, mcpServers);
   useChatRoutes(app, chatd, database.db);
   app.get('/v1/models', async () => ({ models: await models.list() }));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -147,6 +153,7 @@ export async function createServer(
         // Ending the streams first lets their clients reconnect to another replica at once.
         for (const writer of streams) writer.close();
         await chatd.close();
+        await mcpPool.close();
         await app.close();
         await database.close();
       })();

@@ -28,7 +28,12 @@ export interface StreamRegistry {
 }
 
 /** The chat API under `/v1/chats`: every route is the owner's only (others get 404). */
-export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRegistry): void {
+export function chatRoutes(
+  app: FastifyInstance,
+  chatd: Chatd,
+  streams: StreamRegistry,
+  unknownMcpServers: (ids: readonly string[]) => Promise<string[]>,
+): void {
   /** The chat, if the caller owns it; a 404 either way otherwise (no existence leak). */
   async function ownedChat(request: FastifyRequest, chatId: string): Promise<Chat> {
     const user = currentUser(request);
@@ -47,6 +52,7 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
       systemPrompt?: string;
       labels?: Record<string, string>;
       dynamicTools?: DynamicTools;
+      mcpServerIds?: string[];
     };
   }>(
     '/v1/chats',
@@ -62,6 +68,12 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
             title: { type: 'string', minLength: 1, maxLength: 200 },
             systemPrompt: { type: 'string', minLength: 1, maxLength: 100_000 },
             labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 200 } },
+            mcpServerIds: {
+              type: 'array',
+              maxItems: 50,
+              uniqueItems: true,
+              items: { type: 'string', format: 'uuid' },
+            },
             dynamicTools: {
               type: 'array',
               maxItems: 64,
@@ -82,6 +94,10 @@ export function chatRoutes(app: FastifyInstance, chatd: Chatd, streams: StreamRe
     },
     async (request, reply) => {
       const user = currentUser(request);
+      const unknown = await unknownMcpServers(request.body.mcpServerIds ?? []);
+      if (unknown.length > 0) {
+        throw new HttpError(400, 'UNKNOWN_MCP_SERVER', `No MCP server ${unknown.join(', ')}`);
+      }
       const chat = await chatd.createChat({ ...request.body, ownerId: user.id });
       return reply.status(201).send(chat);
     },
