@@ -10,6 +10,15 @@ export interface CreateChatRequest {
   title?: string;
   systemPrompt?: string;
   labels?: Record<string, string>;
+  /**
+   * Client tools the chat declares: the model may call them, the chat then waits in
+   * `requires-action` until the client posts their results with `actions.submitToolResults`.
+   */
+  dynamicTools?: Array<{
+    name: string;
+    description?: string;
+    inputSchema: Record<string, unknown>;
+  }>;
 }
 
 /** `POST /v1/chats/:id/messages`. */
