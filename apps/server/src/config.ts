@@ -36,6 +36,8 @@ export interface ServerConfig {
   worker: boolean;
   /** Delay between the demo model's words, in ms (a human reading pace by default). */
   demoDelayMs: number;
+  /** Mutations per minute per user (`0`: no limit). */
+  rateLimitPerMinute: number;
 }
 
 const port = z.coerce
@@ -61,6 +63,11 @@ const envSchema = z.object({
   OPENAI_COMPATIBLE_MODELS: z.string().optional(),
   CHATD_WORKER: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('1'),
   CHATD_DEMO_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(40),
+  CHATD_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'expected a number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 (no limit) or more')
+    .default(300),
 });
 
 /**
@@ -130,5 +137,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     providers,
     worker: vars.CHATD_WORKER === '1',
     demoDelayMs: vars.CHATD_DEMO_DELAY_MS,
+    rateLimitPerMinute: vars.CHATD_RATE_LIMIT_PER_MINUTE,
   };
 }

@@ -62,9 +62,16 @@ function toErrorBody(error: FastifyError | Error): ErrorBody {
   if (ChatdError.isInstance(error)) {
     const status = statusOf(error);
     if (status >= 500) return { error: { code: 'INTERNAL', message: 'Internal server error' } };
-    const { issues, max } = error as { issues?: unknown; max?: unknown };
-    // Validation issues name the bad fields; a full queue names its cap.
-    const details = issues ?? (max === undefined ? undefined : { max });
+    const { issues, max, retryAfterMs } = error as {
+      issues?: unknown;
+      max?: unknown;
+      retryAfterMs?: unknown;
+    };
+    // Validation issues name the bad fields; a full queue names its cap; a rate limit says
+    // when to try again.
+    const details =
+      issues ??
+      (max !== undefined ? { max } : retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     return {
       error: {
         code: error.code,

@@ -11,6 +11,7 @@ import { errorHandler, HttpError } from './errors.js';
 import { McpServers, serverToolProvider } from './mcp.js';
 import { createMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
+import { rateLimitMutations } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
@@ -112,6 +113,7 @@ export async function createServer(
     );
   });
   authHook(app, users);
+  rateLimitMutations(app, config.rateLimitPerMinute);
   const metrics = createMetrics(app, {
     chatd,
     pubsub: database.pubsub,
