@@ -68,6 +68,59 @@ export function createMetrics(
       for (const row of rows) this.set({ status: row.status }, Number(row.count));
     },
   });
+  // The engine keeps running totals; these counters follow them at each scrape.
+  const followed = new Map<string, number>();
+  const follow = (counter: Counter<string>, key: string, total: number, labels = {}) => {
+    const delta = total - (followed.get(key) ?? 0);
+    if (delta > 0) counter.inc(labels, delta);
+    followed.set(key, total);
+  };
+  new Counter({
+    name: 'chatd_tokens_total',
+    help: 'Tokens of the model steps this replica ran, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const { inputTokens, outputTokens } = chatd.stats();
+      follow(this, 'input', inputTokens, { direction: 'input' });
+      follow(this, 'output', outputTokens, { direction: 'output' });
+    },
+  });
+  new Counter({
+    name: 'chatd_provider_errors_total',
+    help: 'Failed model calls by error kind',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, total] of Object.entries(chatd.stats().providerErrors)) {
+        follow(this, `error:${kind}`, total, { kind });
+      }
+    },
+  });
+  new Counter({
+    name: 'chatd_draft_batches_written_total',
+    help: 'Draft batches of streamed parts written for other replicas and crash recovery',
+    registers: [registry],
+    collect() {
+      follow(this, 'drafts', chatd.stats().draftBatchesWritten);
+    },
+  });
+  new Gauge({
+    name: 'chatd_buffer_bytes',
+    help: 'Bytes of streamed parts the in-memory buffer holds',
+    registers: [registry],
+    collect() {
+      this.set(chatd.stats().bufferBytes);
+    },
+  });
+  new Gauge({
+    name: 'chatd_dropped_hints_total',
+    help: 'State hints dropped because a runner queue was full',
+    registers: [registry],
+    collect() {
+      this.set(chatd.stats().droppedHints);
+    },
+  });
   new Counter({
     name: 'chatd_process_start_total',
     help: 'Process starts (1 per replica)',

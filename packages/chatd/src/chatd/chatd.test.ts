@@ -88,6 +88,8 @@ describe('a chatd turn', () => {
     ]);
     const { messages: page } = await chatd.listMessages(chat.id);
     expect(page[0]?.usage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
+    expect(chatd.stats()).toMatchObject({ inputTokens: 10, outputTokens: 5, providerErrors: {} });
+    expect(chatd.stats().draftBatchesWritten).toBeGreaterThan(0);
   });
 
   it('refuses an unknown model configuration before writing anything', async () => {
@@ -343,6 +345,7 @@ describe('a chatd turn', () => {
     expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([
       { type: 'text', text: 'Recovered' },
     ]);
+    expect(chatd.stats().providerErrors).toEqual({ generic: 2 });
   });
 
   it('ends in error once the attempts are used up, with a user-facing error', async () => {

@@ -136,6 +136,16 @@ export interface ChatdStats {
   cleaningRunners: number;
   /** Chats (sub-chats included) this instance archived because their family was idle. */
   autoArchivedChats: number;
+  /** Input tokens of the model steps this instance ran (as the providers reported them). */
+  inputTokens: number;
+  /** Output tokens of those steps, reasoning included. */
+  outputTokens: number;
+  /** Failed model calls by error kind (`rate-limit`, `overloaded`, `auth`, `timeout`, …). */
+  providerErrors: Record<string, number>;
+  /** Bytes of streamed parts the buffer holds now. */
+  bufferBytes: number;
+  /** Draft batches this process wrote for other replicas and crash recovery. */
+  draftBatchesWritten: number;
 }
 
 /**
@@ -188,6 +198,7 @@ export class Chatd {
       clock,
       logger: this.#logger,
       options: this.#options,
+      counters: { inputTokens: 0, outputTokens: 0, providerErrors: new Map() },
     };
     const workerId = init.workerId ?? randomUUID();
     this.#streams = new StreamHub(
@@ -265,9 +276,17 @@ export class Chatd {
     return this.#streams.subscribe(chatId, options);
   }
 
-  /** Counters of the worker. */
+  /** Counters of this instance, for metrics. */
   stats(): ChatdStats {
-    return this.#worker.stats();
+    const { inputTokens, outputTokens, providerErrors } = this.#context.counters;
+    return {
+      ...this.#worker.stats(),
+      inputTokens,
+      outputTokens,
+      providerErrors: Object.fromEntries(providerErrors),
+      bufferBytes: this.#buffer.bytes,
+      draftBatchesWritten: this.#store.drafts.batchesWritten,
+    };
   }
 
   /**

@@ -344,6 +344,8 @@ async function generateStep(
     if (signal.aborted) throw new TaskExit('cancelled');
     const [step] = await result.steps;
     if (step === undefined) return [];
+    context.counters.inputTokens += step.usage.inputTokens ?? 0;
+    context.counters.outputTokens += step.usage.outputTokens ?? 0;
     const dynamicToolNames = chat.dynamicTools.map((declared) => declared.name);
     const { parts, refusedCalls } = toStepOutput(step.content, dynamicToolNames);
     if (parts.length === 0) {
@@ -475,6 +477,8 @@ async function handleFailure(
     return false;
   }
   const classified = classifyModelError(error);
+  const { providerErrors } = context.counters;
+  providerErrors.set(classified.kind, (providerErrors.get(classified.kind) ?? 0) + 1);
   const info = toChatErrorInfo(classified, provider);
   if (!classified.retryable || attemptNumber >= options.maxGenerationAttempts) {
     logger.error({ err: error, chatId: input.chatId, attempt: attemptNumber }, 'generation failed');

@@ -5,6 +5,14 @@ import type { ResolvedChatdOptions } from '../chatd/options.js';
 import type { ModelResolver } from '../models/model-resolver.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 
+/** Counters the tasks keep for `Chatd.stats()`. */
+export interface EngineCounters {
+  inputTokens: number;
+  outputTokens: number;
+  /** Failed model calls by error kind (`rate-limit`, `overloaded`, `auth`, …). */
+  readonly providerErrors: Map<string, number>;
+}
+
 /** What every task works with: one per chatd instance. */
 export interface EngineContext {
   readonly store: MessageStore;
@@ -14,4 +22,5 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: ResolvedChatdOptions;
+  readonly counters: EngineCounters;
 }

@@ -119,6 +119,7 @@ describeEachDatabase('the draft writer', (database) => {
     expect(await batches(database, key)).toEqual(['1-1']);
     await clock.advance(1);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-4']));
+    expect(drafts.batchesWritten).toBe(2);
   });
 
   it('a write in flight never strands what is appended meanwhile (W2)', async () => {

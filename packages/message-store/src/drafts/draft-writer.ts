@@ -134,11 +134,17 @@ export class DraftWriter {
   /** Writes in flight, so `close()` can let them finish before the database closes. */
   readonly #writes = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  #batchesWritten = 0;
 
   /** @internal Created by `openStore`. */
   constructor(context: DraftWriterContext, { windowMs = 33 }: DraftOptions = {}) {
     this.#context = context;
     this.#windowMs = requirePositiveNumber('windowMs', windowMs);
+  }
+
+  /** Batches written to the database so far (one INSERT each). For metrics. */
+  get batchesWritten(): number {
+    return this.#batchesWritten;
   }
 
   /** How many episodes the writer holds state for (ended ones are forgotten). */
@@ -354,6 +360,7 @@ export class DraftWriter {
     episode.writtenSeq = (batch.at(-1) as DraftEnvelope).seq;
     episode.lastWriteAt = this.#context.clock.now();
     if (stored) {
+      this.#batchesWritten += 1;
       this.#announce(episode.key, batch);
     } else {
       this.#context.logger.debug(

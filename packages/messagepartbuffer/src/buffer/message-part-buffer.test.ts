@@ -548,6 +548,7 @@ describe('MessagePartBuffer: maxTotalBytes', () => {
     const { clock, buffer } = setup({ maxTotalBytes: partBytes, closedEpisodeRetentionMs: 1_000 });
     buffer.createEpisode(key(0));
     buffer.addPart(key(0), 'assistant', part);
+    expect(buffer.bytes).toBe(partBytes);
     buffer.closeEpisode(key(0));
     buffer.createEpisode(key(1));
     expect(errorOf(() => buffer.addPart(key(1), 'assistant', part))).toMatchObject({
@@ -555,6 +556,7 @@ describe('MessagePartBuffer: maxTotalBytes', () => {
     });
     await clock.advance(1_000); // the collection timer drops episode 0
     expect(buffer.episodeCount()).toBe(1);
+    expect(buffer.bytes).toBe(0);
     expect(buffer.addPart(key(1), 'assistant', part).seq).toBe(1);
   });
 

@@ -314,6 +314,11 @@ export class MessagePartBuffer implements AsyncDisposable {
     return this.close();
   }
 
+  /** The bytes all episodes hold now, counted as each part's JSON envelope. For metrics. */
+  get bytes(): number {
+    return this.#totalBytes;
+  }
+
   /**
    * How many keys the buffer holds state for: episodes not yet collected, plus placeholders of
    * early subscribers. Zero after {@link close}. For tests and metrics.
