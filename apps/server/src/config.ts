@@ -38,6 +38,8 @@ export interface ServerConfig {
   demoDelayMs: number;
   /** Mutations per minute per user (`0`: no limit). */
   rateLimitPerMinute: number;
+  /** How long a dead replica's chats wait before another replica takes them over, in ms. */
+  leaseStaleAfterMs: number;
 }
 
 const port = z.coerce
@@ -68,6 +70,12 @@ const envSchema = z.object({
     .int('expected a whole number')
     .min(0, 'expected 0 (no limit) or more')
     .default(300),
+  CHATD_LEASE_MS: z.coerce
+    .number({ error: 'expected a number of milliseconds' })
+    .int('expected a whole number')
+    .min(3000, 'expected at least 3000')
+    .max(3_600_000, 'expected at most 3600000')
+    .default(30_000),
 });
 
 /**
@@ -138,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     worker: vars.CHATD_WORKER === '1',
     demoDelayMs: vars.CHATD_DEMO_DELAY_MS,
     rateLimitPerMinute: vars.CHATD_RATE_LIMIT_PER_MINUTE,
+    leaseStaleAfterMs: vars.CHATD_LEASE_MS,
   };
 }

@@ -129,9 +129,18 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
  * a PubSub that reaches every replica (LISTEN/NOTIFY on Postgres), and the server's tables.
  */
 export async function openDatabase(
-  { databaseUrl, dataDir }: { databaseUrl: string | undefined; dataDir: string },
+  {
+    databaseUrl,
+    dataDir,
+    leaseStaleAfterMs,
+  }: { databaseUrl: string | undefined; dataDir: string; leaseStaleAfterMs: number },
   logger: Logger,
 ): Promise<OpenedDatabase> {
+  // Owners heartbeat three times per lease, so one late heartbeat never loses a chat.
+  const lease = {
+    staleAfterMs: leaseStaleAfterMs,
+    heartbeatIntervalMs: Math.floor(leaseStaleAfterMs / 3),
+  };
   if (databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
     pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
@@ -146,7 +155,7 @@ export async function openDatabase(
     let store: MessageStore | undefined;
     try {
       // The store's migrations first: the server's tables refer to its chats.
-      store = await openStore({ pool }, { pubsub, logger });
+      store = await openStore({ pool }, { pubsub, logger, lease });
       const opened = store;
       // Replicas starting together: one creates the tables, the others wait for it.
       const client = await pool.connect();
@@ -196,7 +205,7 @@ export async function openDatabase(
         (await instance.query(sql, params)).rows as Row[],
     };
     // The store's migrations first: the server's tables refer to its chats.
-    store = await openStore({ pglite }, { pubsub, logger });
+    store = await openStore({ pglite }, { pubsub, logger, lease });
     const opened = store;
     await pglite.exec(SCHEMA);
     return {

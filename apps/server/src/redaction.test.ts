@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FakeOpenAI } from '@chatd/chatd/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Json, readStream } from './test-support/read-stream.js';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const ADMIN_TOKEN = 'redaction-admin-token-SECRET-0123456789';
+const PROVIDER_KEY = 'sk-provider-SECRET-key-abcdef';
+const MCP_KEY = 'mcp-SECRET-api-key-987654';
+const MCP_USER_TOKEN = 'mcp-user-SECRET-token-555';
+
+describe('secrets never reach the logs or responses (the binary at trace level)', () => {
+  let dataDir: string;
+  let child: ChildProcess;
+  let fake: FakeOpenAI;
+  let output = '';
+  let url: string;
+  const responses: string[] = [];
+
+  const call = async (method: string, path: string, body?: unknown, token = ADMIN_TOKEN) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    responses.push(text);
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'chatd-redaction-'));
+    fake = await FakeOpenAI.start();
+    child = spawn(process.execPath, ['--import', 'tsx', main], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        CHATD_DATA_DIR: dataDir,
+        CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
+        CHATD_DEMO_DELAY_MS: '1',
+        LOG_LEVEL: 'trace',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    await vi.waitFor(() => expect(output).toMatch(/chatd is running at (http:\/\/\S+)/), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    url = /chatd is running at (http:\/\/\S+)/.exec(output)?.[1] as string;
+  });
+  afterAll(async () => {
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await fake?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('redacts tokens, provider keys and MCP secrets everywhere', async () => {
+    // The banner of a first start shows the admin token once, by design: look past it.
+    const startOutput = output.length;
+    await call('POST', '/v1/admin/model-configs', {
+      id: 'fake',
+      provider: 'openai-compatible',
+      model: 'fake-1',
+      baseUrl: fake.baseURL,
+      apiKey: PROVIDER_KEY,
+    });
+    const mcp = await call('POST', '/v1/admin/mcp-servers', {
+      slug: 'unreachable',
+      url: 'http://127.0.0.1:9/mcp',
+      authType: 'api-key',
+      apiKeyHeader: 'x-api-key',
+      apiKeyValue: MCP_KEY,
+    });
+    await call('PUT', `/v1/mcp-servers/${mcp.body.id}/token`, { accessToken: MCP_USER_TOKEN });
+    // A failing provider (401) and an MCP server that cannot be reached, in one turn.
+    fake.reply({ kind: 'error', status: 401, message: 'bad key' });
+    const chat = await call('POST', '/v1/chats', {
+      content: 'hi',
+      title: 't',
+      modelConfigId: 'fake',
+      mcpServerIds: [mcp.body.id],
+    });
+    await readStream(
+      url,
+      ADMIN_TOKEN,
+      chat.body.id,
+      (event) => event.type === 'status' && event.status === 'error',
+    );
+    // Bad requests and a bad token, which are logged with their headers.
+    await call('POST', '/v1/chats', { content: 42 });
+    await call('GET', '/v1/me', undefined, `${ADMIN_TOKEN}-wrong`);
+    await call('GET', '/v1/admin/model-configs');
+    await call('GET', '/v1/mcp-servers');
+    await vi.waitFor(() => expect(output).toContain('"statusCode":401'), { timeout: 10_000 });
+
+    const logs = output.slice(startOutput);
+    for (const secret of [ADMIN_TOKEN, PROVIDER_KEY, MCP_KEY, MCP_USER_TOKEN]) {
+      expect(logs, `logs contain ${secret}`).not.toContain(secret);
+      for (const response of responses) expect(response).not.toContain(secret);
+    }
+    // The provider did get its key: redaction hides it from logs, not from the provider.
+    expect(fake.requests).toHaveLength(1);
+  });
+});
