@@ -11,12 +11,14 @@ import { errorHandler, HttpError } from './errors.js';
 import { McpServers, serverToolProvider } from './mcp.js';
 import { createMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
+import { registerApiDocs } from './openapi.js';
 import { rateLimitMutations } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
 import { mcpServerRoutes } from './routes/mcp-servers.js';
 import { modelConfigRoutes } from './routes/model-configs.js';
+import { serverRouteSchemas } from './routes/schemas.js';
 import { useChatRoutes } from './routes/use-chat.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
 import type { SseWriter } from './sse.js';
@@ -104,6 +106,11 @@ export async function createServer(
   let ready = false;
 
   app.setValidatorCompiler(validatorFor);
+  // Response schemas document the API and are the contract openapi.test.ts checks; they must
+  // not filter it. Fastify's default serializer (fast-json-stringify) silently drops every
+  // property a response schema does not declare, so a field the engine adds, or one the schema
+  // forgot, would vanish for clients. Plain JSON sends what the handler returns.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request) => {
     throw new HttpError(
@@ -120,19 +127,23 @@ export async function createServer(
     db: database.db,
     openStreams: () => streams.size,
   });
+  // Before the routes: the OpenAPI generator collects them as they are declared.
+  await registerApiDocs(app);
   chatRoutes(app, chatd, streams, (ids) => mcpServers.unknown(ids));
   adminRoutes(app, users);
   modelConfigRoutes(app, models);
   mcpServerRoutes(app, mcpServers);
   useChatRoutes(app, chatd, database.db);
-  app.get('/v1/models', async () => ({ models: await models.list() }));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/v1/models', { schema: serverRouteSchemas.models }, async () => ({
+    models: await models.list(),
+  }));
+  app.get('/healthz', { schema: serverRouteSchemas.healthz }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: serverRouteSchemas.readyz }, async (_request, reply) => {
     const databaseUp = await database.ping();
     const body = { database: databaseUp, worker: ready || !config.worker };
     return reply.status(databaseUp && body.worker ? 200 : 503).send(body);
   });
-  app.get('/metrics', async (_request, reply) =>
+  app.get('/metrics', { schema: serverRouteSchemas.metrics }, async (_request, reply) =>
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );
 

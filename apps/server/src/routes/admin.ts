@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Users } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { currentUser, requireAdmin } from './auth-hook.js';
+import { emptyResponse, errorResponses, ref } from './schemas.js';
 
 const uuidParam = (name: string) =>
   ({
@@ -9,18 +10,58 @@ const uuidParam = (name: string) =>
     required: [name],
     properties: { [name]: { type: 'string', format: 'uuid' } },
   }) as const;
+const tags = ['users'];
+const adminsOnly = 'Admins only (`FORBIDDEN`)';
+const badRequest = 'The request does not match the schema (`VALIDATION_FAILED`)';
 
 /** Users and API tokens, for admins: tokens are shown once, in the response that creates them. */
 export function adminRoutes(app: FastifyInstance, users: Users): void {
-  app.get('/v1/admin/users', async (request) => {
-    requireAdmin(request);
-    return { users: await users.list() };
-  });
+  app.get(
+    '/v1/admin/users',
+    {
+      schema: {
+        summary: 'List users',
+        tags,
+        operationId: 'listUsers',
+        response: {
+          200: {
+            description: 'Every user, oldest first',
+            type: 'object',
+            required: ['users'],
+            additionalProperties: false,
+            properties: { users: { type: 'array', items: ref('User') } },
+          },
+          ...errorResponses({ 403: adminsOnly }),
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      return { users: await users.list() };
+    },
+  );
 
   app.post<{ Body: { name: string; admin?: boolean } }>(
     '/v1/admin/users',
     {
       schema: {
+        summary: 'Create a user with a first API token',
+        tags,
+        operationId: 'createUser',
+        response: {
+          201: {
+            description: 'The user and its token (shown this once)',
+            type: 'object',
+            required: ['user', 'token'],
+            additionalProperties: false,
+            properties: { user: ref('User'), token: ref('IssuedToken') },
+          },
+          ...errorResponses({
+            400: badRequest,
+            403: adminsOnly,
+            409: 'The name is taken (`USER_EXISTS`)',
+          }),
+        },
         body: {
           type: 'object',
           required: ['name'],
@@ -47,6 +88,17 @@ export function adminRoutes(app: FastifyInstance, users: Users): void {
     '/v1/admin/users/:userId/tokens',
     {
       schema: {
+        summary: 'Issue another API token for a user',
+        tags,
+        operationId: 'issueToken',
+        response: {
+          201: { description: 'The token (shown this once)', ...ref('IssuedToken') },
+          ...errorResponses({
+            400: badRequest,
+            403: adminsOnly,
+            404: 'No such user (`USER_NOT_FOUND`)',
+          }),
+        },
         params: uuidParam('userId'),
         body: {
           type: 'object',
@@ -67,7 +119,22 @@ export function adminRoutes(app: FastifyInstance, users: Users): void {
 
   app.delete<{ Params: { tokenId: string } }>(
     '/v1/admin/tokens/:tokenId',
-    { schema: { params: uuidParam('tokenId') } },
+    {
+      schema: {
+        summary: 'Revoke an API token',
+        tags,
+        operationId: 'revokeToken',
+        params: uuidParam('tokenId'),
+        response: {
+          204: emptyResponse('Revoked: requests with it get 401 from now on'),
+          ...errorResponses({
+            400: 'A malformed token id',
+            403: adminsOnly,
+            404: 'No such token (`TOKEN_NOT_FOUND`)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       requireAdmin(request);
       if (!(await users.revokeToken(request.params.tokenId))) {
@@ -77,5 +144,16 @@ export function adminRoutes(app: FastifyInstance, users: Users): void {
     },
   );
 
-  app.get('/v1/me', async (request) => currentUser(request));
+  app.get(
+    '/v1/me',
+    {
+      schema: {
+        summary: 'Who the token belongs to',
+        tags,
+        operationId: 'getMe',
+        response: { 200: { description: 'You', ...ref('User') } },
+      },
+    },
+    async (request) => currentUser(request),
+  );
 }

@@ -21,11 +21,19 @@ export function requireAdmin(request: FastifyRequest): void {
   if (!currentUser(request).isAdmin) throw new HttpError(403, 'FORBIDDEN', 'Admins only');
 }
 
+/**
+ * Whether a path needs `Authorization: Bearer <token>`: everything under `/v1` and
+ * `/api/chat`. The OpenAPI document marks the same routes as secured, from this one rule.
+ */
+export function requiresToken(path: string): boolean {
+  return path.startsWith('/v1/') || path.startsWith('/api/chat');
+}
+
 /** Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && !request.url.startsWith('/api/chat')) return;
+    if (!requiresToken(request.url)) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const user = match === null ? undefined : await users.authenticate(match[1] as string);

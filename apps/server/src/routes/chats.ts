@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import { SseWriter } from '../sse.js';
 import { currentUser } from './auth-hook.js';
+import { emptyResponse, errorResponses, eventStreamResponse, ref } from './schemas.js';
 
 const content = {
   anyOf: [
@@ -16,6 +17,10 @@ const chatParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 const positiveId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+const tags = ['chats'];
+const notFound = 'No such chat, or not yours (`CHAT_NOT_FOUND`)';
+const badRequest = 'The request does not match the schema (`VALIDATION_FAILED`)';
+const busy = 'Not allowed in the chat’s state (`TRANSITION_NOT_ALLOWED`)';
 
 type ContentInput = Parameters<Chatd['createChat']>[0]['content'];
 /** Client tools the chat declares: the model may call them, and the client answers. */
@@ -58,6 +63,17 @@ export function chatRoutes(
     '/v1/chats',
     {
       schema: {
+        summary: 'Create a chat with its first message',
+        description:
+          'A worker starts the first turn at once; follow it with `GET /v1/chats/{id}/stream`. The title falls back to the first words until the title model writes one.',
+        tags,
+        operationId: 'createChat',
+        response: {
+          201: { description: 'The chat, usually `running`', ...ref('Chat') },
+          ...errorResponses({
+            400: 'Invalid body, an unknown `modelConfigId` (`UNKNOWN_MODEL_CONFIG`) or MCP server (`UNKNOWN_MCP_SERVER`), or content the store refuses',
+          }),
+        },
         body: {
           type: 'object',
           required: ['content'],
@@ -107,6 +123,25 @@ export function chatRoutes(
     '/v1/chats',
     {
       schema: {
+        summary: 'List your chats, most recently active first',
+        tags,
+        operationId: 'listChats',
+        response: {
+          200: {
+            description: 'A page of chats',
+            type: 'object',
+            required: ['chats'],
+            additionalProperties: false,
+            properties: {
+              chats: { type: 'array', items: ref('Chat') },
+              nextCursor: {
+                type: 'string',
+                description: 'Pass as `cursor` for the next page; absent on the last page.',
+              },
+            },
+          },
+          ...errorResponses({ 400: 'Invalid query or cursor' }),
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -123,7 +158,18 @@ export function chatRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/v1/chats/:id',
-    { schema: { params: chatParams } },
+    {
+      schema: {
+        summary: 'Get a chat',
+        tags,
+        operationId: 'getChat',
+        params: chatParams,
+        response: {
+          200: { description: 'The chat', ...ref('Chat') },
+          ...errorResponses({ 400: 'A malformed chat id', 404: notFound }),
+        },
+      },
+    },
     (request) => ownedChat(request, request.params.id),
   );
 
@@ -131,7 +177,19 @@ export function chatRoutes(
     '/v1/chats/:id',
     {
       schema: {
+        summary: 'Rename or (un)archive a chat',
+        description: 'Archiving applies to the whole family of a root chat.',
+        tags,
+        operationId: 'updateChat',
         params: chatParams,
+        response: {
+          200: { description: 'The chat after the change', ...ref('Chat') },
+          ...errorResponses({
+            400: badRequest,
+            404: notFound,
+            409: 'Archiving a busy chat (`TRANSITION_NOT_ALLOWED`) or a sub-chat (`CHAT_NOT_ROOT`)',
+          }),
+        },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -160,7 +218,28 @@ export function chatRoutes(
     '/v1/chats/:id/messages',
     {
       schema: {
+        summary: 'Page through the transcript',
+        description:
+          'Newest first by default; `beforeId` pages back, `afterId` pages forward (`afterId=0` from the start).',
+        tags,
+        operationId: 'listMessages',
         params: chatParams,
+        response: {
+          200: {
+            description: 'A page of messages',
+            type: 'object',
+            required: ['messages', 'hasMore'],
+            additionalProperties: false,
+            properties: {
+              messages: { type: 'array', items: ref('ChatMessage') },
+              hasMore: { type: 'boolean', description: 'Whether more messages lie that way.' },
+            },
+          },
+          ...errorResponses({
+            400: 'Invalid query, or `afterId` not below `beforeId`',
+            404: notFound,
+          }),
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -195,7 +274,31 @@ export function chatRoutes(
     '/v1/chats/:id/messages',
     {
       schema: {
+        summary: 'Send a message',
+        description:
+          'Starts a turn on an idle chat. On a busy one it waits in the queue (`busy: "queue"`, the default) or stops the current turn and is answered next (`busy: "interrupt"`).',
+        tags,
+        operationId: 'sendMessage',
         params: chatParams,
+        response: {
+          200: {
+            description: 'What happened to the message',
+            type: 'object',
+            required: ['queued'],
+            additionalProperties: false,
+            properties: {
+              queued: { type: 'boolean', description: 'Whether it waits in the queue.' },
+              message: { ...ref('ChatMessage'), description: 'When it joined the history.' },
+              queuedMessage: { ...ref('QueuedChatMessage'), description: 'When it was queued.' },
+            },
+          },
+          ...errorResponses({
+            400: 'Invalid body or an unknown `modelConfigId`',
+            404: notFound,
+            409: 'The chat is archived (`TRANSITION_NOT_ALLOWED`)',
+            429: 'The queue is full (`QUEUE_FULL`, `details.max`), or too many mutations (`RATE_LIMITED`)',
+          }),
+        },
         body: {
           type: 'object',
           required: ['content'],
@@ -223,6 +326,18 @@ export function chatRoutes(
     '/v1/chats/:id/messages/:messageId',
     {
       schema: {
+        summary: 'Edit a user message',
+        description: 'The message and everything after it leave the history; a new turn answers.',
+        tags,
+        operationId: 'editMessage',
+        response: {
+          200: { description: 'The new message', ...ref('ChatMessage') },
+          ...errorResponses({
+            400: 'Invalid body, or the message is not a user message (`MESSAGE_NOT_USER`)',
+            404: 'No such chat or message (`CHAT_NOT_FOUND`, `MESSAGE_NOT_FOUND`)',
+            409: busy,
+          }),
+        },
         params: {
           type: 'object',
           required: ['id', 'messageId'],
@@ -252,7 +367,21 @@ export function chatRoutes(
 
   app.delete<{ Params: { id: string; queuedId: number } }>(
     '/v1/chats/:id/queue/:queuedId',
-    { schema: { params: queueParams } },
+    {
+      schema: {
+        summary: 'Remove a queued message',
+        tags,
+        operationId: 'deleteQueuedMessage',
+        params: queueParams,
+        response: {
+          204: emptyResponse('Removed'),
+          ...errorResponses({
+            400: 'A malformed queue id',
+            404: 'No such chat or queued message (`QUEUED_MESSAGE_NOT_FOUND`)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       await ownedChat(request, request.params.id);
       await chatd.deleteQueued(request.params.id, request.params.queuedId);
@@ -262,7 +391,35 @@ export function chatRoutes(
 
   app.post<{ Params: { id: string; queuedId: number } }>(
     '/v1/chats/:id/queue/:queuedId/promote',
-    { schema: { params: queueParams } },
+    {
+      schema: {
+        summary: 'Send a queued message now',
+        description:
+          'On an idle chat it starts the turn; on a busy one it interrupts the turn and is answered next.',
+        tags,
+        operationId: 'promoteQueuedMessage',
+        params: queueParams,
+        response: {
+          202: {
+            description: 'Accepted',
+            type: 'object',
+            required: ['message'],
+            additionalProperties: false,
+            properties: {
+              message: {
+                anyOf: [ref('ChatMessage'), { type: 'null' }],
+                description: 'The message, when it joined the history at once.',
+              },
+            },
+          },
+          ...errorResponses({
+            400: 'A malformed queue id',
+            404: 'No such chat or queued message (`QUEUED_MESSAGE_NOT_FOUND`)',
+            409: busy,
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       await ownedChat(request, request.params.id);
       const message = await chatd.promoteQueued(request.params.id, request.params.queuedId);
@@ -272,7 +429,23 @@ export function chatRoutes(
 
   app.post<{ Params: { id: string } }>(
     '/v1/chats/:id/interrupt',
-    { schema: { params: chatParams } },
+    {
+      schema: {
+        summary: 'Stop the current turn',
+        description:
+          'What the turn produced so far is kept; a chat waiting for client tools runs on without them.',
+        tags,
+        operationId: 'interruptChat',
+        params: chatParams,
+        response: {
+          202: { description: 'The chat, `interrupting` or past it', ...ref('Chat') },
+          ...errorResponses({
+            404: notFound,
+            409: 'Nothing is running (`TRANSITION_NOT_ALLOWED`)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       await ownedChat(request, request.params.id);
       return reply.status(202).send(await chatd.interrupt(request.params.id));
@@ -281,7 +454,22 @@ export function chatRoutes(
 
   app.post<{ Params: { id: string } }>(
     '/v1/chats/:id/compact',
-    { schema: { params: chatParams } },
+    {
+      schema: {
+        summary: 'Compact the history now',
+        description: 'A worker summarises the history; the chat returns to `waiting`.',
+        tags,
+        operationId: 'compactChat',
+        params: chatParams,
+        response: {
+          202: emptyResponse('Accepted'),
+          ...errorResponses({
+            404: notFound,
+            409: 'The chat is busy (`TRANSITION_NOT_ALLOWED`), or nothing is new since the last compaction (`NOTHING_TO_COMPACT`)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       await ownedChat(request, request.params.id);
       await chatd.compact(request.params.id);
@@ -291,7 +479,22 @@ export function chatRoutes(
 
   app.post<{ Params: { id: string } }>(
     '/v1/chats/:id/reconcile',
-    { schema: { params: chatParams } },
+    {
+      schema: {
+        summary: 'Recover a chat found in an invalid state',
+        description: 'Moves it into `error`, so a new message can start a fresh turn.',
+        tags,
+        operationId: 'reconcileChat',
+        params: chatParams,
+        response: {
+          200: { description: 'The chat, now `error`', ...ref('Chat') },
+          ...errorResponses({
+            404: notFound,
+            409: 'The chat is not in an invalid state (`TRANSITION_NOT_ALLOWED`)',
+          }),
+        },
+      },
+    },
     async (request) => {
       await ownedChat(request, request.params.id);
       return chatd.reconcileInvalidState(request.params.id);
@@ -305,6 +508,25 @@ export function chatRoutes(
     '/v1/chats/:id/tool-results',
     {
       schema: {
+        summary: 'Answer the client tool calls a turn waits for',
+        description:
+          'One result per pending call of the `action-required` event (`{ toolCallId, output }`); the turn runs on.',
+        tags,
+        operationId: 'submitToolResults',
+        response: {
+          200: {
+            description: 'The tool messages the results became',
+            type: 'object',
+            required: ['messages'],
+            additionalProperties: false,
+            properties: { messages: { type: 'array', items: ref('ChatMessage') } },
+          },
+          ...errorResponses({
+            400: 'Invalid body, or duplicate, missing or unexpected results (`INVALID_TOOL_RESULTS`)',
+            404: notFound,
+            409: 'The chat is not waiting for tool results (`TRANSITION_NOT_ALLOWED`)',
+          }),
+        },
         params: chatParams,
         body: {
           type: 'object',
@@ -326,6 +548,18 @@ export function chatRoutes(
     '/v1/chats/:id/stream',
     {
       schema: {
+        summary: 'Follow a chat live (Server-Sent Events)',
+        description:
+          'Resumable: reconnect with `Last-Event-ID` (or `?cursor=`) on any replica and no part is sent twice or skipped. `?afterMessageId=` skips committed messages the client has. An idle stream sends a `: ping` comment every 15 s.',
+        tags,
+        operationId: 'streamChat',
+        response: {
+          200: eventStreamResponse(
+            'The live stream; it stays open until the client leaves or the server stops',
+            'Server-Sent Events. Each event has `id: <cursor>` (resume from it) and one `data:` line of JSON: a `ChatStreamEvent` (see `components.schemas.ChatStreamEvent`), e.g. `{"type":"message-part","chatId":"…","historyVersion":3,"generationAttempt":1,"seq":1,"role":"assistant","part":{"type":"text-delta","id":"…","delta":"Hi"}}`.',
+          ),
+          ...errorResponses({ 400: 'Invalid query or a malformed cursor', 404: notFound }),
+        },
         params: chatParams,
         querystring: {
           type: 'object',

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { McpServers, NewMcpServer } from '../mcp.js';
 import { currentUser, requireAdmin } from './auth-hook.js';
+import { errorResponses } from './schemas.js';
 
 const idParams = {
   type: 'object',
@@ -10,8 +11,13 @@ const idParams = {
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
+const tags = ['mcp'];
+const adminsOnly = 'Admins only (`FORBIDDEN`)';
+const notFound = 'No such MCP server (`MCP_SERVER_NOT_FOUND`)';
+
 const serverInfo = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'slug', 'transport', 'url', 'command', 'authType', 'enabled', 'createdAt'],
   properties: {
     id: { type: 'string', format: 'uuid' },
@@ -36,10 +42,16 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
     '/v1/mcp-servers',
     {
       schema: {
+        summary: 'List the MCP servers chats can use',
+        description: 'Pick them per chat with `mcpServerIds` on `POST /v1/chats`.',
+        tags,
+        operationId: 'listMcpServers',
         response: {
           200: {
+            description: 'Every MCP server (without secrets)',
             type: 'object',
             required: ['mcpServers'],
+            additionalProperties: false,
             properties: { mcpServers: { type: 'array', items: serverInfo } },
           },
         },
@@ -61,6 +73,11 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
     '/v1/admin/mcp-servers',
     {
       schema: {
+        summary: 'Add an MCP server',
+        description:
+          "The body is `@chatd/mcp-client`'s server config without `id`; it is stored sealed, and its secrets are never returned.",
+        tags,
+        operationId: 'createMcpServer',
         // The full config is checked by `@chatd/mcp-client`'s own schema in the handler, which
         // names the bad field; here only its shape.
         body: {
@@ -68,7 +85,14 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
           required: ['slug'],
           properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } },
         },
-        response: { 201: serverInfo },
+        response: {
+          201: { description: 'The MCP server (without secrets)', ...serverInfo },
+          ...errorResponses({
+            400: 'An invalid config, naming the bad field (`INVALID_ARGUMENT`)',
+            403: adminsOnly,
+            409: 'The slug is taken (`MCP_SERVER_EXISTS`)',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -82,7 +106,18 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
 
   app.delete<{ Params: { id: string } }>(
     '/v1/admin/mcp-servers/:id',
-    { schema: { params: idParams, response: { 204: { type: 'null', description: 'Deleted' } } } },
+    {
+      schema: {
+        summary: 'Remove an MCP server',
+        tags,
+        operationId: 'deleteMcpServer',
+        params: idParams,
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...errorResponses({ 400: 'A malformed id', 403: adminsOnly, 404: notFound }),
+        },
+      },
+    },
     async (request, reply) => {
       requireAdmin(request);
       if (!(await servers.delete(request.params.id))) {
@@ -96,6 +131,10 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
     '/v1/mcp-servers/:id/token',
     {
       schema: {
+        summary: 'Store your OAuth token for an MCP server',
+        description: 'Stored sealed; chats of yours that use the server connect with it.',
+        tags,
+        operationId: 'saveMcpServerToken',
         params: idParams,
         body: {
           type: 'object',
@@ -108,7 +147,10 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
             expiresAt: { type: 'integer', minimum: 0, description: 'Milliseconds since the epoch' },
           },
         },
-        response: { 204: { type: 'null', description: 'Stored' } },
+        response: {
+          204: { type: 'null', description: 'Stored' },
+          ...errorResponses({ 400: 'Invalid body or a malformed id', 404: notFound }),
+        },
       },
     },
     async (request, reply) => {
@@ -123,7 +165,21 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
 
   app.delete<{ Params: { id: string } }>(
     '/v1/mcp-servers/:id/token',
-    { schema: { params: idParams, response: { 204: { type: 'null', description: 'Deleted' } } } },
+    {
+      schema: {
+        summary: 'Delete your OAuth token for an MCP server',
+        tags,
+        operationId: 'deleteMcpServerToken',
+        params: idParams,
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...errorResponses({
+            400: 'A malformed id',
+            404: 'No token of yours for this MCP server (`TOKEN_NOT_FOUND`)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       const user = currentUser(request);
       if (!(await servers.deleteToken(user.id, request.params.id))) {

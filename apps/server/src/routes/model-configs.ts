@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.js';
 import { MODEL_PROVIDERS, type ModelCatalog, type NewModelConfig } from '../models.js';
 import { requireAdmin } from './auth-hook.js';
+import { errorResponses } from './schemas.js';
 
 const count = { type: 'integer', minimum: 1, maximum: 10_000_000 } as const;
 const price = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
@@ -11,8 +12,12 @@ const pricing = {
   properties: { input: price, output: price, cacheRead: price, cacheWrite: price },
 } as const;
 
+const tags = ['models'];
+const adminsOnly = 'Admins only (`FORBIDDEN`)';
+
 const storedModelConfig = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'provider', 'model', 'label', 'baseUrl', 'hasApiKey', 'createdAt'],
   properties: {
     id: { type: 'string' },
@@ -37,12 +42,18 @@ export function modelConfigRoutes(app: FastifyInstance, models: ModelCatalog): v
     '/v1/admin/model-configs',
     {
       schema: {
+        summary: 'List the stored model configurations',
+        tags,
+        operationId: 'listModelConfigs',
         response: {
           200: {
+            description: 'Every stored configuration (without its key)',
             type: 'object',
             required: ['modelConfigs'],
+            additionalProperties: false,
             properties: { modelConfigs: { type: 'array', items: storedModelConfig } },
           },
+          ...errorResponses({ 403: adminsOnly }),
         },
       },
     },
@@ -56,6 +67,11 @@ export function modelConfigRoutes(app: FastifyInstance, models: ModelCatalog): v
     '/v1/admin/model-configs',
     {
       schema: {
+        summary: 'Store a model configuration',
+        description:
+          'Chats can use it at once, on every replica. The API key is sealed with `CHATD_SECRET_KEY` before it is stored and never returned.',
+        tags,
+        operationId: 'createModelConfig',
         body: {
           type: 'object',
           required: ['id', 'provider', 'model'],
@@ -72,7 +88,14 @@ export function modelConfigRoutes(app: FastifyInstance, models: ModelCatalog): v
             pricing,
           },
         },
-        response: { 201: storedModelConfig },
+        response: {
+          201: { description: 'The stored configuration', ...storedModelConfig },
+          ...errorResponses({
+            400: 'Invalid body, or `openai-compatible` without `baseUrl` (`INVALID_ARGUMENT`)',
+            403: adminsOnly,
+            409: 'The id is taken (`MODEL_CONFIG_EXISTS`)',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -85,12 +108,21 @@ export function modelConfigRoutes(app: FastifyInstance, models: ModelCatalog): v
     '/v1/admin/model-configs/:id',
     {
       schema: {
+        summary: 'Delete a stored model configuration',
+        tags,
+        operationId: 'deleteModelConfig',
         params: {
           type: 'object',
           required: ['id'],
           properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
         },
-        response: { 204: { type: 'null', description: 'Deleted' } },
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...errorResponses({
+            403: adminsOnly,
+            404: 'No such stored configuration (`MODEL_CONFIG_NOT_FOUND`)',
+          }),
+        },
       },
     },
     async (request, reply) => {

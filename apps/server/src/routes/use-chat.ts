@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
 import { currentUser } from './auth-hook.js';
+import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js';
 
 /*
  * The AI SDK's UI message stream protocol, so a stock `useChat` (DefaultChatTransport) works
@@ -12,6 +13,9 @@ import { currentUser } from './auth-hook.js';
  * server's history is the truth: of the body's messages only the newest user message is used.
  * A client chat id maps to one chatd chat of the user.
  */
+
+const UI_STREAM_EVENTS =
+  'Server-Sent Events of the AI SDK\'s UI message stream protocol (response header `x-vercel-ai-ui-message-stream: v1`): each event is one `data:` line holding a `UiMessageChunk` as JSON (see `components.schemas.UiMessageChunk`), e.g. `{"type":"text-delta","id":"…","delta":"Hi"}`, and the stream ends with `data: [DONE]`.';
 
 const UI_STREAM_HEADERS = {
   'content-type': 'text/event-stream',
@@ -103,6 +107,19 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
     '/api/chat',
     {
       schema: {
+        summary: 'Send a message the way `useChat` does, and stream the answer',
+        description:
+          'The body is `DefaultChatTransport`\'s: the client chat `id` maps to one chatd chat of the user, and only the newest user message is used (the server\'s history is the truth). `trigger: "regenerate-message"` edits the last user message. Closing the response does not stop the turn.',
+        tags: ['ai-sdk'],
+        operationId: 'useChatSend',
+        response: {
+          200: eventStreamResponse('The answer, streamed until the turn ends', UI_STREAM_EVENTS),
+          ...errorResponses({
+            400: 'Invalid body, or no user message with text (`INVALID_ARGUMENT`)',
+            409: 'The chat is busy and the message was queued (`CHAT_BUSY`), or nothing to regenerate (`NOTHING_TO_REGENERATE`)',
+            429: 'The queue is full (`QUEUE_FULL`), or too many mutations (`RATE_LIMITED`)',
+          }),
+        },
         body: {
           type: 'object',
           required: ['id', 'messages'],
@@ -165,6 +182,15 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
     '/api/chat/:id/stream',
     {
       schema: {
+        summary: 'Resume the answer in flight (`useChat` with `resume: true`)',
+        description: "Replays the running turn's answer from its start.",
+        tags: ['ai-sdk'],
+        operationId: 'useChatResume',
+        response: {
+          200: eventStreamResponse('The answer in flight, from its start', UI_STREAM_EVENTS),
+          204: emptyResponse('Nothing is running for this client chat id'),
+          ...errorResponses({ 400: 'A malformed id' }),
+        },
         params: {
           type: 'object',
           properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
