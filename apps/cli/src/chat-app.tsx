@@ -1,64 +1,265 @@
-import { type ChatdClient, ChatView, type PreviewPart } from '@chatd/client';
-import type { ChatMessage } from '@chatd/core';
-import { Box, render, Text, useApp, useInput } from 'ink';
-import { useEffect, useRef, useState } from 'react';
+import { type Chat, type ChatdClient, ChatView, type PreviewPart } from '@chatd/client';
+import type { ChatMessage, ChatMessagePart, PendingToolCall } from '@chatd/core';
+import { Box, type DOMElement, render, Static, Text, useApp, useInput, useStdout } from 'ink';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { type ClientTool, chatOptions } from './client-tools.js';
 import { describeError } from './errors.js';
-import { messageLines, oneLine, roleLabel } from './render.js';
+import { type HistoryItem, transcriptItems, updateHistory } from './history.js';
+import { type KeyAction, readKeys } from './keys.js';
+import { Markdown } from './markdown.js';
+import { fullValue, oneLine, questionOf, roleLabel, toolCallText } from './render.js';
 
-interface Props {
-  client: ChatdClient;
-  url: string;
-  initialChatId: string | undefined;
+/** How the interactive chat starts. */
+export interface InteractiveChatOptions {
+  /** The chat to open (already fetched), or none for a new one. */
+  chat?: Chat | undefined;
+  /** For a new chat: its model configuration. */
+  model?: string | undefined;
+  /** For a new chat: the client tools it declares. */
+  clientTools?: readonly ClientTool[];
 }
 
-const HISTORY_SHOWN = 30;
+interface Props extends InteractiveChatOptions {
+  client: ChatdClient;
+  url: string;
+}
 
-function Message({ message }: { message: ChatMessage }) {
-  const lines = messageLines(message);
-  return (
-    <Box flexDirection="column" marginBottom={1}>
-      <Text bold color={message.role === 'user' ? 'cyan' : 'green'}>
-        {roleLabel(message.role)}
+/** Committed messages printed when a chat opens (and again after a resize). */
+const HISTORY_SHOWN = 50;
+/** Queued messages listed one per line; more are counted. */
+const QUEUE_SHOWN = 3;
+/** A resize redraws once the terminal has stopped changing size for this long. */
+const RESIZE_SETTLE_MS = 120;
+/** Erase the screen and the scrollback, cursor home. */
+const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
+
+const HELP =
+  'Enter sends (queued while busy) · !text interrupts · Esc stops · Ctrl-O tool results · Ctrl-D exits';
+
+function ToolCallLine({
+  toolName,
+  input,
+  expanded,
+}: {
+  toolName: string;
+  input: unknown;
+  expanded: boolean;
+}) {
+  if (!expanded || input === undefined || typeof input === 'string')
+    return (
+      <Text dimColor wrap="truncate-end">
+        {`→ ${toolCallText(toolName, input, 10_000)}`}
       </Text>
-      {lines.map((line, index) => (
-        <Text
-          key={String(index)}
-          dimColor={line.startsWith('→') || line.startsWith('←') || line.startsWith('(thinking)')}
-        >
-          {line}
-        </Text>
-      ))}
+    );
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>{`→ ${toolName}`}</Text>
+      <Box paddingLeft={2}>
+        <Text dimColor>{fullValue(input)}</Text>
+      </Box>
     </Box>
   );
 }
 
-function Preview({ parts }: { parts: readonly PreviewPart[] }) {
+function ToolResultLine({
+  label,
+  output,
+  error,
+  expanded,
+}: {
+  label: string;
+  output: unknown;
+  error: boolean;
+  expanded: boolean;
+}) {
+  const mark = error ? '✗' : '←';
+  if (!expanded)
+    return (
+      <Text dimColor={!error} {...(error ? { color: 'red' } : {})} wrap="truncate-end">
+        {`${mark} ${label}${oneLine(output, 10_000)}`}
+      </Text>
+    );
+  return (
+    <Box flexDirection="column">
+      <Text dimColor={!error} {...(error ? { color: 'red' } : {})}>
+        {`${mark} ${label}`}
+      </Text>
+      <Box paddingLeft={2}>
+        <Text>{fullValue(output)}</Text>
+      </Box>
+    </Box>
+  );
+}
+
+function Reasoning({ text, expanded }: { text: string; expanded: boolean }) {
+  return expanded ? (
+    <Text dimColor italic>
+      {text}
+    </Text>
+  ) : (
+    <Text dimColor italic wrap="truncate-end">
+      {`(thinking) ${oneLine(text, 10_000)}`}
+    </Text>
+  );
+}
+
+/** One committed message; `continued` when it goes on the assistant's turn above it. */
+function MessageView({
+  message,
+  expanded,
+  continued,
+}: {
+  message: ChatMessage;
+  expanded: boolean;
+  continued: boolean;
+}) {
+  const parts = message.content.parts.map((stored, index) => {
+    const key = String(index);
+    // Parts of a type this version does not know fall through to `default`.
+    const part = stored as ChatMessagePart;
+    switch (part.type) {
+      case 'text':
+        return message.role === 'assistant' ? (
+          <Markdown key={key} text={part.text} />
+        ) : (
+          <Text key={key}>{part.text}</Text>
+        );
+      case 'reasoning':
+        return <Reasoning key={key} text={part.text} expanded={expanded} />;
+      case 'tool-call':
+        return (
+          <ToolCallLine key={key} toolName={part.toolName} input={part.input} expanded={expanded} />
+        );
+      case 'tool-result':
+        return (
+          <ToolResultLine
+            key={key}
+            label={`${part.toolName}: `}
+            output={part.output}
+            error={part.isError === true}
+            expanded={expanded}
+          />
+        );
+      case 'file':
+        return <Text key={key} dimColor>{`[file ${part.mediaType}]`}</Text>;
+      case 'source':
+        return (
+          <Text key={key} dimColor>
+            {`[source ${'url' in part && part.url !== undefined ? part.url : part.sourceId}]`}
+          </Text>
+        );
+      default:
+        return null;
+    }
+  });
+  return (
+    <Box flexDirection="column" marginTop={continued ? 0 : 1}>
+      {continued || message.role === 'tool' ? null : (
+        <Text bold color={message.role === 'user' ? 'cyan' : 'green'}>
+          {roleLabel(message.role)}
+        </Text>
+      )}
+      {parts}
+    </Box>
+  );
+}
+
+const inTurn = (role: string | undefined) => role === 'assistant' || role === 'tool';
+
+/** Whether a message of `role` carries on the assistant's turn that `previous` belongs to. */
+function continues(previous: ChatMessage | undefined, role: string): boolean {
+  return inTurn(previous?.role) && inTurn(role);
+}
+
+function PreviewView({
+  parts,
+  expanded,
+  continued,
+}: {
+  parts: readonly PreviewPart[];
+  expanded: boolean;
+  continued: boolean;
+}) {
   if (parts.length === 0) return null;
   return (
-    <Box flexDirection="column" marginBottom={1}>
-      <Text bold color="green">
-        assistant
-      </Text>
+    <Box flexDirection="column" marginTop={continued ? 0 : 1}>
+      {continued ? null : (
+        <Text bold color="green">
+          assistant
+        </Text>
+      )}
       {parts.map((part) =>
         part.type === 'tool' ? (
-          <Text key={part.toolCallId} dimColor>
-            {`→ ${part.toolName}(${oneLine(part.input ?? part.inputText)})`}
-            {part.state === 'output-available' ? `  ← ${oneLine(part.output)}` : ''}
-            {part.state === 'output-error' ? `  ✗ ${part.errorText ?? ''}` : ''}
-          </Text>
-        ) : (
-          <Text key={`${part.type}-${part.id}`} dimColor={part.type === 'reasoning'}>
+          <Box key={part.toolCallId} flexDirection="column">
+            <ToolCallLine
+              toolName={part.toolName}
+              input={part.input ?? part.inputText}
+              expanded={expanded}
+            />
+            {part.state === 'output-available' || part.state === 'output-error' ? (
+              <Box paddingLeft={2}>
+                <ToolResultLine
+                  label=""
+                  output={part.state === 'output-error' ? part.errorText : part.output}
+                  error={part.state === 'output-error'}
+                  expanded={expanded}
+                />
+              </Box>
+            ) : null}
+          </Box>
+        ) : part.type === 'reasoning' ? (
+          // While it streams, the reasoning shows in full (the live area keeps its tail).
+          <Text key={`reasoning-${part.id}`} dimColor italic>
             {part.text}
           </Text>
+        ) : (
+          <Markdown key={`text-${part.id}`} text={part.text} streaming={!part.done} />
         ),
       )}
     </Box>
   );
 }
 
-function statusLine(view: ChatView, chatId: string | undefined, now: number): string {
+function PendingCalls({
+  calls,
+  answered,
+}: {
+  calls: readonly PendingToolCall[];
+  answered: ReadonlyMap<string, string>;
+}) {
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text color="yellow" bold>
+        {calls.length === 1
+          ? 'The model waits for your client tool:'
+          : `The model waits for ${calls.length} client tool calls:`}
+      </Text>
+      {calls.map((call) => {
+        const answer = answered.get(call.toolCallId);
+        const question = questionOf(call.input);
+        return (
+          <Box key={call.toolCallId} flexDirection="column" paddingLeft={2}>
+            <Text color="yellow">{toolCallText(call.toolName, call.input, 500)}</Text>
+            {question === undefined ? null : <Text>{`  asks: ${question}`}</Text>}
+            {answer === undefined ? null : <Text dimColor>{`  your answer: ${answer}`}</Text>}
+          </Box>
+        );
+      })}
+    </Box>
+  );
+}
+
+function statusLine(
+  view: ChatView,
+  chatId: string | undefined,
+  model: string | undefined,
+  hasTools: boolean,
+  expanded: boolean,
+  now: number,
+): string {
   if (chatId === undefined) return 'new chat: type a message and press Enter';
   const pieces: string[] = [view.status ?? '…'];
+  if (model !== undefined) pieces.push(`model ${model}`);
   if (view.retry !== undefined) {
     const seconds = Math.max(0, Math.ceil((Date.parse(view.retry.retryAt) - now) / 1000));
     pieces.push(
@@ -68,28 +269,96 @@ function statusLine(view: ChatView, chatId: string | undefined, now: number): st
   if (view.queue.length > 0) pieces.push(`${view.queue.length} queued`);
   if (view.connection.state === 'reconnecting') pieces.push('reconnecting…');
   else if (view.connection.state === 'connecting') pieces.push('connecting…');
+  if (hasTools) pieces.push(expanded ? 'Ctrl-O collapses tools' : 'Ctrl-O expands tools');
   return pieces.join(' · ');
 }
 
-function ChatApp({ client, url, initialChatId }: Props) {
+function queuedText(content: { parts: ReadonlyArray<{ type: string; text?: string }> }): string {
+  return content.parts
+    .map((part) => (part.type === 'text' ? (part.text ?? '') : `[${part.type}]`))
+    .join(' ');
+}
+
+/**
+ * The live area must stay shorter than the terminal: ink redraws a frame as tall as the screen
+ * by clearing the terminal and printing everything again, every frame. Yoga can cap a box's
+ * height, but ink does not pass `maxHeight` on, so it is set on the box's layout node directly,
+ * before each layout; the in-flight reply is the part that shrinks, showing its newest lines.
+ */
+function useMaxHeight(maxHeight: number) {
+  const node = useRef<DOMElement | null>(null);
+  node.current?.yogaNode?.setMaxHeight(maxHeight);
+  return useCallback(
+    (element: DOMElement | null) => {
+      node.current = element;
+      element?.yogaNode?.setMaxHeight(maxHeight);
+    },
+    [maxHeight],
+  );
+}
+
+function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: Props) {
   const { exit } = useApp();
+  const { stdout } = useStdout();
   const view = useRef(new ChatView()).current;
   const [, setTick] = useState(0);
-  const [chatId, setChatId] = useState(initialChatId);
+  const [chatId, setChatId] = useState(chat?.id);
+  const [chatModel, setChatModel] = useState(chat?.modelConfigId ?? newChatModel ?? undefined);
   const [input, setInput] = useState('');
+  const inputRef = useRef('');
   const [notice, setNotice] = useState(
-    'Enter sends (queued while busy) · !text interrupts with it · Esc interrupts · Ctrl-D exits',
+    clientTools.length === 0
+      ? HELP
+      : `client tool ${clientTools.map((tool) => tool.name).join(', ')} declared · ${HELP}`,
   );
+  const [expanded, setExpanded] = useState(false);
+  const [answers, setAnswers] = useState<ReadonlyMap<string, string>>(new Map());
+  const [size, setSize] = useState({ columns: stdout.columns, rows: stdout.rows });
+  /** The printed transcript; a new `epoch` prints it again from the top. */
+  const [history, setHistory] = useState<{ epoch: number; items: HistoryItem[] }>({
+    epoch: 0,
+    items: [],
+  });
+  const printed = useRef<HistoryItem[]>([]);
   const lastCtrlC = useRef(0);
+  const liveRef = useMaxHeight(Math.max(4, size.rows - 1));
+
+  const reprint = useCallback(
+    (items: HistoryItem[]) => {
+      stdout.write(CLEAR_TERMINAL);
+      printed.current = items;
+      setHistory((current) => ({ epoch: current.epoch + 1, items }));
+    },
+    [stdout],
+  );
 
   useEffect(() => {
     if (chatId === undefined) return;
     const stop = new AbortController();
+    let scheduled = false;
+    // Events come in bursts (a whole history on connect): draw once per burst.
+    const flush = () => {
+      scheduled = false;
+      // The history of a new stream is complete once its status arrives.
+      if (view.status !== undefined) {
+        const update = updateHistory(printed.current, view.messages, HISTORY_SHOWN);
+        if (update.type === 'reprint') reprint(update.items);
+        else if (update.items.length > 0) {
+          printed.current = [...printed.current, ...update.items];
+          const added = update.items;
+          setHistory((current) => ({ epoch: current.epoch, items: [...current.items, ...added] }));
+        }
+      }
+      setTick((tick) => tick + 1);
+    };
     void (async () => {
       try {
         for await (const event of client.stream(chatId, { signal: stop.signal })) {
           view.apply(event);
-          setTick((tick) => tick + 1);
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
         }
       } catch (error) {
         setNotice(describeError(error, url));
@@ -101,7 +370,31 @@ function ChatApp({ client, url, initialChatId }: Props) {
       stop.abort();
       clearInterval(timer);
     };
-  }, [chatId, client, url, view]);
+  }, [chatId, client, url, view, reprint]);
+
+  // Lines that scrolled away cannot be redrawn, and a terminal rewraps them its own way when
+  // its width changes: print the whole transcript again at the new width.
+  useEffect(() => {
+    let timer: NodeJS.Timeout | undefined;
+    let columns = stdout.columns;
+    const resized = () => {
+      setSize({ columns: stdout.columns, rows: stdout.rows });
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (stdout.columns === columns) return;
+        columns = stdout.columns;
+        reprint(transcriptItems(view.messages, HISTORY_SHOWN));
+      }, RESIZE_SETTLE_MS);
+    };
+    stdout.on('resize', resized);
+    return () => {
+      clearTimeout(timer);
+      stdout.off('resize', resized);
+    };
+  }, [stdout, reprint, view]);
+
+  const pending = view.status === 'requires-action' ? view.pendingToolCalls : [];
+  const asking = pending.find((call) => !answers.has(call.toolCallId));
 
   const submit = async (raw: string) => {
     const interrupt = raw.startsWith('!');
@@ -109,9 +402,13 @@ function ChatApp({ client, url, initialChatId }: Props) {
     if (text === '') return;
     try {
       if (chatId === undefined) {
-        const chat = await client.chats.create({ content: text });
-        setChatId(chat.id);
-        setNotice(`chat ${chat.id}`);
+        const created = await client.chats.create({
+          content: text,
+          ...chatOptions({ model: newChatModel, clientTools }),
+        });
+        setChatModel(created.modelConfigId ?? newChatModel);
+        setChatId(created.id);
+        setNotice(`chat ${created.id}`);
         return;
       }
       const result = await client.messages.send(chatId, {
@@ -130,58 +427,159 @@ function ChatApp({ client, url, initialChatId }: Props) {
     }
   };
 
-  useInput((character, key) => {
-    if (key.ctrl && character === 'd') return exit();
-    if (key.ctrl && character === 'c') {
-      if (Date.now() - lastCtrlC.current < 2000) return exit();
-      lastCtrlC.current = Date.now();
-      setNotice('press Ctrl-C again to exit');
-      return;
+  const answer = async (call: PendingToolCall, text: string) => {
+    const next = new Map(answers).set(call.toolCallId, text);
+    setAnswers(next);
+    if (chatId === undefined || pending.some((each) => !next.has(each.toolCallId))) return;
+    try {
+      await client.actions.submitToolResults(
+        chatId,
+        pending.map((each) => ({ toolCallId: each.toolCallId, output: next.get(each.toolCallId) })),
+      );
+      setNotice('answer sent');
+    } catch (error) {
+      setNotice(describeError(error, url));
     }
-    if (key.escape) {
-      if (chatId !== undefined) {
-        client.actions.interrupt(chatId).then(
-          () => setNotice('interrupted'),
-          () => setNotice('nothing to interrupt'),
-        );
+    setAnswers(new Map());
+  };
+
+  const act = (action: KeyAction) => {
+    switch (action.type) {
+      case 'exit':
+        exit();
+        return;
+      case 'ctrl-c':
+        if (Date.now() - lastCtrlC.current < 2000) {
+          exit();
+          return;
+        }
+        lastCtrlC.current = Date.now();
+        setNotice('press Ctrl-C again to exit');
+        return;
+      case 'escape':
+        if (chatId !== undefined) {
+          client.actions.interrupt(chatId).then(
+            () => setNotice('interrupted'),
+            () => setNotice('nothing to interrupt'),
+          );
+        }
+        return;
+      case 'expand': {
+        const next = !expanded;
+        setExpanded(next);
+        setNotice(next ? 'tool calls and results in full' : 'tool calls and results on one line');
+        reprint(transcriptItems(view.messages, HISTORY_SHOWN));
+        return;
       }
-      return;
+      case 'enter': {
+        const text = inputRef.current;
+        inputRef.current = '';
+        setInput('');
+        if (asking !== undefined) {
+          if (text.trim() !== '') void answer(asking, text.trim());
+        } else void submit(text);
+        return;
+      }
+      case 'backspace':
+        inputRef.current = inputRef.current.slice(0, -1);
+        setInput(inputRef.current);
+        return;
+      case 'text':
+        inputRef.current += action.text;
+        setInput(inputRef.current);
+        return;
     }
-    // Pasted or fast-typed text arrives with its Enter in one chunk.
-    const enter = character.search(/[\r\n]/);
-    if (key.return || enter !== -1) {
-      const text = input + (enter === -1 ? '' : character.slice(0, enter));
-      setInput('');
-      void submit(text);
-      return;
+  };
+
+  useInput((character, key) => {
+    for (const action of readKeys(character, key)) {
+      act(action);
+      if (action.type === 'exit') return;
     }
-    if (key.backspace || key.delete) {
-      setInput((current) => current.slice(0, -1));
-      return;
-    }
-    if (!key.ctrl && !key.meta && character !== '') setInput((current) => current + character);
   });
 
-  const messages = view.messages.slice(-HISTORY_SHOWN);
+  const messages = view.messages;
+  const lastAssistant = messages.findLast((message) => message.role === 'assistant');
+  const model = lastAssistant?.modelConfigId ?? chatModel;
+  const hasTools =
+    view.preview.some((part) => part.type === 'tool') ||
+    history.items.some(
+      (item) =>
+        item.type === 'message' &&
+        item.message.content.parts.some(
+          (part) => part.type === 'tool-call' || part.type === 'tool-result',
+        ),
+    );
+  const shownItems = history.items;
+  const prompt =
+    asking === undefined
+      ? '> '
+      : `answer ${asking.toolName}${pending.length > 1 ? ` (${answers.size + 1}/${pending.length})` : ''} > `;
+
   return (
     <Box flexDirection="column">
-      {messages.map((message) => (
-        <Message key={`${message.id}-${message.revision ?? 0}`} message={message} />
-      ))}
-      <Preview parts={view.preview} />
-      {view.status === 'requires-action' ? (
-        <Text color="yellow">{`waiting for client tools: ${view.pendingToolCalls.map((call) => `${call.toolName}(${oneLine(call.input)})`).join(', ')}`}</Text>
-      ) : null}
-      {view.status === 'error' && view.error !== undefined ? (
-        <Text color="red">{`error: ${view.error.message}`}</Text>
-      ) : null}
-      <Text dimColor>{`── ${statusLine(view, chatId, Date.now())}`}</Text>
-      {notice === '' ? null : <Text dimColor>{notice}</Text>}
-      <Text>
-        <Text color="cyan">{'> '}</Text>
-        {input}
-        <Text inverse> </Text>
-      </Text>
+      <Static key={history.epoch} items={shownItems}>
+        {(item, index) => {
+          if (item.type === 'note')
+            return (
+              <Text key={item.key} dimColor>
+                {item.text}
+              </Text>
+            );
+          const previous = shownItems[index - 1];
+          return (
+            <MessageView
+              key={item.key}
+              message={item.message}
+              expanded={expanded}
+              continued={continues(
+                previous?.type === 'message' ? previous.message : undefined,
+                item.message.role,
+              )}
+            />
+          );
+        }}
+      </Static>
+      <Box ref={liveRef} flexDirection="column">
+        <Box flexDirection="column" flexShrink={1} overflowY="hidden" justifyContent="flex-end">
+          <Box flexDirection="column" flexShrink={0}>
+            <PreviewView
+              parts={view.preview}
+              expanded={expanded}
+              continued={continues(messages.at(-1), 'assistant')}
+            />
+          </Box>
+        </Box>
+        <Box flexDirection="column" flexShrink={0}>
+          {pending.length > 0 ? <PendingCalls calls={pending} answered={answers} /> : null}
+          {view.status === 'error' && view.error !== undefined ? (
+            <Text color="red">{`error: ${view.error.message}`}</Text>
+          ) : null}
+          {view.queue.length > 0 ? (
+            <Box flexDirection="column" marginTop={1}>
+              {view.queue.slice(0, QUEUE_SHOWN).map((queued) => (
+                <Text key={queued.id} dimColor wrap="truncate-end">
+                  {`queued: ${queuedText(queued.content)}`}
+                </Text>
+              ))}
+              {view.queue.length > QUEUE_SHOWN ? (
+                <Text dimColor>{`…and ${view.queue.length - QUEUE_SHOWN} more queued`}</Text>
+              ) : null}
+            </Box>
+          ) : null}
+          <Box marginTop={1}>
+            <Text dimColor>
+              {`── ${statusLine(view, chatId, model, hasTools, expanded, Date.now())}`}
+            </Text>
+          </Box>
+          {notice === '' ? null : <Text dimColor>{notice}</Text>}
+          <Text>
+            <Text color={asking === undefined ? 'cyan' : 'yellow'}>{prompt}</Text>
+            {input}
+            <Text inverse> </Text>
+          </Text>
+        </Box>
+      </Box>
     </Box>
   );
 }
@@ -190,9 +588,9 @@ function ChatApp({ client, url, initialChatId }: Props) {
 export async function runInteractiveChat(
   client: ChatdClient,
   url: string,
-  chatId: string | undefined,
+  options: InteractiveChatOptions = {},
 ) {
-  const app = render(<ChatApp client={client} url={url} initialChatId={chatId} />, {
+  const app = render(<ChatApp client={client} url={url} {...options} />, {
     exitOnCtrlC: false,
   });
   await app.waitUntilExit();

@@ -1,4 +1,5 @@
 import { type ChatdClient, ChatView, type ClientStreamEvent, createClient } from '@chatd/client';
+import { type ClientTool, chatOptions } from './client-tools.js';
 import { loadConfig, saveConfig } from './config.js';
 import { CliError } from './errors.js';
 import { messageLines, roleLabel } from './render.js';
@@ -94,6 +95,8 @@ export async function waitForAnswer(
       final = view.status;
       if (view.status === 'error' && !json)
         output.line(`error: ${view.error?.message ?? 'the turn failed'}`);
+      if (view.status === 'requires-action' && !json)
+        output.line(`waiting for a client tool: answer it in \`chatd chat ${chatId}\``);
       stop.abort();
     }
   }
@@ -102,14 +105,11 @@ export async function waitForAnswer(
 
 export async function newChat(
   message: string,
-  options: { model?: string; json?: boolean },
+  options: { model?: string; json?: boolean; clientTools?: readonly ClientTool[] },
   output: Output,
 ) {
   const { client } = await loggedInClient();
-  const chat = await client.chats.create({
-    content: message,
-    ...(options.model === undefined ? {} : { modelConfigId: options.model }),
-  });
+  const chat = await client.chats.create({ content: message, ...chatOptions(options) });
   if (options.json !== true) output.line(`chat ${chat.id}`);
   const { messages } = await client.messages.list(chat.id, { afterId: 0, limit: 1 });
   const status = await waitForAnswer(client, chat.id, messages[0]?.id ?? 0, {

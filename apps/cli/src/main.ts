@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { runInteractiveChat } from './chat-app.js';
+import { type ClientTool, clientTool } from './client-tools.js';
 import {
   archive,
   listChats,
@@ -11,7 +12,7 @@ import {
   stdout,
 } from './commands.js';
 import { loadConfig } from './config.js';
-import { describeError } from './errors.js';
+import { CliError, describeError } from './errors.js';
 import { runPlainChat } from './plain-chat.js';
 
 /** Runs a command; any failure is one line on stderr and exit code 1. */
@@ -26,6 +27,19 @@ function action<Args extends unknown[]>(run: (...args: Args) => Promise<void>) {
     }
   };
 }
+
+/** Collects each `--client-tool <name>` into the tool it declares. */
+function collectTool(name: string, tools: ClientTool[]): ClientTool[] {
+  try {
+    return [...tools, clientTool(name)];
+  } catch (error) {
+    // Commander prints this kind as one line and exits 1; any other error would be a crash.
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+const CLIENT_TOOL_HELP =
+  'declare a client tool the model may call (it asks you a question; you answer it here); repeatable';
 
 const program = new Command('chatd').description('chatd in the terminal').showHelpAfterError();
 
@@ -48,15 +62,26 @@ program
   .description('start a chat; with a message, print the answer, else chat interactively')
   .argument('[message]', 'the first message')
   .option('--model <id>', 'a model configuration (see `chatd models`)')
+  .option('--client-tool <name>', CLIENT_TOOL_HELP, collectTool, [])
   .option('--json', 'print the events as NDJSON')
   .action(
-    action(async (message: string | undefined, options: { model?: string; json?: boolean }) => {
-      if (message !== undefined) return newChat(message, options, stdout);
-      const { client, url } = await loggedInClient();
-      return process.stdout.isTTY
-        ? runInteractiveChat(client, url, undefined)
-        : runPlainChat(client, url, undefined, false);
-    }),
+    action(
+      async (
+        message: string | undefined,
+        options: { model?: string; json?: boolean; clientTool: ClientTool[] },
+      ) => {
+        const clientTools = options.clientTool;
+        if (message !== undefined) return newChat(message, { ...options, clientTools }, stdout);
+        const { client, url } = await loggedInClient();
+        return process.stdout.isTTY && options.json !== true
+          ? runInteractiveChat(client, url, { model: options.model, clientTools })
+          : runPlainChat(client, url, {
+              json: options.json === true,
+              model: options.model,
+              clientTools,
+            });
+      },
+    ),
   );
 
 program
@@ -92,15 +117,34 @@ program
   .command('chat')
   .description('chat interactively (a new chat when no id)')
   .argument('[id]', 'the chat')
+  .option('--model <id>', 'for a new chat: a model configuration (see `chatd models`)')
+  .option('--client-tool <name>', `for a new chat: ${CLIENT_TOOL_HELP}`, collectTool, [])
   .option('--json', 'print the events as NDJSON (when stdout is not a terminal)')
   .action(
-    action(async (chatId: string | undefined, options: { json?: boolean }) => {
-      const { client, url } = await loggedInClient();
-      if (chatId !== undefined) await client.chats.get(chatId); // a clear "no such chat" first
-      if (process.stdout.isTTY && options.json !== true)
-        return runInteractiveChat(client, url, chatId);
-      return runPlainChat(client, url, chatId, options.json === true);
-    }),
+    action(
+      async (
+        chatId: string | undefined,
+        options: { json?: boolean; model?: string; clientTool: ClientTool[] },
+      ) => {
+        const clientTools = options.clientTool;
+        if (chatId !== undefined && (clientTools.length > 0 || options.model !== undefined)) {
+          throw new CliError(
+            '--model and --client-tool are for a new chat: leave out the chat id (a chat declares its client tools when it starts)',
+          );
+        }
+        const { client, url } = await loggedInClient();
+        // A clear "no such chat" before anything is drawn.
+        const chat = chatId === undefined ? undefined : await client.chats.get(chatId);
+        if (process.stdout.isTTY && options.json !== true)
+          return runInteractiveChat(client, url, { chat, model: options.model, clientTools });
+        return runPlainChat(client, url, {
+          chatId,
+          json: options.json === true,
+          model: options.model,
+          clientTools,
+        });
+      },
+    ),
   );
 
 await program.parseAsync();

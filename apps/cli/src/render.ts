@@ -38,3 +38,21 @@ export function messageLines(message: ChatMessage): string[] {
 export function roleLabel(role: string): string {
   return role === 'user' ? 'you' : role;
 }
+
+/** A tool call as `name(arguments)` on one line. */
+export function toolCallText(toolName: string, input: unknown, max = MAX_RESULT): string {
+  return `${toolName}(${oneLine(input ?? '', max)})`;
+}
+
+/** A tool's input or result in full: strings as they are, anything else as indented JSON. */
+export function fullValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2) ?? String(value);
+}
+
+/** A client tool call's question, when its input has one (as `ask_user`'s does). */
+export function questionOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const question = (input as Record<string, unknown>).question;
+  return typeof question === 'string' ? question : undefined;
+}
