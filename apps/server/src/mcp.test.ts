@@ -182,6 +182,32 @@ describe('MCP servers configured by admins, used by chats', () => {
     expect((await call('DELETE', `/v1/mcp-servers/${id}/token`)).status).toBe(404);
   });
 
+  it("shows a server that cannot be reached as a warning in the chat's stream; the turn goes on", async () => {
+    const down = await call('POST', '/v1/admin/mcp-servers', {
+      slug: 'down',
+      url: 'http://127.0.0.1:9/mcp',
+    });
+    const chat = await call('POST', '/v1/chats', {
+      content: 'hello',
+      title: 't',
+      modelConfigId: 'demo',
+      mcpServerIds: [down.body.id],
+    });
+    const events = await readStream(
+      url,
+      TOKEN,
+      chat.body.id,
+      (event) => event.type === 'status' && event.status === 'waiting',
+    );
+    const warning = events.find(
+      (event) => event.data.type === 'message-part' && event.data.part.type === 'data-warning',
+    );
+    expect(warning?.data.part.data).toMatchObject({ source: 'down' });
+    expect(warning?.data.part.data.message).toContain('The MCP server down is unavailable');
+    const { body } = await call('GET', `/v1/chats/${chat.body.id}/messages`);
+    expect(body.messages[0].role).toBe('assistant');
+  });
+
   it('refuses bad configs, unknown servers on a chat, duplicates and non-admins', async () => {
     const bad = await call('POST', '/v1/admin/mcp-servers', { slug: 'x', url: 'ftp://nowhere' });
     expect(bad.status).toBe(400);

@@ -183,8 +183,8 @@ export class McpServers {
  * The engine's tools for each action: the built-in tools plus the tools of the MCP servers the
  * chat picked, through one connection pool for the process (connections are reused across
  * turns and never shared between users). Refreshed OAuth tokens are saved for the chat's
- * owner. A server that fails is left out and logged with the chat, its tools missing from
- * this action only.
+ * owner. A server that fails is left out of this action, logged with the chat, and reported
+ * to the chat's subscribers as a warning.
  */
 export function serverToolProvider(
   builtIn: ToolProvider,
@@ -206,17 +206,21 @@ export function serverToolProvider(
           signal,
           logger,
         });
-        for (const server of mcp.servers) {
-          if (server.status === 'failed') {
-            logger.warn(
-              { chatId, mcpServer: server.slug, reason: server.error },
-              'MCP server unavailable for this step',
-            );
-          }
+        const failed = mcp.servers.filter((server) => server.status === 'failed');
+        for (const server of failed) {
+          logger.warn(
+            { chatId, mcpServer: server.slug, reason: server.error },
+            'MCP server unavailable for this step',
+          );
         }
         return {
           ...base,
           tools: { ...base.tools, ...mcp.tools },
+          // The chat's subscribers see why tools are missing instead of guessing.
+          warnings: failed.map((server) => ({
+            message: `The MCP server ${server.slug} is unavailable (${server.error ?? 'failed'}); its tools are missing from this step.`,
+            source: server.slug,
+          })),
           async close() {
             await mcp.close();
             await base.close();

@@ -41,6 +41,26 @@ function replay(events: ClientStreamEvent[]): ChatView {
 }
 
 describe('ChatView', () => {
+  it("keeps the in-flight step's warnings until the preview resets", () => {
+    const warning = { message: 'The docs server is unavailable', source: 'docs' };
+    const view = replay([
+      at({ type: 'preview-reset' }),
+      at({
+        type: 'message-part',
+        historyVersion: 1,
+        generationAttempt: 1,
+        seq: 1,
+        role: 'assistant',
+        part: { type: 'data-warning', data: warning },
+      }),
+      textStart(2),
+    ]);
+    expect(view.warnings).toEqual([warning]);
+    expect(view.preview).toEqual([{ type: 'text', id: 't', text: '', done: false }]);
+    view.apply(at({ type: 'preview-reset' }));
+    expect(view.warnings).toEqual([]);
+  });
+
   it('builds the in-flight message from its parts, then shows the committed one', () => {
     const view = replay([
       at({ type: 'message', message: message(1, 'hi') }),

@@ -59,6 +59,11 @@ export class ChatView {
   error: ChatErrorInfo | undefined;
   /** Client tool calls waiting for results (status `requires-action`). */
   pendingToolCalls: PendingToolCall[] = [];
+  /**
+   * Warnings of the in-flight step (`data-warning` parts), e.g. a tool server that could not
+   * be reached; cleared with the preview.
+   */
+  warnings: { message: string; source?: string }[] = [];
   /** The stream's connection. */
   connection: ConnectionState = { state: 'connecting' };
   /** The cursor of the last event applied: where a new stream would resume. */
@@ -91,6 +96,7 @@ export class ChatView {
         break;
       case 'preview-reset':
         this.#preview = [];
+        this.warnings = [];
         break;
       case 'queue-update':
         this.queue = event.queuedMessages;
@@ -162,6 +168,9 @@ export class ChatView {
         tool.state = 'output-error';
         return;
       }
+      case 'data-warning':
+        this.warnings.push(part.data);
+        return;
       default:
         return; // steps, files and sources change nothing a preview shows here
     }

@@ -6,13 +6,14 @@ import { tool } from 'ai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { staticModels } from '../models/static-models.js';
+import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
 import {
   type ScriptedCall,
   scriptedModel,
   textAnswer,
   toolCalls,
 } from '../test-support/mock-model.js';
-import { deferred } from '../test-support/streams.js';
+import { deferred, heldAnswer, isStatus, read } from '../test-support/streams.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { type Chatd, type CreateChatdOptions, createChatd } from './chatd.js';
 import type { ChatdOptions } from './options.js';
@@ -191,6 +192,44 @@ describe('a chatd turn', () => {
     // One tool set per action (model step, tool batch, finish), each closed after it.
     expect(opened).toBe(3);
     expect(closed).toBe(opened);
+  });
+
+  it("streams the tool set's warnings to subscribers as data-warning parts", async () => {
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {},
+        warnings: [{ message: 'The docs server is unavailable', source: 'docs' }],
+        close: () => {},
+      }),
+    };
+    const { chatd, script } = await engine({}, { tools });
+    const release = deferred();
+    script.push(heldAnswer(['Hello', ' there'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi' });
+    const stop = new AbortController();
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(
+      chatd.subscribe(chat.id, { signal: stop.signal }),
+      events,
+      isStatus('waiting'),
+    );
+    await vi.waitFor(() =>
+      expect(
+        events.map((event) => (event.type === 'message-part' ? event.part.type : '')),
+      ).toContain('text-delta'),
+    );
+    release.resolve();
+    await reading;
+    stop.abort();
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'message-part',
+        part: {
+          type: 'data-warning',
+          data: { message: 'The docs server is unavailable', source: 'docs' },
+        },
+      }),
+    );
   });
 
   it('refuses every call of a step that called an exclusive tool with a client tool', async () => {

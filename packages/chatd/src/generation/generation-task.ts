@@ -224,6 +224,9 @@ async function attempt(
     throw error;
   }
   try {
+    for (const warning of prepared.turnTools?.warnings ?? []) {
+      episode.publish('assistant', { type: 'data-warning', data: warning });
+    }
     const messages = await perform(context, signal, prepared, episode.publish);
     if (messages.length === 0) {
       await updateFenced(store, input, signal, (chat) => chat.finishTurn(), {

@@ -23,6 +23,11 @@ export interface TurnTools {
   exclusive?: readonly string[];
   /** Names of tools whose successful result ends the turn. */
   stopAfter?: readonly string[];
+  /**
+   * Things the user should know about this action's tools, e.g. a tool server that could not
+   * be reached. Each is streamed to the chat's subscribers as a `data-warning` part.
+   */
+  warnings?: readonly { message: string; source?: string }[];
   /** Releases what `forTurn` opened (connections, sessions). Called after every action. */
   close(): void | Promise<void>;
 }

@@ -98,6 +98,8 @@ const AI_SDK_CHUNK_FIELDS: Record<ChatStreamPartType, Record<string, boolean>> =
   },
   'start-step': {},
   'finish-step': {},
+  // A data part: `data` is the AI SDK's only required field (`id` and `transient` are unused).
+  'data-warning': { data: true },
 };
 
 const providerMetadata = { anthropic: { signature: 'sig' }, openai: { itemId: 'rs_1' } };
@@ -170,6 +172,10 @@ const fullSamples: { [Type in ChatStreamPartType]: Extract<ChatStreamPart, { typ
   },
   'start-step': { type: 'start-step' },
   'finish-step': { type: 'finish-step' },
+  'data-warning': {
+    type: 'data-warning',
+    data: { message: 'The MCP server docs is unavailable', source: 'docs' },
+  },
 };
 
 const samples = Object.values(fullSamples);
@@ -182,7 +188,10 @@ function without(part: ChatStreamPart, field: string): Record<string, unknown> {
 
 describe('ChatStreamPart', () => {
   it('uses only chunk types from the AI SDK vocabulary', () => {
-    expect(chatStreamPartTypes.filter((type) => !AI_SDK_CHUNK_TYPES.has(type))).toEqual([]);
+    const family = (type: string) => (type.startsWith('data-') ? 'data-<name>' : type);
+    expect(chatStreamPartTypes.filter((type) => !AI_SDK_CHUNK_TYPES.has(family(type)))).toEqual(
+      [],
+    );
   });
 
   it('has a sample and an AI SDK field list for every type of its schema', () => {

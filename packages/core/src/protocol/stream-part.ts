@@ -227,6 +227,22 @@ export type ChatStreamPart =
   | {
       /** `finish-step`: the current model call (step) ended; open text and reasoning parts are closed. */
       type: 'finish-step';
+    }
+  | {
+      /**
+       * `data-warning`: something the user should know about this step that did not stop it,
+       * e.g. a tool server that could not be reached (its tools are missing from the step). It
+       * is a data part of the AI SDK's UI message stream, so `useChat` shows it as one; it is
+       * not part of the committed message.
+       */
+      type: 'data-warning';
+      /** The warning. */
+      data: {
+        /** A sentence for the user. */
+        message: string;
+        /** What it is about (a tool server's name), when it is about one thing. */
+        source?: string;
+      };
     };
 
 const optionalFlag = z.boolean().exactOptional();
@@ -334,6 +350,10 @@ export const chatStreamPartSchema = z.discriminatedUnion(
     }),
     z.strictObject({ type: z.literal('start-step') }),
     z.strictObject({ type: z.literal('finish-step') }),
+    z.strictObject({
+      type: z.literal('data-warning'),
+      data: z.strictObject({ message: z.string(), source: z.string().exactOptional() }),
+    }),
   ],
   {
     error: (issue) =>
