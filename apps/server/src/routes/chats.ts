@@ -378,6 +378,7 @@ export function chatRoutes(
           ...errorResponses({
             400: 'A malformed queue id',
             404: 'No such chat or queued message (`QUEUED_MESSAGE_NOT_FOUND`)',
+            409: busy,
           }),
         },
       },
