@@ -46,15 +46,9 @@ export {
   readDraftAnnouncement,
 } from './drafts/draft-types.js';
 export type { DraftOptions, DraftWriter } from './drafts/draft-writer.js';
-export {
-  ChatNotFoundError,
-  ContentTooLargeError,
-  DatabaseNotFoundError,
-  DataFolderInUseError,
-  MessageNotFoundError,
-  SchemaTooNewError,
-  type StoreErrorCode,
-} from './errors/store-errors.js';
+// Errors are told apart by code (`ChatdError.isInstance(error, 'QUEUE_FULL')`, see
+// StoreErrorCode); only the class other packages throw themselves is exported.
+export { ChatNotFoundError, type StoreErrorCode } from './errors/store-errors.js';
 export type { ChatPage } from './queries/chats.js';
 export type { MessagePage } from './queries/messages.js';
 export type { AcquisitionCandidate } from './queries/ownership.js';
@@ -68,17 +62,6 @@ export type {
 export type { ChatStateSnapshot } from './state/chat-snapshot.js';
 export type { ChatTransitions } from './state/chat-transitions.js';
 export type { ExecutionState } from './state/classify.js';
-export {
-  ChatNotRootError,
-  InvalidStateError,
-  InvalidToolResultsError,
-  MessageNotUserError,
-  NothingPendingError,
-  OutstandingToolCallsError,
-  QueuedMessageNotFoundError,
-  QueueFullError,
-  TransitionNotAllowedError,
-} from './state/errors.js';
 export type { TransitionName } from './state/matrix.js';
 export {
   CHAT_OWNERSHIP_CHANNEL,
