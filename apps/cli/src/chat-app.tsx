@@ -33,8 +33,8 @@ const RESIZE_SETTLE_MS = 120;
 /** Erase the screen and the scrollback, cursor home. */
 const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
 
-const HELP =
-  'Enter sends (queued while busy) · !text interrupts · Esc stops · Ctrl-O tool results · Ctrl-D exits';
+/** The keys, in one line of 80 columns. */
+const HELP = 'Enter sends · !text interrupts · Esc stops · Ctrl-O shows tools · Ctrl-D exits';
 
 function ToolCallLine({
   toolName,

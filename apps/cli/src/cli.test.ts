@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FakeProvider } from './test-support/fake-provider.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -70,6 +71,45 @@ async function chatd(args: string[], env: Record<string, string> = {}) {
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-t', session, '-p');
+/** tmux sessions the tests started, killed at the end. */
+const sessions: string[] = [];
+
+/** `chatd <args>` in a terminal of its own (tmux), driven and read as a person would. */
+function terminal(name: string, args: string, { columns = 80, rows = 30 } = {}) {
+  const id = `${session}-${name}`;
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    id,
+    '-c',
+    packageDir,
+    '-x',
+    String(columns),
+    '-y',
+    String(rows),
+    // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
+    `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} ${args}; echo "exited with $?"; sleep 600`,
+  );
+  sessions.push(id);
+  return {
+    /** What the terminal shows now. */
+    screen: () => tmux('capture-pane', '-t', id, '-p'),
+    /** Everything it printed that is still there: the scrollback and the screen. */
+    everything: () => tmux('capture-pane', '-t', id, '-p', '-S', '-'),
+    /** The screen with its colours and styles as escape codes. */
+    styled: () => tmux('capture-pane', '-t', id, '-p', '-e'),
+    /** Presses keys (tmux names: Enter, Escape, C-d, …), several at once in one write. */
+    keys: (...keys: string[]) => tmux('send-keys', '-t', id, ...keys),
+    /** Types text as it is. */
+    type: (text: string) => tmux('send-keys', '-t', id, '-l', text),
+    resize: (width: number, height: number) =>
+      tmux('resize-window', '-t', id, '-x', String(width), '-y', String(height)),
+  };
+}
+
+/** How many times `text` occurs in `within`. */
+const count = (within: string, text: string) => within.split(text).length - 1;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chatd-cli-data-'));
@@ -78,9 +118,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  try {
-    tmux('kill-session', '-t', session);
-  } catch {}
+  for (const name of [session, ...sessions]) {
+    try {
+      tmux('kill-session', '-t', name);
+    } catch {}
+  }
   await stopServer();
   await rm(dataDir, { recursive: true, force: true });
   await rm(configHome, { recursive: true, force: true });
@@ -216,32 +258,340 @@ describe('chatd chat, used in a terminal (tmux)', () => {
 });
 
 describe('chatd chat, leaving', () => {
-  it('Ctrl-D exits with code 0, and so does Ctrl-C pressed twice', async () => {
-    for (const keys of [['C-d'], ['C-c', 'C-c']]) {
-      const name = `${session}-exit`;
-      tmux(
-        'new-session',
-        '-d',
-        '-s',
-        name,
-        '-c',
-        packageDir,
-        '-x',
-        '100',
-        '-y',
-        '20',
-        `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; echo "exited with $?"; sleep 600`,
-      );
-      try {
-        const pane = () => tmux('capture-pane', '-t', name, '-p');
-        await vi.waitFor(() => expect(pane()).toContain('new chat: type a message'), {
-          timeout: 120_000,
-        });
-        for (const key of keys) tmux('send-keys', '-t', name, key);
-        await vi.waitFor(() => expect(pane()).toContain('exited with 0'), { timeout: 10_000 });
-      } finally {
-        tmux('kill-session', '-t', name);
-      }
+  it('Ctrl-D exits with code 0, also right after Esc, and so does Ctrl-C pressed twice', async () => {
+    const ways: Array<{ name: string; press: (keys: (...keys: string[]) => void) => void }> = [
+      { name: 'ctrl-d', press: (keys) => keys('C-d') },
+      {
+        name: 'ctrl-c-twice',
+        press: (keys) => {
+          keys('C-c');
+          keys('C-c');
+        },
+      },
+      // One write: ink reads the Escape and the Ctrl-D as one escape sequence.
+      { name: 'esc-ctrl-d', press: (keys) => keys('Escape', 'C-d') },
+      {
+        name: 'esc-then-ctrl-d',
+        press: (keys) => {
+          keys('Escape');
+          keys('C-d');
+        },
+      },
+      { name: 'typed-esc-ctrl-d', press: (keys) => keys('h', 'i', 'Escape', 'C-d') },
+    ];
+    for (const way of ways) {
+      const person = terminal(`exit-${way.name}`, 'chat', { columns: 100, rows: 20 });
+      await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+        timeout: 120_000,
+      });
+      way.press(person.keys);
+      await vi.waitFor(() => expect(person.screen()).toContain('exited with 0'), {
+        timeout: 15_000,
+      });
     }
+  });
+});
+
+describe('chatd chat at 80 columns (tmux)', () => {
+  it('shows the reply as markdown, the model in the status line, and tool calls on one line that Ctrl-O expands and collapses', async () => {
+    const person = terminal('markdown', 'chat', { columns: 80, rows: 40 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    expect(person.screen()).toContain('Ctrl-O shows tools · Ctrl-D exits');
+
+    // The demo model quotes the message: its markdown comes back in the reply.
+    person.type('Show **bold**, _italic_, `code` and [docs](https://example.com/docs)');
+    person.keys('Enter');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('You wrote: "Show bold, italic, code');
+        expect(now).toContain('and docs (https://example.com/docs)". I stream');
+        expect(now).toContain('── waiting · model demo');
+      },
+      { timeout: 60_000 },
+    );
+    const styled = person.styled();
+    expect(styled).toContain('\u001b[1mbold');
+    expect(styled).toContain('\u001b[3mitalic');
+    expect(styled).toContain('\u001b[33mcode');
+    expect(styled).toContain('\u001b[4m\u001b[34mdocs');
+    // What the user typed stays as typed.
+    expect(person.screen()).toContain('Show **bold**, _italic_, `code`');
+
+    person.type('roll a dice');
+    person.keys('Enter');
+    const collapsed = /← roll_dice: \{"sides":6,"value":\d\}/;
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('→ roll_dice({"sides":6})');
+        expect(now).toMatch(collapsed);
+        expect(now).toContain('The roll_dice tool answered');
+        expect(now).toContain('── waiting · model demo · Ctrl-O expands tools');
+      },
+      { timeout: 60_000 },
+    );
+
+    person.keys('C-o');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toMatch(/^ {4}"value": \d$/m);
+        expect(now).toContain('Ctrl-O collapses tools');
+        expect(now).not.toMatch(collapsed);
+      },
+      { timeout: 15_000 },
+    );
+    // Expanding prints the transcript again: once, not below the old one.
+    expect(
+      person
+        .everything()
+        .split('\n')
+        .filter((line) => line === 'roll a dice'),
+    ).toHaveLength(1);
+    expect(count(person.everything(), 'Show **bold**')).toBe(1);
+
+    person.keys('C-o');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toMatch(collapsed);
+        expect(now).not.toContain('"value": ');
+      },
+      { timeout: 15_000 },
+    );
+    person.keys('C-d');
+    await vi.waitFor(() => expect(person.screen()).toContain('exited with 0'), { timeout: 15_000 });
+  });
+
+  it('shows the client tool call the chat waits for and sends the answer typed for it', async () => {
+    const person = terminal('client-tool', 'chat --client-tool ask_user', { columns: 80 });
+    await vi.waitFor(() => expect(person.screen()).toContain('client tool ask_user declared'), {
+      timeout: 120_000,
+    });
+    person.type('Please ask me for my favourite colour');
+    person.keys('Enter');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('The model waits for your client tool:');
+        expect(now).toContain('ask_user({"question":"Please ask me for my favourite colour"})');
+        expect(now).toContain('asks: Please ask me for my favourite colour');
+        expect(now).toContain('── requires-action');
+        expect(now).toContain('answer ask_user >');
+      },
+      { timeout: 60_000 },
+    );
+    person.type('green');
+    person.keys('Enter');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('← ask_user: green');
+        expect(now).toContain('The ask_user tool answered "green"');
+        expect(now).toContain('── waiting');
+        expect(now).not.toContain('The model waits for your client tool');
+      },
+      { timeout: 60_000 },
+    );
+  });
+});
+
+/** Runs `chatd <args>` without a terminal, feeding `stdin` as the script says. */
+async function chatdPiped(
+  args: string[],
+  script: (io: {
+    write: (line: string) => void;
+    output: () => string;
+    end: () => void;
+  }) => Promise<void>,
+) {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env: { ...process.env, XDG_CONFIG_HOME: configHome },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = once(child, 'exit');
+  await script({
+    write: (line) => child.stdin.write(`${line}\n`),
+    output: () => stdout,
+    end: () => child.stdin.end(),
+  });
+  const [code] = (await exited) as [number];
+  return { code, stdout, stderr };
+}
+
+describe('chatd chat without a terminal', () => {
+  it('prints plain lines, or NDJSON with --json, and answers a client tool from the next line', async () => {
+    const plain = await chatdPiped(['chat'], async ({ write, end }) => {
+      write('Hello without a terminal');
+      end();
+    });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('you: Hello without a terminal');
+    expect(plain.stdout).toContain(
+      'assistant: [chatd demo model: offline, canned replies] You wrote: "Hello without a terminal"',
+    );
+
+    const created = await chatd(['new', 'first words']);
+    const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
+    const json = await chatdPiped(['chat', chatId, '--json'], async ({ write, end }) => {
+      write('as events please');
+      end();
+    });
+    expect(json.code).toBe(0);
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
+    expect(events.some((event) => event.type === 'message-part')).toBe(true);
+    expect(json.stdout).toContain('You wrote: \\"as events please\\"');
+
+    const tool = await chatdPiped(['chat', '--client-tool', 'ask_user'], async (io) => {
+      io.write('Please ask me for my favourite colour');
+      await vi.waitFor(() => expect(io.output()).toContain('waits: the next line answers it'), {
+        timeout: 60_000,
+      });
+      io.write('blue');
+      io.end();
+    });
+    expect(tool.code).toBe(0);
+    expect(tool.stdout).toContain(
+      'client tool ask_user({"question":"Please ask me for my favourite colour"}) waits: the next line answers it',
+    );
+    expect(tool.stdout).toContain('The ask_user tool answered "blue"');
+  });
+
+  it('fails in one line for an unknown chat, a refused token, an unreachable server and a misplaced option', async () => {
+    expect(await chatd(['chat', '00000000-0000-4000-8000-000000000000'])).toMatchObject({
+      code: 1,
+      stderr: 'chatd: no such chat\n',
+    });
+    expect(await chatd(['chat'], { CHATD_TOKEN: 'wrong-token' })).toMatchObject({
+      code: 1,
+      stderr: 'chatd: the server refused the token: log in again with `chatd login`\n',
+    });
+    const unreachable = await chatd(['chat', 'some-chat'], { CHATD_URL: 'http://127.0.0.1:9' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toBe(
+      'chatd: cannot reach the chatd server at http://127.0.0.1:9: is it running? (npm start)\n',
+    );
+    const misplaced = await chatd(['chat', 'some-chat', '--client-tool', 'ask_user']);
+    expect(misplaced.code).toBe(1);
+    expect(misplaced.stderr.trim().split('\n')).toHaveLength(1);
+    expect(misplaced.stderr).toContain('--model and --client-tool are for a new chat');
+  });
+});
+
+// Last: a stored model configuration becomes the server's default model for new chats.
+describe('chatd chat with a real provider streaming markdown (tmux)', () => {
+  const provider = new FakeProvider();
+  beforeAll(async () => {
+    await provider.start();
+    const response = await fetch(`${url}/v1/admin/model-configs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'fake-markdown',
+        provider: 'openai-compatible',
+        model: 'fake',
+        baseUrl: provider.baseUrl,
+      }),
+    });
+    expect(response.status).toBe(201);
+  });
+  afterAll(() => provider.close());
+
+  it('streams markdown blocks in place, keeps a long reply inside the screen, shows the queue, and survives a resize mid-stream without repeating a line', async () => {
+    const points = Array.from({ length: 30 }, (_, index) => `- point-${index + 1}-end\n`);
+    const reply = [
+      '# Release notes\n\n',
+      'The **build** is ',
+      'green and the *docs* are `up to date`.\n\n',
+      ...points,
+      '\n```ts\n',
+      'const answer = 42;\n',
+      '  console.log(answer);\n',
+      // Held here: the fence is open.
+      'done();\n',
+      '```\n\n',
+      'That is **all**.',
+    ];
+    provider.reply({ chunks: reply, holdBefore: reply.indexOf('done();\n') });
+    const person = terminal('provider', 'chat --model fake-markdown', { columns: 80, rows: 24 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.type('release notes please');
+    person.keys('Enter');
+    await provider.holding;
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        // The open fence already shows as code; the reply's newest lines are in view.
+        expect(now).toContain('│ const answer = 42;');
+        expect(now).toContain('│   console.log(answer);');
+        expect(now).toContain('• point-30-end');
+        expect(now).toContain('── running · model fake-markdown');
+      },
+      { timeout: 60_000 },
+    );
+    let now = person.screen();
+    expect(now).not.toContain('```');
+    // 30 points do not fit in 24 rows: the top of the reply waits above the screen.
+    expect(now).not.toContain('point-1-end');
+    expect(count(now, '── running')).toBe(1);
+
+    person.type('and one more thing');
+    person.keys('Enter');
+    await vi.waitFor(
+      () => {
+        const later = person.screen();
+        expect(later).toContain('queued: and one more thing');
+        expect(later).toContain('1 queued');
+      },
+      { timeout: 30_000 },
+    );
+
+    person.resize(60, 20);
+    await vi.waitFor(
+      () => {
+        now = person.screen();
+        expect(now).toContain('│ const answer = 42;');
+        expect(count(now, '── running')).toBe(1);
+        expect(count(now, 'queued: and one more thing')).toBe(1);
+        expect(count(person.everything(), 'release notes please')).toBe(1);
+      },
+      { timeout: 30_000 },
+    );
+    provider.release();
+    await vi.waitFor(
+      () => {
+        const after = person.screen();
+        expect(after).toContain('That is all.');
+        expect(after).toContain('A short answer.');
+        expect(after).toContain('── waiting');
+      },
+      { timeout: 60_000 },
+    );
+    const everything = person.everything();
+    expect(count(everything, 'Release notes')).toBe(1);
+    for (let index = 1; index <= 30; index++) {
+      expect(count(everything, `point-${index}-end`)).toBe(1);
+    }
+    expect(count(everything, '│ const answer = 42;')).toBe(1);
+    expect(count(everything, '│ done();')).toBe(1);
+    expect(count(everything, 'and one more thing')).toBe(1);
+    expect(everything).not.toContain('```');
+    expect(everything).not.toContain('**');
   });
 });

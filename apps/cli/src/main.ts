@@ -73,6 +73,7 @@ program
         const clientTools = options.clientTool;
         if (message !== undefined) return newChat(message, { ...options, clientTools }, stdout);
         const { client, url } = await loggedInClient();
+        await client.me(); // a refused token in one line, before anything is drawn or read
         return process.stdout.isTTY && options.json !== true
           ? runInteractiveChat(client, url, { model: options.model, clientTools })
           : runPlainChat(client, url, {
@@ -133,8 +134,9 @@ program
           );
         }
         const { client, url } = await loggedInClient();
-        // A clear "no such chat" before anything is drawn.
+        // A clear "no such chat" or refused token before anything is drawn or read.
         const chat = chatId === undefined ? undefined : await client.chats.get(chatId);
+        if (chatId === undefined) await client.me();
         if (process.stdout.isTTY && options.json !== true)
           return runInteractiveChat(client, url, { chat, model: options.model, clientTools });
         return runPlainChat(client, url, {

@@ -29,14 +29,15 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
   const view = new ChatView();
   const printed = new Set<string>();
   const announced = new Set<string>();
+  const answered = new Map<string, string>();
   const stop = new AbortController();
   let stdinDone = false;
   let streaming: Promise<void> | undefined;
   const pendingCalls = (): PendingToolCall[] =>
     view.status === 'requires-action' ? view.pendingToolCalls : [];
-  const answered = new Map<string, string>();
   const idle = () => view.status === 'waiting' && view.queue.length === 0;
-  const waitsForTool = () => view.status === 'requires-action';
+  // Waiting for a client tool that no line answered (answered ones are on their way).
+  const waitsForTool = () => pendingCalls().some((call) => !answered.has(call.toolCallId));
 
   const follow = (followed: string) => {
     streaming = (async () => {
