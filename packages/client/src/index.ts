@@ -24,4 +24,10 @@ export type {
   ToolResultInput,
   User,
 } from './types.js';
-export { toUiMessageChunks, type UiMessageChunk, type UiMessageChunkOptions } from './ui-chunks.js';
+export {
+  type QueuedMessageRef,
+  toUiMessageChunks,
+  turnOfQueuedMessage,
+  type UiMessageChunk,
+  type UiMessageChunkOptions,
+} from './ui-chunks.js';

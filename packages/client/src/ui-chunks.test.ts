@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatStreamEvent, ChatStreamPart } from '@chatd/core';
 import { describe, expect, it } from 'vitest';
 import type { ClientStreamEvent } from './types.js';
-import { toUiMessageChunks, type UiMessageChunk } from './ui-chunks.js';
+import { toUiMessageChunks, turnOfQueuedMessage, type UiMessageChunk } from './ui-chunks.js';
 
 const chatId = '00000000-0000-4000-8000-000000000001';
 const event = (value: Record<string, unknown>) => ({ ...value, chatId }) as ChatStreamEvent;
@@ -132,5 +132,56 @@ describe('toUiMessageChunks', () => {
     expect(
       await chunksOf([status('running'), status('interrupting'), part(1, { type: 'start-step' })]),
     ).toEqual([{ type: 'start', messageId: 'm1' }, { type: 'start-step' }]);
+  });
+});
+
+describe('turnOfQueuedMessage', () => {
+  const queued = (ids: number[]) =>
+    event({
+      type: 'queue-update',
+      queuedMessages: ids.map((id) => ({
+        id,
+        chatId,
+        content: { version: 1, parts: [{ type: 'text', text: 'second' }] },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      })),
+    });
+
+  async function select(events: ChatStreamEvent[]) {
+    async function* source() {
+      yield* events;
+    }
+    const selected: ChatStreamEvent[] = [];
+    for await (const selectedEvent of turnOfQueuedMessage(source(), {
+      queuedId: 9,
+      text: 'second',
+      afterMessageId: 1,
+    })) {
+      selected.push(selectedEvent);
+    }
+    return selected;
+  }
+
+  it('skips the turn running before it and starts at its own user message', async () => {
+    const ours = committed(3, 'user', [{ type: 'text', text: 'second' }]);
+    const reply = part(1, { type: 'text-delta', id: 't', delta: 'Answer' });
+    expect(
+      await select([
+        queued([9]),
+        part(5, { type: 'text-delta', id: 'x', delta: 'earlier turn' }),
+        committed(2, 'assistant', [{ type: 'text', text: 'earlier turn' }]),
+        status('waiting'),
+        ours,
+        queued([]),
+        reply,
+        status('waiting'),
+      ]),
+    ).toEqual([ours, queued([]), reply, status('waiting')]);
+  });
+
+  it('does not take a same-text message while its own is still queued', async () => {
+    const lookalike = committed(2, 'user', [{ type: 'text', text: 'second' }]);
+    const ours = committed(3, 'user', [{ type: 'text', text: 'second' }]);
+    expect(await select([lookalike, queued([9]), ours, queued([])])).toEqual([ours, queued([])]);
   });
 });

@@ -103,3 +103,61 @@ function chunksOfMessage(message: ChatMessage, step: number): UiMessageChunk[] {
 function outputText(output: unknown): string {
   return typeof output === 'string' ? output : JSON.stringify(output);
 }
+
+/** Which queued message {@link turnOfQueuedMessage} waits for. */
+export interface QueuedMessageRef {
+  /** The queued message's id (`sendMessage`'s `queuedMessage.id`). */
+  queuedId: number | undefined;
+  /** Its text, to recognise the user message it becomes. */
+  text: string;
+  /** The newest committed message id before it was sent. */
+  afterMessageId: number;
+}
+
+/**
+ * The events of the turn that answers a queued message, for a stream subscribed after
+ * `afterMessageId`: nothing until the message has left the queue and been committed (the
+ * first user message after `afterMessageId` with its text, once the queue no longer holds
+ * it), then every event from that message on. Feed the result to {@link toUiMessageChunks} to
+ * stream a queued message's reply when its turn comes.
+ */
+export async function* turnOfQueuedMessage<Event extends { type: string }>(
+  events: AsyncIterable<Event>,
+  { queuedId, text, afterMessageId }: QueuedMessageRef,
+): AsyncGenerator<Event> {
+  let started = false;
+  let leftQueue = false;
+  // Events from a user message that may be ours, held until the queue confirms it.
+  let held: Event[] | undefined;
+  for await (const event of events) {
+    if (started) {
+      yield event;
+      continue;
+    }
+    if (event.type === 'queue-update') {
+      const { queuedMessages } = event as unknown as Extract<
+        ChatStreamEvent,
+        { type: 'queue-update' }
+      >;
+      leftQueue = !queuedMessages.some((message) => message.id === queuedId);
+      if (!leftQueue) held = undefined;
+    }
+    if (held === undefined && isCommittedUserText(event, text, afterMessageId)) held = [];
+    if (held === undefined) continue;
+    held.push(event);
+    if (leftQueue) {
+      started = true;
+      yield* held;
+    }
+  }
+}
+
+function isCommittedUserText(event: { type: string }, text: string, afterId: number): boolean {
+  if (event.type !== 'message') return false;
+  const { message } = event as unknown as Extract<ChatStreamEvent, { type: 'message' }>;
+  if (message.role !== 'user' || message.id <= afterId) return false;
+  const texts = message.content.parts.flatMap((part) =>
+    part.type === 'text' ? [(part as { text: string }).text] : [],
+  );
+  return texts.join('\n') === text;
+}

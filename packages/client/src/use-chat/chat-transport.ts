@@ -1,9 +1,9 @@
-import type { Chat, ChatStreamEvent } from '@chatd/core';
+import type { Chat } from '@chatd/core';
 import type { ChatTransport, UIMessage, UIMessageChunk } from 'ai';
 import type { ChatdClient } from '../client.js';
 import { ChatdClientError } from '../errors.js';
 import type { ClientStreamEvent, CreateChatRequest } from '../types.js';
-import { toUiMessageChunks, type UiMessageChunk } from '../ui-chunks.js';
+import { toUiMessageChunks, turnOfQueuedMessage, type UiMessageChunk } from '../ui-chunks.js';
 
 /** Options of {@link ChatdChatTransport}. */
 export interface ChatdChatTransportOptions {
@@ -94,7 +94,7 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
     if (sent.message !== undefined) return this.#streamTurn(chatId, sent.message.id, abortSignal);
     const queuedId = sent.queuedMessage?.id;
     return this.#streamTurn(chatId, newestBefore, abortSignal, (events) =>
-      fromTurnOfQueued(events, queuedId, text, newestBefore),
+      turnOfQueuedMessage(events, { queuedId, text, afterMessageId: newestBefore }),
     );
   }
 
@@ -175,48 +175,4 @@ function newestUserText(messages: readonly UIMessage[]): string {
   return (newest?.parts ?? [])
     .flatMap((part) => (part.type === 'text' ? [part.text] : []))
     .join('\n');
-}
-
-/**
- * The events of the turn that answers a queued message: nothing until the message left the
- * queue and was committed (the first user message after `afterId` with its text, once the
- * queue no longer holds it), then everything from that message on.
- */
-async function* fromTurnOfQueued(
-  events: AsyncIterable<ClientStreamEvent>,
-  queuedId: number | undefined,
-  text: string,
-  afterId: number,
-): AsyncGenerator<ClientStreamEvent> {
-  let started = false;
-  let leftQueue = false;
-  // Events from a user message that may be ours, held until the queue confirms it.
-  let held: ClientStreamEvent[] | undefined;
-  for await (const event of events) {
-    if (started) {
-      yield event;
-      continue;
-    }
-    if (event.type === 'queue-update') {
-      leftQueue = !event.queuedMessages.some((message) => message.id === queuedId);
-      if (!leftQueue) held = undefined;
-    }
-    if (held === undefined && isOurMessage(event, text, afterId)) held = [];
-    if (held === undefined) continue;
-    held.push(event);
-    if (leftQueue) {
-      started = true;
-      yield* held;
-    }
-  }
-}
-
-function isOurMessage(event: ClientStreamEvent, text: string, afterId: number): boolean {
-  if (event.type !== 'message') return false;
-  const { message } = event as Extract<ChatStreamEvent, { type: 'message' }>;
-  if (message.role !== 'user' || message.id <= afterId) return false;
-  const parts = message.content.parts.flatMap((part) =>
-    part.type === 'text' ? [(part as { text: string }).text] : [],
-  );
-  return parts.join('\n') === text;
 }
