@@ -90,6 +90,28 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
     expect(answer.parts.some((part) => part.type === 'text')).toBe(true);
   });
 
+  it('a message sent while the chat is busy waits in the queue and streams its own answer when its turn comes', async () => {
+    const transportOfTab = transport();
+    // One tab starts a turn and keeps reading it; another sends while it runs.
+    const first = transportOfTab.sendMessages({
+      chatId: 'client-chat-busy',
+      messages: [user('u1', 'first question, answered slowly')],
+      trigger: 'submit-message',
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    const firstAnswer = (async () => {
+      let last: UIMessage | undefined;
+      for await (const message of readUIMessageStream({ stream: await first })) last = message;
+      return last as UIMessage;
+    })();
+    await first;
+    const second = await send('client-chat-busy', [user('u2', 'second question, queued')]);
+    expect(JSON.stringify(second.parts)).toContain('second question, queued');
+    expect(JSON.stringify(second.parts)).not.toContain('answered slowly');
+    expect(JSON.stringify((await firstAnswer).parts)).toContain('answered slowly');
+  });
+
   it('regenerate edits the last user message and streams a new answer', async () => {
     await send('client-chat-4', [user('u1', 'original')]);
     const regenerated = await send(

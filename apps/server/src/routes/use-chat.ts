@@ -1,5 +1,10 @@
 import type { Chatd } from '@chatd/chatd';
-import { toUiMessageChunks, type UiMessageChunk } from '@chatd/client';
+import {
+  type QueuedMessageRef,
+  toUiMessageChunks,
+  turnOfQueuedMessage,
+  type UiMessageChunk,
+} from '@chatd/client';
 import type { ChatMessage } from '@chatd/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
@@ -66,6 +71,7 @@ async function streamTurn(
   chatd: Chatd,
   chatId: string,
   afterMessageId: number,
+  queued?: QueuedMessageRef,
 ): Promise<void> {
   const stop = new AbortController();
   reply.hijack();
@@ -80,7 +86,9 @@ async function streamTurn(
     if (!response.write(line)) await new Promise((resolve) => response.once('drain', resolve));
   };
   try {
-    const events = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
+    const subscribed = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
+    // A queued message's answer starts when its turn does; the turn before it is skipped.
+    const events = queued === undefined ? subscribed : turnOfQueuedMessage(subscribed, queued);
     const chunks = toUiMessageChunks(events, {
       messageId: `turn-${afterMessageId}`,
       errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
@@ -116,7 +124,7 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
           200: eventStreamResponse('The answer, streamed until the turn ends', UI_STREAM_EVENTS),
           ...errorResponses({
             400: 'Invalid body, or no user message with text (`INVALID_ARGUMENT`)',
-            409: 'The chat is busy and the message was queued (`CHAT_BUSY`), or nothing to regenerate (`NOTHING_TO_REGENERATE`)',
+            409: 'Nothing to regenerate (`NOTHING_TO_REGENERATE`)',
             429: 'The queue is full (`QUEUE_FULL`), or too many mutations (`RATE_LIMITED`)',
           }),
         },
@@ -129,7 +137,21 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
               type: 'array',
               minItems: 1,
               maxItems: 10_000,
-              items: { type: 'object', required: ['role'] },
+              // Only `role` and the parts' `type` and `text` are read; anything else passes.
+              items: {
+                type: 'object',
+                required: ['role'],
+                properties: {
+                  parts: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['type'],
+                      properties: { type: { type: 'string' } },
+                    },
+                  },
+                },
+              },
             },
             trigger: { type: 'string', enum: ['submit-message', 'regenerate-message'] },
             messageId: { type: 'string' },
@@ -165,16 +187,22 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
         return streamTurn(request, reply, chatd, chatId, edited.id);
       }
       if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
+      const before = (await chatd.listMessages(chatId, { limit: 1 })).messages[0]?.id ?? 0;
       const sent = await chatd.sendMessage(chatId, {
         content: text,
         busy: 'queue',
         createdBy: user.id,
       });
-      const sentId = sent.message?.id;
-      if (sentId === undefined) {
-        throw new HttpError(409, 'CHAT_BUSY', 'The chat is busy; the message was queued');
+      if (sent.message !== undefined) {
+        return streamTurn(request, reply, chatd, chatId, sent.message.id);
       }
-      return streamTurn(request, reply, chatd, chatId, sentId);
+      // The chat is busy: the message waits in the queue, and this response streams its
+      // answer once its turn comes.
+      return streamTurn(request, reply, chatd, chatId, before, {
+        queuedId: sent.queuedMessage?.id,
+        text,
+        afterMessageId: before,
+      });
     },
   );
 
