@@ -13,17 +13,19 @@
  *   stream, the model streaming 200 one-token deltas with no delay); CPU ms per 1,000 tokens
  *   of the server process over the same rounds.
  * - Time to first token (request sent → first text delta at the client) and last token →
- *   stream closed, on a paced model (first token after 20 ms, then one every 2 ms) at 5
- *   concurrent streams, so the figures are latency and not queueing.
+ *   stream closed, on a paced model (first token after 20 ms, then one every 1 ms), one stream
+ *   at a time, so the figures are latency and not queueing.
  * - Idle RSS after start and a warm-up.
  *
  * chatd is measured through `POST /api/chat` (the AI SDK's UI message stream, as the bare
  * server speaks it) and through `POST /v1/chats` + `GET /v1/chats/:id/stream`; on embedded
  * PGlite and, with TEST_DATABASE_URL, on Postgres (a throwaway database). Writes
- * BENCHMARKS.md. Run from the package folder: `pnpm bench` (builds the server first;
- * `--no-build` uses dist/ as it is).
+ * BENCHMARKS.md. Run from the package folder: `pnpm bench` (builds the server and its
+ * dependencies first; `--no-build` uses dist/ as it is; `--cpu-prof` writes V8 CPU profiles
+ * of both servers instead of BENCHMARKS.md).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -43,9 +45,10 @@ const TURNS_PER_STREAM = 4;
 /** Throughput rounds per target, alternating bare → chatd /api/chat → chatd /v1. */
 const ROUNDS = 3;
 /** The paced model of the latency rounds. */
-const PACED = { firstTokenMs: 20, tokenIntervalMs: 2 };
-const LATENCY_STREAMS = 5;
-const LATENCY_TURNS_PER_STREAM = 20;
+const PACED = { firstTokenMs: 20, tokenIntervalMs: 1 };
+/** One stream at a time: chatd's CPU per token is high enough that more would queue. */
+const LATENCY_STREAMS = 1;
+const LATENCY_TURNS_PER_STREAM = 60;
 const LATENCY_ROUNDS = 2;
 /** Quiet time before RSS is read, so the servers are idle. */
 const IDLE_MS = 3000;
@@ -190,6 +193,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * With `--cpu-prof`, the servers write V8 CPU profiles (one per server start, on exit) into a
+ * folder that is kept and printed at the end: to see where the time goes.
+ */
+const profileDir = process.argv.includes('--cpu-prof')
+  ? join(tmpdir(), `chatd-server-bench-profiles-${process.pid}`)
+  : undefined;
+
+function profileArgs(name: string): string[] {
+  return profileDir === undefined
+    ? []
+    : [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+      ];
+}
+
 async function startFakeModel(): Promise<{ child: Child; url: string }> {
   const { child, match } = await Child.start(
     'fake model',
@@ -203,7 +224,7 @@ async function startFakeModel(): Promise<{ child: Child; url: string }> {
 async function startBare(fakeUrl: string): Promise<{ child: Child; url: string }> {
   const { child, match } = await Child.start(
     'bare server',
-    [join(benchDir, 'bare-server.mjs')],
+    [...profileArgs('bare'), join(benchDir, 'bare-server.mjs')],
     { FAKE_MODEL_URL: `${fakeUrl}/v1`, NODE_ENV: 'production' },
     /listening (\d+)/,
   );
@@ -218,12 +239,14 @@ async function startChatd(
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const { child, match } = await Child.start(
     'chatd server',
-    [join(serverDir, 'dist/main.js')],
+    [...profileArgs('chatd'), join(serverDir, 'dist/main.js')],
     {
       PORT: '0',
       HOST: '127.0.0.1',
       CHATD_DATA_DIR: dataDir,
       CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
+      // Required with Postgres (it seals stored provider keys); any value will do here.
+      CHATD_SECRET_KEY: randomBytes(48).toString('base64'),
       OPENAI_COMPATIBLE_BASE_URL: `${fakeUrl}/v1`,
       OPENAI_COMPATIBLE_MODELS: 'bench',
       // The bare server logs nothing either; warnings and errors still show.
@@ -463,6 +486,8 @@ interface Target {
   name: string;
   server: Child;
   turn: () => Promise<Turn>;
+  /** Turns run so far. */
+  served: number;
   /** Extra processes whose CPU is reported beside the server's (Postgres backends). */
   extraCpuMs?: () => Promise<Map<number, number>>;
 }
@@ -482,6 +507,7 @@ async function runRound(target: Target, streams: number, turnsPerStream: number)
   const clientBefore = process.cpuUsage();
   const start = performance.now();
   const turns: Turn[] = [];
+  target.served += streams * turnsPerStream;
   await Promise.all(
     Array.from({ length: streams }, async () => {
       for (let index = 0; index < turnsPerStream; index += 1) turns.push(await target.turn());
@@ -569,6 +595,14 @@ interface Row {
   target: string;
 }
 
+/** Counters of the bench database in `pg_stat_database`. */
+interface DatabaseWork {
+  transactions: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
 interface DatabaseResult {
   label: string;
   version: string;
@@ -605,6 +639,7 @@ async function runOn(
   const rssAtStart = { chatd: chatd.child.rssMb(), bare: bare.child.rssMb() };
 
   let extraCpuMs: (() => Promise<Map<number, number>>) | undefined;
+  let databaseWork: (() => Promise<DatabaseWork>) | undefined;
   let version = 'PGlite (embedded, in the server process)';
   if (databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
@@ -619,20 +654,38 @@ async function runOn(
     if ([...probe.keys()].some((pid) => existsSync(`/proc/${pid}/stat`))) {
       extraCpuMs = postgresCpu(pool, database);
     }
+    databaseWork = async () => {
+      const { rows } = await pool.query<Record<keyof DatabaseWork, string>>(
+        `SELECT xact_commit AS transactions, tup_inserted AS inserted, tup_updated AS updated,
+                tup_deleted AS deleted
+           FROM pg_stat_database WHERE datname = $1`,
+        [database],
+      );
+      const row = rows[0];
+      return {
+        transactions: Number(row?.transactions),
+        inserted: Number(row?.inserted),
+        updated: Number(row?.updated),
+        deleted: Number(row?.deleted),
+      };
+    };
   }
+  const workBefore = await databaseWork?.();
 
   const targets: Target[] = [
-    { name: 'bare', server: bare.child, turn: () => uiTurn(bare.url, undefined) },
+    { name: 'bare', server: bare.child, turn: () => uiTurn(bare.url, undefined), served: 0 },
     {
       name: '/api/chat',
       server: chatd.child,
       turn: () => uiTurn(chatd.url, ADMIN_TOKEN),
+      served: 0,
       ...(extraCpuMs === undefined ? {} : { extraCpuMs }),
     },
     {
       name: '/v1',
       server: chatd.child,
       turn: () => v1Turn(chatd.url),
+      served: 0,
       ...(extraCpuMs === undefined ? {} : { extraCpuMs }),
     },
   ];
@@ -666,9 +719,20 @@ async function runOn(
     for (const target of targets) {
       const result = await runRound(target, LATENCY_STREAMS, LATENCY_TURNS_PER_STREAM);
       paced.get(target.name)?.push(...result.turns);
-      pacedSplits.get(target.name)?.push(...splits(result.turns, await modelTimings(fakeUrl)));
+      const roundSplits = splits(result.turns, await modelTimings(fakeUrl));
+      pacedSplits.get(target.name)?.push(...roundSplits);
       console.log(
-        `${target.name} paced round ${round + 1}: first token median ${median(result.turns.map((turn) => turn.firstTokenMs)).toFixed(2)} ms`,
+        `${target.name} paced round ${round + 1}: first token median ${median(result.turns.map((turn) => turn.firstTokenMs)).toFixed(2)} ms ` +
+          `(until the model was called ${median(roundSplits.map((split) => split.untilModelCalledMs)).toFixed(2)} ms, ` +
+          `p90 ${quantile(
+            roundSplits.map((split) => split.untilModelCalledMs),
+            0.9,
+          ).toFixed(2)} ms; ` +
+          `after its first token ${median(roundSplits.map((split) => split.afterModelFirstTokenMs)).toFixed(2)} ms, ` +
+          `p90 ${quantile(
+            roundSplits.map((split) => split.afterModelFirstTokenMs),
+            0.9,
+          ).toFixed(2)} ms)`,
       );
     }
   }
@@ -678,6 +742,9 @@ async function runOn(
 
   await chatd.child.stop();
   await bare.child.stop();
+  // Backends flush their statistics when they exit (a busy one only about once a second).
+  await sleep(1000);
+  const workAfter = await databaseWork?.();
 
   // Throughput and CPU: the best round of each (the one least disturbed by other load).
   const best = (name: string) => {
@@ -773,9 +840,35 @@ async function runOn(
         `${route}: in ${late} of ${measured.turns.length + pacedTurns.length} turns the reply was already committed when the stream connected, so its text came as the committed message (counted as delivered; its arrival is the first and last token).`,
       );
     }
+    const slow = routeSplits.filter((split) => split.untilModelCalledMs > 500).length;
     notes.push(
+      `${route}, paced turns: request sent → model called p90 ${ms(
+        quantile(
+          routeSplits.map((split) => split.untilModelCalledMs),
+          0.9,
+        ),
+      )} (bare ${ms(
+        quantile(
+          bareSplits.map((split) => split.untilModelCalledMs),
+          0.9,
+        ),
+      )}); ${slow} of ${routeSplits.length} waited over 500 ms for the model call.`,
       `${route}: the clients (this process) used ${ms(measured.client)} CPU per 1,000 tokens (bare: ${ms(baseline.client)}).`,
     );
+  }
+  if (workBefore !== undefined && workAfter !== undefined) {
+    const chatdTurns = targets
+      .filter((target) => target.name !== 'bare')
+      .reduce((sum, target) => sum + target.served, 0);
+    const per = (key: keyof DatabaseWork) =>
+      ((workAfter[key] - workBefore[key]) / chatdTurns).toFixed(1);
+    rows.push({
+      scenario: `Postgres work per chatd turn (all ${chatdTurns} turns of the run, \`pg_stat_database\`)`,
+      chatd: `${per('transactions')} transactions (each autocommit statement counts, reads included); rows: ${per('inserted')} inserted, ${per('updated')} updated, ${per('deleted')} deleted`,
+      baseline: 'none',
+      result: '–',
+      target: 'reported',
+    });
   }
   rows.push(
     {
@@ -813,17 +906,19 @@ function table(rows: Row[]): string {
   ].join('\n');
 }
 
+/** Builds the server and the packages it depends on, so dist/ matches the source. */
 async function build(): Promise<void> {
-  if (!existsSync(join(serverDir, 'node_modules/@chatd/chatd/dist/index.js'))) {
-    throw new Error(
-      "The server's dependencies are not built: run `pnpm --filter @chatd/server^... build` first.",
-    );
-  }
-  console.log('building the server (tsup)…');
-  const tsup = join(repoRoot, 'node_modules/.bin/tsup');
-  const child = spawn(tsup, [], { cwd: serverDir, stdio: 'inherit' });
+  console.log('building the server and its dependencies…');
+  const args = ['--filter', '@chatd/server...', 'run', 'build'];
+  // Under `pnpm bench`, npm_execpath is pnpm's own script; otherwise pnpm from PATH.
+  const pnpm = process.env.npm_execpath;
+  const [command, commandArgs] =
+    pnpm !== undefined && /\.c?js$/.test(pnpm)
+      ? [process.execPath, [pnpm, ...args]]
+      : ['pnpm', args];
+  const child = spawn(command, commandArgs, { cwd: repoRoot, stdio: 'inherit' });
   const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`the server's build failed (${code})`);
+  if (code !== 0) throw new Error(`the build failed (${code})`);
 }
 
 /** The commit benchmarked, and whether the code under test had uncommitted changes. */
@@ -863,7 +958,7 @@ Generated by \`bench/run.ts\`; do not edit by hand. Run from this folder:
 TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench
 \`\`\`
 
-It builds the server first (\`--no-build\` skips that; the server's dependencies must be built).
+It builds the server and its dependencies first (\`--no-build\` skips that).
 Without \`TEST_DATABASE_URL\` only embedded PGlite runs; Postgres runs in a throwaway database
 that is dropped at the end. It is not part of \`pnpm test\`.
 
@@ -910,13 +1005,18 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   is counted; on Postgres the database's CPU is reported in a separate row (the backends of
   the bench database, read from \`/proc\` before and after the round; a backend that exits
   during the round is missed).
-- **Latency.** Paced model, ${LATENCY_STREAMS} concurrent streams, ${LATENCY_ROUNDS} alternating rounds of
+- **Latency.** Paced model, ${LATENCY_STREAMS === 1 ? 'one stream at a time' : `${LATENCY_STREAMS} concurrent streams`}, ${LATENCY_ROUNDS} alternating rounds of
   ${LATENCY_STREAMS * LATENCY_TURNS_PER_STREAM} turns per target, so the figures show the
   path and not a queue. Time to first token: request sent → first text at the client (for
-  \`/v1\` the request is \`POST /v1/chats\`); result: chatd's median minus bare's. Last token →
-  stream closed: the client's time from the last text it received to the end of the response
-  (\`/api/chat\`) or to the \`waiting\` event (\`/v1\`); median and p99. The same two figures
-  under the ${STREAMS}-stream load are reported too (queueing included).
+  \`/v1\` the request is \`POST /v1/chats\`); result: chatd's median minus bare's. It is split
+  at the model: the fake model records when each request (marked in its prompt) arrived and
+  when it wrote the first token, in wall-clock time with sub-millisecond precision, so the
+  wait divides into *request sent → model called* and *model's first token → client*. Last
+  token → stream closed: the client's time from the last text it received to the end of the
+  response (\`/api/chat\`) or to the \`waiting\` event (\`/v1\`); median and p99. The same two
+  figures under the ${STREAMS}-stream load are reported too (queueing included).
+- **Database work** (Postgres): \`pg_stat_database\` counters of the bench database from before
+  the warm-up to after chatd stopped, divided by all turns chatd served in the run.
 - **Idle RSS.** After start and the warm-up, ${IDLE_MS / 1000} s without requests.
 
 ${results
@@ -926,6 +1026,12 @@ ${results
   )
   .join('\n\n')}
 `;
+  if (profileDir !== undefined) {
+    // A profiled run is slower than a plain one: its figures do not go into BENCHMARKS.md.
+    console.log(report);
+    console.log(`CPU profiles in ${profileDir}`);
+    return;
+  }
   await writeFile(join(serverDir, 'BENCHMARKS.md'), report);
   console.log(report);
 }
