@@ -91,7 +91,12 @@ export async function waitForAnswer(
     const answered = view.messages.some(
       (message) => message.id > afterMessageId && message.role === 'assistant',
     );
-    if (view.status !== undefined && idle() && (answered || view.status === 'error')) {
+    if (
+      !stop.signal.aborted &&
+      view.status !== undefined &&
+      idle() &&
+      (answered || view.status === 'error')
+    ) {
       final = view.status;
       if (view.status === 'error' && !json)
         output.line(`error: ${view.error?.message ?? 'the turn failed'}`);
