@@ -29,7 +29,7 @@ function action<Args extends unknown[]>(run: (...args: Args) => Promise<void>) {
 }
 
 /** Collects each `--client-tool <name>` into the tool it declares. */
-function collectTool(name: string, tools: ClientTool[]): ClientTool[] {
+function collectTool(name: string, tools: ClientTool[] = []): ClientTool[] {
   try {
     return [...tools, clientTool(name)];
   } catch (error) {
@@ -62,15 +62,15 @@ program
   .description('start a chat; with a message, print the answer, else chat interactively')
   .argument('[message]', 'the first message')
   .option('--model <id>', 'a model configuration (see `chatd models`)')
-  .option('--client-tool <name>', CLIENT_TOOL_HELP, collectTool, [])
+  .option('--client-tool <name>', CLIENT_TOOL_HELP, collectTool)
   .option('--json', 'print the events as NDJSON')
   .action(
     action(
       async (
         message: string | undefined,
-        options: { model?: string; json?: boolean; clientTool: ClientTool[] },
+        options: { model?: string; json?: boolean; clientTool?: ClientTool[] },
       ) => {
-        const clientTools = options.clientTool;
+        const clientTools = options.clientTool ?? [];
         if (message !== undefined) return newChat(message, { ...options, clientTools }, stdout);
         const { client, url } = await loggedInClient();
         await client.me(); // a refused token in one line, before anything is drawn or read
@@ -119,15 +119,15 @@ program
   .description('chat interactively (a new chat when no id)')
   .argument('[id]', 'the chat')
   .option('--model <id>', 'for a new chat: a model configuration (see `chatd models`)')
-  .option('--client-tool <name>', `for a new chat: ${CLIENT_TOOL_HELP}`, collectTool, [])
+  .option('--client-tool <name>', `for a new chat: ${CLIENT_TOOL_HELP}`, collectTool)
   .option('--json', 'print the events as NDJSON (when stdout is not a terminal)')
   .action(
     action(
       async (
         chatId: string | undefined,
-        options: { json?: boolean; model?: string; clientTool: ClientTool[] },
+        options: { json?: boolean; model?: string; clientTool?: ClientTool[] },
       ) => {
-        const clientTools = options.clientTool;
+        const clientTools = options.clientTool ?? [];
         if (chatId !== undefined && (clientTools.length > 0 || options.model !== undefined)) {
           throw new CliError(
             '--model and --client-tool are for a new chat: leave out the chat id (a chat declares its client tools when it starts)',
