@@ -552,6 +552,11 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         </Box>
         <Box flexDirection="column" flexShrink={0}>
           {pending.length > 0 ? <PendingCalls calls={pending} answered={answers} /> : null}
+          {view.warnings.map((warning) => (
+            <Text key={warning.message} color="yellow" wrap="truncate-end">
+              {`warning: ${warning.message}`}
+            </Text>
+          ))}
           {view.status === 'error' && view.error !== undefined ? (
             <Text color="red">{`error: ${view.error.message}`}</Text>
           ) : null}

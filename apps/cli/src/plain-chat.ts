@@ -54,6 +54,8 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
           }
         } else if (event.type === 'connection' && event.state === 'reconnecting') {
           process.stdout.write('reconnecting…\n');
+        } else if (event.type === 'message-part' && event.part.type === 'data-warning') {
+          process.stdout.write(`warning: ${event.part.data.message}\n`);
         }
         if (!json) {
           for (const call of pendingCalls()) {
