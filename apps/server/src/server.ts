@@ -22,6 +22,7 @@ import { serverRouteSchemas } from './routes/schemas.js';
 import { useChatRoutes } from './routes/use-chat.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
 import type { SseWriter } from './sse.js';
+import { refuseUnstorableText } from './storable-text.js';
 
 /** A running server: its URL, the admin token of a first start, and how to stop it. */
 export interface ChatdServer {
@@ -84,6 +85,9 @@ export async function createServer(
       },
     },
     bodyLimit: 5 * 1024 * 1024,
+    // Malformed percent-encoding and over-long path parameters are refused by the router,
+    // before any route: answered in the one error shape too.
+    frameworkErrors: errorHandler,
   });
   const logger = libraryLogger(app);
   // Checked before the database opens, so a missing key stops the start with nothing done.
@@ -120,6 +124,7 @@ export async function createServer(
     );
   });
   authHook(app, users);
+  refuseUnstorableText(app);
   rateLimitMutations(app, config.rateLimitPerMinute);
   const metrics = createMetrics(app, {
     chatd,

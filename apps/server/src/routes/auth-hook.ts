@@ -33,7 +33,9 @@ export function requiresToken(path: string): boolean {
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
   app.addHook('onRequest', async (request) => {
-    if (!requiresToken(request.url)) return;
+    // The matched route, not the raw URL: a percent-encoded path (`/%761/models`) reaches the
+    // same route and must need the same token. Unmatched paths (404s) fall back to the URL.
+    if (!requiresToken(request.routeOptions.url ?? request.url)) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const user = match === null ? undefined : await users.authenticate(match[1] as string);

@@ -144,7 +144,13 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
             accessToken: { type: 'string', minLength: 1, maxLength: 10_000, writeOnly: true },
             refreshToken: { type: 'string', minLength: 1, maxLength: 10_000, writeOnly: true },
             tokenType: { type: 'string', minLength: 1, maxLength: 40 },
-            expiresAt: { type: 'integer', minimum: 0, description: 'Milliseconds since the epoch' },
+            // At most the last instant a Date can hold (year 275760).
+            expiresAt: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 8_640_000_000_000_000,
+              description: 'Milliseconds since the epoch',
+            },
           },
         },
         response: {
