@@ -133,6 +133,25 @@ describe('toUiMessageChunks', () => {
       await chunksOf([status('running'), status('interrupting'), part(1, { type: 'start-step' })]),
     ).toEqual([{ type: 'start', messageId: 'm1' }, { type: 'start-step' }]);
   });
+
+  it('marks an interrupted reply aborted before it finishes', async () => {
+    expect(
+      await chunksOf([
+        part(1, { type: 'start-step' }),
+        part(2, { type: 'text-start', id: 't' }),
+        status('interrupting'),
+        committed(2, 'assistant', [{ type: 'text', text: 'Partial' }]),
+        status('waiting'),
+      ]),
+    ).toEqual([
+      { type: 'start', messageId: 'm1' },
+      { type: 'start-step' },
+      { type: 'text-start', id: 't' },
+      { type: 'finish-step' },
+      { type: 'abort' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+  });
 });
 
 describe('turnOfQueuedMessage', () => {

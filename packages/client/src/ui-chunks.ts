@@ -19,7 +19,8 @@ export interface UiMessageChunkOptions {
  * Turns one turn of a chat stream into the AI SDK's UI message stream: `start`, then each
  * streamed part as it is, committed messages whose parts the stream did not see (a subscriber
  * that joined late, or a step that finished before it connected) as whole chunks, and
- * `finish` (or `error`) when the chat stops running. Ends after that; the caller ends the
+ * `finish` (or `error`) when the chat stops running, after `abort` when the turn was
+ * interrupted. Only chunk types every AI SDK major since 5 knows are sent. Ends after that; the caller ends the
  * subscription. Events that are not about the reply (user messages, queue, connection state)
  * are skipped.
  *
@@ -34,6 +35,7 @@ export async function* toUiMessageChunks(
   let partsSinceCommit = false;
   let step = 0;
   let stepOpen = false;
+  let interrupted = false;
   for await (const event of events) {
     if (event.type === 'message-part') {
       partsSinceCommit = true;
@@ -46,12 +48,12 @@ export async function* toUiMessageChunks(
         yield* chunksOfMessage(event.message, step);
       }
       partsSinceCommit = false;
-    } else if (
-      event.type === 'status' &&
-      event.status !== 'running' &&
-      event.status !== 'interrupting'
-    ) {
+    } else if (event.type === 'status' && event.status === 'interrupting') {
+      interrupted = true;
+    } else if (event.type === 'status' && event.status !== 'running') {
       if (stepOpen) yield { type: 'finish-step' };
+      // An interrupted reply is marked aborted before it finishes, as the AI SDK does.
+      if (interrupted) yield { type: 'abort' };
       if (event.status === 'error') {
         yield { type: 'error', errorText: await errorText() };
       } else {
