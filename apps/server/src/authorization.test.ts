@@ -487,9 +487,13 @@ describe('authorisation of every route', () => {
     },
   };
 
+  /** Streams have no HEAD: it would hold a subscription open with nothing to send it to. */
+  const STREAMS = new Set(['GET /v1/chats/:id/stream', 'GET /api/chat/:id/stream']);
   /** Each row as its route, then its HEAD twin when the route is a GET (Fastify adds one). */
   const MATRIX = Object.keys(ROWS).flatMap((route) =>
-    route.startsWith('GET ') ? [route, route.replace(/^GET /, 'HEAD ')] : [route],
+    route.startsWith('GET ') && !STREAMS.has(route)
+      ? [route, route.replace(/^GET /, 'HEAD ')]
+      : [route],
   );
 
   beforeAll(async () => {

@@ -548,6 +548,8 @@ export function chatRoutes(
   app.get<{ Params: { id: string }; Querystring: { afterMessageId?: number; cursor?: string } }>(
     '/v1/chats/:id/stream',
     {
+      // A HEAD of a stream would hold a subscription open with nothing to send it to.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Follow a chat live (Server-Sent Events)',
         description:

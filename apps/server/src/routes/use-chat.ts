@@ -209,6 +209,8 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
   app.get<{ Params: { id: string } }>(
     '/api/chat/:id/stream',
     {
+      // A HEAD of a stream would hold a subscription open with nothing to send it to.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Resume the answer in flight (`useChat` with `resume: true`)',
         description: "Replays the running turn's answer from its start.",
