@@ -1,14 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Chat, createClient } from '@chatd/client';
 import { ChatdChatTransport } from '@chatd/client/use-chat';
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
-
-const TOKEN = 'transport-admin-token-0123456789abcdef';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from './test-support/test-server.js';
 
 const user = (id: string, text: string): UIMessage => ({
   id,
@@ -26,27 +20,15 @@ const textOf = (message: UIMessage) =>
   message.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
 
 describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read with the AI SDK', () => {
-  let server: ChatdServer;
-  let dataDir: string;
+  let started: TestServer;
   let client: ReturnType<typeof createClient>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-transport-'));
-    server = await createServer(
-      loadConfig({
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: TOKEN,
-        CHATD_DEMO_DELAY_MS: '15',
-      }),
-      { logLevel: 'silent' },
-    );
-    client = createClient({ baseUrl: await server.listen(), token: TOKEN });
+    // A turn of about a second at this pace: long enough to send into while it runs.
+    started = await startTestServer({ CHATD_DEMO_DELAY_MS: '15' });
+    client = createClient({ baseUrl: started.url, token: ADMIN_TOKEN });
   });
-  afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => started?.close());
 
   const send = (
     transport: ChatdChatTransport,

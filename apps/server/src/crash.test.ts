@@ -1,20 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@chatd/message-store/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { type ChatdServer, createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
+import { type RunningBinary, runBinary } from './test-support/run-binary.js';
 
 const TOKEN = 'crash-admin-token-0123456789abcdefgh';
 const serverUrl = process.env.TEST_DATABASE_URL || undefined;
-const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe.skipIf(serverUrl === undefined)(
   'a server killed mid-reply (needs TEST_DATABASE_URL)',
   () => {
     let database: TestDatabase;
-    let child: ChildProcess | undefined;
+    let first: RunningBinary | undefined;
     let survivor: ChatdServer | undefined;
 
     const env = (url: string) => ({
@@ -29,28 +27,14 @@ describe.skipIf(serverUrl === undefined)(
       database = await createTestDatabase(serverUrl as string);
     });
     afterAll(async () => {
-      if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      first?.kill();
       await survivor?.close();
       await database?.drop();
     });
 
     it('another server takes the chat over after the lease and completes the turn once', async () => {
-      child = spawn(process.execPath, ['--import', 'tsx', main], {
-        env: { ...process.env, ...env(database.url), PORT: '0', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      await vi.waitFor(() => expect(output).toMatch(/chatd is running at (http:\/\/\S+)/), {
-        timeout: 60_000,
-        interval: 100,
-      });
-      const firstUrl = /chatd is running at (http:\/\/\S+)/.exec(output)?.[1] as string;
+      first = await runBinary({ ...env(database.url), LOG_LEVEL: 'warn' });
+      const firstUrl = first.url;
 
       const created = await fetch(`${firstUrl}/v1/chats`, {
         method: 'POST',
@@ -70,7 +54,7 @@ describe.skipIf(serverUrl === undefined)(
         logLevel: 'silent',
       });
       const url = await survivor.listen();
-      child.kill('SIGKILL');
+      first.kill();
 
       const events = await readStream(
         url,

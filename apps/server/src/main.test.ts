@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBinary } from './test-support/run-binary.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -14,32 +15,15 @@ afterEach(() => {
   }
 });
 
-/** Runs `chatd-server` as a user would; resolves with its output once it printed its URL. */
+/** Runs `chatd-server` on `dataDir` as a user would; resolves once it printed its URL. */
 async function runServer(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      CHATD_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      CHATD_DEMO_DELAY_MS: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const running = await runBinary({
+    CHATD_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    CHATD_DEMO_DELAY_MS: '1',
   });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await vi.waitFor(() => expect(output).toMatch(/chatd is running at (http:\/\/\S+)/), {
-    timeout: 60_000,
-    interval: 100,
-  });
-  const url = /chatd is running at (http:\/\/\S+)/.exec(output)?.[1] as string;
-  return { child, url, output: () => output };
+  children.push(running.child);
+  return running;
 }
 
 describe('chatd-server, the binary', () => {

@@ -1,19 +1,19 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeOpenAI } from '@chatd/chatd/testing';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
+import {
+  ADMIN_TOKEN,
+  call as request,
+  startTestServer,
+  type TestServer,
+} from './test-support/test-server.js';
 
-const TOKEN = 'mcp-admin-token-0123456789abcdefgh';
 const API_KEY = 'mcp-api-key-that-must-stay-secret';
 
 /** A real MCP server (the SDK's, stateless Streamable HTTP) with one tool; records headers. */
@@ -50,41 +50,26 @@ async function startLookupServer() {
 }
 
 describe('MCP servers configured by admins, used by chats', () => {
-  let dataDir: string;
   let fake: FakeOpenAI;
   let docs: Awaited<ReturnType<typeof startLookupServer>>;
-  let server: ChatdServer;
+  let started: TestServer;
   let url: string;
 
-  const call = async (method: string, path: string, body?: unknown, token = TOKEN) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, text, body: text === '' ? undefined : JSON.parse(text) };
-  };
+  const call = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN) =>
+    request(url, token, method, path, body);
   const turnOver = (chatId: string) =>
     readStream(
       url,
-      TOKEN,
+      ADMIN_TOKEN,
       chatId,
       (event) => event.type === 'status' && event.status === 'waiting',
     );
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-mcp-'));
     fake = await FakeOpenAI.start();
     docs = await startLookupServer();
-    server = await createServer(
-      loadConfig({ PORT: '0', CHATD_DATA_DIR: dataDir, CHATD_ADMIN_TOKEN: TOKEN }),
-      { logLevel: 'silent' },
-    );
-    url = await server.listen();
+    started = await startTestServer();
+    url = started.url;
     const model = await call('POST', '/v1/admin/model-configs', {
       id: 'fake',
       provider: 'openai-compatible',
@@ -94,10 +79,9 @@ describe('MCP servers configured by admins, used by chats', () => {
     expect(model.status).toBe(201);
   });
   afterAll(async () => {
-    await server?.close();
+    await started?.close();
     await docs?.close();
     await fake?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('runs an MCP tool in a chat that picked the server, with its key and the chat identity', async () => {
@@ -195,7 +179,7 @@ describe('MCP servers configured by admins, used by chats', () => {
     });
     const events = await readStream(
       url,
-      TOKEN,
+      ADMIN_TOKEN,
       chat.body.id,
       (event) => event.type === 'status' && event.status === 'waiting',
     );

@@ -1,16 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
 import type { Json } from './test-support/read-stream.js';
-
-const TOKEN = 'ratelimit-admin-token-0123456789abc';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from './test-support/test-server.js';
 
 describe('rate limits on mutations', () => {
-  let dataDir: string;
-  let server: ChatdServer;
+  let started: TestServer;
   let url: string;
 
   const call = (method: string, path: string, token: string, body?: unknown) =>
@@ -24,50 +18,42 @@ describe('rate limits on mutations', () => {
     });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-ratelimit-'));
-    server = await createServer(
-      loadConfig({
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: TOKEN,
-        CHATD_DEMO_DELAY_MS: '0',
-        CHATD_RATE_LIMIT_PER_MINUTE: '3',
-      }),
-      { logLevel: 'silent' },
-    );
-    url = await server.listen();
+    started = await startTestServer({
+      CHATD_DEMO_DELAY_MS: '0',
+      CHATD_RATE_LIMIT_PER_MINUTE: '3',
+    });
+    url = started.url;
   });
-  afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => started?.close());
 
   it("refuses a user's mutations past the limit with 429 and Retry-After; reads and other users go on", async () => {
     // The first mutation creates the other user (one of the admin's three).
     const other = (await (
-      await call('POST', '/v1/admin/users', TOKEN, { name: 'other' })
+      await call('POST', '/v1/admin/users', ADMIN_TOKEN, { name: 'other' })
     ).json()) as Json;
     const statuses: number[] = [];
     for (let index = 0; index < 3; index += 1) {
-      statuses.push((await call('POST', '/v1/chats', TOKEN, { content: `chat ${index}` })).status);
+      statuses.push(
+        (await call('POST', '/v1/chats', ADMIN_TOKEN, { content: `chat ${index}` })).status,
+      );
     }
     expect(statuses).toEqual([201, 201, 429]);
-    const refused = await call('POST', '/v1/chats', TOKEN, { content: 'again' });
+    const refused = await call('POST', '/v1/chats', ADMIN_TOKEN, { content: 'again' });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await refused.json()) as Json;
     expect(body.error).toMatchObject({ code: 'RATE_LIMITED' });
     expect(body.error.details.retryAfterMs).toBeGreaterThan(0);
-    expect((await call('GET', '/v1/chats', TOKEN)).status).toBe(200);
+    expect((await call('GET', '/v1/chats', ADMIN_TOKEN)).status).toBe(200);
     expect((await call('POST', '/v1/chats', other.token.token, { content: 'mine' })).status).toBe(
       201,
     );
     expect(
       (
-        await server.app.inject({
+        await started.server.app.inject({
           method: 'GET',
           url: '/v1/chats',
-          headers: { authorization: `Bearer ${TOKEN}` },
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
         })
       ).statusCode,
     ).toBe(200);

@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FakeOpenAI } from '@chatd/chatd/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Json, readStream } from './test-support/read-stream.js';
+import { type RunningBinary, runBinary } from './test-support/run-binary.js';
 
-const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const ADMIN_TOKEN = 'redaction-admin-token-SECRET-0123456789';
 const PROVIDER_KEY = 'sk-provider-SECRET-key-abcdef';
 const MCP_KEY = 'mcp-SECRET-api-key-987654';
@@ -15,9 +13,8 @@ const MCP_USER_TOKEN = 'mcp-user-SECRET-token-555';
 
 describe('secrets never reach the logs or responses (the binary at trace level)', () => {
   let dataDir: string;
-  let child: ChildProcess;
+  let binary: RunningBinary | undefined;
   let fake: FakeOpenAI;
-  let output = '';
   let url: string;
   const responses: string[] = [];
 
@@ -38,37 +35,24 @@ describe('secrets never reach the logs or responses (the binary at trace level)'
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'chatd-redaction-'));
     fake = await FakeOpenAI.start();
-    child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
-        CHATD_DEMO_DELAY_MS: '1',
-        LOG_LEVEL: 'trace',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    binary = await runBinary({
+      CHATD_DATA_DIR: dataDir,
+      CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
+      CHATD_DEMO_DELAY_MS: '1',
+      LOG_LEVEL: 'trace',
     });
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    await vi.waitFor(() => expect(output).toMatch(/chatd is running at (http:\/\/\S+)/), {
-      timeout: 60_000,
-      interval: 100,
-    });
-    url = /chatd is running at (http:\/\/\S+)/.exec(output)?.[1] as string;
+    url = binary.url;
   });
   afterAll(async () => {
-    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    binary?.kill();
     await fake?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('redacts tokens, provider keys and MCP secrets everywhere', async () => {
     // The banner of a first start shows the admin token once, by design: look past it.
-    const startOutput = output.length;
+    const output = () => binary?.output() ?? '';
+    const startOutput = output().length;
     await call('POST', '/v1/admin/model-configs', {
       id: 'fake',
       provider: 'openai-compatible',
@@ -103,9 +87,9 @@ describe('secrets never reach the logs or responses (the binary at trace level)'
     await call('GET', '/v1/me', undefined, `${ADMIN_TOKEN}-wrong`);
     await call('GET', '/v1/admin/model-configs');
     await call('GET', '/v1/mcp-servers');
-    await vi.waitFor(() => expect(output).toContain('"statusCode":401'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(output()).toContain('"statusCode":401'), { timeout: 10_000 });
 
-    const logs = output.slice(startOutput);
+    const logs = output().slice(startOutput);
     for (const secret of [ADMIN_TOKEN, PROVIDER_KEY, MCP_KEY, MCP_USER_TOKEN]) {
       expect(logs, `logs contain ${secret}`).not.toContain(secret);
       for (const response of responses) expect(response).not.toContain(secret);
