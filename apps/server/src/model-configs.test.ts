@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
+import { call as request } from './test-support/test-server.js';
 
 const TOKEN = 'models-admin-token-0123456789abcdef';
 const API_KEY = 'sk-test-very-secret-provider-key';
@@ -23,18 +24,8 @@ async function start(dataDir: string, env: Record<string, string> = {}) {
     { logLevel: 'silent' },
   );
   const url = await server.listen();
-  const call = async (method: string, path: string, body?: unknown, token = TOKEN) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, text, body: text === '' ? undefined : JSON.parse(text) };
-  };
+  const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
+    request(url, token, method, path, body);
   return { server, url, call };
 }
 

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeOpenAI } from '@chatd/chatd/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Json, readStream } from './test-support/read-stream.js';
+import { readStream } from './test-support/read-stream.js';
 import { type RunningBinary, runBinary } from './test-support/run-binary.js';
+import { call as request } from './test-support/test-server.js';
 
 const ADMIN_TOKEN = 'redaction-admin-token-SECRET-0123456789';
 const PROVIDER_KEY = 'sk-provider-SECRET-key-abcdef';
@@ -19,17 +20,9 @@ describe('secrets never reach the logs or responses (the binary at trace level)'
   const responses: string[] = [];
 
   const call = async (method: string, path: string, body?: unknown, token = ADMIN_TOKEN) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    responses.push(text);
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
+    const answer = await request(url, token, method, path, body);
+    responses.push(answer.text);
+    return answer;
   };
 
   beforeAll(async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ServerConfig } from './config.js';
 import { type ChatdServer, createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
+import { call } from './test-support/test-server.js';
 
 interface Started {
   server: ChatdServer;
@@ -24,26 +25,6 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
   const server = await createServer(config, { logLevel: 'silent' });
   const url = await server.listen();
   return { server, url, token: 'test-admin-token-0123456789abcdef', dataDir };
-}
-
-/** A JSON request; returns status and parsed body. */
-async function call(
-  url: string,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 const isWaiting = (event: Json) => event.type === 'status' && event.status === 'waiting';
