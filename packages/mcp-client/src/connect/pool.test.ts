@@ -482,15 +482,19 @@ describe('McpClientPool', () => {
       instance.registerTool('added_later', { description: 'new' }, async () => ({
         content: [{ type: 'text', text: 'new!' }],
       }));
-      await vi.waitFor(async () => {
-        const next = await pool.connectAll([cfg]);
-        try {
-          expect(Object.keys(next.tools)).toContain('srv__added_later');
-          expect((await call(next, 'srv__added_later')).text).toBe('new!');
-        } finally {
-          await next.close();
-        }
-      });
+      await vi.waitFor(
+        async () => {
+          const next = await pool.connectAll([cfg]);
+          try {
+            expect(Object.keys(next.tools)).toContain('srv__added_later');
+            expect((await call(next, 'srv__added_later')).text).toBe('new!');
+          } finally {
+            await next.close();
+          }
+          // The re-list is a round trip of its own: allow for a busy machine.
+        },
+        { timeout: 15_000, interval: 50 },
+      );
       expect(pool.size).toBe(1);
       await first.close();
     } finally {
