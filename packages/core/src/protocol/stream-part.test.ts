@@ -189,9 +189,7 @@ function without(part: ChatStreamPart, field: string): Record<string, unknown> {
 describe('ChatStreamPart', () => {
   it('uses only chunk types from the AI SDK vocabulary', () => {
     const family = (type: string) => (type.startsWith('data-') ? 'data-<name>' : type);
-    expect(chatStreamPartTypes.filter((type) => !AI_SDK_CHUNK_TYPES.has(family(type)))).toEqual(
-      [],
-    );
+    expect(chatStreamPartTypes.filter((type) => !AI_SDK_CHUNK_TYPES.has(family(type)))).toEqual([]);
   });
 
   it('has a sample and an AI SDK field list for every type of its schema', () => {
