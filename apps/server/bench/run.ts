@@ -95,6 +95,7 @@ class Child {
   readonly #process: ChildProcess;
   /** The last lines of output, for the error when it fails. */
   readonly #output: string[] = [];
+  #stopping = false;
 
   private constructor(label: string, child: ChildProcess) {
     this.label = label;
@@ -116,6 +117,7 @@ class Child {
     const child = new Child(label, spawned);
     children.add(child);
     let seen = '';
+    let started = false;
     const match = await new Promise<RegExpExecArray>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(child.#failure(`did not start within ${timeoutMs} ms`)),
@@ -124,9 +126,11 @@ class Child {
       const onData = (chunk: Buffer) => {
         const text = chunk.toString();
         child.#remember(text);
+        if (started) return;
         seen += text;
         const found = ready.exec(seen);
         if (found !== null) {
+          started = true;
           clearTimeout(timer);
           resolve(found);
         }
@@ -136,7 +140,11 @@ class Child {
       spawned.stderr?.on('data', (chunk: Buffer) => child.#remember(chunk.toString()));
       spawned.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(child.#failure(`exited (${code ?? signal}) before it was ready`));
+        const failure = child.#failure(`exited (${code ?? signal})`);
+        // Before it was ready this fails the start; afterwards only stop() may end it, so say
+        // so at once (the requests to it will fail next).
+        reject(failure);
+        if (started && !child.#stopping) console.error(`bench: ${failure.message}`);
       });
     });
     return { child, match };
@@ -156,6 +164,7 @@ class Child {
 
   /** SIGTERM, then SIGKILL if it is still there after `graceMs`. Idempotent. */
   async stop(graceMs = 15_000): Promise<void> {
+    this.#stopping = true;
     children.delete(this);
     const child = this.#process;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -608,6 +617,8 @@ interface DatabaseResult {
   version: string;
   rows: Row[];
   notes: string[];
+  /** Where the time goes, from this run's figures. */
+  findings: string[];
 }
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -769,6 +780,7 @@ async function runOn(
   const bareAfter = median(bareSplits.map((split) => split.afterModelFirstTokenMs));
   const rows: Row[] = [];
   const notes: string[] = [];
+  const findings: string[] = [];
   for (const name of ['/api/chat', '/v1'] as const) {
     const route =
       name === '/api/chat' ? '`POST /api/chat`' : '`POST /v1/chats` + `GET /v1/chats/:id/stream`';
@@ -841,6 +853,20 @@ async function runOn(
       );
     }
     const slow = routeSplits.filter((split) => split.untilModelCalledMs > 500).length;
+    const slowSplits = routeSplits.filter((split) => split.untilModelCalledMs > 500);
+    const slowMedian = median(slowSplits.map((split) => split.untilModelCalledMs));
+    findings.push(
+      `${route}: of the ${added(first - bareFirst)} to the first token, ${added(until - bareUntil)} are before the model is called (the request, creating the chat, the worker picking it up, building the prompt) and ${added(after - bareAfter)} after the model's first token (medians of the paced turns).${
+        slowSplits.length === 0
+          ? ''
+          : ` ${slowSplits.length} of ${routeSplits.length} paced turns waited over 500 ms for the model call (median ${ms(slowMedian)})${
+              slowMedian > 900 && slowMedian < 1300
+                ? ": about the worker's acquisition interval (1 s), so those chats were picked up by its poll, not by the wake-up when they were created"
+                : ''
+            }.`
+      }`,
+      `${route}: last token → stream closed ${ms(median(tails))} against ${ms(median(bareTails))}: chatd ends the reply (\`finish\` + \`[DONE]\`, or the \`waiting\` event) once the step is committed and the turn has ended in the database; the bare server ends it when the model's stream ends.`,
+    );
     notes.push(
       `${route}, paced turns: request sent → model called p90 ${ms(
         quantile(
@@ -889,7 +915,7 @@ async function runOn(
   notes.push(
     `Title calls: chatd asked the model for a title for ${titleCalls} of the ${chatTurns} chats the measured rounds created (a non-streaming 3-word reply, included in chatd's CPU).`,
   );
-  return { label, version, rows, notes };
+  return { label, version, rows, notes, findings };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -920,6 +946,30 @@ async function build(): Promise<void> {
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`the build failed (${code})`);
 }
+
+/**
+ * What a CPU profile of both servers under this load showed. Not measured by every run: it
+ * comes from \`pnpm bench --cpu-prof\` and is updated by hand when the code changes enough.
+ */
+const PROFILE = `## Where the CPU goes (V8 profile)
+
+From \`pnpm bench --cpu-prof\` on 2026-12-05 (one round per target, same machine): V8's sampling
+profiler in each server process, idle time left out, each sample's self time given to the nearest
+package on its stack (Node internals and native calls such as \`writev\` to their caller, or to
+"runtime" when there is none).
+
+| Share of busy CPU | chatd on PGlite | chatd on Postgres | bare |
+| --- | --- | --- | --- |
+| Database: PGlite (WASM + JS) / \`pg\`, \`pg-protocol\`, \`pg-pool\` | 52% | 22% | – |
+| AI SDK path: \`ai\`, \`@ai-sdk/*\`, \`zod\`, \`eventsource-parser\` | 13% | 23% | 41% |
+| chatd's packages and the server (chatd, message-store, messagepartbuffer, pubsub, core, apps/server) | 9% | 12% | – |
+| Runtime: socket writes (\`writev\`), garbage collection, microtasks | 24% (writes 7%, GC 6%) | 41% (writes 23%, GC 12%) | 55% (writes 12–14%, GC 13–14%) |
+
+In CPU per 1,000 tokens the AI SDK path costs chatd about what it costs the bare server; what
+chatd adds is the database (PGlite in-process, or the \`pg\` driver plus about 49 statements or
+transactions per turn on Postgres), more socket writes (the database protocol beside the
+streams) and its own bookkeeping. On PGlite the database also explains most of the memory: its
+WASM Postgres lives in the server process.`;
 
 /** The commit benchmarked, and whether the code under test had uncommitted changes. */
 function revision(): string {
@@ -1019,10 +1069,12 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   the warm-up to after chatd stopped, divided by all turns chatd served in the run.
 - **Idle RSS.** After start and the warm-up, ${IDLE_MS / 1000} s without requests.
 
+${PROFILE}
+
 ${results
   .map(
     (result) =>
-      `## ${result.label}\n\n${table(result.rows)}\n\n${result.notes.map((note) => `- ${note}`).join('\n')}`,
+      `## ${result.label}\n\n${table(result.rows)}\n\n${result.notes.map((note) => `- ${note}`).join('\n')}\n\nWhere the time goes:\n\n${result.findings.map((finding) => `- ${finding}`).join('\n')}`,
   )
   .join('\n\n')}
 `;
