@@ -82,6 +82,23 @@ describeEachDatabase('ownership queries', (database) => {
         await other.end();
       }
     });
+
+    it("offers a chat that another table's foreign-key check is referencing at that moment", async () => {
+      const { store } = await database.open();
+      const referenced = await seedChat(database, { status: 'running' });
+      const other = new pg.Client({ connectionString: database.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        // What an INSERT into a table with a foreign key to chats holds until it commits.
+        await other.query('SELECT id FROM chats WHERE id = $1 FOR KEY SHARE', [referenced]);
+        const ids = (await store.getAcquisitionCandidates(10)).map((c) => c.chatId);
+        expect(ids).toEqual([referenced]);
+        await other.query('ROLLBACK');
+      } finally {
+        await other.end();
+      }
+    });
   }
 
   it('refuses a candidate limit outside 1..1000', async () => {

@@ -18,10 +18,14 @@ export interface AcquisitionCandidate {
  * Runnable, unarchived chats without a live owner (no owner, or no heartbeat of the owning
  * runner newer than `staleAfterMs` by database time), oldest update first.
  *
- * `FOR UPDATE SKIP LOCKED`: rows another transaction holds are skipped rather than waited for,
- * so workers polling at the same time get disjoint sets instead of queueing behind each other.
- * Outside a transaction the locks last only for the statement; the acquiring `update`
- * re-checks ownership under its own row lock either way.
+ * `FOR NO KEY UPDATE SKIP LOCKED`: rows another worker's poll or a transition holds are skipped
+ * rather than waited for, so workers polling at the same time get disjoint sets instead of
+ * queueing behind each other. The weaker of the two update locks on purpose: it does not
+ * conflict with the `FOR KEY SHARE` lock a foreign-key check takes, so a row that an app's own
+ * table is referencing at that moment (say, right after the chat was created) is still offered;
+ * with `FOR UPDATE` that chat would wait for the next poll. Outside a transaction the locks last
+ * only for the statement; the acquiring `update` re-checks ownership under its own row lock
+ * either way.
  */
 export async function getAcquisitionCandidates(
   db: Queryable,
@@ -44,7 +48,7 @@ export async function getAcquisitionCandidates(
            AND h.heartbeat_at > now() - $1::bigint * interval '1 millisecond'))
      ORDER BY c.updated_at, c.id
      LIMIT $2
-     FOR UPDATE OF c SKIP LOCKED`,
+     FOR NO KEY UPDATE OF c SKIP LOCKED`,
     [staleAfterMs, limit],
   );
   return rows.map((row) => ({

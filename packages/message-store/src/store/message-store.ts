@@ -396,7 +396,8 @@ export class MessageStore implements AsyncDisposable {
 
   /**
    * Runnable chats without a live owner, oldest update first. Rows other transactions hold
-   * locked are skipped (`FOR UPDATE SKIP LOCKED`), so workers polling at the same time inside
+   * locked are skipped (`FOR NO KEY UPDATE SKIP LOCKED`; a foreign-key check's `KEY SHARE` lock
+   * does not hide a row), so workers polling at the same time inside
    * their own transactions see disjoint sets.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a limit outside 1..1000.
    */
