@@ -236,6 +236,15 @@ describe('the server on embedded PGlite', () => {
     },
   );
 
+  it('issues an API token without a body (its name is optional) and the token works', async () => {
+    const { url, token } = started;
+    const issued = await call(url, token, 'POST', `/v1/admin/users/${other.id}/tokens`);
+    expect(issued.status).toBe(201);
+    expect((await call(url, issued.body.token, 'GET', '/v1/me')).body).toMatchObject({
+      id: other.id,
+    });
+  });
+
   it('reports health, readiness and Prometheus metrics', async () => {
     const { url } = started;
     expect((await call(url, undefined, 'GET', '/healthz')).body).toEqual({ status: 'ok' });

@@ -106,6 +106,10 @@ export function adminRoutes(app: FastifyInstance, users: Users): void {
           properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
         },
       },
+      // The body is optional: a request with none is the same as `{}` (a JSON `null` is not).
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
     },
     async (request, reply) => {
       requireAdmin(request);
