@@ -1,4 +1,4 @@
-import { CHAT_MESSAGE_ROLES, CHAT_STATUSES } from '@chatd/core';
+import { CHAT_MESSAGE_ROLES, CHAT_STATUSES, chatErrorInfoSchema } from '@chatd/core';
 import type { FastifyInstance } from 'fastify';
 
 /*
@@ -13,6 +13,10 @@ import type { FastifyInstance } from 'fastify';
  * unions that grow with the AI SDK and with newer chatd versions: they are objects with a
  * required `type` and any other fields, and clients skip the types they do not know.
  */
+// The kinds core knows, read off its schema (an enum) so the document cannot drift from it.
+const ERROR_KINDS: readonly string[] = (
+  chatErrorInfoSchema.shape.kind as unknown as { options: readonly string[] }
+).options;
 
 /** The `$id` of a schema {@link addSharedSchemas} adds; each becomes an OpenAPI component. */
 export type SharedSchemaId =
@@ -110,21 +114,7 @@ const chatErrorInfo = {
     kind: {
       type: 'string',
       description: 'What kind of failure; treat a kind you do not know as `generic`.',
-      examples: [
-        'generic',
-        'rate-limit',
-        'overloaded',
-        'timeout',
-        'auth',
-        'invalid-request',
-        'context-length',
-        'content-filter',
-        'network',
-        'internal',
-        'config',
-        'usage-limit',
-        'stream-silence',
-      ],
+      examples: ERROR_KINDS,
     },
     provider: { type: 'string' },
     retryable: { type: 'boolean' },
