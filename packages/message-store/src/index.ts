@@ -61,7 +61,7 @@ export type {
 } from './schema/rows.js';
 export type { ChatStateSnapshot } from './state/chat-snapshot.js';
 export type { ChatTransitions } from './state/chat-transitions.js';
-export type { ExecutionState } from './state/classify.js';
+export { type ExecutionState, isRunnable } from './state/classify.js';
 export type { TransitionName } from './state/matrix.js';
 export {
   CHAT_OWNERSHIP_CHANNEL,

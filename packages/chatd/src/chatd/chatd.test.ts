@@ -1,6 +1,11 @@
 import { APICallError } from '@ai-sdk/provider';
 import type { ChatStatus } from '@chatd/core';
 import { newResourcesSince, snapshotResources } from '@chatd/core/testing';
+import {
+  CHAT_OWNERSHIP_CHANNEL,
+  type ChatUpdatePayload,
+  chatUpdateChannel,
+} from '@chatd/message-store';
 import { createTestStore, type TestStore } from '@chatd/message-store/testing';
 import { tool } from 'ai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -189,8 +194,9 @@ describe('a chatd turn', () => {
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
     expect(messages[2]?.parts[0]).toMatchObject({ type: 'tool-result', output: 'plan saved' });
     expect(script).toHaveLength(1);
-    // One tool set per action (model step, tool batch, finish), each closed after it.
-    expect(opened).toBe(3);
+    // One tool set per action (model step, tool batch), each closed after it; the tool
+    // batch's commit decides the finish in its own transaction.
+    expect(opened).toBe(2);
     expect(closed).toBe(opened);
   });
 
@@ -601,5 +607,122 @@ describe('close', () => {
     ]);
     await two.close();
     expect(await newResourcesSince(before)).toEqual([]);
+  });
+});
+
+describe('a running worker takes the chats its instance makes runnable', () => {
+  /** The chats of every ownership hint, and the updates of the chats asked for, as published. */
+  function recordHints(testStore: TestStore) {
+    const stop = new AbortController();
+    open.push(async () => stop.abort());
+    const listen = async (channel: string, onPayload: (payload: unknown) => void) => {
+      const subscription = testStore.store.pubsub.subscribe(channel, { signal: stop.signal });
+      (async () => {
+        for await (const event of subscription) {
+          if (event.type === 'message') onPayload(event.payload);
+        }
+      })().catch(() => {});
+      await subscription.ready;
+    };
+    const ownership: string[] = [];
+    return {
+      ownership,
+      ready: listen(CHAT_OWNERSHIP_CHANNEL, (payload) =>
+        ownership.push((payload as { chatId: string }).chatId),
+      ),
+      async updatesOf(chatId: string): Promise<ChatUpdatePayload[]> {
+        const updates: ChatUpdatePayload[] = [];
+        await listen(chatUpdateChannel(chatId), (payload) =>
+          updates.push(payload as ChatUpdatePayload),
+        );
+        return updates;
+      },
+    };
+  }
+
+  it('creates the chat owned by its worker, and hands it back in the commit that ends the turn', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const hints = recordHints(testStore);
+    await hints.ready;
+    const release = deferred();
+    script.push(heldAnswer(['Hel', 'lo'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Say hello', title: 't' });
+    const ofChat = await hints.updatesOf(chat.id);
+    // Owned as soon as createChat returns: no acquisition pass was needed.
+    expect(await testStore.store.getChat(chat.id)).toMatchObject({
+      status: 'running',
+      workerId: 'local-worker',
+    });
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+    // The update that says waiting already says unowned: one transaction ended and released.
+    expect(ofChat.find((update) => update.status === 'waiting')).toMatchObject({
+      workerId: null,
+      runnerId: null,
+    });
+    expect(hints.ownership).not.toContain(chat.id);
+  });
+
+  it('acquires an idle chat in the update that starts its next turn', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    script.push({ parts: textAnswer('One.') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'First', title: 't' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const hints = recordHints(testStore);
+    await hints.ready;
+    const updates = await hints.updatesOf(chat.id);
+    const release = deferred();
+    script.push(heldAnswer(['Two', '.'], 1, release.promise));
+    await chatd.sendMessage(chat.id, { content: 'Second' });
+    await vi.waitFor(() => expect(updates.length).toBeGreaterThan(0));
+    const [started] = updates;
+    expect(started).toMatchObject({ status: 'running', workerId: 'local-worker' });
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(hints.ownership).not.toContain(chat.id);
+    expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'Two.' },
+    ]);
+  });
+
+  it('leaves a chat whose runner is alive alone: a queued message does not move it', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const release = deferred();
+    script.push(heldAnswer(['A', 'B'], 1, release.promise), { parts: textAnswer('C') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Go', title: 't' });
+    const { runnerId } = await testStore.store.getChat(chat.id);
+    await chatd.sendMessage(chat.id, { content: 'Then this', busy: 'queue' });
+    expect((await testStore.store.getChat(chat.id)).runnerId).toBe(runnerId);
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect((await transcript(chatd, chat.id)).map((message) => message.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+  });
+
+  it('an instance whose worker does not run leaves new chats to the workers that do', async () => {
+    const { chatd: worker, testStore, script } = await engine({}, { workerId: 'worker' });
+    const api = createChatd({
+      store: testStore.store,
+      models: staticModels(
+        { mock: { model: scriptedModel([]) } },
+        { defaultModelConfigId: 'mock' },
+      ),
+      workerId: 'api-only',
+    });
+    open.push(() => api.close());
+    const hints = recordHints(testStore);
+    await hints.ready;
+    script.push({ parts: textAnswer('Answered by the worker.') });
+    const chat = await api.createChat({ ownerId: 'ann', content: 'Hi', title: 't' });
+    expect((await testStore.store.getChat(chat.id)).workerId).not.toBe('api-only');
+    await waitForStatus(worker, chat.id, 'waiting');
+    expect(hints.ownership).toContain(chat.id);
+    expect((await transcript(worker, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'Answered by the worker.' },
+    ]);
   });
 });

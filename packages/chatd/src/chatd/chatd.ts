@@ -11,7 +11,9 @@ import {
 } from '@chatd/core';
 import {
   type ChatPage,
+  type ChatTransitions,
   type CompleteRequiresActionInput,
+  isRunnable,
   type ListChatsOptions,
   type ListMessagesOptions,
   type MessageStore,
@@ -312,7 +314,9 @@ export class Chatd {
     }
     messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
     const title = input.title ?? fallbackTitle(content.parts);
+    const owner = this.#worker.localOwner();
     const { chatId } = await this.#store.createChat({
+      ...(owner === undefined ? {} : { owner }),
       ownerId: input.ownerId,
       title,
       lastModelConfigId: modelConfigId,
@@ -322,6 +326,7 @@ export class Chatd {
       ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
+    if (owner !== undefined) await this.#worker.adopt(chatId, owner.runnerId);
     if (input.title === undefined) this.#detach(this.#generateTitle(chatId, title, modelConfigId));
     return toChat(await this.#store.getChat(chatId));
   }
@@ -337,7 +342,7 @@ export class Chatd {
     this.#assertOpen();
     if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
     const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
-    const result = await this.#store.update(chatId, (chat) =>
+    const result = await this.#updateAndRun(chatId, (chat) =>
       chat.sendMessage({
         role: 'user',
         content: toContent(input.content),
@@ -372,7 +377,7 @@ export class Chatd {
     this.#assertOpen();
     if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
     const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
-    const result = await this.#store.update(chatId, (chat) =>
+    const result = await this.#updateAndRun(chatId, (chat) =>
       chat.editMessage({
         messageId,
         content: toContent(input.content),
@@ -399,7 +404,7 @@ export class Chatd {
    */
   async promoteQueued(chatId: string, queuedMessageId: number): Promise<ChatMessage | undefined> {
     this.#assertOpen();
-    const { messageId } = await this.#store.update(chatId, (chat) =>
+    const { messageId } = await this.#updateAndRun(chatId, (chat) =>
       chat.promoteQueued(queuedMessageId),
     );
     if (messageId === undefined) return undefined;
@@ -441,7 +446,7 @@ export class Chatd {
    */
   async compact(chatId: string): Promise<void> {
     this.#assertOpen();
-    await this.#store.update(chatId, async (chat) => {
+    await this.#updateAndRun(chatId, async (chat) => {
       await chat.requestCompaction();
       const history = await this.#store.getPromptHistory(chatId);
       if (!hasSomethingToCompact(history)) throw new NothingToCompactError(chatId);
@@ -460,7 +465,7 @@ export class Chatd {
   ): Promise<ChatMessage[]> {
     this.#assertOpen();
     const author = createdBy ?? (await this.#store.getChat(chatId)).ownerId;
-    const { messageIds } = await this.#store.update(chatId, (chat) =>
+    const { messageIds } = await this.#updateAndRun(chatId, (chat) =>
       chat.completeRequiresAction({ createdBy: author, results }),
     );
     return Promise.all(
@@ -520,6 +525,33 @@ export class Chatd {
   #detach(work: Promise<void>): void {
     this.#detached.add(work);
     void work.finally(() => this.#detached.delete(work));
+  }
+
+  /**
+   * `store.update` for a change that may leave the chat runnable without a live owner (a new
+   * turn, a promoted message, tool results): while this instance's worker runs, the same
+   * transaction acquires the chat for it and its runner starts right after the commit, so the
+   * turn does not wait for an acquisition pass (a chat another runner holds alive is left
+   * alone).
+   */
+  async #updateAndRun<T>(chatId: string, fn: (chat: ChatTransitions) => Promise<T>): Promise<T> {
+    const owner = this.#worker.localOwner();
+    if (owner === undefined) return this.#store.update(chatId, fn);
+    const staleAfterMs = this.#store.lease.staleAfterMs;
+    let acquired = false;
+    const result = await this.#store.update(chatId, async (chat) => {
+      const value = await fn(chat);
+      const { state, row, ownerHeartbeatAgeMs } = await chat.snapshot();
+      const ownerAlive =
+        row.workerId !== null && ownerHeartbeatAgeMs !== null && ownerHeartbeatAgeMs < staleAfterMs;
+      if (isRunnable(state) && !ownerAlive) {
+        await chat.acquire(owner);
+        acquired = true;
+      }
+      return value;
+    });
+    if (acquired) await this.#worker.adopt(chatId, owner.runnerId);
+    return result;
   }
 
   /**

@@ -106,10 +106,13 @@ describe.skipIf(serverUrl === undefined)('chatd on real Postgres (needs TEST_DAT
     };
     const first = await replica(database, count(0));
     const second = await replica(database, count(1));
+    // An API-only replica (never started) creates the chats, so the two workers compete for
+    // them; a replica whose worker runs would take the chats it creates itself.
+    const api = await replica(database, () => {});
     await Promise.all([first.chatd.start(), second.chatd.start()]);
     const chats = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        first.chatd.createChat({ ownerId: 'ann', content: `chat number ${index}`, title: 'load' }),
+        api.chatd.createChat({ ownerId: 'ann', content: `chat number ${index}`, title: 'load' }),
       ),
     );
     await Promise.all(chats.map((chat) => waitForStatus(first.chatd, chat.id, 'waiting', 60_000)));

@@ -13,10 +13,22 @@ export type GenerationDecision =
   | { action: 'fail'; message: string }
   | { action: 'generate' };
 
+/** What {@link decide} reads of a committed message. */
+export type DecisionMessage = Pick<
+  ChatMessageRow,
+  | 'role'
+  | 'content'
+  | 'compressed'
+  | 'inputTokens'
+  | 'cacheReadTokens'
+  | 'cacheWriteTokens'
+  | 'totalTokens'
+>;
+
 /** What {@link decide} reads besides the history. */
 export interface DecisionInput {
   /** The chat's prompt history: non-deleted, model-visible messages in id order. */
-  history: readonly ChatMessageRow[];
+  history: readonly DecisionMessage[];
   /** The chat's declared client-executed tools. */
   dynamicToolNames: readonly string[];
   /** Tools that must run alone (a policy error for every call of a step that mixes them). */
@@ -34,19 +46,19 @@ export interface DecisionInput {
 }
 
 /** Tokens a step's prompt took: input including cache reads and writes, else the total. */
-export function contextTokens(message: ChatMessageRow): number | undefined {
+export function contextTokens(message: DecisionMessage): number | undefined {
   const cached = (message.cacheReadTokens ?? 0) + (message.cacheWriteTokens ?? 0);
   if (message.inputTokens !== null) return message.inputTokens + cached;
   return message.totalTokens ?? undefined;
 }
 
 /** Whether a model step came after the latest compaction (else compacting changes nothing). */
-export function hasSomethingToCompact(history: readonly ChatMessageRow[]): boolean {
+export function hasSomethingToCompact(history: readonly DecisionMessage[]): boolean {
   const boundary = history.findLastIndex((message) => message.compressed);
   return history.slice(boundary + 1).some((message) => message.role === 'assistant');
 }
 
-function hasToolCalls(message: ChatMessageRow): boolean {
+function hasToolCalls(message: DecisionMessage): boolean {
   return message.content.parts.some(
     (part) => part.type === 'tool-call' && (part as ToolCallPart).providerExecuted !== true,
   );
@@ -104,7 +116,7 @@ export function decide(input: DecisionInput): GenerationDecision {
   const limit = input.contextLimitTokens;
   const threshold = input.compactionThresholdPercent;
   if (limit === undefined || limit <= 0 || threshold >= 100) return { action: 'generate' };
-  const overThreshold = (message: ChatMessageRow) => {
+  const overThreshold = (message: DecisionMessage) => {
     const tokens = contextTokens(message);
     return tokens !== undefined && tokens >= (threshold / 100) * limit;
   };
@@ -128,7 +140,7 @@ export function decide(input: DecisionInput): GenerationDecision {
 }
 
 function stopAfterToolSucceeded(
-  messages: readonly ChatMessageRow[],
+  messages: readonly DecisionMessage[],
   stopAfterToolNames: readonly string[],
 ): boolean {
   if (stopAfterToolNames.length === 0) return false;

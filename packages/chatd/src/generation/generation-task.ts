@@ -1,5 +1,5 @@
 import type { ChatErrorInfo } from '@chatd/core';
-import type { ChatMessageRow, ChatRow, NewMessage } from '@chatd/message-store';
+import type { ChatMessageRow, ChatRow, ChatTransitions, NewMessage } from '@chatd/message-store';
 import type { EpisodeKey } from '@chatd/messagepartbuffer';
 import { generateText, jsonSchema, streamText, type ToolSet, tool } from 'ai';
 import { classifyModelError, toChatErrorInfo } from '../errors/classify-error.js';
@@ -8,11 +8,17 @@ import { generationRetryDelayMs } from '../errors/retry-delay.js';
 import { costMicros, toMessageUsage } from '../models/cost.js';
 import type { ResolvedModel } from '../models/model-resolver.js';
 import type { EngineContext } from '../tasks/engine-context.js';
-import { readFenced, updateFenced } from '../tasks/fence.js';
+import { readForTask, releaseIfIdle, updateFenced } from '../tasks/fence.js';
 import { TaskExit } from '../tasks/task-exit.js';
 import type { TurnTools } from '../tools/tool-provider.js';
 import type { TaskInput } from '../worker/task-types.js';
-import { COMPACTION_TOOL_NAME, contextTokens, decide, type GenerationDecision } from './decide.js';
+import {
+  COMPACTION_TOOL_NAME,
+  contextTokens,
+  type DecisionMessage,
+  decide,
+  type GenerationDecision,
+} from './decide.js';
 import { type Episode, openEpisode, type Publish } from './episode.js';
 import { toModelMessages, toStepOutput } from './message-parts.js';
 import { promptWindow } from './prompt.js';
@@ -88,7 +94,10 @@ async function act(
   const { decision } = prepared;
   switch (decision.action) {
     case 'finish':
-      await updateFenced(context.store, input, signal, (chat) => chat.finishTurn());
+      await updateFenced(context.store, input, signal, async (chat) => {
+        await chat.finishTurn();
+        await releaseIfIdle(chat);
+      });
       return false;
     case 'requires-action':
       await updateFenced(context.store, input, signal, (chat) =>
@@ -117,10 +126,7 @@ async function prepare(
   signal: AbortSignal,
 ): Promise<Prepared | TerminalError> {
   const { store, models, options } = context;
-  const { chat, history } = await readFenced(store, input, signal, async () => ({
-    chat: await store.getChat(input.chatId),
-    history: await store.getPromptHistory(input.chatId),
-  }));
+  const { chat, history } = await readForTask(store, input, signal);
   const modelConfigId = chat.lastModelConfigId ?? models.defaultModelConfigId;
   if (modelConfigId === undefined) {
     return new TerminalError('no model', {
@@ -147,21 +153,34 @@ async function prepare(
     signal,
   });
   try {
-    const decision = decide({
-      history,
-      dynamicToolNames: chat.dynamicTools.map((declared) => declared.name),
-      exclusiveToolNames: turnTools?.exclusive ?? [],
-      stopAfterToolNames: turnTools?.stopAfter ?? [],
-      compactionRequested: chat.compactionRequestedAt !== null,
-      maxSteps: options.maxSteps,
-      contextLimitTokens: resolved.contextLimitTokens,
-      compactionThresholdPercent: compactionThreshold(resolved),
-    });
+    const decision = decideNext(context, { chat, resolved, turnTools }, history);
     return { chat, history, modelConfigId, resolved, turnTools, decision };
   } catch (error) {
     await closeTools(context, turnTools);
     throw error;
   }
+}
+
+/**
+ * The next step for `history`. A compaction request counts unless `compactionDone` (the step
+ * being committed is that compaction, and consumes the request).
+ */
+function decideNext(
+  context: EngineContext,
+  { chat, resolved, turnTools }: Pick<Prepared, 'chat' | 'resolved' | 'turnTools'>,
+  history: readonly DecisionMessage[],
+  compactionDone = false,
+): GenerationDecision {
+  return decide({
+    history,
+    dynamicToolNames: chat.dynamicTools.map((declared) => declared.name),
+    exclusiveToolNames: turnTools?.exclusive ?? [],
+    stopAfterToolNames: turnTools?.stopAfter ?? [],
+    compactionRequested: chat.compactionRequestedAt !== null && !compactionDone,
+    maxSteps: context.options.maxSteps,
+    contextLimitTokens: resolved.contextLimitTokens,
+    compactionThresholdPercent: compactionThreshold(resolved),
+  });
 }
 
 function compactionThreshold(resolved: ResolvedModel): number {
@@ -228,23 +247,21 @@ async function attempt(
       episode.publish('assistant', { type: 'data-warning', data: warning });
     }
     const messages = await perform(context, signal, prepared, episode.publish);
-    if (messages.length === 0) {
-      await updateFenced(store, input, signal, (chat) => chat.finishTurn(), {
-        attempt: attemptNumber,
-      });
-    } else {
-      await updateFenced(
-        store,
-        input,
-        signal,
-        (chat) =>
-          chat.commitStep({
+    await updateFenced(
+      store,
+      input,
+      signal,
+      async (chat) => {
+        if (messages.length > 0) {
+          await chat.commitStep({
             messages,
             consumeCompactionRequest: prepared.decision.action === 'compact',
-          }),
-        { attempt: attemptNumber },
-      );
-    }
+          });
+        }
+        await endTurnIfDecided(context, chat, prepared, messages);
+      },
+      { attempt: attemptNumber },
+    );
     return false;
   } catch (error) {
     if (TaskExit.isInstance(error)) throw error;
@@ -260,6 +277,54 @@ async function attempt(
   } finally {
     episode.close();
   }
+}
+
+/**
+ * Decides the next step from the history this step has just extended and, when the turn is
+ * over (finish) or waits for the client (requires-action), takes that transition in the
+ * step's own transaction. The next task would decide the same from the same rows (the fence
+ * guarantees nothing else changed the history); deciding here saves its reads, a transaction
+ * and a runner cycle per turn. Other decisions are left to the next task, which the history
+ * change starts. No messages means the model had nothing to add: the turn is over.
+ */
+async function endTurnIfDecided(
+  context: EngineContext,
+  chat: ChatTransitions,
+  prepared: Prepared,
+  committed: readonly NewMessage[],
+): Promise<void> {
+  const next =
+    committed.length === 0
+      ? ({ action: 'finish', reason: 'complete' } as const)
+      : decideNext(
+          context,
+          prepared,
+          [
+            ...prepared.history,
+            ...committed.filter((message) => message.visibility !== 'user').map(asCommitted),
+          ],
+          prepared.decision.action === 'compact',
+        );
+  if (next.action === 'finish') {
+    await chat.finishTurn();
+    await releaseIfIdle(chat);
+  } else if (next.action === 'requires-action') {
+    await chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs });
+  }
+}
+
+/** A message about to be committed, as the decision reads committed rows. */
+function asCommitted(message: NewMessage): DecisionMessage {
+  const usage = message.usage;
+  return {
+    role: message.role,
+    content: message.content as DecisionMessage['content'],
+    compressed: message.compressed ?? false,
+    inputTokens: usage?.inputTokens ?? null,
+    cacheReadTokens: usage?.cacheReadTokens ?? null,
+    cacheWriteTokens: usage?.cacheCreationTokens ?? null,
+    totalTokens: usage?.totalTokens ?? null,
+  };
 }
 
 async function closeTools(context: EngineContext, turnTools: TurnTools | undefined) {
@@ -532,7 +597,10 @@ async function finishWithError(
     context.store,
     input,
     signal,
-    (chat) => chat.finishError(info),
+    async (chat) => {
+      await chat.finishError(info);
+      await releaseIfIdle(chat);
+    },
     attemptNumber === undefined ? {} : { attempt: attemptNumber },
   );
 }

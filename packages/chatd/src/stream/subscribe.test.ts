@@ -75,8 +75,8 @@ describe('chatd.subscribe on one replica', () => {
       'part 8 finish-step',
       'message assistant',
     ]);
-    // Committing the step and finishing the turn may reach the stream as one change.
-    expect(described.slice(13).sort()).toEqual(['preview-reset', 'status waiting']);
+    // The step's commit also ends the turn, in one change: the message, then the status.
+    expect(described.slice(13)).toEqual(['status waiting']);
     expect(events[12]).toMatchObject({
       message: { content: { parts: [{ type: 'text', text: 'Hello there!' }] } },
     });

@@ -1,5 +1,12 @@
 import { ChatdError } from '@chatd/core';
-import type { ChatStateSnapshot, ChatTransitions, MessageStore } from '@chatd/message-store';
+import type {
+  ChatMessageRow,
+  ChatRow,
+  ChatStateRow,
+  ChatStateSnapshot,
+  ChatTransitions,
+  MessageStore,
+} from '@chatd/message-store';
 import type { TaskInput } from '../worker/task-types.js';
 import { TaskExit } from './task-exit.js';
 
@@ -22,11 +29,13 @@ export interface FenceOptions {
  * model was streaming commits nothing.
  */
 export function checkFence(
-  chat: ChatStateSnapshot,
+  row: Pick<
+    ChatStateRow,
+    'workerId' | 'runnerId' | 'status' | 'historyVersion' | 'archived' | 'generationAttempt'
+  >,
   input: TaskInput,
   { allowArchived = false, attempt }: FenceOptions = {},
 ): void {
-  const { row } = chat;
   const mismatch =
     row.workerId !== input.workerId
       ? 'owner'
@@ -70,7 +79,7 @@ export async function updateFenced<T>(
       input.chatId,
       async (chat) => {
         const snapshot = await chat.snapshot();
-        checkFence(snapshot, input, fence);
+        checkFence(snapshot.row, input, fence);
         return fn(chat, snapshot);
       },
       { signal },
@@ -94,7 +103,7 @@ export async function readFenced<T>(
     return await store.readLock(
       input.chatId,
       async (snapshot) => {
-        checkFence(snapshot, input, fence);
+        checkFence(snapshot.row, input, fence);
         return fn(snapshot);
       },
       { signal },
@@ -102,4 +111,38 @@ export async function readFenced<T>(
   } catch (error) {
     throw normalize(error, signal);
   }
+}
+
+/**
+ * Reads the chat (checking the fence on it) and its prompt history for a task, without a
+ * transaction: two plain reads instead of a locked read. A change that lands between them
+ * (an edit, say) can only make the history newer than the chat row; the task then works on
+ * a state that has moved on, and the fence of its commit refuses it, as it would refuse any
+ * change made after a locked read.
+ */
+export async function readForTask(
+  store: MessageStore,
+  input: TaskInput,
+  signal: AbortSignal,
+): Promise<{ chat: ChatRow; history: ChatMessageRow[] }> {
+  try {
+    const chat = await store.getChat(input.chatId);
+    checkFence(chat, input);
+    signal.throwIfAborted();
+    return { chat, history: await store.getPromptHistory(input.chatId) };
+  } catch (error) {
+    throw normalize(error, signal);
+  }
+}
+
+/**
+ * Hands the chat back when the transitions so far left it idle (waiting or in error): no task
+ * runs for an idle chat, so its runner has nothing left to do. Done in the transaction that
+ * ended the turn rather than by a separate task, which would cost a transaction and a runner
+ * cycle per turn. The runner sees the chat unowned and cleans itself up.
+ */
+export async function releaseIfIdle(chat: ChatTransitions): Promise<void> {
+  const { state, row } = await chat.snapshot();
+  const idle = state === 'W' || state === 'E0' || state === 'E1';
+  if (idle && row.workerId !== null) await chat.abandon();
 }

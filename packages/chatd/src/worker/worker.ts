@@ -152,6 +152,25 @@ export class Worker {
     }
     if (!acquired) return;
     this.#logger.debug({ chatId, runnerId }, 'chat acquired');
+    await this.adopt(chatId, runnerId);
+  }
+
+  /**
+   * An owner for a chat this instance is about to make runnable, while the worker runs: the
+   * chat is written already acquired by it (in the same transaction) and {@link adopt} starts
+   * its runner, so the turn does not wait for an acquisition pass. `undefined` when the worker
+   * is not running.
+   */
+  localOwner(): { workerId: string; runnerId: string } | undefined {
+    if (this.#loop === undefined || this.#stop.signal.aborted) return undefined;
+    return { workerId: this.#options.workerId, runnerId: randomUUID() };
+  }
+
+  /**
+   * Starts the runner of a chat this worker acquired; gives the chat back when no runner can
+   * start (the worker is closing), so another worker takes it.
+   */
+  async adopt(chatId: string, runnerId: string): Promise<void> {
     if (!this.#manager.spawn(chatId, runnerId)) await this.#abandon(chatId, runnerId);
   }
 

@@ -145,15 +145,24 @@ export interface NewChat {
   mcpServerIds: readonly string[];
   labels: Record<string, string>;
   dynamicTools: readonly DynamicToolDeclaration[];
+  /** Created already acquired by this worker's runner, with its lease. */
+  owner?: { workerId: string; runnerId: string } | undefined;
 }
 
-/** Inserts a chat in `running`. */
+/**
+ * Inserts a chat in `running`, and the owner's lease when it has one (same statement: the
+ * lease row references the chat, which the foreign-key check at the statement's end sees).
+ */
 export async function insertChat(tx: Queryable, chat: NewChat): Promise<void> {
   await tx.query(
-    `INSERT INTO chats (id, owner_id, title, parent_chat_id, root_chat_id, status,
-       last_model_config_id, mcp_server_ids, labels, dynamic_tools)
-     VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
-       $8::text::jsonb, $9::text::jsonb)`,
+    `WITH created AS (
+       INSERT INTO chats (id, owner_id, title, parent_chat_id, root_chat_id, status,
+         last_model_config_id, mcp_server_ids, labels, dynamic_tools, worker_id, runner_id)
+       VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
+         $8::text::jsonb, $9::text::jsonb, $10, $11)
+       RETURNING id)
+     INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
+     SELECT id, $11, $10, now() FROM created WHERE $11::text IS NOT NULL`,
     [
       chat.id,
       chat.ownerId,
@@ -164,6 +173,8 @@ export async function insertChat(tx: Queryable, chat: NewChat): Promise<void> {
       chat.mcpServerIds,
       JSON.stringify(chat.labels),
       JSON.stringify(chat.dynamicTools),
+      chat.owner?.workerId ?? null,
+      chat.owner?.runnerId ?? null,
     ],
   );
 }

@@ -49,7 +49,6 @@ export async function listMessages(
   chatId: string,
   options: ListMessagesOptions = {},
 ): Promise<MessagePage> {
-  await assertChatExists(db, chatId);
   const limit = options.limit ?? 50;
   const ascending = options.after !== undefined && options.before === undefined;
   // One row more than asked tells whether another page exists, without a count.
@@ -60,6 +59,7 @@ export async function listMessages(
      ORDER BY m.id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
     [chatId, options.before ?? null, options.after ?? null, limit + 1],
   );
+  if (rows.length === 0) await assertChatExists(db, chatId);
   return { messages: rows.slice(0, limit).map(readMessageRow), hasMore: rows.length > limit };
 }
 
@@ -68,12 +68,14 @@ export async function listMessages(
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
 export async function getPromptHistory(db: Queryable, chatId: string): Promise<ChatMessageRow[]> {
-  await assertChatExists(db, chatId);
   const rows = await db.query(
     `SELECT ${MESSAGE_SELECT} FROM chat_messages m
      WHERE m.chat_id = $1 AND NOT m.deleted AND ${MODEL_VISIBLE} ORDER BY m.id`,
     [chatId],
   );
+  // Rows prove the chat exists; only an empty answer needs the check (one statement less on
+  // the engine's path, which reads the history once per step).
+  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readMessageRow);
 }
 
@@ -88,12 +90,12 @@ export async function getMessagesByRevision(
   chatId: string,
   afterRevision: number,
 ): Promise<ChatMessageRow[]> {
-  await assertChatExists(db, chatId);
   const rows = await db.query(
     `SELECT ${MESSAGE_SELECT} FROM chat_messages m
      WHERE m.chat_id = $1 AND m.revision > $2 AND ${USER_VISIBLE} ORDER BY m.id`,
     [chatId, afterRevision],
   );
+  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readMessageRow);
 }
 

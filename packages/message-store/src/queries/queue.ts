@@ -14,12 +14,13 @@ export async function listQueuedMessages(
   db: Queryable,
   chatId: string,
 ): Promise<ChatQueuedMessageRow[]> {
-  await assertChatExists(db, chatId);
   const rows = await db.query(
     `SELECT ${QUEUED_SELECT} FROM chat_queued_messages q WHERE q.chat_id = $1
      ORDER BY q.position, q.id`,
     [chatId],
   );
+  // Rows prove the chat exists; only an empty answer needs the check.
+  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readQueuedRow);
 }
 

@@ -128,7 +128,8 @@ export interface CreateChatResult {
 
 /**
  * Creates a chat in `running` with its initial messages (history version 1) and publishes its
- * first `chat:update` and an ownership hint, so a worker picks it up. `input` is parsed.
+ * first `chat:update` and, unless it was created with an owner, an ownership hint, so a worker
+ * picks it up. `input` is parsed.
  */
 export function createChat(context: StoreContext, input: CreateChatInput) {
   const chatId = randomUUID();
@@ -149,6 +150,7 @@ export function createChat(context: StoreContext, input: CreateChatInput) {
       mcpServerIds: input.mcpServerIds ?? [],
       labels: input.labels ?? {},
       dynamicTools: input.dynamicTools ?? [],
+      owner: input.owner,
     });
     const messageIds = await appendMessages(tx, chatId, input.messages);
     const created = await currentChat(tx, chatId);

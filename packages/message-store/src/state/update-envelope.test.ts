@@ -243,6 +243,28 @@ describeEachDatabase('store update envelope', (database) => {
       ]);
     });
 
+    it('createChat with an owner writes its lease and publishes no ownership hint', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.store.createChat({
+        ownerId: 'u',
+        messages: [userMessage('hi')],
+        owner: { workerId: 'w', runnerId: 'r' },
+      });
+      expect(await machine.store.getChat(chatId)).toMatchObject({
+        status: 'running',
+        workerId: 'w',
+        runnerId: 'r',
+      });
+      const leases = await database.query(
+        'SELECT runner_id, worker_id FROM chat_heartbeats WHERE chat_id = $1',
+        [chatId],
+      );
+      expect(leases).toEqual([{ runner_id: 'r', worker_id: 'w' }]);
+      expect(machine.published(chatId)).toEqual([
+        expect.objectContaining({ channel: `chat:update:${chatId}` }),
+      ]);
+    });
+
     it('an update leaving a runnable chat unowned publishes a hint', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();

@@ -326,6 +326,17 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
       create({ labels: { [LONE_LOW]: 'v' } }),
       invalid(under('input.labels')),
     ],
+    ['owner a string', create({ owner: 'w' }), invalid('input.owner')],
+    [
+      'owner without runnerId',
+      create({ owner: { workerId: 'w' } }),
+      invalid('input.owner.runnerId'),
+    ],
+    [
+      'owner with an unknown key',
+      create({ owner: { workerId: 'w', runnerId: 'r', lease: 1 } }),
+      invalid('input.owner.lease'),
+    ],
     ['parentChatId a number', create({ parentChatId: 42 }), invalid('input.parentChatId')],
     ['parentChatId not a UUID', create({ parentChatId: 'parent' }), notFound],
     ['parentChatId of no chat', create({ parentChatId: UNKNOWN_CHAT }), notFound],

@@ -338,6 +338,12 @@ export function createInputSchemas(maxContentBytes: number) {
        * history; the last need not be a user message).
        */
       messages: messages('initial message'),
+      /**
+       * Create the chat already acquired by this worker's runner, with its lease, as `acquire`
+       * would: for an engine that runs the chat itself, so its first turn does not wait for an
+       * acquisition pass. No ownership hint is published then.
+       */
+      owner: acquireSchema.optional(),
     }),
     sendMessage: z.strictObject({
       /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
