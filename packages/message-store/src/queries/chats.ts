@@ -15,10 +15,21 @@ export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
   return readChatRow(row);
 }
 
-/** Throws `CHAT_NOT_FOUND` unless the chat exists; cheap (no row data). */
-export async function assertChatExists(db: Queryable, chatId: string): Promise<void> {
-  const rows = await db.query('SELECT 1 FROM chats WHERE id = $1', [chatId]);
+/**
+ * Runs a query of a chat's child rows written as `FROM chats c LEFT JOIN <child> … WHERE
+ * c.id = $1`, so one statement both reads them and proves the chat exists: no row means no
+ * chat, and a single row without an `id` means a chat with no matching child.
+ * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
+ */
+export async function queryChildRows(
+  db: Queryable,
+  chatId: string,
+  text: string,
+  params: unknown[],
+): Promise<Record<string, unknown>[]> {
+  const rows = await db.query(text, params);
   if (rows.length === 0) throw new ChatNotFoundError(chatId);
+  return rows.length === 1 && rows[0]?.id === null ? [] : rows;
 }
 
 /** One page of an owner's chats. */

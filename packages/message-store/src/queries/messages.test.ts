@@ -1,6 +1,10 @@
+import { PubSub } from '@chatd/pubsub';
+import { PGlite } from '@electric-sql/pglite';
 import { expect, it } from 'vitest';
+import { openStore } from '../store/open-store.js';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import { seedChat, seedMessage, textContent } from '../test-support/fixtures.js';
+import { countPgliteStatements } from '../testing/count-statements.js';
 import type { NewMessage } from '../validation/inputs.js';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
@@ -293,4 +297,39 @@ describeEachDatabase('message queries', (database) => {
     const [row] = await store.getPromptHistory(chatId);
     expect(row?.content).toEqual(future);
   });
+});
+
+it("reads a chat's messages or queue in one statement, finding some, none, or no chat", async () => {
+  const pglite = new PGlite();
+  const pubsub = new PubSub();
+  const store = await openStore({ pglite }, { pubsub });
+  try {
+    const { log, restore } = countPgliteStatements(pglite);
+    const { chatId } = await store.createChat({
+      ownerId: 'alice',
+      messages: [userMessage(textContent('hi'))],
+    });
+    const reads: Array<[string, (id: string) => Promise<unknown>, number]> = [
+      ['getPromptHistory', (id) => store.getPromptHistory(id), 1],
+      ['listMessages', async (id) => (await store.listMessages(id)).messages, 1],
+      ['getMessagesByRevision', (id) => store.getMessagesByRevision(id, 0), 1],
+      ['getMessagesByRevision, none newer', (id) => store.getMessagesByRevision(id, 99), 0],
+      ['listQueuedMessages, empty', (id) => store.listQueuedMessages(id), 0],
+    ];
+    for (const [name, read, found] of reads) {
+      expect(
+        await log.during(async () => expect(await read(chatId)).toHaveLength(found)),
+        name,
+      ).toHaveLength(1);
+      const missing = log.during(() =>
+        expect(read(MISSING)).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' }),
+      );
+      expect(await missing, `${name} of a missing chat`).toHaveLength(1);
+    }
+    restore();
+  } finally {
+    await store.close();
+    await pubsub.close();
+    await pglite.close();
+  }
 });

@@ -6,7 +6,7 @@ import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/r
 import type { ListMessagesOptions, NewMessage } from '../validation/inputs.js';
 import { contentJson } from '../validation/parse-input.js';
 import { type ChatRecord, RECORD, readRecord } from './chat-state.js';
-import { assertChatExists } from './chats.js';
+import { queryChildRows } from './chats.js';
 
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
 const USER_VISIBLE = `m.visibility IN ('user', 'both')`;
@@ -52,14 +52,16 @@ export async function listMessages(
   const limit = options.limit ?? 50;
   const ascending = options.after !== undefined && options.before === undefined;
   // One row more than asked tells whether another page exists, without a count.
-  const rows = await db.query(
-    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
-     WHERE m.chat_id = $1 AND NOT m.deleted AND ${USER_VISIBLE}
+  const rows = await queryChildRows(
+    db,
+    chatId,
+    `SELECT ${MESSAGE_SELECT} FROM chats c
+     LEFT JOIN chat_messages m ON m.chat_id = c.id AND NOT m.deleted AND ${USER_VISIBLE}
        AND ($2::bigint IS NULL OR m.id < $2) AND ($3::bigint IS NULL OR m.id > $3)
+     WHERE c.id = $1
      ORDER BY m.id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
     [chatId, options.before ?? null, options.after ?? null, limit + 1],
   );
-  if (rows.length === 0) await assertChatExists(db, chatId);
   return { messages: rows.slice(0, limit).map(readMessageRow), hasMore: rows.length > limit };
 }
 
@@ -68,14 +70,14 @@ export async function listMessages(
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
 export async function getPromptHistory(db: Queryable, chatId: string): Promise<ChatMessageRow[]> {
-  const rows = await db.query(
-    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
-     WHERE m.chat_id = $1 AND NOT m.deleted AND ${MODEL_VISIBLE} ORDER BY m.id`,
+  const rows = await queryChildRows(
+    db,
+    chatId,
+    `SELECT ${MESSAGE_SELECT} FROM chats c
+     LEFT JOIN chat_messages m ON m.chat_id = c.id AND NOT m.deleted AND ${MODEL_VISIBLE}
+     WHERE c.id = $1 ORDER BY m.id`,
     [chatId],
   );
-  // Rows prove the chat exists; only an empty answer needs the check (one statement less on
-  // the engine's path, which reads the history once per step).
-  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readMessageRow);
 }
 
@@ -90,12 +92,14 @@ export async function getMessagesByRevision(
   chatId: string,
   afterRevision: number,
 ): Promise<ChatMessageRow[]> {
-  const rows = await db.query(
-    `SELECT ${MESSAGE_SELECT} FROM chat_messages m
-     WHERE m.chat_id = $1 AND m.revision > $2 AND ${USER_VISIBLE} ORDER BY m.id`,
+  const rows = await queryChildRows(
+    db,
+    chatId,
+    `SELECT ${MESSAGE_SELECT} FROM chats c
+     LEFT JOIN chat_messages m ON m.chat_id = c.id AND m.revision > $2 AND ${USER_VISIBLE}
+     WHERE c.id = $1 ORDER BY m.id`,
     [chatId, afterRevision],
   );
-  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readMessageRow);
 }
 

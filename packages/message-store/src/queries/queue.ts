@@ -3,7 +3,7 @@ import type { Queryable, Statement } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { type ChatQueuedMessageRow, QUEUED_SELECT, readQueuedRow } from '../schema/rows.js';
 import { contentJson } from '../validation/parse-input.js';
-import { assertChatExists } from './chats.js';
+import { queryChildRows } from './chats.js';
 
 /**
  * The chat's queue in the order it will be used: by position, then id. (Clients and the worker
@@ -14,13 +14,14 @@ export async function listQueuedMessages(
   db: Queryable,
   chatId: string,
 ): Promise<ChatQueuedMessageRow[]> {
-  const rows = await db.query(
-    `SELECT ${QUEUED_SELECT} FROM chat_queued_messages q WHERE q.chat_id = $1
-     ORDER BY q.position, q.id`,
+  const rows = await queryChildRows(
+    db,
+    chatId,
+    `SELECT ${QUEUED_SELECT} FROM chats c
+     LEFT JOIN chat_queued_messages q ON q.chat_id = c.id
+     WHERE c.id = $1 ORDER BY q.position, q.id`,
     [chatId],
   );
-  // Rows prove the chat exists; only an empty answer needs the check.
-  if (rows.length === 0) await assertChatExists(db, chatId);
   return rows.map(readQueuedRow);
 }
 
