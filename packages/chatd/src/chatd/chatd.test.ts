@@ -422,6 +422,27 @@ describe('a chatd turn', () => {
     );
   });
 
+  it('asks for the title only once the first reply is committed, off its path', async () => {
+    const script: ScriptedCall[] = [];
+    const model = scriptedModel(script);
+    const { chatd } = await engine(
+      {},
+      { models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }) },
+    );
+    const release = deferred();
+    script.push(heldAnswer(['Hel', 'lo'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello there' });
+    await vi.waitFor(() => expect(model.doStreamCalls).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(model.doGenerateCalls).toHaveLength(0);
+    release.resolve();
+    await vi.waitFor(
+      async () => expect((await chatd.getChat(chat.id)).title).toBe('A generated title'),
+      { timeout: 30_000, interval: 20 },
+    );
+    expect(model.doGenerateCalls).toHaveLength(1);
+  });
+
   it('keeps a title the caller gave', async () => {
     const { chatd, script } = await engine();
     script.push({ parts: textAnswer('Hello!') });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Chat,
+  ChatdError,
   type ChatMessage,
   type Clock,
   type Logger,
@@ -12,7 +13,9 @@ import {
 import {
   type ChatPage,
   type ChatTransitions,
+  type ChatUpdatePayload,
   type CompleteRequiresActionInput,
+  chatUpdateChannel,
   isRunnable,
   type ListChatsOptions,
   type ListMessagesOptions,
@@ -40,10 +43,11 @@ import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
 import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
+import { isChatUpdate } from '../worker/runner.js';
 import { Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
-import { cleanTitle, fallbackTitle, titlePrompt } from './titles.js';
+import { cleanTitle, fallbackTitle, textOf, titlePrompt } from './titles.js';
 
 /** What {@link createChatd} wires together. */
 export interface CreateChatdOptions {
@@ -327,7 +331,10 @@ export class Chatd {
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
     if (owner !== undefined) await this.#worker.adopt(chatId, owner.runnerId);
-    if (input.title === undefined) this.#detach(this.#generateTitle(chatId, title, modelConfigId));
+    if (input.title === undefined) {
+      const firstMessage = textOf(content.parts);
+      this.#detach(this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId));
+    }
     return toChat(await this.#store.getChat(chatId));
   }
 
@@ -555,27 +562,53 @@ export class Chatd {
   }
 
   /**
-   * Asks the title model for a title and stores it if the chat still has its fallback title.
-   * Retryable provider errors are retried within the side-effect budget; every failure is
-   * logged and leaves the fallback.
+   * Resolves `true` once the chat's history moved past its creation (the first step was
+   * committed) or its first turn stopped running, `false` when the chat is gone or chatd closes.
    */
-  async #generateTitle(chatId: string, fallback: string, chatModelConfigId: string) {
+  async #firstStepDone(chatId: string): Promise<boolean> {
+    const signal = this.#closing.signal;
+    const subscription = this.#store.pubsub.subscribe(chatUpdateChannel(chatId), { signal });
+    const moved = (chat: Pick<ChatUpdatePayload, 'historyVersion' | 'status'>) =>
+      chat.historyVersion > 1 || chat.status !== 'running';
+    try {
+      await subscription.ready;
+      // What happened before the subscription listened is only in the row.
+      if (moved(await this.#store.getChat(chatId))) return true;
+      for await (const event of subscription) {
+        if (event.type === 'message' && isChatUpdate(event.payload) && moved(event.payload)) {
+          return true;
+        }
+        if (event.type === 'resync' && moved(await this.#store.getChat(chatId))) return true;
+      }
+      return false;
+    } catch (error) {
+      if (ChatdError.isInstance(error, 'CHAT_NOT_FOUND') || signal.aborted) return false;
+      throw error;
+    } finally {
+      subscription.cancel();
+    }
+  }
+
+  /**
+   * Asks the title model for a title once the chat's first model step is committed (or the
+   * first turn stopped without one), and stores it if the chat still has its fallback title.
+   * Waiting keeps the title call off the first reply's path: it would otherwise compete with
+   * it for the database and the process right when the user waits for the first token.
+   */
+  async #generateTitle(
+    chatId: string,
+    ownerId: string,
+    firstMessage: string,
+    fallback: string,
+    chatModelConfigId: string,
+  ) {
     const { clock } = this.#context;
     const modelConfigId = this.#options.titleModelConfigId ?? chatModelConfigId;
-    const deadline = clock.now() + this.#options.sideEffectBudgetMs;
     try {
-      const chat = await this.#store.getChat(chatId);
-      const [first] = (await this.#store.getPromptHistory(chatId)).filter(
-        (message) => message.role === 'user',
-      );
-      const text = first?.content.parts
-        .flatMap((part) => (part.type === 'text' ? [(part as { text: string }).text] : []))
-        .join('\n');
-      if (text === undefined || text.trim() === '') return;
-      const { model } = await this.#models.resolve(modelConfigId, {
-        chatId,
-        ownerId: chat.ownerId,
-      });
+      if (firstMessage.trim() === '') return;
+      if (!(await this.#firstStepDone(chatId))) return;
+      const deadline = clock.now() + this.#options.sideEffectBudgetMs;
+      const { model } = await this.#models.resolve(modelConfigId, { chatId, ownerId });
       for (let attempt = 1; ; attempt += 1) {
         try {
           const result = await withDeadline(
@@ -588,7 +621,7 @@ export class Chatd {
             (signal) =>
               generateText({
                 model,
-                prompt: titlePrompt(text),
+                prompt: titlePrompt(firstMessage),
                 maxOutputTokens: 40,
                 abortSignal: signal,
                 maxRetries: 0,

@@ -9,13 +9,18 @@ const MAX_TITLE_LENGTH = 80;
  * of the user's text, at most 80 characters (an ellipsis marks a cut there), or "New Chat".
  */
 export function fallbackTitle(parts: readonly ChatMessagePart[]): string {
-  const text = parts
-    .filter((part) => part.type === 'text')
-    .map((part) => part.text)
-    .join(' ');
+  const text = textOf(parts);
   const words = text.split(/\s+/).filter((word) => word !== '');
   if (words.length === 0) return FALLBACK_TITLE;
   return shorten(words.slice(0, FALLBACK_WORDS).join(' '));
+}
+
+/** The text parts of a message, one per line. */
+export function textOf(parts: readonly ChatMessagePart[]): string {
+  return parts
+    .filter((part) => part.type === 'text')
+    .map((part) => part.text)
+    .join('\n');
 }
 
 /** A model's title made safe to store: one line, no quotes around it, at most 80 characters. */
