@@ -256,6 +256,50 @@ describe("MessagePartBuffer: the behaviours of Coder's buffer", () => {
   });
 });
 
+describe('MessagePartBuffer: parts added through one key object', () => {
+  it('go to the episode the key names now, when the object was changed in between', () => {
+    const { buffer } = setup();
+    const sameObject = { ...key(0) };
+    buffer.createEpisode(key(0));
+    buffer.createEpisode(key(1));
+    buffer.addPart(sameObject, 'assistant', textDelta('a'));
+    sameObject.generationAttempt = 1;
+    buffer.addPart(sameObject, 'assistant', textDelta('b'));
+    expect(buffer.getParts(key(0)).map((stored) => stored.part)).toEqual([textDelta('a')]);
+    expect(buffer.getParts(key(1)).map((stored) => stored.part)).toEqual([textDelta('b')]);
+  });
+
+  it('go to a new episode of the same key once the old one was collected', async () => {
+    const { clock, buffer } = setup({ closedEpisodeRetentionMs: 1_000 });
+    const sameObject = key(0);
+    buffer.createEpisode(sameObject);
+    buffer.addPart(sameObject, 'assistant', textDelta('old'));
+    buffer.closeEpisode(sameObject);
+    await clock.advance(1_000);
+    expect(errorOf(() => buffer.addPart(sameObject, 'assistant', textDelta('x')))).toMatchObject({
+      code: 'EPISODE_NOT_FOUND',
+    });
+    buffer.createEpisode(sameObject);
+    expect(buffer.addPart(sameObject, 'assistant', textDelta('new')).seq).toBe(1);
+    expect(buffer.getParts(sameObject).map((stored) => stored.part)).toEqual([textDelta('new')]);
+  });
+
+  it('are refused once the episode is closed, and after the buffer closes', async () => {
+    const { buffer } = setup();
+    const sameObject = key(0);
+    buffer.createEpisode(sameObject);
+    buffer.addPart(sameObject, 'assistant', textDelta('a'));
+    buffer.closeEpisode(sameObject);
+    expect(errorOf(() => buffer.addPart(sameObject, 'assistant', textDelta('b')))).toMatchObject({
+      code: 'EPISODE_CLOSED',
+    });
+    await buffer.close();
+    expect(errorOf(() => buffer.addPart(sameObject, 'assistant', textDelta('c')))).toMatchObject({
+      code: 'BUFFER_CLOSED',
+    });
+  });
+});
+
 describe('MessagePartBuffer: subscription end reasons', () => {
   it("ends with 'completed' once the episode is closed and everything was delivered", async () => {
     const { buffer } = setup();

@@ -21,6 +21,15 @@ import { type EpisodeKey, episodeMapKey, isNonNegativeSafeInteger } from './epis
 import { envelopeByteLength, type StoredPart } from './stored-part.js';
 import { type EpisodeSubscription, Subscription } from './subscription.js';
 
+/** What {@link MessagePartBuffer} remembers of the last `addPart`'s episode. */
+interface LastAdded {
+  readonly key: EpisodeKey;
+  readonly chatId: string;
+  readonly historyVersion: number;
+  readonly generationAttempt: number;
+  readonly episode: Episode;
+}
+
 /** Options for {@link MessagePartBuffer}. Every number must be a positive integer. */
 export interface MessagePartBufferOptions {
   /**
@@ -122,6 +131,14 @@ export class MessagePartBuffer implements AsyncDisposable {
   #collectionTimer: TimerHandle | undefined;
   /** Set by the first `close()`; later calls return it. */
   #closing: Promise<void> | undefined;
+  /**
+   * The episode the last `addPart` went to, with the key object and values it was found by. A
+   * generation adds every part of its episode with the same key object, so the next call can skip
+   * checking the key and building its map key, which would otherwise cost more than storing the
+   * part. Compared by value too, so a key object mutated in between is looked up afresh; dropped
+   * when that episode is collected.
+   */
+  #lastAdded: LastAdded | undefined;
 
   /** @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for an option out of range. */
   constructor({
@@ -180,9 +197,7 @@ export class MessagePartBuffer implements AsyncDisposable {
    * a part that cannot be serialised to JSON.
    */
   addPart(key: EpisodeKey, role: ChatMessageRole, part: ChatStreamPart): StoredPart {
-    const mapKey = episodeMapKey(key);
-    this.#assertOpen(key);
-    const episode = this.#createdEpisode(mapKey, key);
+    const episode = this.#episodeToAddTo(key);
     if (episode.closed) throw new EpisodeClosedError(key);
     if (!KNOWN_ROLES.has(role)) {
       throw new InvalidArgumentError(
@@ -305,6 +320,7 @@ export class MessagePartBuffer implements AsyncDisposable {
     for (const subscription of subscriptions) subscription.end('buffer-closed');
     this.#episodes.clear();
     this.#closedEpisodes.clear();
+    this.#lastAdded = undefined;
     this.#totalBytes = 0;
     return this.#closing;
   }
@@ -337,6 +353,32 @@ export class MessagePartBuffer implements AsyncDisposable {
       episode = new Episode(mapKey);
       this.#episodes.set(mapKey, episode);
     }
+    return episode;
+  }
+
+  /** The created episode of `key`, through {@link MessagePartBuffer.#lastAdded} when it matches. */
+  #episodeToAddTo(key: EpisodeKey): Episode {
+    const last = this.#lastAdded;
+    if (
+      last !== undefined &&
+      last.key === key &&
+      last.chatId === key.chatId &&
+      last.historyVersion === key.historyVersion &&
+      last.generationAttempt === key.generationAttempt
+    ) {
+      this.#assertOpen(key);
+      return last.episode;
+    }
+    const mapKey = episodeMapKey(key);
+    this.#assertOpen(key);
+    const episode = this.#createdEpisode(mapKey, key);
+    this.#lastAdded = {
+      key,
+      chatId: key.chatId,
+      historyVersion: key.historyVersion,
+      generationAttempt: key.generationAttempt,
+      episode,
+    };
     return episode;
   }
 
@@ -380,6 +422,7 @@ export class MessagePartBuffer implements AsyncDisposable {
       this.#closedEpisodes.delete(episode);
       this.#episodes.delete(episode.mapKey);
       this.#totalBytes -= episode.bytes;
+      if (this.#lastAdded?.episode === episode) this.#lastAdded = undefined;
     }
     if (this.#closedEpisodes.size === 0) {
       this.#collectionTimer?.cancel();
