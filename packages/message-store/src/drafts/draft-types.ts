@@ -55,7 +55,7 @@ export function draftChannel(chatId: string): string {
 const isCount = (value: unknown, min: number): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 
-const roles: readonly string[] = CHAT_MESSAGE_ROLES;
+const roles: ReadonlySet<string> = new Set(CHAT_MESSAGE_ROLES);
 
 /** Whether `value` has the shape of a {@link DraftEnvelope} (the part: an object with a type). */
 export function isDraftEnvelope(value: unknown): value is DraftEnvelope {
@@ -64,7 +64,7 @@ export function isDraftEnvelope(value: unknown): value is DraftEnvelope {
   return (
     isCount(seq, 1) &&
     typeof role === 'string' &&
-    roles.includes(role) &&
+    roles.has(role) &&
     typeof part === 'object' &&
     part !== null &&
     typeof (part as { type?: unknown }).type === 'string'

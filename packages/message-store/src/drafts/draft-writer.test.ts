@@ -315,6 +315,84 @@ describeEachDatabase('the draft writer', (database) => {
     expect(await batches(database, key)).toEqual(['1-5']);
   });
 
+  it('discard drops what is not written yet and forgets the episode', async () => {
+    const { drafts, key, clock, machine } = await episode();
+    drafts.append(key, [delta(1)]);
+    await drafts.flush(key);
+    machine.clearPublished();
+    // Within the window: pending, waiting for the timer.
+    drafts.append(key, range(2, 4));
+    drafts.discard(key);
+    expect(drafts.episodeCount).toBe(0);
+    expect(clock.pendingTimerCount).toBe(0);
+    await clock.advance(1000);
+    expect(await batches(database, key)).toEqual(['1-1']);
+    expect(announced(machine)).toEqual([]);
+    // The key starts a new episode at seq 1.
+    expect(() => drafts.append(key, [delta(2)])).toThrow(/expected 1, got 2/);
+  });
+
+  it('discard resolves a flush waiting for parts it drops', async () => {
+    const { drafts, key } = await episode();
+    const restore = await slowDraftWrites(database, 0.3);
+    try {
+      drafts.append(key, [delta(1)]);
+      drafts.append(key, range(2, 4));
+      // Waits for seq 4, which waits behind the write of seq 1.
+      const flushing = drafts.flush(key);
+      drafts.discard(key);
+      await flushing;
+      await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+      await drafts.flushAll();
+      expect(await batches(database, key)).toEqual(['1-1']);
+    } finally {
+      await restore();
+    }
+  });
+
+  it('discard lets a write in flight finish, and does not retry it when it fails', async () => {
+    const { drafts, key, clock } = await episode();
+    const restoreSlow = await slowDraftWrites(database, 0.3);
+    drafts.append(key, [delta(1)]);
+    drafts.discard(key);
+    expect(drafts.episodeCount).toBe(0);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+    await restoreSlow();
+    const restoreBroken = await breakDraftWrites(database);
+    try {
+      drafts.append(key, [delta(1, 'again')]);
+      drafts.discard(key);
+      await drafts.flushAll();
+      await clock.advance(10_000);
+      expect(clock.pendingTimerCount).toBe(0);
+      expect(drafts.episodeCount).toBe(0);
+    } finally {
+      await restoreBroken();
+    }
+  });
+
+  it('discard of a key the writer does not hold does nothing; a malformed key is refused', async () => {
+    const { drafts, key } = await episode();
+    drafts.discard(key);
+    expect(drafts.episodeCount).toBe(0);
+    expect(() => drafts.discard({ ...key, chatId: 'nope' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('appends through one key object that is changed in between go to the episode it names', async () => {
+    const { drafts, key, machine, store } = await episode();
+    const sameObject = { ...key };
+    drafts.append(sameObject, [delta(1)]);
+    await drafts.flush(sameObject);
+    const next = await machine.update(key.chatId, (chat) => chat.recordGenerationAttempt());
+    sameObject.generationAttempt = next;
+    drafts.append(sameObject, [delta(1, 'next')]);
+    await drafts.flush(sameObject);
+    expect(await store.readDraft(sameObject)).toEqual([delta(1, 'next')]);
+    expect(drafts.episodeCount).toBe(2);
+  });
+
   it('a batch of an episode the chat has moved past writes nothing, and cannot overwrite the new one (W9, W15)', async () => {
     const { drafts, key, machine, store } = await episode();
     drafts.append(key, range(1, 2));
@@ -449,6 +527,35 @@ describeEachDatabase('the draft writer', (database) => {
           lastSeq: 5,
         },
       ]);
+    } finally {
+      await pubsub.close();
+    }
+  });
+
+  it('announces a batch too long to fit by its range, without serialising it for the transport', async () => {
+    const pubsub = new PubSub({ transport: new InProcessTransport({ maxPayloadBytes: 2000 }) });
+    try {
+      const { drafts, key } = await episode({ pubsub });
+      const subscription = pubsub.subscribe(`chat:draft:${key.chatId}`);
+      await subscription.ready;
+      // 60 envelopes cannot fit 2,000 bytes whatever they hold: published without them.
+      const publish = vi.spyOn(pubsub, 'publish');
+      drafts.append(key, range(1, 60), { urgent: true });
+      await drafts.flush(key);
+      const onDraftChannel = publish.mock.calls.filter(([channel]) =>
+        channel.startsWith('chat:draft:'),
+      );
+      expect(onDraftChannel).toHaveLength(1);
+      for await (const event of subscription) {
+        if (event.type !== 'message') continue;
+        expect(readDraftAnnouncement(event.payload)).toEqual({
+          historyVersion: key.historyVersion,
+          generationAttempt: key.generationAttempt,
+          firstSeq: 1,
+          lastSeq: 60,
+        });
+        break;
+      }
     } finally {
       await pubsub.close();
     }

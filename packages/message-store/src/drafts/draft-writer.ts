@@ -40,6 +40,12 @@ const RETRY_INITIAL_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 5000;
 /** How long `close()` waits for pending batches before it drops them. */
 const CLOSE_FLUSH_BUDGET_MS = 2000;
+/**
+ * No envelope serialises to fewer bytes than `{"seq":1,"role":"user","part":{"type":""}}`: a batch
+ * with more envelopes than the transport's limit divided by this cannot be announced inline, so
+ * the writer announces its range without serialising the batch for a publish bound to fail.
+ */
+const MIN_ENVELOPE_JSON_BYTES = '{"seq":1,"role":"user","part":{"type":""}}'.length;
 
 const FLUSH_IN_TRANSACTION =
   'store.drafts.flush/end/flushAll was awaited inside a transaction of the store: the write it ' +
@@ -69,6 +75,8 @@ class EpisodeState {
   urgentThrough = 0;
   /** `end` was called: forget the episode once everything is written. */
   ending = false;
+  /** `discard` was called: the writer has forgotten the episode; a failed write is not retried. */
+  discarded = false;
   timer: TimerHandle | undefined;
   lastWriteAt = Number.NEGATIVE_INFINITY;
   failures = 0;
@@ -135,6 +143,22 @@ export class DraftWriter {
   readonly #writes = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   #batchesWritten = 0;
+  /**
+   * The episode the last `append` went to, with the key object and values it was found by. A
+   * generation appends every part of its episode, one at a time, with the same key object, so
+   * the next call skips checking the key (a UUID match) and building the episode's map key.
+   * Compared by value too, so a mutated key object is looked up afresh; cleared whenever an
+   * episode is forgotten.
+   */
+  #lastAppended:
+    | {
+        key: DraftKey;
+        chatId: string;
+        historyVersion: number;
+        generationAttempt: number;
+        episode: EpisodeState;
+      }
+    | undefined;
 
   /** @internal Created by `openStore`. */
   constructor(context: DraftWriterContext, { windowMs = 33 }: DraftOptions = {}) {
@@ -161,11 +185,11 @@ export class DraftWriter {
    */
   append(key: DraftKey, envelopes: readonly DraftEnvelope[], { urgent = false } = {}): void {
     if (this.#closing !== undefined) throw new StoreClosedError();
-    const parsed = parseDraftKey(key);
+    const episode = this.#episodeToAppendTo(key);
     if (!Array.isArray(envelopes)) throw new InvalidArgumentError('envelopes', 'expected an array');
-    const id = episodeId(parsed);
-    const episode = this.#episodes.get(id) ?? new EpisodeState(parsed, id);
-    envelopes.forEach((envelope, index) => {
+    // Called once per streamed token: a plain loop, no closure.
+    for (let index = 0; index < envelopes.length; index += 1) {
+      const envelope = envelopes[index];
       if (!isDraftEnvelope(envelope)) {
         throw new InvalidArgumentError(
           `envelopes[${index}]`,
@@ -179,15 +203,50 @@ export class DraftWriter {
           `expected ${expected}, got ${envelope.seq}`,
         );
       }
-    });
+    }
     if (envelopes.length === 0) return;
-    this.#episodes.set(id, episode);
-    episode.pending.push(...envelopes);
+    if (this.#episodes.get(episode.id) !== episode) {
+      this.#episodes.set(episode.id, episode);
+      this.#lastAppended = {
+        key,
+        chatId: episode.key.chatId,
+        historyVersion: episode.key.historyVersion,
+        generationAttempt: episode.key.generationAttempt,
+        episode,
+      };
+    }
+    for (const envelope of envelopes) episode.pending.push(envelope);
     episode.appendedSeq += envelopes.length;
     // Appending again after `end` (before it resolved) continues the episode.
     episode.ending = false;
     if (urgent) episode.urgentThrough = episode.appendedSeq;
     this.#schedule(episode);
+  }
+
+  /**
+   * Drops what the episode has not written yet and forgets it: call once its step is
+   * committed. The commit deletes the episode's draft rows in its own transaction and every
+   * replica hears of it and reads the committed messages instead, so a batch written now would
+   * be deleted at once, or find the chat moved on and write nothing: a statement, a
+   * serialisation and an announcement for nothing. A write already in flight finishes (its row
+   * goes with the others) and is not retried if it fails; `flush` waiters resolve, as they do
+   * when the chat has moved past an episode. Appending to the key afterwards starts a new
+   * episode at seq 1. Does nothing for an episode the writer does not hold.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
+   */
+  discard(key: DraftKey): void {
+    const id = episodeId(parseDraftKey(key));
+    const episode = this.#episodes.get(id);
+    if (episode === undefined) return;
+    episode.discarded = true;
+    episode.ending = true;
+    episode.cancelTimer();
+    episode.pending = [];
+    episode.failedBatch = undefined;
+    episode.error = undefined;
+    for (const waiter of episode.waiters) waiter.resolve();
+    episode.waiters.clear();
+    this.#forget(episode);
   }
 
   /**
@@ -304,10 +363,54 @@ export class DraftWriter {
       episode.waiters.clear();
     }
     this.#episodes.clear();
+    this.#lastAppended = undefined;
+  }
+
+  /** The state of `key`'s episode (new and not yet held, for an episode without one). */
+  #episodeToAppendTo(key: DraftKey): EpisodeState {
+    const last = this.#lastAppended;
+    if (
+      last !== undefined &&
+      last.key === key &&
+      last.chatId === key.chatId &&
+      last.historyVersion === key.historyVersion &&
+      last.generationAttempt === key.generationAttempt
+    ) {
+      return last.episode;
+    }
+    const parsed = parseDraftKey(key);
+    const id = episodeId(parsed);
+    const episode = this.#episodes.get(id);
+    if (episode === undefined) return new EpisodeState(parsed, id);
+    this.#lastAppended = {
+      key,
+      chatId: parsed.chatId,
+      historyVersion: parsed.historyVersion,
+      generationAttempt: parsed.generationAttempt,
+      episode,
+    };
+    return episode;
+  }
+
+  /** Stops holding the episode's state. */
+  #forget(episode: EpisodeState): void {
+    episode.cancelTimer();
+    if (this.#episodes.get(episode.id) === episode) this.#episodes.delete(episode.id);
+    if (this.#lastAppended?.episode === episode) this.#lastAppended = undefined;
   }
 
   #schedule(episode: EpisodeState): void {
-    if (episode.writing || !episode.hasWork) return;
+    if (episode.writing || !episode.hasWork || episode.discarded) return;
+    // The window's timer is already set and nothing asks for a write now: it will write this
+    // too. (Checked first because `append` lands here once per streamed token.)
+    if (
+      episode.timer !== undefined &&
+      episode.error === undefined &&
+      episode.failedBatch === undefined &&
+      episode.urgentThrough <= episode.writtenSeq
+    ) {
+      return;
+    }
     // After close only flushes (close's own) may still write.
     if (this.#closing !== undefined && episode.waiters.size === 0) return;
     // Backing off after a failure: the retry timer writes (a flush cancels it to retry now).
@@ -340,7 +443,11 @@ export class DraftWriter {
   async #write(episode: EpisodeState): Promise<void> {
     if (episode.writing || !episode.hasWork) return;
     episode.writing = true;
-    const batch = episode.failedBatch ?? episode.pending.splice(0);
+    let batch = episode.failedBatch;
+    if (batch === undefined) {
+      batch = episode.pending;
+      episode.pending = [];
+    }
     episode.failedBatch = undefined;
     let stored: boolean;
     try {
@@ -385,8 +492,7 @@ export class DraftWriter {
     if (!episode.ending || episode.writing || episode.hasWork || episode.waiters.size > 0) {
       return false;
     }
-    episode.cancelTimer();
-    if (this.#episodes.get(episode.id) === episode) this.#episodes.delete(episode.id);
+    this.#forget(episode);
     return true;
   }
 
@@ -399,7 +505,8 @@ export class DraftWriter {
     );
     for (const waiter of episode.waiters) waiter.reject(episode.error);
     episode.waiters.clear();
-    if (this.#closing !== undefined) return;
+    // A discarded episode's batch is superseded by the commit: retrying it is pointless.
+    if (this.#closing !== undefined || episode.discarded) return;
     const delayMs = Math.min(
       RETRY_INITIAL_DELAY_MS * 2 ** (episode.failures - 1),
       RETRY_MAX_DELAY_MS,
@@ -422,16 +529,19 @@ export class DraftWriter {
       lastSeq: (batch.at(-1) as DraftEnvelope).seq,
     };
     const channel = draftChannel(key.chatId);
+    const { pubsub } = this.#context;
     try {
+      // A batch too large for the transport is announced by its range; receivers read the rows.
+      // A long one surely is: it is not serialised (and checked, part by part) just to be refused.
+      if (batch.length * MIN_ENVELOPE_JSON_BYTES > pubsub.maxPayloadBytes) {
+        pubsub.publish(channel, announcement as unknown as JsonValue);
+        return;
+      }
       try {
-        this.#context.pubsub.publish(channel, {
-          ...announcement,
-          envelopes: batch,
-        } as unknown as JsonValue);
+        pubsub.publish(channel, { ...announcement, envelopes: batch } as unknown as JsonValue);
       } catch (error) {
-        // Too large for the transport: announce the range; receivers read the rows.
         if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
-        this.#context.pubsub.publish(channel, announcement as unknown as JsonValue);
+        pubsub.publish(channel, announcement as unknown as JsonValue);
       }
     } catch (error) {
       this.#context.logger.warn({ err: error, channel }, 'message-store: announcing drafts failed');

@@ -225,6 +225,15 @@ describe('PubSub', () => {
       expect(transport.calls).toEqual([]);
     });
 
+    it("reports the transport's limit as maxPayloadBytes", async () => {
+      await using pubsub = new PubSub({
+        transport: new ScriptedTransport({ maxPayloadBytes: 32 }),
+      });
+      expect(pubsub.maxPayloadBytes).toBe(32);
+      await using byDefault = new PubSub();
+      expect(byDefault.maxPayloadBytes).toBe(7999);
+    });
+
     it('counts the message envelope and UTF-8 bytes against the limit', async () => {
       await using pubsub = new PubSub({
         transport: new InProcessTransport({ maxPayloadBytes: 20 }),

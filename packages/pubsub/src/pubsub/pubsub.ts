@@ -128,6 +128,16 @@ export class PubSub implements AsyncDisposable {
     });
   }
 
+  /**
+   * The largest message the transport carries, in UTF-8 bytes (the transport's
+   * `maxPayloadBytes`). A payload is sent wrapped in a small envelope, so the largest payload
+   * that fits is a little smaller. For a publisher that can tell a payload will not fit without
+   * serialising it (and have `publish` refuse it with `PAYLOAD_TOO_LARGE`).
+   */
+  get maxPayloadBytes(): number {
+    return this.#transport.maxPayloadBytes;
+  }
+
   /** Channels with at least one local subscriber. */
   get channelCount(): number {
     return this.#channels.size;
