@@ -16,11 +16,29 @@ const URGENT_PARTS: ReadonlySet<string> = new Set([
   'finish-step',
 ]);
 
+/** `append`'s options, made once: `publish` runs once per streamed token. */
+const URGENT = { urgent: true } as const;
+const NOT_URGENT = { urgent: false } as const;
+
+/** How an episode ended. */
+export interface EpisodeCloseOptions {
+  /**
+   * The attempt's step was committed. The commit deletes the episode's draft rows and every
+   * replica reads the committed messages instead, so parts not yet written as drafts are
+   * dropped rather than written.
+   * @default false
+   */
+  committed?: boolean;
+}
+
 /** The parts one generation attempt streams, and how to end them. */
 export interface Episode {
   readonly publish: Publish;
-  /** Ends the episode: closed in the buffer, its drafts flushed (in the background). */
-  close(): void;
+  /**
+   * Ends the episode: closed in the buffer; its drafts flushed in the background, or, once the
+   * step is committed (`committed: true`), its unwritten drafts dropped.
+   */
+  close(options?: EpisodeCloseOptions): void;
 }
 
 /**
@@ -35,23 +53,32 @@ export function openEpisode(context: EngineContext, key: EpisodeKey): Episode {
   buffer.createEpisode(key);
   return {
     publish(role, part) {
-      let seq: number;
+      let stored: ReturnType<typeof buffer.addPart>;
       try {
-        seq = buffer.addPart(key, role, part).seq;
+        stored = buffer.addPart(key, role, part);
       } catch {
         return;
       }
       try {
-        store.drafts.append(key, [{ seq, role, part }], { urgent: URGENT_PARTS.has(part.type) });
+        // The buffer's frozen `{ seq, role, part }` is the draft envelope as it is.
+        store.drafts.append(key, [stored], URGENT_PARTS.has(part.type) ? URGENT : NOT_URGENT);
       } catch (error) {
         logger.warn({ err: error, chatId: key.chatId }, 'appending to the draft failed');
       }
     },
-    close() {
+    close({ committed = false } = {}) {
       try {
         buffer.closeEpisode(key);
       } catch {}
-      // Not awaited: the commit that follows deletes the rows in its own transaction, and a
+      if (committed) {
+        try {
+          store.drafts.discard(key);
+        } catch (error) {
+          logger.warn({ err: error, chatId: key.chatId }, 'discarding the draft failed');
+        }
+        return;
+      }
+      // Not awaited: a commit that follows deletes the rows in its own transaction, and a
       // batch written after it finds the chat moved on and writes nothing.
       store.drafts.end(key).catch((error: unknown) => {
         logger.warn({ err: error, chatId: key.chatId }, 'flushing the draft failed');

@@ -242,6 +242,8 @@ async function attempt(
     if (signal.aborted) throw new TaskExit('cancelled');
     throw error;
   }
+  // Set once the step's messages are committed: that commit supersedes the episode's drafts.
+  let committed = false;
   try {
     for (const warning of prepared.turnTools?.warnings ?? []) {
       episode.publish('assistant', { type: 'data-warning', data: warning });
@@ -262,6 +264,7 @@ async function attempt(
       },
       { attempt: attemptNumber },
     );
+    committed = messages.length > 0;
     return false;
   } catch (error) {
     if (TaskExit.isInstance(error)) throw error;
@@ -275,7 +278,7 @@ async function attempt(
       prepared.resolved.model.provider,
     );
   } finally {
-    episode.close();
+    episode.close({ committed });
   }
 }
 

@@ -48,19 +48,28 @@ export function errorText(error: unknown): string {
  */
 export function toChatStreamPart(part: TextStreamPart<ToolSet>): ChatStreamPart | undefined {
   switch (part.type) {
+    // The per-token cases build their part without spreads: they run once per streamed token.
     case 'text-start':
     case 'text-end':
     case 'reasoning-start':
     case 'reasoning-end':
-      return { type: part.type, id: part.id, ...metadata(part.providerMetadata) } as ChatStreamPart;
+      return part.providerMetadata === undefined
+        ? ({ type: part.type, id: part.id } as ChatStreamPart)
+        : ({
+            type: part.type,
+            id: part.id,
+            providerMetadata: part.providerMetadata as ProviderMetadata,
+          } as ChatStreamPart);
     case 'text-delta':
     case 'reasoning-delta':
-      return {
-        type: part.type,
-        id: part.id,
-        delta: part.text,
-        ...metadata(part.providerMetadata),
-      } as ChatStreamPart;
+      return part.providerMetadata === undefined
+        ? ({ type: part.type, id: part.id, delta: part.text } as ChatStreamPart)
+        : ({
+            type: part.type,
+            id: part.id,
+            delta: part.text,
+            providerMetadata: part.providerMetadata as ProviderMetadata,
+          } as ChatStreamPart);
     case 'tool-input-start':
       return {
         type: 'tool-input-start',
