@@ -953,7 +953,8 @@ async function build(): Promise<void> {
  */
 const PROFILE = `## Where the CPU goes (V8 profile)
 
-From \`pnpm bench --cpu-prof\` on 2026-12-05 (one round per target, same machine): V8's sampling
+From \`pnpm bench --cpu-prof\` on 2026-12-05, before the engine's statement cuts of commit
+fcc2eb4 (one round per target, same machine; the shares have not been measured again since): V8's sampling
 profiler in each server process, idle time left out, each sample's self time given to the nearest
 package on its stack (Node internals and native calls such as \`writev\` to their caller, or to
 "runtime" when there is none).
@@ -966,8 +967,9 @@ package on its stack (Node internals and native calls such as \`writev\` to thei
 | Runtime: socket writes (\`writev\`), garbage collection, microtasks | 24% (writes 7%, GC 6%) | 41% (writes 23%, GC 12%) | 55% (writes 12–14%, GC 13–14%) |
 
 In CPU per 1,000 tokens the AI SDK path costs chatd about what it costs the bare server; what
-chatd adds is the database (PGlite in-process, or the \`pg\` driver plus about 49 statements or
-transactions per turn on Postgres), more socket writes (the database protocol beside the
+chatd adds is the database (PGlite in-process, or the \`pg\` driver plus, then, about 49
+statements or transactions per turn on Postgres; the "Postgres work per chatd turn" row below has
+today's count), more socket writes (the database protocol beside the
 streams) and its own bookkeeping. On PGlite the database also explains most of the memory: its
 WASM Postgres lives in the server process.`;
 

@@ -80,6 +80,7 @@ export type { EnterRequiresActionResult } from './state/transitions/requires-act
 export type { InsertedMessages } from './state/transitions/worker.js';
 export type {
   ChatTransactionOptions,
+  ChatUpdateOptions,
   CreateChatResult,
 } from './state/update-chat.js';
 export { MessageStore } from './store/message-store.js';

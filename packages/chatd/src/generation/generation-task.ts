@@ -1,7 +1,7 @@
 import type { ChatErrorInfo } from '@chatd/core';
 import type { ChatMessageRow, ChatRow, ChatTransitions, NewMessage } from '@chatd/message-store';
 import type { EpisodeKey } from '@chatd/messagepartbuffer';
-import { generateText, jsonSchema, streamText, type ToolSet, tool } from 'ai';
+import { generateText, jsonSchema, type StepResult, streamText, type ToolSet, tool } from 'ai';
 import { classifyModelError, toChatErrorInfo } from '../errors/classify-error.js';
 import { ContentFilterError, StreamSilenceError } from '../errors/model-errors.js';
 import { generationRetryDelayMs } from '../errors/retry-delay.js';
@@ -125,7 +125,7 @@ async function prepare(
   input: TaskInput,
   signal: AbortSignal,
 ): Promise<Prepared | TerminalError> {
-  const { store, models, options } = context;
+  const { store, models } = context;
   const { chat, history } = await readForTask(store, input, signal);
   const modelConfigId = chat.lastModelConfigId ?? models.defaultModelConfigId;
   if (modelConfigId === undefined) {
@@ -227,8 +227,14 @@ async function attempt(
   prepared: Prepared,
 ): Promise<boolean> {
   const { store } = context;
-  const attemptNumber = await updateFenced(store, input, signal, (chat) =>
-    chat.recordGenerationAttempt(),
+  // Not flushed to disk before the model is called: a database crash that lost this record
+  // would only number the next attempt the same again.
+  const attemptNumber = await updateFenced(
+    store,
+    input,
+    signal,
+    (chat) => chat.recordGenerationAttempt(),
+    { durable: false },
   );
   const key: EpisodeKey = {
     chatId: input.chatId,
@@ -391,6 +397,9 @@ async function generateStep(
   const { resolved, chat, turnTools } = prepared;
   const startedAt = clock.now();
   const silence = new SilenceGuard(context, signal, options.streamSilenceTimeoutMs);
+  // The step as the AI SDK reports it when it finishes, while `fullStream` is read: reading
+  // `result.steps` afterwards would make the SDK read the whole stream a second time.
+  let finishedStep: StepResult<ToolSet> | undefined;
   try {
     const result = streamText({
       model: resolved.model,
@@ -404,6 +413,9 @@ async function generateStep(
       // Retries are chatd's: durable, visible to clients, and honouring Retry-After.
       maxRetries: 0,
       onError: () => {},
+      onStepFinish: (step) => {
+        finishedStep ??= step;
+      },
     });
     for await (const part of result.fullStream) {
       silence.touch();
@@ -413,7 +425,8 @@ async function generateStep(
     }
     silence.throwIfSilent();
     if (signal.aborted) throw new TaskExit('cancelled');
-    const [step] = await result.steps;
+    // Without a finished step, `steps` says why (it rejects when nothing was generated).
+    const step = finishedStep ?? (await result.steps)[0];
     if (step === undefined) return [];
     context.counters.inputTokens += step.usage.inputTokens ?? 0;
     context.counters.outputTokens += step.usage.outputTokens ?? 0;
@@ -581,7 +594,8 @@ async function handleFailure(
         retryingAt: new Date(now.getTime() + delayMs).toISOString(),
       });
     },
-    { attempt: attemptNumber },
+    // What clients are shown while waiting; a lost record is replaced by the next attempt's.
+    { attempt: attemptNumber, durable: false },
   );
   await clock.sleep(delayMs, signal).catch(() => {
     throw new TaskExit('cancelled');

@@ -5,6 +5,7 @@ import type {
   ChatStateRow,
   ChatStateSnapshot,
   ChatTransitions,
+  ChatUpdateOptions,
   MessageStore,
 } from '@chatd/message-store';
 import type { TaskInput } from '../worker/task-types.js';
@@ -72,7 +73,7 @@ export async function updateFenced<T>(
   input: TaskInput,
   signal: AbortSignal,
   fn: (chat: ChatTransitions, snapshot: ChatStateSnapshot) => Promise<T>,
-  fence?: FenceOptions,
+  { durable, ...fence }: FenceOptions & Pick<ChatUpdateOptions, 'durable'> = {},
 ): Promise<T> {
   try {
     return await store.update(
@@ -82,7 +83,7 @@ export async function updateFenced<T>(
         checkFence(snapshot.row, input, fence);
         return fn(chat, snapshot);
       },
-      { signal },
+      durable === undefined ? { signal } : { signal, durable },
     );
   } catch (error) {
     throw normalize(error, signal);

@@ -1,4 +1,7 @@
+import { PubSub } from '@chatd/pubsub';
+import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
+import { openStore } from '../store/open-store.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import {
   anError,
@@ -10,6 +13,7 @@ import {
   userMessage,
   versions,
 } from '../test-support/state-fixtures.js';
+import { countPgStatements } from '../testing/count-statements.js';
 
 const send = { role: 'user' as const, content: text('queued'), createdBy: 'u' };
 
@@ -331,6 +335,38 @@ describeEachDatabase('store update envelope', (database) => {
   });
 
   if (database.kind === 'postgres') {
+    it('durable: false skips the flush wait of that transaction only, never of an outer one', async () => {
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      const { log } = countPgStatements(pool);
+      const pubsub = new PubSub();
+      const store = await openStore({ pool }, { pubsub });
+      try {
+        const { chatId } = await store.createChat({ ownerId: 'u', messages: [userMessage('hi')] });
+        const relaxed = await log.during(() =>
+          store.update(chatId, (chat) => chat.recordGenerationAttempt(), { durable: false }),
+        );
+        expect(relaxed).toContain('SET LOCAL synchronous_commit TO off');
+        expect((await store.getChat(chatId)).generationAttempt).toBe(1);
+        // SET LOCAL ends with its transaction: the connection commits durably again.
+        const [setting] = (await pool.query('SHOW synchronous_commit')).rows;
+        expect(setting).toEqual({ synchronous_commit: 'on' });
+        const durable = await log.during(() =>
+          store.update(chatId, (chat) => chat.recordGenerationAttempt()),
+        );
+        expect(durable).not.toContain('SET LOCAL synchronous_commit TO off');
+        const nested = await log.during(() =>
+          store.lock(chatId, () =>
+            store.update(chatId, (chat) => chat.recordGenerationAttempt(), { durable: false }),
+          ),
+        );
+        expect(nested).not.toContain('SET LOCAL synchronous_commit TO off');
+      } finally {
+        await store.close();
+        await pubsub.close();
+        await pool.end();
+      }
+    });
+
     describe('concurrency on real Postgres', () => {
       it('concurrent updates from two stores serialize on the row lock without lost updates', async () => {
         const first = await openMachine(database);

@@ -38,6 +38,7 @@ import type { ChatTransitions } from '../state/chat-transitions.js';
 import type { ChatUpdatePayload } from '../state/payloads.js';
 import {
   type ChatTransactionOptions,
+  type ChatUpdateOptions,
   type CreateChatResult,
   createChat,
   lockChat,
@@ -64,6 +65,7 @@ import {
   revisionSchema,
   rowIdSchema,
   transactionOptionsSchema,
+  updateOptionsSchema,
 } from '../validation/inputs.js';
 import { parseInput } from '../validation/parse-input.js';
 import type { StoreContext } from './store-context.js';
@@ -189,10 +191,10 @@ export class MessageStore implements AsyncDisposable {
   update<T>(
     chatId: string,
     fn: (chat: ChatTransitions) => Promise<T>,
-    options?: ChatTransactionOptions,
+    options?: ChatUpdateOptions,
   ): Promise<T> {
     return this.#run(async (context) => {
-      parseTransactionArguments(chatId, fn, options);
+      parseTransactionArguments(chatId, fn, options, updateOptionsSchema);
       return updateChat(context, chatId, fn, options);
     });
   }
@@ -475,10 +477,17 @@ export class MessageStore implements AsyncDisposable {
   }
 }
 
-function parseTransactionArguments(chatId: unknown, fn: unknown, options: unknown): void {
+function parseTransactionArguments(
+  chatId: unknown,
+  fn: unknown,
+  options: unknown,
+  optionsSchema:
+    | typeof transactionOptionsSchema
+    | typeof updateOptionsSchema = transactionOptionsSchema,
+): void {
   parseChatId(chatId);
   parseInput(callbackSchema, fn, 'fn');
-  parseInput(transactionOptionsSchema, options, 'options');
+  parseInput(optionsSchema, options, 'options');
 }
 
 /** A chat id must be a string; one that is not a UUID cannot exist (`CHAT_NOT_FOUND`). */

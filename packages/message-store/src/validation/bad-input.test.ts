@@ -576,8 +576,19 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
       (store, ids) => store.update(ids.chatId, (chat) => chat.setArchived(true), 'x' as never),
       invalid('options'),
     ],
+    [
+      "options.durable 'no'",
+      (store, ids) =>
+        store.update(ids.chatId, (chat) => chat.setArchived(true), { durable: 'no' } as never),
+      invalid('options.durable'),
+    ],
   ],
   lock: [
+    [
+      'options.durable (update only)',
+      (store, ids) => store.lock(ids.chatId, async () => undefined, { durable: false } as never),
+      invalid('options.durable'),
+    ],
     ['fn a number', (store, ids) => store.lock(ids.chatId, 1 as never), invalid('fn')],
     [
       'options with an unknown key',

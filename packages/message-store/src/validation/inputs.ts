@@ -107,9 +107,17 @@ export const callbackSchema = z.custom<(...args: never[]) => unknown>(
   'expected a function',
 );
 
-/** Options of `update`, `lock` and `readLock`. */
+const signalSchema = z.instanceof(AbortSignal, { message: 'expected an AbortSignal' });
+
+/** Options of `lock` and `readLock`. */
 export const transactionOptionsSchema = z
-  .strictObject({ signal: z.instanceof(AbortSignal, { message: 'expected an AbortSignal' }) })
+  .strictObject({ signal: signalSchema })
+  .partial()
+  .optional();
+
+/** Options of `update`. */
+export const updateOptionsSchema = z
+  .strictObject({ signal: signalSchema, durable: z.boolean() })
   .partial()
   .optional();
 
