@@ -443,6 +443,24 @@ describe('a chatd turn', () => {
     expect(model.doGenerateCalls).toHaveLength(1);
   });
 
+  it('titles a chat no worker runs once titleTimeoutMs has passed', async () => {
+    const testStore = await createTestStore();
+    open.push(() => testStore.close());
+    const model = scriptedModel([]);
+    const apiOnly = createChatd({
+      store: testStore.store,
+      models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }),
+      options: { titleTimeoutMs: 200 },
+    });
+    open.push(() => apiOnly.close());
+    const chat = await apiOnly.createChat({ ownerId: 'ann', content: 'hello there' });
+    await vi.waitFor(
+      async () => expect((await apiOnly.getChat(chat.id)).title).toBe('A generated title'),
+      { timeout: 10_000, interval: 20 },
+    );
+    expect((await apiOnly.getChat(chat.id)).status).toBe('running');
+  });
+
   it('keeps a title the caller gave', async () => {
     const { chatd, script } = await engine();
     script.push({ parts: textAnswer('Hello!') });

@@ -563,11 +563,18 @@ export class Chatd {
 
   /**
    * Resolves `true` once the chat's history moved past its creation (the first step was
-   * committed) or its first turn stopped running, `false` when the chat is gone or chatd closes.
+   * committed), its first turn stopped running, or `titleTimeoutMs` passed (a chat no worker
+   * runs still gets its title); `false` when the chat is gone or chatd closes.
    */
   async #firstStepDone(chatId: string): Promise<boolean> {
-    const signal = this.#closing.signal;
-    const subscription = this.#store.pubsub.subscribe(chatUpdateChannel(chatId), { signal });
+    const closing = this.#closing.signal;
+    const waited = new AbortController();
+    const timer = this.#context.clock
+      .setTimeout(() => waited.abort(), this.#options.titleTimeoutMs)
+      .unref();
+    const subscription = this.#store.pubsub.subscribe(chatUpdateChannel(chatId), {
+      signal: AbortSignal.any([closing, waited.signal]),
+    });
     const moved = (chat: Pick<ChatUpdatePayload, 'historyVersion' | 'status'>) =>
       chat.historyVersion > 1 || chat.status !== 'running';
     try {
@@ -580,11 +587,13 @@ export class Chatd {
         }
         if (event.type === 'resync' && moved(await this.#store.getChat(chatId))) return true;
       }
-      return false;
+      return !closing.aborted;
     } catch (error) {
-      if (ChatdError.isInstance(error, 'CHAT_NOT_FOUND') || signal.aborted) return false;
+      if (ChatdError.isInstance(error, 'CHAT_NOT_FOUND') || closing.aborted) return false;
+      if (waited.signal.aborted) return true;
       throw error;
     } finally {
+      timer.cancel();
       subscription.cancel();
     }
   }
@@ -594,6 +603,8 @@ export class Chatd {
    * first turn stopped without one), and stores it if the chat still has its fallback title.
    * Waiting keeps the title call off the first reply's path: it would otherwise compete with
    * it for the database and the process right when the user waits for the first token.
+   * Retryable provider errors are retried within the side-effect budget; every failure is
+   * logged and leaves the fallback.
    */
   async #generateTitle(
     chatId: string,

@@ -87,7 +87,8 @@ export interface ChatdOptions {
    */
   titleModelConfigId?: string;
   /**
-   * The longest a title generation may take.
+   * The longest a title generation may take. The title is asked for once the chat's first step
+   * is committed; a chat that has none after this long (no worker runs it) is titled anyway.
    * @default 30000
    */
   titleTimeoutMs?: number;
