@@ -43,7 +43,7 @@ import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
 import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
-import { isChatUpdate } from '../worker/runner.js';
+import { isChatUpdate } from '../worker/chat-update.js';
 import { Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';

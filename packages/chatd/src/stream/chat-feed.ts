@@ -16,6 +16,7 @@ import {
 } from '@chatd/message-store';
 import type { EpisodeKey, MessagePartBuffer } from '@chatd/messagepartbuffer';
 import type { ChannelSubscription } from '@chatd/pubsub';
+import { isChatUpdate } from '../worker/chat-update.js';
 import type { PartSource, PartSourceFactory } from './part-sources.js';
 
 /** One part of the chat's current preview episode. */
@@ -75,14 +76,6 @@ export function shouldFetch(hint: ChatUpdatePayload, chat: ChatRow | undefined):
     hint.status !== chat.status ||
     hint.workerId !== chat.workerId ||
     hint.generationAttempt !== chat.generationAttempt
-  );
-}
-
-function isChatUpdate(payload: unknown): payload is ChatUpdatePayload {
-  if (typeof payload !== 'object' || payload === null) return false;
-  const hint = payload as Record<string, unknown>;
-  return ['snapshotVersion', 'historyVersion', 'queueVersion', 'retryStateVersion'].every(
-    (field) => typeof hint[field] === 'number',
   );
 }
 

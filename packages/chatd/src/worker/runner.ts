@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BoundedQueue, ChatdError, type Logger } from '@chatd/core';
 import { type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
 import { TaskExit } from '../tasks/task-exit.js';
+import { isChatUpdate } from './chat-update.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
@@ -25,19 +26,6 @@ interface TaskRecord {
   readonly key: string;
   readonly controller: AbortController;
   done: Promise<void>;
-}
-
-/** Whether `value` looks like a chat update (hints come from other processes). */
-export function isChatUpdate(value: unknown): value is ChatUpdatePayload {
-  if (typeof value !== 'object' || value === null) return false;
-  const hint = value as Record<string, unknown>;
-  return (
-    typeof hint.chatId === 'string' &&
-    typeof hint.snapshotVersion === 'number' &&
-    typeof hint.historyVersion === 'number' &&
-    typeof hint.status === 'string' &&
-    typeof hint.archived === 'boolean'
-  );
 }
 
 function taskKindFor(state: ChatUpdatePayload): TaskKind {
