@@ -494,12 +494,13 @@ class DeliveryBuffer extends MessagePartBuffer {
 }
 
 /** A model streaming `count` deltas, one every `intervalMs`. */
-function pacedModel(count: number, intervalMs: number) {
+function pacedModel(count: number, intervalMs: number, gate?: Promise<void>) {
   const parts = answer(count);
   return new MockLanguageModelV3({
     doStream: async () => ({
       stream: new ReadableStream<LanguageModelV3StreamPart>({
         async start(controller) {
+          await gate;
           for (const part of parts) {
             controller.enqueue(part);
             if (part.type === 'text-delta') await new Promise((r) => setTimeout(r, intervalMs));
@@ -520,7 +521,14 @@ const percentile = (values: number[], p: number) => {
 async function liveDelivery(driver: Driver, subscribers: number) {
   const buffer = new DeliveryBuffer();
   const store = await driver.open();
-  const chatd = chatdOn(store, pacedModel(LIVE_PARTS, 10), buffer);
+  // The model streams once every subscriber has the chat as it is: a part added before a
+  // subscriber joined would count the joining as delivery time.
+  let joined = 0;
+  let everyoneJoined = () => {};
+  const gate = new Promise<void>((resolve) => {
+    everyoneJoined = resolve;
+  });
+  const chatd = chatdOn(store, pacedModel(LIVE_PARTS, 10, gate), buffer);
   const getChat = store.getChat.bind(store);
   let feedReads = 0;
   store.getChat = (chatId: string) => {
@@ -533,7 +541,13 @@ async function liveDelivery(driver: Driver, subscribers: number) {
   const latencies: number[] = [];
   await Promise.all(
     Array.from({ length: subscribers }, async () => {
+      let first = true;
       for await (const event of chatd.subscribe(chat.id)) {
+        if (first) {
+          first = false;
+          joined += 1;
+          if (joined === subscribers) everyoneJoined();
+        }
         if (event.type === 'message-part') {
           const addedAt = buffer.addedAt.get(event.seq);
           if (addedAt !== undefined) latencies.push(performance.now() - addedAt);
@@ -768,8 +782,9 @@ Each figure sits beside a baseline measured in the same run, on the same machine
   messages and bumping the chat. Result: chatd's rate over the baseline's. Statements: every
   statement the driver saw during one chatd round (BEGIN/COMMIT, acquisition polls,
   heartbeats included), divided by the turns.
-- **Live delivery**: a chat streams ${LIVE_PARTS} deltas 10 ms apart; every subscriber (1, then
-  1,000, all on this replica) records, for each part, the time from \`addPart\` in the buffer
+- **Live delivery**: a chat streams ${LIVE_PARTS} deltas 10 ms apart, starting once every subscriber
+  (1, then 1,000, all on this replica) has received the chat as it is; each records, for each
+  part, the time from \`addPart\` in the buffer
   to the event reaching it. Baseline: an \`EventEmitter\` with as many listeners, emitting as
   often. Reads: the feed's reads of the chat row divided by the snapshot versions the chat went
   through, with 1 and with 1,000 subscribers.
