@@ -44,7 +44,7 @@ import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { isChatUpdate } from '../worker/chat-update.js';
-import { Worker } from '../worker/worker.js';
+import { hasLiveOwner, Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
 import { cleanTitle, fallbackTitle, textOf, titlePrompt } from './titles.js';
@@ -548,10 +548,8 @@ export class Chatd {
     let acquired = false;
     const result = await this.#store.update(chatId, async (chat) => {
       const value = await fn(chat);
-      const { state, row, ownerHeartbeatAgeMs } = await chat.snapshot();
-      const ownerAlive =
-        row.workerId !== null && ownerHeartbeatAgeMs !== null && ownerHeartbeatAgeMs < staleAfterMs;
-      if (isRunnable(state) && !ownerAlive) {
+      const snapshot = await chat.snapshot();
+      if (isRunnable(snapshot.state) && !hasLiveOwner(snapshot, staleAfterMs)) {
         await chat.acquire(owner);
         acquired = true;
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChatdError, type Logger } from '@chatd/core';
-import { CHAT_OWNERSHIP_CHANNEL } from '@chatd/message-store';
+import { CHAT_OWNERSHIP_CHANNEL, type ChatStateSnapshot } from '@chatd/message-store';
 import type { ChannelSubscription } from '@chatd/pubsub';
 import { AlreadyStartedError } from '../errors/chatd-errors.js';
 import { AutoArchiver } from './auto-archiver.js';
@@ -8,6 +8,18 @@ import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-ma
 import type { WorkerContext } from './task-types.js';
 
 const RUNNABLE = new Set(['running', 'interrupting', 'requires-action']);
+
+/** Whether the chat's owner holds a lease younger than `staleAfterMs` (database time). */
+export function hasLiveOwner(
+  chat: Pick<ChatStateSnapshot, 'row' | 'ownerHeartbeatAgeMs'>,
+  staleAfterMs: number,
+): boolean {
+  return (
+    chat.row.workerId !== null &&
+    chat.ownerHeartbeatAgeMs !== null &&
+    chat.ownerHeartbeatAgeMs < staleAfterMs
+  );
+}
 
 /**
  * Acquires runnable chats without a live owner and hands each to a runner.
@@ -138,11 +150,7 @@ export class Worker {
       // saw, because another worker may have acquired the chat since.
       acquired = await store.lock(chatId, async (chat) => {
         if (chat.row.archived || !RUNNABLE.has(chat.row.status)) return false;
-        const ownerAlive =
-          chat.row.workerId !== null &&
-          chat.ownerHeartbeatAgeMs !== null &&
-          chat.ownerHeartbeatAgeMs < store.lease.staleAfterMs;
-        if (ownerAlive) return false;
+        if (hasLiveOwner(chat, store.lease.staleAfterMs)) return false;
         await store.update(chatId, (transitions) => transitions.acquire({ workerId, runnerId }));
         return true;
       });
