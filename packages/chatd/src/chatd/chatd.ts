@@ -319,7 +319,7 @@ export class Chatd {
     messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
     const title = input.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
-    const { chatId } = await this.#store.createChat({
+    const { chatId, chat } = await this.#store.createChat({
       ...(owner === undefined ? {} : { owner }),
       ownerId: input.ownerId,
       title,
@@ -335,7 +335,7 @@ export class Chatd {
       const firstMessage = textOf(content.parts);
       this.#detach(this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId));
     }
-    return toChat(await this.#store.getChat(chatId));
+    return toChat(chat);
   }
 
   /**

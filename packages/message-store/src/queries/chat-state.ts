@@ -1,6 +1,13 @@
 import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
 import type { Queryable, Statement } from '../db/database.js';
-import { CHAT_STATE_SELECT, type ChatStateRow, readChatStateRow } from '../schema/rows.js';
+import {
+  CHAT_SELECT,
+  CHAT_STATE_SELECT,
+  type ChatRow,
+  type ChatStateRow,
+  readChatRow,
+  readChatStateRow,
+} from '../schema/rows.js';
 import type { DynamicToolDeclaration } from '../validation/inputs.js';
 
 /**
@@ -152,17 +159,20 @@ export interface NewChat {
 /**
  * Inserts a chat in `running`, and the owner's lease when it has one (same statement: the
  * lease row references the chat, which the foreign-key check at the statement's end sees).
+ * Returns the chat row as inserted.
  */
-export async function insertChat(tx: Queryable, chat: NewChat): Promise<void> {
-  await tx.query(
+export async function insertChat(tx: Queryable, chat: NewChat): Promise<ChatRow> {
+  const [row] = await tx.query(
     `WITH created AS (
-       INSERT INTO chats (id, owner_id, title, parent_chat_id, root_chat_id, status,
+       INSERT INTO chats AS c (id, owner_id, title, parent_chat_id, root_chat_id, status,
          last_model_config_id, mcp_server_ids, labels, dynamic_tools, worker_id, runner_id)
        VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
          $8::text::jsonb, $9::text::jsonb, $10, $11)
-       RETURNING id)
-     INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
-     SELECT id, $11, $10, now() FROM created WHERE $11::text IS NOT NULL`,
+       RETURNING ${CHAT_SELECT}),
+     lease AS (
+       INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
+       SELECT id, $11, $10, now() FROM created WHERE $11::text IS NOT NULL)
+     SELECT * FROM created`,
     [
       chat.id,
       chat.ownerId,
@@ -177,4 +187,5 @@ export async function insertChat(tx: Queryable, chat: NewChat): Promise<void> {
       chat.owner?.runnerId ?? null,
     ],
   );
+  return readChatRow(row as Record<string, unknown>);
 }

@@ -78,6 +78,26 @@ describeEachDatabase('transitions', (database) => {
       ]);
     });
 
+    it('returns the chat exactly as getChat reads it after the commit', async () => {
+      const machine = await openMachine(database);
+      const root = await machine.store.createChat({
+        ownerId: 'u',
+        title: 'Root',
+        labels: { team: 'a' },
+        mcpServerIds: ['fs'],
+        messages: [userMessage('hi')],
+        owner: { workerId: 'w', runnerId: 'r' },
+      });
+      expect(root.chat).toEqual(await machine.store.getChat(root.chatId));
+      const child = await machine.store.createChat({
+        ownerId: 'u',
+        parentChatId: root.chatId,
+        messages: [userMessage('sub')],
+      });
+      expect(child.chat).toEqual(await machine.store.getChat(child.chatId));
+      expect(child.chat).toMatchObject({ rootChatId: root.chatId, title: 'New Chat' });
+    });
+
     it('requires at least one message', async () => {
       const machine = await openMachine(database);
       await expect(machine.create({ messages: [] })).rejects.toMatchObject({

@@ -4,6 +4,7 @@ import { ChatNotFoundError } from '../errors/store-errors.js';
 import { bumpChat, insertChat, lockChatRow } from '../queries/chat-state.js';
 import { getFamilyChatIds } from '../queries/chats.js';
 import { toChatUpdate } from '../queries/sync.js';
+import type { ChatRow } from '../schema/rows.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { CreateChatInput } from '../validation/inputs.js';
 import {
@@ -23,6 +24,7 @@ import {
   type ChatUpdatePayload,
   chatUpdateChannel,
 } from './payloads.js';
+import { recordGenerationAttempt } from './transitions/worker.js';
 
 /** Options of {@link MessageStore.update}, {@link MessageStore.lock} and {@link MessageStore.readLock}. */
 export interface ChatTransactionOptions {
@@ -142,6 +144,8 @@ export interface CreateChatResult {
   chatId: string;
   /** The ids of the initial messages, in order. */
   messageIds: number[];
+  /** The chat as committed (what `getChat` would read right after). */
+  chat: ChatRow;
 }
 
 /**
@@ -158,7 +162,7 @@ export function createChat(context: StoreContext, input: CreateChatInput) {
       if (parent === undefined) throw new ChatNotFoundError(input.parentChatId);
       rootChatId = parent.row.rootChatId ?? parent.row.id;
     }
-    await insertChat(tx, {
+    const inserted = await insertChat(tx, {
       id: chatId,
       ownerId: input.ownerId,
       title: input.title,
@@ -171,12 +175,17 @@ export function createChat(context: StoreContext, input: CreateChatInput) {
       owner: input.owner,
     });
     const messageIds = await appendMessages(tx, chatId, input.messages);
+    if (input.recordGenerationAttempt === true) {
+      await recordGenerationAttempt(tx, await currentChat(tx, chatId));
+    }
     const created = await currentChat(tx, chatId);
     if (!allowedOutputs('N', 'createChat')?.includes(created.state)) {
       throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${created.state}`);
     }
     publishAfterCommit(context, tx, created);
-    return { chatId, messageIds };
+    // The metadata as inserted, the execution state as the message insert left it; the
+    // timestamps are the transaction's `now()` in both.
+    return { chatId, messageIds, chat: { ...inserted, ...created.row } };
   });
 }
 

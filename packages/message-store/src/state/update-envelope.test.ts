@@ -269,6 +269,29 @@ describeEachDatabase('store update envelope', (database) => {
       ]);
     });
 
+    it('createChat with an owner can record the first attempt in the same transaction', async () => {
+      const machine = await openMachine(database);
+      const { chatId, chat } = await machine.store.createChat({
+        ownerId: 'u',
+        messages: [userMessage('hi')],
+        owner: { workerId: 'w', runnerId: 'r' },
+        recordGenerationAttempt: true,
+      });
+      expect(chat).toMatchObject({ generationAttempt: 1, historyVersion: 1, snapshotVersion: 1 });
+      expect(await machine.store.getChat(chatId)).toEqual(chat);
+      expect(machine.published(chatId)).toEqual([
+        {
+          channel: `chat:update:${chatId}`,
+          payload: expect.objectContaining({ generationAttempt: 1, snapshotVersion: 1 }),
+        },
+      ]);
+      // The next attempt is numbered after it, as after any recorded attempt.
+      const next = await machine.update(chatId, (transitions) =>
+        transitions.recordGenerationAttempt(),
+      );
+      expect(next).toBe(2);
+    });
+
     it('an update leaving a runnable chat unowned publishes a hint', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();

@@ -232,8 +232,8 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
-   * Creates a chat (status running) with its first messages and publishes its first update and
-   * an ownership hint.
+   * Creates a chat (status running) with its first messages and publishes its first update and,
+   * unless it was created with an `owner`, an ownership hint. Returns the chat as committed.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a missing owner, no messages or another
    *   malformed field.
    * @throws ValidationFailedError `VALIDATION_FAILED` for invalid content.

@@ -337,6 +337,16 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
       create({ owner: { workerId: 'w', runnerId: 'r', lease: 1 } }),
       invalid('input.owner.lease'),
     ],
+    [
+      'recordGenerationAttempt a string',
+      create({ owner: { workerId: 'w', runnerId: 'r' }, recordGenerationAttempt: 'yes' }),
+      invalid('input.recordGenerationAttempt'),
+    ],
+    [
+      'recordGenerationAttempt without owner',
+      create({ recordGenerationAttempt: true }),
+      invalid('input.recordGenerationAttempt'),
+    ],
     ['parentChatId a number', create({ parentChatId: 42 }), invalid('input.parentChatId')],
     ['parentChatId not a UUID', create({ parentChatId: 'parent' }), notFound],
     ['parentChatId of no chat', create({ parentChatId: UNKNOWN_CHAT }), notFound],

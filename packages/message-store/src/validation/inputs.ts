@@ -318,41 +318,58 @@ export function createInputSchemas(maxContentBytes: number) {
 
   return {
     message,
-    createChat: z.strictObject({
-      /** The owner (opaque, app-defined). */
-      ownerId: text(),
-      ...chatMetadata,
-      /** The parent chat, for a sub-chat; its root becomes this chat's root. */
-      parentChatId: chatIdSchema.optional(),
-      /** The model config to use. */
-      lastModelConfigId: text().optional(),
-      /** MCP servers the chat may use (opaque ids). @default [] */
-      mcpServerIds: z.array(text()).optional(),
-      /** Client-executed tools the model may call; names are unique. @default [] */
-      dynamicTools: z
-        .array(dynamicToolSchema)
-        .superRefine((tools, context) => {
-          const names = new Set<string>();
-          tools.forEach((tool, index) => {
-            if (names.has(tool.name)) {
-              context.addIssue({ code: 'custom', path: [index, 'name'], message: 'duplicate' });
-            }
-            names.add(tool.name);
+    createChat: z
+      .strictObject({
+        /** The owner (opaque, app-defined). */
+        ownerId: text(),
+        ...chatMetadata,
+        /** The parent chat, for a sub-chat; its root becomes this chat's root. */
+        parentChatId: chatIdSchema.optional(),
+        /** The model config to use. */
+        lastModelConfigId: text().optional(),
+        /** MCP servers the chat may use (opaque ids). @default [] */
+        mcpServerIds: z.array(text()).optional(),
+        /** Client-executed tools the model may call; names are unique. @default [] */
+        dynamicTools: z
+          .array(dynamicToolSchema)
+          .superRefine((tools, context) => {
+            const names = new Set<string>();
+            tools.forEach((tool, index) => {
+              if (names.has(tool.name)) {
+                context.addIssue({ code: 'custom', path: [index, 'name'], message: 'duplicate' });
+              }
+              names.add(tool.name);
+            });
+          })
+          .optional(),
+        /**
+         * The initial messages, at least one, in order (any roles: a system prompt, a seeded
+         * history; the last need not be a user message).
+         */
+        messages: messages('initial message'),
+        /**
+         * Create the chat already acquired by this worker's runner, with its lease, as `acquire`
+         * would: for an engine that runs the chat itself, so its first turn does not wait for an
+         * acquisition pass. No ownership hint is published then.
+         */
+        owner: acquireSchema.optional(),
+        /**
+         * Also record the first generation attempt (as `recordGenerationAttempt` would) in the
+         * same transaction: for an `owner` that starts generating at once, so the attempt needs
+         * no transaction of its own. Requires `owner`.
+         * @default false
+         */
+        recordGenerationAttempt: z.boolean().optional(),
+      })
+      .superRefine((value, context) => {
+        if (value.recordGenerationAttempt === true && value.owner === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['recordGenerationAttempt'],
+            message: "requires owner: only the chat's owner records its attempts",
           });
-        })
-        .optional(),
-      /**
-       * The initial messages, at least one, in order (any roles: a system prompt, a seeded
-       * history; the last need not be a user message).
-       */
-      messages: messages('initial message'),
-      /**
-       * Create the chat already acquired by this worker's runner, with its lease, as `acquire`
-       * would: for an engine that runs the chat itself, so its first turn does not wait for an
-       * acquisition pass. No ownership hint is published then.
-       */
-      owner: acquireSchema.optional(),
-    }),
+        }
+      }),
     sendMessage: z.strictObject({
       /** Must be `user`; anything else is rejected with `MESSAGE_NOT_USER`. */
       role,
