@@ -1,36 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChatView, type ClientStreamEvent, createClient } from '@chatd/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
-
-const TOKEN = 'client-admin-token-0123456789abcdef';
+import {
+  startTestServer,
+  type TestServer,
+  ADMIN_TOKEN as TOKEN,
+} from './test-support/test-server.js';
 
 describe('@chatd/client against the real server', () => {
-  let server: ChatdServer;
-  let dataDir: string;
+  let started: TestServer;
   let client: ReturnType<typeof createClient>;
   let baseUrl: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-client-'));
-    server = await createServer(
-      loadConfig({
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: TOKEN,
-        CHATD_DEMO_DELAY_MS: '2',
-      }),
-      { logLevel: 'silent' },
-    );
-    baseUrl = await server.listen();
+    started = await startTestServer();
+    baseUrl = started.url;
     client = createClient({ baseUrl, token: TOKEN });
   });
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await started?.close();
   });
 
   /** Streams a chat into a ChatView until its turn is over. */

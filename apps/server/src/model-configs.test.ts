@@ -7,23 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
-import { call as request } from './test-support/test-server.js';
+import {
+  call as request,
+  startTestServer,
+  ADMIN_TOKEN as TOKEN,
+} from './test-support/test-server.js';
 
-const TOKEN = 'models-admin-token-0123456789abcdef';
 const API_KEY = 'sk-test-very-secret-provider-key';
 
+/** A server in `dataDir` (kept across restarts), with `call` sending as the admin. */
 async function start(dataDir: string, env: Record<string, string> = {}) {
-  const server = await createServer(
-    loadConfig({
-      PORT: '0',
-      CHATD_DATA_DIR: dataDir,
-      CHATD_ADMIN_TOKEN: TOKEN,
-      CHATD_DEMO_DELAY_MS: '2',
-      ...env,
-    }),
-    { logLevel: 'silent' },
-  );
-  const url = await server.listen();
+  const { server, url } = await startTestServer(env, { dataDir });
   const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
     request(url, token, method, path, body);
   return { server, url, call };

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type ServerConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
+import { loadConfig } from './config.js';
+import type { ChatdServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
-import { call } from './test-support/test-server.js';
+import { ADMIN_TOKEN, call, startTestServer } from './test-support/test-server.js';
 
 interface Started {
   server: ChatdServer;
@@ -14,17 +14,10 @@ interface Started {
   dataDir: string;
 }
 
-async function start(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
-  const config: ServerConfig = loadConfig({
-    PORT: '0',
-    CHATD_DATA_DIR: dataDir,
-    CHATD_DEMO_DELAY_MS: '2',
-    CHATD_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-    ...env,
-  });
-  const server = await createServer(config, { logLevel: 'silent' });
-  const url = await server.listen();
-  return { server, url, token: 'test-admin-token-0123456789abcdef', dataDir };
+/** A server in `dataDir` (kept across restarts), with its admin token. */
+async function start(dataDir: string): Promise<Started> {
+  const { server, url } = await startTestServer({}, { dataDir });
+  return { server, url, token: ADMIN_TOKEN, dataDir };
 }
 
 const isWaiting = (event: Json) => event.type === 'status' && event.status === 'waiting';

@@ -1,34 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { type ChatdServer, createServer } from './server.js';
-
-const TOKEN = 'usechat-admin-token-0123456789abcdef';
+import {
+  startTestServer,
+  type TestServer,
+  ADMIN_TOKEN as TOKEN,
+} from './test-support/test-server.js';
 
 describe('stock useChat against the server (DefaultChatTransport and readUIMessageStream from ai)', () => {
-  let server: ChatdServer;
+  let started: TestServer;
   let url: string;
-  let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-usechat-'));
-    server = await createServer(
-      loadConfig({
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: TOKEN,
-        CHATD_DEMO_DELAY_MS: '2',
-      }),
-      { logLevel: 'silent' },
-    );
-    url = await server.listen();
+    started = await startTestServer();
+    url = started.url;
   });
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await started?.close();
   });
 
   const transport = () =>
@@ -136,18 +123,9 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
 
 describe('useChat resume while a reply is streaming', () => {
   it('replays the in-flight assistant message from its start, complete', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-usechat-'));
-    const server = await createServer(
-      loadConfig({
-        PORT: '0',
-        CHATD_DATA_DIR: dataDir,
-        CHATD_ADMIN_TOKEN: TOKEN,
-        CHATD_DEMO_DELAY_MS: '40',
-      }),
-      { logLevel: 'silent' },
-    );
+    const started = await startTestServer({ CHATD_DEMO_DELAY_MS: '40' });
     try {
-      const url = await server.listen();
+      const { url } = started;
       const transport = new DefaultChatTransport<UIMessage>({
         api: `${url}/api/chat`,
         headers: { authorization: `Bearer ${TOKEN}` },
@@ -177,8 +155,7 @@ describe('useChat resume while a reply is streaming', () => {
       expect(text?.text).toContain('a long answer please');
       expect(text?.text.endsWith('real model.')).toBe(true);
     } finally {
-      await server.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await started.close();
     }
   });
 });

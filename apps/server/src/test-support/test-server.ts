@@ -13,36 +13,49 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export interface TestServer {
   readonly server: ChatdServer;
   readonly url: string;
-  /** Stops the server and removes its data folder. */
+  /** The server's data folder (PGlite, the secret key). */
+  readonly dataDir: string;
+  /** Stops the server and removes its data folder, unless the caller passed the folder. */
   close(): Promise<void>;
 }
 
 /**
- * Starts a server on PGlite in a temporary folder, with the demo model at 2 ms a word and no
- * rate limit (so a test's many requests are never refused for their number). Test-only.
+ * Starts a server on PGlite, with the demo model at 2 ms a word, `ADMIN_TOKEN` as its admin
+ * token and no rate limit (so a test's many requests are never refused for their number);
+ * `env` overrides any of them. It runs in a new temporary folder, removed by `close()`, or in
+ * `dataDir` when given (to restart on the same data), which the caller removes. Test-only.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'chatd-server-'));
-  const server = await createServer(
-    loadConfig({
-      PORT: '0',
-      CHATD_DATA_DIR: dataDir,
-      CHATD_DEMO_DELAY_MS: '2',
-      CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
-      CHATD_RATE_LIMIT_PER_MINUTE: '0',
-      ...env,
-    }),
-    { logLevel: 'silent' },
-  );
-  const url = await server.listen();
-  return {
-    server,
-    url,
-    async close() {
-      await server.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+export async function startTestServer(
+  env: Record<string, string> = {},
+  { dataDir }: { dataDir?: string } = {},
+): Promise<TestServer> {
+  const folder = dataDir ?? (await mkdtemp(join(tmpdir(), 'chatd-server-')));
+  try {
+    const server = await createServer(
+      loadConfig({
+        PORT: '0',
+        CHATD_DATA_DIR: folder,
+        CHATD_DEMO_DELAY_MS: '2',
+        CHATD_ADMIN_TOKEN: ADMIN_TOKEN,
+        CHATD_RATE_LIMIT_PER_MINUTE: '0',
+        ...env,
+      }),
+      { logLevel: 'silent' },
+    );
+    const url = await server.listen();
+    return {
+      server,
+      url,
+      dataDir: folder,
+      async close() {
+        await server.close();
+        if (dataDir === undefined) await rm(folder, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    if (dataDir === undefined) await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** A response read whole: status, content type, raw text and the JSON body when it is JSON. */
