@@ -704,6 +704,61 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     expect(hints.ownership).not.toContain(chat.id);
   });
 
+  it('records the first attempt in the write that gives the chat to its runner', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const release = deferred();
+    script.push(heldAnswer(['One', '.'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'First', title: 't' });
+    const created = await testStore.store.getChat(chat.id);
+    expect(created).toMatchObject({ snapshotVersion: 1, generationAttempt: 1 });
+    const hints = recordHints(testStore);
+    const updates = await hints.updatesOf(chat.id);
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+    // No update of its own for the attempt: the next one is the commit that ends the turn.
+    expect(updates.map((update) => [update.snapshotVersion, update.status])).toEqual([
+      [2, 'waiting'],
+    ]);
+    // The same for the next turn, which the message starts.
+    updates.length = 0;
+    script.push({ parts: textAnswer('Two.') });
+    await chatd.sendMessage(chat.id, { content: 'Second' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(
+      updates.map((update) => [update.snapshotVersion, update.status, update.generationAttempt]),
+    ).toEqual([
+      [3, 'running', 1],
+      [4, 'waiting', 0],
+    ]);
+  });
+
+  it('a retry after a recorded first attempt records the next one', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const release = deferred();
+    script.push(
+      {
+        parts: [],
+        error: new APICallError({
+          message: 'Internal Server Error',
+          url: 'http://model',
+          requestBodyValues: {},
+          statusCode: 500,
+          isRetryable: true,
+        }),
+      },
+      heldAnswer(['Again', '.'], 1, release.promise),
+    );
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Go', title: 't' });
+    const hints = recordHints(testStore);
+    const updates = await hints.updatesOf(chat.id);
+    await vi.waitFor(() => expect(updates.map((update) => update.generationAttempt)).toContain(2));
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'Again.' },
+    ]);
+  });
+
   it('acquires an idle chat in the update that starts its next turn', async () => {
     const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
     script.push({ parts: textAnswer('One.') });

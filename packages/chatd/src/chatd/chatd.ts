@@ -44,6 +44,7 @@ import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { isChatUpdate } from '../worker/chat-update.js';
+import { ReservedAttempt } from '../worker/reserved-attempt.js';
 import { hasLiveOwner, Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
@@ -320,7 +321,8 @@ export class Chatd {
     const title = input.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
     const { chatId, chat } = await this.#store.createChat({
-      ...(owner === undefined ? {} : { owner }),
+      // The runner starts generating at once: its first attempt is recorded here too.
+      ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
       ownerId: input.ownerId,
       title,
       lastModelConfigId: modelConfigId,
@@ -330,7 +332,10 @@ export class Chatd {
       ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
-    if (owner !== undefined) await this.#worker.adopt(chatId, owner.runnerId);
+    if (owner !== undefined) {
+      const reserved = new ReservedAttempt(chat.historyVersion, chat.generationAttempt);
+      await this.#worker.adopt(chatId, owner.runnerId, reserved);
+    }
     if (input.title === undefined) {
       const firstMessage = textOf(content.parts);
       this.#detach(this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId));
@@ -546,16 +551,23 @@ export class Chatd {
     if (owner === undefined) return this.#store.update(chatId, fn);
     const staleAfterMs = this.#store.lease.staleAfterMs;
     let acquired = false;
+    let reserved: ReservedAttempt | undefined;
     const result = await this.#store.update(chatId, async (chat) => {
       const value = await fn(chat);
       const snapshot = await chat.snapshot();
       if (isRunnable(snapshot.state) && !hasLiveOwner(snapshot, staleAfterMs)) {
         await chat.acquire(owner);
         acquired = true;
+        // A running chat's runner starts generating at once: its first attempt is recorded
+        // in this transaction rather than in one of its own.
+        if (snapshot.row.status === 'running') {
+          const attempt = await chat.recordGenerationAttempt();
+          reserved = new ReservedAttempt(snapshot.row.historyVersion, attempt);
+        }
       }
       return value;
     });
-    if (acquired) await this.#worker.adopt(chatId, owner.runnerId);
+    if (acquired) await this.#worker.adopt(chatId, owner.runnerId, reserved);
     return result;
   }
 

@@ -227,15 +227,15 @@ async function attempt(
   prepared: Prepared,
 ): Promise<boolean> {
   const { store } = context;
-  // Not flushed to disk before the model is called: a database crash that lost this record
-  // would only number the next attempt the same again.
-  const attemptNumber = await updateFenced(
-    store,
-    input,
-    signal,
-    (chat) => chat.recordGenerationAttempt(),
-    { durable: false },
-  );
+  // Recorded already when the runner was given the chat (its first attempt). Otherwise not
+  // flushed to disk before the model is called: a database crash that lost this record would
+  // only number the next attempt the same again.
+  const attemptNumber =
+    input.reservedAttempt?.take() ??
+    (await updateFenced(store, input, signal, (chat) => chat.recordGenerationAttempt(), {
+      durable: false,
+    }));
+  if (signal.aborted) throw new TaskExit('cancelled');
   const key: EpisodeKey = {
     chatId: input.chatId,
     historyVersion: input.historyVersion,

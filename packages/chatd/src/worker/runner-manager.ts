@@ -4,6 +4,7 @@ import {
   type ChatUpdatePayload,
   type HeartbeatEntry,
 } from '@chatd/message-store';
+import type { ReservedAttempt } from './reserved-attempt.js';
 import { Runner } from './runner.js';
 import type { WorkerContext } from './task-types.js';
 
@@ -98,20 +99,23 @@ export class RunnerManager {
   }
 
   /**
-   * Starts a runner for a chat this worker just acquired. Returns `false` (and logs) when the
-   * key is already live or cleaning, or the manager is closing.
+   * Starts a runner for a chat this worker just acquired, with the attempt recorded for it in
+   * the acquiring transaction, if any. Returns `false` (and logs) when the key is already live
+   * or cleaning, or the manager is closing.
    */
-  spawn(chatId: string, runnerId: string): boolean {
+  spawn(chatId: string, runnerId: string, reserved?: ReservedAttempt): boolean {
     const key = keyOf(chatId, runnerId);
     if (this.#closing) return false;
     if (this.#live.has(key) || this.#cleaning.has(key)) {
       this.#logger.error({ chatId, runnerId }, 'duplicate runner spawn ignored');
       return false;
     }
-    const runner = new Runner(chatId, runnerId, {
-      ...this.#context,
-      requestCleanup: (target) => this.cleanup(target),
-    });
+    const runner = new Runner(
+      chatId,
+      runnerId,
+      { ...this.#context, requestCleanup: (target) => this.cleanup(target) },
+      reserved,
+    );
     this.#live.set(key, runner);
     runner.run();
     return true;

@@ -4,6 +4,7 @@ import { type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store'
 import { TaskExit } from '../tasks/task-exit.js';
 import { isChatUpdate } from './chat-update.js';
 import { KeyedLock } from './keyed-lock.js';
+import type { ReservedAttempt } from './reserved-attempt.js';
 import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
 /** What a runner needs from its manager and the engine. */
@@ -70,13 +71,21 @@ export class Runner {
   #active: TaskRecord | undefined;
   #accepted: ChatUpdatePayload | undefined;
   #watermark = 0;
+  /** Handed to the first task whose state it was recorded for, then dropped. */
+  #reserved: ReservedAttempt | undefined;
   #started = false;
   #done: Promise<void> = Promise.resolve();
 
-  constructor(chatId: string, runnerId: string, context: RunnerContext) {
+  constructor(
+    chatId: string,
+    runnerId: string,
+    context: RunnerContext,
+    reserved?: ReservedAttempt,
+  ) {
     this.chatId = chatId;
     this.runnerId = runnerId;
     this.#context = context;
+    this.#reserved = reserved;
     this.#logger = context.logger.child({ component: 'runner', chatId, runnerId });
     this.#hints = new BoundedQueue({ capacity: context.options.hintQueueSize });
   }
@@ -197,6 +206,8 @@ export class Runner {
       controller: new AbortController(),
       done: Promise.resolve(),
     };
+    const reserved = this.#reserved;
+    this.#reserved = undefined;
     const input: TaskInput = {
       taskId: record.id,
       chatId: this.chatId,
@@ -205,6 +216,13 @@ export class Runner {
       historyVersion: state.historyVersion,
       generationAttempt: state.generationAttempt,
       status: state.status,
+      // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
+      ...(reserved !== undefined &&
+      kind === 'generation' &&
+      reserved.historyVersion === state.historyVersion &&
+      reserved.attempt === state.generationAttempt
+        ? { reservedAttempt: reserved }
+        : {}),
     };
     this.#tasks.add(record);
     this.#active = record;

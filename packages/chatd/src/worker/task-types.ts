@@ -1,6 +1,7 @@
 import type { ChatStatus, Clock, Logger } from '@chatd/core';
 import type { MessageStore } from '@chatd/message-store';
 import type { ResolvedChatdOptions } from '../chatd/options.js';
+import type { ReservedAttempt } from './reserved-attempt.js';
 
 /**
  * What a runner runs for the state it last accepted: `generation` for a running chat,
@@ -28,6 +29,8 @@ export interface TaskInput {
   readonly generationAttempt: number;
   /** The status the task works on. */
   readonly status: ChatStatus;
+  /** The attempt already recorded for this task's state, when the runner was given one. */
+  readonly reservedAttempt?: ReservedAttempt;
 }
 
 /**
