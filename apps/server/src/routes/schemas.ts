@@ -39,7 +39,20 @@ export function ref(id: SharedSchemaId): { $ref: string } {
 }
 
 /** The HTTP statuses the routes answer with the error shape. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
+export type ErrorStatus =
+  | 400
+  | 401
+  | 403
+  | 404
+  | 408
+  | 409
+  | 413
+  | 414
+  | 415
+  | 429
+  | 431
+  | 500
+  | 503;
 
 /**
  * Error responses in the one error shape, each with what it means on this route:
