@@ -650,9 +650,8 @@ export class Chatd {
           );
           const title = cleanTitle(result.text);
           if (title === undefined) return;
-          const current = await this.#store.getChat(chatId);
-          if (current.title !== fallback) return;
-          await this.#store.updateChatMetadata(chatId, { title });
+          // Only over the fallback: a title the user set meanwhile stays.
+          await this.#store.updateChatMetadata(chatId, { title, onlyIfTitle: fallback });
           return;
         } catch (error) {
           const delayMs = 250 * 2 ** (attempt - 1);

@@ -119,6 +119,26 @@ describeEachDatabase('chat queries', (database) => {
     expect(after.historyVersion).toBe(before.historyVersion);
   });
 
+  it('changes the title only while it is still the expected one', async () => {
+    const { store } = await database.open();
+    const id = await seedChat(database);
+    const renamed = await store.updateChatMetadata(id, {
+      title: 'Generated',
+      onlyIfTitle: 'New Chat',
+    });
+    expect(renamed.title).toBe('Generated');
+    const unchanged = await store.updateChatMetadata(id, {
+      title: 'Late',
+      labels: { a: 'b' },
+      onlyIfTitle: 'New Chat',
+    });
+    expect(unchanged).toEqual(await store.getChat(id));
+    expect(unchanged).toMatchObject({ title: 'Generated', labels: {} });
+    await expect(
+      store.updateChatMetadata(MISSING, { title: 'x', onlyIfTitle: 'New Chat' }),
+    ).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+  });
+
   it('refuses invalid metadata and writes nothing', async () => {
     const { store } = await database.open();
     const id = await seedChat(database);

@@ -118,15 +118,17 @@ export async function updateChatMetadata(
 ): Promise<ChatRow> {
   const [row] = await db.query(
     `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
-     WHERE c.id = $1 RETURNING ${CHAT_SELECT}`,
+     WHERE c.id = $1 AND ($4::text IS NULL OR c.title = $4) RETURNING ${CHAT_SELECT}`,
     [
       chatId,
       update.title ?? null,
       update.labels === undefined ? null : JSON.stringify(update.labels),
+      update.onlyIfTitle ?? null,
     ],
   );
-  if (row === undefined) throw new ChatNotFoundError(chatId);
-  return readChatRow(row);
+  if (row !== undefined) return readChatRow(row);
+  // No row: the chat is missing (getChat says so), or its title did not match (it is as is).
+  return getChat(db, chatId);
 }
 
 /**

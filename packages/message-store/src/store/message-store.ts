@@ -360,7 +360,9 @@ export class MessageStore implements AsyncDisposable {
   // --- metadata (not state transitions: no version moves, nothing published) ---
 
   /**
-   * Changes title and/or labels, with the same rules as `createChat`.
+   * Changes title and/or labels, with the same rules as `createChat`; with `onlyIfTitle`, only
+   * while the title is still that. Returns the chat as it is afterwards (unchanged when
+   * `onlyIfTitle` did not match).
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for an empty update or bad values.
    */

@@ -722,6 +722,12 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
       invalid('update.labels.a'),
     ],
     ['label key with NUL', metadata({ labels: { [NUL]: 'v' } }), invalid(under('update.labels'))],
+    [
+      'onlyIfTitle a number',
+      metadata({ title: 'x', onlyIfTitle: 7 }),
+      invalid('update.onlyIfTitle'),
+    ],
+    ['onlyIfTitle alone', metadata({ onlyIfTitle: 'x' }), invalid('update')],
     ['unknown key', metadata({ title: 'x', archived: true }), invalid('update.archived')],
   ],
   getAcquisitionCandidates: [

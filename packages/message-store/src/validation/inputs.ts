@@ -143,7 +143,14 @@ const chatMetadata = {
 
 /** Metadata a caller may change outside the state machine (at least one field). */
 export const chatMetadataSchema = z
-  .strictObject(chatMetadata)
+  .strictObject({
+    ...chatMetadata,
+    /**
+     * Change nothing unless the title is still exactly this: replaces a placeholder title
+     * without overwriting a rename that came first, in one statement.
+     */
+    onlyIfTitle: z.string().optional(),
+  })
   .refine((update) => update.title !== undefined || update.labels !== undefined, {
     message: 'expected title or labels',
   });
