@@ -99,6 +99,7 @@ export type {
   CompleteRequiresActionInput,
   CreateChatInput,
   EditMessageInput,
+  FinishOptions,
   HeartbeatEntry,
   ListChatsOptions,
   ListMessagesOptions,

@@ -8,7 +8,7 @@ import { generationRetryDelayMs } from '../errors/retry-delay.js';
 import { costMicros, toMessageUsage } from '../models/cost.js';
 import type { ResolvedModel } from '../models/model-resolver.js';
 import type { EngineContext } from '../tasks/engine-context.js';
-import { readForTask, releaseIfIdle, updateFenced } from '../tasks/fence.js';
+import { readForTask, updateFenced } from '../tasks/fence.js';
 import { TaskExit } from '../tasks/task-exit.js';
 import type { TurnTools } from '../tools/tool-provider.js';
 import type { TaskInput } from '../worker/task-types.js';
@@ -94,10 +94,9 @@ async function act(
   const { decision } = prepared;
   switch (decision.action) {
     case 'finish':
-      await updateFenced(context.store, input, signal, async (chat) => {
-        await chat.finishTurn();
-        await releaseIfIdle(chat);
-      });
+      await updateFenced(context.store, input, signal, (chat) =>
+        chat.finishTurn({ release: true }),
+      );
       return false;
     case 'requires-action':
       await updateFenced(context.store, input, signal, (chat) =>
@@ -315,8 +314,7 @@ async function endTurnIfDecided(
           prepared.decision.action === 'compact',
         );
   if (next.action === 'finish') {
-    await chat.finishTurn();
-    await releaseIfIdle(chat);
+    await chat.finishTurn({ release: true });
   } else if (next.action === 'requires-action') {
     await chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs });
   }
@@ -614,10 +612,7 @@ async function finishWithError(
     context.store,
     input,
     signal,
-    async (chat) => {
-      await chat.finishError(info);
-      await releaseIfIdle(chat);
-    },
+    (chat) => chat.finishError(info, { release: true }),
     attemptNumber === undefined ? {} : { attempt: attemptNumber },
   );
 }

@@ -135,15 +135,3 @@ export async function readForTask(
     throw normalize(error, signal);
   }
 }
-
-/**
- * Hands the chat back when the transitions so far left it idle (waiting or in error): no task
- * runs for an idle chat, so its runner has nothing left to do. Done in the transaction that
- * ended the turn rather than by a separate task, which would cost a transaction and a runner
- * cycle per turn. The runner sees the chat unowned and cleans itself up.
- */
-export async function releaseIfIdle(chat: ChatTransitions): Promise<void> {
-  const { state, row } = await chat.snapshot();
-  const idle = state === 'W' || state === 'E0' || state === 'E1';
-  if (idle && row.workerId !== null) await chat.abandon();
-}

@@ -4,7 +4,7 @@ import type { StoredPart } from '@chatd/messagepartbuffer';
 import { recoverInterruptedOutput } from '../generation/interrupt-recovery.js';
 import type { TaskInput } from '../worker/task-types.js';
 import type { EngineContext } from './engine-context.js';
-import { readFenced, releaseIfIdle, updateFenced } from './fence.js';
+import { readFenced, updateFenced } from './fence.js';
 
 /**
  * The interrupt task: ends the episode the interrupted attempt was streaming and commits what
@@ -54,8 +54,7 @@ export async function runInterrupt(
     interruptedAt: new Date(clock.now()).toISOString(),
     ...(modelConfigId === null ? {} : { modelConfigId }),
   });
-  await updateFenced(store, input, signal, async (chat) => {
-    await chat.finishInterruption(partials);
-    await releaseIfIdle(chat);
-  });
+  await updateFenced(store, input, signal, (chat) =>
+    chat.finishInterruption(partials, { release: true }),
+  );
 }

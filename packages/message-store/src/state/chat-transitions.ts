@@ -6,6 +6,7 @@ import type {
   CommitStepInput,
   CompleteRequiresActionInput,
   EditMessageInput,
+  FinishOptions,
   InputSchemas,
   NewMessage,
   ReconcileInput,
@@ -16,6 +17,7 @@ import {
   archivedSchema,
   completeRequiresActionSchema,
   enterRequiresActionSchema,
+  finishOptionsSchema,
   lastErrorSchema,
   reasonSchema,
   reconcileSchema,
@@ -299,31 +301,46 @@ export class ChatTransitions {
 
   /**
    * Ends an interruption: inserts the partial messages, closes pending client tool calls, then
-   * waits (empty queue) or starts the queue head.
+   * waits (empty queue) or starts the queue head. `release` also hands a waiting chat back.
    * @throws OutstandingToolCallsError `OUTSTANDING_TOOL_CALLS` when server-side tool calls are
    *   still without a result after the partials.
    */
-  finishInterruption(partials: readonly NewMessage[] = []): Promise<worker.InsertedMessages> {
+  finishInterruption(
+    partials: readonly NewMessage[] = [],
+    options?: FinishOptions,
+  ): Promise<worker.InsertedMessages> {
+    const parsePartials = this.#parse(this.#inputs.partials, partials, 'partials');
+    const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishInterruption',
-      this.#parse(this.#inputs.partials, partials, 'partials'),
+      () => ({ partials: parsePartials(), release: parseOptions()?.release ?? false }),
       lifecycle.finishInterruption,
     );
   }
 
-  /** Ends a turn: waiting, or the queue head starts the next turn. */
-  finishTurn(): Promise<void> {
-    return this.#run('finishTurn', noInput, lifecycle.finishTurn);
+  /**
+   * Ends a turn: waiting, or the queue head starts the next turn. `release` also hands a
+   * waiting chat back.
+   */
+  finishTurn(options?: FinishOptions): Promise<void> {
+    const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
+    return this.#run(
+      'finishTurn',
+      () => ({ release: parseOptions()?.release ?? false }),
+      lifecycle.finishTurn,
+    );
   }
 
   /**
-   * Ends a turn in error, recording `lastError`.
+   * Ends a turn in error, recording `lastError`. `release` also hands the chat back.
    * @throws ValidationFailedError `VALIDATION_FAILED` when it is not a `ChatErrorInfo`.
    */
-  finishError(lastError: ChatErrorInfo): Promise<void> {
+  finishError(lastError: ChatErrorInfo, options?: FinishOptions): Promise<void> {
+    const parseError = this.#parse(lastErrorSchema, lastError, 'lastError');
+    const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishError',
-      this.#parse(lastErrorSchema, lastError, 'lastError'),
+      () => ({ lastError: parseError(), release: parseOptions()?.release ?? false }),
       lifecycle.finishError,
     );
   }

@@ -649,6 +649,47 @@ describeEachDatabase('transitions', (database) => {
     });
   });
 
+  describe('finishing with release', () => {
+    const owner = async (machine: Machine, chatId: string) => {
+      const { row } = await rowOf(machine, chatId);
+      return [row.status, row.workerId, row.runnerId];
+    };
+
+    it('hands back a chat the finish leaves idle, in the same write', async () => {
+      const machine = await openMachine(database);
+      const turn = await chatIn(machine, database, 'R0');
+      await machine.update(turn.chatId, (chat) => chat.finishTurn({ release: true }));
+      expect(await owner(machine, turn.chatId)).toEqual(['waiting', null, null]);
+      const failed = await chatIn(machine, database, 'R1');
+      await machine.update(failed.chatId, (chat) => chat.finishError(anError, { release: true }));
+      expect(await owner(machine, failed.chatId)).toEqual(['error', null, null]);
+      const interrupted = await chatIn(machine, database, 'I0');
+      await machine.update(interrupted.chatId, (chat) =>
+        chat.finishInterruption([], { release: true }),
+      );
+      expect(await owner(machine, interrupted.chatId)).toEqual(['waiting', null, null]);
+    });
+
+    it('keeps the owner of a chat whose queue head starts the next turn', async () => {
+      const machine = await openMachine(database);
+      const turn = await chatIn(machine, database, 'R1');
+      await machine.update(turn.chatId, (chat) => chat.finishTurn({ release: true }));
+      expect(await owner(machine, turn.chatId)).toEqual(['running', 'w1', 'r1']);
+      const interrupted = await chatIn(machine, database, 'I1');
+      await machine.update(interrupted.chatId, (chat) =>
+        chat.finishInterruption([], { release: true }),
+      );
+      expect(await owner(machine, interrupted.chatId)).toEqual(['running', 'w1', 'r1']);
+    });
+
+    it('without release keeps the owner, as before', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await chatIn(machine, database, 'R0');
+      await machine.update(chatId, (chat) => chat.finishTurn());
+      expect(await owner(machine, chatId)).toEqual(['waiting', 'w1', 'r1']);
+    });
+  });
+
   describe('generation attempts and retry state', () => {
     it('recordGenerationAttempt increments the attempt and clears the retry state', async () => {
       const machine = await openMachine(database);

@@ -20,6 +20,7 @@ import type { MessageStore } from '../store/message-store.js';
 import { openStore } from '../store/open-store.js';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import {
+  anError,
   assistantText,
   type ChatInState,
   chatIn,
@@ -1127,6 +1128,28 @@ const TRANSITION_ROWS: { transition: string; state: State; rows: TransitionRow[]
         (chat) => chat.finishInterruption([assistantText(OVERSIZED)]),
         tooLarge,
       ],
+      [
+        'options.release a string',
+        (chat) => chat.finishInterruption([], { release: 'yes' } as never),
+        invalid('options.release'),
+      ],
+      [
+        'options with an unknown key',
+        (chat) => chat.finishInterruption([], { release: true, now: 1 } as never),
+        invalid('options.now'),
+      ],
+    ],
+  },
+  {
+    transition: 'finishTurn',
+    state: 'R0',
+    rows: [
+      ['options a string', (chat) => chat.finishTurn('release' as never), invalid('options')],
+      [
+        'options.release 1',
+        (chat) => chat.finishTurn({ release: 1 } as never),
+        invalid('options.release'),
+      ],
     ],
   },
   {
@@ -1147,6 +1170,11 @@ const TRANSITION_ROWS: { transition: string; state: State; rows: TransitionRow[]
         failed('lastError.detail'),
       ],
       ['provider with NUL', finishError({ provider: NUL }), failed('lastError.provider')],
+      [
+        'options.release null',
+        (chat) => chat.finishError(anError, { release: null } as never),
+        invalid('options.release'),
+      ],
     ],
   },
   {

@@ -170,6 +170,18 @@ export const retryStateSchema = z
   })
   .pipe(storableJsonSchema);
 
+/** Options of the transitions that end a turn or an interruption. */
+export const finishOptionsSchema = z
+  .strictObject({
+    /**
+     * Also hand the chat back (clear its owner, as `abandon` would) when the transition leaves
+     * it idle (waiting or error), in the same write. A chat that goes on running keeps it.
+     * @default false
+     */
+    release: z.boolean().optional(),
+  })
+  .optional();
+
 /** The output of synthetic tool results. */
 export const reasonSchema = text(10_000).optional();
 
@@ -441,6 +453,8 @@ export interface CommitStepInput extends z.input<InputSchemas['commitStep']> {}
 export interface AcquireInput extends z.input<typeof acquireSchema> {}
 /** The results a client posts for the chat's pending tool calls. */
 export interface CompleteRequiresActionInput extends z.input<typeof completeRequiresActionSchema> {}
+/** Options of `finishTurn`, `finishError` and `finishInterruption`. */
+export interface FinishOptions extends NonNullable<z.input<typeof finishOptionsSchema>> {}
 /** Options of `reconcileInvalidState`. */
 export interface ReconcileInput extends NonNullable<z.input<typeof reconcileSchema>> {}
 /** One ownership lease to refresh or remove. */

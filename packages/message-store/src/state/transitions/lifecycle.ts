@@ -21,6 +21,15 @@ export const INVALID_STATE_ERROR: ChatErrorInfo = {
 
 const carry = { carryCompaction: true };
 
+/** The owner columns of a chat handed back (as `abandon` writes them). */
+const RELEASED = { workerId: null, runnerId: null };
+
+/** What the finishing transitions take besides their own input. */
+interface Finish {
+  /** Hand the chat back when it ends idle. */
+  release: boolean;
+}
+
 /** `interrupt`: see {@link ChatTransitions.interrupt}. */
 export async function interrupt(tx: Transaction, chat: ChatStateSnapshot, reason?: string) {
   if (chat.state === 'R0' || chat.state === 'R1') {
@@ -63,7 +72,7 @@ export async function requestCompaction(tx: Transaction, chat: ChatStateSnapshot
 export async function finishInterruption(
   tx: Transaction,
   chat: ChatStateSnapshot,
-  partials: readonly NewMessage[],
+  { partials, release }: Finish & { partials: readonly NewMessage[] },
 ): Promise<{ messageIds: number[] }> {
   const messageIds = await appendMessages(tx, chat.row.id, partials);
   // Client-executed calls cannot be answered by the interrupted worker: close them here, or
@@ -76,7 +85,11 @@ export async function finishInterruption(
     throw new OutstandingToolCallsError(outstanding.map((call) => call.toolCallId));
   }
   if (chat.state === 'I0') {
-    await setExecution(tx, chat, { status: 'waiting', requiresActionDeadlineAt: null });
+    await setExecution(tx, chat, {
+      status: 'waiting',
+      requiresActionDeadlineAt: null,
+      ...(release ? RELEASED : {}),
+    });
   } else {
     // I1: every call is answered, so the queue head starts without synthetic results.
     messageIds.push(await startQueuedTurn(tx, chat, { cancel: false }));
@@ -85,9 +98,13 @@ export async function finishInterruption(
 }
 
 /** `finishTurn`: see {@link ChatTransitions.finishTurn}. */
-export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot) {
+export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot, { release }: Finish) {
   if (chat.state === 'R0') {
-    await setExecution(tx, chat, { status: 'waiting', requiresActionDeadlineAt: null });
+    await setExecution(tx, chat, {
+      status: 'waiting',
+      requiresActionDeadlineAt: null,
+      ...(release ? RELEASED : {}),
+    });
     return;
   }
   await startQueuedTurn(tx, chat, { cancel: true });
@@ -97,9 +114,14 @@ export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot) {
 export async function finishError(
   tx: Transaction,
   chat: ChatStateSnapshot,
-  lastError: ChatErrorInfo,
+  { lastError, release }: Finish & { lastError: ChatErrorInfo },
 ) {
-  await setExecution(tx, chat, { status: 'error', lastError, requiresActionDeadlineAt: null });
+  await setExecution(tx, chat, {
+    status: 'error',
+    lastError,
+    requiresActionDeadlineAt: null,
+    ...(release ? RELEASED : {}),
+  });
 }
 
 /** `reconcileInvalidState`: see {@link ChatTransitions.reconcileInvalidState}. */
