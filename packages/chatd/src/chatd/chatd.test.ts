@@ -732,6 +732,25 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     ]);
   });
 
+  it('calls the model of a new chat after two reads (chat, history) and no transaction', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const { store } = testStore;
+    const release = deferred();
+    script.push(heldAnswer(['Hi', '.'], 1, release.promise));
+    const reads = vi.spyOn(store, 'getChat');
+    const histories = vi.spyOn(store, 'getPromptHistory');
+    const updates = vi.spyOn(store, 'update');
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });
+    await vi.waitFor(() => expect(script).toHaveLength(0));
+    // The runner's own read of the chat serves the first step; the attempt was recorded by
+    // createChat's transaction.
+    expect(reads.mock.calls).toEqual([[chat.id]]);
+    expect(histories).toHaveBeenCalledTimes(1);
+    expect(updates).not.toHaveBeenCalled();
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+  });
+
   it('a retry after a recorded first attempt records the next one', async () => {
     const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
     const release = deferred();

@@ -115,8 +115,9 @@ export async function readFenced<T>(
 }
 
 /**
- * Reads the chat (checking the fence on it) and its prompt history for a task, without a
- * transaction: two plain reads instead of a locked read. A change that lands between them
+ * Reads the chat (checking the fence on it; the row the runner read just before starting the
+ * task, when it has one) and its prompt history for a task, without a transaction: plain reads
+ * instead of a locked read. A change that lands between them
  * (an edit, say) can only make the history newer than the chat row; the task then works on
  * a state that has moved on, and the fence of its commit refuses it, as it would refuse any
  * change made after a locked read.
@@ -127,7 +128,7 @@ export async function readForTask(
   signal: AbortSignal,
 ): Promise<{ chat: ChatRow; history: ChatMessageRow[] }> {
   try {
-    const chat = await store.getChat(input.chatId);
+    const chat = input.chat ?? (await store.getChat(input.chatId));
     checkFence(chat, input);
     signal.throwIfAborted();
     return { chat, history: await store.getPromptHistory(input.chatId) };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BoundedQueue, ChatdError, type Logger } from '@chatd/core';
-import { type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
+import { type ChatRow, type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
 import { TaskExit } from '../tasks/task-exit.js';
 import { isChatUpdate } from './chat-update.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -29,7 +29,22 @@ interface TaskRecord {
   done: Promise<void>;
 }
 
-function taskKindFor(state: ChatUpdatePayload): TaskKind {
+/**
+ * What the runner decides on: a hint's fields, which a chat row read from the database has
+ * too (so the row it seeds from needs no conversion).
+ */
+type RunnerState = Pick<
+  ChatUpdatePayload,
+  | 'snapshotVersion'
+  | 'workerId'
+  | 'runnerId'
+  | 'historyVersion'
+  | 'generationAttempt'
+  | 'status'
+  | 'archived'
+>;
+
+function taskKindFor(state: RunnerState): TaskKind {
   if (state.archived) return 'abandon';
   switch (state.status) {
     case 'running':
@@ -69,7 +84,9 @@ export class Runner {
   readonly #locks = new KeyedLock();
   readonly #tasks = new Set<TaskRecord>();
   #active: TaskRecord | undefined;
-  #accepted: ChatUpdatePayload | undefined;
+  #accepted: RunnerState | undefined;
+  /** The row the loop was seeded from, handed to the task started for it (saves its read). */
+  #seed: ChatRow | undefined;
   #watermark = 0;
   /** Handed to the first task whose state it was recorded for, then dropped. */
   #reserved: ReservedAttempt | undefined;
@@ -135,12 +152,14 @@ export class Runner {
     const forwarding = this.#forward(subscription);
     try {
       await subscription.ready;
-      const [current] = await this.#context.store.getRunnerSyncRows([this.chatId]);
+      const current = await this.#readChat();
       if (current === undefined) {
         this.#context.requestCleanup(this);
         return;
       }
+      this.#seed = current;
       this.#process(current);
+      this.#seed = undefined;
       for await (const hint of this.#hints) {
         if (this.stopped) break;
         this.#process(hint);
@@ -153,6 +172,16 @@ export class Runner {
       this.#active?.controller.abort(new TaskExit('cancelled', 'runner stopped'));
       await forwarding;
       await Promise.allSettled([...this.#tasks].map((task) => task.done));
+    }
+  }
+
+  /** The whole chat row (the first task prepares from it); `undefined` once it is deleted. */
+  async #readChat(): Promise<ChatRow | undefined> {
+    try {
+      return await this.#context.store.getChat(this.chatId);
+    } catch (error) {
+      if (ChatdError.isInstance(error, 'CHAT_NOT_FOUND')) return undefined;
+      throw error;
     }
   }
 
@@ -172,7 +201,7 @@ export class Runner {
     }
   }
 
-  #process(state: ChatUpdatePayload): void {
+  #process(state: RunnerState): void {
     if (state.snapshotVersion <= this.#watermark) return;
     this.#watermark = state.snapshotVersion;
     if (state.workerId !== this.#context.workerId || state.runnerId !== this.runnerId) {
@@ -194,7 +223,7 @@ export class Runner {
     this.#start(taskKindFor(state), state);
   }
 
-  #start(kind: TaskKind, state: ChatUpdatePayload): void {
+  #start(kind: TaskKind, state: RunnerState): void {
     const key = `${state.historyVersion}:${state.status}`;
     if (this.#active !== undefined && this.#active.kind === kind && this.#active.key === key) {
       if (!this.#active.controller.signal.aborted) return;
@@ -216,6 +245,7 @@ export class Runner {
       historyVersion: state.historyVersion,
       generationAttempt: state.generationAttempt,
       status: state.status,
+      ...(this.#seed === state ? { chat: this.#seed } : {}),
       // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
       ...(reserved !== undefined &&
       kind === 'generation' &&

@@ -1,5 +1,5 @@
 import type { ChatStatus, Clock, Logger } from '@chatd/core';
-import type { MessageStore } from '@chatd/message-store';
+import type { ChatRow, MessageStore } from '@chatd/message-store';
 import type { ResolvedChatdOptions } from '../chatd/options.js';
 import type { ReservedAttempt } from './reserved-attempt.js';
 
@@ -29,6 +29,13 @@ export interface TaskInput {
   readonly generationAttempt: number;
   /** The status the task works on. */
   readonly status: ChatStatus;
+  /**
+   * The chat row this task's state was read from, when the runner read it just before starting
+   * the task (its first task): preparing the task uses it instead of reading the chat again.
+   * Anything that changed the chat since also cancels the task, and the commit's fence would
+   * refuse it anyway.
+   */
+  readonly chat?: ChatRow;
   /** The attempt already recorded for this task's state, when the runner was given one. */
   readonly reservedAttempt?: ReservedAttempt;
 }
