@@ -953,25 +953,25 @@ async function build(): Promise<void> {
  */
 const PROFILE = `## Where the CPU goes (V8 profile)
 
-From \`pnpm bench --cpu-prof\` on 2026-12-05, before the engine's statement cuts of commit
-fcc2eb4 (one round per target, same machine; the shares have not been measured again since): V8's sampling
-profiler in each server process, idle time left out, each sample's self time given to the nearest
-package on its stack (Node internals and native calls such as \`writev\` to their caller, or to
-"runtime" when there is none).
+From \`pnpm bench --cpu-prof\` on 2026-12-05 at commit 188f2a9 (the same code as the
+figures below; the rounds as above): V8's sampling profiler in each server process, idle time
+left out, each sample's self time given to the nearest package on its stack (Node internals and
+native calls such as \`writev\` to their caller, or to "runtime" when there is none; the HTTP
+parser's WASM and Fastify are counted with the runtime).
 
 | Share of busy CPU | chatd on PGlite | chatd on Postgres | bare |
 | --- | --- | --- | --- |
-| Database: PGlite (WASM + JS) / \`pg\`, \`pg-protocol\`, \`pg-pool\` | 52% | 22% | – |
-| AI SDK path: \`ai\`, \`@ai-sdk/*\`, \`zod\`, \`eventsource-parser\` | 13% | 23% | 41% |
-| chatd's packages and the server (chatd, message-store, messagepartbuffer, pubsub, core, apps/server) | 9% | 12% | – |
-| Runtime: socket writes (\`writev\`), garbage collection, microtasks | 24% (writes 7%, GC 6%) | 41% (writes 23%, GC 12%) | 55% (writes 12–14%, GC 13–14%) |
+| Database: PGlite (WASM + JS) / \`pg\`, \`pg-protocol\`, \`pg-pool\` | 41% | 14% | – |
+| AI SDK path: \`ai\`, \`@ai-sdk/*\`, \`zod\`, \`eventsource-parser\` | 20% | 30% | 46% |
+| chatd's packages and the server (chatd, message-store, messagepartbuffer, pubsub, core, apps/server) | 9% | 11% | – |
+| Runtime and HTTP: socket writes (\`writev\`), garbage collection, microtasks, Node's HTTP parser, Fastify | 30% (writes 6%, GC 8%) | 45% (writes 16%, GC 10%) | 54% (writes 10–11%, GC 10–11%) |
 
 In CPU per 1,000 tokens the AI SDK path costs chatd about what it costs the bare server; what
-chatd adds is the database (PGlite in-process, or the \`pg\` driver plus, then, about 49
-statements or transactions per turn on Postgres; the "Postgres work per chatd turn" row below has
-today's count), more socket writes (the database protocol beside the
-streams) and its own bookkeeping. On PGlite the database also explains most of the memory: its
-WASM Postgres lives in the server process.`;
+chatd adds is the database (PGlite in-process, or the \`pg\` driver and about 23 statements or
+transactions per turn on Postgres: the "Postgres work per chatd turn" row below), more socket
+writes (the database protocol beside the streams) and its own bookkeeping. The earlier profile,
+before the cuts, gave the database 52% on PGlite and 22% on Postgres. On PGlite the database
+also explains most of the memory: its WASM Postgres lives in the server process.`;
 
 /** The commit benchmarked, and whether the code under test had uncommitted changes. */
 function revision(): string {

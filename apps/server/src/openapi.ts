@@ -37,9 +37,8 @@ function packageInfo(): PackageInfo {
   return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 }
 
+/** The methods that change state, which are also the ones whose bodies Fastify reads. */
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** The methods whose bodies Fastify reads (it ignores a body on GET). */
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** One cause of a shared error response, with the code the server answers it with. */
 interface SharedCause {
@@ -91,7 +90,7 @@ function sharedErrorCauses(
   if (url.includes(':')) {
     add(400, 'FST_ERR_BAD_URL', 'a path that is not valid percent-encoding');
   }
-  if (methods.some((method) => BODY_METHODS.has(method))) {
+  if (methods.some((method) => MUTATIONS.has(method))) {
     add(400, 'FST_ERR_CTP_INVALID_JSON_BODY', 'a JSON content type with a body that is not JSON');
     add(400, 'FST_ERR_CTP_EMPTY_JSON_BODY', 'a JSON content type with an empty body');
   }
@@ -103,7 +102,7 @@ function sharedErrorCauses(
     'REQUEST_TIMEOUT',
     `the request line and headers did not arrive within ${limits.headersTimeout / 1000} s`,
   );
-  if (methods.some((method) => BODY_METHODS.has(method))) {
+  if (methods.some((method) => MUTATIONS.has(method))) {
     add(413, 'FST_ERR_CTP_BODY_TOO_LARGE', `a body over ${limits.bodyLimit / 1024 / 1024} MiB`);
   }
   if (url.includes(':')) {
@@ -113,7 +112,7 @@ function sharedErrorCauses(
       `a path parameter over ${limits.maxParamLength} characters`,
     );
   }
-  if (methods.some((method) => BODY_METHODS.has(method))) {
+  if (methods.some((method) => MUTATIONS.has(method))) {
     add(
       415,
       'FST_ERR_CTP_INVALID_MEDIA_TYPE',

@@ -732,7 +732,7 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     ]);
   });
 
-  it('calls the model of a new chat after two reads (chat, history) and no transaction', async () => {
+  it("prepares a new chat's first step from createChat's write: a history read, no transaction", async () => {
     const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
     const { store } = testStore;
     const release = deferred();
@@ -740,15 +740,19 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     const reads = vi.spyOn(store, 'getChat');
     const histories = vi.spyOn(store, 'getPromptHistory');
     const updates = vi.spyOn(store, 'update');
+    const hints = recordHints(testStore);
     const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });
+    const updatesOfChat = await hints.updatesOf(chat.id);
     await vi.waitFor(() => expect(script).toHaveLength(0));
-    // The runner's own read of the chat serves the first step; the attempt was recorded by
-    // createChat's transaction.
-    expect(reads.mock.calls).toEqual([[chat.id]]);
+    // The model call needed the history only: the chat row and the recorded attempt came with
+    // createChat's write. The runner still reads the chat once, beside it.
     expect(histories).toHaveBeenCalledTimes(1);
     expect(updates).not.toHaveBeenCalled();
     release.resolve();
-    await waitForStatus(chatd, chat.id, 'waiting');
+    await vi.waitFor(() =>
+      expect(updatesOfChat.map((update) => update.status)).toContain('waiting'),
+    );
+    expect(reads.mock.calls).toEqual([[chat.id]]);
   });
 
   it('a retry after a recorded first attempt records the next one', async () => {

@@ -44,7 +44,7 @@ import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { isChatUpdate } from '../worker/chat-update.js';
-import { ReservedAttempt } from '../worker/reserved-attempt.js';
+import { type Handover, ReservedAttempt } from '../worker/handover.js';
 import { hasLiveOwner, Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
@@ -334,7 +334,7 @@ export class Chatd {
     });
     if (owner !== undefined) {
       const reserved = new ReservedAttempt(chat.historyVersion, chat.generationAttempt);
-      await this.#worker.adopt(chatId, owner.runnerId, reserved);
+      await this.#worker.adopt(chatId, owner.runnerId, { state: chat, chat, reserved });
     }
     if (input.title === undefined) {
       const firstMessage = textOf(content.parts);
@@ -550,24 +550,24 @@ export class Chatd {
     const owner = this.#worker.localOwner();
     if (owner === undefined) return this.#store.update(chatId, fn);
     const staleAfterMs = this.#store.lease.staleAfterMs;
-    let acquired = false;
-    let reserved: ReservedAttempt | undefined;
+    let handover: Handover | undefined;
     const result = await this.#store.update(chatId, async (chat) => {
       const value = await fn(chat);
       const snapshot = await chat.snapshot();
       if (isRunnable(snapshot.state) && !hasLiveOwner(snapshot, staleAfterMs)) {
         await chat.acquire(owner);
-        acquired = true;
         // A running chat's runner starts generating at once: its first attempt is recorded
         // in this transaction rather than in one of its own.
-        if (snapshot.row.status === 'running') {
-          const attempt = await chat.recordGenerationAttempt();
-          reserved = new ReservedAttempt(snapshot.row.historyVersion, attempt);
-        }
+        const reserved =
+          snapshot.row.status === 'running'
+            ? new ReservedAttempt(snapshot.row.historyVersion, await chat.recordGenerationAttempt())
+            : undefined;
+        const state = (await chat.snapshot()).row;
+        handover = reserved === undefined ? { state } : { state, reserved };
       }
       return value;
     });
-    if (acquired) await this.#worker.adopt(chatId, owner.runnerId, reserved);
+    if (handover !== undefined) await this.#worker.adopt(chatId, owner.runnerId, handover);
     return result;
   }
 

@@ -4,7 +4,7 @@ import {
   type ChatUpdatePayload,
   type HeartbeatEntry,
 } from '@chatd/message-store';
-import type { ReservedAttempt } from './reserved-attempt.js';
+import type { Handover } from './handover.js';
 import { Runner } from './runner.js';
 import type { WorkerContext } from './task-types.js';
 
@@ -99,11 +99,11 @@ export class RunnerManager {
   }
 
   /**
-   * Starts a runner for a chat this worker just acquired, with the attempt recorded for it in
-   * the acquiring transaction, if any. Returns `false` (and logs) when the key is already live
-   * or cleaning, or the manager is closing.
+   * Starts a runner for a chat this worker just acquired (from what the acquiring write
+   * committed, when this instance made it). Returns `false` (and logs) when the key is already
+   * live or cleaning, or the manager is closing.
    */
-  spawn(chatId: string, runnerId: string, reserved?: ReservedAttempt): boolean {
+  spawn(chatId: string, runnerId: string, handover?: Handover): boolean {
     const key = keyOf(chatId, runnerId);
     if (this.#closing) return false;
     if (this.#live.has(key) || this.#cleaning.has(key)) {
@@ -114,7 +114,7 @@ export class RunnerManager {
       chatId,
       runnerId,
       { ...this.#context, requestCleanup: (target) => this.cleanup(target) },
-      reserved,
+      handover,
     );
     this.#live.set(key, runner);
     runner.run();

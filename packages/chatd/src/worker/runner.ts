@@ -3,8 +3,8 @@ import { BoundedQueue, ChatdError, type Logger } from '@chatd/core';
 import { type ChatRow, type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
 import { TaskExit } from '../tasks/task-exit.js';
 import { isChatUpdate } from './chat-update.js';
+import type { Handover, ReservedAttempt, RunnerState } from './handover.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { ReservedAttempt } from './reserved-attempt.js';
 import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
 /** What a runner needs from its manager and the engine. */
@@ -29,21 +29,6 @@ interface TaskRecord {
   done: Promise<void>;
 }
 
-/**
- * What the runner decides on: a hint's fields, which a chat row read from the database has
- * too (so the row it seeds from needs no conversion).
- */
-type RunnerState = Pick<
-  ChatUpdatePayload,
-  | 'snapshotVersion'
-  | 'workerId'
-  | 'runnerId'
-  | 'historyVersion'
-  | 'generationAttempt'
-  | 'status'
-  | 'archived'
->;
-
 function taskKindFor(state: RunnerState): TaskKind {
   if (state.archived) return 'abandon';
   switch (state.status) {
@@ -66,7 +51,9 @@ function taskKindFor(state: RunnerState): TaskKind {
  *   bounded queue; any hint not newer than the last accepted snapshot version is dropped.
  * - The watermark is seeded from the database before any queued hint is read: a stale
  *   "unowned" hint from before the acquisition would otherwise make a fresh runner clean
- *   itself up and leave the chat owned by nobody alive until its lease expired.
+ *   itself up and leave the chat owned by nobody alive until its lease expired. A runner
+ *   handed its chat by this instance's own write starts from what that write committed at
+ *   once, and reads the database as soon as its subscription listens, for anything newer.
  * - Another owner in a state means the chat moved on: the runner cleans itself up without
  *   touching the chat.
  * - A change of history version, status or archived flag cancels the running task (without
@@ -85,24 +72,21 @@ export class Runner {
   readonly #tasks = new Set<TaskRecord>();
   #active: TaskRecord | undefined;
   #accepted: RunnerState | undefined;
-  /** The row the loop was seeded from, handed to the task started for it (saves its read). */
+  /** The row the state being processed came with, handed to the task started for it. */
   #seed: ChatRow | undefined;
+  readonly #handover: Handover | undefined;
   #watermark = 0;
   /** Handed to the first task whose state it was recorded for, then dropped. */
   #reserved: ReservedAttempt | undefined;
   #started = false;
   #done: Promise<void> = Promise.resolve();
 
-  constructor(
-    chatId: string,
-    runnerId: string,
-    context: RunnerContext,
-    reserved?: ReservedAttempt,
-  ) {
+  constructor(chatId: string, runnerId: string, context: RunnerContext, handover?: Handover) {
     this.chatId = chatId;
     this.runnerId = runnerId;
     this.#context = context;
-    this.#reserved = reserved;
+    this.#handover = handover;
+    this.#reserved = handover?.reserved;
     this.#logger = context.logger.child({ component: 'runner', chatId, runnerId });
     this.#hints = new BoundedQueue({ capacity: context.options.hintQueueSize });
   }
@@ -151,15 +135,18 @@ export class Runner {
     });
     const forwarding = this.#forward(subscription);
     try {
+      // What the acquiring write committed needs no wait: the first task starts now.
+      if (this.#handover !== undefined) {
+        this.#processWithRow(this.#handover.state, this.#handover.chat);
+      }
       await subscription.ready;
       const current = await this.#readChat();
       if (current === undefined) {
         this.#context.requestCleanup(this);
         return;
       }
-      this.#seed = current;
-      this.#process(current);
-      this.#seed = undefined;
+      // Catches what changed before the subscription listened (ignored when nothing did).
+      this.#processWithRow(current, current);
       for await (const hint of this.#hints) {
         if (this.stopped) break;
         this.#process(hint);
@@ -198,6 +185,16 @@ export class Runner {
       }
     } catch (error) {
       if (!this.stopped) this.#logger.warn({ err: error }, 'runner: chat updates failed');
+    }
+  }
+
+  /** {@link #process} for a state that comes with the chat's whole row (`chat`). */
+  #processWithRow(state: RunnerState, chat: ChatRow | undefined): void {
+    this.#seed = chat;
+    try {
+      this.#process(state);
+    } finally {
+      this.#seed = undefined;
     }
   }
 
@@ -245,7 +242,7 @@ export class Runner {
       historyVersion: state.historyVersion,
       generationAttempt: state.generationAttempt,
       status: state.status,
-      ...(this.#seed === state ? { chat: this.#seed } : {}),
+      ...(this.#seed === undefined ? {} : { chat: this.#seed }),
       // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
       ...(reserved !== undefined &&
       kind === 'generation' &&

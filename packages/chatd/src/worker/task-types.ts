@@ -1,7 +1,7 @@
 import type { ChatStatus, Clock, Logger } from '@chatd/core';
 import type { ChatRow, MessageStore } from '@chatd/message-store';
 import type { ResolvedChatdOptions } from '../chatd/options.js';
-import type { ReservedAttempt } from './reserved-attempt.js';
+import type { ReservedAttempt } from './handover.js';
 
 /**
  * What a runner runs for the state it last accepted: `generation` for a running chat,

@@ -4,7 +4,7 @@ import { CHAT_OWNERSHIP_CHANNEL, type ChatStateSnapshot } from '@chatd/message-s
 import type { ChannelSubscription } from '@chatd/pubsub';
 import { AlreadyStartedError } from '../errors/chatd-errors.js';
 import { AutoArchiver } from './auto-archiver.js';
-import type { ReservedAttempt } from './reserved-attempt.js';
+import type { Handover } from './handover.js';
 import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-manager.js';
 import type { WorkerContext } from './task-types.js';
 
@@ -176,12 +176,12 @@ export class Worker {
   }
 
   /**
-   * Starts the runner of a chat this worker acquired (with the generation attempt recorded for
-   * it in the acquiring transaction, if any); gives the chat back when no runner can start (the
-   * worker is closing), so another worker takes it.
+   * Starts the runner of a chat this worker acquired (from what the acquiring write committed,
+   * when this instance made it); gives the chat back when no runner can start (the worker is
+   * closing), so another worker takes it.
    */
-  async adopt(chatId: string, runnerId: string, reserved?: ReservedAttempt): Promise<void> {
-    if (!this.#manager.spawn(chatId, runnerId, reserved)) await this.#abandon(chatId, runnerId);
+  async adopt(chatId: string, runnerId: string, handover?: Handover): Promise<void> {
+    if (!this.#manager.spawn(chatId, runnerId, handover)) await this.#abandon(chatId, runnerId);
   }
 
   /** Gives back a chat whose runner could not start, if this worker and runner still own it. */

@@ -1,0 +1,51 @@
+import type { ChatRow, ChatUpdatePayload } from '@chatd/message-store';
+
+/**
+ * A generation attempt recorded for a runner in the transaction that gave it the chat (a local
+ * acquisition), so that the runner's first attempt needs no transaction of its own. It can be
+ * taken once: a retried task, and every attempt after it, records its own.
+ */
+export class ReservedAttempt {
+  readonly historyVersion: number;
+  readonly attempt: number;
+  #taken = false;
+
+  constructor(historyVersion: number, attempt: number) {
+    this.historyVersion = historyVersion;
+    this.attempt = attempt;
+  }
+
+  /** The attempt number the first time; `undefined` after. */
+  take(): number | undefined {
+    if (this.#taken) return undefined;
+    this.#taken = true;
+    return this.attempt;
+  }
+}
+
+/** What a runner decides on: a hint's fields, which a chat row read from the database has too. */
+export type RunnerState = Pick<
+  ChatUpdatePayload,
+  | 'snapshotVersion'
+  | 'workerId'
+  | 'runnerId'
+  | 'historyVersion'
+  | 'generationAttempt'
+  | 'status'
+  | 'archived'
+>;
+
+/**
+ * What the write that gave a chat to this instance's runner (a local acquisition) committed.
+ * The runner starts its first task from it at once, without waiting for its hint subscription
+ * and its own read of the chat; both still follow, and anything newer they find takes over as
+ * it would from any hint.
+ */
+export interface Handover {
+  /** The chat's state as the acquiring write committed it. */
+  readonly state: RunnerState;
+  /** The whole row, when the write returned it: the first task prepares from it. */
+  readonly chat?: ChatRow;
+  /** The generation attempt the write recorded for the runner, if it did. */
+  readonly reserved?: ReservedAttempt;
+}
