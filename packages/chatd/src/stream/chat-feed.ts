@@ -218,25 +218,22 @@ export class ChatFeed {
   async #sync(): Promise<void> {
     const { store } = this.#context;
     const previous = this.#view?.chat;
-    const chat = await store.getChat(this.chatId);
+    // The chat and the messages written since the view's history, from one snapshot: the view
+    // never holds a message its chat row does not account for.
+    const { chat, messages: rows } = await store.getChatSince(
+      this.chatId,
+      previous?.historyVersion ?? 0,
+    );
     if (
       this.#closed ||
       (previous !== undefined && chat.snapshotVersion <= previous.snapshotVersion)
     )
       return;
-    const historyChanged = previous === undefined || chat.historyVersion > previous.historyVersion;
     const queueChanged = previous === undefined || chat.queueVersion > previous.queueVersion;
-    const [rows, queueRows] = await Promise.all([
-      historyChanged
-        ? store.getMessagesByRevision(this.chatId, previous?.historyVersion ?? 0)
-        : undefined,
-      queueChanged ? store.listQueuedMessages(this.chatId) : undefined,
-    ]);
+    const queueRows = queueChanged ? await store.listQueuedMessages(this.chatId) : undefined;
     if (this.#closed) return;
     let lastDeletedRevision = this.#view?.lastDeletedRevision ?? 0;
-    // Rows newer than the chat row read above belong to a later snapshot, read with it.
-    for (const row of rows ?? []) {
-      if (row.revision > chat.historyVersion) continue;
+    for (const row of rows) {
       this.#messages.set(row.id, row);
       if (row.deleted) lastDeletedRevision = Math.max(lastDeletedRevision, row.revision);
     }

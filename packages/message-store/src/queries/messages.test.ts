@@ -212,7 +212,7 @@ describeEachDatabase('message queries', (database) => {
     expect(history.map((message) => message.id)).toEqual([system.id, user.id]);
   });
 
-  it('returns messages by revision, soft-deleted ones included', async () => {
+  it('returns the chat with its messages by revision, soft-deleted ones included', async () => {
     const { store } = await database.open();
     const chatId = await seedChat(database);
     const old = await seedMessage(database, chatId);
@@ -222,11 +222,14 @@ describeEachDatabase('message queries', (database) => {
     const fresh = await seedMessage(database, chatId);
     await seedMessage(database, chatId, { visibility: 'model' });
     await database.query('UPDATE chat_messages SET deleted = true WHERE id = $1', [old.id]);
-    const rows = await store.getMessagesByRevision(chatId, old.revision);
-    expect(rows.map((row) => [row.id, row.deleted])).toEqual([
+    const { chat, messages } = await store.getChatSince(chatId, old.revision);
+    expect(chat).toEqual(await store.getChat(chatId));
+    expect(messages.map((row) => [row.id, row.deleted])).toEqual([
       [old.id, true],
       [fresh.id, false],
     ]);
+    const none = await store.getChatSince(chatId, chat.snapshotVersion);
+    expect(none).toEqual({ chat, messages: [] });
   });
 
   it('lists the queue by position, then id', async () => {
@@ -312,8 +315,8 @@ it("reads a chat's messages or queue in one statement, finding some, none, or no
     const reads: Array<[string, (id: string) => Promise<unknown>, number]> = [
       ['getPromptHistory', (id) => store.getPromptHistory(id), 1],
       ['listMessages', async (id) => (await store.listMessages(id)).messages, 1],
-      ['getMessagesByRevision', (id) => store.getMessagesByRevision(id, 0), 1],
-      ['getMessagesByRevision, none newer', (id) => store.getMessagesByRevision(id, 99), 0],
+      ['getChatSince', async (id) => (await store.getChatSince(id, 0)).messages, 1],
+      ['getChatSince, none newer', async (id) => (await store.getChatSince(id, 99)).messages, 0],
       ['listQueuedMessages, empty', (id) => store.listQueuedMessages(id), 0],
     ];
     for (const [name, read, found] of reads) {

@@ -1,8 +1,15 @@
 import { readChatMessageContent, type StoredChatMessageContent } from '@chatd/core';
 import type { Queryable, Statement } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
-import { MessageNotFoundError } from '../errors/store-errors.js';
-import { type ChatMessageRow, MESSAGE_SELECT, readMessageRow } from '../schema/rows.js';
+import { ChatNotFoundError, MessageNotFoundError } from '../errors/store-errors.js';
+import { rowReader, selectList } from '../schema/columns.js';
+import {
+  type ChatMessageRow,
+  type ChatRow,
+  chatColumns,
+  MESSAGE_SELECT,
+  readMessageRow,
+} from '../schema/rows.js';
 import type { ListMessagesOptions, NewMessage } from '../validation/inputs.js';
 import { contentJson } from '../validation/parse-input.js';
 import { type ChatRecord, RECORD, readRecord } from './chat-state.js';
@@ -81,26 +88,42 @@ export async function getPromptHistory(db: Queryable, chatId: string): Promise<C
   return rows.map(readMessageRow);
 }
 
+/** A chat and its user-visible messages written after a revision: see {@link getChatSince}. */
+export interface ChatSince {
+  /** The chat row. */
+  chat: ChatRow;
+  /** User-visible messages written after the revision, soft-deleted ones included, by id. */
+  messages: ChatMessageRow[];
+}
+
+const CHAT_FIELD = 'chat.';
+const readPrefixedChat = rowReader(chatColumns, CHAT_FIELD);
+
 /**
- * User-visible messages written at a revision after `afterRevision`, soft-deleted ones
- * included, in id order: a stream that saw revision N catches up with this and detects edits
- * (a deleted message it already showed means its history was rewritten).
+ * The chat with its user-visible messages written at a revision after `afterRevision`,
+ * soft-deleted ones included, in id order, in one statement: both come from one snapshot, so
+ * a view kept from them never holds messages newer than its chat row nor misses one. A stream
+ * that saw revision N catches up with this and detects edits (a deleted message it already
+ * showed means its history was rewritten).
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
-export async function getMessagesByRevision(
+export async function getChatSince(
   db: Queryable,
   chatId: string,
   afterRevision: number,
-): Promise<ChatMessageRow[]> {
-  const rows = await queryChildRows(
-    db,
-    chatId,
-    `SELECT ${MESSAGE_SELECT} FROM chats c
+): Promise<ChatSince> {
+  const rows = await db.query(
+    `SELECT ${selectList(chatColumns, 'c', CHAT_FIELD)}, ${MESSAGE_SELECT} FROM chats c
      LEFT JOIN chat_messages m ON m.chat_id = c.id AND m.revision > $2 AND ${USER_VISIBLE}
      WHERE c.id = $1 ORDER BY m.id`,
     [chatId, afterRevision],
   );
-  return rows.map(readMessageRow);
+  const [first] = rows;
+  if (first === undefined) throw new ChatNotFoundError(chatId);
+  return {
+    chat: readPrefixedChat(first),
+    messages: first.id === null ? [] : rows.map(readMessageRow),
+  };
 }
 
 /*

@@ -58,22 +58,28 @@ export const textArray = column((value) => value as string[]);
 /** `jsonb`, passed through `read` (a tolerant reader for data written by newer versions). */
 export const json = <T>(read: (value: unknown) => T = (value) => value as T) => column(read);
 
-/** The SQL select list of a table: `alias.column AS "field"` for every column. */
-export function selectList(table: Columns, alias: string): string {
+/**
+ * The SQL select list of a table: `alias.column AS "<prefix>field"` for every column (a prefix
+ * keeps two tables' fields apart in one result).
+ */
+export function selectList(table: Columns, alias: string, prefix = ''): string {
   return Object.entries(table)
-    .map(([field, { sqlName }]) => `${alias}.${sqlName} AS "${field}"`)
+    .map(([field, { sqlName }]) => `${alias}.${sqlName} AS "${prefix}${field}"`)
     .join(', ');
 }
 
-/** A reader of rows selected with {@link selectList}. */
+/** A reader of rows selected with {@link selectList} (and the same prefix). */
 export function rowReader<Table extends Columns>(
   table: Table,
+  prefix = '',
 ): (raw: Record<string, unknown>) => RowOf<Table> {
-  const entries = Object.entries(table);
+  const entries = Object.entries(table).map(
+    ([field, column]) => [field, `${prefix}${field}`, column.read] as const,
+  );
   return (raw) => {
     const row: Record<string, unknown> = {};
-    for (const [field, { read }] of entries) {
-      const value = raw[field];
+    for (const [field, key, read] of entries) {
+      const value = raw[key];
       row[field] = value === null || value === undefined ? null : read(value);
     }
     return row as RowOf<Table>;

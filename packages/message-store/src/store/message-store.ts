@@ -17,8 +17,8 @@ import {
 } from '../queries/chats.js';
 import { deleteOldDrafts, readDraftEnvelopes } from '../queries/drafts.js';
 import {
+  getChatSince,
   getMessage,
-  getMessagesByRevision,
   getPromptHistory,
   listMessages,
   type MessagePage,
@@ -305,14 +305,24 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
-   * User-visible messages written after `afterRevision`, soft-deleted ones included.
+   * The chat with its user-visible messages written after `afterRevision` (soft-deleted ones
+   * included, by id), read in one statement, so both come from one snapshot: what a stream
+   * that keeps a view of the chat reads to catch up.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a negative or non-integer revision.
    */
-  async getMessagesByRevision(chatId: string, afterRevision: number): Promise<ChatMessageRow[]> {
+  async getChatSince(
+    chatId: string,
+    afterRevision: number,
+  ): Promise<{
+    /** The chat row. */
+    chat: ChatRow;
+    /** Its user-visible messages written after `afterRevision`, by id. */
+    messages: ChatMessageRow[];
+  }> {
     parseChatId(chatId);
     parseInput(revisionSchema, afterRevision, 'afterRevision');
-    return this.#query((db) => getMessagesByRevision(db, chatId, afterRevision));
+    return this.#query((db) => getChatSince(db, chatId, afterRevision));
   }
 
   /**

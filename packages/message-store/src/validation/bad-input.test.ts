@@ -268,7 +268,7 @@ const CHAT_ID_METHODS: [string, (store: MessageStore, chatId: never) => Promise<
   ['getMessage', (store, chatId) => store.getMessage(chatId, 1)],
   ['listMessages', (store, chatId) => store.listMessages(chatId)],
   ['getPromptHistory', (store, chatId) => store.getPromptHistory(chatId)],
-  ['getMessagesByRevision', (store, chatId) => store.getMessagesByRevision(chatId, 0)],
+  ['getChatSince', (store, chatId) => store.getChatSince(chatId, 0)],
   ['listQueuedMessages', (store, chatId) => store.listQueuedMessages(chatId)],
   ['getFamilyChatIds', (store, chatId) => store.getFamilyChatIds(chatId)],
   ['getRootChatId', (store, chatId) => store.getRootChatId(chatId)],
@@ -660,25 +660,25 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
     ["before '5'", pageOfMessages({ before: '5' }), invalid('options.before')],
     ['unknown key', pageOfMessages({ cursor: 'x' }), invalid('options.cursor')],
   ],
-  getMessagesByRevision: [
+  getChatSince: [
     [
       'afterRevision -1',
-      (store, ids) => store.getMessagesByRevision(ids.chatId, -1),
+      (store, ids) => store.getChatSince(ids.chatId, -1),
       invalid('afterRevision'),
     ],
     [
       'afterRevision 1.5',
-      (store, ids) => store.getMessagesByRevision(ids.chatId, 1.5),
+      (store, ids) => store.getChatSince(ids.chatId, 1.5),
       invalid('afterRevision'),
     ],
     [
       "afterRevision '1'",
-      (store, ids) => store.getMessagesByRevision(ids.chatId, '1' as never),
+      (store, ids) => store.getChatSince(ids.chatId, '1' as never),
       invalid('afterRevision'),
     ],
     [
       'afterRevision missing',
-      (store, ids) => store.getMessagesByRevision(ids.chatId, undefined as never),
+      (store, ids) => store.getChatSince(ids.chatId, undefined as never),
       invalid('afterRevision'),
     ],
   ],
