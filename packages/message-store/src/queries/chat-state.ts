@@ -156,14 +156,9 @@ export interface NewChat {
   owner?: { workerId: string; runnerId: string } | undefined;
 }
 
-/**
- * Inserts a chat in `running`, and the owner's lease when it has one (same statement: the
- * lease row references the chat, which the foreign-key check at the statement's end sees).
- * Returns the chat row as inserted.
- */
-export async function insertChat(tx: Queryable, chat: NewChat): Promise<ChatRow> {
-  const [row] = await tx.query(
-    `WITH created AS (
+const INSERT_CHAT = statement(
+  'insert_chat',
+  `WITH created AS (
        INSERT INTO chats AS c (id, owner_id, title, parent_chat_id, root_chat_id, status,
          last_model_config_id, mcp_server_ids, labels, dynamic_tools, worker_id, runner_id)
        VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
@@ -173,19 +168,26 @@ export async function insertChat(tx: Queryable, chat: NewChat): Promise<ChatRow>
        INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
        SELECT id, $11, $10, now() FROM created WHERE $11::text IS NOT NULL)
      SELECT * FROM created`,
-    [
-      chat.id,
-      chat.ownerId,
-      chat.title ?? null,
-      chat.parentChatId,
-      chat.rootChatId,
-      chat.lastModelConfigId,
-      chat.mcpServerIds,
-      JSON.stringify(chat.labels),
-      JSON.stringify(chat.dynamicTools),
-      chat.owner?.workerId ?? null,
-      chat.owner?.runnerId ?? null,
-    ],
-  );
+);
+
+/**
+ * Inserts a chat in `running`, and the owner's lease when it has one (same statement: the
+ * lease row references the chat, which the foreign-key check at the statement's end sees).
+ * Returns the chat row as inserted.
+ */
+export async function insertChat(tx: Queryable, chat: NewChat): Promise<ChatRow> {
+  const [row] = await tx.query(INSERT_CHAT, [
+    chat.id,
+    chat.ownerId,
+    chat.title ?? null,
+    chat.parentChatId,
+    chat.rootChatId,
+    chat.lastModelConfigId,
+    chat.mcpServerIds,
+    JSON.stringify(chat.labels),
+    JSON.stringify(chat.dynamicTools),
+    chat.owner?.workerId ?? null,
+    chat.owner?.runnerId ?? null,
+  ]);
   return readChatRow(row as Record<string, unknown>);
 }

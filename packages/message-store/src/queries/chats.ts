@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@chatd/core';
-import type { Queryable } from '../db/database.js';
+import type { Queryable, Statement } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
 import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
 import type { ChatMetadataUpdate, ListChatsOptions } from '../validation/inputs.js';
@@ -9,8 +9,13 @@ import { isUuid } from '../validation/inputs.js';
  * Loads one chat.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
  */
+const GET_CHAT: Statement = {
+  name: 'chatd_ms_get_chat',
+  text: `SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`,
+};
+
 export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
-  const [row] = await db.query(`SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`, [chatId]);
+  const [row] = await db.query(GET_CHAT, [chatId]);
   if (row === undefined) throw new ChatNotFoundError(chatId);
   return readChatRow(row);
 }
@@ -24,10 +29,10 @@ export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
 export async function queryChildRows(
   db: Queryable,
   chatId: string,
-  text: string,
+  statement: Statement | string,
   params: unknown[],
 ): Promise<Record<string, unknown>[]> {
-  const rows = await db.query(text, params);
+  const rows = await db.query(statement, params);
   if (rows.length === 0) throw new ChatNotFoundError(chatId);
   return rows.length === 1 && rows[0]?.id === null ? [] : rows;
 }

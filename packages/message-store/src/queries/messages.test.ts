@@ -319,6 +319,8 @@ it("reads a chat's messages or queue in one statement, finding some, none, or no
       ['getChatSince, none newer', async (id) => (await store.getChatSince(id, 99)).messages, 0],
       ['listQueuedMessages, empty', (id) => store.listQueuedMessages(id), 0],
     ];
+    // The first call of a named statement on an instance also prepares it: not counted here.
+    for (const [, read] of reads) await read(chatId);
     for (const [name, read, found] of reads) {
       expect(
         await log.during(async () => expect(await read(chatId)).toHaveLength(found)),

@@ -72,19 +72,19 @@ export async function listMessages(
   return { messages: rows.slice(0, limit).map(readMessageRow), hasMore: rows.length > limit };
 }
 
+const PROMPT_HISTORY: Statement = {
+  name: 'chatd_ms_prompt_history',
+  text: `SELECT ${MESSAGE_SELECT} FROM chats c
+     LEFT JOIN chat_messages m ON m.chat_id = c.id AND NOT m.deleted AND ${MODEL_VISIBLE}
+     WHERE c.id = $1 ORDER BY m.id`,
+};
+
 /**
  * The history the model sees, oldest first: non-deleted messages visible to the model.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when the chat does not exist.
  */
 export async function getPromptHistory(db: Queryable, chatId: string): Promise<ChatMessageRow[]> {
-  const rows = await queryChildRows(
-    db,
-    chatId,
-    `SELECT ${MESSAGE_SELECT} FROM chats c
-     LEFT JOIN chat_messages m ON m.chat_id = c.id AND NOT m.deleted AND ${MODEL_VISIBLE}
-     WHERE c.id = $1 ORDER BY m.id`,
-    [chatId],
-  );
+  const rows = await queryChildRows(db, chatId, PROMPT_HISTORY, [chatId]);
   return rows.map(readMessageRow);
 }
 
@@ -98,6 +98,12 @@ export interface ChatSince {
 
 const CHAT_FIELD = 'chat.';
 const readPrefixedChat = rowReader(chatColumns, CHAT_FIELD);
+const CHAT_SINCE: Statement = {
+  name: 'chatd_ms_chat_since',
+  text: `SELECT ${selectList(chatColumns, 'c', CHAT_FIELD)}, ${MESSAGE_SELECT} FROM chats c
+     LEFT JOIN chat_messages m ON m.chat_id = c.id AND m.revision > $2 AND ${USER_VISIBLE}
+     WHERE c.id = $1 ORDER BY m.id`,
+};
 
 /**
  * The chat with its user-visible messages written at a revision after `afterRevision`,
@@ -112,12 +118,7 @@ export async function getChatSince(
   chatId: string,
   afterRevision: number,
 ): Promise<ChatSince> {
-  const rows = await db.query(
-    `SELECT ${selectList(chatColumns, 'c', CHAT_FIELD)}, ${MESSAGE_SELECT} FROM chats c
-     LEFT JOIN chat_messages m ON m.chat_id = c.id AND m.revision > $2 AND ${USER_VISIBLE}
-     WHERE c.id = $1 ORDER BY m.id`,
-    [chatId, afterRevision],
-  );
+  const rows = await db.query(CHAT_SINCE, [chatId, afterRevision]);
   const [first] = rows;
   if (first === undefined) throw new ChatNotFoundError(chatId);
   return {

@@ -5,6 +5,13 @@ import { type ChatQueuedMessageRow, QUEUED_SELECT, readQueuedRow } from '../sche
 import { contentJson } from '../validation/parse-input.js';
 import { queryChildRows } from './chats.js';
 
+const LIST_QUEUE: Statement = {
+  name: 'chatd_ms_list_queue',
+  text: `SELECT ${QUEUED_SELECT} FROM chats c
+     LEFT JOIN chat_queued_messages q ON q.chat_id = c.id
+     WHERE c.id = $1 ORDER BY q.position, q.id`,
+};
+
 /**
  * The chat's queue in the order it will be used: by position, then id. (Clients and the worker
  * see one order; the reference showed clients creation order while the worker used position.)
@@ -14,14 +21,7 @@ export async function listQueuedMessages(
   db: Queryable,
   chatId: string,
 ): Promise<ChatQueuedMessageRow[]> {
-  const rows = await queryChildRows(
-    db,
-    chatId,
-    `SELECT ${QUEUED_SELECT} FROM chats c
-     LEFT JOIN chat_queued_messages q ON q.chat_id = c.id
-     WHERE c.id = $1 ORDER BY q.position, q.id`,
-    [chatId],
-  );
+  const rows = await queryChildRows(db, chatId, LIST_QUEUE, [chatId]);
   return rows.map(readQueuedRow);
 }
 

@@ -41,13 +41,15 @@ export class StatementLog {
   }
 }
 
-/** A named statement by its name; SQL text by its first words. */
+/** A named statement by its name (on PGlite, run as `EXECUTE name(…)`); SQL text by its first words. */
 function label(statement: unknown): string {
   if (typeof statement === 'object' && statement !== null) {
     const { name, text } = statement as { name?: string; text?: string };
     if (name !== undefined) return name;
     return label(text);
   }
+  const executed = /^EXECUTE (\w+)/.exec(String(statement));
+  if (executed !== null) return executed[1] as string;
   const words = String(statement).trim().split(/\s+/);
   return words.length > 6 ? `${words.slice(0, 6).join(' ')} …` : words.join(' ');
 }
