@@ -159,12 +159,16 @@ export class RunnerManager {
 
   /** Re-reads the chats of all live runners: routes their state, cleans up deleted ones. */
   async sync(): Promise<void> {
-    const chatIds = [...new Set([...this.#live.values()].map((runner) => runner.chatId))];
+    const runners = [...this.#live.values()];
+    const chatIds = [...new Set(runners.map((runner) => runner.chatId))];
     if (chatIds.length === 0) return;
     const rows = await this.#context.store.getRunnerSyncRows(chatIds);
     const present = new Set(rows.map((row) => row.chatId));
     for (const row of rows) this.routeHint(row);
-    for (const runner of [...this.#live.values()]) {
+    // Only the runners the read was about: one spawned while it ran has a chat it did not ask
+    // for, which is not a deleted chat (cleaning it up left the chat owned by no running
+    // runner until its lease expired).
+    for (const runner of runners) {
       if (!present.has(runner.chatId)) this.cleanup(runner);
     }
   }

@@ -310,6 +310,33 @@ describe('RunnerManager', () => {
     expect(started[0]?.signal.aborted).toBe(true);
   });
 
+  it('the database sync leaves alone a runner spawned while its read was running', async () => {
+    const { store, createChat } = await setup();
+    const [first, second] = [await createChat(), await createChat()];
+    for (const [chatId, runnerId] of [
+      [first, 'r1'],
+      [second, 'r2'],
+    ] as const) {
+      await store.update(chatId, (chat) => chat.acquire({ workerId: 'w1', runnerId }));
+    }
+    const { tasks, started } = fakeTasks();
+    const manager = managerFor(store, tasks, captureLogger().logger);
+    manager.spawn(first, 'r1');
+    await wait(() => expect(started).toHaveLength(1));
+    // The second runner starts while the sync reads the chats of the runners it knew.
+    const read = store.getRunnerSyncRows.bind(store);
+    store.getRunnerSyncRows = async (chatIds) => {
+      const rows = await read(chatIds);
+      manager.spawn(second, 'r2');
+      return rows;
+    };
+    await manager.sync();
+    store.getRunnerSyncRows = read;
+    await wait(() => expect(started).toHaveLength(2));
+    expect(manager.stats().liveRunners).toBe(2);
+    expect(started.map((task) => task.signal.aborted)).toEqual([false, false]);
+  });
+
   it('shutdown racing many cleanups finishes, and never starts queued work', async () => {
     const { store, createChat } = await setup();
     const chats = await Promise.all(Array.from({ length: 10 }, () => createChat()));
