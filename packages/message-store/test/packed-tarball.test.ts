@@ -9,7 +9,7 @@ import { afterAll, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../src/migrations/migrations.js';
 
 /*
- * The packed package must carry its migrations: build it, pack it with its workspace
+ * The packed package must carry its migrations: pack the built package with its workspace
  * dependencies (pnpm rewrites `workspace:^` to versions), install the tarballs into an empty
  * project with npm and migrate a fresh PGlite data folder from there.
  */
@@ -49,7 +49,9 @@ it('installs from packed tarballs and migrates a fresh data folder', {
 }, async () => {
   workDir = await mkdtemp(join(tmpdir(), 'chatd-message-store-pack-'));
   const tarballs = join(workDir, 'tarballs');
-  await run(tsup, [], { cwd: packageDir });
+  // Packs the dist/ the build made (turbo builds a package before its tests). Building here
+  // would empty dist/ for a moment (tsup cleans it) under other packages' tests that import it.
+  if (!existsSync(join(packageDir, 'dist/index.js'))) await run(tsup, [], { cwd: packageDir });
   for (const name of ['core', 'pubsub', 'message-store']) {
     await run(pnpm, ['pack', '--pack-destination', tarballs], { cwd: join(packagesDir, name) });
   }

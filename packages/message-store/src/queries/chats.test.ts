@@ -197,12 +197,16 @@ describeEachDatabase('chat queries', (database) => {
     const root = await seedChat(database);
     const first = await seedChat(database, { parentChatId: root });
     const grandchild = await seedChat(database, { parentChatId: first, rootChatId: root });
-    // Created later but with an earlier timestamp: creation time, not insertion, orders.
+    // Created later but with an earlier timestamp: creation time, not insertion, orders. Each
+    // gets its own time: two inserts can share a clock tick, and ties go by (random) id.
     const early = await seedChat(database, { parentChatId: root });
-    await database.query('UPDATE chats SET created_at = $2 WHERE id = $1', [
-      early,
-      '2020-01-01T00:00:00Z',
-    ]);
+    for (const [chatId, createdAt] of [
+      [early, '2020-01-01T00:00:00Z'],
+      [first, '2021-01-01T00:00:00Z'],
+      [grandchild, '2022-01-01T00:00:00Z'],
+    ]) {
+      await database.query('UPDATE chats SET created_at = $2 WHERE id = $1', [chatId, createdAt]);
+    }
     await seedChat(database);
     expect(await store.getFamilyChatIds(root)).toEqual([root, early, first, grandchild]);
     expect(await store.getRootChatId(grandchild)).toBe(root);
