@@ -44,7 +44,7 @@ import type { EngineContext } from '../tasks/engine-context.js';
 import { createEngineTasks } from '../tasks/engine-tasks.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { isChatUpdate } from '../worker/chat-update.js';
-import { type Handover, ReservedAttempt } from '../worker/handover.js';
+import type { Handover } from '../worker/handover.js';
 import { hasLiveOwner, Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
@@ -333,8 +333,8 @@ export class Chatd {
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
     if (owner !== undefined) {
-      const reserved = new ReservedAttempt(chat.historyVersion, chat.generationAttempt);
-      await this.#worker.adopt(chatId, owner.runnerId, { state: chat, chat, reserved });
+      const handover = { state: chat, chat, attemptRecorded: true };
+      await this.#worker.adopt(chatId, owner.runnerId, handover);
     }
     if (input.title === undefined) {
       const firstMessage = textOf(content.parts);
@@ -558,12 +558,9 @@ export class Chatd {
         await chat.acquire(owner);
         // A running chat's runner starts generating at once: its first attempt is recorded
         // in this transaction rather than in one of its own.
-        const reserved =
-          snapshot.row.status === 'running'
-            ? new ReservedAttempt(snapshot.row.historyVersion, await chat.recordGenerationAttempt())
-            : undefined;
-        const state = (await chat.snapshot()).row;
-        handover = reserved === undefined ? { state } : { state, reserved };
+        const attemptRecorded = snapshot.row.status === 'running';
+        if (attemptRecorded) await chat.recordGenerationAttempt();
+        handover = { state: (await chat.snapshot()).row, attemptRecorded };
       }
       return value;
     });

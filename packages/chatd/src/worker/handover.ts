@@ -2,8 +2,8 @@ import type { ChatRow, ChatUpdatePayload } from '@chatd/message-store';
 
 /**
  * A generation attempt recorded for a runner in the transaction that gave it the chat (a local
- * acquisition), so that the runner's first attempt needs no transaction of its own. It can be
- * taken once: a retried task, and every attempt after it, records its own.
+ * acquisition, see {@link Handover}), so that the runner's first attempt needs no transaction
+ * of its own. It can be taken once: a retried task, and every attempt after it, records its own.
  */
 export class ReservedAttempt {
   readonly historyVersion: number;
@@ -46,6 +46,6 @@ export interface Handover {
   readonly state: RunnerState;
   /** The whole row, when the write returned it: the first task prepares from it. */
   readonly chat?: ChatRow;
-  /** The generation attempt the write recorded for the runner, if it did. */
-  readonly reserved?: ReservedAttempt;
+  /** Whether the write also recorded the first generation attempt (`state`'s) for the runner. */
+  readonly attemptRecorded?: boolean;
 }

@@ -3,7 +3,7 @@ import { BoundedQueue, ChatdError, type Logger } from '@chatd/core';
 import { type ChatRow, type ChatUpdatePayload, chatUpdateChannel } from '@chatd/message-store';
 import { TaskExit } from '../tasks/task-exit.js';
 import { isChatUpdate } from './chat-update.js';
-import type { Handover, ReservedAttempt, RunnerState } from './handover.js';
+import { type Handover, ReservedAttempt, type RunnerState } from './handover.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
@@ -86,7 +86,12 @@ export class Runner {
     this.runnerId = runnerId;
     this.#context = context;
     this.#handover = handover;
-    this.#reserved = handover?.reserved;
+    if (handover?.attemptRecorded === true) {
+      this.#reserved = new ReservedAttempt(
+        handover.state.historyVersion,
+        handover.state.generationAttempt,
+      );
+    }
     this.#logger = context.logger.child({ component: 'runner', chatId, runnerId });
     this.#hints = new BoundedQueue({ capacity: context.options.hintQueueSize });
   }

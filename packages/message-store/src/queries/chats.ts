@@ -5,14 +5,15 @@ import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
 import type { ChatMetadataUpdate, ListChatsOptions } from '../validation/inputs.js';
 import { isUuid } from '../validation/inputs.js';
 
-/**
- * Loads one chat.
- * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
- */
 const GET_CHAT: Statement = {
   name: 'chatd_ms_get_chat',
   text: `SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`,
 };
+
+/**
+ * Loads one chat.
+ * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
+ */
 
 export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
   const [row] = await db.query(GET_CHAT, [chatId]);

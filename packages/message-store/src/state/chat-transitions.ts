@@ -313,7 +313,7 @@ export class ChatTransitions {
     const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishInterruption',
-      () => ({ partials: parsePartials(), release: parseOptions()?.release ?? false }),
+      () => ({ partials: parsePartials(), release: parseOptions().release }),
       lifecycle.finishInterruption,
     );
   }
@@ -326,7 +326,7 @@ export class ChatTransitions {
     const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishTurn',
-      () => ({ release: parseOptions()?.release ?? false }),
+      () => ({ release: parseOptions().release }),
       lifecycle.finishTurn,
     );
   }
@@ -340,7 +340,7 @@ export class ChatTransitions {
     const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishError',
-      () => ({ lastError: parseError(), release: parseOptions()?.release ?? false }),
+      () => ({ lastError: parseError(), release: parseOptions().release }),
       lifecycle.finishError,
     );
   }

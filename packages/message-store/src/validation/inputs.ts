@@ -178,9 +178,9 @@ export const finishOptionsSchema = z
      * it idle (waiting or error), in the same write. A chat that goes on running keeps it.
      * @default false
      */
-    release: z.boolean().optional(),
+    release: z.boolean().default(false),
   })
-  .optional();
+  .default({ release: false });
 
 /** The output of synthetic tool results. */
 export const reasonSchema = text(10_000).optional();
