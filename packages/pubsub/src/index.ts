@@ -64,6 +64,7 @@ export {
   type ChannelResyncEvent,
   type ChannelSubscription,
   MAX_CHANNEL_NAME_LENGTH,
+  type PublishOptions,
   PubSub,
   type PubSubOptions,
 } from './pubsub/index.js';

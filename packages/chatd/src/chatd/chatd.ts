@@ -50,6 +50,12 @@ import { type MessageContentInput, toChat, toContent } from './chat-info.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
 import { cleanTitle, fallbackTitle, textOf, titlePrompt } from './titles.js';
 
+/**
+ * How long the title call waits after the first step's commit: that commit also ends the first
+ * reply's stream, whose last reads and writes should not queue behind a model call.
+ */
+const TITLE_AFTER_STEP_MS = 50;
+
 /** What {@link createChatd} wires together. */
 export interface CreateChatdOptions {
   /** The durable chat state; its PubSub carries the state hints between processes. */
@@ -338,7 +344,11 @@ export class Chatd {
     }
     if (input.title === undefined) {
       const firstMessage = textOf(content.parts);
-      this.#detach(this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId));
+      this.#detach(
+        this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId, {
+          runsHere: owner !== undefined,
+        }),
+      );
     }
     return toChat(chat);
   }
@@ -572,8 +582,12 @@ export class Chatd {
    * Resolves `true` once the chat's history moved past its creation (the first step was
    * committed), its first turn stopped running, or `titleTimeoutMs` passed (a chat no worker
    * runs still gets its title); `false` when the chat is gone or chatd closes.
+   *
+   * `runsHere`: this instance's runner was just given the chat. It cannot have committed
+   * anything yet (that takes I/O, and this runs in the same tick), and its commits reach the
+   * subscription without a round trip through the database, so there is nothing to read first.
    */
-  async #firstStepDone(chatId: string): Promise<boolean> {
+  async #firstStepDone(chatId: string, { runsHere }: { runsHere: boolean }): Promise<boolean> {
     const closing = this.#closing.signal;
     const waited = new AbortController();
     const timer = this.#context.clock
@@ -587,7 +601,7 @@ export class Chatd {
     try {
       await subscription.ready;
       // What happened before the subscription listened is only in the row.
-      if (moved(await this.#store.getChat(chatId))) return true;
+      if (!runsHere && moved(await this.#store.getChat(chatId))) return true;
       for await (const event of subscription) {
         if (event.type === 'message' && isChatUpdate(event.payload) && moved(event.payload)) {
           return true;
@@ -619,12 +633,15 @@ export class Chatd {
     firstMessage: string,
     fallback: string,
     chatModelConfigId: string,
+    where: { runsHere: boolean },
   ) {
     const { clock } = this.#context;
     const modelConfigId = this.#options.titleModelConfigId ?? chatModelConfigId;
     try {
       if (firstMessage.trim() === '') return;
-      if (!(await this.#firstStepDone(chatId))) return;
+      if (!(await this.#firstStepDone(chatId, where))) return;
+      // The step's commit also ends the reply's stream; its last writes go first.
+      await clock.sleep(TITLE_AFTER_STEP_MS, this.#closing.signal);
       const deadline = clock.now() + this.#options.sideEffectBudgetMs;
       const { model } = await this.#models.resolve(modelConfigId, { chatId, ownerId });
       for (let attempt = 1; ; attempt += 1) {

@@ -7,7 +7,9 @@ export type Publish = (role: ChatMessageRole, part: ChatStreamPart) => void;
 
 /**
  * Parts a follower on another replica should see without waiting for the draft writer's
- * window: a tool call's input complete, a tool's result, the end of a step.
+ * window: a tool call's input complete, a tool's result, the end of a step. The end of a step
+ * must be written before the step's commit, which drops the drafts not yet written: without
+ * it, a follower would see the last deltas of the step's text only in the committed message.
  */
 const URGENT_PARTS: ReadonlySet<string> = new Set([
   'tool-input-available',

@@ -74,7 +74,9 @@ function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatSt
   tx.afterCommit.push(() => {
     for (const [channel, payload] of pending) {
       try {
-        context.pubsub.publish(channel, { ...payload });
+        // Local first: this replica's runner or stream usually made the change and reacts to
+        // it; waiting for the database to deliver the NOTIFY back would add its round trip.
+        context.pubsub.publish(channel, { ...payload }, { localFirst: true });
       } catch (error) {
         // The commit stands; notifications are hints and receivers resync on their own.
         context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');

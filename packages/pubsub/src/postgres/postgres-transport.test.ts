@@ -134,6 +134,22 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     expect(await take(toA, count)).toEqual(expected);
   });
 
+  it('localFirst: the publisher gets its message once, at once; the other PubSub through NOTIFY', async () => {
+    const a = openPubSub();
+    const b = openPubSub();
+    const atA = a.pubsub.subscribe('local-first');
+    const atB = b.pubsub.subscribe('local-first');
+    await Promise.all([atA.ready, atB.ready]);
+    a.pubsub.publish('local-first', { n: 1 }, { localFirst: true });
+    a.pubsub.publish('local-first', { n: 2 });
+    const expected = [1, 2].map((n) => ({ type: 'message', payload: { n } }));
+    expect(await take(atB, 2)).toEqual(expected);
+    // The second arrived through NOTIFY after the first's echo, which A skipped.
+    expect(await take(atA, 2)).toEqual(expected);
+    a.pubsub.publish('local-first', { n: 3 });
+    expect(await take(atA, 1)).toEqual([{ type: 'message', payload: { n: 3 } }]);
+  });
+
   it('exchanges messages in order with another OS process', async () => {
     const { pubsub } = openPubSub(undefined, 1000);
     const pongs = pubsub.subscribe('pong');

@@ -4,6 +4,7 @@ export {
   type ChannelMessageEvent,
   type ChannelResyncEvent,
   type ChannelSubscription,
+  type PublishOptions,
   PubSub,
   type PubSubOptions,
 } from './pubsub.js';

@@ -139,6 +139,35 @@ describe('PubSub', () => {
       ]);
     });
 
+    it('localFirst: local subscribers have it before publish returns; its echo is skipped', async () => {
+      const transport = new ScriptedTransport();
+      transport.holdDeliveries = true;
+      await using pubsub = new PubSub({ transport });
+      using subscription = pubsub.subscribe('channel');
+      await subscription.ready;
+      const payload = { n: [1] };
+      pubsub.publish('channel', payload, { localFirst: true });
+      payload.n.push(2);
+      // Still held by the transport, so this came straight from publish, as a copy.
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: { n: [1] } }]);
+      // Other processes get it through the transport, tagged so this one skips it coming back.
+      expect(transport.held).toHaveLength(1);
+      expect(JSON.parse(transport.held[0]?.payload ?? '')).toMatchObject({ payload: { n: [1] } });
+      transport.deliverHeld();
+      pubsub.publish('channel', 'after');
+      transport.deliverHeld();
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 'after' }]);
+    });
+
+    it("localFirst: another process's localFirst message arrives through the transport", async () => {
+      const transport = new ScriptedTransport();
+      await using pubsub = new PubSub({ transport });
+      using subscription = pubsub.subscribe('channel');
+      await subscription.ready;
+      transport.deliver('channel', '{"payload":1,"deliveredBy":"another-process"}');
+      expect(await take(subscription, 1)).toEqual([{ type: 'message', payload: 1 }]);
+    });
+
     it('ignores and logs a malformed message', async () => {
       const transport = new ScriptedTransport();
       const logger = recordingLogger();

@@ -16,7 +16,7 @@ import { InProcessTransport } from '../transport/in-process-transport.js';
 import type { PubSubTransport } from '../transport/transport.js';
 import { assertChannelName } from './channel-name-rules.js';
 import { PendingEchoes } from './pending-echoes.js';
-import { decodeMessage, encodeMessage, oversizeBytes } from './wire-format.js';
+import { decodeMessage, encodeMessage, oversizeBytes, type WireMessage } from './wire-format.js';
 
 /** A message published on a channel. */
 export interface ChannelMessageEvent {
@@ -49,11 +49,30 @@ export interface ChannelSubscription extends Subscription<ChannelEvent> {
   readonly ready: Promise<void>;
 }
 
+/** Options for one {@link PubSub.publish}. */
+export interface PublishOptions {
+  /**
+   * Offers the message to this process's subscribers at once, before it is sent, instead of
+   * when the transport delivers it back; other processes get it through the transport as
+   * usual. Saves the transport's round trip (with Postgres, a NOTIFY and its delivery) when
+   * the publishing process reacts to its own message, as a replica does to a change it just
+   * committed.
+   *
+   * The price is one order for all: a local subscriber may see this message before one that
+   * another process published earlier and the transport has not delivered yet. Right for
+   * hints that receivers act on by re-reading state; leave it off where every process must see
+   * one order.
+   * @default false
+   */
+  localFirst?: boolean;
+}
+
 /** Options for {@link PubSub}; the broker options apply to every channel. */
 export interface PubSubOptions extends BrokerOptions {
   /**
    * Carries messages between processes. Every publish goes through it and every delivery comes
-   * from it, so local and remote subscribers see one order. PubSub owns it and closes it.
+   * from it (except a `localFirst` publish's, see {@link PublishOptions.localFirst}), so local
+   * and remote subscribers see one order. PubSub owns it and closes it.
    * @default new InProcessTransport()
    */
   transport?: PubSubTransport;
@@ -105,7 +124,7 @@ export class PubSub implements AsyncDisposable {
   readonly #transportCalls = new Set<Promise<void>>();
   /** Subscribers with a `resync` waiting for room; at most one each. */
   readonly #resyncPending = new WeakSet<SubscriberSlot<ChannelEvent>>();
-  /** Tells this process's must-deliver messages apart from other processes'. */
+  /** Tells this process's must-deliver and localFirst messages apart from other processes'. */
   readonly #origin = randomBytes(9).toString('base64url');
   #sequence = 0;
   #closing: Promise<void> | undefined;
@@ -181,16 +200,21 @@ export class PubSub implements AsyncDisposable {
 
   /**
    * Publishes `payload` on `channel` without waiting: each receiving process offers it to its
-   * subscribers lossily. A send failure is logged, not thrown. A no-op after close.
+   * subscribers lossily. A send failure is logged, not thrown. A no-op after close. With
+   * `localFirst`, this process's subscribers have it before `publish` returns (see
+   * {@link PublishOptions.localFirst}).
    * @throws InvalidChannelError `INVALID_CHANNEL` for a bad channel name.
    * @throws PayloadNotJsonError `PAYLOAD_NOT_JSON` when the payload is not a JSON value.
    * @throws PayloadTooLargeError `PAYLOAD_TOO_LARGE` when the serialized message is larger than
    * the transport carries. Nothing is sent in any of these cases.
    */
-  publish(channel: string, payload: JsonValue): void {
+  publish(channel: string, payload: JsonValue, { localFirst = false }: PublishOptions = {}): void {
     assertChannelName(channel);
-    const message = this.#serialize(payload, undefined);
+    const message = this.#serialize(payload, localFirst ? { deliveredBy: this.#origin } : {});
     if (this.#closing) return;
+    // Parsed from the wire text, as a delivery from the transport would be: subscribers never
+    // share the publisher's object.
+    if (localFirst) this.#fanOut(channel, decodeMessage(message) as WireMessage);
     this.#callTransport(() => this.#transport.publish(channel, message)).catch((error) => {
       this.#logger.error({ channel, err: error }, 'pubsub: publish failed');
     });
@@ -219,7 +243,7 @@ export class PubSub implements AsyncDisposable {
     assertChannelName(channel);
     this.#sequence += 1;
     const id = `${this.#origin}:${this.#sequence}`;
-    const message = this.#serialize(payload, id);
+    const message = this.#serialize(payload, { mustDeliver: id });
     if (this.#closing) return;
     // Registered before sending: the in-process transport delivers inside `publish`.
     const echo = this.#channels.has(channel)
@@ -259,8 +283,8 @@ export class PubSub implements AsyncDisposable {
     await this.#transport.close();
   }
 
-  #serialize(payload: JsonValue, mustDeliverId: string | undefined): string {
-    const message = encodeMessage(payload, mustDeliverId);
+  #serialize(payload: JsonValue, tags: Omit<WireMessage, 'payload'>): string {
+    const message = encodeMessage(payload, tags);
     const maxBytes = this.#transport.maxPayloadBytes;
     const bytes = oversizeBytes(message, maxBytes);
     if (bytes !== undefined) throw new PayloadTooLargeError(bytes, maxBytes);
@@ -313,11 +337,13 @@ export class PubSub implements AsyncDisposable {
       this.#logger.warn({ channel, length: text.length }, 'pubsub: ignored a malformed message');
       return;
     }
-    const event: ChannelMessageEvent = { type: 'message', payload: message.payload };
+    // Our own localFirst message: its local subscribers have had it.
+    if (message.deliveredBy === this.#origin) return;
     if (message.mustDeliver === undefined) {
-      state.fanout.publish(event);
+      this.#fanOut(channel, message);
       return;
     }
+    const event: ChannelMessageEvent = { type: 'message', payload: message.payload };
     // Our own message coming back resolves its publisher once the local fan-out is done.
     const echo = this.#pendingEchoes.take(message.mustDeliver);
     void state.fanout.publishMustDeliver(event, echo?.signal).then((missed) => {
@@ -326,6 +352,11 @@ export class PubSub implements AsyncDisposable {
       }
       echo?.resolve();
     });
+  }
+
+  /** Offers a lossy message to the channel's local subscribers, if it has any. */
+  #fanOut(channel: string, message: WireMessage): void {
+    this.#channels.get(channel)?.fanout.publish({ type: 'message', payload: message.payload });
   }
 
   #reconnected(channel: string): void {

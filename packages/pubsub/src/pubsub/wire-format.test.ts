@@ -7,12 +7,27 @@ describe('wire format', () => {
   });
 
   it('encodes a must-deliver message with its id', () => {
-    expect(encodeMessage(null, 'origin:1')).toBe('{"payload":null,"mustDeliver":"origin:1"}');
+    expect(encodeMessage(null, { mustDeliver: 'origin:1' })).toBe(
+      '{"payload":null,"mustDeliver":"origin:1"}',
+    );
+  });
+
+  it('encodes a message its process delivered itself with the origin', () => {
+    expect(encodeMessage(1, { deliveredBy: 'origin' })).toBe(
+      '{"payload":1,"deliveredBy":"origin"}',
+    );
   });
 
   it('decodes what it encodes', () => {
     expect(decodeMessage(encodeMessage({ a: 1 }))).toEqual({ payload: { a: 1 } });
-    expect(decodeMessage(encodeMessage('x', 'o:2'))).toEqual({ payload: 'x', mustDeliver: 'o:2' });
+    expect(decodeMessage(encodeMessage('x', { mustDeliver: 'o:2' }))).toEqual({
+      payload: 'x',
+      mustDeliver: 'o:2',
+    });
+    expect(decodeMessage(encodeMessage('x', { deliveredBy: 'o' }))).toEqual({
+      payload: 'x',
+      deliveredBy: 'o',
+    });
   });
 
   it('ignores unknown fields, so fields can be added later', () => {
@@ -25,6 +40,7 @@ describe('wire format', () => {
     ['null', 'null'],
     ['an object without payload', '{"data":1}'],
     ['a mustDeliver that is not a string', '{"payload":1,"mustDeliver":5}'],
+    ['a deliveredBy that is not a string', '{"payload":1,"deliveredBy":null}'],
   ])('rejects %s', (_case, text) => {
     expect(decodeMessage(text)).toBeUndefined();
   });

@@ -3,16 +3,19 @@ import { assertJsonValue } from './json-value.js';
 
 /**
  * What PubSub sends through a transport for one message, as JSON text:
- * `{"payload": <JsonValue>}`, plus `"mustDeliver": "<id>"` for a must-deliver publish.
+ * `{"payload": <JsonValue>}`, plus `"mustDeliver": "<id>"` for a must-deliver publish, or
+ * `"deliveredBy": "<origin>"` for a publish its own process has already delivered locally.
  *
  * The flag travels with the message because must-deliver applies to the fan-out in every
  * receiving process; the id lets the publishing process recognise its own message when the
- * transport delivers it back. Unknown fields are ignored, so fields can be added later.
+ * transport delivers it back, and so does the origin (which then skips it). Unknown fields are
+ * ignored, so fields can be added later.
  * @internal
  */
 export interface WireMessage {
   payload: JsonValue;
   mustDeliver?: string;
+  deliveredBy?: string;
 }
 
 /**
@@ -20,16 +23,14 @@ export interface WireMessage {
  * @throws PayloadNotJsonError `PAYLOAD_NOT_JSON`
  * @internal
  */
-export function encodeMessage(payload: unknown, mustDeliverId?: string): string {
+export function encodeMessage(payload: unknown, tags: Omit<WireMessage, 'payload'> = {}): string {
   assertJsonValue(payload);
-  const message: WireMessage =
-    mustDeliverId === undefined ? { payload } : { payload, mustDeliver: mustDeliverId };
-  return JSON.stringify(message);
+  return JSON.stringify({ payload, ...tags } satisfies WireMessage);
 }
 
 /**
  * Parses a delivered message; `undefined` when it is not one of ours (not JSON, not an object,
- * no `payload`, or a `mustDeliver` that is not a string).
+ * no `payload`, or a `mustDeliver` or `deliveredBy` that is not a string).
  * @internal
  */
 export function decodeMessage(text: string): WireMessage | undefined {
@@ -41,11 +42,16 @@ export function decodeMessage(text: string): WireMessage | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   if (!('payload' in parsed)) return undefined;
-  const { payload, mustDeliver } = parsed as { payload: JsonValue; mustDeliver?: unknown };
-  if (mustDeliver === undefined) return { payload };
-  if (typeof mustDeliver !== 'string') return undefined;
-  return { payload, mustDeliver };
+  const { payload, mustDeliver, deliveredBy } = parsed as Record<keyof WireMessage, unknown>;
+  if (!isOptionalString(mustDeliver) || !isOptionalString(deliveredBy)) return undefined;
+  const message: WireMessage = { payload: payload as JsonValue };
+  if (mustDeliver !== undefined) message.mustDeliver = mustDeliver;
+  if (deliveredBy !== undefined) message.deliveredBy = deliveredBy;
+  return message;
 }
+
+const isOptionalString = (value: unknown): value is string | undefined =>
+  value === undefined || typeof value === 'string';
 
 /**
  * The size of `text` in UTF-8 bytes (what transports limit) if it is over `maxBytes`, else
