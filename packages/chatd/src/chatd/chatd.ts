@@ -468,11 +468,11 @@ export class Chatd {
    */
   async compact(chatId: string): Promise<void> {
     this.#assertOpen();
-    await this.#updateAndRun(chatId, async (chat) => {
-      await chat.requestCompaction();
-      const history = await this.#store.getPromptHistory(chatId);
-      if (!hasSomethingToCompact(history)) throw new NothingToCompactError(chatId);
-    });
+    // Read before the update, not in it: the store is not called inside its own callbacks. A
+    // message committed in between only adds something to compact.
+    const history = await this.#store.getPromptHistory(chatId);
+    if (!hasSomethingToCompact(history)) throw new NothingToCompactError(chatId);
+    await this.#updateAndRun(chatId, (chat) => chat.requestCompaction());
   }
 
   /**

@@ -576,12 +576,12 @@ async function handleFailure(
     { err: error, chatId: input.chatId, attempt: attemptNumber, delayMs, kind: classified.kind },
     'generation failed; retrying',
   );
+  const now = await store.getDatabaseTime();
   await updateFenced(
     store,
     input,
     signal,
     async (chat) => {
-      const now = await store.getDatabaseTime();
       await chat.recordRetryState({
         attempt: attemptNumber,
         delayMs,

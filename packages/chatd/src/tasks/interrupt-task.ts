@@ -17,17 +17,19 @@ export async function runInterrupt(
   signal: AbortSignal,
 ): Promise<void> {
   const { store, buffer, clock } = context;
-  const { attempt, history, dynamicToolNames, modelConfigId } = await readFenced(
+  const { attempt, dynamicToolNames, modelConfigId } = await readFenced(
     store,
     input,
     signal,
     async (snapshot) => ({
       attempt: snapshot.row.generationAttempt,
-      history: await store.getPromptHistory(input.chatId),
       dynamicToolNames: snapshot.row.dynamicTools.map((declared) => declared.name),
       modelConfigId: snapshot.row.lastModelConfigId,
     }),
   );
+  // After the lock, not in it (the store is not called inside its own callbacks). A history
+  // that changed in between makes the fenced commit below refuse, as any later change would.
+  const history = await store.getPromptHistory(input.chatId);
   const key = {
     chatId: input.chatId,
     historyVersion: input.historyVersion,

@@ -18,10 +18,12 @@ export async function runRequiresActionTimeout(
 ): Promise<void> {
   const { store, clock } = context;
   for (;;) {
+    // Database time, read before the lock: the store is not called inside its own callbacks.
+    // Read a moment early, it can only make the wait longer, and the check below repeats it.
+    const now = await store.getDatabaseTime();
     const remainingMs = await readFenced(store, input, signal, async (snapshot) => {
       const deadline = snapshot.row.requiresActionDeadlineAt;
-      if (deadline === null) return undefined;
-      return deadline.getTime() - (await store.getDatabaseTime()).getTime();
+      return deadline === null ? undefined : deadline.getTime() - now.getTime();
     });
     if (remainingMs !== undefined && remainingMs > 0) {
       await clock.sleep(remainingMs, signal).catch(() => {
@@ -30,10 +32,11 @@ export async function runRequiresActionTimeout(
       continue;
     }
     const reason = remainingMs === undefined ? MISSING_DEADLINE : TIMED_OUT;
+    const checkedAt = await store.getDatabaseTime();
     const cancelled = await updateFenced(store, input, signal, async (chat, snapshot) => {
       const deadline = snapshot.row.requiresActionDeadlineAt;
       // The deadline moved meanwhile (database time decides): wait again.
-      if (deadline !== null && deadline > (await store.getDatabaseTime())) return false;
+      if (deadline !== null && deadline > checkedAt) return false;
       await chat.cancelRequiresAction(reason);
       return true;
     });

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ChatdError, type Logger } from '@chatd/core';
-import { CHAT_OWNERSHIP_CHANNEL, type ChatStateSnapshot } from '@chatd/message-store';
+import {
+  CHAT_OWNERSHIP_CHANNEL,
+  type ChatStateSnapshot,
+  type ChatTransitions,
+  type MessageStore,
+} from '@chatd/message-store';
 import type { ChannelSubscription } from '@chatd/pubsub';
 import { AlreadyStartedError } from '../errors/chatd-errors.js';
 import { AutoArchiver } from './auto-archiver.js';
@@ -9,6 +14,31 @@ import { RunnerManager, type RunnerStats, shouldLogLoopError } from './runner-ma
 import type { WorkerContext } from './task-types.js';
 
 const RUNNABLE = new Set(['running', 'interrupting', 'requires-action']);
+
+/** Rolls back an {@link updateIf} whose check declined. */
+const DECLINED = Symbol('declined');
+
+/**
+ * A `store.update` whose callback checks the locked chat first and may decline (returns
+ * `false`): the update then rolls back, so a declined check writes and publishes nothing. One
+ * transaction and no store call inside it, so it works whether or not the store joins nested
+ * calls (`ambientTransactions`).
+ */
+async function updateIf(
+  store: MessageStore,
+  chatId: string,
+  fn: (transitions: ChatTransitions) => Promise<boolean>,
+): Promise<boolean> {
+  try {
+    return await store.update(chatId, async (transitions) => {
+      if (!(await fn(transitions))) throw DECLINED;
+      return true;
+    });
+  } catch (error) {
+    if (error === DECLINED) return false;
+    throw error;
+  }
+}
 
 /** Whether the chat's owner holds a lease younger than `staleAfterMs` (database time). */
 export function hasLiveOwner(
@@ -149,10 +179,11 @@ export class Worker {
     try {
       // The row lock serialises competing workers; the checks repeat what the candidate query
       // saw, because another worker may have acquired the chat since.
-      acquired = await store.lock(chatId, async (chat) => {
+      acquired = await updateIf(store, chatId, async (transitions) => {
+        const chat = await transitions.snapshot();
         if (chat.row.archived || !RUNNABLE.has(chat.row.status)) return false;
         if (hasLiveOwner(chat, store.lease.staleAfterMs)) return false;
-        await store.update(chatId, (transitions) => transitions.acquire({ workerId, runnerId }));
+        await transitions.acquire({ workerId, runnerId });
         return true;
       });
     } catch (error) {
@@ -188,9 +219,11 @@ export class Worker {
   async #abandon(chatId: string, runnerId: string): Promise<void> {
     const { store, workerId } = this.#options;
     try {
-      await store.lock(chatId, async (chat) => {
-        if (chat.row.workerId !== workerId || chat.row.runnerId !== runnerId) return;
-        await store.update(chatId, (transitions) => transitions.abandon());
+      await updateIf(store, chatId, async (transitions) => {
+        const { row } = await transitions.snapshot();
+        if (row.workerId !== workerId || row.runnerId !== runnerId) return false;
+        await transitions.abandon();
+        return true;
       });
     } catch (error) {
       this.#logger.warn({ err: error, chatId }, 'abandoning an unstarted chat failed');

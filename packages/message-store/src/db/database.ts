@@ -136,11 +136,22 @@ export interface DriverAdapter {
 /** An open database as the store sees it, whichever driver and owner. */
 export class Database implements Queryable {
   readonly #adapter: DriverAdapter;
+  #ambient = true;
   #closing: Promise<void> | undefined;
 
   /** @internal Built by `openPglite` / `openPostgres`. */
   constructor(adapter: DriverAdapter) {
     this.#adapter = adapter;
+  }
+
+  /**
+   * Turns off the tracking of which transaction the caller runs in (the store's
+   * `ambientTransactions: false`): `transaction()` then never joins an open one and root
+   * queries are never refused, and no AsyncLocalStorage is enabled for this database.
+   * @internal Called by `openStore` before the database is used.
+   */
+  disableAmbientTransactions(): void {
+    this.#ambient = false;
   }
 
   get driver(): DriverKind {
@@ -149,6 +160,7 @@ export class Database implements Queryable {
 
   /** The transaction of this database the caller runs in, if any. */
   currentTransaction(): Transaction | undefined {
+    if (!this.#ambient) return undefined;
     for (const frame of openFrames()) if (frame.database === this) return frame.tx;
     return undefined;
   }
@@ -159,6 +171,7 @@ export class Database implements Queryable {
   }
 
   #insideTransactionOfClient(): boolean {
+    if (!this.#ambient) return false;
     for (const frame of openFrames()) {
       if (frame.database.#adapter.client === this.#adapter.client) return true;
     }
@@ -196,27 +209,29 @@ export class Database implements Queryable {
     if (this.#insideTransactionOfClient()) throw new RootHandleInTransactionError();
     let committed: Transaction | undefined;
     const result = await this.#adapter.transaction(async (run) => {
-      const frame: Frame = {
-        database: this,
-        tx: new Transaction(run),
-        open: true,
-        parent: frames.getStore(),
-      };
-      openTransactions += 1;
-      try {
-        const value = await frames.run(frame, () => fn(frame.tx));
-        // Last chance to cancel: past this point the commit is on its way.
-        signal?.throwIfAborted();
-        committed = frame.tx;
-        return value;
-      } finally {
-        frame.open = false;
-        openTransactions -= 1;
-        if (openTransactions === 0) frames.disable();
-      }
+      const tx = new Transaction(run);
+      const value = await this.#inFrame(tx, () => fn(tx));
+      // Last chance to cancel: past this point the commit is on its way.
+      signal?.throwIfAborted();
+      committed = tx;
+      return value;
     });
     for (const callback of committed?.afterCommit ?? []) callback();
     return result;
+  }
+
+  /** Runs `fn` as the code of `tx`'s transaction, for {@link currentTransaction}. */
+  async #inFrame<T>(tx: Transaction, fn: () => Promise<T>): Promise<T> {
+    if (!this.#ambient) return fn();
+    const frame: Frame = { database: this, tx, open: true, parent: frames.getStore() };
+    openTransactions += 1;
+    try {
+      return await frames.run(frame, fn);
+    } finally {
+      frame.open = false;
+      openTransactions -= 1;
+      if (openTransactions === 0) frames.disable();
+    }
   }
 
   /** Runs `fn` on one dedicated connection. */

@@ -88,18 +88,23 @@ function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatSt
 /**
  * Runs transitions on one chat atomically: locks the row and bumps `snapshot_version` by one
  * (one statement), runs `fn`, and publishes after the commit. Inside another update's or
- * lock's callback it joins that transaction and publishes when the outer one commits.
+ * lock's callback (with ambient transactions), or given `outer`, it joins that transaction and
+ * publishes when the outer one commits.
  */
 export function updateChat<T>(
   context: StoreContext,
   chatId: string,
   fn: (chat: ChatTransitions) => Promise<T>,
   { signal, durable = true }: ChatUpdateOptions = {},
+  outer?: Transaction,
 ): Promise<T> {
   // Joined to an outer transaction, the outer one's commit decides.
   const relaxed =
-    !durable && context.db.driver === 'postgres' && context.db.currentTransaction() === undefined;
-  return context.db.transaction(async (tx) => {
+    !durable &&
+    context.db.driver === 'postgres' &&
+    outer === undefined &&
+    context.db.currentTransaction() === undefined;
+  const run = async (tx: Transaction) => {
     if (relaxed) await tx.query('SET LOCAL synchronous_commit TO off');
     const bumped = await bumpChat(tx, chatId);
     if (bumped === undefined) throw new ChatNotFoundError(chatId);
@@ -118,7 +123,8 @@ export function updateChat<T>(
     // not publish a state that was never written.
     publishAfterCommit(context, tx, await currentChat(tx, chatId));
     return result;
-  }, signal);
+  };
+  return outer === undefined ? context.db.transaction(run, signal) : run(outer);
 }
 
 /**
@@ -207,11 +213,17 @@ export function setFamilyArchived(context: StoreContext, rootId: string, archive
     if (root.row.parentChatId !== null) throw new ChatNotRootError(rootId);
     const chatIds = await getFamilyChatIds(tx, rootId);
     for (const chatId of chatIds) {
-      await updateChat(context, chatId, async (chat) => {
-        const { state, row } = await chat.snapshot();
-        if (state === 'Invalid') throw new InvalidStateError('setArchived');
-        if (row.archived !== archived) await chat.setArchived(archived);
-      });
+      await updateChat(
+        context,
+        chatId,
+        async (chat) => {
+          const { state, row } = await chat.snapshot();
+          if (state === 'Invalid') throw new InvalidStateError('setArchived');
+          if (row.archived !== archived) await chat.setArchived(archived);
+        },
+        {},
+        tx,
+      );
     }
     return { chatIds };
   });

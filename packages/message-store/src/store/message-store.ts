@@ -184,7 +184,8 @@ export class MessageStore implements AsyncDisposable {
    * Runs one or several state transitions on a chat atomically: locks the row, bumps
    * `snapshot_version` once, runs `fn`, and publishes `chat:update:<id>` (and `chat:ownership`
    * when the chat needs an owner) after the commit. Nested inside another `update`/`lock`
-   * callback it joins that transaction.
+   * callback it joins that transaction (unless the store was opened with
+   * `ambientTransactions: false`).
    * @throws ChatNotFoundError `CHAT_NOT_FOUND`
    * @throws StoreClosedError `STORE_CLOSED`
    */

@@ -376,3 +376,41 @@ describeEachDatabase('int8 columns', (database) => {
     await expect(store.getChat(id)).rejects.toMatchObject({ code: 'UNSAFE_INTEGER' });
   });
 });
+
+describeEachDatabase('ambientTransactions: false', (database) => {
+  it('runs updates, creations and family archiving (each member in the root transaction)', async () => {
+    const { store } = await database.open({ ambientTransactions: false });
+    const rootId = await createChat(store);
+    const { chatId: childId } = await store.createChat({
+      ownerId: 'o',
+      parentChatId: rootId,
+      messages: [{ role: 'user', content, createdBy: 'u' }],
+    });
+    for (const chatId of [rootId, childId]) {
+      await store.update(chatId, (chat) => chat.finishTurn());
+    }
+    expect(await store.setFamilyArchived(rootId, true)).toEqual({ chatIds: [rootId, childId] });
+    expect((await store.getChat(childId)).archived).toBe(true);
+  });
+
+  it('refuses a value that is not a boolean, naming it', async () => {
+    await expect(database.open({ ambientTransactions: 'no' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('ambientTransactions'),
+    });
+  });
+
+  if (database.kind === 'postgres') {
+    it('runs a store read inside a callback outside its transaction: committed data only', async () => {
+      const { store } = await database.open({ ambientTransactions: false });
+      const chatId = await createChat(store);
+      await store.update(chatId, (chat) => chat.finishTurn());
+      const seen = await store.update(chatId, async (chat) => {
+        await chat.setArchived(true);
+        return (await store.getChat(chatId)).archived;
+      });
+      expect(seen).toBe(false);
+      expect((await store.getChat(chatId)).archived).toBe(true);
+    });
+  }
+});

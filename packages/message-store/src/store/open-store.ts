@@ -64,6 +64,7 @@ export async function openStore(
   const parsed = parseOpenStoreArguments(source, options);
   const logger = (parsed.logger ?? silentLogger).child({ component: 'message-store' });
   const db = await connect(parsed.source, logger);
+  if (!parsed.ambientTransactions) db.disableAmbientTransactions();
   try {
     await db.withSession((session) => migrate(session, logger));
   } catch (error) {

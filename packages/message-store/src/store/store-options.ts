@@ -84,6 +84,24 @@ export interface OpenStoreOptions {
    * @default realClock
    */
   clock?: Clock;
+  /**
+   * Whether the store tracks which of its transactions the calling code runs in.
+   *
+   * `true`: a store method called inside an `update` / `lock` / `readLock` callback joins that
+   * transaction (it reads the callback's uncommitted writes and commits with it), and a call
+   * that would wait for the open transaction (a draft flush, another store on the same PGlite)
+   * is refused with `ROOT_HANDLE_IN_TRANSACTION` instead of hanging.
+   *
+   * `false`: callbacks must use only the transitions or snapshot they are given. A store method
+   * called inside one runs outside the transaction: a read sees only committed data, and a write
+   * to the locked chat, or anything on PGlite, waits for the transaction, which waits for it:
+   * a deadlock. Why turn it off: the tracking uses an AsyncLocalStorage, and on Node 20 an
+   * enabled AsyncLocalStorage makes every promise in the process dearer while any transaction
+   * is open (measured in chatd's reference server under load: about 16% of its CPU). The chatd
+   * engine never calls the store inside a callback and runs with either value.
+   * @default true
+   */
+  ambientTransactions?: boolean;
 }
 
 // Objects the app passes in (pubsub, logger, pool, PGlite) are typed, not inspected; the
@@ -95,6 +113,7 @@ const optionsSchema = z.strictObject({
   limits: z.unknown().optional(),
   drafts: z.unknown().optional(),
   clock: z.custom<Clock>().optional(),
+  ambientTransactions: z.boolean('expected a boolean').default(true),
 });
 
 const draftsSchema = z.strictObject({
@@ -157,5 +176,6 @@ export function parseOpenStoreArguments(source: unknown, options: unknown) {
     limits: parseInput(limitsSchema, parsedOptions.limits ?? {}, 'limits') as ResolvedLimits,
     drafts: parseInput(draftsSchema, parsedOptions.drafts ?? {}, 'drafts'),
     clock: parsedOptions.clock,
+    ambientTransactions: parsedOptions.ambientTransactions,
   };
 }
