@@ -19,6 +19,7 @@ export {
   type ChatdStats,
   type CreateChatdOptions,
   type CreateChatInput,
+  type CreatedChat,
   createChatd,
   type EditMessageInput,
   type SendMessageInput,

@@ -114,7 +114,10 @@ export function chatRoutes(
       if (unknown.length > 0) {
         throw new HttpError(400, 'UNKNOWN_MCP_SERVER', `No MCP server ${unknown.join(', ')}`);
       }
-      const chat = await chatd.createChat({ ...request.body, ownerId: user.id });
+      const { firstMessageId: _, ...chat } = await chatd.createChat({
+        ...request.body,
+        ownerId: user.id,
+      });
       return reply.status(201).send(chat);
     },
   );

@@ -5,7 +5,6 @@ import {
   turnOfQueuedMessage,
   type UiMessageChunk,
 } from '@chatd/client';
-import type { ChatMessage } from '@chatd/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
@@ -165,15 +164,11 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
       const newest = [...messages].reverse().find((message) => message.role === 'user');
       const text = newest === undefined ? '' : textOf(newest);
       const chatId = await clientChats.find(user.id, clientChatId);
-      let userMessageId: number;
       if (chatId === undefined) {
         if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
         const chat = await chatd.createChat({ ownerId: user.id, content: text });
         await clientChats.add(user.id, clientChatId, chat.id);
-        // The chat's first transcript message is the one just sent (the answer may already follow).
-        const { messages: page } = await chatd.listMessages(chat.id, { after: 0, limit: 1 });
-        userMessageId = (page[0] as ChatMessage).id;
-        return streamTurn(request, reply, chatd, chat.id, userMessageId);
+        return streamTurn(request, reply, chatd, chat.id, chat.firstMessageId);
       }
       if (trigger === 'regenerate-message') {
         const { messages: page } = await chatd.listMessages(chatId, { limit: 200 });

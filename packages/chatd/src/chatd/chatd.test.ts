@@ -98,6 +98,22 @@ describe('a chatd turn', () => {
     expect(chatd.stats().draftBatchesWritten).toBeGreaterThan(0);
   });
 
+  it("returns the first user message's id, after a system prompt too", async () => {
+    const { chatd, script } = await engine();
+    script.push({ parts: textAnswer('One.') }, { parts: textAnswer('Two.') });
+    for (const systemPrompt of [undefined, 'Be brief.']) {
+      const chat = await chatd.createChat({
+        ownerId: 'ann',
+        content: 'Count',
+        ...(systemPrompt === undefined ? {} : { systemPrompt }),
+      });
+      await waitForStatus(chatd, chat.id, 'waiting');
+      const { messages } = await chatd.listMessages(chat.id, { limit: 200 });
+      const user = messages.find((message) => message.role === 'user');
+      expect(chat.firstMessageId).toBe(user?.id);
+    }
+  });
+
   it('refuses an unknown model configuration before writing anything', async () => {
     const { chatd, testStore } = await engine();
     await expect(

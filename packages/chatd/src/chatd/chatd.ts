@@ -103,6 +103,12 @@ export interface CreateChatInput {
   parentChatId?: string;
 }
 
+/** What `createChat` created. */
+export interface CreatedChat extends Chat {
+  /** The id of the first user message (the `content` given), whose answer the first turn is. */
+  firstMessageId: number;
+}
+
 /** A user message sent to a chat. */
 export interface SendMessageInput {
   /** The message. */
@@ -309,7 +315,7 @@ export class Chatd {
    *   `NO_DEFAULT_MODEL_CONFIG`, before anything is written.
    * @throws The store's `INVALID_ARGUMENT` / `VALIDATION_FAILED` for malformed input.
    */
-  async createChat(input: CreateChatInput): Promise<Chat> {
+  async createChat(input: CreateChatInput): Promise<CreatedChat> {
     this.#assertOpen();
     const modelConfigId = await this.#checkedModel(
       input.modelConfigId ?? this.#models.defaultModelConfigId,
@@ -326,7 +332,7 @@ export class Chatd {
     messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
     const title = input.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
-    const { chatId, chat } = await this.#store.createChat({
+    const { chatId, chat, messageIds } = await this.#store.createChat({
       // The runner starts generating at once: its first attempt is recorded here too.
       ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
       ownerId: input.ownerId,
@@ -350,7 +356,8 @@ export class Chatd {
         }),
       );
     }
-    return toChat(chat);
+    // The user message is the last one written (after the system prompt, if any).
+    return { ...toChat(chat), firstMessageId: messageIds.at(-1) as number };
   }
 
   /**

@@ -229,7 +229,9 @@ export class ChatFeed {
       (previous !== undefined && chat.snapshotVersion <= previous.snapshotVersion)
     )
       return;
-    const queueChanged = previous === undefined || chat.queueVersion > previous.queueVersion;
+    // A queue version of 0 means nothing was ever queued: an empty queue, no read needed.
+    const queueChanged =
+      previous === undefined ? chat.queueVersion > 0 : chat.queueVersion > previous.queueVersion;
     const queueRows = queueChanged ? await store.listQueuedMessages(this.chatId) : undefined;
     if (this.#closed) return;
     let lastDeletedRevision = this.#view?.lastDeletedRevision ?? 0;
