@@ -955,7 +955,10 @@ const PROFILE = `## Where the CPU goes (V8 profile)
 
 From \`pnpm bench --cpu-prof\` on 2026-12-05 at commit 188f2a9 (the rounds as above;
 the figures below are of later code, with fewer statements per turn and, on PGlite, prepared
-statements, so the database's share is smaller now than this profile shows): V8's sampling profiler in each server process, idle time
+statements, so the database's share is smaller now than this profile shows; and the store then
+tracked its transactions with an AsyncLocalStorage, whose promise hooks, counted under
+"runtime", cost about 16% of the server's CPU under load until the server turned it off with
+\`ambientTransactions: false\`): V8's sampling profiler in each server process, idle time
 left out, each sample's self time given to the nearest package on its stack (Node internals and
 native calls such as \`writev\` to their caller, or to "runtime" when there is none; the HTTP
 parser's WASM and Fastify are counted with the runtime).
