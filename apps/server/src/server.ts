@@ -99,7 +99,7 @@ export async function createServer(
   const secretKey = config.databaseUrl === undefined ? undefined : await loadSecretKey(config);
   const database = await openDatabase(config, logger);
   const box = new SecretBox(secretKey ?? (await loadSecretKey(config)));
-  const users = new Users(database.db);
+  const users = new Users(database.db, { pubsub: database.pubsub });
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
   const models = new ModelCatalog(config, database.db, box);
   await models.refresh();
@@ -185,6 +185,7 @@ export async function createServer(
         // Ending the streams first lets their clients reconnect to another replica at once.
         for (const writer of streams) writer.close();
         await chatd.close();
+        users.close();
         await mcpPool.close();
         await app.close();
         await database.close();

@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@chatd/core';
+import { ManualClock } from '@chatd/core/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Users } from './auth.js';
+import { type OpenedDatabase, openDatabase, type ServerDatabase } from './database.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The server's database on embedded PGlite, with every statement of `db` counted. */
+async function database(): Promise<{
+  opened: OpenedDatabase;
+  db: ServerDatabase;
+  reads: () => number;
+}> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'chatd-auth-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const opened = await openDatabase(
+    { databaseUrl: undefined, dataDir, leaseStaleAfterMs: 30_000 },
+    silentLogger,
+  );
+  cleanups.push(() => opened.close());
+  let tokenReads = 0;
+  const db: ServerDatabase = {
+    query: (sql, params) => {
+      if (sql.includes('FROM server_tokens t')) tokenReads += 1;
+      return opened.db.query(sql, params);
+    },
+  };
+  return { opened, db, reads: () => tokenReads };
+}
+
+function users(opened: OpenedDatabase, db: ServerDatabase, clock = new ManualClock()) {
+  const created = new Users(db, { pubsub: opened.pubsub, clock });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+describe('Users.authenticate', () => {
+  it('reads a valid token once, then trusts the check for a minute', async () => {
+    const { opened, db, reads } = await database();
+    const clock = new ManualClock();
+    const replica = users(opened, db, clock);
+    const admin = await replica.create('ann', true);
+    const { token } = await replica.issueToken(admin?.id as string, 'laptop');
+    expect(await replica.authenticate(token)).toEqual({
+      id: admin?.id,
+      name: 'ann',
+      isAdmin: true,
+    });
+    expect(await replica.authenticate(token)).toMatchObject({ name: 'ann' });
+    expect(reads()).toBe(1);
+    await clock.advance(60_000);
+    expect(await replica.authenticate(token)).toMatchObject({ name: 'ann' });
+    expect(reads()).toBe(2);
+  });
+
+  it('keeps nothing of an unknown token', async () => {
+    const { opened, db, reads } = await database();
+    const replica = users(opened, db);
+    expect(await replica.authenticate('chatd_guess')).toBeUndefined();
+    expect(await replica.authenticate('chatd_guess')).toBeUndefined();
+    expect(reads()).toBe(2);
+  });
+
+  it('refuses a revoked token at once on the replica that revoked it', async () => {
+    const { opened, db } = await database();
+    const replica = users(opened, db);
+    const user = await replica.create('bob', false);
+    const issued = await replica.issueToken(user?.id as string, 'phone');
+    expect(await replica.authenticate(issued.token)).toBeDefined();
+    expect(await replica.revokeToken(issued.id)).toBe(true);
+    expect(await replica.authenticate(issued.token)).toBeUndefined();
+  });
+
+  it('refuses a revoked token on another replica once its hint arrives', async () => {
+    const { opened, db } = await database();
+    // Two replicas: two Users on one PubSub, as two processes share LISTEN/NOTIFY.
+    const a = users(opened, db);
+    const b = users(opened, db);
+    const user = await a.create('carol', false);
+    const issued = await a.issueToken(user?.id as string, 'tablet');
+    expect(await b.authenticate(issued.token)).toBeDefined();
+    await a.revokeToken(issued.id);
+    await vi.waitFor(async () => expect(await b.authenticate(issued.token)).toBeUndefined());
+  });
+
+  it('does not keep a check whose read raced a revocation', async () => {
+    const { opened, db } = await database();
+    let releaseRead: () => void = () => {};
+    const readHeld = new Promise<void>((resolve) => {
+      releaseRead = resolve;
+    });
+    const slow: ServerDatabase = {
+      async query(sql, params) {
+        const rows = await db.query(sql, params);
+        if (sql.includes('FROM server_tokens t')) await readHeld;
+        return rows as never;
+      },
+    };
+    const replica = users(opened, slow);
+    const user = await replica.create('dave', false);
+    const issued = await replica.issueToken(user?.id as string, 'desk');
+    // The read finds the token, then the token is revoked before the check completes.
+    const racing = replica.authenticate(issued.token);
+    await replica.revokeToken(issued.id);
+    releaseRead();
+    expect(await racing).toBeDefined();
+    expect(await replica.authenticate(issued.token)).toBeUndefined();
+  });
+});
