@@ -7,8 +7,6 @@ import { PostgresTransport } from '@chatd/pubsub/postgres';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
-/** The server's own queries (users and tokens), on the database the store uses. */
-
 /**
  * Neither chatd nor this server calls the store inside a transaction's callback, so the store
  * need not track which transaction the calling code runs in: that tracking (an
@@ -17,6 +15,7 @@ import pg from 'pg';
  */
 const ambientTransactions = false;
 
+/** The server's own queries (users and tokens), on the database the store uses. */
 export interface ServerDatabase {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
 }

@@ -640,13 +640,13 @@ export class Chatd {
     firstMessage: string,
     fallback: string,
     chatModelConfigId: string,
-    where: { runsHere: boolean },
+    { runsHere }: { runsHere: boolean },
   ) {
     const { clock } = this.#context;
     const modelConfigId = this.#options.titleModelConfigId ?? chatModelConfigId;
     try {
       if (firstMessage.trim() === '') return;
-      if (!(await this.#firstStepDone(chatId, where))) return;
+      if (!(await this.#firstStepDone(chatId, { runsHere }))) return;
       // The step's commit also ends the reply's stream; its last writes go first.
       await clock.sleep(TITLE_AFTER_STEP_MS, this.#closing.signal);
       const deadline = clock.now() + this.#options.sideEffectBudgetMs;

@@ -16,6 +16,14 @@ export interface Statement {
   readonly text: string;
 }
 
+/**
+ * A named statement of the store. The `chatd_ms_` prefix keeps its names apart from the
+ * prepared statements of an app that shares the connection.
+ */
+export function namedStatement(name: string, text: string): Statement {
+  return { name: `chatd_ms_${name}`, text };
+}
+
 /** Something that runs SQL: the root database, or an open transaction. */
 export interface Queryable {
   /** Runs one statement and returns its rows as the driver parsed them. */

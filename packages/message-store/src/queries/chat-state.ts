@@ -1,5 +1,5 @@
 import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
-import type { Queryable, Statement } from '../db/database.js';
+import { namedStatement, type Queryable } from '../db/database.js';
 import {
   CHAT_SELECT,
   CHAT_STATE_SELECT,
@@ -45,37 +45,35 @@ export function readRecord(raw: Record<string, unknown> | undefined): ChatRecord
   };
 }
 
-const statement = (name: string, text: string): Statement => ({ name: `chatd_ms_${name}`, text });
-
 // An UPDATE takes the row lock itself: lock and bump are one statement, so two updates of one
 // chat serialise here and each gets its own snapshot version.
-const BUMP = statement(
+const BUMP = namedStatement(
   'bump',
   `UPDATE chats AS c SET snapshot_version = c.snapshot_version + 1 WHERE c.id = $1
    RETURNING ${RECORD}`,
 );
-const READ = statement('read', `SELECT ${RECORD} FROM chats c WHERE c.id = $1`);
-const LOCK_FOR_UPDATE = statement(
+const READ = namedStatement('read', `SELECT ${RECORD} FROM chats c WHERE c.id = $1`);
+const LOCK_FOR_UPDATE = namedStatement(
   'lock_update',
   `SELECT ${RECORD} FROM chats c WHERE c.id = $1 FOR UPDATE OF c`,
 );
-const LOCK_FOR_SHARE = statement(
+const LOCK_FOR_SHARE = namedStatement(
   'lock_share',
   `SELECT ${RECORD} FROM chats c WHERE c.id = $1 FOR SHARE OF c`,
 );
-const WRITE_EXECUTION = statement(
+const WRITE_EXECUTION = namedStatement(
   'write_execution',
   `UPDATE chats AS c SET status = $2, archived = $3, worker_id = $4, runner_id = $5,
      last_error = $6::text::jsonb, requires_action_deadline_at = $7::timestamptz,
      compaction_requested_at = $8::timestamptz, updated_at = now()
    WHERE c.id = $1 RETURNING ${RECORD}`,
 );
-const NEXT_ATTEMPT = statement(
+const NEXT_ATTEMPT = namedStatement(
   'next_attempt',
   `UPDATE chats AS c SET generation_attempt = c.generation_attempt + 1 WHERE c.id = $1
    RETURNING ${RECORD}`,
 );
-const SET_RETRY_STATE = statement(
+const SET_RETRY_STATE = namedStatement(
   'set_retry_state',
   `UPDATE chats AS c SET retry_state = $2::text::jsonb WHERE c.id = $1 RETURNING ${RECORD}`,
 );
@@ -156,7 +154,7 @@ export interface NewChat {
   owner?: { workerId: string; runnerId: string } | undefined;
 }
 
-const INSERT_CHAT = statement(
+const INSERT_CHAT = namedStatement(
   'insert_chat',
   `WITH created AS (
        INSERT INTO chats AS c (id, owner_id, title, parent_chat_id, root_chat_id, status,

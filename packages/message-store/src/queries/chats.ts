@@ -1,20 +1,16 @@
 import { InvalidArgumentError } from '@chatd/core';
-import type { Queryable, Statement } from '../db/database.js';
+import { namedStatement, type Queryable, type Statement } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
 import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
 import type { ChatMetadataUpdate, ListChatsOptions } from '../validation/inputs.js';
 import { isUuid } from '../validation/inputs.js';
 
-const GET_CHAT: Statement = {
-  name: 'chatd_ms_get_chat',
-  text: `SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`,
-};
+const GET_CHAT = namedStatement('get_chat', `SELECT ${CHAT_SELECT} FROM chats c WHERE c.id = $1`);
 
 /**
  * Loads one chat.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND` when it does not exist.
  */
-
 export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
   const [row] = await db.query(GET_CHAT, [chatId]);
   if (row === undefined) throw new ChatNotFoundError(chatId);

@@ -1,4 +1,4 @@
-import type { Queryable, Statement } from '../db/database.js';
+import { namedStatement, type Queryable } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { type DraftEnvelope, type DraftKey, isDraftEnvelope } from '../drafts/draft-types.js';
 
@@ -9,9 +9,9 @@ import { type DraftEnvelope, type DraftKey, isDraftEnvelope } from '../drafts/dr
  * the writer retries exactly the same batch) is a no-op. `stored` says whether the row is
  * there now (the second EXISTS sees the table as it was before this statement).
  */
-const INSERT_BATCH: Statement = {
-  name: 'chatd_ms_insert_draft_batch',
-  text: `WITH inserted AS (
+const INSERT_BATCH = namedStatement(
+  'insert_draft_batch',
+  `WITH inserted AS (
        INSERT INTO chat_draft_batches
          (chat_id, history_version, generation_attempt, first_seq, last_seq, envelopes)
        SELECT $1::uuid, $2::bigint, $3::integer, $4::integer, $5::integer, $6::jsonb
@@ -24,7 +24,7 @@ const INSERT_BATCH: Statement = {
                      WHERE b.chat_id = $1::uuid AND b.history_version = $2::bigint
                        AND b.generation_attempt = $3::integer AND b.first_seq = $4::integer)
        AS stored`,
-};
+);
 
 /**
  * Writes one batch of an episode. Returns whether the batch's row is there (written now or by

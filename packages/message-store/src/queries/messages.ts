@@ -1,5 +1,5 @@
 import { readChatMessageContent, type StoredChatMessageContent } from '@chatd/core';
-import type { Queryable, Statement } from '../db/database.js';
+import { namedStatement, type Queryable } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { ChatNotFoundError, MessageNotFoundError } from '../errors/store-errors.js';
 import { rowReader, selectList } from '../schema/columns.js';
@@ -72,12 +72,12 @@ export async function listMessages(
   return { messages: rows.slice(0, limit).map(readMessageRow), hasMore: rows.length > limit };
 }
 
-const PROMPT_HISTORY: Statement = {
-  name: 'chatd_ms_prompt_history',
-  text: `SELECT ${MESSAGE_SELECT} FROM chats c
+const PROMPT_HISTORY = namedStatement(
+  'prompt_history',
+  `SELECT ${MESSAGE_SELECT} FROM chats c
      LEFT JOIN chat_messages m ON m.chat_id = c.id AND NOT m.deleted AND ${MODEL_VISIBLE}
      WHERE c.id = $1 ORDER BY m.id`,
-};
+);
 
 /**
  * The history the model sees, oldest first: non-deleted messages visible to the model.
@@ -98,12 +98,12 @@ export interface ChatSince {
 
 const CHAT_FIELD = 'chat.';
 const readPrefixedChat = rowReader(chatColumns, CHAT_FIELD);
-const CHAT_SINCE: Statement = {
-  name: 'chatd_ms_chat_since',
-  text: `SELECT ${selectList(chatColumns, 'c', CHAT_FIELD)}, ${MESSAGE_SELECT} FROM chats c
+const CHAT_SINCE = namedStatement(
+  'chat_since',
+  `SELECT ${selectList(chatColumns, 'c', CHAT_FIELD)}, ${MESSAGE_SELECT} FROM chats c
      LEFT JOIN chat_messages m ON m.chat_id = c.id AND m.revision > $2 AND ${USER_VISIBLE}
      WHERE c.id = $1 ORDER BY m.id`,
-};
+);
 
 /**
  * The chat with its user-visible messages written at a revision after `afterRevision`,
@@ -140,9 +140,9 @@ export async function getChatSince(
  *   afterwards. The triggers still run and find nothing left to do; they stay the guarantee
  *   for every other way of writing messages.
  */
-const INSERT_MESSAGES: Statement = {
-  name: 'chatd_ms_insert_messages',
-  text: `WITH inserted AS (INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
+const INSERT_MESSAGES = namedStatement(
+  'insert_messages',
+  `WITH inserted AS (INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
        compressed)
@@ -164,7 +164,7 @@ const INSERT_MESSAGES: Statement = {
    )
    SELECT (SELECT string_agg(id::text, ',' ORDER BY id) FROM inserted) AS "messageIds", chat.*
    FROM chat`,
-};
+);
 
 /** The row document's fields besides content: its column name and how to read it. */
 const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unknown]> = [
@@ -236,14 +236,14 @@ export async function getHistoryTail(
   chatId: string,
 ): Promise<ToolCallHistoryMessage[]> {
   const rows = await tx.query<{ id: unknown; role: ChatMessageRow['role']; content: unknown }>(
-    {
-      name: 'chatd_ms_history_tail',
-      text: `SELECT m.id, m.role, m.content FROM chat_messages m
+    namedStatement(
+      'history_tail',
+      `SELECT m.id, m.role, m.content FROM chat_messages m
        WHERE m.chat_id = $1 AND NOT m.deleted AND m.id >= coalesce((
          SELECT max(id) FROM chat_messages
          WHERE chat_id = $1 AND NOT deleted AND role = 'assistant'), 0)
        ORDER BY m.id`,
-    },
+    ),
     [chatId],
   );
   return rows.map((row) => ({

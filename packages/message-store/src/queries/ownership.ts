@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/database.js';
+import { namedStatement, type Queryable } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import type { HeartbeatEntry } from '../validation/inputs.js';
 
@@ -59,16 +59,16 @@ export async function getAcquisitionCandidates(
   }));
 }
 
-const UPSERT_HEARTBEATS = {
-  name: 'chatd_ms_upsert_heartbeats',
-  text: `INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
+const UPSERT_HEARTBEATS = namedStatement(
+  'upsert_heartbeats',
+  `INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
      SELECT t.chat_id, t.runner_id, $1, now()
      FROM unnest($2::uuid[], $3::text[]) AS t(chat_id, runner_id)
      WHERE EXISTS (SELECT 1 FROM chats c WHERE c.id = t.chat_id)
      ON CONFLICT (chat_id, runner_id)
        DO UPDATE SET heartbeat_at = excluded.heartbeat_at, worker_id = excluded.worker_id
      RETURNING 1`,
-};
+);
 
 /**
  * Refreshes leases in one statement to the database's `now()`. Entries of chats deleted

@@ -1,16 +1,16 @@
 import type { ChatMessageContent } from '@chatd/core';
-import type { Queryable, Statement } from '../db/database.js';
+import { namedStatement, type Queryable } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { type ChatQueuedMessageRow, QUEUED_SELECT, readQueuedRow } from '../schema/rows.js';
 import { contentJson } from '../validation/parse-input.js';
 import { queryChildRows } from './chats.js';
 
-const LIST_QUEUE: Statement = {
-  name: 'chatd_ms_list_queue',
-  text: `SELECT ${QUEUED_SELECT} FROM chats c
+const LIST_QUEUE = namedStatement(
+  'list_queue',
+  `SELECT ${QUEUED_SELECT} FROM chats c
      LEFT JOIN chat_queued_messages q ON q.chat_id = c.id
      WHERE c.id = $1 ORDER BY q.position, q.id`,
-};
+);
 
 /**
  * The chat's queue in the order it will be used: by position, then id. (Clients and the worker
@@ -35,16 +35,16 @@ export interface NewQueuedMessage {
 
 // The head is the lowest position (then id): `first` takes one below the current head, so the
 // message is used next; otherwise it takes the next position of the sequence (the tail).
-const ENQUEUE: Statement = {
-  name: 'chatd_ms_enqueue',
-  text: `INSERT INTO chat_queued_messages (chat_id, content, created_by, model_config_id,
+const ENQUEUE = namedStatement(
+  'enqueue',
+  `INSERT INTO chat_queued_messages (chat_id, content, created_by, model_config_id,
        reasoning_effort, position)
      VALUES ($1, $2::text::jsonb, $3, $4, $5, CASE WHEN $6::boolean
        THEN coalesce((SELECT min(position) - 1 FROM chat_queued_messages WHERE chat_id = $1),
                      nextval('chat_queued_messages_position_seq'))
        ELSE nextval('chat_queued_messages_position_seq') END)
      RETURNING id`,
-};
+);
 
 /** Appends to the queue (or puts it first); returns the entry id. */
 export async function enqueue(
@@ -70,12 +70,12 @@ export async function takeQueueHead(
   chatId: string,
 ): Promise<ChatQueuedMessageRow | undefined> {
   const [row] = await tx.query(
-    {
-      name: 'chatd_ms_take_head',
-      text: `DELETE FROM chat_queued_messages q WHERE q.id = (
+    namedStatement(
+      'take_head',
+      `DELETE FROM chat_queued_messages q WHERE q.id = (
          SELECT id FROM chat_queued_messages WHERE chat_id = $1 ORDER BY position, id LIMIT 1)
        RETURNING ${QUEUED_SELECT}`,
-    },
+    ),
     [chatId],
   );
   return row === undefined ? undefined : readQueuedRow(row);
