@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { silentLogger } from '@chatd/core';
 import { PubSub } from '@chatd/pubsub';
 import { afterEach, expect, inject, it } from 'vitest';
@@ -250,6 +251,64 @@ describeEachDatabase('Database', (database) => {
     });
     expect(rows).toEqual([{ one: 1 }]);
   });
+
+  it.runIf(database.kind === 'postgres')(
+    "sends a transaction's BEGIN together with its first statement on the store's own pool",
+    async () => {
+      // A TCP proxy in front of Postgres records what each side sends, in order.
+      const traffic: Array<{ from: 'store' | 'postgres'; text: string }> = [];
+      const url = database.url as string;
+      const upstream = new URL(url);
+      const proxy = net.createServer((store) => {
+        const postgres = net.connect(Number(upstream.port || 5432), upstream.hostname);
+        store.on('data', (chunk) => {
+          traffic.push({ from: 'store', text: chunk.toString('latin1') });
+          postgres.write(chunk);
+        });
+        postgres.on('data', (chunk) => {
+          traffic.push({ from: 'postgres', text: chunk.toString('latin1') });
+          store.write(chunk);
+        });
+        for (const [socket, peer] of [
+          [store, postgres],
+          [postgres, store],
+        ] as const) {
+          socket.on('error', () => {});
+          socket.on('close', () => peer.destroy());
+        }
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => proxy.close(() => resolve())));
+      const viaProxy = new URL(url);
+      viaProxy.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const db = await connect(
+        { kind: 'url', url: viaProxy.toString(), maxConnections: 1 },
+        silentLogger,
+      );
+      cleanups.push(() => db.close());
+      await db.query('SELECT 1');
+      traffic.length = 0;
+      await db.transaction((tx) => tx.query('SELECT 42 AS first_statement'));
+      const sent = (needle: string) =>
+        traffic.findIndex(({ from, text }) => from === 'store' && text.includes(needle));
+      const begin = sent('BEGIN');
+      const firstReply = traffic.findIndex(
+        ({ from }, index) => index > begin && from === 'postgres',
+      );
+      expect(begin).toBeGreaterThanOrEqual(0);
+      expect(sent('SELECT 42 AS first_statement')).toBeLessThan(firstReply);
+      // A failing first statement still rolls the transaction back and frees the connection.
+      const id = randomUUID();
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(insertChat(id));
+          await tx.query('SELECT 1 / 0');
+        }),
+      ).rejects.toThrow(/division by zero/);
+      await expect(db.transaction((tx) => tx.query('SELECT 1 / 0'))).rejects.toThrow(/division/);
+      expect(await chatCount(db, id)).toBe(0);
+    },
+  );
 
   it.runIf(database.kind === 'pglite')(
     'refuses root queries of every Database sharing the PGlite instance inside a transaction',

@@ -64,9 +64,16 @@ async function createPool(
   // 'end' event fires once its socket has closed. end() waits for every client the pool made,
   // so "closed" means no connection is left.
   const openSockets = new Set<Promise<void>>();
+  // Pipelined: a statement is written without waiting for the replies of those before it, so
+  // a transaction's BEGIN travels with its first statement (see `transaction` below). The store
+  // never reads through a portal (cursors, `rows`), the one thing pipelining refuses.
   class Client extends pg.Client {
     constructor(config?: string | ClientConfig) {
-      super(config);
+      super(
+        typeof config === 'string'
+          ? { connectionString: config, pipeline: true }
+          : { ...config, pipeline: true },
+      );
       const closed = new Promise<void>((resolve) => {
         this.once('end', () => {
           openSockets.delete(closed);
@@ -139,8 +146,14 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
     async transaction(fn) {
       const client = await checkout();
       try {
-        await client.query(config('BEGIN'));
+        // Not awaited before the first statement: on the store's own (pipelined) connections
+        // both go out together and the transaction costs one round trip less; on an app's pool
+        // the driver queues the statement behind BEGIN. BEGIN fails only with the connection,
+        // which fails the statements behind it too; its own error is rethrown below.
+        const begun = client.query(config('BEGIN'));
+        begun.catch(() => {});
         const result = await fn(runOn(client));
+        await begun;
         await client.query(config('COMMIT'));
         client.release();
         return result;

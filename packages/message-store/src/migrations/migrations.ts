@@ -1,5 +1,6 @@
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-draft-batches.js';
+import { migration0003 } from './0003-attempt-resets-with-history.js';
 
 /** One schema step: applied once, in `version` order, inside its own transaction. */
 export interface Migration {
@@ -15,7 +16,7 @@ export interface Migration {
  * Every migration this version ships, oldest first. Each is a TS module exporting its SQL, so
  * the bundler puts it inside `dist/` and a packed tarball migrates without extra files.
  */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
 
 /** The schema version this package writes. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,14 +1,6 @@
 import type { ChatErrorInfo, ChatStatus, JsonValue } from '@chatd/core';
 import { namedStatement, type Queryable } from '../db/database.js';
-import {
-  CHAT_SELECT,
-  CHAT_STATE_SELECT,
-  type ChatRow,
-  type ChatStateRow,
-  readChatRow,
-  readChatStateRow,
-} from '../schema/rows.js';
-import type { DynamicToolDeclaration } from '../validation/inputs.js';
+import { CHAT_STATE_SELECT, type ChatStateRow, readChatStateRow } from '../schema/rows.js';
 
 /**
  * A chat as the state machine reads it: its row, its queue length, and how old its owning
@@ -137,55 +129,4 @@ export async function incrementGenerationAttempt(tx: Queryable, chatId: string) 
 export async function setRetryState(tx: Queryable, chatId: string, retryState: JsonValue) {
   const [raw] = await tx.query(SET_RETRY_STATE, [chatId, JSON.stringify(retryState)]);
   return readRecord(raw) as ChatRecord;
-}
-
-/** A new chat row (status running); ids and versions come from the caller and the database. */
-export interface NewChat {
-  id: string;
-  ownerId: string;
-  title?: string | undefined;
-  parentChatId: string | null;
-  rootChatId: string | null;
-  lastModelConfigId: string | null;
-  mcpServerIds: readonly string[];
-  labels: Record<string, string>;
-  dynamicTools: readonly DynamicToolDeclaration[];
-  /** Created already acquired by this worker's runner, with its lease. */
-  owner?: { workerId: string; runnerId: string } | undefined;
-}
-
-const INSERT_CHAT = namedStatement(
-  'insert_chat',
-  `WITH created AS (
-       INSERT INTO chats AS c (id, owner_id, title, parent_chat_id, root_chat_id, status,
-         last_model_config_id, mcp_server_ids, labels, dynamic_tools, worker_id, runner_id)
-       VALUES ($1, $2, coalesce($3, 'New Chat'), $4, $5, 'running', $6, $7::text[],
-         $8::text::jsonb, $9::text::jsonb, $10, $11)
-       RETURNING ${CHAT_SELECT}),
-     lease AS (
-       INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
-       SELECT id, $11, $10, now() FROM created WHERE $11::text IS NOT NULL)
-     SELECT * FROM created`,
-);
-
-/**
- * Inserts a chat in `running`, and the owner's lease when it has one (same statement: the
- * lease row references the chat, which the foreign-key check at the statement's end sees).
- * Returns the chat row as inserted.
- */
-export async function insertChat(tx: Queryable, chat: NewChat): Promise<ChatRow> {
-  const [row] = await tx.query(INSERT_CHAT, [
-    chat.id,
-    chat.ownerId,
-    chat.title ?? null,
-    chat.parentChatId,
-    chat.rootChatId,
-    chat.lastModelConfigId,
-    chat.mcpServerIds,
-    JSON.stringify(chat.labels),
-    JSON.stringify(chat.dynamicTools),
-    chat.owner?.workerId ?? null,
-    chat.owner?.runnerId ?? null,
-  ]);
-  return readChatRow(row as Record<string, unknown>);
 }

@@ -127,34 +127,48 @@ export async function getChatSince(
   };
 }
 
-/*
- * One statement inserts the messages and returns the chat as they leave it:
- * - One JSON document for all rows: a single parameter, parsed once by Postgres, however many
- *   messages a step commits. Fields are taken with `->`/`->>` rather than `jsonb_to_recordset`,
- *   which turns every jsonb field (the content) back into text and parses it again: at 500
- *   messages that doubled the statement's time. Ids are drawn in ORDER BY order (RETURNING
- *   itself promises none) and come back as one text value rather than a row each.
- * - The chat row is updated here the way the chat_messages triggers would update it after the
- *   statement (history_version, the generation attempt and with it the retry state, the last
- *   user activity), so its RETURNING is the chat as committed and the transition needs no read
- *   afterwards. The triggers still run and find nothing left to do; they stay the guarantee
- *   for every other way of writing messages.
+/**
+ * The INSERT of a message document's rows into one chat, returning their ids: the document is
+ * one JSON parameter for all rows, parsed once by Postgres however many messages a step
+ * commits. Fields are taken with `->`/`->>` rather than `jsonb_to_recordset`, which turns every
+ * jsonb field (the content) back into text and parses it again: at 500 messages that doubled
+ * the statement's time. Ids are drawn in ORDER BY order (RETURNING itself promises none).
+ * `from` names what the chat id comes from (a CTE the rows must follow, or nothing).
  */
-const INSERT_MESSAGES = namedStatement(
-  'insert_messages',
-  `WITH inserted AS (INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
+export function insertMessageRows(chatId: string, document: string, from = ''): string {
+  return `INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
        compressed)
-     SELECT $1::uuid, m->>'role', m->'content', coalesce(m->>'visibility', 'both'),
+     SELECT ${chatId}, m->>'role', m->'content', coalesce(m->>'visibility', 'both'),
        (m->>'input_tokens')::bigint, (m->>'output_tokens')::bigint, (m->>'total_tokens')::bigint,
        (m->>'reasoning_tokens')::bigint, (m->>'cache_read_tokens')::bigint,
        (m->>'cache_write_tokens')::bigint, (m->>'context_limit')::bigint,
        (m->>'cost_micros')::bigint, (m->>'runtime_ms')::bigint, m->>'created_by',
        m->>'model_config_id', m->>'reasoning_effort', coalesce((m->>'compressed')::boolean, false)
-     FROM jsonb_array_elements($2::text::jsonb) WITH ORDINALITY AS r(m, ordinality)
+     FROM ${from} jsonb_array_elements(${document}::text::jsonb) WITH ORDINALITY AS r(m, ordinality)
      ORDER BY r.ordinality
-     RETURNING id
+     RETURNING id`;
+}
+
+/** The ids an {@link insertMessageRows} CTE named `inserted` returned, as one text value. */
+export const INSERTED_IDS = `(SELECT string_agg(id::text, ',' ORDER BY id) FROM inserted) AS "messageIds"`;
+
+/** Reads the {@link INSERTED_IDS} column. */
+export const readInsertedIds = (raw: Record<string, unknown> | undefined): number[] =>
+  String(raw?.messageIds).split(',').map(toSafeInteger);
+
+/*
+ * One statement inserts the messages and returns the chat as they leave it. The chat row is
+ * updated here the way the chat_messages triggers would update it after the statement
+ * (history_version, the generation attempt and with it the retry state, the last user
+ * activity), so its RETURNING is the chat as committed and the transition needs no read
+ * afterwards. The triggers still run and find nothing left to do; they stay the guarantee for
+ * every other way of writing messages.
+ */
+const INSERT_MESSAGES = namedStatement(
+  'insert_messages',
+  `WITH inserted AS (${insertMessageRows('$1::uuid', '$2')}
    ), chat AS (
      UPDATE chats AS c SET history_version = c.snapshot_version, generation_attempt = 0,
        last_user_activity_at = CASE WHEN $3::boolean
@@ -162,8 +176,7 @@ const INSERT_MESSAGES = namedStatement(
      WHERE c.id = $1
      RETURNING ${RECORD}
    )
-   SELECT (SELECT string_agg(id::text, ',' ORDER BY id) FROM inserted) AS "messageIds", chat.*
-   FROM chat`,
+   SELECT ${INSERTED_IDS}, chat.* FROM chat`,
 );
 
 /** The row document's fields besides content: its column name and how to read it. */
@@ -186,18 +199,11 @@ const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unkno
 ];
 
 /**
- * Inserts messages in order with one statement and returns their ids, ascending in input
- * order, with the chat as they leave it. Each row's revision is the chat's current
- * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
- * first; at least one message.
+ * The messages as the one JSON document {@link insertMessageRows} reads. Written by hand
+ * rather than JSON.stringify of a row object: a step commits hundreds of messages, and the
+ * content's JSON already exists (produced when it was validated). Content must be validated.
  */
-export async function insertMessages(
-  tx: Queryable,
-  chatId: string,
-  messages: readonly NewMessage[],
-): Promise<{ messageIds: number[]; chat: ChatRecord }> {
-  // Written by hand rather than JSON.stringify of a row object: a step commits hundreds of
-  // messages, and the content's JSON already exists (produced when it was validated).
+export function messageDocument(messages: readonly NewMessage[]): string {
   let document = '[';
   for (const [index, message] of messages.entries()) {
     if (index > 0) document += ',';
@@ -208,16 +214,26 @@ export async function insertMessages(
     }
     document += '}';
   }
-  document += ']';
+  return `${document}]`;
+}
+
+/**
+ * Inserts messages in order with one statement and returns their ids, ascending in input
+ * order, with the chat as they leave it. Each row's revision is the chat's current
+ * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
+ * first; at least one message.
+ */
+export async function insertMessages(
+  tx: Queryable,
+  chatId: string,
+  messages: readonly NewMessage[],
+): Promise<{ messageIds: number[]; chat: ChatRecord }> {
   const [raw] = await tx.query(INSERT_MESSAGES, [
     chatId,
-    document,
+    messageDocument(messages),
     messages.some((message) => message.role === 'user'),
   ]);
-  return {
-    messageIds: String(raw?.messageIds).split(',').map(toSafeInteger),
-    chat: readRecord(raw) as ChatRecord,
-  };
+  return { messageIds: readInsertedIds(raw), chat: readRecord(raw) as ChatRecord };
 }
 
 /** The parts of a history message the tool-call rules look at. */

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
-import { bumpChat, insertChat, lockChatRow } from '../queries/chat-state.js';
+import { bumpChat, lockChatRow } from '../queries/chat-state.js';
 import { getFamilyChatIds } from '../queries/chats.js';
+import { insertChat } from '../queries/create-chat.js';
 import { toChatUpdate } from '../queries/sync.js';
 import type { ChatRow } from '../schema/rows.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { CreateChatInput } from '../validation/inputs.js';
-import {
-  appendMessages,
-  type ChatStateSnapshot,
-  currentChat,
-  rememberChat,
-  toSnapshot,
-} from './chat-snapshot.js';
+import { type ChatStateSnapshot, currentChat, rememberChat, toSnapshot } from './chat-snapshot.js';
 import { ChatTransitions } from './chat-transitions.js';
-import { isRunnable } from './classify.js';
+import { classifyExecutionState, isRunnable } from './classify.js';
 import { ChatNotRootError, InvalidStateError, TransitionNotAllowedError } from './errors.js';
 import { allowedOutputs } from './matrix.js';
 import {
@@ -24,7 +19,6 @@ import {
   type ChatUpdatePayload,
   chatUpdateChannel,
 } from './payloads.js';
-import { recordGenerationAttempt } from './transitions/worker.js';
 
 /** Options of {@link MessageStore.update}, {@link MessageStore.lock} and {@link MessageStore.readLock}. */
 export interface ChatTransactionOptions {
@@ -49,40 +43,45 @@ export interface ChatUpdateOptions extends ChatTransactionOptions {
   durable?: boolean;
 }
 
+type Hint = [channel: string, payload: ChatUpdatePayload | ChatOwnershipPayload];
+
 /**
- * Publishes, once the transaction commits, `chat:update:<id>` and, when a runnable chat has no
- * live owner (none, or its (chat, runner) heartbeat is older than the lease by database time),
- * `chat:ownership`. Nothing is published after a rollback.
+ * What a committed change of `chat` publishes: `chat:update:<id>` and, when a runnable chat has
+ * no live owner (none, or its (chat, runner) heartbeat is older than the lease by database
+ * time), `chat:ownership`.
  */
-function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatStateSnapshot) {
+function hintsFor(context: StoreContext, chat: ChatStateSnapshot): Hint[] {
   const { row } = chat;
-  const update = toChatUpdate(row);
-  const pending: Array<[string, ChatUpdatePayload | ChatOwnershipPayload]> = [
-    [chatUpdateChannel(row.id), update],
-  ];
+  const hints: Hint[] = [[chatUpdateChannel(row.id), toChatUpdate(row)]];
   const ownerAlive =
     row.workerId !== null &&
     row.runnerId !== null &&
     chat.ownerHeartbeatAgeMs !== null &&
     chat.ownerHeartbeatAgeMs < context.lease.staleAfterMs;
   if (isRunnable(chat.state) && !ownerAlive) {
-    pending.push([
-      CHAT_OWNERSHIP_CHANNEL,
-      { chatId: row.id, snapshotVersion: row.snapshotVersion },
-    ]);
+    hints.push([CHAT_OWNERSHIP_CHANNEL, { chatId: row.id, snapshotVersion: row.snapshotVersion }]);
   }
-  tx.afterCommit.push(() => {
-    for (const [channel, payload] of pending) {
-      try {
-        // Local first: this replica's runner or stream usually made the change and reacts to
-        // it; waiting for the database to deliver the NOTIFY back would add its round trip.
-        context.pubsub.publish(channel, { ...payload }, { localFirst: true });
-      } catch (error) {
-        // The commit stands; notifications are hints and receivers resync on their own.
-        context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');
-      }
+  return hints;
+}
+
+/** Publishes hints of a committed change; never throws (the commit stands either way). */
+function publishHints(context: StoreContext, hints: readonly Hint[]): void {
+  for (const [channel, payload] of hints) {
+    try {
+      // Local first: this replica's runner or stream usually made the change and reacts to
+      // it; waiting for the database to deliver the NOTIFY back would add its round trip.
+      context.pubsub.publish(channel, { ...payload }, { localFirst: true });
+    } catch (error) {
+      // Notifications are hints and receivers resync on their own.
+      context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');
     }
-  });
+  }
+}
+
+/** Publishes the hints of `chat` once `tx` commits; nothing after a rollback. */
+function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatStateSnapshot) {
+  const hints = hintsFor(context, chat);
+  tx.afterCommit.push(() => publishHints(context, hints));
 }
 
 /**
@@ -156,45 +155,55 @@ export interface CreateChatResult {
   chat: ChatRow;
 }
 
+// A new chat always starts running, unarchived, with an empty queue.
+const CREATED_STATE = classifyExecutionState({
+  status: 'running',
+  archived: false,
+  queuedCount: 0,
+});
+
 /**
- * Creates a chat in `running` with its initial messages (history version 1) and publishes its
- * first `chat:update` and, unless it was created with an owner, an ownership hint, so a worker
- * picks it up. `input` is parsed.
+ * Creates a chat in `running` with its initial messages (history version 1) in one statement
+ * and publishes its first `chat:update` and, unless it was created with an owner, an
+ * ownership hint, so a worker picks it up. Inside an open transaction (ambient transactions)
+ * it joins it and publishes after that one commits. `input` is parsed.
  */
-export function createChat(context: StoreContext, input: CreateChatInput) {
+export async function createChat(
+  context: StoreContext,
+  input: CreateChatInput,
+): Promise<CreateChatResult> {
+  // Checked before the write, which commits at once; the landing state is always the same.
+  if (!allowedOutputs('N', 'createChat')?.includes(CREATED_STATE)) {
+    throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${CREATED_STATE}`);
+  }
   const chatId = randomUUID();
-  return context.db.transaction(async (tx): Promise<CreateChatResult> => {
-    let rootChatId: string | null = null;
-    if (input.parentChatId !== undefined) {
-      const parent = await lockChatRow(tx, input.parentChatId, 'share');
-      if (parent === undefined) throw new ChatNotFoundError(input.parentChatId);
-      rootChatId = parent.row.rootChatId ?? parent.row.id;
-    }
-    const inserted = await insertChat(tx, {
-      id: chatId,
-      ownerId: input.ownerId,
-      title: input.title,
-      parentChatId: input.parentChatId ?? null,
-      rootChatId,
-      lastModelConfigId: input.lastModelConfigId ?? null,
-      mcpServerIds: input.mcpServerIds ?? [],
-      labels: input.labels ?? {},
-      dynamicTools: input.dynamicTools ?? [],
-      owner: input.owner,
-    });
-    const messageIds = await appendMessages(tx, chatId, input.messages);
-    if (input.recordGenerationAttempt === true) {
-      await recordGenerationAttempt(tx, await currentChat(tx, chatId));
-    }
-    const created = await currentChat(tx, chatId);
-    if (!allowedOutputs('N', 'createChat')?.includes(created.state)) {
-      throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${created.state}`);
-    }
-    publishAfterCommit(context, tx, created);
-    // The metadata as inserted, the execution state as the message insert left it; the
-    // timestamps are the transaction's `now()` in both.
-    return { chatId, messageIds, chat: { ...inserted, ...created.row } };
+  const outer = context.db.currentTransaction();
+  const created = await insertChat(outer ?? context.db, {
+    id: chatId,
+    ownerId: input.ownerId,
+    title: input.title,
+    parentChatId: input.parentChatId ?? null,
+    lastModelConfigId: input.lastModelConfigId ?? null,
+    mcpServerIds: input.mcpServerIds ?? [],
+    labels: input.labels ?? {},
+    dynamicTools: input.dynamicTools ?? [],
+    messages: input.messages,
+    owner: input.owner,
+    firstAttempt: input.recordGenerationAttempt === true,
   });
+  if (created === undefined) throw new ChatNotFoundError(input.parentChatId as string);
+  // The owner's lease was written by the same statement: it is fresh.
+  const hints = hintsFor(
+    context,
+    toSnapshot({
+      row: created.row,
+      queuedCount: 0,
+      ownerHeartbeatAgeMs: input.owner === undefined ? null : 0,
+    }),
+  );
+  if (outer === undefined) publishHints(context, hints);
+  else outer.afterCommit.push(() => publishHints(context, hints));
+  return { chatId, messageIds: created.messageIds, chat: created.row };
 }
 
 /**

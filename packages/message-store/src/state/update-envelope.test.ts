@@ -203,6 +203,34 @@ describeEachDatabase('store update envelope', (database) => {
       expect(machine.published()).toEqual([]);
     });
 
+    it('creates a chat inside an update in that transaction: kept and published with it', async () => {
+      const machine = await openMachine(database);
+      const { chatId: outerId } = await machine.create();
+      machine.clearPublished();
+      let childId = '';
+      await expect(
+        machine.update(outerId, async () => {
+          childId = (await machine.store.createChat({ ownerId: 'u', messages: [userMessage('a')] }))
+            .chatId;
+          expect(machine.published()).toEqual([]);
+          throw new Error('outer failed');
+        }),
+      ).rejects.toThrow('outer failed');
+      await expect(machine.store.getChat(childId)).rejects.toMatchObject({
+        code: 'CHAT_NOT_FOUND',
+      });
+      expect(machine.published()).toEqual([]);
+      await machine.update(outerId, async () => {
+        childId = (await machine.store.createChat({ ownerId: 'u', messages: [userMessage('b')] }))
+          .chatId;
+        expect(machine.published()).toEqual([]);
+      });
+      expect(machine.published(childId).map((m) => m.channel)).toEqual([
+        `chat:update:${childId}`,
+        'chat:ownership',
+      ]);
+    });
+
     it('runs a nested update inside a lock in the lock transaction', async () => {
       const machine = await openMachine(database);
       const { chatId } = await machine.create();
@@ -358,6 +386,51 @@ describeEachDatabase('store update envelope', (database) => {
   });
 
   if (database.kind === 'postgres') {
+    it('creates a chat, its messages, its lease and its first attempt in one statement', async () => {
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      const { log } = countPgStatements(pool);
+      const pubsub = new PubSub();
+      const store = await openStore({ pool }, { pubsub });
+      try {
+        const { chat: parent } = await store.createChat({
+          ownerId: 'u',
+          messages: [userMessage('root')],
+        });
+        let created: Awaited<ReturnType<typeof store.createChat>> | undefined;
+        const statements = await log.during(async () => {
+          created = await store.createChat({
+            ownerId: 'u',
+            parentChatId: parent.id,
+            messages: [userMessage('one'), userMessage('two')],
+            owner: { workerId: 'w', runnerId: 'r' },
+            recordGenerationAttempt: true,
+          });
+        });
+        expect(statements).toEqual(['chatd_ms_create_chat']);
+        const chatId = created?.chatId as string;
+        expect(await store.getChat(chatId)).toMatchObject({
+          rootChatId: parent.id,
+          generationAttempt: 1,
+          historyVersion: 1,
+          workerId: 'w',
+          runnerId: 'r',
+        });
+        const history = await store.getPromptHistory(chatId);
+        expect(history.map((message) => [message.id, message.revision])).toEqual(
+          (created?.messageIds ?? []).map((id) => [id, 1]),
+        );
+        const { rows } = await pool.query(
+          'SELECT runner_id FROM chat_heartbeats WHERE chat_id = $1',
+          [chatId],
+        );
+        expect(rows).toEqual([{ runner_id: 'r' }]);
+      } finally {
+        await store.close();
+        await pubsub.close();
+        await pool.end();
+      }
+    });
+
     it('durable: false skips the flush wait of that transaction only, never of an outer one', async () => {
       const pool = new pg.Pool({ connectionString: database.url, max: 1 });
       const { log } = countPgStatements(pool);

@@ -1,0 +1,81 @@
+import { namedStatement, type Queryable } from '../db/database.js';
+import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import type { DynamicToolDeclaration, NewMessage } from '../validation/inputs.js';
+import { INSERTED_IDS, insertMessageRows, messageDocument, readInsertedIds } from './messages.js';
+
+/** A new chat (status running) with its first messages; the id comes from the caller. */
+export interface NewChat {
+  id: string;
+  ownerId: string;
+  title?: string | undefined;
+  /** A sub-chat's parent; its root becomes the new chat's root. */
+  parentChatId: string | null;
+  lastModelConfigId: string | null;
+  mcpServerIds: readonly string[];
+  labels: Record<string, string>;
+  dynamicTools: readonly DynamicToolDeclaration[];
+  /** At least one, validated. */
+  messages: readonly NewMessage[];
+  /** Created already acquired by this worker's runner, with its lease. */
+  owner?: { workerId: string; runnerId: string } | undefined;
+  /** Created with its first generation attempt recorded (attempt 1 instead of 0). */
+  firstAttempt: boolean;
+}
+
+/*
+ * One statement, so a new chat costs one round trip and no transaction of its own:
+ * - The parent (for a sub-chat) is locked FOR SHARE, so it cannot be deleted before the
+ *   child's foreign keys are checked; a missing parent inserts nothing.
+ * - The chat row starts where inserting its messages would leave it: history at snapshot 1
+ *   and, when asked, its first attempt. A trigger resets the attempt only when an insert moves
+ *   the history version, which this one does not.
+ * - The lease and the messages read the chat from `created`, so they are written after it;
+ *   the message trigger that stamps each row's revision sees the new chat, and the foreign
+ *   keys are checked at the statement's end.
+ */
+const CREATE_CHAT = namedStatement(
+  'create_chat',
+  `WITH parent AS (
+       SELECT coalesce(p.root_chat_id, p.id) AS root_id FROM chats p WHERE p.id = $4 FOR SHARE),
+     created AS (
+       INSERT INTO chats AS c (id, owner_id, title, parent_chat_id, root_chat_id, status,
+         last_model_config_id, mcp_server_ids, labels, dynamic_tools, worker_id, runner_id,
+         snapshot_version, history_version, generation_attempt)
+       SELECT $1, $2, coalesce($3, 'New Chat'), $4, (SELECT root_id FROM parent), 'running', $5,
+         $6::text[], $7::text::jsonb, $8::text::jsonb, $9, $10, 1, 1, $12
+       WHERE $4::uuid IS NULL OR EXISTS (SELECT FROM parent)
+       RETURNING ${CHAT_SELECT}),
+     lease AS (
+       INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
+       SELECT id, $10, $9, now() FROM created WHERE $10::text IS NOT NULL),
+     inserted AS (${insertMessageRows('created.id', '$11', 'created,')})
+   SELECT created.*, ${INSERTED_IDS} FROM created`,
+);
+
+/**
+ * Inserts a chat in `running` with its messages (and the owner's lease when it has one) in one
+ * statement. Returns the chat row as committed and the message ids in input order, or
+ * `undefined` when the parent does not exist.
+ */
+export async function insertChat(
+  db: Queryable,
+  chat: NewChat,
+): Promise<{ row: ChatRow; messageIds: number[] } | undefined> {
+  const [raw] = await db.query(CREATE_CHAT, [
+    chat.id,
+    chat.ownerId,
+    chat.title ?? null,
+    chat.parentChatId,
+    chat.lastModelConfigId,
+    chat.mcpServerIds,
+    JSON.stringify(chat.labels),
+    JSON.stringify(chat.dynamicTools),
+    chat.owner?.workerId ?? null,
+    chat.owner?.runnerId ?? null,
+    messageDocument(chat.messages),
+    chat.firstAttempt ? 1 : 0,
+  ]);
+  return raw === undefined
+    ? undefined
+    : { row: readChatRow(raw), messageIds: readInsertedIds(raw) };
+}
