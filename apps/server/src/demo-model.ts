@@ -159,19 +159,23 @@ export function demoModel({ delayMs }: { delayMs: number }): LanguageModelV3 {
 }
 
 /** The demo tool: a dice roll whose value follows from the call id (deterministic). */
+const rollDice = tool({
+  description: 'Rolls a dice with the given number of sides.',
+  inputSchema: z.object({ sides: z.number().int().min(2).max(100) }),
+  execute: async ({ sides }, { toolCallId }) => {
+    const digest = createHash('sha256').update(toolCallId).digest();
+    return { sides, value: (digest.readUInt32BE(0) % sides) + 1 };
+  },
+});
+
+/**
+ * The demo model's tool, for the demo model only: a real model has no use for a dice, and
+ * every tool offered costs its schema in each request.
+ */
 export const demoTools: ToolProvider = {
-  async forTurn() {
+  async forTurn({ modelConfigId }) {
     return {
-      tools: {
-        [DEMO_TOOL_NAME]: tool({
-          description: 'Rolls a dice with the given number of sides.',
-          inputSchema: z.object({ sides: z.number().int().min(2).max(100) }),
-          execute: async ({ sides }, { toolCallId }) => {
-            const digest = createHash('sha256').update(toolCallId).digest();
-            return { sides, value: (digest.readUInt32BE(0) % sides) + 1 };
-          },
-        }),
-      },
+      tools: modelConfigId === DEMO_MODEL_ID ? { [DEMO_TOOL_NAME]: rollDice } : {},
       close() {},
     };
   },

@@ -83,6 +83,8 @@ describe('model configurations stored by admins, with their keys sealed', () => 
     // 10 input and 5 output tokens at $1 and $2 per million: 20 micro-dollars.
     expect(answer.costMicros).toBe(20);
     expect(fake.requests.at(-1)?.body.model).toBe('fake-1');
+    // The demo model's dice tool is offered to the demo model only.
+    expect(fake.requests.at(-1)?.body.tools ?? []).toEqual([]);
   });
 
   it('refuses bad, duplicate and non-admin writes; deletes', async () => {

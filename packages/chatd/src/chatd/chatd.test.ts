@@ -19,7 +19,7 @@ import {
   toolCalls,
 } from '../test-support/mock-model.js';
 import { deferred, heldAnswer, isStatus, read } from '../test-support/streams.js';
-import type { ToolProvider } from '../tools/tool-provider.js';
+import type { ToolProvider, ToolTurnContext } from '../tools/tool-provider.js';
 import { type Chatd, type CreateChatdOptions, createChatd } from './chatd.js';
 import type { ChatdOptions } from './options.js';
 
@@ -185,8 +185,10 @@ describe('a chatd turn', () => {
   it("ends the turn after a stop-after tool's successful result, without asking the model again", async () => {
     let opened = 0;
     let closed = 0;
+    const contexts: ToolTurnContext[] = [];
     const tools: ToolProvider = {
-      forTurn: async () => {
+      forTurn: async (context) => {
+        contexts.push(context);
         opened += 1;
         return {
           tools: {
@@ -213,6 +215,13 @@ describe('a chatd turn', () => {
     // One tool set per action (model step, tool batch), each closed after it; the tool
     // batch's commit decides the finish in its own transaction.
     expect(opened).toBe(2);
+    // Each action's tools know the chat, its owner and the model it runs with.
+    expect(contexts[0]).toMatchObject({
+      chatId: chat.id,
+      ownerId: 'ann',
+      modelConfigId: chat.modelConfigId,
+      mcpServerIds: [],
+    });
     expect(closed).toBe(opened);
   });
 

@@ -148,6 +148,7 @@ async function prepare(
   const turnTools = await context.tools?.forTurn({
     chatId: chat.id,
     ownerId: chat.ownerId,
+    modelConfigId,
     mcpServerIds: chat.mcpServerIds,
     signal,
   });

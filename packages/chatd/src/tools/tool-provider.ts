@@ -6,6 +6,8 @@ export interface ToolTurnContext {
   chatId: string;
   /** The chat's owner. */
   ownerId: string;
+  /** The model configuration the action runs with: some tools suit only some models. */
+  modelConfigId: string;
   /** The MCP servers (or other tool sources) the chat may use, as stored on the chat. */
   mcpServerIds: readonly string[];
   /** Aborts when the task is cancelled. */
