@@ -770,14 +770,34 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     const updatesOfChat = await hints.updatesOf(chat.id);
     await vi.waitFor(() => expect(script).toHaveLength(0));
     // The model call needed the history only: the chat row and the recorded attempt came with
-    // createChat's write. The runner still reads the chat once, beside it.
+    // createChat's write. The runner still reads the chat once, a moment later, for a change
+    // another replica might have made before its subscription listened.
     expect(histories).toHaveBeenCalledTimes(1);
     expect(updates).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(reads.mock.calls).toEqual([[chat.id]]));
     release.resolve();
     await vi.waitFor(() =>
       expect(updatesOfChat.map((update) => update.status)).toContain('waiting'),
     );
-    expect(reads.mock.calls).toEqual([[chat.id]]);
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('a runner handed its chat catches up, a moment later, with a change it had no hint of', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const release = deferred();
+    script.push(heldAnswer(['Hi', '.'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });
+    await vi.waitFor(() => expect(script).toHaveLength(0));
+    // As another replica's write just before this one's LISTEN took effect: no hint arrives.
+    const publish = vi.spyOn(testStore.pubsub, 'publish').mockImplementation(() => {});
+    await testStore.store.update(chat.id, (transitions) => transitions.interrupt());
+    publish.mockRestore();
+    // Far sooner than the manager's database sync (15 s): the catch-up read found it.
+    await vi.waitFor(async () => expect((await chatd.getChat(chat.id)).status).toBe('waiting'), {
+      timeout: 3_000,
+      interval: 20,
+    });
+    release.resolve();
   });
 
   it('a retry after a recorded first attempt records the next one', async () => {

@@ -13,6 +13,9 @@ export interface RunnerContext extends WorkerContext {
   readonly requestCleanup: (runner: Runner) => void;
 }
 
+/** How long a runner handed its chat waits before its catch-up read (see `#catchUpLater`). */
+const HANDOVER_CATCH_UP_DELAY_MS = 100;
+
 /** Thrown into a task attempt that ran past `taskTimeoutMs`; the attempt is retried. */
 export class TaskTimeoutError extends Error {
   override readonly name = 'TaskTimeoutError';
@@ -53,7 +56,8 @@ function taskKindFor(state: RunnerState): TaskKind {
  *   "unowned" hint from before the acquisition would otherwise make a fresh runner clean
  *   itself up and leave the chat owned by nobody alive until its lease expired. A runner
  *   handed its chat by this instance's own write starts from what that write committed at
- *   once, and reads the database as soon as its subscription listens, for anything newer.
+ *   once, reads hints from then on, and reads the database a moment after its subscription
+ *   listens, for a change another replica made before it did.
  * - Another owner in a state means the chat moved on: the runner cleans itself up without
  *   touching the chat.
  * - A change of history version, status or archived flag cancels the running task (without
@@ -139,19 +143,17 @@ export class Runner {
       signal: this.#stop.signal,
     });
     const forwarding = this.#forward(subscription);
+    let catchingUp: Promise<void> = Promise.resolve();
     try {
-      // What the acquiring write committed needs no wait: the first task starts now.
-      if (this.#handover !== undefined) {
+      if (this.#handover === undefined) {
+        await subscription.ready;
+        if (!(await this.#catchUp())) return;
+      } else {
+        // What the acquiring write committed needs no wait: the first task starts now, and
+        // it seeds the watermark, so hints can be read at once too.
         this.#processWithRow(this.#handover.state, this.#handover.chat);
+        catchingUp = this.#catchUpLater(subscription.ready);
       }
-      await subscription.ready;
-      const current = await this.#readChat();
-      if (current === undefined) {
-        this.#context.requestCleanup(this);
-        return;
-      }
-      // Catches what changed before the subscription listened (ignored when nothing did).
-      this.#processWithRow(current, current);
       for await (const hint of this.#hints) {
         if (this.stopped) break;
         this.#process(hint);
@@ -163,7 +165,39 @@ export class Runner {
       this.#hints.close();
       this.#active?.controller.abort(new TaskExit('cancelled', 'runner stopped'));
       await forwarding;
+      await catchingUp;
       await Promise.allSettled([...this.#tasks].map((task) => task.done));
+    }
+  }
+
+  /**
+   * Reads the chat and processes it: catches what changed before the subscription listened
+   * (ignored when nothing did). `false` when the chat is gone (cleanup requested).
+   */
+  async #catchUp(): Promise<boolean> {
+    const current = await this.#readChat();
+    if (current === undefined) {
+      this.#context.requestCleanup(this);
+      return false;
+    }
+    this.#processWithRow(current, current);
+    return true;
+  }
+
+  /**
+   * The catch-up read of a runner handed its chat by this instance's write. Local changes
+   * since that write reach the runner as hints (it subscribed before the write's caller got
+   * control back); only another replica's change in the instant before LISTEN took effect can
+   * be missed. So the read waits a moment, out of the way of the first task, which is usually
+   * preparing its model call right now.
+   */
+  async #catchUpLater(listening: Promise<void>): Promise<void> {
+    try {
+      await listening;
+      await this.#context.clock.sleep(HANDOVER_CATCH_UP_DELAY_MS, this.#stop.signal);
+      if (!this.stopped) await this.#catchUp();
+    } catch (error) {
+      if (!this.stopped) this.#logger.warn({ err: error }, 'runner: catch-up read failed');
     }
   }
 
