@@ -64,16 +64,9 @@ async function createPool(
   // 'end' event fires once its socket has closed. end() waits for every client the pool made,
   // so "closed" means no connection is left.
   const openSockets = new Set<Promise<void>>();
-  // Pipelined: a statement is written without waiting for the replies of those before it, so
-  // a transaction's BEGIN travels with its first statement (see `transaction` below). The store
-  // never reads through a portal (cursors, `rows`), the one thing pipelining refuses.
   class Client extends pg.Client {
     constructor(config?: string | ClientConfig) {
-      super(
-        typeof config === 'string'
-          ? { connectionString: config, pipeline: true }
-          : { ...config, pipeline: true },
-      );
+      super(config);
       const closed = new Promise<void>((resolve) => {
         this.once('end', () => {
           openSockets.delete(closed);
@@ -83,7 +76,15 @@ async function createPool(
       openSockets.add(closed);
     }
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: target.maxConnections, Client });
+  // Pipelined: a statement is written without waiting for the replies of those before it, so
+  // a transaction's BEGIN travels with its first statement (see `transaction` below). The store
+  // never reads through a portal (cursors, `rows`), the one thing pipelining refuses.
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: target.maxConnections,
+    Client,
+    pipeline: true,
+  });
   // An idle client's error is emitted on the pool; unhandled it would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
   return {
