@@ -28,15 +28,8 @@ const VERSION_TAG = 'c1';
  * Clients treat it as opaque; it holds no chat id and no secret, and any replica reads it.
  */
 export function encodeCursor(position: StreamPosition): string {
-  return [
-    VERSION_TAG,
-    position.historyVersion,
-    position.queueVersion,
-    position.retryStateVersion,
-    position.generationAttempt,
-    position.seq,
-    position.status ?? '',
-  ].join('.');
+  const { historyVersion, queueVersion, retryStateVersion, generationAttempt, seq } = position;
+  return `${VERSION_TAG}.${historyVersion}.${queueVersion}.${retryStateVersion}.${generationAttempt}.${seq}.${position.status ?? ''}`;
 }
 
 const counter = /^(0|[1-9]\d{0,15})$/;

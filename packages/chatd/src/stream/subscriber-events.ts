@@ -1,6 +1,6 @@
 import type { ChatErrorInfo, ChatStreamEvent } from '@chatd/core';
 import { type ChatMessageRow, toChatMessage } from '@chatd/message-store';
-import type { FeedView } from './chat-feed.js';
+import type { FeedPart, FeedView } from './chat-feed.js';
 import { encodeCursor, type StreamPosition } from './cursor.js';
 
 /** A `ChatStreamEvent` of `@chatd/core` with the cursor to resume after it. */
@@ -102,8 +102,11 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
   const { chat } = view;
   const chatId = chat.id;
   const events: ChatStreamEventWithCursor[] = [];
+  // Each event is a fresh literal: its cursor is added in place, without copying it. This runs
+  // once per subscriber for every streamed part, so it stays lean.
   const emit = (event: ChatStreamEvent) => {
-    events.push({ ...event, cursor: encodeCursor(state) } as ChatStreamEventWithCursor);
+    (event as ChatStreamEventWithCursor).cursor = encodeCursor(state);
+    events.push(event as ChatStreamEventWithCursor);
   };
   const historyChanged = !state.synced || chat.historyVersion !== state.historyVersion;
 
@@ -160,7 +163,9 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
   state.synced = true;
 
   if (chat.generationAttempt > 0 && chat.generationAttempt === state.generationAttempt) {
-    for (const part of view.parts.slice(state.seq)) {
+    const { parts } = view;
+    for (let index = state.seq; index < parts.length; index += 1) {
+      const part = parts[index] as FeedPart;
       state.seq = part.seq;
       emit({
         type: 'message-part',
