@@ -201,6 +201,23 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     });
   });
 
+  it('sends an UNLISTEN after the callbacks of the moment, never ahead of what the caller does next', async () => {
+    const { pubsub } = openPubSub();
+    const subscription = pubsub.subscribe('deferred');
+    await subscription.ready;
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    cleanups.push(async () => query.mockRestore());
+    const unlistens = () =>
+      query.mock.calls.filter(([statement]) => String(statement).startsWith('UNLISTEN')).length;
+    subscription.cancel();
+    // Delivery stopped at once; the statement waits for this callback to finish.
+    pubsub.publish('deferred', 'gone');
+    // Promise reactions of this moment (a stream ending its response) run first.
+    for (let turn = 0; turn < 20; turn += 1) await Promise.resolve();
+    expect(unlistens()).toBe(0);
+    await vi.waitFor(() => expect(unlistens()).toBe(1));
+  });
+
   it('maps a channel name longer than 63 bytes to a short form, quoted safely', async () => {
     const applicationName = uniqueName('long-name');
     const { pubsub } = openPubSub({

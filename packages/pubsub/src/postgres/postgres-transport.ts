@@ -99,6 +99,8 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
   #waiters: Waiter[] = [];
   #inFlight: Waiter[] = [];
   #working = false;
+  /** A worker start put off until the current I/O callbacks are done (see `#enqueue`). */
+  #deferredKick: NodeJS.Immediate | undefined;
   #keepaliveTimer: TimerHandle | undefined;
   #reconnectTimer: TimerHandle | undefined;
   #failedAttempts = 0;
@@ -231,6 +233,8 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
 
   async #shutdown(): Promise<void> {
     this.#state = 'closed';
+    clearImmediate(this.#deferredKick);
+    this.#deferredKick = undefined;
     this.#receiver = undefined;
     this.#keepaliveTimer?.cancel();
     this.#keepaliveTimer = undefined;
@@ -254,8 +258,25 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
     if (this.#state === 'reconnecting') return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ kind, channel, resolve, reject });
-      this.#kick();
+      this.#startWork();
     });
+  }
+
+  /**
+   * Starts the worker for the waiters: at once when a LISTEN waits, otherwise once the
+   * callbacks of the moment are done. Delivery of an unlistened channel stopped already, so its
+   * UNLISTEN is housekeeping; sent right away, it would go out ahead of what the caller does
+   * next (a stream that just ended closing its HTTP response, say).
+   */
+  #startWork(): void {
+    if (this.#waiters.some((waiter) => waiter.kind === 'listen')) {
+      this.#kick();
+    } else if (this.#waiters.length > 0) {
+      this.#deferredKick ??= setImmediate(() => {
+        this.#deferredKick = undefined;
+        this.#kick();
+      });
+    }
   }
 
   /** Starts the worker unless it runs; it drains the waiters, one pass at a time. */
@@ -264,7 +285,7 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
     this.#working = true;
     void this.#work().finally(() => {
       this.#working = false;
-      if (this.#waiters.length > 0) this.#kick();
+      this.#startWork();
     });
   }
 
