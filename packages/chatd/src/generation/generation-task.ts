@@ -259,15 +259,7 @@ async function attempt(
       store,
       input,
       signal,
-      async (chat) => {
-        if (messages.length > 0) {
-          await chat.commitStep({
-            messages,
-            consumeCompactionRequest: prepared.decision.action === 'compact',
-          });
-        }
-        await endTurnIfDecided(context, chat, prepared, messages);
-      },
+      (chat) => commitAndDecide(context, chat, prepared, messages),
       { attempt: attemptNumber },
     );
     committed = messages.length > 0;
@@ -289,34 +281,39 @@ async function attempt(
 }
 
 /**
- * Decides the next step from the history this step has just extended and, when the turn is
- * over (finish) or waits for the client (requires-action), takes that transition in the
- * step's own transaction. The next task would decide the same from the same rows (the fence
- * guarantees nothing else changed the history); deciding here saves its reads, a transaction
- * and a runner cycle per turn. Other decisions are left to the next task, which the history
- * change starts. No messages means the model had nothing to add: the turn is over.
+ * Commits the step's messages and, when the turn is over (finish) or waits for the client
+ * (requires-action), takes that transition in the step's own transaction. The decision comes
+ * from the history this step extends; the next task would decide the same from the same rows
+ * (the fence guarantees nothing else changed the history), so deciding here saves its reads, a
+ * transaction and a runner cycle per turn, and a finish goes with the messages in one write.
+ * Other decisions are left to the next task, which the history change starts. No messages
+ * means the model had nothing to add: the turn is over.
  */
-async function endTurnIfDecided(
+async function commitAndDecide(
   context: EngineContext,
   chat: ChatTransitions,
   prepared: Prepared,
-  committed: readonly NewMessage[],
+  messages: NewMessage[],
 ): Promise<void> {
-  const next =
-    committed.length === 0
-      ? ({ action: 'finish', reason: 'complete' } as const)
-      : decideNext(
-          context,
-          prepared,
-          [
-            ...prepared.history,
-            ...committed.filter((message) => message.visibility !== 'user').map(asCommitted),
-          ],
-          prepared.decision.action === 'compact',
-        );
-  if (next.action === 'finish') {
+  if (messages.length === 0) {
     await chat.finishTurn({ release: true });
-  } else if (next.action === 'requires-action') {
+    return;
+  }
+  const next = decideNext(
+    context,
+    prepared,
+    [
+      ...prepared.history,
+      ...messages.filter((message) => message.visibility !== 'user').map(asCommitted),
+    ],
+    prepared.decision.action === 'compact',
+  );
+  await chat.commitStep({
+    messages,
+    consumeCompactionRequest: prepared.decision.action === 'compact',
+    ...(next.action === 'finish' ? { finishTurn: { release: true } } : {}),
+  });
+  if (next.action === 'requires-action') {
     await chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs });
   }
 }

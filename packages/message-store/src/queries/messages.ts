@@ -164,19 +164,31 @@ export const readInsertedIds = (raw: Record<string, unknown> | undefined): numbe
  * (history_version, the generation attempt and with it the retry state, the last user
  * activity), so its RETURNING is the chat as committed and the transition needs no read
  * afterwards. The triggers still run and find nothing left to do; they stay the guarantee for
- * every other way of writing messages.
+ * every other way of writing messages. `finish` adds the write of a turn that ends waiting.
  */
-const INSERT_MESSAGES = namedStatement(
-  'insert_messages',
-  `WITH inserted AS (${insertMessageRows('$1::uuid', '$2')}
-   ), chat AS (
-     UPDATE chats AS c SET history_version = c.snapshot_version, generation_attempt = 0,
-       last_user_activity_at = CASE WHEN $3::boolean
-         THEN greatest(c.last_user_activity_at, now()) ELSE c.last_user_activity_at END
-     WHERE c.id = $1
-     RETURNING ${RECORD}
-   )
-   SELECT ${INSERTED_IDS}, chat.* FROM chat`,
+function insertMessagesStatement(name: string, finish = '') {
+  return namedStatement(
+    name,
+    `WITH inserted AS (${insertMessageRows('$1::uuid', '$2')}
+     ), chat AS (
+       UPDATE chats AS c SET history_version = c.snapshot_version, generation_attempt = 0,
+         last_user_activity_at = CASE WHEN $3::boolean
+           THEN greatest(c.last_user_activity_at, now()) ELSE c.last_user_activity_at END${finish}
+       WHERE c.id = $1
+       RETURNING ${RECORD}
+     )
+     SELECT ${INSERTED_IDS}, chat.* FROM chat`,
+  );
+}
+
+const INSERT_MESSAGES = insertMessagesStatement('insert_messages');
+// What finishTurn writes for a chat that ends waiting (the owner handed back when $4).
+const INSERT_MESSAGES_FINISH = insertMessagesStatement(
+  'insert_messages_finish',
+  `,
+         status = 'waiting', requires_action_deadline_at = NULL, compaction_requested_at = NULL,
+         worker_id = CASE WHEN $4::boolean THEN NULL ELSE c.worker_id END,
+         runner_id = CASE WHEN $4::boolean THEN NULL ELSE c.runner_id END, updated_at = now()`,
 );
 
 /** The row document's fields besides content: its column name and how to read it. */
@@ -221,18 +233,20 @@ export function messageDocument(messages: readonly NewMessage[]): string {
  * Inserts messages in order with one statement and returns their ids, ascending in input
  * order, with the chat as they leave it. Each row's revision is the chat's current
  * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
- * first; at least one message.
+ * first; at least one message. With `finish`, the same statement ends the turn waiting, as
+ * `finishTurn` writes it (the caller checks that the chat may end so).
  */
 export async function insertMessages(
   tx: Queryable,
   chatId: string,
   messages: readonly NewMessage[],
+  finish?: { release: boolean },
 ): Promise<{ messageIds: number[]; chat: ChatRecord }> {
-  const [raw] = await tx.query(INSERT_MESSAGES, [
-    chatId,
-    messageDocument(messages),
-    messages.some((message) => message.role === 'user'),
-  ]);
+  const document = messageDocument(messages);
+  const byUser = messages.some((message) => message.role === 'user');
+  const [raw] = await (finish === undefined
+    ? tx.query(INSERT_MESSAGES, [chatId, document, byUser])
+    : tx.query(INSERT_MESSAGES_FINISH, [chatId, document, byUser, finish.release]));
   return { messageIds: readInsertedIds(raw), chat: readRecord(raw) as ChatRecord };
 }
 

@@ -88,19 +88,33 @@ export class ChatTransitions {
     return currentChat(this.#tx, this.chatId);
   }
 
+  /**
+   * Runs one transition, or with `then` two in a row (the body does both), checked against the
+   * matrix before and after: the landing state must be one the second may reach from a state
+   * the first may reach.
+   */
   async #run<Input, Result>(
     name: TransitionName,
     parse: () => Input,
     body: (tx: Transaction, chat: ChatStateSnapshot, input: Input) => Promise<Result>,
+    then?: (input: Input) => TransitionName | undefined,
   ): Promise<Result> {
     if (this.#failure) throw this.#failure.error;
     try {
       const input = parse();
       const before = await this.snapshot();
-      const outputs = allowedOutputs(before.state, name);
-      if (outputs === undefined) {
+      const first = allowedOutputs(before.state, name);
+      if (first === undefined) {
         if (before.state === 'Invalid') throw new InvalidStateError(name);
         throw new TransitionNotAllowedError(before.state, name);
+      }
+      const second = then?.(input);
+      const outputs =
+        second === undefined
+          ? first
+          : first.flatMap((state) => allowedOutputs(state, second) ?? []);
+      if (second !== undefined && outputs.length === 0) {
+        throw new TransitionNotAllowedError(before.state, second);
       }
       const result = await body(this.#tx, before, input);
       const after = await this.snapshot();
@@ -240,7 +254,9 @@ export class ChatTransitions {
   }
 
   /**
-   * Commits the messages of a generation step; optionally consumes the compaction marker.
+   * Commits the messages of a generation step; optionally consumes the compaction marker, and
+   * with `finishTurn` ends the turn as `finishTurn` would (one statement when the chat ends up
+   * waiting).
    * @throws InvalidArgumentError `INVALID_ARGUMENT` without messages.
    */
   commitStep(input: CommitStepInput): Promise<worker.InsertedMessages> {
@@ -248,6 +264,7 @@ export class ChatTransitions {
       'commitStep',
       this.#parse(this.#inputs.commitStep, input, 'input'),
       worker.commitStep,
+      (parsed) => (parsed.finishTurn === undefined ? undefined : 'finishTurn'),
     );
   }
 

@@ -740,6 +740,67 @@ describeEachDatabase('transitions', (database) => {
         machine.update(chatId, (chat) => chat.commitStep({ messages: [] })),
       ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
+
+    /** The columns a turn's end decides, to compare two ways of ending it. */
+    const ending = ({ row, state }: Awaited<ReturnType<typeof rowOf>>) => ({
+      state,
+      status: row.status,
+      workerId: row.workerId,
+      runnerId: row.runnerId,
+      snapshotVersion: row.snapshotVersion,
+      historyVersion: row.historyVersion,
+      queueVersion: row.queueVersion,
+      generationAttempt: row.generationAttempt,
+      requiresActionDeadlineAt: row.requiresActionDeadlineAt,
+      compactionRequestedAt: row.compactionRequestedAt,
+      lastError: row.lastError,
+    });
+
+    for (const state of ['R0', 'R1'] as const) {
+      for (const release of [true, false]) {
+        it(`with finishTurn (${state}, release ${release}) ends as commitStep then finishTurn would`, async () => {
+          const machine = await openMachine(database);
+          const together = await chatIn(machine, database, state);
+          const apart = await chatIn(machine, database, state);
+          const { messageIds } = await machine.update(together.chatId, (chat) =>
+            chat.commitStep({ messages: [assistantText('done')], finishTurn: { release } }),
+          );
+          await machine.update(apart.chatId, async (chat) => {
+            await chat.commitStep({ messages: [assistantText('done')] });
+            await chat.finishTurn({ release });
+          });
+          const after = ending(await rowOf(machine, together.chatId));
+          expect(after).toEqual(ending(await rowOf(machine, apart.chatId)));
+          expect(after.state).toBe(state === 'R0' ? 'W' : 'R0');
+          const history = await messagesOf(database, together.chatId);
+          expect(history.map((message) => message.role)).toEqual(
+            (await messagesOf(database, apart.chatId)).map((message) => message.role),
+          );
+          expect(history.map((message) => message.id)).toContain(messageIds[0]);
+          expect(await queueOf(database, together.chatId)).toEqual(
+            await queueOf(database, apart.chatId),
+          );
+        });
+      }
+    }
+
+    it('with finishTurn is refused where either transition is', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await chatIn(machine, database, 'A0');
+      await expect(
+        machine.update(chatId, (chat) =>
+          chat.commitStep({ messages: [assistantText('x')], finishTurn: { release: true } }),
+        ),
+      ).rejects.toMatchObject({ code: 'TRANSITION_NOT_ALLOWED' });
+      await expect(
+        machine.update(chatId, (chat) =>
+          chat.commitStep({
+            messages: [assistantText('x')],
+            finishTurn: { release: 'yes' } as never,
+          }),
+        ),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
   });
 
   describe('requires-action', () => {

@@ -386,7 +386,7 @@ describeEachDatabase('store update envelope', (database) => {
   });
 
   if (database.kind === 'postgres') {
-    it('creates a chat, its messages, its lease and its first attempt in one statement', async () => {
+    it('creates a chat with its messages, lease and first attempt in one statement; ends a turn in one write', async () => {
       const pool = new pg.Pool({ connectionString: database.url, max: 1 });
       const { log } = countPgStatements(pool);
       const pubsub = new PubSub();
@@ -424,6 +424,18 @@ describeEachDatabase('store update envelope', (database) => {
           [chatId],
         );
         expect(rows).toEqual([{ runner_id: 'r' }]);
+        // The last step of a turn and its end: one write after the bump.
+        const ending = await log.during(() =>
+          store.update(created?.chatId as string, (chat) =>
+            chat.commitStep({ messages: [assistantText('done')], finishTurn: { release: true } }),
+          ),
+        );
+        expect(ending).toEqual([
+          'BEGIN',
+          'chatd_ms_bump',
+          'chatd_ms_insert_messages_finish',
+          'COMMIT',
+        ]);
       } finally {
         await store.close();
         await pubsub.close();

@@ -429,6 +429,12 @@ export function createInputSchemas(maxContentBytes: number) {
        * @default false
        */
       consumeCompactionRequest: z.boolean().optional(),
+      /**
+       * Also end the turn, as `finishTurn` would with these options, in the same transaction.
+       * When that leaves the chat waiting (no queued message), the messages and the finish are
+       * one statement; otherwise the queue head starts the next turn as `finishTurn` would.
+       */
+      finishTurn: finishOptionsSchema.unwrap().optional(),
     }),
     partials: z.array(message),
   };

@@ -1,15 +1,18 @@
 import type { JsonValue } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { incrementGenerationAttempt, setRetryState } from '../../queries/chat-state.js';
+import { insertMessages } from '../../queries/messages.js';
 import { upsertHeartbeats } from '../../queries/ownership.js';
 import type { AcquireInput, CommitStepInput } from '../../validation/inputs.js';
 import {
   appendMessages,
   type ChatStateSnapshot,
+  currentChat,
   rememberChat,
   setExecution,
 } from '../chat-snapshot.js';
 import { TransitionNotAllowedError } from '../errors.js';
+import { finishTurn } from './lifecycle.js';
 
 /** The ids of the messages a transition inserted, in history order. */
 export interface InsertedMessages {
@@ -59,9 +62,19 @@ export async function commitStep(
   chat: ChatStateSnapshot,
   input: CommitStepInput,
 ): Promise<InsertedMessages> {
+  const finish =
+    input.finishTurn === undefined ? undefined : { release: input.finishTurn.release === true };
+  if (finish !== undefined && chat.state === 'R0') {
+    // Ends waiting: the messages and finishTurn's write in one statement (which also clears
+    // the compaction marker, as finishTurn does).
+    const inserted = await insertMessages(tx, chat.row.id, input.messages, finish);
+    rememberChat(tx, inserted.chat);
+    return { messageIds: inserted.messageIds };
+  }
   const messageIds = await appendMessages(tx, chat.row.id, input.messages);
   if (input.consumeCompactionRequest === true && chat.row.compactionRequestedAt !== null) {
     await setExecution(tx, chat, {}, { carryCompaction: false });
   }
+  if (finish !== undefined) await finishTurn(tx, await currentChat(tx, chat.row.id), finish);
   return { messageIds };
 }
