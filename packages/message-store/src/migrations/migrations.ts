@@ -1,6 +1,7 @@
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-draft-batches.js';
 import { migration0003 } from './0003-attempt-resets-with-history.js';
+import { migration0004 } from './0004-unlogged-drafts.js';
 
 /** One schema step: applied once, in `version` order, inside its own transaction. */
 export interface Migration {
@@ -16,7 +17,12 @@ export interface Migration {
  * Every migration this version ships, oldest first. Each is a TS module exporting its SQL, so
  * the bundler puts it inside `dist/` and a packed tarball migrates without extra files.
  */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+];
 
 /** The schema version this package writes. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

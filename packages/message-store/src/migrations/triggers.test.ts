@@ -47,6 +47,15 @@ describeEachDatabase('version-counter triggers', (database) => {
     return Number(row?.revision);
   }
 
+  it('keeps only leases and draft rows out of the write-ahead log (unlogged)', async () => {
+    const rows = await database.query<{ relname: string }>(
+      `SELECT relname FROM pg_class
+       WHERE relpersistence = 'u' AND relkind = 'r' AND relnamespace = 'public'::regnamespace
+       ORDER BY relname`,
+    );
+    expect(rows.map((row) => row.relname)).toEqual(['chat_draft_batches', 'chat_heartbeats']);
+  });
+
   it('starts a chat at snapshot 1 with history, queue and retry versions 0', async () => {
     const chat = await readChat(await insertChat());
     expect(chat).toMatchObject({
