@@ -53,12 +53,33 @@ const LOCK_FOR_SHARE = namedStatement(
   'lock_share',
   `SELECT ${RECORD} FROM chats c WHERE c.id = $1 FOR SHARE OF c`,
 );
+/**
+ * The SET list of an {@link ExecutionWrite} whose values are the parameters from `$first` on
+ * (in {@link executionParams} order), and `updated_at = now()`.
+ */
+export function executionSet(first: number): string {
+  const $ = (offset: number) => `$${first + offset}`;
+  return `status = ${$(0)}, archived = ${$(1)}, worker_id = ${$(2)}, runner_id = ${$(3)},
+     last_error = ${$(4)}::text::jsonb, requires_action_deadline_at = ${$(5)}::timestamptz,
+     compaction_requested_at = ${$(6)}::timestamptz, updated_at = now()`;
+}
+
+/** The parameters of an {@link executionSet}. */
+export function executionParams(write: ExecutionWrite): unknown[] {
+  return [
+    write.status,
+    write.archived,
+    write.workerId,
+    write.runnerId,
+    write.lastError === null ? null : JSON.stringify(write.lastError),
+    write.requiresActionDeadlineAt?.toISOString() ?? null,
+    write.compactionRequestedAt?.toISOString() ?? null,
+  ];
+}
+
 const WRITE_EXECUTION = namedStatement(
   'write_execution',
-  `UPDATE chats AS c SET status = $2, archived = $3, worker_id = $4, runner_id = $5,
-     last_error = $6::text::jsonb, requires_action_deadline_at = $7::timestamptz,
-     compaction_requested_at = $8::timestamptz, updated_at = now()
-   WHERE c.id = $1 RETURNING ${RECORD}`,
+  `UPDATE chats AS c SET ${executionSet(2)} WHERE c.id = $1 RETURNING ${RECORD}`,
 );
 const NEXT_ATTEMPT = namedStatement(
   'next_attempt',
@@ -107,16 +128,7 @@ export async function writeExecution(
   chatId: string,
   write: ExecutionWrite,
 ): Promise<ChatRecord> {
-  const [raw] = await tx.query(WRITE_EXECUTION, [
-    chatId,
-    write.status,
-    write.archived,
-    write.workerId,
-    write.runnerId,
-    write.lastError === null ? null : JSON.stringify(write.lastError),
-    write.requiresActionDeadlineAt?.toISOString() ?? null,
-    write.compactionRequestedAt?.toISOString() ?? null,
-  ]);
+  const [raw] = await tx.query(WRITE_EXECUTION, [chatId, ...executionParams(write)]);
   return readRecord(raw) as ChatRecord;
 }
 

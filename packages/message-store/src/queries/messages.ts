@@ -12,7 +12,14 @@ import {
 } from '../schema/rows.js';
 import type { ListMessagesOptions, NewMessage } from '../validation/inputs.js';
 import { contentJson } from '../validation/parse-input.js';
-import { type ChatRecord, RECORD, readRecord } from './chat-state.js';
+import {
+  type ChatRecord,
+  type ExecutionWrite,
+  executionParams,
+  executionSet,
+  RECORD,
+  readRecord,
+} from './chat-state.js';
 import { queryChildRows } from './chats.js';
 
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
@@ -164,16 +171,16 @@ export const readInsertedIds = (raw: Record<string, unknown> | undefined): numbe
  * (history_version, the generation attempt and with it the retry state, the last user
  * activity), so its RETURNING is the chat as committed and the transition needs no read
  * afterwards. The triggers still run and find nothing left to do; they stay the guarantee for
- * every other way of writing messages. `finish` adds the write of a turn that ends waiting.
+ * every other way of writing messages. `execution` adds an execution write (a turn's end).
  */
-function insertMessagesStatement(name: string, finish = '') {
+function insertMessagesStatement(name: string, execution = '') {
   return namedStatement(
     name,
     `WITH inserted AS (${insertMessageRows('$1::uuid', '$2')}
      ), chat AS (
        UPDATE chats AS c SET history_version = c.snapshot_version, generation_attempt = 0,
          last_user_activity_at = CASE WHEN $3::boolean
-           THEN greatest(c.last_user_activity_at, now()) ELSE c.last_user_activity_at END${finish}
+           THEN greatest(c.last_user_activity_at, now()) ELSE c.last_user_activity_at END${execution}
        WHERE c.id = $1
        RETURNING ${RECORD}
      )
@@ -182,13 +189,10 @@ function insertMessagesStatement(name: string, finish = '') {
 }
 
 const INSERT_MESSAGES = insertMessagesStatement('insert_messages');
-// What finishTurn writes for a chat that ends waiting (the owner handed back when $4).
+// With the execution write that ends a turn, from $4 on.
 const INSERT_MESSAGES_FINISH = insertMessagesStatement(
   'insert_messages_finish',
-  `,
-         status = 'waiting', requires_action_deadline_at = NULL, compaction_requested_at = NULL,
-         worker_id = CASE WHEN $4::boolean THEN NULL ELSE c.worker_id END,
-         runner_id = CASE WHEN $4::boolean THEN NULL ELSE c.runner_id END, updated_at = now()`,
+  `, ${executionSet(4)}`,
 );
 
 /** The row document's fields besides content: its column name and how to read it. */
@@ -233,20 +237,20 @@ export function messageDocument(messages: readonly NewMessage[]): string {
  * Inserts messages in order with one statement and returns their ids, ascending in input
  * order, with the chat as they leave it. Each row's revision is the chat's current
  * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
- * first; at least one message. With `finish`, the same statement ends the turn waiting, as
- * `finishTurn` writes it (the caller checks that the chat may end so).
+ * first; at least one message. With `execution`, the same statement also writes the execution
+ * state (a turn's end, which the caller checked).
  */
 export async function insertMessages(
   tx: Queryable,
   chatId: string,
   messages: readonly NewMessage[],
-  finish?: { release: boolean },
+  execution?: ExecutionWrite,
 ): Promise<{ messageIds: number[]; chat: ChatRecord }> {
   const document = messageDocument(messages);
   const byUser = messages.some((message) => message.role === 'user');
-  const [raw] = await (finish === undefined
+  const [raw] = await (execution === undefined
     ? tx.query(INSERT_MESSAGES, [chatId, document, byUser])
-    : tx.query(INSERT_MESSAGES_FINISH, [chatId, document, byUser, finish.release]));
+    : tx.query(INSERT_MESSAGES_FINISH, [chatId, document, byUser, ...executionParams(execution)]));
   return { messageIds: readInsertedIds(raw), chat: readRecord(raw) as ChatRecord };
 }
 

@@ -71,19 +71,17 @@ export async function appendMessages(
 }
 
 /**
- * Writes the execution state: the values `chat` had when the transition started, overlaid with
+ * The execution state a transition writes: the values `chat` had when it started, overlaid with
  * `changes`. The compaction marker is cleared unless `changes` sets it or `carryCompaction`
  * keeps it: a marker that outlived the turn it was meant for would compact a conversation
  * nobody asked to compact.
  */
-export async function setExecution(
-  tx: Transaction,
-  chat: ChatStateSnapshot,
+export function executionAfter(
+  { row }: ChatStateSnapshot,
   changes: Partial<ExecutionWrite>,
   { carryCompaction = false } = {},
-): Promise<void> {
-  const { row } = chat;
-  const record = await writeExecution(tx, row.id, {
+): ExecutionWrite {
+  return {
     status: row.status,
     archived: row.archived,
     workerId: row.workerId,
@@ -92,6 +90,15 @@ export async function setExecution(
     requiresActionDeadlineAt: row.requiresActionDeadlineAt,
     compactionRequestedAt: carryCompaction ? row.compactionRequestedAt : null,
     ...changes,
-  });
-  rememberChat(tx, record);
+  };
+}
+
+/** Writes {@link executionAfter} `changes`. */
+export async function setExecution(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  changes: Partial<ExecutionWrite>,
+  options: { carryCompaction?: boolean } = {},
+): Promise<void> {
+  rememberChat(tx, await writeExecution(tx, chat.row.id, executionAfter(chat, changes, options)));
 }

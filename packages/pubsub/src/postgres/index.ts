@@ -44,10 +44,10 @@
  * **Atomicity and ordering.** `listen`/`unlisten` change the wanted set synchronously, so they
  * take effect in call order and delivery stops at once on `unlisten`; one worker then brings
  * the session in line with the set (a LISTEN at once, an UNLISTEN alone once the callbacks of
- * the moment are done, so it never goes out ahead of the caller's next step). Notifications of one transport arrive in publish order:
- * NOTIFYs of one statement are queued in order and statements commit one after another. On
- * PGlite, publishing waits for a transaction opened with `pglite.transaction()` to finish (it
- * shares the one session).
+ * the moment are done, so it never goes out ahead of the caller's next step). Notifications of
+ * one transport arrive in publish order: NOTIFYs of one statement are queued in order and
+ * statements commit one after another. On PGlite, publishing waits for a transaction opened
+ * with `pglite.transaction()` to finish (it shares the one session).
  *
  * **What `close()` guarantees.** Delivery stops at once; queued publishes reject
  * (`TRANSPORT_CLOSED`); the NOTIFY in flight is awaited (bounded by `queryTimeoutMs`); a

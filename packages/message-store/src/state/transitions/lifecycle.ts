@@ -1,5 +1,6 @@
 import type { ChatErrorInfo } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
+import type { ExecutionWrite } from '../../queries/chat-state.js';
 import { getDatabaseTime } from '../../queries/chats.js';
 import type { NewMessage, ReconcileInput } from '../../validation/inputs.js';
 import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
@@ -97,14 +98,15 @@ export async function finishInterruption(
   return { messageIds };
 }
 
+/** What `finishTurn` writes for a chat that ends waiting (R0). */
+export function turnEnded({ release }: Finish): Partial<ExecutionWrite> {
+  return { status: 'waiting', requiresActionDeadlineAt: null, ...(release ? RELEASED : {}) };
+}
+
 /** `finishTurn`: see {@link ChatTransitions.finishTurn}. */
-export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot, { release }: Finish) {
+export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot, finish: Finish) {
   if (chat.state === 'R0') {
-    await setExecution(tx, chat, {
-      status: 'waiting',
-      requiresActionDeadlineAt: null,
-      ...(release ? RELEASED : {}),
-    });
+    await setExecution(tx, chat, turnEnded(finish));
     return;
   }
   await startQueuedTurn(tx, chat, { cancel: true });

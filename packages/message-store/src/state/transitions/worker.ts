@@ -8,11 +8,12 @@ import {
   appendMessages,
   type ChatStateSnapshot,
   currentChat,
+  executionAfter,
   rememberChat,
   setExecution,
 } from '../chat-snapshot.js';
 import { TransitionNotAllowedError } from '../errors.js';
-import { finishTurn } from './lifecycle.js';
+import { finishTurn, turnEnded } from './lifecycle.js';
 
 /** The ids of the messages a transition inserted, in history order. */
 export interface InsertedMessages {
@@ -65,9 +66,9 @@ export async function commitStep(
   const finish =
     input.finishTurn === undefined ? undefined : { release: input.finishTurn.release === true };
   if (finish !== undefined && chat.state === 'R0') {
-    // Ends waiting: the messages and finishTurn's write in one statement (which also clears
-    // the compaction marker, as finishTurn does).
-    const inserted = await insertMessages(tx, chat.row.id, input.messages, finish);
+    // Ends waiting: the messages and finishTurn's write in one statement.
+    const execution = executionAfter(chat, turnEnded(finish));
+    const inserted = await insertMessages(tx, chat.row.id, input.messages, execution);
     rememberChat(tx, inserted.chat);
     return { messageIds: inserted.messageIds };
   }
