@@ -48,6 +48,16 @@ for (const suite of suites) {
   if (suiteSkipped > 0) skippedBySuite.push(`${suite.name} ${suiteSkipped}`);
   // Files that failed to load have no tests of their own but still fail the suite.
   for (const file of report.testResults ?? []) {
+    // Each failing test is named here, next to the summary: a CI log often keeps only its tail,
+    // and a test that fails once in many runs must be identifiable from that tail alone.
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const reason = String(test.failureMessages?.[0] ?? '')
+        .split('\n')
+        .slice(0, 3)
+        .join(' | ');
+      console.error(`[summary] FAILED ${suite.name}: ${file.name} > ${test.fullName}: ${reason}`);
+    }
     if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
       console.error(`[summary] ${suite.name}: ${file.name} failed to load: ${file.message ?? ''}`);
       failed += 1;
