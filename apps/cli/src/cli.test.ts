@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +10,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeProvider } from './test-support/fake-provider.js';
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** The package folder: tsx reads its tsconfig (JSX) from the working directory. */
+// The built CLI and server, as a user runs them: `test` waits for this package's build and its
+// dependencies' (turbo), and a built program starts in a fraction of tsx's time, which matters
+// when CI's parallel builds and tests load the machine (a spawn per `chatd` call adds up).
+const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** The package folder, where the terminals start. */
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const serverMain = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+const serverMain = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const TOKEN = 'cli-test-token-0123456789abcdefghij';
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const url = `http://127.0.0.1:${port}`;
@@ -23,7 +27,7 @@ let server: ChildProcess | undefined;
 const session = `chatd-cli-${process.pid}`;
 
 async function startServer(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverMain], {
+  const child = spawn(process.execPath, [serverMain], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -59,7 +63,7 @@ async function stopServer(): Promise<void> {
 /** Runs `chatd <args>` as a script would; never throws, returns code and output. */
 async function chatd(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cli, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
       env: { ...process.env, XDG_CONFIG_HOME: configHome, ...env },
     });
     return { code: 0, stdout, stderr };
@@ -89,7 +93,7 @@ function terminal(name: string, args: string, { columns = 80, rows = 30 } = {}) 
     '-y',
     String(rows),
     // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
-    `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} ${args}; echo "exited with $?"; sleep 600`,
+    `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} ${args}; echo "exited with $?"; sleep 600`,
   );
   sessions.push(id);
   return {
@@ -112,6 +116,9 @@ function terminal(name: string, args: string, { columns = 80, rows = 30 } = {}) 
 const count = (within: string, text: string) => within.split(text).length - 1;
 
 beforeAll(async () => {
+  for (const program of [cli, serverMain]) {
+    if (!existsSync(program)) throw new Error(`${program} is missing: run \`pnpm build\` first`);
+  }
   dataDir = await mkdtemp(join(tmpdir(), 'chatd-cli-data-'));
   configHome = await mkdtemp(join(tmpdir(), 'chatd-cli-config-'));
   await startServer();
@@ -189,7 +196,7 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       '-y',
       '45',
       // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
-      `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} --import tsx ${cli} chat; sleep 600`,
+      `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} chat; sleep 600`,
     );
     await vi.waitFor(() => expect(screen()).toContain('new chat: type a message'), {
       timeout: 120_000,
@@ -408,7 +415,7 @@ async function chatdPiped(
     end: () => void;
   }) => Promise<void>,
 ) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     env: { ...process.env, XDG_CONFIG_HOME: configHome },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
