@@ -216,7 +216,10 @@ export async function openDatabase(
         (await instance.query(sql, params)).rows as Row[],
     };
     // The store's migrations first: the server's tables refer to its chats.
-    store = await openStore({ pglite }, { pubsub, logger, lease, ambientTransactions });
+    // The data folder is locked to this process and no other store opens the instance: the
+    // drafts have no follower to hurry for (they only serve a restart after a crash).
+    const drafts = { remoteFollowers: false };
+    store = await openStore({ pglite }, { pubsub, logger, lease, ambientTransactions, drafts });
     const opened = store;
     await pglite.exec(SCHEMA);
     return {

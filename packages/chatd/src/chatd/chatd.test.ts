@@ -6,7 +6,11 @@ import {
   type ChatUpdatePayload,
   chatUpdateChannel,
 } from '@chatd/message-store';
-import { createTestStore, type TestStore } from '@chatd/message-store/testing';
+import {
+  type CreateTestStoreOptions,
+  createTestStore,
+  type TestStore,
+} from '@chatd/message-store/testing';
 import { tool } from 'ai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -45,8 +49,9 @@ afterEach(async () => {
 async function engine(
   options: ChatdOptions = {},
   extra: Partial<CreateChatdOptions> = {},
+  storeOptions: CreateTestStoreOptions = {},
 ): Promise<Engine> {
-  const testStore = await createTestStore();
+  const testStore = await createTestStore(storeOptions);
   open.push(() => testStore.close());
   const script: ScriptedCall[] = [];
   const chatd = createChatd({
@@ -95,6 +100,16 @@ describe('a chatd turn', () => {
     const { messages: page } = await chatd.listMessages(chat.id);
     expect(page[0]?.usage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
     expect(chatd.stats()).toMatchObject({ inputTokens: 10, outputTokens: 5, providerErrors: {} });
+    // The store opened its in-memory database itself, so no other replica follows its drafts,
+    // and the reply was committed within the draft window: not one draft was written.
+    expect(chatd.stats().draftBatchesWritten).toBe(0);
+  });
+
+  it('writes drafts of the reply for followers on other replicas', async () => {
+    const { chatd, script } = await engine({}, {}, { drafts: { remoteFollowers: true } });
+    script.push({ parts: textAnswer('Hello there!') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Say hello' });
+    await waitForStatus(chatd, chat.id, 'waiting');
     expect(chatd.stats().draftBatchesWritten).toBeGreaterThan(0);
   });
 

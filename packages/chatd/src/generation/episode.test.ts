@@ -18,7 +18,8 @@ async function running(): Promise<{
   context: EngineContext;
   key: EpisodeKey;
 }> {
-  const testStore = await createTestStore();
+  // As on a replica that others follow: the first part of an idle episode is written at once.
+  const testStore = await createTestStore({ drafts: { remoteFollowers: true } });
   cleanups.push(() => testStore.close());
   const buffer = new MessagePartBuffer();
   cleanups.push(() => buffer.close());

@@ -2,6 +2,8 @@ import type { ChatStreamPart, Logger } from '@chatd/core';
 import { errorOf, ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { InProcessTransport, PubSub } from '@chatd/pubsub';
 import { describe, expect, it, vi } from 'vitest';
+import { openStore } from '../store/open-store.js';
+import type { OpenStoreOptions } from '../store/store-options.js';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import { assistantText, openMachine, userMessage } from '../test-support/state-fixtures.js';
 import { type DraftEnvelope, type DraftKey, readDraftAnnouncement } from './draft-types.js';
@@ -65,7 +67,7 @@ function recordingLogger() {
 
 describeEachDatabase('the draft writer', (database) => {
   /** A store with a manual clock and a chat running its first attempt: the episode's key. */
-  async function episode(options: { pubsub?: PubSub } = {}) {
+  async function episode(options: Partial<Pick<OpenStoreOptions, 'pubsub' | 'drafts'>> = {}) {
     const clock = new ManualClock();
     const logger = recordingLogger();
     const machine = await openMachine(database, { clock, logger, ...options });
@@ -107,6 +109,41 @@ describeEachDatabase('the draft writer', (database) => {
     const { drafts, key } = await episode();
     drafts.append(key, [delta(1)]);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+  });
+
+  it('without remote followers, every write waits for the window, urgent or not; flush writes at once', async () => {
+    const { drafts, key, clock } = await episode({ drafts: { remoteFollowers: false } });
+    drafts.append(key, [delta(1)]);
+    await clock.advance(32);
+    expect(await batches(database, key)).toEqual([]);
+    await clock.advance(1);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
+    // The window starts at the oldest unwritten append, not at the last write.
+    await clock.advance(100);
+    drafts.append(key, [delta(2)], { urgent: true });
+    drafts.append(key, [delta(3)]);
+    await clock.advance(32);
+    expect(await batches(database, key)).toEqual(['1-1']);
+    await clock.advance(1);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
+    drafts.append(key, [delta(4)]);
+    await drafts.flush(key);
+    expect(await batches(database, key)).toEqual(['1-1', '2-3', '4-4']);
+    expect(drafts.batchesWritten).toBe(3);
+  });
+
+  it('without remote followers, a step committed within the window writes no draft', async () => {
+    const { drafts, key, clock, machine } = await episode({ drafts: { remoteFollowers: false } });
+    drafts.append(key, [delta(1)]);
+    drafts.append(key, [delta(2)], { urgent: true });
+    await machine.update(key.chatId, (chat) =>
+      chat.commitStep({ messages: [assistantText('done')] }),
+    );
+    drafts.discard(key);
+    await clock.advance(1000);
+    expect(drafts.batchesWritten).toBe(0);
+    expect(clock.pendingTimerCount).toBe(0);
+    expect(await batches(database, key)).toEqual([]);
   });
 
   it('puts appends within the window into one trailing write (W12)', async () => {
@@ -651,6 +688,47 @@ describeEachDatabase('the draft writer', (database) => {
       code: 'STORE_CLOSED',
     });
     expect(await newResourcesSince(before)).toEqual([]);
+  });
+});
+
+describe('the draft writer of a store that opened its database itself', () => {
+  it('has no remote followers by default: the first append waits for the window', async () => {
+    const clock = new ManualClock();
+    const pubsub = new PubSub();
+    const store = await openStore({ memory: true }, { pubsub, clock });
+    try {
+      const { chatId } = await store.createChat({
+        ownerId: 'o',
+        lastModelConfigId: 'm',
+        messages: [userMessage('hi')],
+      });
+      const generationAttempt = await store.update(chatId, async (chat) => {
+        await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
+        return chat.recordGenerationAttempt();
+      });
+      const { historyVersion } = await store.getChat(chatId);
+      const key = { chatId, historyVersion, generationAttempt };
+      store.drafts.append(key, [delta(1)], { urgent: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(store.drafts.batchesWritten).toBe(0);
+      await clock.advance(33);
+      await vi.waitFor(() => expect(store.drafts.batchesWritten).toBe(1));
+      expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1]);
+    } finally {
+      await store.close();
+      await pubsub.close();
+    }
+  });
+
+  it('refuses a remoteFollowers that is not a boolean', async () => {
+    const pubsub = new PubSub();
+    await expect(
+      openStore({ memory: true }, { pubsub, drafts: { remoteFollowers: 'yes' as never } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('remoteFollowers'),
+    });
+    await pubsub.close();
   });
 });
 

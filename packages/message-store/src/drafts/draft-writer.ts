@@ -28,11 +28,23 @@ import {
 /** Options of the draft writer, given to `openStore` as `drafts`. */
 export interface DraftOptions {
   /**
-   * The throttle window: the first append of an idle episode is written at once, later ones
-   * within this long after a write go into one trailing write.
+   * The throttle window: the first append of an idle episode is written at once (with
+   * {@link remoteFollowers}), later ones within this long after a write go into one trailing
+   * write.
    * @default 33
    */
   windowMs?: number;
+  /**
+   * Whether another store may read this database's drafts while they are written: a replica
+   * following a reply generated here. Then the first append of an idle episode and urgent
+   * appends are written at once, so a follower trails by a round trip rather than a window.
+   * When no other store can (an embedded PGlite database this store opened itself: its data
+   * folder is locked to this process), the drafts only serve a restart after a crash, so every
+   * write waits for the window's trailing edge, urgent or not (a `flush` still writes at once),
+   * and a step committed within the window has written no draft at all.
+   * @default false for a store opened on `dataDir` or `memory`, true otherwise
+   */
+  remoteFollowers?: boolean;
 }
 
 /** A failed write is retried after 100 ms, doubling up to 5 s, until it succeeds. */
@@ -79,6 +91,8 @@ class EpisodeState {
   discarded = false;
   timer: TimerHandle | undefined;
   lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** When the oldest envelope not yet written was appended (for a writer without followers). */
+  pendingSince = Number.NEGATIVE_INFINITY;
   failures = 0;
   error: DraftWriteFailedError | undefined;
   readonly waiters = new Set<FlushWaiter>();
@@ -117,6 +131,8 @@ export interface DraftWriterContext {
  *   in flight never strands what was appended meanwhile: its completion schedules the next.
  * - `urgent: true` (a tool call completed, a step or the stream finished) writes at once,
  *   after everything appended before it.
+ * - Without remote followers (`remoteFollowers: false`, the default on a database this store
+ *   opened itself) neither happens: every write waits for the window after its oldest append.
  * - Writes of one episode run one at a time, in seq order, one row per batch; announcements
  *   follow the same order. A batch for an episode the chat has moved past writes nothing and
  *   is not announced.
@@ -138,6 +154,7 @@ export interface DraftWriterContext {
 export class DraftWriter {
   readonly #context: DraftWriterContext;
   readonly #windowMs: number;
+  readonly #remoteFollowers: boolean;
   readonly #episodes = new Map<string, EpisodeState>();
   /** Writes in flight, so `close()` can let them finish before the database closes. */
   readonly #writes = new Set<Promise<void>>();
@@ -161,9 +178,13 @@ export class DraftWriter {
     | undefined;
 
   /** @internal Created by `openStore`. */
-  constructor(context: DraftWriterContext, { windowMs = 33 }: DraftOptions = {}) {
+  constructor(
+    context: DraftWriterContext,
+    { windowMs = 33, remoteFollowers = true }: DraftOptions = {},
+  ) {
     this.#context = context;
     this.#windowMs = requirePositiveNumber('windowMs', windowMs);
+    this.#remoteFollowers = remoteFollowers;
   }
 
   /** Batches written to the database so far (one INSERT each). For metrics. */
@@ -215,11 +236,12 @@ export class DraftWriter {
         episode,
       };
     }
+    if (episode.pending.length === 0) episode.pendingSince = this.#context.clock.now();
     for (const envelope of envelopes) episode.pending.push(envelope);
     episode.appendedSeq += envelopes.length;
     // Appending again after `end` (before it resolved) continues the episode.
     episode.ending = false;
-    if (urgent) episode.urgentThrough = episode.appendedSeq;
+    if (urgent && this.#remoteFollowers) episode.urgentThrough = episode.appendedSeq;
     this.#schedule(episode);
   }
 
@@ -415,10 +437,15 @@ export class DraftWriter {
     if (this.#closing !== undefined && episode.waiters.size === 0) return;
     // Backing off after a failure: the retry timer writes (a flush cancels it to retry now).
     if (episode.error !== undefined && episode.timer !== undefined) return;
+    // Followers want the first part of an idle episode at once; without them the window
+    // starts at the oldest unwritten append.
+    const windowStart = this.#remoteFollowers
+      ? episode.lastWriteAt
+      : Math.max(episode.lastWriteAt, episode.pendingSince);
     const waitMs =
       episode.failedBatch !== undefined || episode.urgentThrough > episode.writtenSeq
         ? 0
-        : episode.lastWriteAt + this.#windowMs - this.#context.clock.now();
+        : windowStart + this.#windowMs - this.#context.clock.now();
     if (waitMs <= 0) {
       episode.cancelTimer();
       this.#startWrite(episode);

@@ -77,7 +77,14 @@ export async function openStore(
     logger,
     drafts: new DraftWriter(
       { db, pubsub: parsed.pubsub, logger, clock: parsed.clock ?? realClock },
-      parsed.drafts,
+      {
+        ...parsed.drafts,
+        // No other store can read a database this store opened itself: its data folder is
+        // locked to this process, and an in-memory one exists only here.
+        remoteFollowers:
+          parsed.drafts.remoteFollowers ??
+          (parsed.source.kind !== 'dataDir' && parsed.source.kind !== 'memory'),
+      },
     ),
     lease: parsed.lease,
     limits: parsed.limits,

@@ -119,6 +119,7 @@ const optionsSchema = z.strictObject({
 const draftsSchema = z.strictObject({
   /** @default 33 */
   windowMs: z.number().int().min(1, 'expected a positive integer').default(33),
+  remoteFollowers: z.boolean('expected a boolean').optional(),
 });
 
 const sourceSchemas = {

@@ -2,6 +2,7 @@ import { silentLogger } from '@chatd/core';
 import { ManualClock } from '@chatd/core/testing';
 import { PubSub } from '@chatd/pubsub';
 import { openPglite } from '../db/open-pglite.js';
+import type { DraftOptions } from '../drafts/draft-writer.js';
 import { migrate } from '../migrations/migrator.js';
 import type { MessageStore } from '../store/message-store.js';
 import { openStore } from '../store/open-store.js';
@@ -23,6 +24,12 @@ export interface CreateTestStoreOptions {
   lease?: LeaseOptions;
   /** Limits passed to `openStore`. */
   limits?: StoreLimits;
+  /**
+   * Draft writer options passed to `openStore`. The database is in memory, so by default the
+   * drafts have no remote followers; pass `{ remoteFollowers: true }` to test what a follower
+   * on another replica sees.
+   */
+  drafts?: DraftOptions;
 }
 
 /** A store on a throwaway in-memory database, with the pieces it was built from. */
@@ -86,6 +93,7 @@ export async function createTestStore(options: CreateTestStoreOptions = {}): Pro
       pubsub,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.drafts === undefined ? {} : { drafts: options.drafts }),
     },
   );
   let closing: Promise<void> | undefined;
