@@ -36,6 +36,8 @@ export interface PostgresPool {
 export interface PGliteTransaction {
   /** Runs one parameterized statement inside the transaction. */
   query(query: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** Runs SQL text without parameters inside the transaction: the results of its statements. */
+  exec(query: string): Promise<Array<{ rows: unknown[] }>>;
 }
 
 /**
@@ -45,8 +47,11 @@ export interface PGliteTransaction {
 export interface PGliteInstance {
   /** Runs one parameterized statement. */
   query(query: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  /** Runs SQL text without parameters; several statements are allowed (migrations). */
-  exec(query: string): Promise<unknown>;
+  /**
+   * Runs SQL text without parameters (several statements are allowed: migrations); the results
+   * of its statements.
+   */
+  exec(query: string): Promise<Array<{ rows: unknown[] }>>;
   /** Runs `callback` in BEGIN … COMMIT, rolling back when it throws. */
   transaction<T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T>;
 }

@@ -77,6 +77,11 @@ describe('PGlite statements', () => {
       )
     ).rows;
     expect(lease?.runner_id).toBe(owner.runnerId);
+    // A title and labels: the engine's title write is a named statement too.
+    await expect(
+      store.updateChatMetadata(chatId, { title: AWKWARD, labels: { note: AWKWARD } }),
+    ).resolves.toMatchObject({ title: AWKWARD, labels: { note: AWKWARD } });
+    expect(await prepared(pglite)).toContain('chatd_ms_update_chat_metadata');
   });
 
   it('prepares a statement again after the app deallocated it', async () => {

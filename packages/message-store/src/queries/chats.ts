@@ -108,6 +108,13 @@ export async function listChats(
   };
 }
 
+/** Named: the engine sets the title of every new chat with it. */
+const UPDATE_CHAT_METADATA = namedStatement(
+  'update_chat_metadata',
+  `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
+   WHERE c.id = $1 AND ($4::text IS NULL OR c.title = $4) RETURNING ${CHAT_SELECT}`,
+);
+
 /**
  * Changes a chat's title and/or labels. Not a state transition: no version moves and nothing
  * is published (the app announces metadata changes on its own channels).
@@ -118,16 +125,12 @@ export async function updateChatMetadata(
   chatId: string,
   update: ChatMetadataUpdate,
 ): Promise<ChatRow> {
-  const [row] = await db.query(
-    `UPDATE chats AS c SET title = coalesce($2, c.title), labels = coalesce($3::text::jsonb, c.labels)
-     WHERE c.id = $1 AND ($4::text IS NULL OR c.title = $4) RETURNING ${CHAT_SELECT}`,
-    [
-      chatId,
-      update.title ?? null,
-      update.labels === undefined ? null : JSON.stringify(update.labels),
-      update.onlyIfTitle ?? null,
-    ],
-  );
+  const [row] = await db.query(UPDATE_CHAT_METADATA, [
+    chatId,
+    update.title ?? null,
+    update.labels === undefined ? null : JSON.stringify(update.labels),
+    update.onlyIfTitle ?? null,
+  ]);
   if (row !== undefined) return readChatRow(row);
   // No row: the chat is missing (getChat says so), or its title did not match (it is as is).
   return getChat(db, chatId);
