@@ -464,6 +464,35 @@ describe('a chatd turn', () => {
     );
   });
 
+  it('titles many new chats at once without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { chatd, script } = await engine();
+      // More than the default limit of ten listeners per signal.
+      const count = 12;
+      for (let index = 0; index < count; index += 1) script.push({ parts: textAnswer('Hi!') });
+      const chats = await Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          chatd.createChat({ ownerId: 'ann', content: `question number ${index}` }),
+        ),
+      );
+      await vi.waitFor(
+        async () => {
+          for (const chat of chats) {
+            expect((await chatd.getChat(chat.id)).title).toBe('A generated title');
+          }
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('asks for the title only once the first reply is committed, off its path', async () => {
     const script: ScriptedCall[] = [];
     const model = scriptedModel(script);

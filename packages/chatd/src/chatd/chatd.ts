@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   type Chat,
   ChatdError,
@@ -202,6 +203,9 @@ export class Chatd {
 
   /** @internal Use {@link createChatd}. */
   constructor(init: CreateChatdOptions) {
+    // Every title being generated waits on this signal: fifty new chats at once are fifty
+    // listeners, which is load, not a leak (each is removed when its wait ends).
+    setMaxListeners(0, this.#closing.signal);
     this.#options = resolveChatdOptions(init.options);
     this.#store = init.store;
     this.#models = init.models;
