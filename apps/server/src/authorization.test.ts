@@ -281,6 +281,14 @@ describe('authorisation of every route', () => {
       prepare: async () => ({ path: `/v1/chats/${chatA}`, chatId: chatA, body: { title: TITLE } }),
       allowed: [200],
     },
+    'DELETE /v1/chats/:id': {
+      kind: 'chat',
+      prepare: async () => {
+        const { chatId } = await ownerChat('waiting');
+        return { path: `/v1/chats/${chatId}`, chatId };
+      },
+      allowed: [204],
+    },
     'GET /v1/chats/:id/messages': {
       kind: 'chat',
       prepare: async () => ({ path: `/v1/chats/${chatA}/messages`, chatId: chatA }),

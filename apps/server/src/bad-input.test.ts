@@ -322,6 +322,16 @@ const queryInteger = (min: number, max: number) =>
       .filter((value) => Number.isNaN(Number(value)))
       .map(segment),
   );
+/** Labels a chat cannot have: not string pairs, too long, too many, or unstorable text. */
+const badLabels = fc.oneof(
+  notObject,
+  fc.dictionary(fc.string(), notString, { minKeys: 1, maxKeys: 3 }),
+  fc.constant({ label: 'x'.repeat(201) }),
+  fc.constant(Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`k${index}`, 'v']))),
+  unstorable.map((key) => ({ [key]: 'x' })),
+  unstorable.map((value) => ({ label: value })),
+);
+
 const queryText = (max: number) =>
   fc.oneof(
     fc.constant(''),
@@ -349,13 +359,7 @@ const ROWS: Record<string, FuzzRow> = {
           modelConfigId: badText({ max: 200, invalid: [fc.constantFrom('nope', 'gpt-unknown')] }),
           title: badText({ max: 200 }),
           systemPrompt: badText({ max: 100_000 }),
-          labels: fc.oneof(
-            notObject,
-            fc.dictionary(fc.string(), notString, { minKeys: 1, maxKeys: 3 }),
-            fc.constant({ label: 'x'.repeat(201) }),
-            unstorable.map((key) => ({ [key]: 'x' })),
-            unstorable.map((value) => ({ label: value })),
-          ),
+          labels: badLabels,
           mcpServerIds: fc.oneof(
             notArray,
             fc.array(notString, { minLength: 1, maxLength: 3 }),
@@ -402,6 +406,14 @@ const ROWS: Record<string, FuzzRow> = {
         ),
         limit: queryInteger(1, 200),
         cursor: queryText(500),
+        label: fc.oneof(
+          fc
+            .string({ maxLength: 40 })
+            .filter((value) => !/^[^:]+:/.test(value))
+            .map(segment),
+          fc.constant(`k:${'x'.repeat(401)}`),
+          badEncodings.map((bad) => `k:${bad}`),
+        ),
       }),
   },
   'GET /v1/chats/:id': {
@@ -421,7 +433,7 @@ const ROWS: Record<string, FuzzRow> = {
           weight: 4,
           arbitrary: badBodies(`/v1/chats/${chatId}`, {
             valid: { title: 'renamed' },
-            fields: { title: badText({ max: 200 }), archived: notBoolean },
+            fields: { title: badText({ max: 200 }), labels: badLabels, archived: notBoolean },
             extra: [fc.constant({})],
           }),
         },
@@ -430,6 +442,12 @@ const ROWS: Record<string, FuzzRow> = {
           arbitrary: badChatId.map((id) => withBody({ title: 'renamed' })(`/v1/chats/${id}`)),
         },
       ),
+  },
+  'DELETE /v1/chats/:id': {
+    as: 'owner',
+    writes: true,
+    runs: PATH_RUNS,
+    requests: () => badChatId.map((id) => ({ path: `/v1/chats/${id}` })),
   },
   'GET /v1/chats/:id/messages': {
     as: 'owner',

@@ -52,6 +52,11 @@ describe('@chatd/client against the real server', () => {
     expect(listed.chats.map((listedChat) => listedChat.id)).toContain(chat.id);
     expect((await client.chats.get(chat.id)).title).toBe('client test');
     expect((await client.chats.update(chat.id, { title: 'renamed' })).title).toBe('renamed');
+    const labels = { project: 'x', stage: 'a:b' };
+    expect((await client.chats.update(chat.id, { labels })).labels).toEqual(labels);
+    const labelled = await client.chats.list({ labels });
+    expect(labelled.chats.map((listedChat) => listedChat.id)).toEqual([chat.id]);
+    expect((await client.chats.list({ labels: { project: 'y' } })).chats).toEqual([]);
 
     const page = await client.messages.list(chat.id, { limit: 10 });
     expect(page.messages).toHaveLength(2);
@@ -96,6 +101,13 @@ describe('@chatd/client against the real server', () => {
       status: 401,
     });
     await expect(carol.admin.listUsers()).rejects.toMatchObject({ status: 403 });
+
+    await expect(carol.chats.delete(chat.id)).rejects.toMatchObject({ status: 404 });
+    await expect(client.chats.delete(chat.id)).resolves.toBeUndefined();
+    await expect(client.chats.get(chat.id)).rejects.toMatchObject({
+      status: 404,
+      code: 'CHAT_NOT_FOUND',
+    });
   });
 
   it("a stream of another user's chat ends with a typed 404", async () => {

@@ -416,6 +416,7 @@ describe('the OpenAPI document', () => {
         'DELETE /v1/admin/mcp-servers/{id} 204',
         'DELETE /v1/admin/model-configs/{id} 204',
         'DELETE /v1/admin/tokens/{tokenId} 204',
+        'DELETE /v1/chats/{id} 204',
         'DELETE /v1/chats/{id}/queue/{queuedId} 204',
         'DELETE /v1/mcp-servers/{id}/token 204',
         'GET /api/chat/{id}/stream 204',
@@ -521,11 +522,16 @@ describe('the OpenAPI document', () => {
     await untilWaiting(params.id);
     await client.send('GET', '/v1/chats/:id/messages', { params, query: 'afterId=0' });
     await client.send('PATCH', '/v1/chats/:id', { params, body: { title: 'Renamed' } });
+    await client.send('PATCH', '/v1/chats/:id', { params, body: { labels: { project: 'api' } } });
+    await client.send('GET', '/v1/chats', { query: 'label=project:api&label=kind:a' });
+    await client.send('GET', '/v1/chats', { query: 'label=project:api' });
     await client.send('PATCH', '/v1/chats/:id', { params, body: { archived: true } });
     await client.send('GET', '/v1/chats', { query: 'archived=true' });
     await client.send('PATCH', '/v1/chats/:id', { params, body: { archived: false } });
     await client.send('POST', '/v1/chats/:id/compact', { params });
     await untilWaiting(params.id);
+    const doomed = await client.send('POST', '/v1/chats', { body: { content: 'Bye' } });
+    await client.send('DELETE', '/v1/chats/:id', { params: { id: doomed.body.id } });
 
     // The queue and the actions, each on its own chat waiting for a client tool: a state that
     // holds until the request changes it, so none of them races the demo model.

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config.js';
 import type { ChatdServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
@@ -159,6 +159,57 @@ describe('the server on embedded PGlite', () => {
     const interrupted = await call(url, token, 'POST', `/v1/chats/${created.body.id}/interrupt`);
     expect(interrupted.status).toBe(409);
     expect(interrupted.body.error.code).toMatch(/TRANSITION_NOT_ALLOWED|INVALID_STATE/);
+  });
+
+  it('labels chats at creation and with PATCH (which replaces them), and lists by label', async () => {
+    const { url, token } = started;
+    const tagged = await call(url, token, 'POST', '/v1/chats', {
+      content: 'labelled',
+      title: 't',
+      labels: { team: 'blue', kind: 'a:b' },
+    });
+    const other = await call(url, token, 'POST', '/v1/chats', { content: 'plain', title: 't' });
+    const listed = async (query: string) =>
+      (await call(url, token, 'GET', `/v1/chats?limit=200&${query}`)).body.chats.map(
+        (chat: Json) => chat.id,
+      );
+    expect(await listed('label=team:blue')).toEqual([tagged.body.id]);
+    // A value may hold a colon: only the first one separates key and value.
+    expect(await listed('label=team:blue&label=kind:a:b')).toEqual([tagged.body.id]);
+    expect(await listed('label=team:red')).toEqual([]);
+    const patched = await call(url, token, 'PATCH', `/v1/chats/${other.body.id}`, {
+      labels: { team: 'blue' },
+    });
+    expect(patched.body.labels).toEqual({ team: 'blue' });
+    expect((await listed('label=team:blue')).sort()).toEqual(
+      [tagged.body.id, other.body.id].sort(),
+    );
+    await call(url, token, 'PATCH', `/v1/chats/${tagged.body.id}`, { labels: {} });
+    expect(await listed('label=team:blue')).toEqual([other.body.id]);
+    const refused = await call(url, token, 'GET', '/v1/chats?label=no-colon');
+    expect(refused.status).toBe(400);
+  });
+
+  it('deletes a running chat: 204, then 404; its open stream ends and its turn stops', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', {
+      content: 'Tell me a long story',
+      title: 't',
+    });
+    const chatId = created.body.id;
+    const firstPart = (event: Json) => event.type === 'message-part';
+    await readStream(url, token, chatId, firstPart);
+    const streaming = readStream(url, token, chatId, () => false);
+    // Bob may not delete it.
+    expect((await call(url, other.token, 'DELETE', `/v1/chats/${chatId}`)).status).toBe(404);
+    const deleted = await call(url, token, 'DELETE', `/v1/chats/${chatId}`);
+    expect(deleted.status).toBe(204);
+    await streaming;
+    expect((await call(url, token, 'GET', `/v1/chats/${chatId}`)).status).toBe(404);
+    expect((await call(url, token, 'DELETE', `/v1/chats/${chatId}`)).status).toBe(404);
+    await vi.waitFor(() => expect(started.server.chatd.stats().liveRunners).toBe(0), {
+      timeout: 10_000,
+    });
   });
 
   it("refuses without a token or with a bad one (401), hides other users' chats (404) and admin routes (403)", async () => {

@@ -22,7 +22,20 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
+/** Query parameters; an array is sent as the key repeated, once per element. */
+type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+/** What `chats.list` filters and pages by. */
+export interface ListChatsQuery {
+  /** Archived chats only (`true`), unarchived only (`false`), or both (omitted). */
+  archived?: boolean;
+  /** Page size, 1 to 200 (default 50). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Only chats whose labels include every one of these pairs. */
+  labels?: Record<string, string>;
+}
 
 /** The typed client of a chatd server; see {@link createClient}. */
 export class ChatdClient {
@@ -37,14 +50,25 @@ export class ChatdClient {
     this.#fetch = fetchImpl;
   }
 
-  /** Chats: create, list, read, rename or (un)archive. */
+  /** Chats: create, list, read, rename, relabel, (un)archive or delete. */
   readonly chats = {
     create: (request: CreateChatRequest) => this.#call<Chat>('POST', '/v1/chats', request),
-    list: (query: { archived?: boolean; limit?: number; cursor?: string } = {}) =>
-      this.#call<{ chats: Chat[]; nextCursor?: string }>('GET', '/v1/chats', undefined, query),
+    /** A page of your chats; `labels` keeps the chats that have every one of these pairs. */
+    list: ({ labels, ...query }: ListChatsQuery = {}) =>
+      this.#call<{ chats: Chat[]; nextCursor?: string }>('GET', '/v1/chats', undefined, {
+        ...query,
+        ...(labels === undefined
+          ? {}
+          : { label: Object.entries(labels).map(([key, value]) => `${key}:${value}`) }),
+      }),
     get: (chatId: string) => this.#call<Chat>('GET', `/v1/chats/${enc(chatId)}`),
-    update: (chatId: string, update: { title?: string; archived?: boolean }) =>
-      this.#call<Chat>('PATCH', `/v1/chats/${enc(chatId)}`, update),
+    /** Renames, relabels (`labels` replaces them all) or (un)archives a chat. */
+    update: (
+      chatId: string,
+      update: { title?: string; labels?: Record<string, string>; archived?: boolean },
+    ) => this.#call<Chat>('PATCH', `/v1/chats/${enc(chatId)}`, update),
+    /** Deletes a chat with its messages, queue and sub-chats. Irreversible. */
+    delete: (chatId: string) => this.#call<void>('DELETE', `/v1/chats/${enc(chatId)}`),
   };
 
   /** A chat's messages: list pages, send, edit. */
@@ -132,7 +156,8 @@ export class ChatdClient {
   async #call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     const url = new URL(`${this.#baseUrl}${path}`);
     for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (Array.isArray(value)) for (const element of value) url.searchParams.append(key, element);
+      else if (value !== undefined) url.searchParams.set(key, String(value));
     }
     let response: Response;
     try {

@@ -9,7 +9,7 @@
 
 export type { Chat } from '@chatd/core';
 export { ChatView, type PreviewPart, type RetryInfo } from './chat-view.js';
-export { ChatdClient, type ClientOptions, createClient } from './client.js';
+export { ChatdClient, type ClientOptions, createClient, type ListChatsQuery } from './client.js';
 export { ChatdClientError } from './errors.js';
 export type { StreamOptions } from './stream.js';
 export type {

@@ -18,6 +18,12 @@ const chatParams = {
 } as const;
 const positiveId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const tags = ['chats'];
+/** App-defined labels: string pairs. */
+const LABELS_SCHEMA = {
+  type: 'object',
+  maxProperties: 50,
+  additionalProperties: { type: 'string', maxLength: 200 },
+} as const;
 const notFound = 'No such chat, or not yours (`CHAT_NOT_FOUND`)';
 const badRequest = 'The request does not match the schema (`VALIDATION_FAILED`)';
 const busy = 'Not allowed in the chat’s state (`TRANSITION_NOT_ALLOWED`)';
@@ -83,7 +89,7 @@ export function chatRoutes(
             modelConfigId: { type: 'string', minLength: 1, maxLength: 200 },
             title: { type: 'string', minLength: 1, maxLength: 200 },
             systemPrompt: { type: 'string', minLength: 1, maxLength: 100_000 },
-            labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 200 } },
+            labels: LABELS_SCHEMA,
             mcpServerIds: {
               type: 'array',
               maxItems: 50,
@@ -122,9 +128,16 @@ export function chatRoutes(
     },
   );
 
-  app.get<{ Querystring: { archived?: boolean; limit?: number; cursor?: string } }>(
+  app.get<{
+    Querystring: { archived?: boolean; limit?: number; cursor?: string; label?: string[] };
+  }>(
     '/v1/chats',
     {
+      // One `label` arrives as a string, several as an array: the handler sees an array.
+      preValidation: async (request) => {
+        const query = request.query as { label?: string | string[] };
+        if (typeof query.label === 'string') query.label = [query.label];
+      },
       schema: {
         summary: 'List your chats, most recently active first',
         tags,
@@ -152,11 +165,33 @@ export function chatRoutes(
             archived: { type: 'boolean' },
             limit: { type: 'integer', minimum: 1, maximum: 200 },
             cursor: { type: 'string', minLength: 1, maxLength: 500 },
+            label: {
+              type: 'array',
+              maxItems: 20,
+              description:
+                '`key:value`, repeatable: only chats whose labels include every pair given.',
+              items: { type: 'string', pattern: '^[^:]+:', maxLength: 401 },
+            },
           },
         },
       },
     },
-    async (request) => chatd.listChats(currentUser(request).id, request.query),
+    async (request) => {
+      const { label, ...query } = request.query;
+      const labels =
+        label === undefined
+          ? undefined
+          : Object.fromEntries(
+              label.map((pair) => {
+                const colon = pair.indexOf(':');
+                return [pair.slice(0, colon), pair.slice(colon + 1)];
+              }),
+            );
+      return chatd.listChats(currentUser(request).id, {
+        ...query,
+        ...(labels === undefined ? {} : { labels }),
+      });
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -176,12 +211,16 @@ export function chatRoutes(
     (request) => ownedChat(request, request.params.id),
   );
 
-  app.patch<{ Params: { id: string }; Body: { title?: string; archived?: boolean } }>(
+  app.patch<{
+    Params: { id: string };
+    Body: { title?: string; labels?: Record<string, string>; archived?: boolean };
+  }>(
     '/v1/chats/:id',
     {
       schema: {
-        summary: 'Rename or (un)archive a chat',
-        description: 'Archiving applies to the whole family of a root chat.',
+        summary: 'Rename, relabel or (un)archive a chat',
+        description:
+          '`labels` replaces the chat’s labels. Archiving applies to the whole family of a root chat.',
         tags,
         operationId: 'updateChat',
         params: chatParams,
@@ -199,6 +238,7 @@ export function chatRoutes(
           minProperties: 1,
           properties: {
             title: { type: 'string', minLength: 1, maxLength: 200 },
+            labels: LABELS_SCHEMA,
             archived: { type: 'boolean' },
           },
         },
@@ -208,9 +248,34 @@ export function chatRoutes(
       const { id } = request.params;
       await ownedChat(request, id);
       if (request.body.title !== undefined) await chatd.renameChat(id, request.body.title);
+      if (request.body.labels !== undefined) await chatd.setChatLabels(id, request.body.labels);
       if (request.body.archived === true) await chatd.archive(id);
       if (request.body.archived === false) await chatd.unarchive(id);
       return chatd.getChat(id);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/chats/:id',
+    {
+      schema: {
+        summary: 'Delete a chat',
+        description:
+          'Deletes the chat with its messages, queue and sub-chats. Irreversible. A running turn stops, and the chat’s open streams end.',
+        tags,
+        operationId: 'deleteChat',
+        params: chatParams,
+        response: {
+          204: emptyResponse('Deleted'),
+          ...errorResponses({ 400: 'A malformed chat id', 404: notFound }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await ownedChat(request, id);
+      await chatd.deleteChat(id);
+      return reply.status(204).send();
     },
   );
 

@@ -385,6 +385,43 @@ describe('a chatd turn', () => {
     await waitForStatus(chatd, chat.id, 'waiting');
   });
 
+  it('deleteChat stops the running turn at once and ends the chat’s streams', async () => {
+    // A runner sync a minute away: the turn must stop because of the deletion itself.
+    const { chatd, script } = await engine({ runnerSyncIntervalMs: 60_000 });
+    const never = new Promise<void>(() => {});
+    script.push({ parts: textAnswer('Once upon a time', 5).slice(0, 4), holdUntil: never });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Tell a story' });
+    const stop = new AbortController();
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(chatd.subscribe(chat.id, { signal: stop.signal }), events, () => false);
+    reading.catch(() => {});
+    await vi.waitFor(() =>
+      expect(events.some((event) => event.type === 'message-part')).toBe(true),
+    );
+    expect(chatd.stats().liveRunners).toBe(1);
+    await chatd.deleteChat(chat.id);
+    await expect(reading).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+    await vi.waitFor(() => expect(chatd.stats().liveRunners).toBe(0), { timeout: 5_000 });
+    await expect(chatd.getChat(chat.id)).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+    await expect(chatd.deleteChat(chat.id)).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+    stop.abort();
+  });
+
+  it('setChatLabels replaces the labels; listChats filters by them', async () => {
+    const { chatd } = await engine();
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'hi',
+      title: 't',
+      labels: { a: '1' },
+    });
+    expect((await chatd.setChatLabels(chat.id, { b: '2' })).labels).toEqual({ b: '2' });
+    expect((await chatd.listChats('ann', { labels: { b: '2' } })).chats.map((c) => c.id)).toEqual([
+      chat.id,
+    ]);
+    expect((await chatd.listChats('ann', { labels: { a: '1' } })).chats).toEqual([]);
+  });
+
   it('an interrupt mid-text commits the partial text as one part and leaves the chat waiting', async () => {
     const { chatd, script, testStore } = await engine();
     const never = new Promise<void>(() => {});

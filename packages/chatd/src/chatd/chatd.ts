@@ -519,6 +519,31 @@ export class Chatd {
     return toChat(await this.#store.updateChatMetadata(chatId, { title }));
   }
 
+  /**
+   * Replaces a chat's labels (app-defined string pairs, e.g. for filtering `listChats`).
+   * @throws The store's `CHAT_NOT_FOUND`, or `INVALID_ARGUMENT` for labels that are not a map of
+   *   strings.
+   */
+  async setChatLabels(chatId: string, labels: Record<string, string>): Promise<Chat> {
+    this.#assertOpen();
+    return toChat(await this.#store.updateChatMetadata(chatId, { labels }));
+  }
+
+  /**
+   * Deletes a chat with its messages, queue and sub-chats. Irreversible. A turn this replica
+   * runs for it stops now and its streams here end; another replica running it stops at its
+   * next database sync (`runnerSyncIntervalMs`), or sooner when its next write finds the chat gone.
+   * @throws The store's `CHAT_NOT_FOUND`.
+   */
+  async deleteChat(chatId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#store.deleteChat(chatId);
+    this.#streams.resync(chatId);
+    await this.#worker.syncRunners().catch((error: unknown) => {
+      this.#logger.warn({ err: error, chatId }, 'syncing runners after a deletion failed');
+    });
+  }
+
   /** A chat. @throws The store's `CHAT_NOT_FOUND`. */
   async getChat(chatId: string): Promise<Chat> {
     this.#assertOpen();

@@ -118,6 +118,11 @@ export class StreamHub {
     }
   }
 
+  /** Re-reads one chat's feed now, if this replica streams it (a deleted chat's streams end). */
+  resync(chatId: string): void {
+    void this.#feeds.get(chatId)?.feed.requestSync();
+  }
+
   #attach(chatId: string): ChatFeed {
     let entry = this.#feeds.get(chatId);
     if (entry === undefined) {

@@ -201,6 +201,14 @@ export class Worker {
    * its runner, so the turn does not wait for an acquisition pass. `undefined` when the worker
    * is not running.
    */
+  /**
+   * Checks this replica's runners against the database now instead of at the next periodic
+   * sync: the runner of a chat that was deleted stops.
+   */
+  syncRunners(): Promise<void> {
+    return this.#manager.sync();
+  }
+
   localOwner(): { workerId: string; runnerId: string } | undefined {
     if (this.#loop === undefined || this.#stop.signal.aborted) return undefined;
     return { workerId: this.#options.workerId, runnerId: randomUUID() };

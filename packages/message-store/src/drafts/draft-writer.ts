@@ -29,8 +29,8 @@ import {
 export interface DraftOptions {
   /**
    * The throttle window: the first append of an idle episode is written at once (with
-   * {@link remoteFollowers}), later ones within this long after a write go into one trailing
-   * write.
+   * {@link DraftOptions.remoteFollowers}), later ones within this long after a write go into
+   * one trailing write.
    * @default 33
    */
   windowMs?: number;

@@ -81,6 +81,25 @@ describeEachDatabase('chat queries', (database) => {
     expect(await ids({ archived: false, includeChildren: true })).toEqual([active, child].sort());
   });
 
+  it('filters by labels: every given pair must be among the chat’s labels', async () => {
+    const { store } = await database.open();
+    const both = await seedChat(database, { ownerId: 'alice' });
+    const one = await seedChat(database, { ownerId: 'alice' });
+    await seedChat(database, { ownerId: 'alice' });
+    await store.updateChatMetadata(both, { labels: { team: 'a', kind: "it's" } });
+    await store.updateChatMetadata(one, { labels: { team: 'a' } });
+    const ids = async (labels: Record<string, string>) =>
+      (await store.listChats('alice', { labels })).chats.map((chat) => chat.id).sort();
+    expect(await ids({ team: 'a' })).toEqual([both, one].sort());
+    expect(await ids({ team: 'a', kind: "it's" })).toEqual([both]);
+    expect(await ids({ team: 'b' })).toEqual([]);
+    expect((await ids({})).length).toBe(3);
+    await expect(store.listChats('alice', { labels: { team: 1 } as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.labels.team',
+    });
+  });
+
   it('refuses a bad page size or cursor with INVALID_ARGUMENT', async () => {
     const { store } = await database.open();
     const cases = [

@@ -84,6 +84,10 @@ export async function listChats(
     params.push(options.archived);
     conditions.push(`c.archived = $${params.length}`);
   }
+  if (options.labels !== undefined && Object.keys(options.labels).length > 0) {
+    params.push(JSON.stringify(options.labels));
+    conditions.push(`c.labels @> $${params.length}::text::jsonb`);
+  }
   if (options.includeChildren !== true) conditions.push('c.parent_chat_id IS NULL');
   if (options.cursor !== undefined) {
     const cursor = decodeCursor(options.cursor);

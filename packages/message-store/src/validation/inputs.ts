@@ -251,6 +251,8 @@ export const listChatsSchema = z
     limit: limitSchema(200).optional(),
     /** The `nextCursor` of the previous page. */
     cursor: z.string().optional(),
+    /** Only chats whose labels include every one of these pairs. */
+    labels: labels.optional(),
     /**
      * Include sub-chats (chats with a parent); by default only roots are listed.
      * @default false
