@@ -70,6 +70,28 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
     expect(list.filter((chat) => chat.title.includes('first')).length).toBeLessThanOrEqual(1);
   });
 
+  it('the same first message sent several times at once makes one chat, and every response streams its answer', async () => {
+    const listChats = async () =>
+      (
+        (await (
+          await fetch(`${url}/v1/chats?limit=200`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          })
+        ).json()) as { chats: Array<{ id: string }> }
+      ).chats.map((chat) => chat.id);
+    const before = await listChats();
+    const message = [user('u1', 'sent twice at once')];
+    // Several at once, so that at least two find the client chat id unmapped.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => send('client-chat-twice', message)),
+    );
+    for (const answer of answers) {
+      expect(JSON.stringify(answer.parts)).toContain('sent twice at once');
+    }
+    const created = (await listChats()).filter((id) => !before.includes(id));
+    expect(created).toHaveLength(1);
+  });
+
   it('a tool call and its result arrive as a tool part in the same assistant message, then the answer', async () => {
     const answer = await send('client-chat-3', [user('u1', 'roll a dice please')]);
     const toolPart = answer.parts.find((part) => part.type === 'tool-roll_dice');

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
 import { currentUser } from './auth-hook.js';
+import { ClientChats } from './client-chats.js';
 import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js';
 
 /*
@@ -40,27 +41,6 @@ function textOf(message: UiMessage): string {
     .filter((part) => part.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text)
     .join('\n');
-}
-
-/** The client chat ids of each user, mapped to chatd chats. */
-class ClientChats {
-  readonly #db: ServerDatabase;
-  constructor(db: ServerDatabase) {
-    this.#db = db;
-  }
-  async find(userId: string, clientChatId: string): Promise<string | undefined> {
-    const [row] = await this.#db.query<{ chat_id: string }>(
-      'SELECT chat_id FROM server_client_chats WHERE user_id = $1 AND client_chat_id = $2',
-      [userId, clientChatId],
-    );
-    return row?.chat_id;
-  }
-  async add(userId: string, clientChatId: string, chatId: string): Promise<void> {
-    await this.#db.query(
-      'INSERT INTO server_client_chats (user_id, client_chat_id, chat_id) VALUES ($1, $2, $3)',
-      [userId, clientChatId, chatId],
-    );
-  }
 }
 
 /** Streams one turn of a chat as UI message chunks, from after `afterMessageId` to its end. */
@@ -167,7 +147,14 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
       if (chatId === undefined) {
         if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
         const chat = await chatd.createChat({ ownerId: user.id, content: text });
-        await clientChats.add(user.id, clientChatId, chat.id);
+        const mapped = await clientChats.add(user.id, clientChatId, chat.id);
+        if (mapped !== chat.id) {
+          // The same first message sent twice at once (a client's retry): the request that
+          // mapped the id first owns the turn; this one drops its chat and streams that turn.
+          await chatd.deleteChat(chat.id);
+          const [first] = (await chatd.listMessages(mapped, { after: 0, limit: 1 })).messages;
+          return streamTurn(request, reply, chatd, mapped, first?.id ?? 0);
+        }
         return streamTurn(request, reply, chatd, chat.id, chat.firstMessageId);
       }
       if (trigger === 'regenerate-message') {

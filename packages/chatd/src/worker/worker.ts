@@ -196,12 +196,6 @@ export class Worker {
   }
 
   /**
-   * An owner for a chat this instance is about to make runnable, while the worker runs: the
-   * chat is written already acquired by it (in the same transaction) and {@link adopt} starts
-   * its runner, so the turn does not wait for an acquisition pass. `undefined` when the worker
-   * is not running.
-   */
-  /**
    * Checks this replica's runners against the database now instead of at the next periodic
    * sync: the runner of a chat that was deleted stops.
    */
@@ -209,6 +203,12 @@ export class Worker {
     return this.#manager.sync();
   }
 
+  /**
+   * An owner for a chat this instance is about to make runnable, while the worker runs: the
+   * chat is written already acquired by it (in the same transaction) and {@link adopt} starts
+   * its runner, so the turn does not wait for an acquisition pass. `undefined` when the worker
+   * is not running.
+   */
   localOwner(): { workerId: string; runnerId: string } | undefined {
     if (this.#loop === undefined || this.#stop.signal.aborted) return undefined;
     return { workerId: this.#options.workerId, runnerId: randomUUID() };

@@ -2,6 +2,7 @@ import type { ChatStreamPart, Logger } from '@chatd/core';
 import { errorOf, ManualClock, newResourcesSince, snapshotResources } from '@chatd/core/testing';
 import { InProcessTransport, PubSub } from '@chatd/pubsub';
 import { describe, expect, it, vi } from 'vitest';
+import type { MessageStore } from '../store/message-store.js';
 import { openStore } from '../store/open-store.js';
 import type { OpenStoreOptions } from '../store/store-options.js';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
@@ -25,6 +26,21 @@ async function batches(database: TestDatabase, key: DraftKey): Promise<string[]>
     [key.chatId, key.historyVersion, key.generationAttempt],
   );
   return rows.map((row) => `${row.first_seq}-${row.last_seq}`);
+}
+
+/** A new chat of `store` running its first attempt: the key of that attempt's episode. */
+async function runningEpisodeKey(store: MessageStore): Promise<DraftKey> {
+  const { chatId } = await store.createChat({
+    ownerId: 'o',
+    lastModelConfigId: 'm',
+    messages: [userMessage('hi')],
+  });
+  const generationAttempt = await store.update(chatId, async (chat) => {
+    await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
+    return chat.recordGenerationAttempt();
+  });
+  const { historyVersion } = await store.getChat(chatId);
+  return { chatId, historyVersion, generationAttempt };
 }
 
 /** Makes every insert into the draft table fail (a real database error) until `restore`. */
@@ -661,24 +677,7 @@ describeEachDatabase('the draft writer', (database) => {
     const before = snapshotResources();
     const clock = new ManualClock();
     const { store } = await database.open({ clock });
-    const { chatId } = await store.createChat({
-      ownerId: 'o',
-      lastModelConfigId: 'm',
-      messages: [userMessage('hi')],
-    });
-    const attempt = await store.update(chatId, async (chat) => {
-      await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
-      return chat.recordGenerationAttempt();
-    });
-    const [row] = await database.query<{ history_version: string | number }>(
-      'SELECT history_version FROM chats WHERE id = $1',
-      [chatId],
-    );
-    const key = {
-      chatId,
-      historyVersion: Number(row?.history_version),
-      generationAttempt: attempt,
-    };
+    const key = await runningEpisodeKey(store);
     store.drafts.append(key, [delta(1)]);
     store.drafts.append(key, [delta(2)]);
     await store.close();
@@ -697,17 +696,7 @@ describe('the draft writer of a store that opened its database itself', () => {
     const pubsub = new PubSub();
     const store = await openStore({ memory: true }, { pubsub, clock });
     try {
-      const { chatId } = await store.createChat({
-        ownerId: 'o',
-        lastModelConfigId: 'm',
-        messages: [userMessage('hi')],
-      });
-      const generationAttempt = await store.update(chatId, async (chat) => {
-        await chat.acquire({ workerId: 'w1', runnerId: 'r1' });
-        return chat.recordGenerationAttempt();
-      });
-      const { historyVersion } = await store.getChat(chatId);
-      const key = { chatId, historyVersion, generationAttempt };
+      const key = await runningEpisodeKey(store);
       store.drafts.append(key, [delta(1)], { urgent: true });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(store.drafts.batchesWritten).toBe(0);
