@@ -153,7 +153,7 @@ describe('chatd, the commands scripts use', () => {
     expect(saved.mode & 0o777).toBe(0o600);
   });
 
-  it('new, send --wait, --json, chats, models and archive, with exit codes', async () => {
+  it('new, send --wait, --json, chats, models, archive and delete, with exit codes', async () => {
     const created = await chatd(['new', 'Hello from a script']);
     expect(created.code).toBe(0);
     const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
@@ -177,6 +177,11 @@ describe('chatd, the commands scripts use', () => {
     );
     expect((await chatd(['models'])).stdout).toContain('demo');
     expect((await chatd(['archive', chatId])).stdout).toContain(`archived ${chatId}`);
+    expect((await chatd(['delete', chatId])).stdout).toContain(`deleted ${chatId}`);
+    expect(await chatd(['delete', chatId])).toMatchObject({
+      code: 1,
+      stderr: 'chatd: no such chat\n',
+    });
     const missing = await chatd(['send', '00000000-0000-4000-8000-000000000000', 'hi']);
     expect(missing).toMatchObject({ code: 1, stderr: 'chatd: no such chat\n' });
   });

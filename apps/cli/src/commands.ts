@@ -60,6 +60,12 @@ export async function archive(chatId: string, output: Output) {
   output.line(`archived ${chatId}`);
 }
 
+export async function deleteChat(chatId: string, output: Output) {
+  const { client } = await loggedInClient();
+  await client.chats.delete(chatId);
+  output.line(`deleted ${chatId}`);
+}
+
 /**
  * Streams `chatId` until the turn that answers `afterMessageId` is over; prints each committed
  * answer (or every event as NDJSON). Resolves with the final status.

@@ -3,6 +3,7 @@ import { runInteractiveChat } from './chat-app.js';
 import { type ClientTool, clientTool } from './client-tools.js';
 import {
   archive,
+  deleteChat,
   listChats,
   listModels,
   loggedInClient,
@@ -95,6 +96,12 @@ program
   .description('archive a chat')
   .argument('<id>', 'the chat')
   .action(action((chatId: string) => archive(chatId, stdout)));
+
+program
+  .command('delete')
+  .description('delete a chat with its messages and sub-chats, for good')
+  .argument('<id>', 'the chat')
+  .action(action((chatId: string) => deleteChat(chatId, stdout)));
 
 program
   .command('send')
