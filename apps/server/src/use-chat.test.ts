@@ -81,7 +81,9 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
       ).chats.map((chat) => chat.id);
     const before = await listChats();
     const message = [user('u1', 'sent twice at once')];
-    // Several at once, so that at least two find the client chat id unmapped.
+    // Several at once. The server may well take them one after another (then only the first
+    // creates the chat); the race itself, two requests both finding the id unmapped, is the
+    // conflict path that routes/client-chats.test.ts drives directly.
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => send('client-chat-twice', message)),
     );

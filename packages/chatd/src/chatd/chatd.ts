@@ -540,9 +540,7 @@ export class Chatd {
     this.#assertOpen();
     await this.#store.deleteChat(chatId);
     this.#streams.resync(chatId);
-    await this.#worker.syncRunners().catch((error: unknown) => {
-      this.#logger.warn({ err: error, chatId }, 'syncing runners after a deletion failed');
-    });
+    this.#worker.chatDeleted(chatId);
   }
 
   /** A chat. @throws The store's `CHAT_NOT_FOUND`. */

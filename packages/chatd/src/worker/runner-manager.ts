@@ -150,6 +150,13 @@ export class RunnerManager {
     });
   }
 
+  /** Stops the live runners of a chat this instance deleted (no read: the chat is gone). */
+  stopChat(chatId: string): void {
+    for (const runner of [...this.#live.values()]) {
+      if (runner.chatId === chatId) this.cleanup(runner);
+    }
+  }
+
   /** Refreshes the heartbeats of all live runners in one statement. */
   async heartbeat(): Promise<void> {
     const entries = this.#entries(this.#live.values());

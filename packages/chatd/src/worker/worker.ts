@@ -195,12 +195,9 @@ export class Worker {
     await this.adopt(chatId, runnerId);
   }
 
-  /**
-   * Checks this replica's runners against the database now instead of at the next periodic
-   * sync: the runner of a chat that was deleted stops.
-   */
-  syncRunners(): Promise<void> {
-    return this.#manager.sync();
+  /** Stops this replica's runner of a chat it just deleted, without waiting for the sync. */
+  chatDeleted(chatId: string): void {
+    this.#manager.stopChat(chatId);
   }
 
   /**
