@@ -46,6 +46,10 @@ const TURNS_PER_STREAM = 4;
 const ROUNDS = 3;
 /** The paced model of the latency rounds. */
 const PACED = { firstTokenMs: 20, tokenIntervalMs: 1 };
+/** A model's own pace for the load at pace: 50 tokens a second per stream, as hosted models stream. */
+const MODEL_PACE = { firstTokenMs: 20, tokenIntervalMs: 20 };
+/** Rounds of the load at a model's pace: each stream runs one turn (200 tokens, about 4 s). */
+const MODEL_PACE_ROUNDS = 2;
 /** One stream at a time: chatd's CPU per token is high enough that more would queue. */
 const LATENCY_STREAMS = 1;
 const LATENCY_TURNS_PER_STREAM = 60;
@@ -722,6 +726,21 @@ async function runOn(
   const chatTurns = ROUNDS * STREAMS * TURNS_PER_STREAM * 2;
   const titleCalls = (await modelStats(fakeUrl)).titles - titlesBefore;
 
+  // The same load with the model streaming at its own pace: each token arrives on its own, as
+  // from a hosted model, so every part costs its own reads, writes and bookkeeping.
+  await setModelPace(fakeUrl, MODEL_PACE);
+  const atPace = new Map<string, Round[]>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < MODEL_PACE_ROUNDS; round += 1) {
+    for (const target of targets) {
+      const result = await runRound(target, STREAMS, 1);
+      atPace.get(target.name)?.push(result);
+      console.log(
+        `${target.name} at the model's pace, round ${round + 1}: ${(result.tokens / (result.wallMs / 1000)).toFixed(0)} tokens/s, ` +
+          `${((result.cpuMs / result.tokens) * 1000).toFixed(1)} CPU ms/1k tokens`,
+      );
+    }
+  }
+
   await setModelPace(fakeUrl, PACED);
   await modelTimings(fakeUrl);
   const paced = new Map<string, Turn[]>(targets.map((target) => [target.name, []]));
@@ -772,7 +791,10 @@ async function runOn(
     const turns = rounds.flatMap((round) => round.turns);
     return { rate, cpu, client, withDatabase, turns };
   };
+  const bestCpuAtPace = (name: string) =>
+    Math.min(...(atPace.get(name) ?? []).map((round) => (round.cpuMs / round.tokens) * 1000));
   const baseline = best('bare');
+  const baselineAtPace = bestCpuAtPace('bare');
   const bareFirst = median((paced.get('bare') ?? []).map((turn) => turn.firstTokenMs));
   const bareTails = (paced.get('bare') ?? []).map((turn) => turn.tailMs);
   const bareSplits = pacedSplits.get('bare') ?? [];
@@ -807,6 +829,13 @@ async function runOn(
         baseline: ms(baseline.cpu),
         result: `${cpu.toFixed(2)}×`,
         target: `≤ ${TARGETS.cpu.toFixed(2)}×: ${verdict(cpu <= TARGETS.cpu)}`,
+      },
+      {
+        scenario: `${route}: server CPU per 1,000 tokens at the model's pace (${STREAMS} streams of ${1000 / MODEL_PACE.tokenIntervalMs} tokens/s; best of ${MODEL_PACE_ROUNDS} rounds of ${STREAMS} turns)`,
+        chatd: ms(bestCpuAtPace(name)),
+        baseline: ms(baselineAtPace),
+        result: `${(bestCpuAtPace(name) / baselineAtPace).toFixed(2)}×`,
+        target: `≤ ${TARGETS.cpu.toFixed(2)}×: ${verdict(bestCpuAtPace(name) / baselineAtPace <= TARGETS.cpu)}`,
       },
       {
         scenario: `${route}: time to first token, median of ${pacedTurns.length} paced turns`,
@@ -1061,6 +1090,12 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   is counted; on Postgres the database's CPU is reported in a separate row (the backends of
   the bench database, read from \`/proc\` before and after the round; a backend that exits
   during the round is missed).
+- **CPU at the model's pace.** The same ${STREAMS} streams, one turn each, with the model
+  streaming as a hosted one does: first token after ${MODEL_PACE.firstTokenMs} ms, then one
+  every ${MODEL_PACE.tokenIntervalMs} ms (${1000 / MODEL_PACE.tokenIntervalMs} tokens/s per
+  stream). Each token then arrives, is handled and is written on its own, where the instant
+  model's reply arrives in a few reads. Tokens/s is the model's pace here, so only CPU per
+  1,000 tokens is compared; best of ${MODEL_PACE_ROUNDS} rounds per target.
 - **Latency.** Paced model, ${LATENCY_STREAMS === 1 ? 'one stream at a time' : `${LATENCY_STREAMS} concurrent streams`}, ${LATENCY_ROUNDS} alternating rounds of
   ${LATENCY_STREAMS * LATENCY_TURNS_PER_STREAM} turns per target, so the figures show the
   path and not a queue. Time to first token: request sent → first text at the client (for

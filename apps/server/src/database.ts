@@ -217,9 +217,11 @@ export async function openDatabase(
     };
     // The store's migrations first: the server's tables refer to its chats.
     // The data folder is locked to this process and no other store opens the instance: the
-    // drafts have no follower to hurry for (they only serve a restart after a crash).
-    const drafts = { remoteFollowers: false };
-    store = await openStore({ pglite }, { pubsub, logger, lease, ambientTransactions, drafts });
+    // store is alone on it (no follower for its drafts to hurry for, no other writer).
+    store = await openStore(
+      { pglite, exclusive: true },
+      { pubsub, logger, lease, ambientTransactions },
+    );
     const opened = store;
     await pglite.exec(SCHEMA);
     return {

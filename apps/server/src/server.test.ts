@@ -299,9 +299,10 @@ describe('the server on embedded PGlite', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('chatd_http_request_duration_seconds');
     expect(metrics).toMatch(/chatd_chats\{status="waiting"\} \d+/);
-    // Earlier tests ran demo turns on this server: their tokens and draft batches are counted.
+    // Earlier tests ran demo turns on this server: their tokens are counted. Their drafts may
+    // not be: on its own PGlite the server writes one only once a reply streams for a second.
     expect(metrics).toMatch(/chatd_tokens_total\{direction="output"\} [1-9]\d*/);
-    expect(metrics).toMatch(/chatd_draft_batches_written_total [1-9]\d*/);
+    expect(metrics).toMatch(/chatd_draft_batches_written_total \d+/);
     expect(metrics).toMatch(/chatd_buffer_bytes \d+/);
   });
 });

@@ -852,20 +852,37 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     const updatesOfChat = await hints.updatesOf(chat.id);
     await vi.waitFor(() => expect(script).toHaveLength(0));
     // The model call needed the history only: the chat row and the recorded attempt came with
-    // createChat's write. The runner still reads the chat once, a moment later, for a change
-    // another replica might have made before its subscription listened.
+    // createChat's write.
     expect(histories).toHaveBeenCalledTimes(1);
     expect(updates).not.toHaveBeenCalled();
-    await vi.waitFor(() => expect(reads.mock.calls).toEqual([[chat.id]]));
+    // The store is alone on its in-memory database: no other replica can have changed the
+    // chat, so the runner has nothing to catch up on, even after the catch-up delay.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     release.resolve();
     await vi.waitFor(() =>
       expect(updatesOfChat.map((update) => update.status)).toContain('waiting'),
     );
-    expect(reads).toHaveBeenCalledTimes(1);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it('on a shared database, reads the chat once a moment after the handover, for a change another replica made', async () => {
+    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    const { store } = testStore;
+    vi.spyOn(store, 'exclusive', 'get').mockReturnValue(false);
+    const release = deferred();
+    script.push(heldAnswer(['Hi', '.'], 1, release.promise));
+    const reads = vi.spyOn(store, 'getChat');
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });
+    await vi.waitFor(() => expect(script).toHaveLength(0));
+    await vi.waitFor(() => expect(reads.mock.calls).toEqual([[chat.id]]));
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
   });
 
   it('a runner handed its chat catches up, a moment later, with a change it had no hint of', async () => {
     const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+    // As on a database other replicas share (the in-memory one has no other writer).
+    vi.spyOn(testStore.store, 'exclusive', 'get').mockReturnValue(false);
     const release = deferred();
     script.push(heldAnswer(['Hi', '.'], 1, release.promise));
     const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });

@@ -57,7 +57,8 @@ function taskKindFor(state: RunnerState): TaskKind {
  *   itself up and leave the chat owned by nobody alive until its lease expired. A runner
  *   handed its chat by this instance's own write starts from what that write committed at
  *   once, reads hints from then on, and reads the database a moment after its subscription
- *   listens, for a change another replica made before it did.
+ *   listens, for a change another replica made before it did; on an exclusive store (no
+ *   other replica) it skips that read.
  * - Another owner in a state means the chat moved on: the runner cleans itself up without
  *   touching the chat.
  * - A change of history version, status or archived flag cancels the running task (without
@@ -152,7 +153,9 @@ export class Runner {
         // What the acquiring write committed needs no wait: the first task starts now, and
         // it seeds the watermark, so hints can be read at once too.
         this.#processWithRow(this.#handover.state, this.#handover.chat);
-        catchingUp = this.#catchUpLater(subscription.ready);
+        // Alone on its database, every change comes from this store, as a hint published
+        // before its write returns: there is nothing to catch up on.
+        if (!this.#context.store.exclusive) catchingUp = this.#catchUpLater(subscription.ready);
       }
       for await (const hint of this.#hints) {
         if (this.stopped) break;

@@ -127,18 +127,18 @@ describeEachDatabase('the draft writer', (database) => {
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
   });
 
-  it('without remote followers, every write waits for the window, urgent or not; flush writes at once', async () => {
+  it('without remote followers, every write waits for the window (a second), urgent or not; flush writes at once', async () => {
     const { drafts, key, clock } = await episode({ drafts: { remoteFollowers: false } });
     drafts.append(key, [delta(1)]);
-    await clock.advance(32);
+    await clock.advance(999);
     expect(await batches(database, key)).toEqual([]);
     await clock.advance(1);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
     // The window starts at the oldest unwritten append, not at the last write.
-    await clock.advance(100);
+    await clock.advance(3000);
     drafts.append(key, [delta(2)], { urgent: true });
     drafts.append(key, [delta(3)]);
-    await clock.advance(32);
+    await clock.advance(999);
     expect(await batches(database, key)).toEqual(['1-1']);
     await clock.advance(1);
     await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
@@ -146,6 +146,17 @@ describeEachDatabase('the draft writer', (database) => {
     await drafts.flush(key);
     expect(await batches(database, key)).toEqual(['1-1', '2-3', '4-4']);
     expect(drafts.batchesWritten).toBe(3);
+  });
+
+  it('without remote followers, takes the window it is given', async () => {
+    const { drafts, key, clock } = await episode({
+      drafts: { remoteFollowers: false, windowMs: 50 },
+    });
+    drafts.append(key, [delta(1)], { urgent: true });
+    await clock.advance(49);
+    expect(await batches(database, key)).toEqual([]);
+    await clock.advance(1);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1']));
   });
 
   it('without remote followers, a step committed within the window writes no draft', async () => {
@@ -156,7 +167,7 @@ describeEachDatabase('the draft writer', (database) => {
       chat.commitStep({ messages: [assistantText('done')] }),
     );
     drafts.discard(key);
-    await clock.advance(1000);
+    await clock.advance(5000);
     expect(drafts.batchesWritten).toBe(0);
     expect(clock.pendingTimerCount).toBe(0);
     expect(await batches(database, key)).toEqual([]);
@@ -691,16 +702,17 @@ describeEachDatabase('the draft writer', (database) => {
 });
 
 describe('the draft writer of a store that opened its database itself', () => {
-  it('has no remote followers by default: the first append waits for the window', async () => {
+  it('has no remote followers by default: the first append waits for a window of a second', async () => {
     const clock = new ManualClock();
     const pubsub = new PubSub();
     const store = await openStore({ memory: true }, { pubsub, clock });
     try {
       const key = await runningEpisodeKey(store);
       store.drafts.append(key, [delta(1)], { urgent: true });
+      await clock.advance(999);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(store.drafts.batchesWritten).toBe(0);
-      await clock.advance(33);
+      await clock.advance(1);
       await vi.waitFor(() => expect(store.drafts.batchesWritten).toBe(1));
       expect((await store.readDraft(key)).map((envelope) => envelope.seq)).toEqual([1]);
     } finally {

@@ -31,7 +31,7 @@ export interface DraftOptions {
    * The throttle window: the first append of an idle episode is written at once (with
    * {@link DraftOptions.remoteFollowers}), later ones within this long after a write go into
    * one trailing write.
-   * @default 33
+   * @default 33 with remote followers (they trail the reply by about this much); 1000 without
    */
   windowMs?: number;
   /**
@@ -41,12 +41,22 @@ export interface DraftOptions {
    * When no other store can (an embedded PGlite database this store opened itself: its data
    * folder is locked to this process), the drafts only serve a restart after a crash, so every
    * write waits for the window's trailing edge, urgent or not (a `flush` still writes at once),
-   * and a step committed within the window has written no draft at all.
-   * @default false for a store opened on `dataDir` or `memory`, true otherwise
+   * a step committed within the window has written no draft at all, and the window defaults to
+   * a second.
+   * @default false on an exclusive store (`dataDir`, `memory`, `{ pglite, exclusive: true }`), true otherwise
    */
   remoteFollowers?: boolean;
 }
 
+/** The default window with remote followers: they trail a streaming reply by about this much. */
+const FOLLOWER_WINDOW_MS = 33;
+/**
+ * The default window without: the drafts then only serve a restart after a crash, which loses
+ * at most this much of a reply. A streaming reply costs one write per window: at 33 ms, about 30
+ * writes a second per chat, which on embedded PGlite took a whole core at 50 chats streaming
+ * 50 tokens a second each.
+ */
+const RECOVERY_WINDOW_MS = 1000;
 /** A failed write is retried after 100 ms, doubling up to 5 s, until it succeeds. */
 const RETRY_INITIAL_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 5000;
@@ -131,8 +141,8 @@ export interface DraftWriterContext {
  *   in flight never strands what was appended meanwhile: its completion schedules the next.
  * - `urgent: true` (a tool call completed, a step or the stream finished) writes at once,
  *   after everything appended before it.
- * - Without remote followers (`remoteFollowers: false`, the default on a database this store
- *   opened itself) neither happens: every write waits for the window after its oldest append.
+ * - Without remote followers (`remoteFollowers: false`, the default on an exclusive store)
+ *   neither happens: every write waits for the window after its oldest append.
  * - Writes of one episode run one at a time, in seq order, one row per batch; announcements
  *   follow the same order. A batch for an episode the chat has moved past writes nothing and
  *   is not announced.
@@ -180,10 +190,13 @@ export class DraftWriter {
   /** @internal Created by `openStore`. */
   constructor(
     context: DraftWriterContext,
-    { windowMs = 33, remoteFollowers = true }: DraftOptions = {},
+    { windowMs, remoteFollowers = true }: DraftOptions = {},
   ) {
     this.#context = context;
-    this.#windowMs = requirePositiveNumber('windowMs', windowMs);
+    this.#windowMs = requirePositiveNumber(
+      'windowMs',
+      windowMs ?? (remoteFollowers ? FOLLOWER_WINDOW_MS : RECOVERY_WINDOW_MS),
+    );
     this.#remoteFollowers = remoteFollowers;
   }
 

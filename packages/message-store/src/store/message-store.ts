@@ -100,6 +100,17 @@ export class MessageStore implements AsyncDisposable {
   }
 
   /**
+   * Whether this store is the only one on its database: it opened the database itself
+   * (`dataDir`, `memory`) or was told so (`{ pglite, exclusive: true }`). Then every change is
+   * made here and announced on {@link MessageStore.pubsub} before the writing call returns, so
+   * a subscriber misses nothing however late its transport starts listening. `false` for a
+   * database others may share (`url`, `pool`, a `pglite` not declared exclusive).
+   */
+  get exclusive(): boolean {
+    return this.#context.exclusive;
+  }
+
+  /**
    * The ownership lease this store was opened with. The store itself never heartbeats: the
    * engine reads the interval and the stale threshold here, so every process sharing the
    * database uses the values the store's ownership checks use.

@@ -131,6 +131,14 @@ describe('embedded PGlite data folder', () => {
     await second.close();
   });
 
+  it('says a store on its own data folder or in memory owns its database', async () => {
+    const pubsub = newPubSub();
+    const inFolder = await openStore({ dataDir: await tempDir() }, { pubsub });
+    const inMemory = await openStore({ memory: true }, { pubsub });
+    expect([inFolder.exclusive, inMemory.exclusive]).toEqual([true, true]);
+    await Promise.all([inFolder.close(), inMemory.close()]);
+  });
+
   it('refuses a second open of the same folder in this process', async () => {
     const dataDir = await tempDir();
     const pubsub = newPubSub();
@@ -350,10 +358,48 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
 describeEachDatabase('closing a store', (database) => {
   it('leaves the shared database (an app-owned PGlite, a server) usable', async () => {
     const { store } = await database.open();
+    // Others may share a database handed in, so the store does not own it.
+    expect(store.exclusive).toBe(false);
     await store.close();
     expect(await database.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     const { store: again } = await database.open();
     expect((await again.listChats('o')).chats).toEqual([]);
+  });
+});
+
+describeEachDatabase('an exclusive store', (database) => {
+  it.runIf(database.kind === 'pglite')(
+    "is an app's PGlite declared exclusive: its drafts wait for the window",
+    async () => {
+      const pubsub = newPubSub();
+      const store = await openStore({ ...database.source(), exclusive: true }, { pubsub });
+      cleanups.push(() => store.close());
+      expect(store.exclusive).toBe(true);
+      // No follower to hurry for: even an urgent first append waits for the window.
+      const { chatId } = await store.createChat({
+        ownerId: 'o',
+        messages: [{ role: 'user', content, createdBy: 'u' }],
+      });
+      const key = { chatId, historyVersion: 1, generationAttempt: 1 };
+      store.drafts.append(
+        key,
+        [{ seq: 1, role: 'assistant', part: { type: 'text-start', id: 't' } }],
+        {
+          urgent: true,
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      expect(store.drafts.batchesWritten).toBe(0);
+    },
+  );
+
+  it('refuses an exclusive flag that is not a boolean, naming it', async () => {
+    const pubsub = newPubSub();
+    const source = { ...database.source(), exclusive: 'yes' };
+    await expect(openStore(source as never, { pubsub })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('exclusive'),
+    });
   });
 });
 

@@ -63,6 +63,12 @@ export async function openStore(
 ): Promise<MessageStore> {
   const parsed = parseOpenStoreArguments(source, options);
   const logger = (parsed.logger ?? silentLogger).child({ component: 'message-store' });
+  // No other store can reach a database this store opened itself: its data folder is locked
+  // to this process, and an in-memory one exists only here. An app's PGlite, when it says so.
+  const exclusive =
+    parsed.source.kind === 'dataDir' ||
+    parsed.source.kind === 'memory' ||
+    (parsed.source.kind === 'pglite' && parsed.source.exclusive);
   const db = await connect(parsed.source, logger);
   if (!parsed.ambientTransactions) db.disableAmbientTransactions();
   try {
@@ -78,16 +84,13 @@ export async function openStore(
     drafts: new DraftWriter(
       { db, pubsub: parsed.pubsub, logger, clock: parsed.clock ?? realClock },
       {
-        ...parsed.drafts,
-        // No other store can read a database this store opened itself: its data folder is
-        // locked to this process, and an in-memory one exists only here.
-        remoteFollowers:
-          parsed.drafts.remoteFollowers ??
-          (parsed.source.kind !== 'dataDir' && parsed.source.kind !== 'memory'),
+        ...(parsed.drafts.windowMs === undefined ? {} : { windowMs: parsed.drafts.windowMs }),
+        remoteFollowers: parsed.drafts.remoteFollowers ?? !exclusive,
       },
     ),
     lease: parsed.lease,
     limits: parsed.limits,
     inputs: createInputSchemas(parsed.limits.maxContentBytes),
+    exclusive,
   });
 }

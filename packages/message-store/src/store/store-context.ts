@@ -18,4 +18,6 @@ export interface StoreContext {
   readonly inputs: InputSchemas;
   /** Writes the parts of in-flight episodes. */
   readonly drafts: DraftWriter;
+  /** Whether no other store uses the database (see `MessageStore.exclusive`). */
+  readonly exclusive: boolean;
 }

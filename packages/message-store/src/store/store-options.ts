@@ -14,14 +14,16 @@ import { parseInput } from '../validation/parse-input.js';
  *   from a `pglite.dumpDataDir()` tarball instead of running initdb (about 1 s instead of 2.5 s).
  * - `{ url }`: a `postgres://` URL; the store creates and owns a `pg` pool.
  * - `{ pool }` / `{ pglite }`: a pool or PGlite instance the app owns (a `pg.Pool`, a `PGlite`);
- *   the store never closes it and never changes its global settings.
+ *   the store never closes it and never changes its global settings. `exclusive: true` on a
+ *   PGlite says no other store uses it (the app opened it for this store and its own tables):
+ *   then the store is {@link MessageStore.exclusive}, as on `dataDir`.
  */
 export type StoreSource =
   | { dataDir: string }
   | { memory: true; loadDataDir?: Blob }
   | { url: string; maxConnections?: number }
   | { pool: PostgresPool }
-  | { pglite: PGliteInstance };
+  | { pglite: PGliteInstance; exclusive?: boolean };
 
 const positiveInteger = z.int().min(1, 'expected a positive integer');
 
@@ -117,8 +119,7 @@ const optionsSchema = z.strictObject({
 });
 
 const draftsSchema = z.strictObject({
-  /** @default 33 */
-  windowMs: z.number().int().min(1, 'expected a positive integer').default(33),
+  windowMs: z.number().int().min(1, 'expected a positive integer').optional(),
   remoteFollowers: z.boolean('expected a boolean').optional(),
 });
 
@@ -138,7 +139,10 @@ const sourceSchemas = {
     maxConnections: positiveInteger.default(10),
   }),
   pool: z.strictObject({ pool: z.custom<PostgresPool>() }),
-  pglite: z.strictObject({ pglite: z.custom<PGliteInstance>() }),
+  pglite: z.strictObject({
+    pglite: z.custom<PGliteInstance>(),
+    exclusive: z.boolean('expected a boolean').default(false),
+  }),
 };
 
 /** A parsed source: which kind, with its options. */
