@@ -40,6 +40,11 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** How long a dead replica's chats wait before another replica takes them over, in ms. */
   leaseStaleAfterMs: number;
+  /**
+   * The model configuration that titles new chats: `undefined` for the chat's own model,
+   * `null` for none (a new chat keeps its first words as its title).
+   */
+  titleModelConfigId: string | null | undefined;
 }
 
 const port = z.coerce
@@ -76,6 +81,7 @@ const envSchema = z.object({
     .min(3000, 'expected at least 3000')
     .max(3_600_000, 'expected at most 3600000')
     .default(30_000),
+  CHATD_TITLE_MODEL: z.string().min(1, "expected a model config id or 'off'").optional(),
 });
 
 /**
@@ -147,5 +153,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     demoDelayMs: vars.CHATD_DEMO_DELAY_MS,
     rateLimitPerMinute: vars.CHATD_RATE_LIMIT_PER_MINUTE,
     leaseStaleAfterMs: vars.CHATD_LEASE_MS,
+    titleModelConfigId: vars.CHATD_TITLE_MODEL === 'off' ? null : vars.CHATD_TITLE_MODEL,
   };
 }

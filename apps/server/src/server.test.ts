@@ -329,8 +329,37 @@ describe('starting and stopping', () => {
     }
   });
 
+  it('titles new chats with the model of CHATD_TITLE_MODEL; off keeps their first words', async () => {
+    const titleOf = async (env: Record<string, string>) => {
+      const test = await startTestServer(env);
+      try {
+        const created = await call(test.url, ADMIN_TOKEN, 'POST', '/v1/chats', {
+          content: 'keep my words please',
+        });
+        const read = async () =>
+          (await call(test.url, ADMIN_TOKEN, 'GET', `/v1/chats/${created.body.id}`)).body;
+        await vi.waitFor(async () => expect((await read()).status).toBe('waiting'), {
+          timeout: 20_000,
+          interval: 20,
+        });
+        // A title is asked for right after the first step: give it time to land.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return (await read()).title;
+      } finally {
+        await test.close();
+      }
+    };
+    expect(await titleOf({ CHATD_TITLE_MODEL: 'demo' })).toBe('Demo: keep my words please');
+    expect(await titleOf({ CHATD_TITLE_MODEL: 'off' })).toBe('keep my words please');
+    await expect(startTestServer({ CHATD_TITLE_MODEL: 'nope/missing' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/CHATD_TITLE_MODEL.*nope\/missing/),
+    });
+  });
+
   it('refuses a bad configuration with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ CHATD_TITLE_MODEL: '' })).toThrow(/CHATD_TITLE_MODEL/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL.*postgres/);
     expect(() => loadConfig({ OPENAI_COMPATIBLE_MODELS: 'a,b' })).toThrow(
       /OPENAI_COMPATIBLE_BASE_URL/,

@@ -1,5 +1,5 @@
 import { type Chatd, createChatd } from '@chatd/chatd';
-import type { Logger } from '@chatd/core';
+import { InvalidArgumentError, type Logger } from '@chatd/core';
 import { McpClientPool } from '@chatd/mcp-client';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -103,6 +103,14 @@ export async function createServer(
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
   const models = new ModelCatalog(config, database.db, box);
   await models.refresh();
+  const { titleModelConfigId } = config;
+  if (typeof titleModelConfigId === 'string' && !(await models.has(titleModelConfigId))) {
+    await database.close();
+    throw new InvalidArgumentError(
+      'CHATD_TITLE_MODEL',
+      `no model configuration ${titleModelConfigId} (see GET /v1/models), or 'off'`,
+    );
+  }
   const mcpServers = new McpServers(database.db, box);
   const mcpPool = new McpClientPool({ logger });
   const chatd = createChatd({
@@ -110,6 +118,7 @@ export async function createServer(
     models,
     tools: serverToolProvider(demoTools, mcpServers, mcpPool, logger),
     logger,
+    ...(titleModelConfigId === undefined ? {} : { options: { titleModelConfigId } }),
   });
   const streams = new Set<SseWriter>();
   let ready = false;

@@ -570,6 +570,34 @@ describe('a chatd turn', () => {
     expect((await apiOnly.getChat(chat.id)).status).toBe('running');
   });
 
+  it('with titleModelConfigId null, keeps the fallback title and asks no model for one', async () => {
+    const script: ScriptedCall[] = [];
+    const model = scriptedModel(script);
+    const { chatd } = await engine(
+      { titleModelConfigId: null },
+      { models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }) },
+    );
+    script.push({ parts: textAnswer('Hello!') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello there my friend' });
+    await waitForStatus(chatd, chat.id, 'waiting');
+    // Past the point where a title would have been asked for (right after the first step).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(model.doGenerateCalls).toHaveLength(0);
+    expect((await chatd.getChat(chat.id)).title).toBe('hello there my friend');
+  });
+
+  it('refuses a titleModelConfigId that is neither an id nor null', () => {
+    for (const titleModelConfigId of ['', 42]) {
+      expect(() =>
+        createChatd({
+          store: {} as never,
+          models: staticModels({}),
+          options: { titleModelConfigId: titleModelConfigId as never },
+        }),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+
   it('keeps a title the caller gave', async () => {
     const { chatd, script } = await engine();
     script.push({ parts: textAnswer('Hello!') });

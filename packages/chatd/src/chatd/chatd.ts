@@ -352,7 +352,7 @@ export class Chatd {
       const handover = { state: chat, chat, attemptRecorded: true };
       await this.#worker.adopt(chatId, owner.runnerId, handover);
     }
-    if (input.title === undefined) {
+    if (input.title === undefined && this.#options.titleModelConfigId !== null) {
       const firstMessage = textOf(content.parts);
       this.#detach(
         this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId, {

@@ -1,4 +1,4 @@
-import { requirePositiveInteger, requirePositiveNumber } from '@chatd/core';
+import { InvalidArgumentError, requirePositiveInteger, requirePositiveNumber } from '@chatd/core';
 
 /**
  * Tuning of a chatd instance. Every field is optional; the defaults suit production. The
@@ -83,9 +83,11 @@ export interface ChatdOptions {
    */
   requiresActionTimeoutMs?: number;
   /**
-   * The model configuration that writes chat titles; the chat's own model when omitted.
+   * The model configuration that writes chat titles; the chat's own model when omitted. `null`
+   * writes none: a chat created without a title keeps its fallback (its first words), and no
+   * model call is made for it (one per new chat otherwise).
    */
-  titleModelConfigId?: string;
+  titleModelConfigId?: string | null;
   /**
    * The longest a title generation may take. The title is asked for once the chat's first step
    * is committed; a chat that has none after this long (no worker runs it) is titled anyway.
@@ -121,8 +123,20 @@ export interface ChatdOptions {
 
 /** {@link ChatdOptions} with every default applied. */
 export type ResolvedChatdOptions = Readonly<
-  Required<Omit<ChatdOptions, 'titleModelConfigId'>> & { titleModelConfigId: string | undefined }
+  Required<Omit<ChatdOptions, 'titleModelConfigId'>> & {
+    titleModelConfigId: string | null | undefined;
+  }
 >;
+
+function titleModel(value: unknown): string | null | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value !== '')) {
+    return value;
+  }
+  throw new InvalidArgumentError(
+    'options.titleModelConfigId',
+    'expected a model config id, or null for no titles',
+  );
+}
 
 /**
  * Applies the defaults and checks every number.
@@ -149,7 +163,7 @@ export function resolveChatdOptions(options: ChatdOptions = {}): ResolvedChatdOp
     generationRetryInitialDelayMs: duration('generationRetryInitialDelayMs', 1000),
     generationRetryMaxDelayMs: duration('generationRetryMaxDelayMs', 60_000),
     requiresActionTimeoutMs: count('requiresActionTimeoutMs', 5 * 60_000),
-    titleModelConfigId: options.titleModelConfigId,
+    titleModelConfigId: titleModel(options.titleModelConfigId),
     titleTimeoutMs: duration('titleTimeoutMs', 30_000),
     autoArchiveDays:
       autoArchiveDays === 0 ? 0 : requirePositiveNumber('options.autoArchiveDays', autoArchiveDays),
