@@ -442,14 +442,14 @@ interface V1Event {
 }
 
 /** One turn through chatd's own API: create the chat, then read its stream until `waiting`. */
-async function v1Turn(url: string): Promise<Turn> {
+async function v1Turn(url: string, { title }: { title?: string } = {}): Promise<Turn> {
   turnCounter += 1;
   const marker = `m${turnCounter}`;
   const sent = performance.now();
   const created = await postJson({
     method: 'POST',
     url: `${url}/v1/chats`,
-    body: { content: `Say tok #${marker}` },
+    body: { content: `Say tok #${marker}`, ...(title === undefined ? {} : { title }) },
     token: ADMIN_TOKEN,
   });
   if (created.status !== 201) throw new Error(`POST /v1/chats: ${JSON.stringify(created)}`);
@@ -705,16 +705,25 @@ async function runOn(
     },
   ];
 
+  // The same turns, each chat created with a title: chatd asks no model for one.
+  const titled: Target = {
+    name: '/v1 titled',
+    server: chatd.child,
+    turn: () => v1Turn(chatd.url, { title: 'Given' }),
+    served: 0,
+  };
+  const loadTargets = [...targets, titled];
+
   // Warm-up: the JIT, the connection pools and the agent's sockets.
-  for (const target of targets) await runRound(target, STREAMS, 1);
+  for (const target of loadTargets) await runRound(target, STREAMS, 1);
   await sleep(IDLE_MS);
   const rssIdle = { chatd: chatd.child.rssMb(), bare: bare.child.rssMb() };
   console.log('idle RSS after warm-up', rssIdle);
 
   const titlesBefore = (await modelStats(fakeUrl)).titles;
-  const load = new Map<string, Round[]>(targets.map((target) => [target.name, []]));
+  const load = new Map<string, Round[]>(loadTargets.map((target) => [target.name, []]));
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const target of targets) {
+    for (const target of loadTargets) {
       const result = await runRound(target, STREAMS, TURNS_PER_STREAM);
       load.get(target.name)?.push(result);
       console.log(
@@ -911,8 +920,20 @@ async function runOn(
       `${route}: the clients (this process) used ${ms(measured.client)} CPU per 1,000 tokens (bare: ${ms(baseline.client)}).`,
     );
   }
+  const withTitle = best('/v1');
+  const withoutTitle = best('/v1 titled');
+  rows.push({
+    scenario: `\`POST /v1/chats\` with a title (no title call) + stream: tokens/s / server CPU per 1,000 tokens (the load rounds, best)`,
+    chatd: `${withoutTitle.rate.toFixed(0)} tokens/s / ${ms(withoutTitle.cpu)}`,
+    baseline: `${baseline.rate.toFixed(0)} tokens/s / ${ms(baseline.cpu)}`,
+    result: `${(withoutTitle.rate / baseline.rate).toFixed(2)}× / ${(withoutTitle.cpu / baseline.cpu).toFixed(2)}×`,
+    target: 'reported',
+  });
+  findings.push(
+    `The title call: a chat created without a title costs a second model call (a short non-streaming reply) once its first step is committed. Created with a title, \`/v1\` turns took ${ms(withoutTitle.cpu)} of server CPU per 1,000 tokens instead of ${ms(withTitle.cpu)} (${(((withTitle.cpu - withoutTitle.cpu) / withTitle.cpu) * 100).toFixed(0)}% less); \`CHATD_TITLE_MODEL\` points titles at a cheaper model or turns them off.`,
+  );
   if (workBefore !== undefined && workAfter !== undefined) {
-    const chatdTurns = targets
+    const chatdTurns = loadTargets
       .filter((target) => target.name !== 'bare')
       .reduce((sum, target) => sum + target.served, 0);
     const per = (key: keyof DatabaseWork) =>
@@ -1084,8 +1105,8 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   the other (${STREAMS * TURNS_PER_STREAM} turns, ${(STREAMS * TURNS_PER_STREAM * TOKENS).toLocaleString('en-US')} tokens per round), instant model. Tokens/s:
   tokens received by the clients over the round's wall time. CPU: the server process's CPU
   over the round, per 1,000 tokens. After a warm-up round of ${STREAMS} turns per target,
-  ${ROUNDS} rounds per target, alternating bare → chatd \`/api/chat\` → chatd \`/v1\` so drift
-  hits all three; each figure is the best round of its target (the one least disturbed by
+  ${ROUNDS} rounds per target, alternating bare → chatd \`/api/chat\` → chatd \`/v1\` → chatd
+  \`/v1\` with a title given at creation (no title call) so drift hits them all; each figure is the best round of its target (the one least disturbed by
   other work on the machine). On PGlite the database runs inside chatd's process, so its CPU
   is counted; on Postgres the database's CPU is reported in a separate row (the backends of
   the bench database, read from \`/proc\` before and after the round; a backend that exits
