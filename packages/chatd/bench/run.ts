@@ -149,7 +149,12 @@ interface Driver {
   url?: string;
   version: string;
   log: StatementLog;
-  open(options?: { buffer?: MessagePartBuffer }): Promise<MessageStore>;
+  /**
+   * A store on the database. PGlite: exclusive (`{ pglite, exclusive: true }`, as the reference
+   * server opens its embedded database) unless `shared`, for scenarios with two replicas on one
+   * instance.
+   */
+  open(options?: { shared?: boolean }): Promise<MessageStore>;
   /** Raw SQL in one transaction, on the same driver. */
   transaction(
     fn: (query: (text: string, params?: unknown[]) => Promise<unknown>) => Promise<void>,
@@ -170,8 +175,11 @@ async function pgliteDriver(): Promise<Driver> {
     label: 'PGlite (in memory)',
     version,
     log,
-    async open() {
-      const store = await openStore({ pglite }, { pubsub, ambientTransactions: false });
+    async open({ shared = false } = {}) {
+      const store = await openStore(
+        { pglite, exclusive: !shared },
+        { pubsub, ambientTransactions: false },
+      );
       stores.push(store);
       return store;
     },
@@ -431,8 +439,8 @@ async function measureThroughput(driver: Driver): Promise<Row[]> {
 async function measureHandover(driver: Driver): Promise<Row> {
   const times: number[] = [];
   for (let round = 0; round < HANDOVERS; round += 1) {
-    const storeA = await driver.open();
-    const storeB = await driver.open();
+    const storeA = await driver.open({ shared: true });
+    const storeB = await driver.open({ shared: true });
     // A streams its first token and then holds the stream open until its call is aborted.
     let calledA!: () => void;
     const streamingA = new Promise<void>((resolve) => {
@@ -769,7 +777,10 @@ ${results.map(({ driver }) => `${driver.label}: ${driver.version}`).join('\n')}
 Each figure sits beside a baseline measured in the same run, on the same machine and driver.
 The stores are opened with \`ambientTransactions: false\`, as the reference server opens its own
 (the engine never calls the store inside a transaction's callback, and the tracking that option
-turns off makes every promise in the process dearer on Node 20).
+turns off makes every promise in the process dearer on Node 20). On PGlite they are also opened
+\`exclusive\`, as the server opens its embedded database (no other store uses it, so drafts wait
+for a one-second window and a runner skips its catch-up read), except in the hand-over, where two
+replicas share the instance.
 
 - **CPU per 1,000 tokens**: process CPU time (user + system) of ${CPU_TURNS} sequential turns, each
   a mock model streaming ${TOKENS_PER_TURN} one-word deltas with no delay. chatd: \`createChat\`
