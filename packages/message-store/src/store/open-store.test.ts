@@ -131,7 +131,7 @@ describe('embedded PGlite data folder', () => {
     await second.close();
   });
 
-  it('says a store on its own data folder or in memory owns its database', async () => {
+  it('is exclusive on its own data folder or in memory', async () => {
     const pubsub = newPubSub();
     const inFolder = await openStore({ dataDir: await tempDir() }, { pubsub });
     const inMemory = await openStore({ memory: true }, { pubsub });
@@ -358,7 +358,7 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
 describeEachDatabase('closing a store', (database) => {
   it('leaves the shared database (an app-owned PGlite, a server) usable', async () => {
     const { store } = await database.open();
-    // Others may share a database handed in, so the store does not own it.
+    // Others may share a database handed in: the store is not exclusive on it.
     expect(store.exclusive).toBe(false);
     await store.close();
     expect(await database.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
