@@ -13,13 +13,13 @@ afterEach(async () => {
 const delta = (text: string): ChatStreamPart => ({ type: 'text-delta', id: 't', delta: text });
 
 /** A store with a chat running its first generation attempt, a buffer, and that attempt's key. */
-async function running(): Promise<{
+async function running({ remoteFollowers = true } = {}): Promise<{
   testStore: TestStore;
   context: EngineContext;
   key: EpisodeKey;
 }> {
   // As on a replica that others follow: the first part of an idle episode is written at once.
-  const testStore = await createTestStore({ drafts: { remoteFollowers: true } });
+  const testStore = await createTestStore({ drafts: { remoteFollowers } });
   cleanups.push(() => testStore.close());
   const buffer = new MessagePartBuffer();
   cleanups.push(() => buffer.close());
@@ -61,6 +61,27 @@ describe('openEpisode', () => {
     await vi.waitFor(async () => expect(await seqs(testStore, key)).toEqual([1, 2, 3, 4]));
     expect(context.buffer.getParts(key).map((stored) => stored.seq)).toEqual([1, 2, 3, 4]);
     episode.close();
+  });
+
+  it('settle() resolves once every part so far is written, for followers to have them all before the commit', async () => {
+    const { testStore, context, key } = await running();
+    const episode = openEpisode(context, key);
+    episode.publish('assistant', { type: 'start-step' });
+    episode.publish('assistant', delta('a'));
+    episode.publish('assistant', delta('b'));
+    await episode.settle(new AbortController().signal);
+    expect(await seqs(testStore, key)).toEqual([1, 2, 3]);
+    episode.close({ committed: true });
+  });
+
+  it('settle() writes nothing without remote followers (the commit supersedes the drafts)', async () => {
+    const { testStore, context, key } = await running({ remoteFollowers: false });
+    const episode = openEpisode(context, key);
+    episode.publish('assistant', { type: 'start-step' });
+    episode.publish('assistant', delta('a'));
+    await episode.settle(new AbortController().signal);
+    expect(testStore.store.drafts.batchesWritten).toBe(0);
+    episode.close({ committed: true });
   });
 
   it('close() flushes the parts not yet written as drafts', async () => {

@@ -37,6 +37,13 @@ export interface EpisodeCloseOptions {
 export interface Episode {
   readonly publish: Publish;
   /**
+   * Call before committing the step: when other replicas may follow the episode, resolves once
+   * every part so far is written and announced. The commit deletes the episode's rows, so a
+   * part still waiting for its batch would never reach them, and a stream there would end with
+   * its text cut short. At once without followers. A failed write is logged, never thrown.
+   */
+  settle(signal: AbortSignal): Promise<void>;
+  /**
    * Ends the episode: closed in the buffer; its drafts flushed in the background, or, once the
    * step is committed (`committed: true`), its unwritten drafts dropped.
    */
@@ -66,6 +73,16 @@ export function openEpisode(context: EngineContext, key: EpisodeKey): Episode {
         store.drafts.append(key, [stored], URGENT_PARTS.has(part.type) ? URGENT : NOT_URGENT);
       } catch (error) {
         logger.warn({ err: error, chatId: key.chatId }, 'appending to the draft failed');
+      }
+    },
+    async settle(signal) {
+      if (!store.drafts.remoteFollowers) return;
+      try {
+        await store.drafts.flush(key, { signal });
+      } catch (error) {
+        if (!signal.aborted) {
+          logger.warn({ err: error, chatId: key.chatId }, 'flushing the draft failed');
+        }
       }
     },
     close({ committed = false } = {}) {

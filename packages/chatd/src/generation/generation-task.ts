@@ -255,6 +255,7 @@ async function attempt(
       episode.publish('assistant', { type: 'data-warning', data: warning });
     }
     const messages = await perform(context, signal, prepared, episode.publish);
+    await episode.settle(signal);
     await updateFenced(
       store,
       input,

@@ -68,7 +68,10 @@ function followBuffer(
  * announcement on `chat:draft:<chatId>` carries a batch's seq range and, when it fit, the
  * parts. Parts that did not come inline, that follow a gap, or that were published while the
  * channel was reconnecting (`resync`) are read from the rows; reads run one at a time and
- * start after the last part the feed has, so nothing is taken twice or skipped.
+ * start after the last part the feed has, so nothing is taken twice or skipped. Inline parts
+ * that arrive ahead of a gap are kept until a read fills it: the commit that ends the episode
+ * deletes its rows, so a read after it finds nothing, and the announcement may be the only
+ * copy of the last parts left.
  */
 function followDrafts(
   store: MessageStore,
@@ -77,9 +80,23 @@ function followDrafts(
   logger: Logger,
 ): PartSource {
   const announcements = store.pubsub.subscribe(`chat:draft:${key.chatId}`);
+  /** Inline parts past a gap, by seq, until the gap is filled. */
+  const ahead = new Map<number, FeedPart>();
   let stopped = false;
   let reading: Promise<void> | undefined;
   let readAgain = false;
+
+  /** Hands the sink every part it can take next from `ahead`; `false` while a gap remains. */
+  const drainAhead = (): boolean => {
+    for (;;) {
+      const next = ahead.get(sink.afterSeq() + 1);
+      if (next === undefined) break;
+      ahead.delete(next.seq);
+      sink.accept(next);
+    }
+    for (const seq of ahead.keys()) if (seq <= sink.afterSeq()) ahead.delete(seq);
+    return ahead.size === 0;
+  };
 
   const catchUp = (): Promise<void> => {
     if (reading !== undefined) {
@@ -93,6 +110,7 @@ function followDrafts(
           const envelopes = await store.readDraft(key, { afterSeq: sink.afterSeq() });
           if (stopped) return;
           for (const envelope of envelopes) sink.accept(envelope);
+          drainAhead();
         } while (readAgain && !stopped);
       } catch (error) {
         if (!stopped) logger.warn({ err: error, chatId: key.chatId }, 'reading drafts failed');
@@ -121,16 +139,13 @@ function followDrafts(
         continue;
       }
       const inline = announcement.envelopes;
-      if (inline === undefined || reading !== undefined) {
-        void catchUp();
-        continue;
-      }
-      for (const envelope of inline) {
-        if (!sink.accept(envelope)) {
-          void catchUp();
-          break;
+      if (inline !== undefined) {
+        for (const envelope of inline) {
+          if (envelope.seq > sink.afterSeq()) ahead.set(envelope.seq, envelope);
         }
+        if (drainAhead()) continue;
       }
+      void catchUp();
     }
   })().catch((error: unknown) => {
     if (!stopped) logger.warn({ err: error, chatId: key.chatId }, 'following drafts failed');
@@ -139,6 +154,7 @@ function followDrafts(
   return {
     stop() {
       stopped = true;
+      ahead.clear();
       announcements.cancel();
     },
   };

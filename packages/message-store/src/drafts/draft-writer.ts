@@ -200,6 +200,16 @@ export class DraftWriter {
     this.#remoteFollowers = remoteFollowers;
   }
 
+  /**
+   * Whether another store may read the drafts while they are written (see
+   * {@link DraftOptions.remoteFollowers}). The engine flushes an episode before committing its
+   * step only then: the commit deletes the rows, so parts not yet written would never reach a
+   * follower.
+   */
+  get remoteFollowers(): boolean {
+    return this.#remoteFollowers;
+  }
+
   /** Batches written to the database so far (one INSERT each). For metrics. */
   get batchesWritten(): number {
     return this.#batchesWritten;

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { type JsonValue, silentLogger } from '@chatd/core';
+import { createTestStore, type TestStore } from '@chatd/message-store/testing';
+import { MessagePartBuffer } from '@chatd/messagepartbuffer';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FeedPart } from './chat-feed.js';
+import { partSources } from './part-sources.js';
+
+const open: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of open.splice(0).reverse()) await close();
+});
+
+/** A feed's copy of an episode: parts in seq order, duplicates dropped, gaps refused. */
+function sink() {
+  const parts: FeedPart[] = [];
+  return {
+    parts,
+    afterSeq: () => parts.length,
+    accept(part: FeedPart) {
+      if (part.seq <= parts.length) return true;
+      if (part.seq !== parts.length + 1) return false;
+      parts.push(part);
+      return true;
+    },
+  };
+}
+
+const delta = (seq: number): FeedPart => ({
+  seq,
+  role: 'assistant',
+  part: { type: 'text-delta', id: 't', delta: `w${seq} ` },
+});
+
+describe('following another replica through its drafts', () => {
+  it('keeps inline parts that arrive during a read and hands them on once it fills the gap', async () => {
+    const testStore: TestStore = await createTestStore();
+    open.push(() => testStore.close());
+    const { store } = testStore;
+    const buffer = new MessagePartBuffer();
+    open.push(() => buffer.close());
+    // The rows as a read finds them: none at first; seq 3-4 while the batch that did not fit
+    // its announcement is stored; none again once the commit that ends the episode deleted them.
+    let releaseRead!: () => void;
+    const readHeld = new Promise<void>((resolve) => {
+      releaseRead = resolve;
+    });
+    const reads: number[] = [];
+    vi.spyOn(store, 'readDraft').mockImplementation(async (_key, options) => {
+      reads.push(options?.afterSeq ?? 0);
+      if (reads.length === 2) {
+        await readHeld;
+        return [delta(3), delta(4)];
+      }
+      return [];
+    });
+    const key = { chatId: randomUUID(), historyVersion: 1, generationAttempt: 1 };
+    const announce = (firstSeq: number, lastSeq: number, inline: boolean) =>
+      store.pubsub.publish(`chat:draft:${key.chatId}`, {
+        historyVersion: 1,
+        generationAttempt: 1,
+        firstSeq,
+        lastSeq,
+        ...(inline
+          ? {
+              envelopes: Array.from({ length: lastSeq - firstSeq + 1 }, (_, index) =>
+                delta(firstSeq + index),
+              ),
+            }
+          : {}),
+      } as unknown as JsonValue);
+    const feed = sink();
+    const source = partSources(store, buffer, silentLogger)(key, false, feed);
+    open.push(() => source.stop());
+    await vi.waitFor(() => expect(reads).toEqual([0]));
+    const seqs = () => feed.parts.map((part) => part.seq);
+    announce(1, 2, true);
+    await vi.waitFor(() => expect(seqs()).toEqual([1, 2]));
+    // Too big to come inline: read from the rows; the last batch is announced meanwhile.
+    announce(3, 4, false);
+    await vi.waitFor(() => expect(reads).toEqual([0, 2]));
+    announce(5, 6, true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seqs()).toEqual([1, 2]);
+    releaseRead();
+    await vi.waitFor(() => expect(seqs()).toEqual([1, 2, 3, 4, 5, 6]));
+  });
+
+  it('takes an inline batch that continues the episode at once, with no read', async () => {
+    const testStore: TestStore = await createTestStore();
+    open.push(() => testStore.close());
+    const { store } = testStore;
+    const buffer = new MessagePartBuffer();
+    open.push(() => buffer.close());
+    const readDraft = vi.spyOn(store, 'readDraft');
+    const key = { chatId: randomUUID(), historyVersion: 1, generationAttempt: 1 };
+    const feed = sink();
+    const source = partSources(store, buffer, silentLogger)(key, false, feed);
+    open.push(() => source.stop());
+    await vi.waitFor(() => expect(readDraft).toHaveBeenCalledTimes(1));
+    store.pubsub.publish(`chat:draft:${key.chatId}`, {
+      historyVersion: 1,
+      generationAttempt: 1,
+      firstSeq: 1,
+      lastSeq: 2,
+      envelopes: [delta(1), delta(2)],
+    } as unknown as JsonValue);
+    await vi.waitFor(() => expect(feed.parts.map((part) => part.seq)).toEqual([1, 2]));
+    expect(readDraft).toHaveBeenCalledTimes(1);
+  });
+});
