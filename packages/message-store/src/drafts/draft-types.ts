@@ -31,19 +31,20 @@ export interface DraftEnvelope {
 
 /**
  * Published on `chat:draft:<chatId>` after each batch of an episode is written, in seq order
- * per episode. `envelopes` is there when the message fitted the transport's payload limit;
- * otherwise read them with `store.readDraft(key, { afterSeq: firstSeq - 1 })`.
+ * per episode; a batch too large for one message of the transport takes several, each with a
+ * consecutive run of its envelopes. `envelopes` is missing only for an envelope too large for a
+ * message on its own: read it with `store.readDraft(key, { afterSeq: firstSeq - 1 })`.
  */
 export interface DraftAnnouncement {
   /** The episode's history version. */
   historyVersion: number;
   /** The episode's generation attempt. */
   generationAttempt: number;
-  /** The first seq of the batch. */
+  /** The first seq announced. */
   firstSeq: number;
-  /** The last seq of the batch. */
+  /** The last seq announced. */
   lastSeq: number;
-  /** The batch, when it fitted in the announcement. */
+  /** The envelopes from `firstSeq` to `lastSeq`, unless they did not fit a message. */
   envelopes?: DraftEnvelope[];
 }
 

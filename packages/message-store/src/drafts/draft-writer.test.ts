@@ -7,7 +7,12 @@ import { openStore } from '../store/open-store.js';
 import type { OpenStoreOptions } from '../store/store-options.js';
 import { describeEachDatabase, type TestDatabase } from '../test-support/databases.js';
 import { assistantText, openMachine, userMessage } from '../test-support/state-fixtures.js';
-import { type DraftEnvelope, type DraftKey, readDraftAnnouncement } from './draft-types.js';
+import {
+  type DraftAnnouncement,
+  type DraftEnvelope,
+  type DraftKey,
+  readDraftAnnouncement,
+} from './draft-types.js';
 
 const delta = (seq: number, text = `d${seq}`): DraftEnvelope => ({
   seq,
@@ -596,29 +601,31 @@ describeEachDatabase('the draft writer', (database) => {
     }
   });
 
-  it('announces a batch too long to fit by its range, without serialising it for the transport', async () => {
+  it('announces a batch too long for one message in several, each with its envelopes', async () => {
     const pubsub = new PubSub({ transport: new InProcessTransport({ maxPayloadBytes: 2000 }) });
     try {
       const { drafts, key } = await episode({ pubsub });
       const subscription = pubsub.subscribe(`chat:draft:${key.chatId}`);
       await subscription.ready;
-      // 60 envelopes cannot fit 2,000 bytes whatever they hold: published without them.
-      const publish = vi.spyOn(pubsub, 'publish');
+      // 60 envelopes cannot fit 2,000 bytes whatever they hold: one row, several messages.
       drafts.append(key, range(1, 60), { urgent: true });
       await drafts.flush(key);
-      const onDraftChannel = publish.mock.calls.filter(([channel]) =>
-        channel.startsWith('chat:draft:'),
-      );
-      expect(onDraftChannel).toHaveLength(1);
+      expect(await batches(database, key)).toEqual(['1-60']);
+      const received: DraftAnnouncement[] = [];
       for await (const event of subscription) {
         if (event.type !== 'message') continue;
-        expect(readDraftAnnouncement(event.payload)).toEqual({
-          historyVersion: key.historyVersion,
-          generationAttempt: key.generationAttempt,
-          firstSeq: 1,
-          lastSeq: 60,
-        });
-        break;
+        const announcement = readDraftAnnouncement(event.payload) as DraftAnnouncement;
+        received.push(announcement);
+        if (announcement.lastSeq === 60) break;
+      }
+      expect(received.length).toBeGreaterThan(1);
+      expect(received.flatMap((announcement) => announcement.envelopes ?? [])).toEqual(
+        range(1, 60),
+      );
+      for (const announcement of received) {
+        expect(announcement.envelopes?.map((envelope) => envelope.seq)).toEqual(
+          range(announcement.firstSeq, announcement.lastSeq).map((envelope) => envelope.seq),
+        );
       }
     } finally {
       await pubsub.close();

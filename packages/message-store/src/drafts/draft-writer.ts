@@ -64,10 +64,15 @@ const RETRY_MAX_DELAY_MS = 5000;
 const CLOSE_FLUSH_BUDGET_MS = 2000;
 /**
  * No envelope serialises to fewer bytes than `{"seq":1,"role":"user","part":{"type":""}}`: a batch
- * with more envelopes than the transport's limit divided by this cannot be announced inline, so
- * the writer announces its range without serialising the batch for a publish bound to fail.
+ * with more envelopes than the transport's limit divided by this cannot be announced in one
+ * message, so the writer splits it without first trying a publish bound to fail.
  */
 const MIN_ENVELOPE_JSON_BYTES = '{"seq":1,"role":"user","part":{"type":""}}'.length;
+/**
+ * Room left in each message of a split announcement for everything but its envelopes: the
+ * announcement's other fields and the transport's wrapping, with a wide margin.
+ */
+const ANNOUNCEMENT_OVERHEAD_BYTES = 256;
 
 const FLUSH_IN_TRANSACTION =
   'store.drafts.flush/end/flushAll was awaited inside a transaction of the store: the write it ' +
@@ -570,31 +575,74 @@ export class DraftWriter {
       .unref();
   }
 
-  /** Announces a written batch, with its envelopes when the message fits the transport. */
+  /**
+   * Announces a written batch with its envelopes, in as many messages as the transport needs:
+   * a follower then has every part without reading the rows, which the commit that ends the
+   * episode deletes, perhaps before the follower could read them. Only an envelope too large
+   * for a message on its own is announced by its seq alone.
+   */
   #announce(key: DraftKey, batch: DraftEnvelope[]): void {
-    const announcement: DraftAnnouncement = {
-      historyVersion: key.historyVersion,
-      generationAttempt: key.generationAttempt,
-      firstSeq: (batch[0] as DraftEnvelope).seq,
-      lastSeq: (batch.at(-1) as DraftEnvelope).seq,
-    };
     const channel = draftChannel(key.chatId);
     const { pubsub } = this.#context;
-    try {
-      // A batch too large for the transport is announced by its range; receivers read the rows.
-      // A long one surely is: it is not serialised (and checked, part by part) just to be refused.
-      if (batch.length * MIN_ENVELOPE_JSON_BYTES > pubsub.maxPayloadBytes) {
-        pubsub.publish(channel, announcement as unknown as JsonValue);
-        return;
-      }
+    const publish = (envelopes: DraftEnvelope[], inline: boolean) => {
+      const announcement: DraftAnnouncement = {
+        historyVersion: key.historyVersion,
+        generationAttempt: key.generationAttempt,
+        firstSeq: (envelopes[0] as DraftEnvelope).seq,
+        lastSeq: (envelopes.at(-1) as DraftEnvelope).seq,
+        ...(inline ? { envelopes } : {}),
+      };
+      pubsub.publish(channel, announcement as unknown as JsonValue);
+    };
+    const publishInline = (envelopes: DraftEnvelope[]) => {
       try {
-        pubsub.publish(channel, { ...announcement, envelopes: batch } as unknown as JsonValue);
+        publish(envelopes, true);
       } catch (error) {
         if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
-        pubsub.publish(channel, announcement as unknown as JsonValue);
+        publish(envelopes, false);
+      }
+    };
+    try {
+      // The usual batch (a window of small parts) fits one message: no sizing needed.
+      if (batch.length * MIN_ENVELOPE_JSON_BYTES <= pubsub.maxPayloadBytes) {
+        try {
+          publish(batch, true);
+          return;
+        } catch (error) {
+          if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
+        }
+      }
+      for (const chunk of chunksWithin(
+        batch,
+        pubsub.maxPayloadBytes - ANNOUNCEMENT_OVERHEAD_BYTES,
+      )) {
+        publishInline(chunk);
       }
     } catch (error) {
       this.#context.logger.warn({ err: error, channel }, 'message-store: announcing drafts failed');
     }
   }
+}
+
+/**
+ * Splits `envelopes`, in order, into runs whose JSON takes at most `maxBytes` (UTF-8); an
+ * envelope larger than that is a run of its own.
+ */
+function chunksWithin(envelopes: DraftEnvelope[], maxBytes: number): DraftEnvelope[][] {
+  const chunks: DraftEnvelope[][] = [];
+  let chunk: DraftEnvelope[] = [];
+  let bytes = 0;
+  for (const envelope of envelopes) {
+    // +1 for the comma between envelopes.
+    const size = Buffer.byteLength(JSON.stringify(envelope)) + 1;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(envelope);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
