@@ -32,13 +32,44 @@ const delta = (seq: number): FeedPart => ({
   part: { type: 'text-delta', id: 't', delta: `w${seq} ` },
 });
 
+/**
+ * A store and buffer for one test, and an episode of a chat generated on another replica:
+ * `follow()` starts following its drafts (after the test has spied on the store), and
+ * `announce` publishes what the generating replica would for a batch of seqs.
+ */
+async function episodeElsewhere() {
+  const testStore: TestStore = await createTestStore();
+  open.push(() => testStore.close());
+  const { store } = testStore;
+  const buffer = new MessagePartBuffer();
+  open.push(() => buffer.close());
+  const key = { chatId: randomUUID(), historyVersion: 1, generationAttempt: 1 };
+  const feed = sink();
+  return {
+    store,
+    seqs: () => feed.parts.map((part) => part.seq),
+    follow() {
+      const source = partSources(store, buffer, silentLogger)(key, false, feed);
+      open.push(() => source.stop());
+    },
+    announce(firstSeq: number, lastSeq: number, { inline }: { inline: boolean }) {
+      const envelopes = Array.from({ length: lastSeq - firstSeq + 1 }, (_, index) =>
+        delta(firstSeq + index),
+      );
+      store.pubsub.publish(`chat:draft:${key.chatId}`, {
+        historyVersion: key.historyVersion,
+        generationAttempt: key.generationAttempt,
+        firstSeq,
+        lastSeq,
+        ...(inline ? { envelopes } : {}),
+      } as unknown as JsonValue);
+    },
+  };
+}
+
 describe('following another replica through its drafts', () => {
   it('keeps inline parts that arrive during a read and hands them on once it fills the gap', async () => {
-    const testStore: TestStore = await createTestStore();
-    open.push(() => testStore.close());
-    const { store } = testStore;
-    const buffer = new MessagePartBuffer();
-    open.push(() => buffer.close());
+    const { store, seqs, follow, announce } = await episodeElsewhere();
     // The rows as a read finds them: none at first; seq 3-4 while the batch that did not fit
     // its announcement is stored; none again once the commit that ends the episode deleted them.
     let releaseRead!: () => void;
@@ -54,32 +85,14 @@ describe('following another replica through its drafts', () => {
       }
       return [];
     });
-    const key = { chatId: randomUUID(), historyVersion: 1, generationAttempt: 1 };
-    const announce = (firstSeq: number, lastSeq: number, inline: boolean) =>
-      store.pubsub.publish(`chat:draft:${key.chatId}`, {
-        historyVersion: 1,
-        generationAttempt: 1,
-        firstSeq,
-        lastSeq,
-        ...(inline
-          ? {
-              envelopes: Array.from({ length: lastSeq - firstSeq + 1 }, (_, index) =>
-                delta(firstSeq + index),
-              ),
-            }
-          : {}),
-      } as unknown as JsonValue);
-    const feed = sink();
-    const source = partSources(store, buffer, silentLogger)(key, false, feed);
-    open.push(() => source.stop());
+    follow();
     await vi.waitFor(() => expect(reads).toEqual([0]));
-    const seqs = () => feed.parts.map((part) => part.seq);
-    announce(1, 2, true);
+    announce(1, 2, { inline: true });
     await vi.waitFor(() => expect(seqs()).toEqual([1, 2]));
     // Too big to come inline: read from the rows; the last batch is announced meanwhile.
-    announce(3, 4, false);
+    announce(3, 4, { inline: false });
     await vi.waitFor(() => expect(reads).toEqual([0, 2]));
-    announce(5, 6, true);
+    announce(5, 6, { inline: true });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seqs()).toEqual([1, 2]);
     releaseRead();
@@ -87,25 +100,12 @@ describe('following another replica through its drafts', () => {
   });
 
   it('takes an inline batch that continues the episode at once, with no read', async () => {
-    const testStore: TestStore = await createTestStore();
-    open.push(() => testStore.close());
-    const { store } = testStore;
-    const buffer = new MessagePartBuffer();
-    open.push(() => buffer.close());
+    const { store, seqs, follow, announce } = await episodeElsewhere();
     const readDraft = vi.spyOn(store, 'readDraft');
-    const key = { chatId: randomUUID(), historyVersion: 1, generationAttempt: 1 };
-    const feed = sink();
-    const source = partSources(store, buffer, silentLogger)(key, false, feed);
-    open.push(() => source.stop());
+    follow();
     await vi.waitFor(() => expect(readDraft).toHaveBeenCalledTimes(1));
-    store.pubsub.publish(`chat:draft:${key.chatId}`, {
-      historyVersion: 1,
-      generationAttempt: 1,
-      firstSeq: 1,
-      lastSeq: 2,
-      envelopes: [delta(1), delta(2)],
-    } as unknown as JsonValue);
-    await vi.waitFor(() => expect(feed.parts.map((part) => part.seq)).toEqual([1, 2]));
+    announce(1, 2, { inline: true });
+    await vi.waitFor(() => expect(seqs()).toEqual([1, 2]));
     expect(readDraft).toHaveBeenCalledTimes(1);
   });
 });

@@ -594,29 +594,29 @@ export class DraftWriter {
       };
       pubsub.publish(channel, announcement as unknown as JsonValue);
     };
-    const publishInline = (envelopes: DraftEnvelope[]) => {
+    /** Publishes `envelopes` inline; `false` when they do not fit one message. */
+    const publishedInline = (envelopes: DraftEnvelope[]): boolean => {
       try {
         publish(envelopes, true);
+        return true;
       } catch (error) {
         if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
-        publish(envelopes, false);
+        return false;
       }
     };
     try {
       // The usual batch (a window of small parts) fits one message: no sizing needed.
-      if (batch.length * MIN_ENVELOPE_JSON_BYTES <= pubsub.maxPayloadBytes) {
-        try {
-          publish(batch, true);
-          return;
-        } catch (error) {
-          if (!ChatdError.isInstance(error, 'PAYLOAD_TOO_LARGE')) throw error;
-        }
+      if (
+        batch.length * MIN_ENVELOPE_JSON_BYTES <= pubsub.maxPayloadBytes &&
+        publishedInline(batch)
+      ) {
+        return;
       }
       for (const chunk of chunksWithin(
         batch,
         pubsub.maxPayloadBytes - ANNOUNCEMENT_OVERHEAD_BYTES,
       )) {
-        publishInline(chunk);
+        if (!publishedInline(chunk)) publish(chunk, false);
       }
     } catch (error) {
       this.#context.logger.warn({ err: error, channel }, 'message-store: announcing drafts failed');
