@@ -595,6 +595,10 @@ export async function runInteractiveChat(
   url: string,
   options: InteractiveChatOptions = {},
 ) {
+  // ink turns raw mode on in an effect that runs after the first frame is drawn: a key pressed
+  // in between went through the terminal's line discipline, which swallows Ctrl-D and Escape.
+  // On from the start, every key pressed once the prompt shows reaches the app.
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
   const app = render(<ChatApp client={client} url={url} {...options} />, {
     exitOnCtrlC: false,
   });

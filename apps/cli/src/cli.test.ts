@@ -297,7 +297,7 @@ describe('chatd chat, leaving', () => {
         timeout: 120_000,
       });
       way.press(person.keys);
-      await vi.waitFor(() => expect(person.screen()).toContain('exited with 0'), {
+      await vi.waitFor(() => expect(person.screen(), way.name).toContain('exited with 0'), {
         timeout: 15_000,
       });
     }
