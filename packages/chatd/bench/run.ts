@@ -36,7 +36,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { streamText } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import pg from 'pg';
-import { type Chatd, createChatd, staticModels } from '../src/index.js';
+import { type Chatd, createChatd, staticModels } from '@chatd/chatd';
 
 const TOKENS_PER_TURN = 1000;
 const CPU_TURNS = 20;
@@ -775,6 +775,9 @@ ${results.map(({ driver }) => `${driver.label}: ${driver.version}`).join('\n')}
 ## Method
 
 Each figure sits beside a baseline measured in the same run, on the same machine and driver.
+The engine runs from its build (\`dist/\`, which \`pnpm bench\` builds first), as an application runs
+it: through tsx, every function literal would also pay for the name-keeping helper tsx wraps
+it in, which bare \`streamText\` (built code) does not.
 The stores are opened with \`ambientTransactions: false\`, as the reference server opens its own
 (the engine never calls the store inside a transaction's callback, and the tracking that option
 turns off makes every promise in the process dearer on Node 20). On PGlite they are also opened

@@ -18,7 +18,7 @@ import { cpus } from 'node:os';
 import { PubSub } from '@chatd/pubsub';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type MessageStore, openStore } from '../src/index.js';
+import { type MessageStore, openStore } from '@chatd/message-store';
 import {
   adminExec,
   dropDatabase,
@@ -29,7 +29,7 @@ import {
   countPgliteStatements,
   countPgStatements,
   type StatementLog,
-} from '../src/testing/index.js';
+} from '@chatd/message-store/testing';
 
 type Query = (text: string, params?: unknown[]) => Promise<unknown>;
 
@@ -497,7 +497,8 @@ ${results.map((result) => `${result.label}: ${result.version}`).join('\n')}
 Performance is reported only as a ratio against a baseline measured in the same run, on the
 same driver. Each figure covers at least ${MIN_OPERATIONS.toLocaleString('en-US')} operations per side. After one warm-up of each
 side, chatd and baseline are measured alternately ${REPEATS} times (so drift hits both); the best of
-each is kept.
+each is kept. The store runs from its build (\`dist/\`, which \`pnpm bench\` builds first), as an
+application runs it, not through tsx's transform of the source.
 
 - **Transitions**, at 1, 10 and 50 concurrent loops, each loop on its own chat and running
   ⌈${MIN_OPERATIONS} / loops⌉ operations:

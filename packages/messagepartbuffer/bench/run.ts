@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ChatdError, type ChatStreamPart } from '@chatd/core';
-import { type EpisodeKey, MessagePartBuffer, type StoredPart } from '../src/index.js';
+import { type EpisodeKey, MessagePartBuffer, type StoredPart } from '@chatd/messagepartbuffer';
 
 // ---------------------------------------------------------------------------------------------
 // Realistic parts: text deltas of about 20 characters, as a model streams them.

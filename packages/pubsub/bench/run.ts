@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { BoundedQueue, realClock } from '@chatd/core';
 import { Subject } from 'rxjs';
-import { Broker, type BrokerEvent, type ChannelSubscription, PubSub } from '../src/index.js';
-import { PostgresTransport } from '../src/postgres/index.js';
+import { Broker, type BrokerEvent, type ChannelSubscription, PubSub } from '@chatd/pubsub';
+import { PostgresTransport } from '@chatd/pubsub/postgres';
 
 interface Row {
   scenario: string;

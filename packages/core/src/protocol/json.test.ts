@@ -78,6 +78,16 @@ describe('findJsonIssues', () => {
     ]);
   });
 
+  it('accepts deep nesting and names a problem deep inside by its full path', () => {
+    const nest = (depth: number, leaf: unknown): unknown =>
+      depth === 0 ? leaf : { child: [nest(depth - 1, leaf)] };
+    expect(findJsonIssues(nest(200, 'ok'))).toEqual([]);
+    const [issue] = findJsonIssues(nest(200, Number.NaN));
+    expect(issue?.path).toHaveLength(400);
+    expect(issue?.path.slice(0, 2)).toEqual(['child', 0]);
+    expect(issue?.message).toBe('expected a JSON value, received NaN');
+  });
+
   it('stops at the limit', () => {
     expect(findJsonIssues([undefined, undefined, undefined], 1)).toHaveLength(1);
   });

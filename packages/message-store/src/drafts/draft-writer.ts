@@ -504,11 +504,21 @@ export class DraftWriter {
       episode.pending = [];
     }
     episode.failedBatch = undefined;
+    // A batch too big for one announcement is serialised envelope by envelope, once: the same
+    // strings make the row and size the announcement's messages.
+    const envelopeJsons = this.#fitsOneAnnouncement(batch)
+      ? undefined
+      : batch.map((envelope) => JSON.stringify(envelope));
     let stored: boolean;
     try {
       // Not part of any transaction the append happened to be called in.
       stored = await outsideTransactions(() =>
-        insertDraftBatch(this.#context.db, episode.key, batch),
+        insertDraftBatch(
+          this.#context.db,
+          episode.key,
+          batch,
+          envelopeJsons === undefined ? undefined : `[${envelopeJsons.join(',')}]`,
+        ),
       );
     } catch (error) {
       episode.failedBatch = batch;
@@ -523,7 +533,7 @@ export class DraftWriter {
     episode.lastWriteAt = this.#context.clock.now();
     if (stored) {
       this.#batchesWritten += 1;
-      this.#announce(episode.key, batch);
+      this.#announce(episode.key, batch, envelopeJsons);
     } else {
       this.#context.logger.debug(
         { chatId: episode.key.chatId, firstSeq: batch[0]?.seq, lastSeq: episode.writtenSeq },
@@ -575,13 +585,18 @@ export class DraftWriter {
       .unref();
   }
 
+  /** Whether `batch` may fit one announcement (no envelope serialises to fewer bytes). */
+  #fitsOneAnnouncement(batch: readonly DraftEnvelope[]): boolean {
+    return batch.length * MIN_ENVELOPE_JSON_BYTES <= this.#context.pubsub.maxPayloadBytes;
+  }
+
   /**
    * Announces a written batch with its envelopes, in as many messages as the transport needs:
    * a follower then has every part without reading the rows, which the commit that ends the
    * episode deletes, perhaps before the follower could read them. Only an envelope too large
    * for a message on its own is announced by its seq alone.
    */
-  #announce(key: DraftKey, batch: DraftEnvelope[]): void {
+  #announce(key: DraftKey, batch: DraftEnvelope[], envelopeJsons?: string[]): void {
     const channel = draftChannel(key.chatId);
     const { pubsub } = this.#context;
     const publish = (envelopes: DraftEnvelope[], inline: boolean) => {
@@ -606,14 +621,10 @@ export class DraftWriter {
     };
     try {
       // The usual batch (a window of small parts) fits one message: no sizing needed.
-      if (
-        batch.length * MIN_ENVELOPE_JSON_BYTES <= pubsub.maxPayloadBytes &&
-        publishedInline(batch)
-      ) {
-        return;
-      }
+      if (envelopeJsons === undefined && publishedInline(batch)) return;
       for (const chunk of chunksWithin(
         batch,
+        envelopeJsons ?? batch.map((envelope) => JSON.stringify(envelope)),
         pubsub.maxPayloadBytes - ANNOUNCEMENT_OVERHEAD_BYTES,
       )) {
         if (!publishedInline(chunk)) publish(chunk, false);
@@ -625,16 +636,20 @@ export class DraftWriter {
 }
 
 /**
- * Splits `envelopes`, in order, into runs whose JSON takes at most `maxBytes` (UTF-8); an
- * envelope larger than that is a run of its own.
+ * Splits `envelopes`, in order, into runs whose JSON (`jsons`, one per envelope) takes at most
+ * `maxBytes` (UTF-8); an envelope larger than that is a run of its own.
  */
-function chunksWithin(envelopes: DraftEnvelope[], maxBytes: number): DraftEnvelope[][] {
+function chunksWithin(
+  envelopes: DraftEnvelope[],
+  jsons: readonly string[],
+  maxBytes: number,
+): DraftEnvelope[][] {
   const chunks: DraftEnvelope[][] = [];
   let chunk: DraftEnvelope[] = [];
   let bytes = 0;
-  for (const envelope of envelopes) {
+  for (const [index, envelope] of envelopes.entries()) {
     // +1 for the comma between envelopes.
-    const size = Buffer.byteLength(JSON.stringify(envelope)) + 1;
+    const size = Buffer.byteLength(jsons[index] as string) + 1;
     if (chunk.length > 0 && bytes + size > maxBytes) {
       chunks.push(chunk);
       chunk = [];

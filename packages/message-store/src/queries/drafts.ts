@@ -29,11 +29,13 @@ const INSERT_BATCH = namedStatement(
 /**
  * Writes one batch of an episode. Returns whether the batch's row is there (written now or by
  * an earlier try); `false` when the chat has moved past the episode and nothing was written.
+ * `envelopesJson` is the envelopes' JSON when the caller already has it.
  */
 export async function insertDraftBatch(
   db: Queryable,
   key: DraftKey,
   envelopes: readonly DraftEnvelope[],
+  envelopesJson = JSON.stringify(envelopes),
 ): Promise<boolean> {
   const first = envelopes[0];
   const last = envelopes.at(-1);
@@ -44,7 +46,7 @@ export async function insertDraftBatch(
     key.generationAttempt,
     first.seq,
     last.seq,
-    JSON.stringify(envelopes),
+    envelopesJson,
   ]);
   return rows[0]?.stored === true;
 }

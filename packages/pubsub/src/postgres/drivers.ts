@@ -111,15 +111,29 @@ const ignore = () => {};
 /** At most this many LISTEN/UNLISTEN statements per round trip. */
 const STATEMENTS_PER_QUERY = 500;
 
+/** Matches a lone surrogate (the `u` flag keeps it from matching half of a valid pair). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
+
 function notifyStatement(count: number): string {
-  // unnest yields rows in array order, so pg_notify runs (and queues) in publish order.
+  // Several notifications travel as one JSON array of [channel, payload] pairs rather than as two
+  // text[] parameters: the driver escapes every quote of a text[] element in JavaScript, which
+  // cost more than the rest of publishing for JSON payloads, while JSON.stringify escapes
+  // natively. json_array_elements yields rows in array order, so pg_notify runs (and queues) in
+  // publish order.
   return count === 1
     ? 'SELECT pg_notify($1, $2)'
-    : 'SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS t(c, p)';
+    : 'SELECT pg_notify(n->>0, n->>1) FROM json_array_elements($1::json) AS t(n)';
 }
 
 function notifyValues(channels: readonly string[], payloads: readonly string[]): unknown[] {
-  return channels.length === 1 ? [channels[0], payloads[0]] : [channels, payloads];
+  if (channels.length === 1) return [channels[0], payloads[0]];
+  // A lone surrogate becomes U+FFFD, as it does when the driver encodes a text parameter;
+  // escaped in JSON it would make Postgres refuse the whole statement.
+  const pairs = channels.map((channel, index) => [
+    channel,
+    (payloads[index] as string).replace(LONE_SURROGATE, '\uFFFD'),
+  ]);
+  return [JSON.stringify(pairs)];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -290,6 +290,35 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     expect(JSON.stringify(logger.lines)).toContain('reconnected');
   });
 
+  it('sends a lone surrogate in a batch as U+FFFD, like a single text parameter, and the rest intact', async () => {
+    const transport = new PostgresTransport({ connectionString: database.url });
+    const received: string[] = [];
+    let arrived = () => {};
+    const allArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    transport.attach({
+      deliver: (_channel, payload) => {
+        received.push(payload);
+        if (received.length === 3) arrived();
+      },
+      reconnected: () => {},
+    });
+    try {
+      await transport.listen('lone');
+      // Not awaited one by one: the three go out in one batched statement.
+      await Promise.all([
+        transport.publish('lone', '"before"'),
+        transport.publish('lone', '"a\uD800b"'),
+        transport.publish('lone', '"after 👋"'),
+      ]);
+      await allArrived;
+      expect(received).toEqual(['"before"', '"a\uFFFDb"', '"after 👋"']);
+    } finally {
+      await transport.close();
+    }
+  });
+
   it('delivers a burst of 10,000 notifications complete and in order', async () => {
     const count = 10_000;
     const publisher = openPubSub();

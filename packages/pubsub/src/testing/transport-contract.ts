@@ -144,6 +144,30 @@ export function describeTransportContract(
       expect(receiver.payloads('ordered')).toEqual(payloads);
     });
 
+    it('delivers messages published without waiting intact and in order, across channels', async () => {
+      const { transport, receiver } = await setUp();
+      await transport.listen('burst-a');
+      await transport.listen('burst-b');
+      // Quotes, backslashes, non-ASCII and JSON inside JSON: what a batched publish must carry.
+      const payloadsOf = (channel: string) =>
+        Array.from(
+          { length: 100 },
+          (_, index) => `{"payload":{"n":${index},"text":"${channel} \\"q\\" \\\\ é 👋"}}`,
+        );
+      const a = payloadsOf('burst-a');
+      const b = payloadsOf('burst-b');
+      await Promise.all(
+        a.flatMap((payload, index) => [
+          transport.publish('burst-a', payload),
+          transport.publish('burst-b', b[index] as string),
+        ]),
+      );
+      await receiver.waitFor('burst-a', a.length);
+      await receiver.waitFor('burst-b', b.length);
+      expect(receiver.payloads('burst-a')).toEqual(a);
+      expect(receiver.payloads('burst-b')).toEqual(b);
+    });
+
     it('keeps channels apart', async () => {
       const { transport, receiver } = await setUp();
       await transport.listen('a');
