@@ -21,6 +21,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { type Chatd, createChatd, staticModels } from '@chatd/chatd';
 import type { ChatMessageRole, ChatStreamPart } from '@chatd/core';
 import { type MessageStore, openStore } from '@chatd/message-store';
 import {
@@ -36,7 +37,6 @@ import { PGlite } from '@electric-sql/pglite';
 import { streamText } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import pg from 'pg';
-import { type Chatd, createChatd, staticModels } from '@chatd/chatd';
 
 const TOKENS_PER_TURN = 1000;
 const CPU_TURNS = 20;

@@ -6,9 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { connectAll, McpClientPool, type McpToolSet } from '@chatd/mcp-client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectAll, McpClientPool, type McpToolSet } from '@chatd/mcp-client';
 import { type McpTestServer, startMcpTestServer } from '../src/test-support/mcp-test-server.js';
 import { registerSampleTools } from '../src/test-support/sample-tools.js';
 

@@ -15,21 +15,21 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { type MessageStore, openStore } from '@chatd/message-store';
+import {
+  countPgliteStatements,
+  countPgStatements,
+  type StatementLog,
+} from '@chatd/message-store/testing';
 import { PubSub } from '@chatd/pubsub';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type MessageStore, openStore } from '@chatd/message-store';
 import {
   adminExec,
   dropDatabase,
   uniqueDatabaseName,
   urlForDatabase,
 } from '../src/test-support/postgres-admin.js';
-import {
-  countPgliteStatements,
-  countPgStatements,
-  type StatementLog,
-} from '@chatd/message-store/testing';
 
 type Query = (text: string, params?: unknown[]) => Promise<unknown>;
 

@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { BoundedQueue, realClock } from '@chatd/core';
-import { Subject } from 'rxjs';
 import { Broker, type BrokerEvent, type ChannelSubscription, PubSub } from '@chatd/pubsub';
 import { PostgresTransport } from '@chatd/pubsub/postgres';
+import { Subject } from 'rxjs';
 
 interface Row {
   scenario: string;

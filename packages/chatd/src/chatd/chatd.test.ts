@@ -39,6 +39,7 @@ interface Engine {
   chatd: Chatd;
   testStore: TestStore;
   script: ScriptedCall[];
+  model: ReturnType<typeof scriptedModel>;
 }
 
 const open: Array<() => Promise<void>> = [];
@@ -54,18 +55,16 @@ async function engine(
   const testStore = await createTestStore(storeOptions);
   open.push(() => testStore.close());
   const script: ScriptedCall[] = [];
+  const model = scriptedModel(script);
   const chatd = createChatd({
     store: testStore.store,
-    models: staticModels(
-      { mock: { model: scriptedModel(script) } },
-      { defaultModelConfigId: 'mock' },
-    ),
+    models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }),
     options: { ...FAST, ...options },
     ...extra,
   });
   open.push(() => chatd.close());
   await chatd.start();
-  return { chatd, testStore, script };
+  return { chatd, testStore, script, model };
 }
 
 async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus) {
@@ -867,8 +866,8 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     ]);
   });
 
-  it("prepares a new chat's first step from createChat's write: a history read, no transaction", async () => {
-    const { chatd, testStore, script } = await engine({}, { workerId: 'local-worker' });
+  it("prepares a new chat's first step from createChat's write alone: no read, no transaction", async () => {
+    const { chatd, testStore, script, model } = await engine({}, { workerId: 'local-worker' });
     const { store } = testStore;
     const release = deferred();
     script.push(heldAnswer(['Hi', '.'], 1, release.promise));
@@ -876,12 +875,20 @@ describe('a running worker takes the chats its instance makes runnable', () => {
     const histories = vi.spyOn(store, 'getPromptHistory');
     const updates = vi.spyOn(store, 'update');
     const hints = recordHints(testStore);
-    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Hello', title: 't' });
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'Hello',
+      title: 't',
+      systemPrompt: 'Be brief.',
+    });
     const updatesOfChat = await hints.updatesOf(chat.id);
     await vi.waitFor(() => expect(script).toHaveLength(0));
-    // The model call needed the history only: the chat row and the recorded attempt came with
-    // createChat's write.
-    expect(histories).toHaveBeenCalledTimes(1);
+    // The chat row, its prompt history and the recorded attempt came with createChat's write.
+    expect(histories).not.toHaveBeenCalled();
+    expect(model.doStreamCalls[0]?.prompt).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'Hello' }] },
+    ]);
     expect(updates).not.toHaveBeenCalled();
     // The store is alone on its in-memory database: no other replica can have changed the
     // chat, so the runner has nothing to catch up on, even after the catch-up delay.

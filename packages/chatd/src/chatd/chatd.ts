@@ -336,7 +336,7 @@ export class Chatd {
     messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
     const title = input.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
-    const { chatId, chat, messageIds } = await this.#store.createChat({
+    const { chatId, chat, messageIds, promptHistory } = await this.#store.createChat({
       // The runner starts generating at once: its first attempt is recorded here too.
       ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
       ownerId: input.ownerId,
@@ -349,7 +349,7 @@ export class Chatd {
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
     if (owner !== undefined) {
-      const handover = { state: chat, chat, attemptRecorded: true };
+      const handover = { state: chat, chat, promptHistory, attemptRecorded: true };
       await this.#worker.adopt(chatId, owner.runnerId, handover);
     }
     if (input.title === undefined && this.#options.titleModelConfigId !== null) {

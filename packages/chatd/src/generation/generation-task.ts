@@ -50,7 +50,7 @@ class TerminalError extends Error {
 /** Everything one step needs: the chat and history of one locked read, the model, the tools. */
 interface Prepared {
   chat: ChatRow;
-  history: ChatMessageRow[];
+  history: readonly ChatMessageRow[];
   modelConfigId: string;
   resolved: ResolvedModel;
   /** The server tools of this action; closed when the action is over, whatever it was. */

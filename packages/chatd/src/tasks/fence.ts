@@ -126,12 +126,12 @@ export async function readForTask(
   store: MessageStore,
   input: TaskInput,
   signal: AbortSignal,
-): Promise<{ chat: ChatRow; history: ChatMessageRow[] }> {
+): Promise<{ chat: ChatRow; history: readonly ChatMessageRow[] }> {
   try {
     const chat = input.chat ?? (await store.getChat(input.chatId));
     checkFence(chat, input);
     signal.throwIfAborted();
-    return { chat, history: await store.getPromptHistory(input.chatId) };
+    return { chat, history: input.promptHistory ?? (await store.getPromptHistory(input.chatId)) };
   } catch (error) {
     throw normalize(error, signal);
   }

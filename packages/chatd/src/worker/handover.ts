@@ -1,4 +1,4 @@
-import type { ChatRow, ChatUpdatePayload } from '@chatd/message-store';
+import type { ChatMessageRow, ChatRow, ChatUpdatePayload } from '@chatd/message-store';
 
 /**
  * A generation attempt recorded for a runner in the transaction that gave it the chat (a local
@@ -46,6 +46,11 @@ export interface Handover {
   readonly state: RunnerState;
   /** The whole row, when the write returned it: the first task prepares from it. */
   readonly chat?: ChatRow;
+  /**
+   * The chat's prompt history as the write committed it, when the write returned it (a chat
+   * created here): the first task builds its prompt from it instead of reading it.
+   */
+  readonly promptHistory?: readonly ChatMessageRow[];
   /** Whether the write also recorded the first generation attempt (`state`'s) for the runner. */
   readonly attemptRecorded?: boolean;
 }

@@ -7,6 +7,8 @@ import { type Handover, ReservedAttempt, type RunnerState } from './handover.js'
 import { KeyedLock } from './keyed-lock.js';
 import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
+/** What a state may come with from the read or write that produced it. */
+type Seed = Pick<TaskInput, 'chat' | 'promptHistory'>;
 /** What a runner needs from its manager and the engine. */
 export interface RunnerContext extends WorkerContext {
   /** Asks the manager to clean this runner up (it stops and leaves the registries). */
@@ -77,8 +79,8 @@ export class Runner {
   readonly #tasks = new Set<TaskRecord>();
   #active: TaskRecord | undefined;
   #accepted: RunnerState | undefined;
-  /** The row the state being processed came with, handed to the task started for it. */
-  #seed: ChatRow | undefined;
+  /** What the state being processed came with, handed to the task started for it. */
+  #seed: Seed = {};
   readonly #handover: Handover | undefined;
   #watermark = 0;
   /** Handed to the first task whose state it was recorded for, then dropped. */
@@ -152,7 +154,7 @@ export class Runner {
       } else {
         // What the acquiring write committed needs no wait: the first task starts now, and
         // it seeds the watermark, so hints can be read at once too.
-        this.#processWithRow(this.#handover.state, this.#handover.chat);
+        this.#processWithRow(this.#handover.state, this.#handover);
         // Alone on its database, every change comes from this store, as a hint published
         // before its write returns: there is nothing to catch up on.
         if (!this.#context.store.exclusive) catchingUp = this.#catchUpLater(subscription.ready);
@@ -183,7 +185,7 @@ export class Runner {
       this.#context.requestCleanup(this);
       return false;
     }
-    this.#processWithRow(current, current);
+    this.#processWithRow(current, { chat: current });
     return true;
   }
 
@@ -231,12 +233,12 @@ export class Runner {
   }
 
   /** {@link #process} for a state that comes with the chat's whole row (`chat`). */
-  #processWithRow(state: RunnerState, chat: ChatRow | undefined): void {
-    this.#seed = chat;
+  #processWithRow(state: RunnerState, seed: Seed): void {
+    this.#seed = seed;
     try {
       this.#process(state);
     } finally {
-      this.#seed = undefined;
+      this.#seed = {};
     }
   }
 
@@ -284,7 +286,10 @@ export class Runner {
       historyVersion: state.historyVersion,
       generationAttempt: state.generationAttempt,
       status: state.status,
-      ...(this.#seed === undefined ? {} : { chat: this.#seed }),
+      ...(this.#seed.chat === undefined ? {} : { chat: this.#seed.chat }),
+      ...(this.#seed.promptHistory === undefined
+        ? {}
+        : { promptHistory: this.#seed.promptHistory }),
       // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
       ...(reserved !== undefined &&
       kind === 'generation' &&

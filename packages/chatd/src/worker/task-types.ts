@@ -1,5 +1,5 @@
 import type { ChatStatus, Clock, Logger } from '@chatd/core';
-import type { ChatRow, MessageStore } from '@chatd/message-store';
+import type { ChatMessageRow, ChatRow, MessageStore } from '@chatd/message-store';
 import type { ResolvedChatdOptions } from '../chatd/options.js';
 import type { ReservedAttempt } from './handover.js';
 
@@ -36,6 +36,11 @@ export interface TaskInput {
    * refuse it anyway.
    */
   readonly chat?: ChatRow;
+  /**
+   * The prompt history at `chat`, when the write that handed the chat over returned it (a chat
+   * created on this instance): preparing the first task uses it instead of reading it.
+   */
+  readonly promptHistory?: readonly ChatMessageRow[];
   /** The attempt already recorded for this task's state, when the runner was given one. */
   readonly reservedAttempt?: ReservedAttempt;
 }

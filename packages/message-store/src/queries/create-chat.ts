@@ -1,7 +1,20 @@
 import { namedStatement, type Queryable } from '../db/database.js';
-import { CHAT_SELECT, type ChatRow, readChatRow } from '../schema/rows.js';
+import {
+  CHAT_SELECT,
+  type ChatMessageRow,
+  type ChatRow,
+  MESSAGE_SELECT,
+  readChatRow,
+  readMessageRow,
+} from '../schema/rows.js';
 import type { DynamicToolDeclaration, NewMessage } from '../validation/inputs.js';
-import { INSERTED_IDS, insertMessageRows, messageDocument, readInsertedIds } from './messages.js';
+import {
+  INSERTED_IDS,
+  insertMessageRows,
+  MODEL_VISIBLE,
+  messageDocument,
+  readInsertedIds,
+} from './messages.js';
 
 /** A new chat (status running) with its first messages; the id comes from the caller. */
 export interface NewChat {
@@ -32,6 +45,9 @@ export interface NewChat {
  * - The lease and the messages read the chat from `created`, so they are written after it;
  *   the message trigger that stamps each row's revision sees the new chat, and the foreign
  *   keys are checked at the statement's end.
+ * - The model-visible messages come back whole, as JSON (their revision as the trigger
+ *   stamped it): the chat's prompt history, which the runner that starts the first turn at
+ *   once would otherwise read right after.
  */
 const CREATE_CHAT = namedStatement(
   'create_chat',
@@ -48,19 +64,23 @@ const CREATE_CHAT = namedStatement(
      lease AS (
        INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
        SELECT id, $10, $9, now() FROM created WHERE $10::text IS NOT NULL),
-     inserted AS (${insertMessageRows('created.id', '$11', 'created,')})
-   SELECT created.*, ${INSERTED_IDS} FROM created`,
+     inserted AS (${insertMessageRows('created.id', '$11', 'created,', '*')})
+   SELECT created.*, ${INSERTED_IDS},
+     (SELECT json_agg(history ORDER BY history.id) FROM (
+        SELECT ${MESSAGE_SELECT} FROM inserted m WHERE NOT m.deleted AND ${MODEL_VISIBLE}
+      ) history) AS "promptHistory"
+   FROM created`,
 );
 
 /**
  * Inserts a chat in `running` with its messages (and the owner's lease when it has one) in one
- * statement. Returns the chat row as committed and the message ids in input order, or
- * `undefined` when the parent does not exist.
+ * statement. Returns the chat row as committed, the message ids in input order and the prompt
+ * history (what `getPromptHistory` would read), or `undefined` when the parent does not exist.
  */
 export async function insertChat(
   db: Queryable,
   chat: NewChat,
-): Promise<{ row: ChatRow; messageIds: number[] } | undefined> {
+): Promise<{ row: ChatRow; messageIds: number[]; promptHistory: ChatMessageRow[] } | undefined> {
   const [raw] = await db.query(CREATE_CHAT, [
     chat.id,
     chat.ownerId,
@@ -75,7 +95,16 @@ export async function insertChat(
     messageDocument(chat.messages),
     chat.firstAttempt ? 1 : 0,
   ]);
-  return raw === undefined
-    ? undefined
-    : { row: readChatRow(raw), messageIds: readInsertedIds(raw) };
+  if (raw === undefined) return undefined;
+  // json_agg gives NULL for no rows; a driver may hand JSON over as text.
+  const history: unknown = raw.promptHistory ?? [];
+  const rows = (typeof history === 'string' ? JSON.parse(history) : history) as Record<
+    string,
+    unknown
+  >[];
+  return {
+    row: readChatRow(raw),
+    messageIds: readInsertedIds(raw),
+    promptHistory: rows.map(readMessageRow),
+  };
 }

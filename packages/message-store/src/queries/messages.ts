@@ -24,7 +24,8 @@ import { queryChildRows } from './chats.js';
 
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
 const USER_VISIBLE = `m.visibility IN ('user', 'both')`;
-const MODEL_VISIBLE = `m.visibility IN ('model', 'both')`;
+/** Messages the model sees (the prompt history), as a condition on alias `m`. */
+export const MODEL_VISIBLE = `m.visibility IN ('model', 'both')`;
 
 /**
  * Loads one message of a chat, soft-deleted ones included (their `deleted` flag says so).
@@ -135,14 +136,20 @@ export async function getChatSince(
 }
 
 /**
- * The INSERT of a message document's rows into one chat, returning their ids: the document is
+ * The INSERT of a message document's rows into one chat, returning their ids (or `returning`,
+ * a RETURNING list): the document is
  * one JSON parameter for all rows, parsed once by Postgres however many messages a step
  * commits. Fields are taken with `->`/`->>` rather than `jsonb_to_recordset`, which turns every
  * jsonb field (the content) back into text and parses it again: at 500 messages that doubled
  * the statement's time. Ids are drawn in ORDER BY order (RETURNING itself promises none).
  * `from` names what the chat id comes from (a CTE the rows must follow, or nothing).
  */
-export function insertMessageRows(chatId: string, document: string, from = ''): string {
+export function insertMessageRows(
+  chatId: string,
+  document: string,
+  from = '',
+  returning = 'id',
+): string {
   return `INSERT INTO chat_messages (chat_id, role, content, visibility, input_tokens,
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
@@ -155,7 +162,7 @@ export function insertMessageRows(chatId: string, document: string, from = ''): 
        m->>'model_config_id', m->>'reasoning_effort', coalesce((m->>'compressed')::boolean, false)
      FROM ${from} jsonb_array_elements(${document}::text::jsonb) WITH ORDINALITY AS r(m, ordinality)
      ORDER BY r.ordinality
-     RETURNING id`;
+     RETURNING ${returning}`;
 }
 
 /** The ids an {@link insertMessageRows} CTE named `inserted` returned, as one text value. */

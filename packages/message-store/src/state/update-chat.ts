@@ -5,7 +5,7 @@ import { bumpChat, lockChatRow } from '../queries/chat-state.js';
 import { getFamilyChatIds } from '../queries/chats.js';
 import { insertChat } from '../queries/create-chat.js';
 import { toChatUpdate } from '../queries/sync.js';
-import type { ChatRow } from '../schema/rows.js';
+import type { ChatMessageRow, ChatRow } from '../schema/rows.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { CreateChatInput } from '../validation/inputs.js';
 import { type ChatStateSnapshot, currentChat, rememberChat, toSnapshot } from './chat-snapshot.js';
@@ -153,6 +153,8 @@ export interface CreateChatResult {
   messageIds: number[];
   /** The chat as committed (what `getChat` would read right after). */
   chat: ChatRow;
+  /** Its prompt history as committed (what `getPromptHistory` would read right after). */
+  promptHistory: ChatMessageRow[];
 }
 
 // A new chat always starts running, unarchived, with an empty queue.
@@ -203,7 +205,12 @@ export async function createChat(
   );
   if (outer === undefined) publishHints(context, hints);
   else outer.afterCommit.push(() => publishHints(context, hints));
-  return { chatId, messageIds: created.messageIds, chat: created.row };
+  return {
+    chatId,
+    messageIds: created.messageIds,
+    chat: created.row,
+    promptHistory: created.promptHistory,
+  };
 }
 
 /**

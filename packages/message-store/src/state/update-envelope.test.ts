@@ -297,6 +297,20 @@ describeEachDatabase('store update envelope', (database) => {
       ]);
     });
 
+    it('createChat returns the prompt history exactly as getPromptHistory reads it', async () => {
+      const machine = await openMachine(database);
+      const { chatId, messageIds, promptHistory } = await machine.store.createChat({
+        ownerId: 'u',
+        messages: [
+          { ...userMessage('You are terse.'), role: 'system', visibility: 'model' },
+          { ...assistantText('shown to the user only'), visibility: 'user' },
+          userMessage('hi "there" \\ é'),
+        ],
+      });
+      expect(promptHistory.map((message) => message.id)).toEqual([messageIds[0], messageIds[2]]);
+      expect(promptHistory).toEqual(await machine.store.getPromptHistory(chatId));
+    });
+
     it('createChat with an owner can record the first attempt in the same transaction', async () => {
       const machine = await openMachine(database);
       const { chatId, chat } = await machine.store.createChat({
