@@ -1,4 +1,5 @@
 import type { ChatStreamPart } from '@chatd/core';
+import { readDraftAnnouncement } from '@chatd/message-store';
 import { createTestStore, type TestStore } from '@chatd/message-store/testing';
 import { type EpisodeKey, MessagePartBuffer } from '@chatd/messagepartbuffer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -63,14 +64,25 @@ describe('openEpisode', () => {
     episode.close();
   });
 
-  it('settle() resolves once every part so far is written, for followers to have them all before the commit', async () => {
+  it('settle() resolves once every part so far is announced, for followers to have them all before the commit', async () => {
     const { testStore, context, key } = await running();
+    const announcements = testStore.store.pubsub.subscribe(`chat:draft:${key.chatId}`);
+    await announcements.ready;
     const episode = openEpisode(context, key);
-    episode.publish('assistant', { type: 'start-step' });
+    episode.publish('assistant', { type: 'start-step' }); // written at once
     episode.publish('assistant', delta('a'));
     episode.publish('assistant', delta('b'));
     await episode.settle(new AbortController().signal);
-    expect(await seqs(testStore, key)).toEqual([1, 2, 3]);
+    const announced: number[][] = [];
+    for await (const event of announcements) {
+      if (event.type !== 'message') continue;
+      const envelopes = readDraftAnnouncement(event.payload)?.envelopes ?? [];
+      announced.push(envelopes.map((envelope) => envelope.seq));
+      if (announced.length === 2) break;
+    }
+    expect(announced).toEqual([[1], [2, 3]]);
+    // The commit that follows deletes the rows: the last parts are announced, not written.
+    expect(await seqs(testStore, key)).toEqual([1]);
     episode.close({ committed: true });
   });
 

@@ -38,9 +38,10 @@ export interface Episode {
   readonly publish: Publish;
   /**
    * Call before committing the step: when other replicas may follow the episode, resolves once
-   * every part so far is written and announced. The commit deletes the episode's rows, so a
-   * part still waiting for its batch would never reach them, and a stream there would end with
-   * its text cut short. At once without followers. A failed write is logged, never thrown.
+   * every part so far is announced to them (the last ones without being written: the commit
+   * deletes the episode's rows). A part still waiting for its batch would otherwise never reach
+   * them, and a stream there would end with its text cut short. At once without followers.
+   * A failure is logged, never thrown.
    */
   settle(signal: AbortSignal): Promise<void>;
   /**
@@ -78,10 +79,10 @@ export function openEpisode(context: EngineContext, key: EpisodeKey): Episode {
     async settle(signal) {
       if (!store.drafts.remoteFollowers) return;
       try {
-        await store.drafts.flush(key, { signal });
+        await store.drafts.announceUnwritten(key, { signal });
       } catch (error) {
         if (!signal.aborted) {
-          logger.warn({ err: error, chatId: key.chatId }, 'flushing the draft failed');
+          logger.warn({ err: error, chatId: key.chatId }, 'announcing the draft failed');
         }
       }
     },

@@ -550,6 +550,9 @@ describeEachDatabase('the draft writer', (database) => {
       await expect(drafts.flush(key)).rejects.toMatchObject({
         code: 'ROOT_HANDLE_IN_TRANSACTION',
       });
+      await expect(drafts.announceUnwritten(key)).rejects.toMatchObject({
+        code: 'ROOT_HANDLE_IN_TRANSACTION',
+      });
     });
     await drafts.flush(key);
     expect(await batches(database, key)).toEqual(['1-2']);
@@ -599,6 +602,39 @@ describeEachDatabase('the draft writer', (database) => {
     } finally {
       await pubsub.close();
     }
+  });
+
+  /** What `announced` lists, as `first-last: seqs` (`none` without envelopes). */
+  const seqsOf = (announcements: ReturnType<typeof announced>) =>
+    announcements.map(
+      (announcement) =>
+        `${announcement?.firstSeq}-${announcement?.lastSeq}: ${announcement?.envelopes?.map((envelope) => envelope.seq).join(',') ?? 'none'}`,
+    );
+
+  it('announceUnwritten announces the rest without writing it, after the write in flight announced its batch', async () => {
+    const { drafts, key, clock, machine } = await episode();
+    const restore = await slowDraftWrites(database, 0.3);
+    drafts.append(key, [delta(1)]); // written at once, slowly
+    drafts.append(key, range(2, 3)); // waits for the window
+    await drafts.announceUnwritten(key);
+    await restore();
+    expect(seqsOf(announced(machine))).toEqual(['1-1: 1', '2-3: 2,3']);
+    expect(await batches(database, key)).toEqual(['1-1']);
+    // Still queued: without a commit, the window writes them as usual.
+    await clock.advance(33);
+    await vi.waitFor(async () => expect(await batches(database, key)).toEqual(['1-1', '2-3']));
+  });
+
+  it('announceUnwritten announces a batch whose write failed with the rest', async () => {
+    const { drafts, key, machine } = await episode();
+    const restore = await breakDraftWrites(database);
+    drafts.append(key, [delta(1)]);
+    await expect(drafts.flush(key)).rejects.toMatchObject({ code: 'DRAFT_WRITE_FAILED' });
+    drafts.append(key, [delta(2)]);
+    await drafts.announceUnwritten(key);
+    expect(seqsOf(announced(machine))).toEqual(['1-2: 1,2']);
+    expect(await batches(database, key)).toEqual([]);
+    await restore();
   });
 
   it('announces a batch too long for one message in several, each with its envelopes', async () => {

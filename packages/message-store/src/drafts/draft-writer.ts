@@ -75,9 +75,9 @@ const MIN_ENVELOPE_JSON_BYTES = '{"seq":1,"role":"user","part":{"type":""}}'.len
 const ANNOUNCEMENT_OVERHEAD_BYTES = 256;
 
 const FLUSH_IN_TRANSACTION =
-  'store.drafts.flush/end/flushAll was awaited inside a transaction of the store: the write it ' +
-  'waits for needs the chat row (and, on PGlite, the connection) that transaction holds; ' +
-  'flush after the transaction';
+  'store.drafts.flush/end/flushAll/announceUnwritten was awaited inside a transaction of the store: ' +
+  'the write it waits for needs the chat row (and, on PGlite, the connection) that transaction ' +
+  'holds; call it after the transaction';
 
 interface FlushWaiter {
   /** Resolved once everything up to this seq is written. */
@@ -318,13 +318,62 @@ export class DraftWriter {
     if (episode === undefined || episode.writtenSeq >= episode.appendedSeq) {
       return Promise.resolve();
     }
+    const written = this.#writtenThrough(episode, episode.appendedSeq, signal);
+    episode.urgentThrough = episode.appendedSeq;
+    // A flush retries a failed write at once instead of waiting out the backoff.
+    if (episode.error !== undefined && !episode.writing) episode.cancelTimer();
+    this.#schedule(episode);
+    return written;
+  }
+
+  /**
+   * Announces everything appended to the episode that no write has announced, without writing
+   * it: for the moment just before the step's commit, which deletes the episode's rows. Followers
+   * on other replicas then have every part of the reply when they hear of the commit, and no row
+   * is written only to be deleted. A write in flight is waited for first: it announces its own
+   * batch when it returns (in seq order, ahead of the rest), and would announce nothing if the
+   * commit landed before it. The envelopes stay queued: if no commit follows, they are written
+   * as usual and announced again (followers drop parts they have). Rejects with `signal`'s
+   * reason when it aborts.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
+   * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
+   *   the store (as a rejection).
+   */
+  async announceUnwritten(
+    key: DraftKey,
+    { signal }: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const episode = this.#episodes.get(episodeId(parseDraftKey(key)));
+    signal?.throwIfAborted();
+    if (this.#context.db.insideTransaction()) {
+      throw new RootHandleInTransactionError(FLUSH_IN_TRANSACTION);
+    }
+    if (episode === undefined) return;
+    if (episode.writing) {
+      // Everything before `pending` is in the write in flight. A failure leaves that batch
+      // unwritten and unannounced (`failedBatch`): it goes out with the rest below.
+      const inFlightThrough = episode.appendedSeq - episode.pending.length;
+      await this.#writtenThrough(episode, inFlightThrough, signal).catch((error: unknown) => {
+        if (signal?.aborted) throw error;
+      });
+    }
+    const unwritten = [...(episode.failedBatch ?? []), ...episode.pending];
+    if (unwritten.length > 0) this.#announce(episode.key, unwritten);
+  }
+
+  /** Resolves once the episode's rows hold `seq`; rejects when the write fails or `signal` aborts. */
+  #writtenThrough(
+    episode: EpisodeState,
+    seq: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         episode.waiters.delete(waiter);
         reject(signal?.reason);
       };
       const waiter: FlushWaiter = {
-        seq: episode.appendedSeq,
+        seq,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -336,10 +385,6 @@ export class DraftWriter {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       episode.waiters.add(waiter);
-      episode.urgentThrough = episode.appendedSeq;
-      // A flush retries a failed write at once instead of waiting out the backoff.
-      if (episode.error !== undefined && !episode.writing) episode.cancelTimer();
-      this.#schedule(episode);
     });
   }
 
