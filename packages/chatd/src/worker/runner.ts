@@ -9,6 +9,7 @@ import type { TaskInput, TaskKind, WorkerContext } from './task-types.js';
 
 /** What a state may come with from the read or write that produced it. */
 type Seed = Pick<TaskInput, 'chat' | 'promptHistory'>;
+
 /** What a runner needs from its manager and the engine. */
 export interface RunnerContext extends WorkerContext {
   /** Asks the manager to clean this runner up (it stops and leaves the registries). */
@@ -232,7 +233,10 @@ export class Runner {
     }
   }
 
-  /** {@link #process} for a state that comes with the chat's whole row (`chat`). */
+  /**
+   * {@link #process} for a state that comes with more: the chat's whole row and, for a chat
+   * created here, its prompt history: the task started for it reads neither again.
+   */
   #processWithRow(state: RunnerState, seed: Seed): void {
     this.#seed = seed;
     try {

@@ -666,7 +666,13 @@ export class DraftWriter {
     };
     try {
       // The usual batch (a window of small parts) fits one message: no sizing needed.
-      if (envelopeJsons === undefined && publishedInline(batch)) return;
+      if (
+        envelopeJsons === undefined &&
+        this.#fitsOneAnnouncement(batch) &&
+        publishedInline(batch)
+      ) {
+        return;
+      }
       for (const chunk of chunksWithin(
         batch,
         envelopeJsons ?? batch.map((envelope) => JSON.stringify(envelope)),
