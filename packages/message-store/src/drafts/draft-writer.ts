@@ -207,9 +207,9 @@ export class DraftWriter {
 
   /**
    * Whether another store may read the drafts while they are written (see
-   * {@link DraftOptions.remoteFollowers}). The engine flushes an episode before committing its
-   * step only then: the commit deletes the rows, so parts not yet written would never reach a
-   * follower.
+   * {@link DraftOptions.remoteFollowers}). Only then does the engine call
+   * {@link DraftWriter.announceUnwritten} before committing a step: the commit deletes the
+   * rows, so parts not yet announced would never reach a follower.
    */
   get remoteFollowers(): boolean {
     return this.#remoteFollowers;
