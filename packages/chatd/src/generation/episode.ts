@@ -7,15 +7,14 @@ export type Publish = (role: ChatMessageRole, part: ChatStreamPart) => void;
 
 /**
  * Parts a follower on another replica should see without waiting for the draft writer's
- * window: a tool call's input complete, a tool's result, the end of a step. The end of a step
- * must be written before the step's commit, which drops the drafts not yet written: without
- * it, a follower would see the last deltas of the step's text only in the committed message.
+ * window: a tool call's input complete, a tool's result. The end of a step is not among them:
+ * `settle` announces the step's last parts before its commit without writing them, where an
+ * urgent write would add an insert per step, and its round trip, ahead of the commit.
  */
 const URGENT_PARTS: ReadonlySet<string> = new Set([
   'tool-input-available',
   'tool-output-available',
   'tool-output-error',
-  'finish-step',
 ]);
 
 /** `append`'s options, made once: `publish` runs once per streamed token. */

@@ -94,6 +94,8 @@ class EpisodeState {
   pending: DraftEnvelope[] = [];
   /** A batch whose write failed: retried exactly as it was (same seq range) before the rest. */
   failedBatch: DraftEnvelope[] | undefined;
+  /** The batch of the write in flight, if one is. */
+  inFlightBatch: DraftEnvelope[] | undefined;
   appendedSeq = 0;
   /** Everything up to this seq is written (or was dropped because the chat moved past it). */
   writtenSeq = 0;
@@ -330,11 +332,11 @@ export class DraftWriter {
    * Announces everything appended to the episode that no write has announced, without writing
    * it: for the moment just before the step's commit, which deletes the episode's rows. Followers
    * on other replicas then have every part of the reply when they hear of the commit, and no row
-   * is written only to be deleted. A write in flight is waited for first: it announces its own
-   * batch when it returns (in seq order, ahead of the rest), and would announce nothing if the
-   * commit landed before it. The envelopes stay queued: if no commit follows, they are written
-   * as usual and announced again (followers drop parts they have). Rejects with `signal`'s
-   * reason when it aborts.
+   * is written only to be deleted. The batch of a write in flight is announced too, ahead of the
+   * rest, rather than waited for: that write would announce nothing if the commit landed first,
+   * and waiting for it would hold the commit up by its round trip. The envelopes stay queued: if
+   * no commit follows, they are written as usual and announced again (followers drop parts they
+   * have, by seq).
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
    * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
    *   the store (as a rejection).
@@ -349,15 +351,8 @@ export class DraftWriter {
       throw new RootHandleInTransactionError(FLUSH_IN_TRANSACTION);
     }
     if (episode === undefined) return;
-    if (episode.writing) {
-      // Everything before `pending` is in the write in flight. A failure leaves that batch
-      // unwritten and unannounced (`failedBatch`): it goes out with the rest below.
-      const inFlightThrough = episode.appendedSeq - episode.pending.length;
-      await this.#writtenThrough(episode, inFlightThrough, signal).catch((error: unknown) => {
-        if (signal?.aborted) throw error;
-      });
-    }
-    const unwritten = [...(episode.failedBatch ?? []), ...episode.pending];
+    // A write in flight has taken its batch off `pending`; a failed one left it in `failedBatch`.
+    const unwritten = [...(episode.inFlightBatch ?? episode.failedBatch ?? []), ...episode.pending];
     if (unwritten.length > 0) this.#announce(episode.key, unwritten);
   }
 
@@ -549,6 +544,7 @@ export class DraftWriter {
       episode.pending = [];
     }
     episode.failedBatch = undefined;
+    episode.inFlightBatch = batch;
     // A batch too big for one announcement is serialised envelope by envelope, once: the same
     // strings make the row and size the announcement's messages.
     const envelopeJsons = this.#fitsOneAnnouncement(batch)
@@ -567,11 +563,13 @@ export class DraftWriter {
       );
     } catch (error) {
       episode.failedBatch = batch;
+      episode.inFlightBatch = undefined;
       episode.writing = false;
       this.#failed(episode, error);
       return;
     }
     episode.writing = false;
+    episode.inFlightBatch = undefined;
     episode.failures = 0;
     episode.error = undefined;
     episode.writtenSeq = (batch.at(-1) as DraftEnvelope).seq;
