@@ -138,12 +138,8 @@ function unreadableLockError(dataDir: string, file: string): DataFolderInUseErro
 async function removeStale(dataDir: string, path: string, stale: Owner): Promise<void> {
   const markerPath = `${path}.${stale.token}.takeover`;
   if (!(await publish(markerPath, { pid: process.pid, token: randomUUID() }))) {
-    const remover = await readOwner(markerPath);
-    // Gone: its holder has finished, so the stale file is most likely gone too.
-    if (remover === undefined) return;
-    if (remover === 'garbled') throw unreadableLockError(dataDir, markerPath);
-    if (isAlive(remover.pid)) throw new DataFolderInUseError(dataDir, remover.pid);
-    return removeStale(dataDir, markerPath, remover);
+    // A marker gone meanwhile: its holder has finished, so the stale file is most likely gone too.
+    return removeIfStale(dataDir, markerPath);
   }
   try {
     const current = await readOwner(path);
@@ -154,6 +150,19 @@ async function removeStale(dataDir: string, path: string, stale: Owner): Promise
     // Ours: only we remove it while we live.
     await unlinkIfPresent(markerPath);
   }
+}
+
+/**
+ * Removes the lock or marker file at `path` if its owner is dead (see {@link removeStale});
+ * does nothing when it is gone.
+ * @throws DataFolderInUseError when its owner is alive, or it is garbled.
+ */
+async function removeIfStale(dataDir: string, path: string): Promise<void> {
+  const owner = await readOwner(path);
+  if (owner === undefined) return;
+  if (owner === 'garbled') throw unreadableLockError(dataDir, path);
+  if (isAlive(owner.pid)) throw new DataFolderInUseError(dataDir, owner.pid);
+  await removeStale(dataDir, path, owner);
 }
 
 /**
@@ -192,12 +201,8 @@ export async function lockDataFolder(dataDir: string): Promise<DataFolderLock> {
         },
       };
     }
-    const holder = await readOwner(path);
-    // Released since our publish failed: try again.
-    if (holder === undefined) continue;
-    if (holder === 'garbled') throw unreadableLockError(dataDir, path);
-    if (isAlive(holder.pid)) throw new DataFolderInUseError(dataDir, holder.pid);
-    await removeStale(dataDir, path, holder);
+    // Taken: clear a stale holder out of the way (or find it released), then try again.
+    await removeIfStale(dataDir, path);
   }
   throw new DataFolderInUseError(
     dataDir,

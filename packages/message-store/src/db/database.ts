@@ -175,10 +175,6 @@ export class Database implements Queryable {
 
   /** Whether the caller runs inside an open transaction of this database's client. */
   insideTransaction(): boolean {
-    return this.#insideTransactionOfClient();
-  }
-
-  #insideTransactionOfClient(): boolean {
     if (!this.#ambient) return false;
     for (const frame of openFrames()) {
       if (frame.database.#adapter.client === this.#adapter.client) return true;
@@ -195,9 +191,7 @@ export class Database implements Queryable {
     statement: Statement | string,
     params?: readonly unknown[],
   ): Promise<Row[]> {
-    if (this.#insideTransactionOfClient()) {
-      return Promise.reject(new RootHandleInTransactionError());
-    }
+    if (this.insideTransaction()) return Promise.reject(new RootHandleInTransactionError());
     return this.#adapter.query<Row>(statement, params);
   }
 
@@ -214,7 +208,7 @@ export class Database implements Queryable {
     if (outer !== undefined) return fn(outer);
     // Another database on the same client (one PGlite connection) is inside a transaction:
     // starting one here would wait for that connection forever.
-    if (this.#insideTransactionOfClient()) throw new RootHandleInTransactionError();
+    if (this.insideTransaction()) throw new RootHandleInTransactionError();
     let committed: Transaction | undefined;
     const result = await this.#adapter.transaction(async (run) => {
       const tx = new Transaction(run);

@@ -1,13 +1,13 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { PGliteInstance } from './client-types.js';
+import type { PGliteInstance, PGliteTransaction } from './client-types.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
 import { Database, type Queryable } from './database.js';
 
 /** Where the embedded database lives. */
 export type PgliteTarget =
   | { kind: 'dataDir'; dataDir: string }
-  | { kind: 'memory'; loadDataDir?: Blob }
-  | { kind: 'instance'; pglite: PGliteInstance };
+  | { kind: 'memory'; loadDataDir?: Blob | undefined }
+  | { kind: 'pglite'; pglite: PGliteInstance };
 
 /** Named statements already prepared, per PGlite instance (every store on it shares them). */
 const preparedByInstance = new WeakMap<object, Set<string>>();
@@ -37,10 +37,6 @@ function toLiteral(value: unknown): string {
   return quote(String(value));
 }
 
-type Run = (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
-/** Runs SQL without parameters over the simple query protocol; the results of its statements. */
-type RunSimple = (text: string) => Promise<Array<{ rows: unknown[] }>>;
-
 /**
  * Runs the store's statements on PGlite. A named statement is prepared once per instance
  * (`PREPARE`, which outlives transactions, even rolled-back ones) and then run with `EXECUTE`,
@@ -51,8 +47,7 @@ type RunSimple = (text: string) => Promise<Array<{ rows: unknown[] }>>;
  */
 function statementRunner(
   pglite: PGliteInstance,
-  run: Run,
-  runSimple: RunSimple,
+  connection: PGliteTransaction | PGliteInstance,
 ): Queryable['query'] {
   let prepared = preparedByInstance.get(pglite);
   if (prepared === undefined) {
@@ -63,12 +58,12 @@ function statementRunner(
   return async (statement, params) => {
     if (typeof statement === 'string' || statement.name === undefined) {
       const text = typeof statement === 'string' ? statement : statement.text;
-      return (await run(text, params as unknown[] | undefined)).rows as never;
+      return (await connection.query(text, params as unknown[] | undefined)).rows as never;
     }
     const { name, text } = statement;
     if (!names.has(name)) {
       try {
-        await runSimple(`PREPARE ${name} AS ${text}`);
+        await connection.exec(`PREPARE ${name} AS ${text}`);
       } catch (error) {
         // Another store on this instance (or a concurrent first use) prepared it already.
         if ((error as { code?: unknown }).code !== '42P05') throw error;
@@ -78,7 +73,7 @@ function statementRunner(
     const args =
       params === undefined || params.length === 0 ? '' : `(${params.map(toLiteral).join(', ')})`;
     try {
-      const [result] = await runSimple(`EXECUTE ${name}${args}`);
+      const [result] = await connection.exec(`EXECUTE ${name}${args}`);
       return (result?.rows ?? []) as never;
     } catch (error) {
       // Gone (the app ran DISCARD ALL or DEALLOCATE ALL on a shared instance): every statement
@@ -99,7 +94,7 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
   // The instance opened here, which close() closes; an app-owned one stays open.
   let owned: PGlite | undefined;
   let pglite: PGliteInstance;
-  if (target.kind === 'instance') {
+  if (target.kind === 'pglite') {
     pglite = target.pglite;
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
@@ -118,25 +113,12 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     }
     pglite = owned;
   }
-  const query = statementRunner(
-    pglite,
-    (text, params) => pglite.query(text, params),
-    (text) => pglite.exec(text),
-  );
+  const query = statementRunner(pglite, pglite);
   return new Database({
     driver: 'pglite',
     client: pglite,
     query,
-    transaction: (fn) =>
-      pglite.transaction((tx) =>
-        fn(
-          statementRunner(
-            pglite,
-            (text, params) => tx.query(text, params),
-            (text) => tx.exec(text),
-          ),
-        ),
-      ),
+    transaction: (fn) => pglite.transaction((tx) => fn(statementRunner(pglite, tx))),
     // PGlite is one connection: the session is the instance itself.
     withSession: (fn) =>
       fn({

@@ -137,16 +137,26 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
     }
     throw error;
   };
-  const checkout = () => pool.connect().catch(rethrow);
   const query = runOn(pool);
+  /** Runs `fn` on one connection of the pool, released clean or destroyed (see above). */
+  const withClient = async <T>(fn: (client: PostgresPoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect().catch(rethrow);
+    try {
+      const result = await fn(client);
+      client.release();
+      return result;
+    } catch (error) {
+      await releaseAfterFailure(client);
+      throw error;
+    }
+  };
   return new Database({
     driver: 'postgres',
     client: pool,
     query: <Row>(statement: Statement | string, params?: readonly unknown[]) =>
       query<Row>(statement, params).catch(rethrow),
-    async transaction(fn) {
-      const client = await checkout();
-      try {
+    transaction: (fn) =>
+      withClient(async (client) => {
         // Not awaited before the first statement: on the store's own (pipelined) connections
         // both go out together and the transaction costs one round trip less; on an app's pool
         // the driver queues the statement behind BEGIN. BEGIN fails only with the connection,
@@ -156,29 +166,17 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
         const result = await fn(runOn(client));
         await begun;
         await client.query(config('COMMIT'));
-        client.release();
         return result;
-      } catch (error) {
-        await releaseAfterFailure(client);
-        throw error;
-      }
-    },
-    async withSession(fn) {
-      const client = await checkout();
-      try {
-        const result = await fn({
+      }),
+    withSession: (fn) =>
+      withClient((client) =>
+        fn({
           query: runOn(client),
           exec: async (sql) => {
             await client.query(config(sql));
           },
-        });
-        client.release();
-        return result;
-      } catch (error) {
-        await releaseAfterFailure(client);
-        throw error;
-      }
-    },
+        }),
+      ),
     async close() {
       await own?.end();
     },

@@ -18,25 +18,9 @@ export function connect(
   source: ParsedSource,
   logger: OpenStoreOptions['logger'],
 ): Promise<Database> {
-  switch (source.kind) {
-    case 'dataDir':
-      return openPglite({ kind: 'dataDir', dataDir: source.dataDir });
-    case 'memory':
-      return openPglite(
-        source.loadDataDir === undefined
-          ? { kind: 'memory' }
-          : { kind: 'memory', loadDataDir: source.loadDataDir },
-      );
-    case 'pglite':
-      return openPglite({ kind: 'instance', pglite: source.pglite });
-    case 'url':
-      return openPostgres(
-        { kind: 'url', url: source.url, maxConnections: source.maxConnections },
-        logger ?? silentLogger,
-      );
-    case 'pool':
-      return openPostgres({ kind: 'pool', pool: source.pool }, logger ?? silentLogger);
-  }
+  return source.kind === 'url' || source.kind === 'pool'
+    ? openPostgres(source, logger ?? silentLogger)
+    : openPglite(source);
 }
 
 /**

@@ -61,7 +61,7 @@ export async function setup(project: TestProject): Promise<void> {
   const { PGlite } = await import('@electric-sql/pglite');
   const instance = await PGlite.create();
   try {
-    const connection = await openPglite({ kind: 'instance', pglite: instance });
+    const connection = await openPglite({ kind: 'pglite', pglite: instance });
     await connection.withSession((session) => migrate(session, silentLogger));
     const dump = await instance.dumpDataDir('gzip');
     pgliteTemplatePath = join(

@@ -91,17 +91,9 @@ export function countPgliteStatements(pglite: PGliteInstance): {
 } {
   const log = new StatementLog();
   const instance = pglite as unknown as Record<string, unknown>;
-  const query = pglite.query.bind(pglite);
-  const exec = pglite.exec.bind(pglite);
   const transaction = pglite.transaction.bind(pglite);
-  pglite.query = ((text: string, ...rest: unknown[]) => {
-    log.record(text);
-    return (query as (...args: unknown[]) => unknown)(text, ...rest);
-  }) as PGliteInstance['query'];
-  pglite.exec = ((text: string, ...rest: unknown[]) => {
-    log.record(text);
-    return (exec as (...args: unknown[]) => unknown)(text, ...rest);
-  }) as PGliteInstance['exec'];
+  pglite.query = recording(log, pglite.query.bind(pglite));
+  pglite.exec = recording(log, pglite.exec.bind(pglite));
   pglite.transaction = (async <T>(fn: (tx: PGliteTransaction) => Promise<T>) => {
     log.record('BEGIN');
     try {
@@ -128,12 +120,20 @@ function countingTransaction(tx: PGliteTransaction, log: StatementLog): PGliteTr
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if ((property === 'query' || property === 'exec') && typeof value === 'function') {
-        return (text: string, ...rest: unknown[]) => {
-          log.record(text);
-          return value.call(target, text, ...rest);
-        };
+        return recording(log, value.bind(target));
       }
       return value;
     },
   });
+}
+
+/** Wraps a bound `query` or `exec` so that it records its SQL text before it runs. */
+function recording<Method extends (text: string, ...rest: never[]) => unknown>(
+  log: StatementLog,
+  method: Method,
+): Method {
+  return ((text: string, ...rest: never[]) => {
+    log.record(text);
+    return method(text, ...rest);
+  }) as Method;
 }

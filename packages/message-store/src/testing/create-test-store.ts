@@ -52,7 +52,7 @@ async function buildTemplate(): Promise<Blob> {
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create();
   try {
-    const connection = await openPglite({ kind: 'instance', pglite });
+    const connection = await openPglite({ kind: 'pglite', pglite });
     await connection.withSession((session) => migrate(session, silentLogger));
     return await pglite.dumpDataDir('gzip');
   } finally {
