@@ -258,13 +258,7 @@ export class DraftWriter {
     if (envelopes.length === 0) return;
     if (this.#episodes.get(episode.id) !== episode) {
       this.#episodes.set(episode.id, episode);
-      this.#lastAppended = {
-        key,
-        chatId: episode.key.chatId,
-        historyVersion: episode.key.historyVersion,
-        generationAttempt: episode.key.generationAttempt,
-        episode,
-      };
+      this.#rememberAppended(key, episode);
     }
     if (episode.pending.length === 0) episode.pendingSince = this.#context.clock.now();
     for (const envelope of envelopes) episode.pending.push(envelope);
@@ -472,14 +466,14 @@ export class DraftWriter {
     const id = episodeId(parsed);
     const episode = this.#episodes.get(id);
     if (episode === undefined) return new EpisodeState(parsed, id);
-    this.#lastAppended = {
-      key,
-      chatId: parsed.chatId,
-      historyVersion: parsed.historyVersion,
-      generationAttempt: parsed.generationAttempt,
-      episode,
-    };
+    this.#rememberAppended(key, episode);
     return episode;
+  }
+
+  /** Remembers that `key` (the caller's object, as it is now) finds `episode`. */
+  #rememberAppended(key: DraftKey, episode: EpisodeState): void {
+    const { chatId, historyVersion, generationAttempt } = episode.key;
+    this.#lastAppended = { key, chatId, historyVersion, generationAttempt, episode };
   }
 
   /** Stops holding the episode's state. */
@@ -519,11 +513,16 @@ export class DraftWriter {
       this.#startWrite(episode);
       return;
     }
-    episode.timer ??= this.#context.clock
+    episode.timer ??= this.#writeAfter(episode, waitMs);
+  }
+
+  /** A timer that starts the episode's next write after `delayMs`. */
+  #writeAfter(episode: EpisodeState, delayMs: number): TimerHandle {
+    return this.#context.clock
       .setTimeout(() => {
         episode.timer = undefined;
         this.#startWrite(episode);
-      }, waitMs)
+      }, delayMs)
       .unref();
   }
 
@@ -620,12 +619,7 @@ export class DraftWriter {
       RETRY_MAX_DELAY_MS,
     );
     episode.cancelTimer();
-    episode.timer = this.#context.clock
-      .setTimeout(() => {
-        episode.timer = undefined;
-        this.#startWrite(episode);
-      }, delayMs)
-      .unref();
+    episode.timer = this.#writeAfter(episode, delayMs);
   }
 
   /** Whether `batch` may fit one announcement (no envelope serialises to fewer bytes). */

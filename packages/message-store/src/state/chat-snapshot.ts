@@ -7,21 +7,11 @@ import {
   writeExecution,
 } from '../queries/chat-state.js';
 import { insertMessages } from '../queries/messages.js';
-import type { ChatStateRow } from '../schema/rows.js';
 import type { NewMessage } from '../validation/inputs.js';
 import { classifyExecutionState, type ExecutionState } from './classify.js';
 
 /** The chat as a transition or lock reads it: row, queue length, owner's lease and state. */
-export interface ChatStateSnapshot {
-  /** The chat's execution state, ownership and version columns. */
-  row: ChatStateRow;
-  /** Messages waiting in the queue. */
-  queuedCount: number;
-  /**
-   * Milliseconds since the owning runner's heartbeat by database time, or `null` when the
-   * chat has no owner or the owner has no heartbeat row.
-   */
-  ownerHeartbeatAgeMs: number | null;
+export interface ChatStateSnapshot extends ChatRecord {
   /** The classified execution state. */
   state: ExecutionState;
 }

@@ -340,10 +340,9 @@ export class ChatTransitions {
    * waiting chat back.
    */
   finishTurn(options?: FinishOptions): Promise<void> {
-    const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishTurn',
-      () => ({ release: parseOptions().release }),
+      this.#parse(finishOptionsSchema, options, 'options'),
       lifecycle.finishTurn,
     );
   }

@@ -1,4 +1,9 @@
-import { CHAT_MESSAGE_CONTENT_VERSION, type ToolCallPart, type ToolResultPart } from '@chatd/core';
+import {
+  CHAT_MESSAGE_CONTENT_VERSION,
+  type JsonValue,
+  type ToolCallPart,
+  type ToolResultPart,
+} from '@chatd/core';
 import type { Transaction } from '../db/database.js';
 import { getHistoryTail } from '../queries/messages.js';
 import type { ChatMessageRow } from '../schema/rows.js';
@@ -74,6 +79,37 @@ export function findOutstandingToolCalls(
 }
 
 /**
+ * The tool message answering `call` with `output` (flagged `dynamic` when the call was), for
+ * the chat's model config `modelConfigId` when it has one.
+ */
+export function toolResultMessage(
+  call: ToolCallPart,
+  output: JsonValue,
+  {
+    isError,
+    createdBy,
+    modelConfigId,
+  }: { isError: boolean; createdBy?: string; modelConfigId: string | null | undefined },
+): NewMessage {
+  const part: ToolResultPart = {
+    type: 'tool-result',
+    toolCallId: call.toolCallId,
+    toolName: call.toolName,
+    output,
+  };
+  if (isError) part.isError = true;
+  if (call.dynamic === true) part.dynamic = true;
+  const message: NewMessage = {
+    role: 'tool',
+    visibility: 'both',
+    content: { version: CHAT_MESSAGE_CONTENT_VERSION, parts: [part] },
+  };
+  if (createdBy !== undefined) message.createdBy = createdBy;
+  if (modelConfigId != null) message.modelConfigId = modelConfigId;
+  return message;
+}
+
+/**
  * Synthetic results that close outstanding tool calls: one tool message per call, marked
  * `isError`, whose output is `reason` (a JSON string), so the model sees why the call ended.
  *
@@ -86,23 +122,7 @@ export function buildCancellationMessages(
   reason: string,
   modelConfigId: string | null,
 ): NewMessage[] {
-  return calls.map((call) => {
-    const part: ToolResultPart = {
-      type: 'tool-result',
-      toolCallId: call.toolCallId,
-      toolName: call.toolName,
-      output: reason,
-      isError: true,
-    };
-    if (call.dynamic === true) part.dynamic = true;
-    const message: NewMessage = {
-      role: 'tool',
-      visibility: 'both',
-      content: { version: CHAT_MESSAGE_CONTENT_VERSION, parts: [part] },
-    };
-    if (modelConfigId !== null) message.modelConfigId = modelConfigId;
-    return message;
-  });
+  return calls.map((call) => toolResultMessage(call, reason, { isError: true, modelConfigId }));
 }
 
 /** Reasons written into synthetic cancellation results, one per situation. */

@@ -86,11 +86,7 @@ export async function finishInterruption(
     throw new OutstandingToolCallsError(outstanding.map((call) => call.toolCallId));
   }
   if (chat.state === 'I0') {
-    await setExecution(tx, chat, {
-      status: 'waiting',
-      requiresActionDeadlineAt: null,
-      ...(release ? RELEASED : {}),
-    });
+    await setExecution(tx, chat, turnEnded({ release }));
   } else {
     // I1: every call is answered, so the queue head starts without synthetic results.
     messageIds.push(await startQueuedTurn(tx, chat, { cancel: false }));
@@ -98,7 +94,7 @@ export async function finishInterruption(
   return { messageIds };
 }
 
-/** What `finishTurn` writes for a chat that ends waiting (R0). */
+/** What `finishTurn` (R0) and `finishInterruption` (I0) write for a chat that ends waiting. */
 export function turnEnded({ release }: Finish): Partial<ExecutionWrite> {
   return { status: 'waiting', requiresActionDeadlineAt: null, ...(release ? RELEASED : {}) };
 }

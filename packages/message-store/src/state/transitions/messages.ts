@@ -65,13 +65,21 @@ function queuedToMessage(queued: ChatQueuedMessageRow): NewMessage {
 
 /**
  * Starts a new turn with `message`: closes the outstanding tool calls of the last assistant
- * message (the model cannot be prompted with calls that never got a result), inserts the
- * message, and sets running with no error, deadline or compaction marker.
+ * message (the model cannot be prompted with calls that never got a result; skipped with
+ * `cancel: false` when every call is answered), inserts the message, and sets running with no
+ * error, deadline or compaction marker.
  */
-async function startTurn(tx: Transaction, chat: ChatStateSnapshot, message: NewMessage) {
-  await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.superseded, {
-    dynamicOnly: false,
-  });
+async function startTurn(
+  tx: Transaction,
+  chat: ChatStateSnapshot,
+  message: NewMessage,
+  { cancel = true } = {},
+) {
+  if (cancel) {
+    await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.superseded, {
+      dynamicOnly: false,
+    });
+  }
   const [messageId] = await appendMessages(tx, chat.row.id, [message]);
   await setExecution(tx, chat, {
     status: 'running',
@@ -208,12 +216,5 @@ export async function startQueuedTurn(
   { cancel }: { cancel: boolean },
 ): Promise<number> {
   const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
-  if (cancel) return startTurn(tx, chat, queuedToMessage(head));
-  const [messageId] = await appendMessages(tx, chat.row.id, [queuedToMessage(head)]);
-  await setExecution(tx, chat, {
-    status: 'running',
-    lastError: null,
-    requiresActionDeadlineAt: null,
-  });
-  return messageId as number;
+  return startTurn(tx, chat, queuedToMessage(head), { cancel });
 }

@@ -1,17 +1,14 @@
-import type { ToolCallPart, ToolResultPart } from '@chatd/core';
+import type { ToolCallPart } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { getDatabaseTime } from '../../queries/chats.js';
-import {
-  type CompleteRequiresActionInput,
-  type NewMessage,
-  storableJsonSchema,
-} from '../../validation/inputs.js';
+import { type CompleteRequiresActionInput, storableJsonSchema } from '../../validation/inputs.js';
 import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
 import { InvalidToolResultsError, NothingPendingError } from '../errors.js';
 import {
   CANCELLATION_REASONS,
   cancelOutstandingToolCalls,
   outstandingToolCalls,
+  toolResultMessage,
 } from '../tool-calls.js';
 import type { InsertedMessages } from './worker.js';
 
@@ -76,26 +73,14 @@ export async function completeRequiresAction(
     if (!seen.has(id)) throw new InvalidToolResultsError(id, 'missing');
   }
 
-  const modelConfigId = input.modelConfigId ?? chat.row.lastModelConfigId ?? undefined;
-  const messages = input.results.map((result): NewMessage => {
-    const call = pending.get(result.toolCallId) as ToolCallPart;
-    const part: ToolResultPart = {
-      type: 'tool-result',
-      toolCallId: call.toolCallId,
-      toolName: call.toolName,
-      output: result.output,
-    };
-    if (result.isError === true) part.isError = true;
-    if (call.dynamic === true) part.dynamic = true;
-    const message: NewMessage = {
-      role: 'tool',
-      visibility: 'both',
-      content: { version: 1, parts: [part] },
+  const modelConfigId = input.modelConfigId ?? chat.row.lastModelConfigId;
+  const messages = input.results.map((result) =>
+    toolResultMessage(pending.get(result.toolCallId) as ToolCallPart, result.output, {
+      isError: result.isError === true,
       createdBy: input.createdBy,
-    };
-    if (modelConfigId !== undefined) message.modelConfigId = modelConfigId;
-    return message;
-  });
+      modelConfigId,
+    }),
+  );
   const messageIds = await appendMessages(tx, chat.row.id, messages);
   await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
   return { messageIds };
