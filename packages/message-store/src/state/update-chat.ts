@@ -78,12 +78,6 @@ function publishHints(context: StoreContext, hints: readonly Hint[]): void {
   }
 }
 
-/** Publishes the hints of `chat` once `tx` commits; nothing after a rollback. */
-function publishAfterCommit(context: StoreContext, tx: Transaction, chat: ChatStateSnapshot) {
-  const hints = hintsFor(context, chat);
-  tx.afterCommit.push(() => publishHints(context, hints));
-}
-
 /**
  * Runs transitions on one chat atomically: locks the row and bumps `snapshot_version` by one
  * (one statement), runs `fn`, and publishes after the commit. Inside another update's or
@@ -119,8 +113,9 @@ export function updateChat<T>(
     if (chat.failure) throw chat.failure.error;
     signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
-    // not publish a state that was never written.
-    publishAfterCommit(context, tx, await currentChat(tx, chatId));
+    // not publish a state that was never written. Nothing is published after a rollback.
+    const hints = hintsFor(context, await currentChat(tx, chatId));
+    tx.afterCommit.push(() => publishHints(context, hints));
     return result;
   };
   return outer === undefined ? context.db.transaction(run, signal) : run(outer);

@@ -111,48 +111,34 @@ export async function sendMessage(
   input: SendMessageInput,
 ): Promise<SendMessageResult> {
   if (input.role !== 'user') throw new MessageNotUserError(undefined, input.role);
-  const carry = { carryCompaction: true };
-  switch (chat.state) {
-    case 'W':
-    case 'E0':
-      return { messageId: await startTurn(tx, chat, userMessage(input)) };
-    case 'E1': {
-      // The queue keeps its order: the oldest queued message starts the turn and the new one
-      // waits. Take the head first, then queue: the queue does not grow, so a full queue must
-      // not refuse the send.
-      const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
-      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount - 1);
-      await startTurn(tx, chat, queuedToMessage(head));
-      return { queuedMessageId };
-    }
-    case 'R0':
-    case 'R1': {
-      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
-      const status = input.busy === 'interrupt' ? 'interrupting' : 'running';
-      await setExecution(tx, chat, { status }, carry);
-      return { queuedMessageId };
-    }
-    case 'I0':
-    case 'I1': {
-      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
-      await setExecution(tx, chat, {}, carry);
-      return { queuedMessageId };
-    }
-    default: {
-      // A0 / A1 (the matrix admits nothing else).
-      const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
-      if (input.busy === 'interrupt') {
-        // The client tools will never be answered now: close them so the model can go on.
-        await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.interrupted, {
-          dynamicOnly: true,
-        });
-        await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
-      } else {
-        await setExecution(tx, chat, {}, carry);
-      }
-      return { queuedMessageId };
-    }
+  if (chat.state === 'W' || chat.state === 'E0') {
+    return { messageId: await startTurn(tx, chat, userMessage(input)) };
   }
+  if (chat.state === 'E1') {
+    // The queue keeps its order: the oldest queued message starts the turn and the new one
+    // waits. Take the head first, then queue: the queue does not grow, so a full queue must
+    // not refuse the send.
+    const head = (await takeQueueHead(tx, chat.row.id)) as ChatQueuedMessageRow;
+    const queuedMessageId = await queue(tx, chat, input, chat.queuedCount - 1);
+    await startTurn(tx, chat, queuedToMessage(head));
+    return { queuedMessageId };
+  }
+  // Busy (R, I, A: the matrix admits nothing else): the message waits in the queue.
+  const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
+  const interrupt = input.busy === 'interrupt';
+  const carry = { carryCompaction: true };
+  if (chat.state === 'R0' || chat.state === 'R1') {
+    await setExecution(tx, chat, { status: interrupt ? 'interrupting' : 'running' }, carry);
+  } else if ((chat.state === 'A0' || chat.state === 'A1') && interrupt) {
+    // The client tools will never be answered now: close them so the model can go on.
+    await cancelOutstandingToolCalls(tx, chat, CANCELLATION_REASONS.interrupted, {
+      dynamicOnly: true,
+    });
+    await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
+  } else {
+    await setExecution(tx, chat, {}, carry);
+  }
+  return { queuedMessageId };
 }
 
 /** `editMessage`: see {@link ChatTransitions.editMessage}. */
