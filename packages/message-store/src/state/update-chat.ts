@@ -114,12 +114,15 @@ export function updateChat<T>(
       tx,
       inputs: context.inputs,
       maxContentBytes: context.limits.maxContentBytes,
+      logger: context.logger,
     });
     const result = await fn(chat);
     if (chat.failure) throw chat.failure.error;
     signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
-    // not publish a state that was never written.
+    // not publish a state that was never written. The caller's callbacks go first, so what it
+    // keeps is current before anyone hears of the change.
+    tx.afterCommit.push(...chat.afterCommitCallbacks);
     publishAfterCommit(context, tx, await currentChat(tx, chatId));
     return result;
   };
