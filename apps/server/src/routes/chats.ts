@@ -669,9 +669,10 @@ export function chatRoutes(
       } catch (error) {
         request.log.warn({ err: error }, 'chat stream ended with an error');
       } finally {
-        stop.abort();
+        // The response ends before the subscription is released, which the client need not wait for.
         streams.delete(writer);
         writer.close();
+        stop.abort();
       }
     },
   );

@@ -78,8 +78,10 @@ async function streamTurn(
     request.log.warn({ err: error }, 'UI message stream ended with an error');
     await write({ type: 'error', errorText: 'The stream failed' });
   } finally {
-    stop.abort();
+    // The response ends first: releasing the subscription (its feed, its hint channel) takes
+    // about a millisecond that the client would otherwise wait for after `[DONE]`.
     if (!response.writableEnded) response.end();
+    stop.abort();
   }
 }
 

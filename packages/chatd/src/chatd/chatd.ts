@@ -222,6 +222,7 @@ export class Chatd {
       logger: this.#logger,
       options: this.#options,
       counters: { inputTokens: 0, outputTokens: 0, providerErrors: new Map() },
+      onCommitted: (chatId, commit) => this.#streams.offerCommitted(chatId, commit),
     };
     const workerId = init.workerId ?? randomUUID();
     this.#streams = new StreamHub(

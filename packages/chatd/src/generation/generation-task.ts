@@ -1,5 +1,11 @@
 import type { ChatErrorInfo } from '@chatd/core';
-import type { ChatMessageRow, ChatRow, ChatTransitions, NewMessage } from '@chatd/message-store';
+import type {
+  ChatMessageRow,
+  ChatRow,
+  ChatStateSnapshot,
+  ChatTransitions,
+  NewMessage,
+} from '@chatd/message-store';
 import type { EpisodeKey } from '@chatd/messagepartbuffer';
 import { generateText, jsonSchema, type StepResult, streamText, type ToolSet, tool } from 'ai';
 import { classifyModelError, toChatErrorInfo } from '../errors/classify-error.js';
@@ -260,7 +266,7 @@ async function attempt(
       store,
       input,
       signal,
-      (chat) => commitAndDecide(context, chat, prepared, messages),
+      (chat, before) => commitAndDecide(context, chat, before, prepared, messages),
       { attempt: attemptNumber },
     );
     committed = messages.length > 0;
@@ -293,6 +299,7 @@ async function attempt(
 async function commitAndDecide(
   context: EngineContext,
   chat: ChatTransitions,
+  before: ChatStateSnapshot,
   prepared: Prepared,
   messages: NewMessage[],
 ): Promise<void> {
@@ -309,13 +316,21 @@ async function commitAndDecide(
     ],
     prepared.decision.action === 'compact',
   );
-  await chat.commitStep({
+  const committed = await chat.commitStep({
     messages,
     consumeCompactionRequest: prepared.decision.action === 'compact',
     ...(next.action === 'finish' ? { finishTurn: { release: true } } : {}),
   });
   if (next.action === 'requires-action') {
     await chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs });
+  }
+  // With an empty queue, the step's messages are all this transaction writes (a turn that ends
+  // with a queue also starts the next message), so the streams here can take them as they are.
+  if (before.queuedCount === 0) {
+    const after = (await chat.snapshot()).row;
+    chat.afterCommit(() =>
+      context.onCommitted(after.id, { chat: after, messages: committed.messages }),
+    );
   }
 }
 

@@ -8,7 +8,8 @@ import type {
 } from '@chatd/core';
 import {
   type ChatMessageRow,
-  type ChatRow,
+  type ChatQueuedMessageRow,
+  type ChatStateRow,
   type ChatUpdatePayload,
   findOutstandingToolCalls,
   type MessageStore,
@@ -31,8 +32,8 @@ export interface FeedPart {
 
 /** The chat as its feed last read it: every subscriber computes its events from this. */
 export interface FeedView {
-  /** The chat row of the last sync. */
-  chat: ChatRow;
+  /** The chat's state columns as of the last sync. */
+  chat: ChatStateRow;
   /** User-visible messages by id, soft-deleted ones included (they mark history rewrites). */
   messages: ReadonlyMap<number, ChatMessageRow>;
   /** The highest revision at which a message was deleted (0: none seen). */
@@ -56,6 +57,20 @@ export interface FeedContext {
   readonly partSources: PartSourceFactory;
 }
 
+/**
+ * What an update this replica committed left: the chat as its transaction left it and every
+ * message that transaction wrote.
+ */
+export interface CommittedChat {
+  /** The chat's state after the transaction. */
+  chat: ChatStateRow;
+  /** The messages the transaction wrote, as a read returns them. */
+  messages: readonly ChatMessageRow[];
+}
+
+/** The messages a stream shows, as `getChatSince` selects them: the user's transcript. */
+const isUserVisible = (message: ChatMessageRow) => message.visibility !== 'model';
+
 /** A sync is tried this often, 100 ms apart and doubling up to 1 s, before the stream ends. */
 const SYNC_ATTEMPTS = 5;
 const SYNC_RETRY_DELAY_MS = 100;
@@ -66,7 +81,7 @@ const SYNC_RETRY_MAX_DELAY_MS = 1000;
  * history, queue or retry state, or another status, owner or generation attempt. Stale and
  * duplicate hints (not newer than what was read) are ignored.
  */
-export function shouldFetch(hint: ChatUpdatePayload, chat: ChatRow | undefined): boolean {
+export function shouldFetch(hint: ChatUpdatePayload, chat: ChatStateRow | undefined): boolean {
   if (chat === undefined) return true;
   if (hint.snapshotVersion <= chat.snapshotVersion) return false;
   return (
@@ -131,6 +146,26 @@ export class ChatFeed {
   /** A hint from the replica's sync poller. */
   offerHint(hint: ChatUpdatePayload): void {
     if (shouldFetch(hint, this.#view?.chat)) void this.requestSync();
+  }
+
+  /**
+   * Takes what an update committed on this replica left instead of reading the chat again,
+   * when the view is the chat just before that update (its snapshot version one lower; every
+   * update moves it by one) and the queue stayed as it was (a new queue needs its own read).
+   * Offered before the update's hint goes out, so the hint then finds nothing new. Otherwise
+   * ignored: the hint leads to a read as usual.
+   */
+  offerCommitted({ chat, messages }: CommittedChat): void {
+    const previous = this.#view?.chat;
+    if (
+      this.#closed ||
+      previous === undefined ||
+      chat.snapshotVersion !== previous.snapshotVersion + 1 ||
+      chat.queueVersion !== previous.queueVersion
+    ) {
+      return;
+    }
+    this.#apply(chat, messages.filter(isUserVisible), undefined);
   }
 
   /**
@@ -224,16 +259,31 @@ export class ChatFeed {
       this.chatId,
       previous?.historyVersion ?? 0,
     );
-    if (
-      this.#closed ||
-      (previous !== undefined && chat.snapshotVersion <= previous.snapshotVersion)
-    )
-      return;
+    if (this.#closed || !this.#isNewer(chat)) return;
     // A queue version of 0 means nothing was ever queued: an empty queue, no read needed.
     const queueChanged =
       previous === undefined ? chat.queueVersion > 0 : chat.queueVersion > previous.queueVersion;
     const queueRows = queueChanged ? await store.listQueuedMessages(this.chatId) : undefined;
-    if (this.#closed) return;
+    this.#apply(chat, rows, queueRows);
+  }
+
+  /** Whether `chat` is newer than the view (or there is no view yet). */
+  #isNewer(chat: ChatStateRow): boolean {
+    const current = this.#view?.chat;
+    return current === undefined || chat.snapshotVersion > current.snapshotVersion;
+  }
+
+  /**
+   * Moves the view to `chat` with the messages written since the view's history and, when the
+   * queue changed, the queue. Nothing when the view is already as new (a committed update was
+   * taken while a read ran).
+   */
+  #apply(
+    chat: ChatStateRow,
+    rows: readonly ChatMessageRow[],
+    queueRows: readonly ChatQueuedMessageRow[] | undefined,
+  ): void {
+    if (this.#closed || !this.#isNewer(chat)) return;
     let lastDeletedRevision = this.#view?.lastDeletedRevision ?? 0;
     for (const row of rows) {
       this.#messages.set(row.id, row);
@@ -253,7 +303,7 @@ export class ChatFeed {
     this.#wake();
   }
 
-  #pendingCalls(chat: ChatRow): PendingToolCall[] {
+  #pendingCalls(chat: ChatStateRow): PendingToolCall[] {
     const history = [...this.#messages.values()]
       .filter((message) => !message.deleted)
       .sort((a, b) => a.id - b.id);
@@ -264,7 +314,7 @@ export class ChatFeed {
   }
 
   /** Follows the parts of the chat's current episode from the right place. */
-  #retarget(chat: ChatRow): void {
+  #retarget(chat: ChatStateRow): void {
     const key: EpisodeKey | undefined =
       chat.generationAttempt > 0
         ? {

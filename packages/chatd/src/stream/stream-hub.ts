@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type TimerHandle } from '@chatd/core';
 import { ChatNotFoundError } from '@chatd/message-store';
-import { ChatFeed, type FeedContext } from './chat-feed.js';
+import { ChatFeed, type CommittedChat, type FeedContext } from './chat-feed.js';
 import { decodeCursor } from './cursor.js';
 import { type ChatStreamEventWithCursor, initialState, nextEvents } from './subscriber-events.js';
 
@@ -116,6 +116,11 @@ export class StreamHub {
     } finally {
       this.#detach(chatId, feed);
     }
+  }
+
+  /** Hands what an update committed here to the chat's feed, if this replica streams it. */
+  offerCommitted(chatId: string, commit: CommittedChat): void {
+    this.#feeds.get(chatId)?.feed.offerCommitted(commit);
   }
 
   /** Re-reads one chat's feed now, if this replica streams it (a deleted chat's streams end). */

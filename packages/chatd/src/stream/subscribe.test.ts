@@ -161,6 +161,80 @@ describe('chatd.subscribe on one replica', () => {
     expect(reads).toBeLessThanOrEqual(lastVersion - firstVersion + 1);
   });
 
+  /** Counts the store's reads of the chat from now on; returns the count and the restore. */
+  function countReads(store: TestStore['store']) {
+    const getChatSince = store.getChatSince.bind(store);
+    const counter = { reads: 0, restore: () => {} };
+    store.getChatSince = (chatId, afterRevision) => {
+      counter.reads += 1;
+      return getChatSince(chatId, afterRevision);
+    };
+    counter.restore = () => {
+      store.getChatSince = getChatSince;
+    };
+    return counter;
+  }
+
+  it("a step committed here reaches this replica's streams without reading the chat again", async () => {
+    const { chatd, script, testStore } = await engine();
+    const release = deferred();
+    script.push(heldAnswer(['no ', 'read'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'go', title: 't' });
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(chatd.subscribe(chat.id), events, isStatus('waiting'));
+    await vi.waitFor(() => expect(events.some((e) => e.type === 'message-part')).toBe(true), {
+      timeout: 20_000,
+    });
+    const counter = countReads(testStore.store);
+    release.resolve();
+    await reading;
+    counter.restore();
+    // The commit (message and turn's end in one transaction) came from the engine itself.
+    expect(counter.reads).toBe(0);
+    expect(describeEvents(events).slice(-2)).toEqual(['message assistant', 'status waiting']);
+    const committed = events.find(
+      (event) => event.type === 'message' && event.message.role === 'assistant',
+    );
+    const [stored] = (await chatd.listMessages(chat.id)).messages.filter(
+      (message) => message.role === 'assistant',
+    );
+    // As a read would have shown it: id, content, creation time.
+    expect(committed).toMatchObject({ message: stored });
+  });
+
+  it('a turn that ends with a queued message is read again: the commit also started the next message', async () => {
+    const { chatd, script, testStore } = await engine();
+    const release = deferred();
+    script.push(heldAnswer(['first'], 1, release.promise));
+    script.push({ parts: textAnswer('second') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'one', title: 't' });
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(
+      chatd.subscribe(chat.id),
+      events,
+      (event) =>
+        event.type === 'message' &&
+        event.message.role === 'assistant' &&
+        JSON.stringify(event.message.content).includes('second'),
+    );
+    await vi.waitFor(() => expect(events.some((e) => e.type === 'message-part')).toBe(true), {
+      timeout: 20_000,
+    });
+    await chatd.sendMessage(chat.id, { content: 'two', busy: 'queue' });
+    const counter = countReads(testStore.store);
+    release.resolve();
+    await reading;
+    counter.restore();
+    expect(counter.reads).toBeGreaterThan(0);
+    const messages = describeEvents(events).filter((event) => event.startsWith('message'));
+    expect(messages).toEqual([
+      'message user',
+      'message assistant',
+      'message user',
+      'message assistant',
+    ]);
+  });
+
   it('a subscriber that stops reading holds nothing up and catches up in order when it reads again', async () => {
     const { chatd, script } = await engine();
     const release = deferred();

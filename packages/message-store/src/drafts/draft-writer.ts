@@ -99,6 +99,8 @@ class EpisodeState {
   appendedSeq = 0;
   /** Everything up to this seq is written (or was dropped because the chat moved past it). */
   writtenSeq = 0;
+  /** Everything up to this seq was announced with its envelopes (by a write or before a commit). */
+  announcedSeq = 0;
   writing = false;
   /** Everything up to this seq is to be written without waiting for the window. */
   urgentThrough = 0;
@@ -329,8 +331,7 @@ export class DraftWriter {
    * is written only to be deleted. The batch of a write in flight is announced too, ahead of the
    * rest, rather than waited for: that write would announce nothing if the commit landed first,
    * and waiting for it would hold the commit up by its round trip. The envelopes stay queued: if
-   * no commit follows, they are written as usual and announced again (followers drop parts they
-   * have, by seq).
+   * no commit follows, they are written as usual, and no write announces them again.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
    * @throws RootHandleInTransactionError `ROOT_HANDLE_IN_TRANSACTION` inside a transaction of
    *   the store (as a rejection).
@@ -347,7 +348,7 @@ export class DraftWriter {
     if (episode === undefined) return;
     // A write in flight has taken its batch off `pending`; a failed one left it in `failedBatch`.
     const unwritten = [...(episode.inFlightBatch ?? episode.failedBatch ?? []), ...episode.pending];
-    if (unwritten.length > 0) this.#announce(episode.key, unwritten);
+    if (unwritten.length > 0) this.#announce(episode, unwritten);
   }
 
   /** Resolves once the episode's rows hold `seq`; rejects when the write fails or `signal` aborts. */
@@ -575,7 +576,11 @@ export class DraftWriter {
     episode.lastWriteAt = this.#context.clock.now();
     if (stored) {
       this.#batchesWritten += 1;
-      this.#announce(episode.key, batch, envelopeJsons);
+      // What announceUnwritten announced while this write was in flight is not announced twice.
+      const first = batch.findIndex((envelope) => envelope.seq > episode.announcedSeq);
+      if (first !== -1) {
+        this.#announce(episode, batch.slice(first), envelopeJsons?.slice(first));
+      }
     } else {
       this.#context.logger.debug(
         { chatId: episode.key.chatId, firstSeq: batch[0]?.seq, lastSeq: episode.writtenSeq },
@@ -628,23 +633,29 @@ export class DraftWriter {
   }
 
   /**
-   * Announces a written batch with its envelopes, in as many messages as the transport needs:
+   * Announces envelopes (a written batch, or before a commit the unwritten ones) inline, in as
+   * many messages as the transport needs:
    * a follower then has every part without reading the rows, which the commit that ends the
    * episode deletes, perhaps before the follower could read them. Only an envelope too large
    * for a message on its own is announced by its seq alone.
    */
-  #announce(key: DraftKey, batch: DraftEnvelope[], envelopeJsons?: string[]): void {
+  #announce(episode: EpisodeState, batch: DraftEnvelope[], envelopeJsons?: string[]): void {
+    const { key } = episode;
     const channel = draftChannel(key.chatId);
     const { pubsub } = this.#context;
     const publish = (envelopes: DraftEnvelope[], inline: boolean) => {
+      const lastSeq = (envelopes.at(-1) as DraftEnvelope).seq;
       const announcement: DraftAnnouncement = {
         historyVersion: key.historyVersion,
         generationAttempt: key.generationAttempt,
         firstSeq: (envelopes[0] as DraftEnvelope).seq,
-        lastSeq: (envelopes.at(-1) as DraftEnvelope).seq,
+        lastSeq,
         ...(inline ? { envelopes } : {}),
       };
       pubsub.publish(channel, announcement as unknown as JsonValue);
+      // Without its envelopes, an announcement points followers at rows: the write of those
+      // rows announces them again.
+      if (inline) episode.announcedSeq = Math.max(episode.announcedSeq, lastSeq);
     };
     /** Publishes `envelopes` inline; `false` when they do not fit one message. */
     const publishedInline = (envelopes: DraftEnvelope[]): boolean => {

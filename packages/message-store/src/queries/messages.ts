@@ -8,6 +8,7 @@ import {
   type ChatRow,
   chatColumns,
   MESSAGE_SELECT,
+  messageColumns,
   readMessageRow,
 } from '../schema/rows.js';
 import type { ListMessagesOptions, NewMessage } from '../validation/inputs.js';
@@ -154,12 +155,12 @@ export function insertMessageRows(
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
        compressed)
-     SELECT ${chatId}, m->>'role', m->'content', coalesce(m->>'visibility', 'both'),
+     SELECT ${chatId}, m->>'role', m->'content', m->>'visibility',
        (m->>'input_tokens')::bigint, (m->>'output_tokens')::bigint, (m->>'total_tokens')::bigint,
        (m->>'reasoning_tokens')::bigint, (m->>'cache_read_tokens')::bigint,
        (m->>'cache_write_tokens')::bigint, (m->>'context_limit')::bigint,
        (m->>'cost_micros')::bigint, (m->>'runtime_ms')::bigint, m->>'created_by',
-       m->>'model_config_id', m->>'reasoning_effort', coalesce((m->>'compressed')::boolean, false)
+       m->>'model_config_id', m->>'reasoning_effort', (m->>'compressed')::boolean
      FROM ${from} jsonb_array_elements(${document}::text::jsonb) WITH ORDINALITY AS r(m, ordinality)
      ORDER BY r.ordinality
      RETURNING ${returning}`;
@@ -191,7 +192,7 @@ function insertMessagesStatement(name: string, execution = '') {
        WHERE c.id = $1
        RETURNING ${RECORD}
      )
-     SELECT ${INSERTED_IDS}, chat.* FROM chat`,
+     SELECT ${INSERTED_IDS}, now() AS "insertedAt", chat.* FROM chat`,
   );
 }
 
@@ -202,10 +203,13 @@ const INSERT_MESSAGES_FINISH = insertMessagesStatement(
   `, ${executionSet(4)}`,
 );
 
-/** The row document's fields besides content: its column name and how to read it. */
+/**
+ * The row document's fields besides content: its column name and how to read it. The columns'
+ * defaults are applied here, for the document and for {@link insertedRows} alike.
+ */
 const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unknown]> = [
   ['role', (message) => message.role],
-  ['visibility', (message) => message.visibility],
+  ['visibility', (message) => message.visibility ?? 'both'],
   ['input_tokens', (message) => message.usage?.inputTokens],
   ['output_tokens', (message) => message.usage?.outputTokens],
   ['total_tokens', (message) => message.usage?.totalTokens],
@@ -218,8 +222,41 @@ const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unkno
   ['created_by', (message) => message.createdBy],
   ['model_config_id', (message) => message.modelConfigId],
   ['reasoning_effort', (message) => message.reasoningEffort],
-  ['compressed', (message) => message.compressed],
+  ['compressed', (message) => message.compressed ?? false],
 ];
+
+/** The row fields of {@link ROW_FIELDS}' columns. */
+const FIELD_OF_COLUMN = new Map(
+  Object.entries(messageColumns).map(([field, column]) => [column.sqlName, field]),
+);
+
+/**
+ * The rows an insert of `messages` wrote, as a read returns them, built from the messages
+ * themselves and what the statement returned: their ids, the chat's snapshot version (every
+ * row's revision) and the transaction's time (every row's `created_at`).
+ */
+function insertedRows(
+  chatId: string,
+  messages: readonly NewMessage[],
+  ids: readonly number[],
+  revision: number,
+  createdAt: unknown,
+): ChatMessageRow[] {
+  return messages.map((message, index) => {
+    const raw: Record<string, unknown> = {
+      id: ids[index],
+      chatId,
+      content: message.content,
+      deleted: false,
+      revision,
+      createdAt,
+    };
+    for (const [column, read] of ROW_FIELDS) {
+      raw[FIELD_OF_COLUMN.get(column) as string] = read(message) ?? null;
+    }
+    return readMessageRow(raw);
+  });
+}
 
 /**
  * The messages as the one JSON document {@link insertMessageRows} reads. Written by hand
@@ -242,7 +279,7 @@ export function messageDocument(messages: readonly NewMessage[]): string {
 
 /**
  * Inserts messages in order with one statement and returns their ids, ascending in input
- * order, with the chat as they leave it. Each row's revision is the chat's current
+ * order, and their rows, with the chat as they leave it. Each row's revision is the chat's current
  * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
  * first; at least one message. With `execution`, the same statement also writes the execution
  * state (a turn's end, which the caller checked).
@@ -252,13 +289,22 @@ export async function insertMessages(
   chatId: string,
   messages: readonly NewMessage[],
   execution?: ExecutionWrite,
-): Promise<{ messageIds: number[]; chat: ChatRecord }> {
+): Promise<{ messageIds: number[]; rows: ChatMessageRow[]; chat: ChatRecord }> {
   const document = messageDocument(messages);
   const byUser = messages.some((message) => message.role === 'user');
   const [raw] = await (execution === undefined
     ? tx.query(INSERT_MESSAGES, [chatId, document, byUser])
     : tx.query(INSERT_MESSAGES_FINISH, [chatId, document, byUser, ...executionParams(execution)]));
-  return { messageIds: readInsertedIds(raw), chat: readRecord(raw) as ChatRecord };
+  const messageIds = readInsertedIds(raw);
+  const chat = readRecord(raw) as ChatRecord;
+  const rows = insertedRows(
+    chatId,
+    messages,
+    messageIds,
+    chat.row.snapshotVersion,
+    raw?.insertedAt,
+  );
+  return { messageIds, rows, chat };
 }
 
 /** The parts of a history message the tool-call rules look at. */

@@ -1,6 +1,7 @@
-import type { ChatErrorInfo, JsonValue } from '@chatd/core';
+import type { ChatErrorInfo, JsonValue, Logger } from '@chatd/core';
 import type { z } from 'zod';
 import type { Transaction } from '../db/database.js';
+import type { ChatMessageRow } from '../schema/rows.js';
 import type {
   AcquireInput,
   CommitStepInput,
@@ -61,6 +62,8 @@ export class ChatTransitions {
   readonly #tx: Transaction;
   readonly #inputs: InputSchemas;
   readonly #maxContentBytes: number;
+  readonly #logger: Logger;
+  readonly #afterCommit: Array<() => void> = [];
   #failure: { error: unknown } | undefined;
 
   /** @internal Built by `store.update`. */
@@ -70,12 +73,14 @@ export class ChatTransitions {
     tx: Transaction;
     inputs: InputSchemas;
     maxContentBytes: number;
+    logger: Logger;
   }) {
     this.chatId = init.chatId;
     this.snapshotVersion = init.snapshotVersion;
     this.#tx = init.tx;
     this.#inputs = init.inputs;
     this.#maxContentBytes = init.maxContentBytes;
+    this.#logger = init.logger;
   }
 
   /** @internal The first transition error, if any: the update rethrows it to roll back. */
@@ -86,6 +91,29 @@ export class ChatTransitions {
   /** The chat as it is now inside the transaction. */
   snapshot(): Promise<ChatStateSnapshot> {
     return currentChat(this.#tx, this.chatId);
+  }
+
+  /**
+   * Runs `callback` once the update has committed, before the store publishes the update's
+   * hints, so a view the caller keeps (of the chat as this update leaves it) is current before
+   * anyone hears of the change; never when the update rolls back. An error it throws is logged.
+   */
+  afterCommit(callback: () => void): void {
+    this.#afterCommit.push(() => {
+      try {
+        callback();
+      } catch (error) {
+        this.#logger.warn(
+          { err: error, chatId: this.chatId },
+          'message-store: an afterCommit callback failed',
+        );
+      }
+    });
+  }
+
+  /** @internal The afterCommit callbacks, which the update queues once it has succeeded. */
+  get afterCommitCallbacks(): ReadonlyArray<() => void> {
+    return this.#afterCommit;
   }
 
   /**
@@ -257,9 +285,14 @@ export class ChatTransitions {
    * Commits the messages of a generation step; optionally consumes the compaction marker, and
    * with `finishTurn` ends the turn as `finishTurn` would (one statement when the chat ends up
    * waiting).
+   * @returns The message ids, ascending, and the rows as a read after the commit returns them
+   *   (ids, revision, creation time), for a caller that keeps a view of the chat current
+   *   without reading it again.
    * @throws InvalidArgumentError `INVALID_ARGUMENT` without messages.
    */
-  commitStep(input: CommitStepInput): Promise<worker.InsertedMessages> {
+  commitStep(
+    input: CommitStepInput,
+  ): Promise<worker.InsertedMessages & { messages: ChatMessageRow[] }> {
     return this.#run(
       'commitStep',
       this.#parse(this.#inputs.commitStep, input, 'input'),

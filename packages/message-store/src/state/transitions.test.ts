@@ -784,6 +784,33 @@ describeEachDatabase('transitions', (database) => {
       }
     }
 
+    for (const finish of [false, true]) {
+      it(`returns the committed rows as a read returns them (finishTurn ${finish})`, async () => {
+        const machine = await openMachine(database);
+        const { chatId } = await chatIn(machine, database, 'R0');
+        const before = (await machine.store.getChat(chatId)).historyVersion;
+        const { messages } = await machine.update(chatId, (chat) =>
+          chat.commitStep({
+            messages: [
+              assistantCalls([{ id: 's1' }]),
+              { ...toolResult('s1'), visibility: 'model' as const },
+              { ...assistantText('done'), usage: { inputTokens: 3, outputTokens: 5 } },
+            ],
+            ...(finish ? { finishTurn: { release: true } } : {}),
+          }),
+        );
+        const read = await machine.store.getChatSince(chatId, before);
+        const visible = messages.filter((message) => message.visibility !== 'model');
+        expect(visible).toEqual(read.messages);
+        expect(messages).toHaveLength(3);
+        expect(messages[1]).toMatchObject({
+          visibility: 'model',
+          compressed: false,
+          deleted: false,
+        });
+      });
+    }
+
     it('with finishTurn is refused where either transition is', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'A0');
@@ -800,6 +827,64 @@ describeEachDatabase('transitions', (database) => {
           }),
         ),
       ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+  });
+
+  describe('afterCommit', () => {
+    it('runs after the commit, before the hints; not after a rollback or a failed inner update', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await chatIn(machine, database, 'R0');
+      const order: string[] = [];
+      const hints = () => machine.published(chatId).length;
+      machine.clearPublished();
+      await machine.update(chatId, async (chat) => {
+        chat.afterCommit(() => order.push(`callback after ${hints()} hints`));
+        await chat.commitStep({ messages: [assistantText('a')] });
+        expect(order).toEqual([]);
+      });
+      expect(order).toEqual(['callback after 0 hints']);
+      expect(hints()).toBeGreaterThan(0);
+
+      order.length = 0;
+      await expect(
+        machine.update(chatId, async (chat) => {
+          chat.afterCommit(() => order.push('rolled back'));
+          await chat.commitStep({ messages: [assistantText('b')] });
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      // An inner update that fails inside an outer one that commits: its callback never runs.
+      await machine.store.lock(chatId, async () => {
+        await machine
+          .update(chatId, async (chat) => {
+            chat.afterCommit(() => order.push('inner failed'));
+            await chat.commitStep({ messages: [] });
+          })
+          .catch(() => {});
+      });
+      expect(order).toEqual([]);
+    });
+
+    it('logs a callback that throws; the update still succeeds and publishes', async () => {
+      const warnings: unknown[] = [];
+      const logger = {
+        debug() {},
+        info() {},
+        warn: (fields: unknown) => warnings.push(fields),
+        error() {},
+        child: () => logger,
+      };
+      const machine = await openMachine(database, { logger });
+      const { chatId } = await chatIn(machine, database, 'R0');
+      machine.clearPublished();
+      await machine.update(chatId, async (chat) => {
+        chat.afterCommit(() => {
+          throw new Error('callback');
+        });
+        await chat.commitStep({ messages: [assistantText('a')] });
+      });
+      expect(warnings).toHaveLength(1);
+      expect(machine.published(chatId).length).toBeGreaterThan(0);
     });
   });
 

@@ -108,12 +108,15 @@ export function updateChat<T>(
       tx,
       inputs: context.inputs,
       maxContentBytes: context.limits.maxContentBytes,
+      logger: context.logger,
     });
     const result = await fn(chat);
     if (chat.failure) throw chat.failure.error;
     signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
-    // not publish a state that was never written. Nothing is published after a rollback.
+    // not publish a state that was never written. Nothing is published after a rollback. The
+    // caller's callbacks go first, so what it keeps is current before anyone hears of the change.
+    tx.afterCommit.push(...chat.afterCommitCallbacks);
     const hints = hintsFor(context, await currentChat(tx, chatId));
     tx.afterCommit.push(() => publishHints(context, hints));
     return result;

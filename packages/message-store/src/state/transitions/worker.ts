@@ -3,9 +3,9 @@ import type { Transaction } from '../../db/database.js';
 import { incrementGenerationAttempt, setRetryState } from '../../queries/chat-state.js';
 import { insertMessages } from '../../queries/messages.js';
 import { upsertHeartbeats } from '../../queries/ownership.js';
+import type { ChatMessageRow } from '../../schema/rows.js';
 import type { AcquireInput, CommitStepInput } from '../../validation/inputs.js';
 import {
-  appendMessages,
   type ChatStateSnapshot,
   currentChat,
   executionAfter,
@@ -20,6 +20,9 @@ export interface InsertedMessages {
   /** Message ids, ascending. */
   messageIds: number[];
 }
+
+/** What `commitStep` wrote: the ids, and the rows as a read after the commit returns them. */
+export type CommittedStep = InsertedMessages & { messages: ChatMessageRow[] };
 
 /** `acquire`: see {@link ChatTransitions.acquire}. */
 export async function acquire(tx: Transaction, chat: ChatStateSnapshot, input: AcquireInput) {
@@ -62,20 +65,21 @@ export async function commitStep(
   tx: Transaction,
   chat: ChatStateSnapshot,
   input: CommitStepInput,
-): Promise<InsertedMessages> {
+): Promise<CommittedStep> {
   const finish =
     input.finishTurn === undefined ? undefined : { release: input.finishTurn.release === true };
-  if (finish !== undefined && chat.state === 'R0') {
-    // Ends waiting: the messages and finishTurn's write in one statement.
-    const execution = executionAfter(chat, turnEnded(finish));
-    const inserted = await insertMessages(tx, chat.row.id, input.messages, execution);
-    rememberChat(tx, inserted.chat);
-    return { messageIds: inserted.messageIds };
-  }
-  const messageIds = await appendMessages(tx, chat.row.id, input.messages);
+  // Ending in waiting: the messages and finishTurn's write in one statement.
+  const execution =
+    finish !== undefined && chat.state === 'R0'
+      ? executionAfter(chat, turnEnded(finish))
+      : undefined;
+  const inserted = await insertMessages(tx, chat.row.id, input.messages, execution);
+  rememberChat(tx, inserted.chat);
+  const committed = { messageIds: inserted.messageIds, messages: inserted.rows };
+  if (execution !== undefined) return committed;
   if (input.consumeCompactionRequest === true && chat.row.compactionRequestedAt !== null) {
     await setExecution(tx, chat, {}, { carryCompaction: false });
   }
   if (finish !== undefined) await finishTurn(tx, await currentChat(tx, chat.row.id), finish);
-  return { messageIds };
+  return committed;
 }
