@@ -233,17 +233,19 @@ const FIELD_OF_COLUMN = new Map(
 /**
  * The rows an insert of `messages` wrote, as a read returns them, built from the messages
  * themselves and what the statement returned: their ids, the chat's snapshot version (every
- * row's revision) and the transaction's time (every row's `created_at`).
+ * row's revision) and the transaction's time (every row's `created_at`). The content is the
+ * validated input as it is: reading it again would parse every message a second time.
  */
 function insertedRows(
   chatId: string,
   messages: readonly NewMessage[],
   ids: readonly number[],
   revision: number,
-  createdAt: unknown,
+  insertedAt: unknown,
 ): ChatMessageRow[] {
+  const createdAt = messageColumns.createdAt.read(insertedAt);
   return messages.map((message, index) => {
-    const raw: Record<string, unknown> = {
+    const row: Record<string, unknown> = {
       id: ids[index],
       chatId,
       content: message.content,
@@ -252,9 +254,9 @@ function insertedRows(
       createdAt,
     };
     for (const [column, read] of ROW_FIELDS) {
-      raw[FIELD_OF_COLUMN.get(column) as string] = read(message) ?? null;
+      row[FIELD_OF_COLUMN.get(column) as string] = read(message) ?? null;
     }
-    return readMessageRow(raw);
+    return row as unknown as ChatMessageRow;
   });
 }
 
