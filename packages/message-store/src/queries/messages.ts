@@ -23,6 +23,9 @@ import {
 } from './chat-state.js';
 import { queryChildRows } from './chats.js';
 
+/** The visibility of a message written without one: both the transcript and the prompt. */
+const DEFAULT_VISIBILITY = 'both';
+
 // What a user's transcript shows; the model's prompt uses 'model' and 'both'.
 const USER_VISIBLE = `m.visibility IN ('user', 'both')`;
 /** Messages the model sees (the prompt history), as a condition on alias `m`. */
@@ -155,12 +158,12 @@ export function insertMessageRows(
        output_tokens, total_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
        context_limit, cost_micros, runtime_ms, created_by, model_config_id, reasoning_effort,
        compressed)
-     SELECT ${chatId}, m->>'role', m->'content', m->>'visibility',
+     SELECT ${chatId}, m->>'role', m->'content', coalesce(m->>'visibility', '${DEFAULT_VISIBILITY}'),
        (m->>'input_tokens')::bigint, (m->>'output_tokens')::bigint, (m->>'total_tokens')::bigint,
        (m->>'reasoning_tokens')::bigint, (m->>'cache_read_tokens')::bigint,
        (m->>'cache_write_tokens')::bigint, (m->>'context_limit')::bigint,
        (m->>'cost_micros')::bigint, (m->>'runtime_ms')::bigint, m->>'created_by',
-       m->>'model_config_id', m->>'reasoning_effort', (m->>'compressed')::boolean
+       m->>'model_config_id', m->>'reasoning_effort', coalesce((m->>'compressed')::boolean, false)
      FROM ${from} jsonb_array_elements(${document}::text::jsonb) WITH ORDINALITY AS r(m, ordinality)
      ORDER BY r.ordinality
      RETURNING ${returning}`;
@@ -204,12 +207,13 @@ const INSERT_MESSAGES_FINISH = insertMessagesStatement(
 );
 
 /**
- * The row document's fields besides content: its column name and how to read it. The columns'
- * defaults are applied here, for the document and for {@link insertedRows} alike.
+ * The row document's fields besides content: its column name and how to read it. A field left
+ * out of the document (undefined) takes the column's default: NULL, or for `visibility` and
+ * `compressed` the defaults the insert and {@link insertedRows} both apply.
  */
 const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unknown]> = [
   ['role', (message) => message.role],
-  ['visibility', (message) => message.visibility ?? 'both'],
+  ['visibility', (message) => message.visibility],
   ['input_tokens', (message) => message.usage?.inputTokens],
   ['output_tokens', (message) => message.usage?.outputTokens],
   ['total_tokens', (message) => message.usage?.totalTokens],
@@ -222,7 +226,7 @@ const ROW_FIELDS: ReadonlyArray<readonly [string, (message: NewMessage) => unkno
   ['created_by', (message) => message.createdBy],
   ['model_config_id', (message) => message.modelConfigId],
   ['reasoning_effort', (message) => message.reasoningEffort],
-  ['compressed', (message) => message.compressed ?? false],
+  ['compressed', (message) => message.compressed],
 ];
 
 /** The row fields of {@link ROW_FIELDS}' columns. */
@@ -233,17 +237,19 @@ const FIELD_OF_COLUMN = new Map(
 /**
  * The rows an insert of `messages` wrote, as a read returns them, built from the messages
  * themselves and what the statement returned: their ids, the chat's snapshot version (every
- * row's revision) and the transaction's time (every row's `created_at`).
+ * row's revision) and the transaction's time (every row's `created_at`). The content is the
+ * validated input as it is: reading it again would parse every message a second time.
  */
 function insertedRows(
   chatId: string,
   messages: readonly NewMessage[],
   ids: readonly number[],
   revision: number,
-  createdAt: unknown,
+  insertedAt: unknown,
 ): ChatMessageRow[] {
+  const createdAt = messageColumns.createdAt.read(insertedAt);
   return messages.map((message, index) => {
-    const raw: Record<string, unknown> = {
+    const row: Record<string, unknown> = {
       id: ids[index],
       chatId,
       content: message.content,
@@ -252,9 +258,11 @@ function insertedRows(
       createdAt,
     };
     for (const [column, read] of ROW_FIELDS) {
-      raw[FIELD_OF_COLUMN.get(column) as string] = read(message) ?? null;
+      row[FIELD_OF_COLUMN.get(column) as string] = read(message) ?? null;
     }
-    return readMessageRow(raw);
+    row.visibility ??= DEFAULT_VISIBILITY;
+    row.compressed ??= false;
+    return row as unknown as ChatMessageRow;
   });
 }
 
