@@ -20,7 +20,8 @@
  * its owner's lease, so those checks cost no extra round trips: a transition such as
  * `recordGenerationAttempt`, or a `commitStep` of any number of messages, is BEGIN, bump, write,
  * COMMIT (three round trips on the store's own Postgres pool, which pipelines BEGIN with the
- * bump). `createChat` is one statement.
+ * bump; two for a turn-ending `commitStep` with `lastInUpdate`, whose write carries the COMMIT).
+ * `createChat` is one statement.
  *
  * **Versions.** Database triggers keep `historyVersion`, `queueVersion`, `retryStateVersion`,
  * message `revision` and the reset of `generationAttempt`; no caller can set them.

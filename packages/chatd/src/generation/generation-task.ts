@@ -316,10 +316,11 @@ async function commitAndDecide(
     ],
     prepared.decision.action === 'compact',
   );
+  // A finishing step is this update's last write: it may carry the commit.
   const committed = await chat.commitStep({
     messages,
     consumeCompactionRequest: prepared.decision.action === 'compact',
-    ...(next.action === 'finish' ? { finishTurn: { release: true } } : {}),
+    ...(next.action === 'finish' ? { finishTurn: { release: true }, lastInUpdate: true } : {}),
   });
   if (next.action === 'requires-action') {
     await chat.enterRequiresAction({ timeoutMs: context.options.requiresActionTimeoutMs });

@@ -217,6 +217,54 @@ describeEachDatabase('Database', (database) => {
     expect(await chatCount(db, id)).toBe(0);
   });
 
+  it('ends a transaction with queryAndCommit: its statement commits, nothing may follow', async () => {
+    const db = await openDatabase();
+    const id = randomUUID();
+    const controller = new AbortController();
+    let ran = false;
+    const rows = await db.transaction(async (tx) => {
+      await tx.query(insertChat(id));
+      tx.afterCommit.push(() => {
+        ran = true;
+      });
+      const last = await tx.queryAndCommit<{ last: number }>('SELECT 1 AS last');
+      expect(tx.committing).toBe(true);
+      expect(tx.statements).toBe(2);
+      await expect(tx.query('SELECT 2')).rejects.toThrow(/sent its COMMIT/);
+      await expect(tx.queryAndCommit('SELECT 3')).rejects.toThrow(/sent its COMMIT/);
+      // Too late to cancel: the commit has been sent.
+      controller.abort(new Error('too late'));
+      return last;
+    }, controller.signal);
+    expect(rows).toEqual([{ last: 1 }]);
+    expect(ran).toBe(true);
+    expect(await chatCount(db, id)).toBe(1);
+    // A failing last statement rolls the transaction back.
+    const failedId = randomUUID();
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(insertChat(failedId));
+        return tx.queryAndCommit('SELECT 1 / 0');
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await chatCount(db, failedId)).toBe(0);
+    // A callback that fails after the commit cannot undo it: the work stands, the afterCommit
+    // callbacks run, and the error is reported.
+    const keptId = randomUUID();
+    let keptRan = false;
+    await expect(
+      db.transaction(async (tx) => {
+        tx.afterCommit.push(() => {
+          keptRan = true;
+        });
+        await tx.queryAndCommit(insertChat(keptId));
+        throw new Error('after the commit');
+      }),
+    ).rejects.toThrow('after the commit');
+    expect(keptRan).toBe(true);
+    expect(await chatCount(db, keptId)).toBe(1);
+  });
+
   it('does not start a transaction for an already aborted signal', async () => {
     const db = await openDatabase();
     const reason = new Error('stop');
@@ -253,7 +301,7 @@ describeEachDatabase('Database', (database) => {
   });
 
   it.runIf(database.kind === 'postgres')(
-    "sends a transaction's BEGIN together with its first statement on the store's own pool",
+    "sends a transaction's BEGIN with its first statement and COMMIT with its last on the store's own pool",
     async () => {
       // A TCP proxy in front of Postgres records what each side sends, in order.
       const traffic: Array<{ from: 'store' | 'postgres'; text: string }> = [];
@@ -307,6 +355,36 @@ describeEachDatabase('Database', (database) => {
       ).rejects.toThrow(/division by zero/);
       await expect(db.transaction((tx) => tx.query('SELECT 1 / 0'))).rejects.toThrow(/division/);
       expect(await chatCount(db, id)).toBe(0);
+
+      // queryAndCommit: the COMMIT goes out before the last statement's reply comes back.
+      traffic.length = 0;
+      const committedId = randomUUID();
+      const last = await db.transaction(async (tx) => {
+        await tx.query(insertChat(committedId));
+        const rows = await tx.queryAndCommit('SELECT 43 AS last_statement');
+        // Nothing may follow the COMMIT.
+        await expect(tx.query('SELECT 44')).rejects.toThrow(/sent its COMMIT/);
+        return rows;
+      });
+      expect(last).toEqual([{ last_statement: 43 }]);
+      const lastStatement = sent('SELECT 43 AS last_statement');
+      const lastReply = traffic.findIndex(
+        ({ from }, index) => index > lastStatement && from === 'postgres',
+      );
+      expect(sent('COMMIT')).toBeGreaterThanOrEqual(lastStatement);
+      expect(sent('COMMIT')).toBeLessThan(lastReply);
+      expect(await chatCount(db, committedId)).toBe(1);
+      // A failing last statement rolls back what came before it, and the connection (the
+      // pool's only one) is clean for the next transaction.
+      const rolledBackId = randomUUID();
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(insertChat(rolledBackId));
+          return tx.queryAndCommit('SELECT 1 / 0');
+        }),
+      ).rejects.toThrow(/division by zero/);
+      expect(await chatCount(db, rolledBackId)).toBe(0);
+      expect(await db.transaction((tx) => tx.query('SELECT 45 AS next'))).toEqual([{ next: 45 }]);
     },
   );
 

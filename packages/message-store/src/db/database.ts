@@ -24,6 +24,8 @@ export function namedStatement(name: string, text: string): Statement {
   return { name: `chatd_ms_${name}`, text };
 }
 
+const COMMITTING = 'message-store: this transaction has sent its COMMIT; no statement may follow';
+
 /** Something that runs SQL: the root database, or an open transaction. */
 export interface Queryable {
   /** Runs one statement and returns its rows as the driver parsed them. */
@@ -45,14 +47,18 @@ export interface Session extends Queryable {
  */
 export class Transaction implements Queryable {
   readonly #run: Queryable['query'];
+  readonly #runAndCommit: Queryable['query'];
   readonly #memo = new Map<string, { value: unknown; at: number }>();
   #statements = 0;
+  #committing = false;
+  #committed = false;
   /** Callbacks to run once the transaction has committed (never after a rollback). */
   readonly afterCommit: Array<() => void> = [];
 
   /** @internal Built by {@link Database.transaction}. */
-  constructor(run: Queryable['query']) {
+  constructor(run: Queryable['query'], runAndCommit: Queryable['query']) {
     this.#run = run;
+    this.#runAndCommit = runAndCommit;
   }
 
   /** Statements run so far. */
@@ -60,12 +66,42 @@ export class Transaction implements Queryable {
     return this.#statements;
   }
 
+  /** Whether {@link queryAndCommit} has run: the commit is on its way, nothing may follow. */
+  get committing(): boolean {
+    return this.#committing;
+  }
+
+  /** Whether {@link queryAndCommit} succeeded: the transaction's work stands, whatever follows. */
+  get committed(): boolean {
+    return this.#committed;
+  }
+
   query<Row = Record<string, unknown>>(
     statement: Statement | string,
     params?: readonly unknown[],
   ): Promise<Row[]> {
+    if (this.#committing) return Promise.reject(new Error(COMMITTING));
     this.#statements += 1;
     return this.#run<Row>(statement, params);
+  }
+
+  /**
+   * Runs the transaction's last statement with its COMMIT right behind it: on the store's own
+   * Postgres connections both go out together, so the commit costs no round trip of its own.
+   * When the statement fails, Postgres answers the COMMIT with a rollback. For the root
+   * transaction only: a joined one would commit its outer transaction's work early.
+   */
+  queryAndCommit<Row = Record<string, unknown>>(
+    statement: Statement | string,
+    params?: readonly unknown[],
+  ): Promise<Row[]> {
+    if (this.#committing) return Promise.reject(new Error(COMMITTING));
+    this.#statements += 1;
+    this.#committing = true;
+    return this.#runAndCommit<Row>(statement, params).then((rows) => {
+      this.#committed = true;
+      return rows;
+    });
   }
 
   /** Keeps `value` (what the statement just run returned) under `key`. */
@@ -133,8 +169,13 @@ export interface DriverAdapter {
    */
   readonly client: object;
   query: Queryable['query'];
-  /** Runs `fn` in BEGIN … COMMIT on one connection (ROLLBACK when it throws). */
-  transaction<T>(fn: (query: Queryable['query']) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in BEGIN … COMMIT on one connection (ROLLBACK when it throws). `fn` may end the
+   * transaction itself with `queryAndCommit`: its statement and the COMMIT, sent together.
+   */
+  transaction<T>(
+    fn: (query: Queryable['query'], queryAndCommit: Queryable['query']) => Promise<T>,
+  ): Promise<T>;
   /** Runs `fn` on one dedicated connection (migrations take an advisory lock on it). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Releases what the store opened; leaves app-owned clients open. */
@@ -210,15 +251,27 @@ export class Database implements Queryable {
     // starting one here would wait for that connection forever.
     if (this.insideTransaction()) throw new RootHandleInTransactionError();
     let committed: Transaction | undefined;
-    const result = await this.#adapter.transaction(async (run) => {
-      const tx = new Transaction(run);
-      const value = await this.#inFrame(tx, () => fn(tx));
-      // Last chance to cancel: past this point the commit is on its way.
-      signal?.throwIfAborted();
-      committed = tx;
-      return value;
+    let failedAfterCommit: { error: unknown } | undefined;
+    const result = await this.#adapter.transaction(async (run, runAndCommit) => {
+      const tx = new Transaction(run, runAndCommit);
+      try {
+        const value = await this.#inFrame(tx, () => fn(tx));
+        // Last chance to cancel: past this point the commit is on its way (or already done).
+        if (!tx.committing) signal?.throwIfAborted();
+        committed = tx;
+        return value;
+      } catch (error) {
+        // Once queryAndCommit has committed nothing can undo it (PGlite, which commits when
+        // this callback returns, must not roll back either): the work stands, its callbacks
+        // run, and the error is reported after that.
+        if (!tx.committed) throw error;
+        committed = tx;
+        failedAfterCommit = { error };
+        return undefined as T;
+      }
     });
     for (const callback of committed?.afterCommit ?? []) callback();
+    if (failedAfterCommit !== undefined) throw failedAfterCommit.error;
     return result;
   }
 

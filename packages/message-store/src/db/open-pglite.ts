@@ -118,7 +118,12 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     driver: 'pglite',
     client: pglite,
     query,
-    transaction: (fn) => pglite.transaction((tx) => fn(statementRunner(pglite, tx))),
+    transaction: (fn) =>
+      pglite.transaction((tx) => {
+        // In-process: the commit after the callback costs no round trip to save.
+        const run = statementRunner(pglite, tx);
+        return fn(run, run);
+      }),
     // PGlite is one connection: the session is the instance itself.
     withSession: (fn) =>
       fn({

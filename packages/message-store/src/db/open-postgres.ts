@@ -163,9 +163,24 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
         // which fails the statements behind it too; its own error is rethrown below.
         const begun = client.query(config('BEGIN'));
         begun.catch(() => {});
-        const result = await fn(runOn(client));
+        let committed = false;
+        const result = await fn(
+          runOn(client),
+          async <Row>(statement: Statement | string, params?: readonly unknown[]) => {
+            committed = true;
+            // Sent behind the statement without waiting for its reply (pipelined on the store's
+            // own pool). After a failed statement Postgres answers it with a rollback, and the
+            // statement's error is what is thrown.
+            const rows = client.query(config(statement, params));
+            const commit = client.query(config('COMMIT'));
+            commit.catch(() => {});
+            const { rows: result } = await rows;
+            await commit;
+            return result as Row[];
+          },
+        );
         await begun;
-        await client.query(config('COMMIT'));
+        if (!committed) await client.query(config('COMMIT'));
         return result;
       }),
     withSession: (fn) =>

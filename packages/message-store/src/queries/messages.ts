@@ -1,5 +1,5 @@
 import { readChatMessageContent, type StoredChatMessageContent } from '@chatd/core';
-import { namedStatement, type Queryable } from '../db/database.js';
+import { namedStatement, type Queryable, type Transaction } from '../db/database.js';
 import { toSafeInteger } from '../db/safe-integer.js';
 import { ChatNotFoundError, MessageNotFoundError } from '../errors/store-errors.js';
 import { rowReader, selectList } from '../schema/columns.js';
@@ -295,19 +295,22 @@ export function messageDocument(messages: readonly NewMessage[]): string {
  * order, and their rows, with the chat as they leave it. Each row's revision is the chat's current
  * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
  * first; at least one message. With `execution`, the same statement also writes the execution
- * state (a turn's end, which the caller checked).
+ * state (a turn's end, which the caller checked); with `commit`, it ends the transaction.
  */
 export async function insertMessages(
-  tx: Queryable,
+  tx: Transaction,
   chatId: string,
   messages: readonly NewMessage[],
   execution?: ExecutionWrite,
+  commit = false,
 ): Promise<{ messageIds: number[]; rows: ChatMessageRow[]; chat: ChatRecord }> {
   const document = messageDocument(messages);
   const byUser = messages.some((message) => message.role === 'user');
-  const [raw] = await (execution === undefined
-    ? tx.query(INSERT_MESSAGES, [chatId, document, byUser])
-    : tx.query(INSERT_MESSAGES_FINISH, [chatId, document, byUser, ...executionParams(execution)]));
+  const [statement, params] =
+    execution === undefined
+      ? [INSERT_MESSAGES, [chatId, document, byUser]]
+      : [INSERT_MESSAGES_FINISH, [chatId, document, byUser, ...executionParams(execution)]];
+  const [raw] = await (commit ? tx.queryAndCommit(statement, params) : tx.query(statement, params));
   const messageIds = readInsertedIds(raw);
   const chat = readRecord(raw) as ChatRecord;
   const rows = insertedRows(

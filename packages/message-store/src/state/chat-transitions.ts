@@ -27,6 +27,7 @@ import {
 } from '../validation/inputs.js';
 import { checkJsonSize, parseInput } from '../validation/parse-input.js';
 import { type ChatStateSnapshot, currentChat } from './chat-snapshot.js';
+import type { ExecutionState } from './classify.js';
 import { InvalidStateError, TransitionNotAllowedError } from './errors.js';
 import { allowedOutputs, type TransitionName } from './matrix.js';
 import * as lifecycle from './transitions/lifecycle.js';
@@ -63,6 +64,7 @@ export class ChatTransitions {
   readonly #inputs: InputSchemas;
   readonly #maxContentBytes: number;
   readonly #logger: Logger;
+  readonly #mayCommitEarly: boolean;
   readonly #afterCommit: Array<() => void> = [];
   #failure: { error: unknown } | undefined;
 
@@ -74,6 +76,8 @@ export class ChatTransitions {
     inputs: InputSchemas;
     maxContentBytes: number;
     logger: Logger;
+    /** Whether a transition may end the transaction itself (the update's own, not joined). */
+    mayCommitEarly: boolean;
   }) {
     this.chatId = init.chatId;
     this.snapshotVersion = init.snapshotVersion;
@@ -81,6 +85,7 @@ export class ChatTransitions {
     this.#inputs = init.inputs;
     this.#maxContentBytes = init.maxContentBytes;
     this.#logger = init.logger;
+    this.#mayCommitEarly = init.mayCommitEarly;
   }
 
   /** @internal The first transition error, if any: the update rethrows it to roll back. */
@@ -124,13 +129,21 @@ export class ChatTransitions {
   async #run<Input, Result>(
     name: TransitionName,
     parse: () => Input,
-    body: (tx: Transaction, chat: ChatStateSnapshot, input: Input) => Promise<Result>,
+    body: (
+      tx: Transaction,
+      chat: ChatStateSnapshot,
+      input: Input,
+      landings: readonly ExecutionState[],
+    ) => Promise<Result>,
     then?: (input: Input) => TransitionName | undefined,
   ): Promise<Result> {
     if (this.#failure) throw this.#failure.error;
     try {
       const input = parse();
       const before = await this.snapshot();
+      if (this.#tx.committing) {
+        throw new TransitionNotAllowedError(before.state, name, 'the update has committed');
+      }
       const first = allowedOutputs(before.state, name);
       if (first === undefined) {
         if (before.state === 'Invalid') throw new InvalidStateError(name);
@@ -144,7 +157,7 @@ export class ChatTransitions {
       if (second !== undefined && outputs.length === 0) {
         throw new TransitionNotAllowedError(before.state, second);
       }
-      const result = await body(this.#tx, before, input);
+      const result = await body(this.#tx, before, input, outputs);
       const after = await this.snapshot();
       if (!outputs.includes(after.state)) {
         // A bug in the transition code; rolled back like any rejection.
@@ -296,7 +309,8 @@ export class ChatTransitions {
     return this.#run(
       'commitStep',
       this.#parse(this.#inputs.commitStep, input, 'input'),
-      worker.commitStep,
+      (tx, chat, parsed, landings) =>
+        worker.commitStep(tx, chat, parsed, this.#mayCommitEarly ? landings : undefined),
       (parsed) => (parsed.finishTurn === undefined ? undefined : 'finishTurn'),
     );
   }

@@ -817,6 +817,79 @@ describeEachDatabase('transitions', (database) => {
       });
     }
 
+    it('with lastInUpdate commits with its statement; nothing after it runs', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await chatIn(machine, database, 'R0');
+      machine.clearPublished();
+      const { messageIds } = await machine.update(chatId, (chat) =>
+        chat.commitStep({
+          messages: [assistantText('done')],
+          finishTurn: { release: true },
+          lastInUpdate: true,
+        }),
+      );
+      expect((await rowOf(machine, chatId)).state).toBe('W');
+      expect((await messagesOf(database, chatId)).map((message) => message.id)).toContain(
+        messageIds[0],
+      );
+      expect(machine.published(chatId).length).toBeGreaterThan(0);
+
+      // A transition after it is refused; the step it followed is committed and published all
+      // the same, and the update reports the refusal.
+      const other = await chatIn(machine, database, 'R0');
+      machine.clearPublished();
+      const error = await machine
+        .update(other.chatId, async (chat) => {
+          await chat.commitStep({
+            messages: [assistantText('done')],
+            finishTurn: { release: true },
+            lastInUpdate: true,
+          });
+          await chat.sendMessage(send('more'));
+        })
+        .then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
+      expect(error).toMatchObject({ code: 'TRANSITION_NOT_ALLOWED' });
+      expect(String(error)).toMatch(/the update has committed/);
+      expect((await rowOf(machine, other.chatId)).state).toBe('W');
+      expect(machine.published(other.chatId).length).toBeGreaterThan(0);
+    });
+
+    it('ignores lastInUpdate where the step is not one statement or the update is joined', async () => {
+      const machine = await openMachine(database);
+      // With a queued message the finish starts the next turn: more than one statement, so the
+      // update goes on and commits at its end.
+      const queued = await chatIn(machine, database, 'R1');
+      await machine.update(queued.chatId, async (chat) => {
+        await chat.commitStep({
+          messages: [assistantText('done')],
+          finishTurn: { release: true },
+          lastInUpdate: true,
+        });
+        await chat.recordGenerationAttempt();
+      });
+      expect((await rowOf(machine, queued.chatId)).state).toBe('R0');
+      // Joined to an outer transaction, the outer one decides: here it rolls back.
+      const joined = await chatIn(machine, database, 'R0');
+      const before = await messagesOf(database, joined.chatId);
+      await expect(
+        machine.store.lock(joined.chatId, async () => {
+          await machine.update(joined.chatId, (chat) =>
+            chat.commitStep({
+              messages: [assistantText('done')],
+              finishTurn: { release: true },
+              lastInUpdate: true,
+            }),
+          );
+          throw new Error('outer fails');
+        }),
+      ).rejects.toThrow('outer fails');
+      expect((await rowOf(machine, joined.chatId)).state).toBe('R0');
+      expect(await messagesOf(database, joined.chatId)).toEqual(before);
+    });
+
     it('with finishTurn is refused where either transition is', async () => {
       const machine = await openMachine(database);
       const { chatId } = await chatIn(machine, database, 'A0');

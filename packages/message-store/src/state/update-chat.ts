@@ -92,11 +92,8 @@ export function updateChat<T>(
   outer?: Transaction,
 ): Promise<T> {
   // Joined to an outer transaction, the outer one's commit decides.
-  const relaxed =
-    !durable &&
-    context.db.driver === 'postgres' &&
-    outer === undefined &&
-    context.db.currentTransaction() === undefined;
+  const ownTransaction = outer === undefined && context.db.currentTransaction() === undefined;
+  const relaxed = !durable && context.db.driver === 'postgres' && ownTransaction;
   const run = async (tx: Transaction) => {
     if (relaxed) await tx.query('SET LOCAL synchronous_commit TO off');
     const bumped = await bumpChat(tx, chatId);
@@ -109,17 +106,28 @@ export function updateChat<T>(
       inputs: context.inputs,
       maxContentBytes: context.limits.maxContentBytes,
       logger: context.logger,
+      mayCommitEarly: ownTransaction,
     });
-    const result = await fn(chat);
-    if (chat.failure) throw chat.failure.error;
-    signal?.throwIfAborted();
+    let result: T | undefined;
+    let failedAfterCommit: { error: unknown } | undefined;
+    try {
+      result = await fn(chat);
+      if (chat.failure) throw chat.failure.error;
+    } catch (error) {
+      // After a commitStep that committed (lastInUpdate), what the callback did next cannot
+      // undo it: what committed is published, then the error is reported.
+      if (!tx.committed) throw error;
+      failedAfterCommit = { error };
+    }
+    if (!tx.committing) signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
     // not publish a state that was never written. Nothing is published after a rollback. The
     // caller's callbacks go first, so what it keeps is current before anyone hears of the change.
     tx.afterCommit.push(...chat.afterCommitCallbacks);
     const hints = hintsFor(context, await currentChat(tx, chatId));
     tx.afterCommit.push(() => publishHints(context, hints));
-    return result;
+    if (failedAfterCommit !== undefined) throw failedAfterCommit.error;
+    return result as T;
   };
   return outer === undefined ? context.db.transaction(run, signal) : run(outer);
 }

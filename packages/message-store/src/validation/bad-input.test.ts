@@ -1013,6 +1013,16 @@ const TRANSITION_ROWS: { transition: string; state: State; rows: TransitionRow[]
         invalid('input.consumeCompactionRequest'),
       ],
       [
+        'lastInUpdate 1',
+        (chat) =>
+          chat.commitStep({
+            messages: [assistantText('ok')],
+            finishTurn: { release: true },
+            lastInUpdate: 1,
+          } as never),
+        invalid('input.lastInUpdate'),
+      ],
+      [
         'unknown key',
         (chat) => chat.commitStep({ messages: [assistantText('ok')], final: true } as never),
         invalid('input.final'),

@@ -437,6 +437,15 @@ export function createInputSchemas(maxContentBytes: number) {
        * one statement; otherwise the queue head starts the next turn as `finishTurn` would.
        */
       finishTurn: finishOptionsSchema.unwrap().optional(),
+      /**
+       * The caller's update does nothing after this step. When the step is one statement (it
+       * ends the turn and the chat ends up waiting), that statement carries the update's
+       * COMMIT: on Postgres both go out together, one round trip less at the end of a turn.
+       * The landing state is checked before it is sent. Anything the callback tries after it
+       * is refused, and the update still commits. Otherwise ignored.
+       * @default false
+       */
+      lastInUpdate: z.boolean().optional(),
     }),
     partials: z.array(message),
   };

@@ -12,6 +12,7 @@ import {
   rememberChat,
   setExecution,
 } from '../chat-snapshot.js';
+import { classifyExecutionState, type ExecutionState } from '../classify.js';
 import { TransitionNotAllowedError } from '../errors.js';
 import { finishTurn, turnEnded } from './lifecycle.js';
 
@@ -60,11 +61,15 @@ export async function recordRetryState(
   rememberChat(tx, await setRetryState(tx, chat.row.id, retryState));
 }
 
-/** `commitStep`: see {@link ChatTransitions.commitStep}. */
+/**
+ * `commitStep`: see {@link ChatTransitions.commitStep}. `landings` are the states the update
+ * may land in, given when it may commit with this step's statement.
+ */
 export async function commitStep(
   tx: Transaction,
   chat: ChatStateSnapshot,
   input: CommitStepInput,
+  landings?: readonly ExecutionState[],
 ): Promise<CommittedStep> {
   const finish =
     input.finishTurn === undefined ? undefined : { release: input.finishTurn.release === true };
@@ -73,7 +78,14 @@ export async function commitStep(
     finish !== undefined && chat.state === 'R0'
       ? executionAfter(chat, turnEnded(finish))
       : undefined;
-  const inserted = await insertMessages(tx, chat.row.id, input.messages, execution);
+  // The landing is checked before the statement that commits: afterwards nothing could undo it.
+  // The queue cannot change meanwhile, the update holds the chat's row lock.
+  const commit =
+    input.lastInUpdate === true &&
+    execution !== undefined &&
+    landings?.includes(classifyExecutionState({ ...execution, queuedCount: chat.queuedCount })) ===
+      true;
+  const inserted = await insertMessages(tx, chat.row.id, input.messages, execution, commit);
   rememberChat(tx, inserted.chat);
   const committed = { messageIds: inserted.messageIds, messages: inserted.rows };
   if (execution !== undefined) return committed;
