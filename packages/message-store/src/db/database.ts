@@ -80,9 +80,7 @@ export class Transaction implements Queryable {
     statement: Statement | string,
     params?: readonly unknown[],
   ): Promise<Row[]> {
-    if (this.#committing) return Promise.reject(new Error(COMMITTING));
-    this.#statements += 1;
-    return this.#run<Row>(statement, params);
+    return this.#send<Row>(statement, params, false);
   }
 
   /**
@@ -95,8 +93,17 @@ export class Transaction implements Queryable {
     statement: Statement | string,
     params?: readonly unknown[],
   ): Promise<Row[]> {
+    return this.#send<Row>(statement, params, true);
+  }
+
+  #send<Row>(
+    statement: Statement | string,
+    params: readonly unknown[] | undefined,
+    commit: boolean,
+  ): Promise<Row[]> {
     if (this.#committing) return Promise.reject(new Error(COMMITTING));
     this.#statements += 1;
+    if (!commit) return this.#run<Row>(statement, params);
     this.#committing = true;
     return this.#runAndCommit<Row>(statement, params).then((rows) => {
       this.#committed = true;
