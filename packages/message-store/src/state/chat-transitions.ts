@@ -297,7 +297,8 @@ export class ChatTransitions {
   /**
    * Commits the messages of a generation step; optionally consumes the compaction marker, and
    * with `finishTurn` ends the turn as `finishTurn` would (one statement when the chat ends up
-   * waiting).
+   * waiting). When that one statement is the last thing the update does, `lastInUpdate: true`
+   * lets it carry the COMMIT: one round trip less on Postgres, and nothing may follow it.
    * @returns The message ids, ascending, and the rows as a read after the commit returns them
    *   (ids, revision, creation time), for a caller that keeps a view of the chat current
    *   without reading it again.
