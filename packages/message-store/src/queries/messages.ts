@@ -239,23 +239,32 @@ const FIELD_OF_COLUMN = new Map(
   Object.entries(messageColumns).map(([field, column]) => [column.sqlName, field]),
 );
 
+/** What {@link insertMessages} inserted: the ids, the chat as it left it, and when. */
+export interface InsertedRows {
+  /** Message ids, ascending, in input order. */
+  messageIds: number[];
+  /** The chat as the insert left it. */
+  chat: ChatRecord;
+  /** The transaction's time, every row's `created_at`, as the driver returned it. */
+  insertedAt: unknown;
+}
+
 /**
  * The rows an insert of `messages` wrote, as a read returns them, built from the messages
  * themselves and what the statement returned: their ids, the chat's snapshot version (every
  * row's revision) and the transaction's time (every row's `created_at`). The content is the
  * validated input as it is: reading it again would parse every message a second time.
  */
-function insertedRows(
-  chatId: string,
+export function insertedRows(
   messages: readonly NewMessage[],
-  ids: readonly number[],
-  revision: number,
-  insertedAt: unknown,
+  { messageIds, chat, insertedAt }: InsertedRows,
 ): ChatMessageRow[] {
   const createdAt = messageColumns.createdAt.read(insertedAt);
+  const revision = chat.row.snapshotVersion;
+  const chatId = chat.row.id;
   return messages.map((message, index) => {
     const row: Record<string, unknown> = {
-      id: ids[index],
+      id: messageIds[index],
       chatId,
       content: message.content,
       deleted: false,
@@ -292,7 +301,8 @@ export function messageDocument(messages: readonly NewMessage[]): string {
 
 /**
  * Inserts messages in order with one statement and returns their ids, ascending in input
- * order, and their rows, with the chat as they leave it. Each row's revision is the chat's current
+ * order, with the chat as they leave it ({@link insertedRows} builds their rows from that, for
+ * a caller that wants them). Each row's revision is the chat's current
  * `snapshot_version` (a trigger), and `history_version` moves to it. Content must be validated
  * first; at least one message. With `execution`, the same statement also writes the execution
  * state (a turn's end, which the caller checked); with `commit`, it ends the transaction.
@@ -303,7 +313,7 @@ export async function insertMessages(
   messages: readonly NewMessage[],
   execution?: ExecutionWrite,
   commit = false,
-): Promise<{ messageIds: number[]; rows: ChatMessageRow[]; chat: ChatRecord }> {
+): Promise<InsertedRows> {
   const document = messageDocument(messages);
   const byUser = messages.some((message) => message.role === 'user');
   const [statement, params] =
@@ -311,16 +321,11 @@ export async function insertMessages(
       ? [INSERT_MESSAGES, [chatId, document, byUser]]
       : [INSERT_MESSAGES_FINISH, [chatId, document, byUser, ...executionParams(execution)]];
   const [raw] = await (commit ? tx.queryAndCommit(statement, params) : tx.query(statement, params));
-  const messageIds = readInsertedIds(raw);
-  const chat = readRecord(raw) as ChatRecord;
-  const rows = insertedRows(
-    chatId,
-    messages,
-    messageIds,
-    chat.row.snapshotVersion,
-    raw?.insertedAt,
-  );
-  return { messageIds, rows, chat };
+  return {
+    messageIds: readInsertedIds(raw),
+    chat: readRecord(raw) as ChatRecord,
+    insertedAt: raw?.insertedAt,
+  };
 }
 
 /** The parts of a history message the tool-call rules look at. */

@@ -1,7 +1,7 @@
 import type { JsonValue } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { incrementGenerationAttempt, setRetryState } from '../../queries/chat-state.js';
-import { insertMessages } from '../../queries/messages.js';
+import { insertedRows, insertMessages } from '../../queries/messages.js';
 import { upsertHeartbeats } from '../../queries/ownership.js';
 import type { ChatMessageRow } from '../../schema/rows.js';
 import type { AcquireInput, CommitStepInput } from '../../validation/inputs.js';
@@ -87,7 +87,10 @@ export async function commitStep(
       true;
   const inserted = await insertMessages(tx, chat.row.id, input.messages, execution, commit);
   rememberChat(tx, inserted.chat);
-  const committed = { messageIds: inserted.messageIds, messages: inserted.rows };
+  const committed = {
+    messageIds: inserted.messageIds,
+    messages: insertedRows(input.messages, inserted),
+  };
   if (execution !== undefined) return committed;
   if (input.consumeCompactionRequest === true && chat.row.compactionRequestedAt !== null) {
     await setExecution(tx, chat, {}, { carryCompaction: false });
