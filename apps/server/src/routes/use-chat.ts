@@ -59,10 +59,13 @@ async function streamTurn(
   response.flushHeaders();
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   response.once('close', () => stop.abort());
-  const write = async (chunk: UiMessageChunk | '[DONE]') => {
+  const write = async (chunk: UiMessageChunk) => {
     if (response.writableEnded || response.destroyed) return;
-    const line = `data: ${chunk === '[DONE]' ? chunk : JSON.stringify(chunk)}\n\n`;
+    const line = `data: ${JSON.stringify(chunk)}\n\n`;
     if (!response.write(line)) await new Promise((resolve) => response.once('drain', resolve));
+  };
+  const end = () => {
+    if (!response.writableEnded && !response.destroyed) response.end('data: [DONE]\n\n');
   };
   try {
     const subscribed = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
@@ -72,14 +75,18 @@ async function streamTurn(
       messageId: `turn-${afterMessageId}`,
       errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
     });
-    for await (const chunk of chunks) await write(chunk);
-    await write('[DONE]');
+    for await (const chunk of chunks) {
+      await write(chunk);
+      // The response ends with the turn's last chunk. Leaving the loop first would wait for
+      // the subscription to be released (its feed, its hint channel): about a millisecond the
+      // client would spend waiting for `[DONE]`.
+      if (chunk.type === 'finish' || chunk.type === 'error') end();
+    }
+    end();
   } catch (error) {
     request.log.warn({ err: error }, 'UI message stream ended with an error');
     await write({ type: 'error', errorText: 'The stream failed' });
   } finally {
-    // The response ends first: releasing the subscription (its feed, its hint channel) takes
-    // about a millisecond that the client would otherwise wait for after `[DONE]`.
     if (!response.writableEnded) response.end();
     stop.abort();
   }

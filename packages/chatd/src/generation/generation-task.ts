@@ -267,7 +267,9 @@ async function attempt(
       input,
       signal,
       (chat, before) => commitAndDecide(context, chat, before, prepared, messages),
-      { attempt: attemptNumber },
+      // Run against the chat as this replica's own last commit left it, the step's statements
+      // and its commit go out together; a chat changed elsewhere runs the usual way.
+      { attempt: attemptNumber, pipelined: true },
     );
     committed = messages.length > 0;
     return false;

@@ -73,7 +73,11 @@ export async function updateFenced<T>(
   input: TaskInput,
   signal: AbortSignal,
   fn: (chat: ChatTransitions, snapshot: ChatStateSnapshot) => Promise<T>,
-  { durable, ...fence }: FenceOptions & Pick<ChatUpdateOptions, 'durable'> = {},
+  {
+    durable,
+    pipelined,
+    ...fence
+  }: FenceOptions & Pick<ChatUpdateOptions, 'durable' | 'pipelined'> = {},
 ): Promise<T> {
   try {
     return await store.update(
@@ -83,7 +87,11 @@ export async function updateFenced<T>(
         checkFence(snapshot.row, input, fence);
         return fn(chat, snapshot);
       },
-      durable === undefined ? { signal } : { signal, durable },
+      {
+        signal,
+        ...(durable === undefined ? {} : { durable }),
+        ...(pipelined === undefined ? {} : { pipelined }),
+      },
     );
   } catch (error) {
     throw normalize(error, signal);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import { silentLogger } from '@chatd/core';
 import { PubSub } from '@chatd/pubsub';
 import { afterEach, expect, inject, it } from 'vitest';
@@ -8,6 +7,7 @@ import { RootHandleInTransactionError } from '../errors/store-errors.js';
 import { connect } from '../store/open-store.js';
 import { parseOpenStoreArguments } from '../store/store-options.js';
 import { describeEachDatabase } from '../test-support/databases.js';
+import { startRecordingProxy } from '../test-support/recording-proxy.js';
 import type { Database } from './database.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -304,45 +304,16 @@ describeEachDatabase('Database', (database) => {
     "sends a transaction's BEGIN with its first statement and COMMIT with its last on the store's own pool",
     async () => {
       // A TCP proxy in front of Postgres records what each side sends, in order.
-      const traffic: Array<{ from: 'store' | 'postgres'; text: string }> = [];
-      const url = database.url as string;
-      const upstream = new URL(url);
-      const proxy = net.createServer((store) => {
-        const postgres = net.connect(Number(upstream.port || 5432), upstream.hostname);
-        store.on('data', (chunk) => {
-          traffic.push({ from: 'store', text: chunk.toString('latin1') });
-          postgres.write(chunk);
-        });
-        postgres.on('data', (chunk) => {
-          traffic.push({ from: 'postgres', text: chunk.toString('latin1') });
-          store.write(chunk);
-        });
-        for (const [socket, peer] of [
-          [store, postgres],
-          [postgres, store],
-        ] as const) {
-          socket.on('error', () => {});
-          socket.on('close', () => peer.destroy());
-        }
-      });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      cleanups.push(() => new Promise((resolve) => proxy.close(() => resolve())));
-      const viaProxy = new URL(url);
-      viaProxy.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-      const db = await connect(
-        { kind: 'url', url: viaProxy.toString(), maxConnections: 1 },
-        silentLogger,
-      );
+      const proxy = await startRecordingProxy(database.url as string);
+      cleanups.push(() => proxy.close());
+      const { traffic, sent, replyAfter } = proxy;
+      const db = await connect({ kind: 'url', url: proxy.url, maxConnections: 1 }, silentLogger);
       cleanups.push(() => db.close());
       await db.query('SELECT 1');
       traffic.length = 0;
       await db.transaction((tx) => tx.query('SELECT 42 AS first_statement'));
-      const sent = (needle: string) =>
-        traffic.findIndex(({ from, text }) => from === 'store' && text.includes(needle));
       const begin = sent('BEGIN');
-      const firstReply = traffic.findIndex(
-        ({ from }, index) => index > begin && from === 'postgres',
-      );
+      const firstReply = replyAfter(begin);
       expect(begin).toBeGreaterThanOrEqual(0);
       expect(sent('SELECT 42 AS first_statement')).toBeLessThan(firstReply);
       // A failing first statement still rolls the transaction back and frees the connection.
@@ -368,9 +339,7 @@ describeEachDatabase('Database', (database) => {
       });
       expect(last).toEqual([{ last_statement: 43 }]);
       const lastStatement = sent('SELECT 43 AS last_statement');
-      const lastReply = traffic.findIndex(
-        ({ from }, index) => index > lastStatement && from === 'postgres',
-      );
+      const lastReply = replyAfter(lastStatement);
       expect(sent('COMMIT')).toBeGreaterThanOrEqual(lastStatement);
       expect(sent('COMMIT')).toBeLessThan(lastReply);
       expect(await chatCount(db, committedId)).toBe(1);

@@ -2,6 +2,7 @@ import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-draft-batches.js';
 import { migration0003 } from './0003-attempt-resets-with-history.js';
 import { migration0004 } from './0004-unlogged-drafts.js';
+import { migration0005 } from './0005-snapshot-expectation.js';
 
 /** One schema step: applied once, in `version` order, inside its own transaction. */
 export interface Migration {
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002,
   migration0003,
   migration0004,
+  migration0005,
 ];
 
 /** The schema version this package writes. */

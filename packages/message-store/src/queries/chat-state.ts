@@ -44,6 +44,16 @@ const BUMP = namedStatement(
   `UPDATE chats AS c SET snapshot_version = c.snapshot_version + 1 WHERE c.id = $1
    RETURNING ${RECORD}`,
 );
+// The bump of an update that expects snapshot version $2: any other version raises
+// `SNAPSHOT_MOVED` and aborts the transaction, with whatever was sent behind it.
+const BUMP_FROM = namedStatement(
+  'bump_from',
+  `UPDATE chats AS c SET snapshot_version = CASE WHEN c.snapshot_version = $2
+     THEN c.snapshot_version + 1 ELSE chatd_snapshot_moved(c.id, $2, c.snapshot_version) END
+   WHERE c.id = $1 RETURNING ${RECORD}`,
+);
+/** The SQLSTATE of the bump from a snapshot version the chat is no longer at. */
+export const SNAPSHOT_MOVED = 'CD001';
 const READ = namedStatement('read', `SELECT ${RECORD} FROM chats c WHERE c.id = $1`);
 const LOCK_FOR_UPDATE = namedStatement(
   'lock_update',
@@ -94,6 +104,18 @@ const SET_RETRY_STATE = namedStatement(
 /** Locks the chat row and bumps its snapshot version by one; `undefined` if it does not exist. */
 export async function bumpChat(tx: Queryable, chatId: string): Promise<ChatRecord | undefined> {
   return readRecord((await tx.query(BUMP, [chatId]))[0]);
+}
+
+/**
+ * {@link bumpChat} when the chat is at `snapshotVersion`; otherwise the statement fails with
+ * {@link SNAPSHOT_MOVED}. `undefined` if the chat does not exist.
+ */
+export async function bumpChatFrom(
+  tx: Queryable,
+  chatId: string,
+  snapshotVersion: number,
+): Promise<ChatRecord | undefined> {
+  return readRecord((await tx.query(BUMP_FROM, [chatId, snapshotVersion]))[0]);
 }
 
 /** Reads the chat (inside a transaction: as this transaction sees it). */

@@ -189,6 +189,19 @@ export interface ChatMessageRow extends RowOf<typeof messageColumns> {}
 /** A queued user message row. */
 export interface ChatQueuedMessageRow extends RowOf<typeof queuedMessageColumns> {}
 
+/** The {@link ChatStateRow} part of a chat row. */
+export function toChatStateRow({
+  title: _title,
+  mcpServerIds: _mcpServerIds,
+  labels: _labels,
+  createdAt: _createdAt,
+  updatedAt: _updatedAt,
+  lastUserActivityAt: _lastUserActivityAt,
+  ...state
+}: ChatRow): ChatStateRow {
+  return state;
+}
+
 /** `c.id AS "id", …` for `chats c`. */
 export const CHAT_SELECT = selectList(chatColumns, 'c');
 /** `m.id AS "id", …` for `chat_messages m`. */

@@ -36,6 +36,18 @@ export function rememberChat(tx: Transaction, record: ChatRecord): ChatStateSnap
 }
 
 /**
+ * Remembers `record` in place of `was` while `was` is still what the transaction remembers of
+ * the chat (no statement has run since).
+ */
+export function replaceRemembered(
+  tx: Transaction,
+  was: ChatStateSnapshot,
+  record: ChatRecord,
+): void {
+  if (tx.recall(key(was.row.id)) === was) rememberChat(tx, record);
+}
+
+/**
  * The chat as the transaction sees it now: what the last statement returned when that was a
  * statement about this chat, otherwise read again.
  * @throws ChatNotFoundError `CHAT_NOT_FOUND`

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
-import { bumpChat, lockChatRow } from '../queries/chat-state.js';
+import { bumpChat, bumpChatFrom, lockChatRow, SNAPSHOT_MOVED } from '../queries/chat-state.js';
 import { getFamilyChatIds } from '../queries/chats.js';
 import { insertChat } from '../queries/create-chat.js';
 import { toChatUpdate } from '../queries/sync.js';
-import type { ChatMessageRow, ChatRow } from '../schema/rows.js';
+import { type ChatMessageRow, type ChatRow, toChatStateRow } from '../schema/rows.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { CreateChatInput } from '../validation/inputs.js';
-import { type ChatStateSnapshot, currentChat, rememberChat, toSnapshot } from './chat-snapshot.js';
+import {
+  type ChatStateSnapshot,
+  currentChat,
+  rememberChat,
+  replaceRemembered,
+  toSnapshot,
+} from './chat-snapshot.js';
 import { ChatTransitions } from './chat-transitions.js';
 import { classifyExecutionState, isRunnable } from './classify.js';
 import { ChatNotRootError, InvalidStateError, TransitionNotAllowedError } from './errors.js';
@@ -41,6 +47,21 @@ export interface ChatUpdateOptions extends ChatTransactionOptions {
    * @default true
    */
   durable?: boolean;
+  /**
+   * `true`: the callback runs at once, against the chat as this store's own last commit of it
+   * left it, instead of after the statement that locks the row returns it; every statement of
+   * the update then goes out without waiting for the one before. On Postgres an update whose
+   * last write carries the commit (`commitStep` with `lastInUpdate`) takes a single round trip.
+   *
+   * The first statement checks that the chat is still at that snapshot version. When it is
+   * not (another store or replica changed it since), that attempt rolls back and the update
+   * runs again the usual way, so the callback may run twice: what it did through `chat` is
+   * undone, anything else it does must be safe to repeat. Runs the usual way at once when this
+   * store has no commit of the chat in memory, inside another transaction, and on PGlite
+   * (which runs one statement at a time: there is no round trip to save).
+   * @default false
+   */
+  pipelined?: boolean;
 }
 
 type Hint = [channel: string, payload: ChatUpdatePayload | ChatOwnershipPayload];
@@ -82,23 +103,48 @@ function publishHints(context: StoreContext, hints: readonly Hint[]): void {
  * Runs transitions on one chat atomically: locks the row and bumps `snapshot_version` by one
  * (one statement), runs `fn`, and publishes after the commit. Inside another update's or
  * lock's callback (with ambient transactions), or given `outer`, it joins that transaction and
- * publishes when the outer one commits.
+ * publishes when the outer one commits. With `pipelined`, see {@link ChatUpdateOptions}.
  */
-export function updateChat<T>(
+export async function updateChat<T>(
   context: StoreContext,
   chatId: string,
   fn: (chat: ChatTransitions) => Promise<T>,
-  { signal, durable = true }: ChatUpdateOptions = {},
+  options: ChatUpdateOptions = {},
   outer?: Transaction,
+): Promise<T> {
+  const expected =
+    options.pipelined === true &&
+    outer === undefined &&
+    context.db.driver === 'postgres' &&
+    context.db.currentTransaction() === undefined
+      ? context.recentChats.get(chatId)
+      : undefined;
+  if (expected !== undefined) {
+    try {
+      return await runUpdate(context, chatId, fn, options, undefined, expected);
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== SNAPSHOT_MOVED) throw error;
+      context.recentChats.forget(chatId);
+    }
+  }
+  return runUpdate(context, chatId, fn, options, outer);
+}
+
+/** One attempt of {@link updateChat}: against `expected` when given, else as the bump reads it. */
+function runUpdate<T>(
+  context: StoreContext,
+  chatId: string,
+  fn: (chat: ChatTransitions) => Promise<T>,
+  { signal, durable = true }: ChatUpdateOptions,
+  outer?: Transaction,
+  expected?: ChatStateSnapshot,
 ): Promise<T> {
   // Joined to an outer transaction, the outer one's commit decides.
   const ownTransaction = outer === undefined && context.db.currentTransaction() === undefined;
   const relaxed = !durable && context.db.driver === 'postgres' && ownTransaction;
   const run = async (tx: Transaction) => {
     if (relaxed) await tx.query('SET LOCAL synchronous_commit TO off');
-    const bumped = await bumpChat(tx, chatId);
-    if (bumped === undefined) throw new ChatNotFoundError(chatId);
-    rememberChat(tx, bumped);
+    const { bumped, checked } = await bump(tx, chatId, expected);
     const chat = new ChatTransitions({
       chatId,
       snapshotVersion: bumped.row.snapshotVersion,
@@ -114,22 +160,60 @@ export function updateChat<T>(
       result = await fn(chat);
       if (chat.failure) throw chat.failure.error;
     } catch (error) {
+      // A stale expectation explains any failure of the statements sent behind the bump.
+      await checked;
       // After a commitStep that committed (lastInUpdate), what the callback did next cannot
       // undo it: what committed is published, then the error is reported.
       if (!tx.committed) throw error;
       failedAfterCommit = { error };
     }
+    await checked;
     if (!tx.committing) signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
     // not publish a state that was never written. Nothing is published after a rollback. The
     // caller's callbacks go first, so what it keeps is current before anyone hears of the change.
     tx.afterCommit.push(...chat.afterCommitCallbacks);
-    const hints = hintsFor(context, await currentChat(tx, chatId));
-    tx.afterCommit.push(() => publishHints(context, hints));
+    const committed = await currentChat(tx, chatId);
+    const hints = hintsFor(context, committed);
+    tx.afterCommit.push(() => {
+      context.recentChats.keep(committed);
+      publishHints(context, hints);
+    });
     if (failedAfterCommit !== undefined) throw failedAfterCommit.error;
     return result as T;
   };
   return outer === undefined ? context.db.transaction(run, signal) : run(outer);
+}
+
+/**
+ * Locks and bumps the chat. Without `expected`, waits for the statement and remembers what it
+ * returned. With it, remembers `expected` one version on at once and leaves the statement in
+ * flight: `checked` rejects when the chat was not at `expected` (the statement then failed
+ * and aborted the transaction) and otherwise puts the row as read in place of the expected
+ * one, while no later statement has replaced it.
+ * @throws ChatNotFoundError `CHAT_NOT_FOUND` (from `checked` when pipelined)
+ */
+async function bump(
+  tx: Transaction,
+  chatId: string,
+  expected: ChatStateSnapshot | undefined,
+): Promise<{ bumped: ChatStateSnapshot; checked: Promise<void> | undefined }> {
+  if (expected === undefined) {
+    const bumped = await bumpChat(tx, chatId);
+    if (bumped === undefined) throw new ChatNotFoundError(chatId);
+    return { bumped: rememberChat(tx, bumped), checked: undefined };
+  }
+  const reading = bumpChatFrom(tx, chatId, expected.row.snapshotVersion);
+  const bumped = rememberChat(tx, {
+    ...expected,
+    row: { ...expected.row, snapshotVersion: expected.row.snapshotVersion + 1 },
+  });
+  const checked = reading.then((record) => {
+    if (record === undefined) throw new ChatNotFoundError(chatId);
+    replaceRemembered(tx, bumped, record);
+  });
+  checked.catch(() => {});
+  return { bumped, checked };
 }
 
 /**
@@ -201,16 +285,18 @@ export async function createChat(
   });
   if (created === undefined) throw new ChatNotFoundError(input.parentChatId as string);
   // The owner's lease was written by the same statement: it is fresh.
-  const hints = hintsFor(
-    context,
-    toSnapshot({
-      row: created.row,
-      queuedCount: 0,
-      ownerHeartbeatAgeMs: input.owner === undefined ? null : 0,
-    }),
-  );
-  if (outer === undefined) publishHints(context, hints);
-  else outer.afterCommit.push(() => publishHints(context, hints));
+  const snapshot = toSnapshot({
+    row: toChatStateRow(created.row),
+    queuedCount: 0,
+    ownerHeartbeatAgeMs: input.owner === undefined ? null : 0,
+  });
+  const hints = hintsFor(context, snapshot);
+  const committed = () => {
+    context.recentChats.keep(snapshot);
+    publishHints(context, hints);
+  };
+  if (outer === undefined) committed();
+  else outer.afterCommit.push(committed);
   return {
     chatId,
     messageIds: created.messageIds,

@@ -4,6 +4,7 @@ import { openPglite } from '../db/open-pglite.js';
 import { openPostgres } from '../db/open-postgres.js';
 import { DraftWriter } from '../drafts/draft-writer.js';
 import { migrate } from '../migrations/migrator.js';
+import { RecentChats } from '../state/recent-chats.js';
 import { createInputSchemas } from '../validation/inputs.js';
 import { MessageStore } from './message-store.js';
 import {
@@ -76,5 +77,6 @@ export async function openStore(
     limits: parsed.limits,
     inputs: createInputSchemas(parsed.limits.maxContentBytes),
     exclusive,
+    recentChats: new RecentChats(),
   });
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import type { Database } from '../db/database.js';
 import type { DraftWriter } from '../drafts/draft-writer.js';
+import type { RecentChats } from '../state/recent-chats.js';
 import type { InputSchemas } from '../validation/inputs.js';
 import type { ResolvedLease, ResolvedLimits } from './store-options.js';
 
@@ -20,4 +21,6 @@ export interface StoreContext {
   readonly drafts: DraftWriter;
   /** Whether no other store uses the database (see `MessageStore.exclusive`). */
   readonly exclusive: boolean;
+  /** The chats as this store's commits last left them, for pipelined updates. */
+  readonly recentChats: RecentChats;
 }

@@ -593,6 +593,12 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
         store.update(ids.chatId, (chat) => chat.setArchived(true), { durable: 'no' } as never),
       invalid('options.durable'),
     ],
+    [
+      'options.pipelined 1',
+      (store, ids) =>
+        store.update(ids.chatId, (chat) => chat.setArchived(true), { pipelined: 1 } as never),
+      invalid('options.pipelined'),
+    ],
   ],
   lock: [
     [

@@ -117,7 +117,7 @@ export const transactionOptionsSchema = z
 
 /** Options of `update`. */
 export const updateOptionsSchema = z
-  .strictObject({ signal: signalSchema, durable: z.boolean() })
+  .strictObject({ signal: signalSchema, durable: z.boolean(), pipelined: z.boolean() })
   .partial()
   .optional();
 
