@@ -349,10 +349,7 @@ export class Chatd {
       ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
       ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
     });
-    if (owner !== undefined) {
-      const handover = { state: chat, chat, promptHistory, attemptRecorded: true };
-      await this.#worker.adopt(chatId, owner.runnerId, handover);
-    }
+    // The title waits for the first step's commit: it listens before the runner starts.
     if (input.title === undefined && this.#options.titleModelConfigId !== null) {
       const firstMessage = textOf(content.parts);
       this.#detach(
@@ -360,6 +357,10 @@ export class Chatd {
           runsHere: owner !== undefined,
         }),
       );
+    }
+    if (owner !== undefined) {
+      const handover = { state: chat, chat, promptHistory, attemptRecorded: true };
+      await this.#worker.adopt(chatId, owner.runnerId, handover);
     }
     // The user message is the last one written (after the system prompt, if any).
     return { ...toChat(chat), firstMessageId: messageIds.at(-1) as number };
@@ -619,9 +620,9 @@ export class Chatd {
    * committed), its first turn stopped running, or `titleTimeoutMs` passed (a chat no worker
    * runs still gets its title); `false` when the chat is gone or chatd closes.
    *
-   * `runsHere`: this instance's runner was just given the chat. It cannot have committed
-   * anything yet (that takes I/O, and this runs in the same tick), and its commits reach the
-   * subscription without a round trip through the database, so there is nothing to read first.
+   * `runsHere`: this instance's runner is about to be given the chat. The subscription is
+   * made before this first awaits, so before the runner starts, and the runner's commits reach
+   * it without a round trip through the database: there is nothing to read first.
    */
   async #firstStepDone(chatId: string, { runsHere }: { runsHere: boolean }): Promise<boolean> {
     const closing = this.#closing.signal;

@@ -217,7 +217,16 @@ export class Worker {
    * closing), so another worker takes it.
    */
   async adopt(chatId: string, runnerId: string, handover?: Handover): Promise<void> {
-    if (!this.#manager.spawn(chatId, runnerId, handover)) await this.#abandon(chatId, runnerId);
+    if (!this.#manager.spawn(chatId, runnerId, handover)) {
+      await this.#abandon(chatId, runnerId);
+      return;
+    }
+    // The runner starts the turn in the microtasks that follow and, unless it waits for I/O
+    // (tools connecting, say), sends the model request before they run out. Resolving only
+    // after them keeps the caller's next work (its response, its own database writes, which on
+    // embedded PGlite block the process) from delaying that request: about 2 ms of the time to
+    // the first token.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Gives back a chat whose runner could not start, if this worker and runner still own it. */
