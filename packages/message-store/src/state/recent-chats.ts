@@ -37,7 +37,7 @@ export class RecentChats {
     }
   }
 
-  /** Forgets a chat (its kept snapshot turned out stale, or it was deleted). */
+  /** Forgets a chat (its kept snapshot turned out stale, or this store deleted it). */
   forget(chatId: string): void {
     this.#chats.delete(chatId);
   }

@@ -400,7 +400,8 @@ export class MessageStore implements AsyncDisposable {
    */
   async deleteChat(chatId: string): Promise<void> {
     parseChatId(chatId);
-    return this.#query((db) => deleteChat(db, chatId));
+    await this.#query((db) => deleteChat(db, chatId));
+    this.#context.recentChats.forget(chatId);
   }
 
   // --- worker ---
