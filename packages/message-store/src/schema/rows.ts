@@ -189,17 +189,11 @@ export interface ChatMessageRow extends RowOf<typeof messageColumns> {}
 /** A queued user message row. */
 export interface ChatQueuedMessageRow extends RowOf<typeof queuedMessageColumns> {}
 
+const CHAT_STATE_KEYS = Object.keys(chatStateColumns) as Array<keyof ChatStateRow>;
+
 /** The {@link ChatStateRow} part of a chat row. */
-export function toChatStateRow({
-  title: _title,
-  mcpServerIds: _mcpServerIds,
-  labels: _labels,
-  createdAt: _createdAt,
-  updatedAt: _updatedAt,
-  lastUserActivityAt: _lastUserActivityAt,
-  ...state
-}: ChatRow): ChatStateRow {
-  return state;
+export function toChatStateRow(row: ChatRow): ChatStateRow {
+  return Object.fromEntries(CHAT_STATE_KEYS.map((key) => [key, row[key]])) as ChatStateRow;
 }
 
 /** `c.id AS "id", …` for `chats c`. */

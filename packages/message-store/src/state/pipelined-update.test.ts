@@ -62,6 +62,27 @@ describeEachDatabase('pipelined update', (database) => {
     expect((await stateOf(machine, chatId)).state).toBe('XW');
   });
 
+  it('starts from the chat as createChat committed it', async () => {
+    const machine = await openMachine(database);
+    const { chatId } = await machine.store.createChat({
+      ownerId: 'o',
+      messages: [{ role: 'user', content: text('hello'), createdBy: 'u' }],
+      owner: { workerId: 'w1', runnerId: 'r1' },
+    });
+    const seen: Array<[number, string, string | null]> = [];
+    await machine.store.update(
+      chatId,
+      async (chat) => {
+        const { row, state } = await chat.snapshot();
+        seen.push([row.snapshotVersion, state, row.runnerId]);
+        return finishStep(chat);
+      },
+      { pipelined: true },
+    );
+    expect(seen).toEqual([[2, 'R0', 'r1']]);
+    expect((await stateOf(machine, chatId)).state).toBe('W');
+  });
+
   it('runs the callback again on the current chat when another store changed it since', async () => {
     const first = await openMachine(database);
     const second = await openMachine(database);
