@@ -112,22 +112,21 @@ export async function updateChat<T>(
   options: ChatUpdateOptions = {},
   outer?: Transaction,
 ): Promise<T> {
+  // Joined to an outer transaction, the outer one's commit decides.
+  const ownTransaction = outer === undefined && context.db.currentTransaction() === undefined;
   const expected =
-    options.pipelined === true &&
-    outer === undefined &&
-    context.db.driver === 'postgres' &&
-    context.db.currentTransaction() === undefined
+    options.pipelined === true && ownTransaction && context.db.driver === 'postgres'
       ? context.recentChats.get(chatId)
       : undefined;
   if (expected !== undefined) {
     try {
-      return await runUpdate(context, chatId, fn, options, undefined, expected);
+      return await runUpdate(context, chatId, fn, options, { ownTransaction, expected });
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== SNAPSHOT_MOVED) throw error;
       context.recentChats.forget(chatId);
     }
   }
-  return runUpdate(context, chatId, fn, options, outer);
+  return runUpdate(context, chatId, fn, options, { ownTransaction, outer });
 }
 
 /** One attempt of {@link updateChat}: against `expected` when given, else as the bump reads it. */
@@ -136,11 +135,12 @@ function runUpdate<T>(
   chatId: string,
   fn: (chat: ChatTransitions) => Promise<T>,
   { signal, durable = true }: ChatUpdateOptions,
-  outer?: Transaction,
-  expected?: ChatStateSnapshot,
+  {
+    ownTransaction,
+    outer,
+    expected,
+  }: { ownTransaction: boolean; outer?: Transaction | undefined; expected?: ChatStateSnapshot },
 ): Promise<T> {
-  // Joined to an outer transaction, the outer one's commit decides.
-  const ownTransaction = outer === undefined && context.db.currentTransaction() === undefined;
   const relaxed = !durable && context.db.driver === 'postgres' && ownTransaction;
   const run = async (tx: Transaction) => {
     if (relaxed) await tx.query('SET LOCAL synchronous_commit TO off');
@@ -155,19 +155,18 @@ function runUpdate<T>(
       mayCommitEarly: ownTransaction,
     });
     let result: T | undefined;
-    let failedAfterCommit: { error: unknown } | undefined;
+    let failed: { error: unknown } | undefined;
     try {
       result = await fn(chat);
       if (chat.failure) throw chat.failure.error;
     } catch (error) {
-      // A stale expectation explains any failure of the statements sent behind the bump.
-      await checked;
-      // After a commitStep that committed (lastInUpdate), what the callback did next cannot
-      // undo it: what committed is published, then the error is reported.
-      if (!tx.committed) throw error;
-      failedAfterCommit = { error };
+      failed = { error };
     }
+    // A stale expectation explains any failure of the statements sent behind the bump.
     await checked;
+    // After a commitStep that committed (lastInUpdate), what the callback did next cannot undo
+    // it: what committed is published, then the error is reported.
+    if (failed !== undefined && !tx.committed) throw failed.error;
     if (!tx.committing) signal?.throwIfAborted();
     // Queued only once the update succeeded: an inner failure the outer callback catches must
     // not publish a state that was never written. Nothing is published after a rollback. The
@@ -179,7 +178,7 @@ function runUpdate<T>(
       context.recentChats.keep(committed);
       publishHints(context, hints);
     });
-    if (failedAfterCommit !== undefined) throw failedAfterCommit.error;
+    if (failed !== undefined) throw failed.error;
     return result as T;
   };
   return outer === undefined ? context.db.transaction(run, signal) : run(outer);
