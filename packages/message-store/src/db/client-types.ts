@@ -19,6 +19,11 @@ export interface PostgresPoolClient {
   release(error?: Error): void;
   /** The connection failed. The store listens before it discards a broken connection. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /**
+   * Whether the connection sends a statement before the replies of those before it (`pg`'s
+   * `pipeline` option). Otherwise the store waits for each reply before the next statement.
+   */
+  readonly pipeline?: boolean;
 }
 
 /**

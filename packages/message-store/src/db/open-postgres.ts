@@ -27,9 +27,27 @@ function config(statement: Statement | string, params?: readonly unknown[]) {
   return query;
 }
 
-function runOn(client: PostgresPool | PostgresPoolClient): Queryable['query'] {
+function runOn(client: Pick<PostgresPool, 'query'>): Queryable['query'] {
   return async <Row>(statement: Statement | string, params?: readonly unknown[]) =>
     (await client.query(config(statement, params))).rows as Row[];
+}
+
+/**
+ * The connection's `query`, sending one statement at a time unless the connection pipelines.
+ * A transaction sends its statements without waiting for the replies of those before it: a
+ * pipelining connection puts them on the wire at once. Any other `pg` connection would queue
+ * them itself, but warns that pg 9 will refuse to, so here each waits for the one before.
+ */
+function sendOn(client: PostgresPoolClient): Pick<PostgresPool, 'query'> {
+  if (client.pipeline === true) return client;
+  let previous: Promise<unknown> = Promise.resolve();
+  return {
+    query(query) {
+      const sent = previous.then(() => client.query(query));
+      previous = sent.catch(() => {});
+      return sent;
+    },
+  };
 }
 
 /**
@@ -37,10 +55,13 @@ function runOn(client: PostgresPool | PostgresPoolClient): Queryable['query'] {
  * to the pool; otherwise it is destroyed, with an error listener so the server closing it later
  * cannot crash the process.
  */
-async function releaseAfterFailure(client: PostgresPoolClient): Promise<void> {
+async function releaseAfterFailure(
+  client: PostgresPoolClient,
+  send: Pick<PostgresPool, 'query'>,
+): Promise<void> {
   try {
-    await client.query(config('ROLLBACK'));
-    await client.query(config('SELECT pg_advisory_unlock_all()'));
+    await send.query(config('ROLLBACK'));
+    await send.query(config('SELECT pg_advisory_unlock_all()'));
     client.release();
   } catch (error) {
     client.on('error', () => {});
@@ -139,14 +160,16 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
   };
   const query = runOn(pool);
   /** Runs `fn` on one connection of the pool, released clean or destroyed (see above). */
-  const withClient = async <T>(fn: (client: PostgresPoolClient) => Promise<T>): Promise<T> => {
+  const withClient = async <T>(fn: (client: Pick<PostgresPool, 'query'>) => Promise<T>) => {
     const client = await pool.connect().catch(rethrow);
+    // Statements of a failed callback may still wait their turn: the rollback goes behind them.
+    const send = sendOn(client);
     try {
-      const result = await fn(client);
+      const result = await fn(send);
       client.release();
       return result;
     } catch (error) {
-      await releaseAfterFailure(client);
+      await releaseAfterFailure(client, send);
       throw error;
     }
   };
@@ -157,9 +180,9 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
       query<Row>(statement, params).catch(rethrow),
     transaction: (fn) =>
       withClient(async (client) => {
-        // Not awaited before the first statement: on the store's own (pipelined) connections
-        // both go out together and the transaction costs one round trip less; on an app's pool
-        // the driver queues the statement behind BEGIN. BEGIN fails only with the connection,
+        // Not awaited before the first statement: on a pipelining connection (the store's own)
+        // both go out together and the transaction costs one round trip less; on any other the
+        // statement waits its turn (see sendOn). BEGIN fails only with the connection,
         // which fails the statements behind it too; its own error is rethrown below.
         const begun = client.query(config('BEGIN'));
         begun.catch(() => {});
@@ -168,8 +191,8 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
           runOn(client),
           async <Row>(statement: Statement | string, params?: readonly unknown[]) => {
             committed = true;
-            // Sent behind the statement without waiting for its reply (pipelined on the store's
-            // own pool). After a failed statement Postgres answers it with a rollback, and the
+            // Sent behind the statement without waiting for its reply (on a pipelining
+            // connection). After a failed statement Postgres answers it with a rollback, and the
             // statement's error is what is thrown.
             const rows = client.query(config(statement, params));
             const commit = client.query(config('COMMIT'));
