@@ -198,7 +198,8 @@ async function pgliteDriver(): Promise<Driver> {
 
 async function postgresDriver(serverUrl: string): Promise<Driver> {
   const database = await createTestDatabase(serverUrl);
-  const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+  // Pipelined, as the pool a store opens for a URL (the reference server's) is.
+  const pool = new pg.Pool({ connectionString: database.url, max: 10, pipeline: true });
   // Dropping the database at the end terminates idle connections: not a failure.
   pool.on('error', () => {});
   const { log } = countPgStatements(pool);
