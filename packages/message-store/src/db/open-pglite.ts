@@ -49,12 +49,8 @@ function statementRunner(
   pglite: PGliteInstance,
   connection: PGliteTransaction | PGliteInstance,
 ): Queryable['query'] {
-  let prepared = preparedByInstance.get(pglite);
-  if (prepared === undefined) {
-    prepared = new Set();
-    preparedByInstance.set(pglite, prepared);
-  }
-  const names = prepared;
+  const names = preparedByInstance.get(pglite) ?? new Set<string>();
+  preparedByInstance.set(pglite, names);
   return async (statement, params) => {
     if (typeof statement === 'string' || statement.name === undefined) {
       const text = typeof statement === 'string' ? statement : statement.text;

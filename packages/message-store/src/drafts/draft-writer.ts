@@ -88,8 +88,6 @@ interface FlushWaiter {
 
 /** One episode's writing state. */
 class EpisodeState {
-  readonly key: DraftKey;
-  readonly id: string;
   /** Appended, not yet in a write. */
   pending: DraftEnvelope[] = [];
   /** A batch whose write failed: retried exactly as it was (same seq range) before the rest. */
@@ -101,7 +99,6 @@ class EpisodeState {
   writtenSeq = 0;
   /** Everything up to this seq was announced with its envelopes (by a write or before a commit). */
   announcedSeq = 0;
-  writing = false;
   /** Everything up to this seq is to be written without waiting for the window. */
   urgentThrough = 0;
   /** `end` was called: forget the episode once everything is written. */
@@ -116,9 +113,14 @@ class EpisodeState {
   error: DraftWriteFailedError | undefined;
   readonly waiters = new Set<FlushWaiter>();
 
-  constructor(key: DraftKey, id: string) {
-    this.key = key;
-    this.id = id;
+  constructor(
+    readonly key: DraftKey,
+    readonly id: string,
+  ) {}
+
+  /** A write is in flight. */
+  get writing(): boolean {
+    return this.inFlightBatch !== undefined;
   }
 
   /** Something appended is not written yet. */
@@ -180,21 +182,13 @@ export class DraftWriter {
   #closing: Promise<void> | undefined;
   #batchesWritten = 0;
   /**
-   * The episode the last `append` went to, with the key object and values it was found by. A
-   * generation appends every part of its episode, one at a time, with the same key object, so
-   * the next call skips checking the key (a UUID match) and building the episode's map key.
-   * Compared by value too, so a mutated key object is looked up afresh; cleared whenever an
-   * episode is forgotten.
+   * The episode the last `append` went to, with the key object it was found by. A generation
+   * appends every part of its episode, one at a time, with the same key object, so the next
+   * call skips checking the key (a UUID match) and building the episode's map key. Compared by
+   * value too (with the episode's own parsed key), so a mutated key object is looked up afresh;
+   * cleared whenever an episode is forgotten.
    */
-  #lastAppended:
-    | {
-        key: DraftKey;
-        chatId: string;
-        historyVersion: number;
-        generationAttempt: number;
-        episode: EpisodeState;
-      }
-    | undefined;
+  #lastAppended: { key: DraftKey; episode: EpisodeState } | undefined;
 
   /** @internal Created by `openStore`. */
   constructor(
@@ -260,7 +254,7 @@ export class DraftWriter {
     if (envelopes.length === 0) return;
     if (this.#episodes.get(episode.id) !== episode) {
       this.#episodes.set(episode.id, episode);
-      this.#rememberAppended(key, episode);
+      this.#lastAppended = { key, episode };
     }
     if (episode.pending.length === 0) episode.pendingSince = this.#context.clock.now();
     for (const envelope of envelopes) episode.pending.push(envelope);
@@ -283,8 +277,7 @@ export class DraftWriter {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` for a malformed key.
    */
   discard(key: DraftKey): void {
-    const id = episodeId(parseDraftKey(key));
-    const episode = this.#episodes.get(id);
+    const episode = this.#episodes.get(episodeId(parseDraftKey(key)));
     if (episode === undefined) return;
     episode.discarded = true;
     episode.ending = true;
@@ -457,9 +450,9 @@ export class DraftWriter {
     if (
       last !== undefined &&
       last.key === key &&
-      last.chatId === key.chatId &&
-      last.historyVersion === key.historyVersion &&
-      last.generationAttempt === key.generationAttempt
+      last.episode.key.chatId === key.chatId &&
+      last.episode.key.historyVersion === key.historyVersion &&
+      last.episode.key.generationAttempt === key.generationAttempt
     ) {
       return last.episode;
     }
@@ -467,14 +460,8 @@ export class DraftWriter {
     const id = episodeId(parsed);
     const episode = this.#episodes.get(id);
     if (episode === undefined) return new EpisodeState(parsed, id);
-    this.#rememberAppended(key, episode);
+    this.#lastAppended = { key, episode };
     return episode;
-  }
-
-  /** Remembers that `key` (the caller's object, as it is now) finds `episode`. */
-  #rememberAppended(key: DraftKey, episode: EpisodeState): void {
-    const { chatId, historyVersion, generationAttempt } = episode.key;
-    this.#lastAppended = { key, chatId, historyVersion, generationAttempt, episode };
   }
 
   /** Stops holding the episode's state. */
@@ -537,12 +524,9 @@ export class DraftWriter {
 
   async #write(episode: EpisodeState): Promise<void> {
     if (episode.writing || !episode.hasWork) return;
-    episode.writing = true;
-    let batch = episode.failedBatch;
-    if (batch === undefined) {
-      batch = episode.pending;
-      episode.pending = [];
-    }
+    // A failed batch is retried as it was, before anything appended since.
+    const batch = episode.failedBatch ?? episode.pending;
+    if (batch === episode.pending) episode.pending = [];
     episode.failedBatch = undefined;
     episode.inFlightBatch = batch;
     // A batch too big for one announcement is serialised envelope by envelope, once: the same
@@ -564,11 +548,9 @@ export class DraftWriter {
     } catch (error) {
       episode.failedBatch = batch;
       episode.inFlightBatch = undefined;
-      episode.writing = false;
       this.#failed(episode, error);
       return;
     }
-    episode.writing = false;
     episode.inFlightBatch = undefined;
     episode.failures = 0;
     episode.error = undefined;

@@ -7,7 +7,7 @@ import {
   readChatRow,
   readMessageRow,
 } from '../schema/rows.js';
-import type { DynamicToolDeclaration, NewMessage } from '../validation/inputs.js';
+import type { CreateChatInput } from '../validation/inputs.js';
 import {
   INSERTED_IDS,
   insertMessageRows,
@@ -15,25 +15,6 @@ import {
   messageDocument,
   readInsertedIds,
 } from './messages.js';
-
-/** A new chat (status running) with its first messages; the id comes from the caller. */
-export interface NewChat {
-  id: string;
-  ownerId: string;
-  title?: string | undefined;
-  /** A sub-chat's parent; its root becomes the new chat's root. */
-  parentChatId: string | null;
-  lastModelConfigId: string | null;
-  mcpServerIds: readonly string[];
-  labels: Record<string, string>;
-  dynamicTools: readonly DynamicToolDeclaration[];
-  /** At least one, validated. */
-  messages: readonly NewMessage[];
-  /** Created already acquired by this worker's runner, with its lease. */
-  owner?: { workerId: string; runnerId: string } | undefined;
-  /** Created with its first generation attempt recorded (attempt 1 instead of 0). */
-  firstAttempt: boolean;
-}
 
 /*
  * One statement, so a new chat costs one round trip and no transaction of its own:
@@ -74,37 +55,37 @@ const CREATE_CHAT = namedStatement(
 
 /**
  * Inserts a chat in `running` with its messages (and the owner's lease when it has one) in one
- * statement. Returns the chat row as committed, the message ids in input order and the prompt
- * history (what `getPromptHistory` would read), or `undefined` when the parent does not exist.
+ * statement, with the defaults of the fields `chat` leaves out (`chat` must be parsed). Returns
+ * the message ids in input order, the chat row as committed and the prompt history (what
+ * `getPromptHistory` would read), or `undefined` when the parent does not exist.
  */
 export async function insertChat(
   db: Queryable,
-  chat: NewChat,
-): Promise<{ row: ChatRow; messageIds: number[]; promptHistory: ChatMessageRow[] } | undefined> {
+  id: string,
+  chat: CreateChatInput,
+): Promise<{ messageIds: number[]; chat: ChatRow; promptHistory: ChatMessageRow[] } | undefined> {
   const [raw] = await db.query(CREATE_CHAT, [
-    chat.id,
+    id,
     chat.ownerId,
     chat.title ?? null,
-    chat.parentChatId,
-    chat.lastModelConfigId,
-    chat.mcpServerIds,
-    JSON.stringify(chat.labels),
-    JSON.stringify(chat.dynamicTools),
+    chat.parentChatId ?? null,
+    chat.lastModelConfigId ?? null,
+    chat.mcpServerIds ?? [],
+    JSON.stringify(chat.labels ?? {}),
+    JSON.stringify(chat.dynamicTools ?? []),
     chat.owner?.workerId ?? null,
     chat.owner?.runnerId ?? null,
     messageDocument(chat.messages),
-    chat.firstAttempt ? 1 : 0,
+    chat.recordGenerationAttempt === true ? 1 : 0,
   ]);
   if (raw === undefined) return undefined;
   // json_agg gives NULL for no rows; a driver may hand JSON over as text.
   const history: unknown = raw.promptHistory ?? [];
-  const rows = (typeof history === 'string' ? JSON.parse(history) : history) as Record<
-    string,
-    unknown
-  >[];
+  const rows: Record<string, unknown>[] =
+    typeof history === 'string' ? JSON.parse(history) : history;
   return {
-    row: readChatRow(raw),
     messageIds: readInsertedIds(raw),
+    chat: readChatRow(raw),
     promptHistory: rows.map(readMessageRow),
   };
 }

@@ -100,14 +100,6 @@ export async function getPromptHistory(db: Queryable, chatId: string): Promise<C
   return rows.map(readMessageRow);
 }
 
-/** A chat and its user-visible messages written after a revision: see {@link getChatSince}. */
-export interface ChatSince {
-  /** The chat row. */
-  chat: ChatRow;
-  /** User-visible messages written after the revision, soft-deleted ones included, by id. */
-  messages: ChatMessageRow[];
-}
-
 const CHAT_FIELD = 'chat.';
 const readPrefixedChat = rowReader(chatColumns, CHAT_FIELD);
 const CHAT_SINCE = namedStatement(
@@ -129,7 +121,7 @@ export async function getChatSince(
   db: Queryable,
   chatId: string,
   afterRevision: number,
-): Promise<ChatSince> {
+): Promise<{ chat: ChatRow; messages: ChatMessageRow[] }> {
   const rows = await db.query(CHAT_SINCE, [chatId, afterRevision]);
   const [first] = rows;
   if (first === undefined) throw new ChatNotFoundError(chatId);

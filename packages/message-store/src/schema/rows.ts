@@ -206,13 +206,10 @@ export const CHAT_STATE_SELECT = selectList(chatStateColumns, 'c');
 export const QUEUED_SELECT = selectList(queuedMessageColumns, 'q');
 
 /** Reads a row selected with {@link CHAT_SELECT}. */
-export const readChatRow: (raw: Record<string, unknown>) => ChatRow = rowReader(chatColumns);
+export const readChatRow = rowReader(chatColumns);
 /** Reads a row selected with {@link CHAT_STATE_SELECT}. */
-export const readChatStateRow: (raw: Record<string, unknown>) => ChatStateRow =
-  rowReader(chatStateColumns);
+export const readChatStateRow = rowReader(chatStateColumns);
 /** Reads a row selected with {@link MESSAGE_SELECT}. */
-export const readMessageRow: (raw: Record<string, unknown>) => ChatMessageRow =
-  rowReader(messageColumns);
+export const readMessageRow = rowReader(messageColumns);
 /** Reads a row selected with {@link QUEUED_SELECT}. */
-export const readQueuedRow: (raw: Record<string, unknown>) => ChatQueuedMessageRow =
-  rowReader(queuedMessageColumns);
+export const readQueuedRow = rowReader(queuedMessageColumns);

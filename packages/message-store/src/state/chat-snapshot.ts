@@ -17,13 +17,10 @@ export interface ChatStateSnapshot extends ChatRecord {
 }
 
 /** Adds the execution state to a record. */
-export function toSnapshot({
-  row,
-  queuedCount,
-  ownerHeartbeatAgeMs,
-}: ChatRecord): ChatStateSnapshot {
+export function toSnapshot(record: ChatRecord): ChatStateSnapshot {
+  const { row, queuedCount } = record;
   const state = classifyExecutionState({ status: row.status, archived: row.archived, queuedCount });
-  return { row, queuedCount, ownerHeartbeatAgeMs, state };
+  return { ...record, state };
 }
 
 const key = (chatId: string) => `chat:${chatId}`;
@@ -94,6 +91,9 @@ export function executionAfter(
     ...changes,
   };
 }
+
+/** The options of a {@link setExecution} that keeps the compaction marker. */
+export const carry = { carryCompaction: true };
 
 /** Writes {@link executionAfter} `changes`. */
 export async function setExecution(

@@ -1,14 +1,14 @@
-import type { ChatErrorInfo, JsonValue, Logger } from '@chatd/core';
+import type { ChatErrorInfo, JsonValue } from '@chatd/core';
 import type { z } from 'zod';
 import type { Transaction } from '../db/database.js';
 import type { ChatMessageRow } from '../schema/rows.js';
+import type { StoreContext } from '../store/store-context.js';
 import type {
   AcquireInput,
   CommitStepInput,
   CompleteRequiresActionInput,
   EditMessageInput,
   FinishOptions,
-  InputSchemas,
   NewMessage,
   ReconcileInput,
   SendMessageInput,
@@ -61,9 +61,7 @@ export class ChatTransitions {
    */
   readonly snapshotVersion: number;
   readonly #tx: Transaction;
-  readonly #inputs: InputSchemas;
-  readonly #maxContentBytes: number;
-  readonly #logger: Logger;
+  readonly #context: StoreContext;
   readonly #mayCommitEarly: boolean;
   readonly #afterCommit: Array<() => void> = [];
   #failure: { error: unknown } | undefined;
@@ -73,18 +71,15 @@ export class ChatTransitions {
     chatId: string;
     snapshotVersion: number;
     tx: Transaction;
-    inputs: InputSchemas;
-    maxContentBytes: number;
-    logger: Logger;
+    /** The store's input schemas, limits and logger. */
+    context: StoreContext;
     /** Whether a transition may end the transaction itself (the update's own, not joined). */
     mayCommitEarly: boolean;
   }) {
     this.chatId = init.chatId;
     this.snapshotVersion = init.snapshotVersion;
     this.#tx = init.tx;
-    this.#inputs = init.inputs;
-    this.#maxContentBytes = init.maxContentBytes;
-    this.#logger = init.logger;
+    this.#context = init.context;
     this.#mayCommitEarly = init.mayCommitEarly;
   }
 
@@ -108,7 +103,7 @@ export class ChatTransitions {
       try {
         callback();
       } catch (error) {
-        this.#logger.warn(
+        this.#context.logger.warn(
           { err: error, chatId: this.chatId },
           'message-store: an afterCommit callback failed',
         );
@@ -188,7 +183,7 @@ export class ChatTransitions {
   sendMessage(input: SendMessageInput): Promise<messages.SendMessageResult> {
     return this.#run(
       'sendMessage',
-      this.#parse(this.#inputs.sendMessage, input, 'input'),
+      this.#parse(this.#context.inputs.sendMessage, input, 'input'),
       messages.sendMessage,
     );
   }
@@ -203,7 +198,7 @@ export class ChatTransitions {
   editMessage(input: EditMessageInput): Promise<messages.EditMessageResult> {
     return this.#run(
       'editMessage',
-      this.#parse(this.#inputs.editMessage, input, 'input'),
+      this.#parse(this.#context.inputs.editMessage, input, 'input'),
       messages.editMessage,
     );
   }
@@ -309,7 +304,7 @@ export class ChatTransitions {
   ): Promise<worker.InsertedMessages & { messages: ChatMessageRow[] }> {
     return this.#run(
       'commitStep',
-      this.#parse(this.#inputs.commitStep, input, 'input'),
+      this.#parse(this.#context.inputs.commitStep, input, 'input'),
       (tx, chat, parsed, landings) =>
         worker.commitStep(tx, chat, parsed, this.#mayCommitEarly ? landings : undefined),
       (parsed) => (parsed.finishTurn === undefined ? undefined : 'finishTurn'),
@@ -344,7 +339,8 @@ export class ChatTransitions {
       'completeRequiresAction',
       () => {
         const parsed = parse();
-        for (const result of parsed.results) checkJsonSize(result.output, this.#maxContentBytes);
+        const { maxContentBytes } = this.#context.limits;
+        for (const result of parsed.results) checkJsonSize(result.output, maxContentBytes);
         return parsed;
       },
       requiresAction.completeRequiresAction,
@@ -374,7 +370,7 @@ export class ChatTransitions {
     partials: readonly NewMessage[] = [],
     options?: FinishOptions,
   ): Promise<worker.InsertedMessages> {
-    const parsePartials = this.#parse(this.#inputs.partials, partials, 'partials');
+    const parsePartials = this.#parse(this.#context.inputs.partials, partials, 'partials');
     const parseOptions = this.#parse(finishOptionsSchema, options, 'options');
     return this.#run(
       'finishInterruption',

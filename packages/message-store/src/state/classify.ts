@@ -60,6 +60,15 @@ interface ExecutionFacts {
 
 const RUNNABLE: ReadonlySet<ExecutionState> = new Set(['R0', 'R1', 'I0', 'I1', 'A0', 'A1']);
 
+/** The state of an unarchived chat by status: with an empty queue, and with queued messages. */
+const UNARCHIVED = new Map<ChatStatus, readonly [empty: ExecutionState, queued: ExecutionState]>([
+  ['waiting', ['W', 'Invalid']],
+  ['error', ['E0', 'E1']],
+  ['running', ['R0', 'R1']],
+  ['interrupting', ['I0', 'I1']],
+  ['requires-action', ['A0', 'A1']],
+]);
+
 /**
  * Classifies a chat into its {@link ExecutionState}.
  * @param facts - The row's facts, or `undefined` when the chat does not exist.
@@ -72,21 +81,8 @@ export function classifyExecutionState(facts: ExecutionFacts | undefined): Execu
     if (facts.status === 'error') return queued ? 'XE1' : 'XE0';
     return 'Invalid';
   }
-  switch (facts.status) {
-    case 'waiting':
-      return queued ? 'Invalid' : 'W';
-    case 'error':
-      return queued ? 'E1' : 'E0';
-    case 'running':
-      return queued ? 'R1' : 'R0';
-    case 'interrupting':
-      return queued ? 'I1' : 'I0';
-    case 'requires-action':
-      return queued ? 'A1' : 'A0';
-    default:
-      // A status from a newer version: nothing here knows how to move it.
-      return 'Invalid';
-  }
+  // A status from a newer version is not in the map: nothing here knows how to move it.
+  return UNARCHIVED.get(facts.status)?.[queued ? 1 : 0] ?? 'Invalid';
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ChatStateSnapshot } from './chat-snapshot.js';
 
 /** How many chats {@link RecentChats} keeps. */
-const DEFAULT_CAPACITY = 1000;
+const CAPACITY = 1000;
 
 /**
  * The chats as this store's own commits last left them (the most recently changed ones): what
@@ -10,12 +10,7 @@ const DEFAULT_CAPACITY = 1000;
  * update's first statement detects.
  */
 export class RecentChats {
-  readonly #capacity: number;
   readonly #chats = new Map<string, ChatStateSnapshot>();
-
-  constructor(capacity = DEFAULT_CAPACITY) {
-    this.#capacity = capacity;
-  }
 
   /** The chat as last kept, if it is kept. */
   get(chatId: string): ChatStateSnapshot | undefined {
@@ -32,7 +27,7 @@ export class RecentChats {
     if (kept !== undefined && kept.row.snapshotVersion >= snapshotVersion) return;
     this.#chats.delete(id);
     this.#chats.set(id, chat);
-    if (this.#chats.size > this.#capacity) {
+    if (this.#chats.size > CAPACITY) {
       this.#chats.delete(this.#chats.keys().next().value as string);
     }
   }

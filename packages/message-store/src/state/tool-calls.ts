@@ -43,27 +43,16 @@ function isDynamicToolCall(call: ToolCallPart, dynamicToolNames: readonly string
  */
 export function findOutstandingToolCalls(
   history: readonly Pick<ChatMessageRow, 'role' | 'content'>[],
-  {
-    dynamicOnly = false,
-    dynamicToolNames = [],
-  }: { dynamicOnly?: boolean; dynamicToolNames?: readonly string[] } = {},
+  options: { dynamicOnly?: boolean; dynamicToolNames?: readonly string[] } = {},
 ): ToolCallPart[] {
-  let lastAssistant = -1;
-  for (let index = history.length - 1; index >= 0; index--) {
-    if (history[index]?.role === 'assistant') {
-      lastAssistant = index;
-      break;
-    }
-  }
+  const { dynamicOnly = false, dynamicToolNames = [] } = options;
+  const lastAssistant = history.findLastIndex((message) => message.role === 'assistant');
   const assistant = history[lastAssistant];
   if (assistant === undefined) return [];
 
   const answered = new Set<string>();
-  for (const part of assistant.content.parts) {
-    if (isToolResult(part)) answered.add(part.toolCallId);
-  }
-  for (const message of history.slice(lastAssistant + 1)) {
-    if (message.role !== 'tool') continue;
+  for (const message of history.slice(lastAssistant)) {
+    if (message !== assistant && message.role !== 'tool') continue;
     for (const part of message.content.parts) {
       if (isToolResult(part)) answered.add(part.toolCallId);
     }
@@ -85,12 +74,9 @@ export function findOutstandingToolCalls(
 export function toolResultMessage(
   call: ToolCallPart,
   output: JsonValue,
-  {
-    isError,
-    createdBy,
-    modelConfigId,
-  }: { isError: boolean; createdBy?: string; modelConfigId: string | null | undefined },
+  options: { isError: boolean; createdBy?: string; modelConfigId: string | null | undefined },
 ): NewMessage {
+  const { isError, createdBy, modelConfigId } = options;
   const part: ToolResultPart = {
     type: 'tool-result',
     toolCallId: call.toolCallId,

@@ -67,11 +67,12 @@ export interface ChatUpdateOptions extends ChatTransactionOptions {
 type Hint = [channel: string, payload: ChatUpdatePayload | ChatOwnershipPayload];
 
 /**
- * What a committed change of `chat` publishes: `chat:update:<id>` and, when a runnable chat has
- * no live owner (none, or its (chat, runner) heartbeat is older than the lease by database
- * time), `chat:ownership`.
+ * What to run once the change that left `chat` has committed: keep it for pipelined updates and
+ * publish its hints, `chat:update:<id>` and, when a runnable chat has no live owner (none, or its
+ * (chat, runner) heartbeat is older than the lease by database time), `chat:ownership`. The
+ * hints are taken now; publishing never throws (the commit stands either way).
  */
-function hintsFor(context: StoreContext, chat: ChatStateSnapshot): Hint[] {
+function onCommitted(context: StoreContext, chat: ChatStateSnapshot): () => void {
   const { row } = chat;
   const hints: Hint[] = [[chatUpdateChannel(row.id), toChatUpdate(row)]];
   const ownerAlive =
@@ -82,21 +83,19 @@ function hintsFor(context: StoreContext, chat: ChatStateSnapshot): Hint[] {
   if (isRunnable(chat.state) && !ownerAlive) {
     hints.push([CHAT_OWNERSHIP_CHANNEL, { chatId: row.id, snapshotVersion: row.snapshotVersion }]);
   }
-  return hints;
-}
-
-/** Publishes hints of a committed change; never throws (the commit stands either way). */
-function publishHints(context: StoreContext, hints: readonly Hint[]): void {
-  for (const [channel, payload] of hints) {
-    try {
-      // Local first: this replica's runner or stream usually made the change and reacts to
-      // it; waiting for the database to deliver the NOTIFY back would add its round trip.
-      context.pubsub.publish(channel, { ...payload }, { localFirst: true });
-    } catch (error) {
-      // Notifications are hints and receivers resync on their own.
-      context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');
+  return () => {
+    context.recentChats.keep(chat);
+    for (const [channel, payload] of hints) {
+      try {
+        // Local first: this replica's runner or stream usually made the change and reacts to
+        // it; waiting for the database to deliver the NOTIFY back would add its round trip.
+        context.pubsub.publish(channel, { ...payload }, { localFirst: true });
+      } catch (error) {
+        // Notifications are hints and receivers resync on their own.
+        context.logger.warn({ channel, err: error }, 'message-store: publish after commit failed');
+      }
     }
-  }
+  };
 }
 
 /**
@@ -149,9 +148,7 @@ function runUpdate<T>(
       chatId,
       snapshotVersion: bumped.row.snapshotVersion,
       tx,
-      inputs: context.inputs,
-      maxContentBytes: context.limits.maxContentBytes,
-      logger: context.logger,
+      context,
       mayCommitEarly: ownTransaction,
     });
     let result: T | undefined;
@@ -172,12 +169,7 @@ function runUpdate<T>(
     // not publish a state that was never written. Nothing is published after a rollback. The
     // caller's callbacks go first, so what it keeps is current before anyone hears of the change.
     tx.afterCommit.push(...chat.afterCommitCallbacks);
-    const committed = await currentChat(tx, chatId);
-    const hints = hintsFor(context, committed);
-    tx.afterCommit.push(() => {
-      context.recentChats.keep(committed);
-      publishHints(context, hints);
-    });
+    tx.afterCommit.push(onCommitted(context, await currentChat(tx, chatId)));
     if (failed !== undefined) throw failed.error;
     return result as T;
   };
@@ -269,39 +261,18 @@ export async function createChat(
   }
   const chatId = randomUUID();
   const outer = context.db.currentTransaction();
-  const created = await insertChat(outer ?? context.db, {
-    id: chatId,
-    ownerId: input.ownerId,
-    title: input.title,
-    parentChatId: input.parentChatId ?? null,
-    lastModelConfigId: input.lastModelConfigId ?? null,
-    mcpServerIds: input.mcpServerIds ?? [],
-    labels: input.labels ?? {},
-    dynamicTools: input.dynamicTools ?? [],
-    messages: input.messages,
-    owner: input.owner,
-    firstAttempt: input.recordGenerationAttempt === true,
-  });
+  const created = await insertChat(outer ?? context.db, chatId, input);
   if (created === undefined) throw new ChatNotFoundError(input.parentChatId as string);
   // The owner's lease was written by the same statement: it is fresh.
   const snapshot = toSnapshot({
-    row: toChatStateRow(created.row),
+    row: toChatStateRow(created.chat),
     queuedCount: 0,
     ownerHeartbeatAgeMs: input.owner === undefined ? null : 0,
   });
-  const hints = hintsFor(context, snapshot);
-  const committed = () => {
-    context.recentChats.keep(snapshot);
-    publishHints(context, hints);
-  };
+  const committed = onCommitted(context, snapshot);
   if (outer === undefined) committed();
   else outer.afterCommit.push(committed);
-  return {
-    chatId,
-    messageIds: created.messageIds,
-    chat: created.row,
-    promptHistory: created.promptHistory,
-  };
+  return { chatId, ...created };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, requirePositiveNumber } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
+import type { z } from 'zod';
 import type { Queryable } from '../db/database.js';
 import { type DraftEnvelope, type DraftKey, parseDraftKey } from '../drafts/draft-types.js';
 import type { DraftWriter } from '../drafts/draft-writer.js';
@@ -506,9 +507,7 @@ function parseTransactionArguments(
   chatId: unknown,
   fn: unknown,
   options: unknown,
-  optionsSchema:
-    | typeof transactionOptionsSchema
-    | typeof updateOptionsSchema = transactionOptionsSchema,
+  optionsSchema: z.ZodType = transactionOptionsSchema,
 ): void {
   parseChatId(chatId);
   parseInput(callbackSchema, fn, 'fn');

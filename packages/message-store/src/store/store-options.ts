@@ -174,13 +174,10 @@ export function parseOpenStoreArguments(source: unknown, options: unknown) {
   } as ParsedSource;
   const parsedOptions = parseInput(optionsSchema, options, 'options');
   return {
+    ...parsedOptions,
     source: parsedSource,
-    pubsub: parsedOptions.pubsub,
-    logger: parsedOptions.logger,
     lease: parseInput(leaseSchema, parsedOptions.lease ?? {}, 'lease') as ResolvedLease,
     limits: parseInput(limitsSchema, parsedOptions.limits ?? {}, 'limits') as ResolvedLimits,
     drafts: parseInput(draftsSchema, parsedOptions.drafts ?? {}, 'drafts'),
-    clock: parsedOptions.clock,
-    ambientTransactions: parsedOptions.ambientTransactions,
   };
 }

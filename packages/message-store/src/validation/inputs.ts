@@ -44,9 +44,8 @@ const text = (max = 1000) =>
     .superRefine(checkStorableString);
 
 /** A JSON value Postgres stores unchanged. */
-export const storableJsonSchema = protocol<JsonValue>(jsonValueSchema).superRefine(
-  (value, context) => checkStorableJson(value, context),
-);
+export const storableJsonSchema =
+  protocol<JsonValue>(jsonValueSchema).superRefine(checkStorableJson);
 
 /** A storable JSON object (zod's refine does not narrow the type, hence the cast). */
 const jsonObject = storableJsonSchema.refine(
@@ -67,19 +66,16 @@ export const chatIdSchema = z.string('expected a chat id (a UUID string)');
 export const actorIdSchema = text();
 
 /** A page size from 1 to `max`. */
-const limitSchema = (max: number) =>
-  z
-    .int(`expected an integer from 1 to ${max}`)
-    .min(1, `expected an integer from 1 to ${max}`)
-    .max(max, `expected an integer from 1 to ${max}`);
+const limitSchema = (max: number) => {
+  const message = `expected an integer from 1 to ${max}`;
+  return z.int(message).min(1, message).max(max, message);
+};
 
 /** A title, 1 to 500 characters. */
 const title = text(500);
 
 /** App-defined labels: string keys and values. */
-const labels = z
-  .record(z.string(), z.string('expected a string'))
-  .superRefine((value, context) => checkStorableJson(value, context));
+const labels = z.record(z.string(), z.string('expected a string')).superRefine(checkStorableJson);
 
 /** A client-executed (dynamic) tool a chat declares; the model may call it. */
 const dynamicToolSchema = z.strictObject({
@@ -189,9 +185,8 @@ export const reasonSchema = text(10_000).optional();
 export const archivedSchema = z.boolean('expected a boolean');
 
 /** An error payload to record. */
-export const lastErrorSchema = protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine(
-  (value, context) => checkStorableJson(value, context),
-);
+export const lastErrorSchema =
+  protocol<ChatErrorInfo>(chatErrorInfoSchema).superRefine(checkStorableJson);
 
 /** The results a client posts for the chat's pending tool calls. */
 export const completeRequiresActionSchema = z.strictObject({

@@ -3,7 +3,7 @@ import type { Transaction } from '../../db/database.js';
 import type { ExecutionWrite } from '../../queries/chat-state.js';
 import { getDatabaseTime } from '../../queries/chats.js';
 import type { NewMessage, ReconcileInput } from '../../validation/inputs.js';
-import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, carry, setExecution } from '../chat-snapshot.js';
 import { OutstandingToolCallsError, TransitionNotAllowedError } from '../errors.js';
 import {
   CANCELLATION_REASONS,
@@ -19,8 +19,6 @@ export const INVALID_STATE_ERROR: ChatErrorInfo = {
   kind: 'internal',
   retryable: false,
 };
-
-const carry = { carryCompaction: true };
 
 /** The owner columns of a chat handed back (as `abandon` writes them). */
 const RELEASED = { workerId: null, runnerId: null };
@@ -101,11 +99,8 @@ export function turnEnded({ release }: Finish): Partial<ExecutionWrite> {
 
 /** `finishTurn`: see {@link ChatTransitions.finishTurn}. */
 export async function finishTurn(tx: Transaction, chat: ChatStateSnapshot, finish: Finish) {
-  if (chat.state === 'R0') {
-    await setExecution(tx, chat, turnEnded(finish));
-    return;
-  }
-  await startQueuedTurn(tx, chat, { cancel: true });
+  if (chat.state === 'R0') await setExecution(tx, chat, turnEnded(finish));
+  else await startQueuedTurn(tx, chat, { cancel: true });
 }
 
 /** `finishError`: see {@link ChatTransitions.finishError}. */

@@ -11,7 +11,7 @@ import {
 } from '../../queries/queue.js';
 import type { ChatMessageRow, ChatQueuedMessageRow } from '../../schema/rows.js';
 import type { EditMessageInput, NewMessage, SendMessageInput } from '../../validation/inputs.js';
-import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, carry, setExecution } from '../chat-snapshot.js';
 import { MessageNotUserError, QueuedMessageNotFoundError, QueueFullError } from '../errors.js';
 import { CANCELLATION_REASONS, cancelOutstandingToolCalls } from '../tool-calls.js';
 
@@ -126,7 +126,6 @@ export async function sendMessage(
   // Busy (R, I, A: the matrix admits nothing else): the message waits in the queue.
   const queuedMessageId = await queue(tx, chat, input, chat.queuedCount);
   const interrupt = input.busy === 'interrupt';
-  const carry = { carryCompaction: true };
   if (chat.state === 'R0' || chat.state === 'R1') {
     await setExecution(tx, chat, { status: interrupt ? 'interrupting' : 'running' }, carry);
   } else if ((chat.state === 'A0' || chat.state === 'A1') && interrupt) {
@@ -169,7 +168,7 @@ export async function editMessage(
 export async function deleteQueued(tx: Transaction, chat: ChatStateSnapshot, queuedId: number) {
   const deleted = await takeQueued(tx, chat.row.id, queuedId);
   if (deleted === undefined) throw new QueuedMessageNotFoundError(queuedId);
-  await setExecution(tx, chat, {}, { carryCompaction: true });
+  await setExecution(tx, chat, {}, carry);
 }
 
 /** `promoteQueued`: see {@link ChatTransitions.promoteQueued}. */
@@ -183,7 +182,7 @@ export async function promoteQueued(
       throw new QueuedMessageNotFoundError(queuedId);
     }
     // Stop the current turn; finishInterruption starts the (now) head next.
-    await setExecution(tx, chat, { status: 'interrupting' }, { carryCompaction: true });
+    await setExecution(tx, chat, { status: 'interrupting' }, carry);
     return {};
   }
   // E1 / A1: nothing is generating, so the promoted message starts its turn now.

@@ -2,7 +2,7 @@ import type { ToolCallPart } from '@chatd/core';
 import type { Transaction } from '../../db/database.js';
 import { getDatabaseTime } from '../../queries/chats.js';
 import { type CompleteRequiresActionInput, storableJsonSchema } from '../../validation/inputs.js';
-import { appendMessages, type ChatStateSnapshot, setExecution } from '../chat-snapshot.js';
+import { appendMessages, type ChatStateSnapshot, carry, setExecution } from '../chat-snapshot.js';
 import { InvalidToolResultsError, NothingPendingError } from '../errors.js';
 import {
   CANCELLATION_REASONS,
@@ -22,8 +22,6 @@ export interface EnterRequiresActionResult {
   /** When the chat gives up waiting (DB time). */
   deadline: Date;
 }
-
-const carry = { carryCompaction: true };
 
 /** `enterRequiresAction`: see {@link ChatTransitions.enterRequiresAction}. */
 export async function enterRequiresAction(
@@ -50,24 +48,16 @@ export async function completeRequiresAction(
   chat: ChatStateSnapshot,
   input: CompleteRequiresActionInput,
 ): Promise<InsertedMessages> {
-  const pending = new Map(
-    (await outstandingToolCalls(tx, chat, { dynamicOnly: true })).map((call) => [
-      call.toolCallId,
-      call,
-    ]),
-  );
+  const calls = await outstandingToolCalls(tx, chat, { dynamicOnly: true });
+  const pending = new Map(calls.map((call) => [call.toolCallId, call]));
   const seen = new Set<string>();
-  for (const result of input.results) {
-    if (seen.has(result.toolCallId)) {
-      throw new InvalidToolResultsError(result.toolCallId, 'duplicate');
+  for (const { toolCallId, output } of input.results) {
+    if (seen.has(toolCallId)) throw new InvalidToolResultsError(toolCallId, 'duplicate');
+    seen.add(toolCallId);
+    if (output === undefined || !storableJsonSchema.safeParse(output).success) {
+      throw new InvalidToolResultsError(toolCallId, 'invalid-output');
     }
-    seen.add(result.toolCallId);
-    if (result.output === undefined || !storableJsonSchema.safeParse(result.output).success) {
-      throw new InvalidToolResultsError(result.toolCallId, 'invalid-output');
-    }
-    if (!pending.has(result.toolCallId)) {
-      throw new InvalidToolResultsError(result.toolCallId, 'not-pending');
-    }
+    if (!pending.has(toolCallId)) throw new InvalidToolResultsError(toolCallId, 'not-pending');
   }
   for (const id of pending.keys()) {
     if (!seen.has(id)) throw new InvalidToolResultsError(id, 'missing');
@@ -90,14 +80,9 @@ export async function completeRequiresAction(
 export async function cancelRequiresAction(
   tx: Transaction,
   chat: ChatStateSnapshot,
-  reason?: string,
+  reason: string = CANCELLATION_REASONS.timedOut,
 ): Promise<InsertedMessages> {
-  const messageIds = await cancelOutstandingToolCalls(
-    tx,
-    chat,
-    reason ?? CANCELLATION_REASONS.timedOut,
-    { dynamicOnly: true },
-  );
+  const messageIds = await cancelOutstandingToolCalls(tx, chat, reason, { dynamicOnly: true });
   if (messageIds.length === 0) throw new NothingPendingError('cancelRequiresAction');
   await setExecution(tx, chat, { status: 'running', requiresActionDeadlineAt: null }, carry);
   return { messageIds };

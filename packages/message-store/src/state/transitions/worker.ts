@@ -7,6 +7,7 @@ import type { ChatMessageRow } from '../../schema/rows.js';
 import type { AcquireInput, CommitStepInput } from '../../validation/inputs.js';
 import {
   type ChatStateSnapshot,
+  carry,
   currentChat,
   executionAfter,
   rememberChat,
@@ -31,12 +32,7 @@ export async function acquire(tx: Transaction, chat: ChatStateSnapshot, input: A
   // first and makes the lease live, so the write below reads a live owner and this update
   // publishes no ownership hint.
   await upsertHeartbeats(tx, input.workerId, [{ chatId: chat.row.id, runnerId: input.runnerId }]);
-  await setExecution(
-    tx,
-    chat,
-    { workerId: input.workerId, runnerId: input.runnerId },
-    { carryCompaction: true },
-  );
+  await setExecution(tx, chat, { workerId: input.workerId, runnerId: input.runnerId }, carry);
 }
 
 /** `abandon`: see {@link ChatTransitions.abandon}. */
@@ -44,7 +40,7 @@ export async function abandon(tx: Transaction, chat: ChatStateSnapshot) {
   if (chat.row.workerId === null) {
     throw new TransitionNotAllowedError(chat.state, 'abandon', 'the chat has no owner');
   }
-  await setExecution(tx, chat, { workerId: null, runnerId: null }, { carryCompaction: true });
+  await setExecution(tx, chat, { workerId: null, runnerId: null }, carry);
 }
 
 /** `recordGenerationAttempt`: see {@link ChatTransitions.recordGenerationAttempt}. */
