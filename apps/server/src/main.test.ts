@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Json, readStream } from './test-support/read-stream.js';
 import { runBinary } from './test-support/run-binary.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -55,6 +56,60 @@ describe('chatd-server, the binary', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(((await chats.json()) as { chats: unknown[] }).chats).toHaveLength(1);
+      second.child.kill('SIGTERM');
+      await once(second.child, 'exit');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses nothing it finished when killed (SIGKILL): a restart has its answers and completes the one cut off', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-main-'));
+    const token = 'kill-admin-token-0123456789abcdefghij';
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    // A reply at reading pace, so the second one is still streaming when the process dies, and
+    // a short lease, so the restarted server takes that chat over within the test.
+    const env = {
+      CHATD_DATA_DIR: dataDir,
+      CHATD_ADMIN_TOKEN: token,
+      CHATD_LEASE_MS: '3000',
+      CHATD_DEMO_DELAY_MS: '40',
+      LOG_LEVEL: 'warn',
+    };
+    const isWaiting = (event: Json) => event.type === 'status' && event.status === 'waiting';
+    try {
+      const first = await runBinary(env);
+      children.push(first.child);
+      const create = async (content: string): Promise<Json> =>
+        (
+          await fetch(`${first.url}/v1/chats`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ content }),
+          })
+        ).json();
+      const finished = await create('hello');
+      await readStream(first.url, token, finished.id, isWaiting);
+      const cut = await create('tell me more');
+      await readStream(
+        first.url,
+        token,
+        cut.id,
+        (event) => event.type === 'message-part' && event.seq >= 5,
+      );
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+
+      const second = await runBinary(env);
+      children.push(second.child);
+      const roles = async (chatId: string): Promise<string[]> => {
+        const page = await fetch(`${second.url}/v1/chats/${chatId}/messages`, { headers });
+        return ((await page.json()) as Json).messages.map((message: Json) => message.role);
+      };
+      expect(await roles(finished.id)).toEqual(['assistant', 'user']);
+      // Taken over once the dead process's lease ran out, and answered once.
+      await readStream(second.url, token, cut.id, isWaiting);
+      expect((await roles(cut.id)).filter((role) => role === 'assistant')).toHaveLength(1);
       second.child.kill('SIGTERM');
       await once(second.child, 'exit');
     } finally {
