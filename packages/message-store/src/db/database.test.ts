@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { silentLogger } from '@chatd/core';
 import { PubSub } from '@chatd/pubsub';
 import { afterEach, expect, inject, it } from 'vitest';
-import { RootHandleInTransactionError } from '../errors/store-errors.js';
+import { RootHandleInTransactionError, TransactionEndedError } from '../errors/store-errors.js';
 import { connect } from '../store/open-store.js';
 import { parseOpenStoreArguments } from '../store/store-options.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startRecordingProxy } from '../test-support/recording-proxy.js';
-import type { Database } from './database.js';
+import type { Database, Transaction } from './database.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -263,6 +263,30 @@ describeEachDatabase('Database', (database) => {
     ).rejects.toThrow('after the commit');
     expect(keptRan).toBe(true);
     expect(await chatCount(db, keptId)).toBe(1);
+  });
+
+  it('refuses a statement sent after its callback has returned or thrown: it runs nowhere', async () => {
+    const db = await openDatabase();
+    const lateIds = [randomUUID(), randomUUID()];
+    const late: Promise<unknown>[] = [];
+    const afterTheCallback = (tx: Transaction, id: string) =>
+      new Promise((resolve) => setTimeout(resolve, 10)).then(() => tx.query(insertChat(id)));
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT 1');
+      late.push(afterTheCallback(tx, lateIds[0] as string));
+    });
+    await rejection(
+      db.transaction(async (tx) => {
+        late.push(afterTheCallback(tx, lateIds[1] as string));
+        throw new Error('callback failed');
+      }),
+    );
+    for (const statement of late) {
+      const error = await rejection(statement);
+      expect(error).toBeInstanceOf(TransactionEndedError);
+      expect(error).toMatchObject({ code: 'TRANSACTION_ENDED' });
+    }
+    for (const id of lateIds) expect(await chatCount(db, id)).toBe(0);
   });
 
   it('does not start a transaction for an already aborted signal', async () => {

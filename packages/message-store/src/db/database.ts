@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { RootHandleInTransactionError } from '../errors/store-errors.js';
+import { RootHandleInTransactionError, TransactionEndedError } from '../errors/store-errors.js';
 
 /** Which driver a database uses. */
 export type DriverKind = 'pglite' | 'postgres';
@@ -24,7 +24,10 @@ export function namedStatement(name: string, text: string): Statement {
   return { name: `chatd_ms_${name}`, text };
 }
 
-const COMMITTING = 'message-store: this transaction has sent its COMMIT; no statement may follow';
+const COMMITTING = 'This transaction has sent its COMMIT; no statement may follow';
+const ENDED =
+  'This transaction has ended (its callback returned or threw); await every statement and ' +
+  'transition inside the callback';
 
 /** Something that runs SQL: the root database, or an open transaction. */
 export interface Queryable {
@@ -52,6 +55,7 @@ export class Transaction implements Queryable {
   #statements = 0;
   #committing = false;
   #committed = false;
+  #ended = false;
   /** Callbacks to run once the transaction has committed (never after a rollback). */
   readonly afterCommit: Array<() => void> = [];
 
@@ -96,12 +100,22 @@ export class Transaction implements Queryable {
     return this.#send<Row>(statement, params, true);
   }
 
+  /**
+   * Refuses every later statement: the callback is over and the connection is about to be
+   * committed or rolled back and handed back to the pool.
+   * @internal Called by {@link Database.transaction}.
+   */
+  end(): void {
+    this.#ended = true;
+  }
+
   #send<Row>(
     statement: Statement | string,
     params: readonly unknown[] | undefined,
     commit: boolean,
   ): Promise<Row[]> {
-    if (this.#committing) return Promise.reject(new Error(COMMITTING));
+    if (this.#ended) return Promise.reject(new TransactionEndedError(ENDED));
+    if (this.#committing) return Promise.reject(new TransactionEndedError(COMMITTING));
     this.#statements += 1;
     if (!commit) return this.#run<Row>(statement, params);
     this.#committing = true;
@@ -275,6 +289,8 @@ export class Database implements Queryable {
         committed = tx;
         failedAfterCommit = { error };
         return undefined as T;
+      } finally {
+        tx.end();
       }
     });
     for (const callback of committed?.afterCommit ?? []) callback();

@@ -24,6 +24,7 @@ export type StoreErrorCode =
   | 'STORE_CLOSED'
   | 'UNSAFE_INTEGER'
   | 'ROOT_HANDLE_IN_TRANSACTION'
+  | 'TRANSACTION_ENDED'
   | 'DRAFT_WRITE_FAILED';
 
 /** No chat with the given id exists (or it was deleted). */
@@ -175,6 +176,19 @@ export class RootHandleInTransactionError extends ChatdError<'ROOT_HANDLE_IN_TRA
   ) {
     super('ROOT_HANDLE_IN_TRANSACTION', message);
     this.name = 'RootHandleInTransactionError';
+  }
+}
+
+/**
+ * A statement was sent on a transaction that can take no more: it has sent its COMMIT, or its
+ * callback has returned (committed or rolled back). Sent anyway, it would run outside the
+ * transaction, on a connection that may be serving someone else. Usually a statement or a
+ * transition that the callback did not await.
+ */
+export class TransactionEndedError extends ChatdError<'TRANSACTION_ENDED'> {
+  constructor(message: string) {
+    super('TRANSACTION_ENDED', message);
+    this.name = 'TransactionEndedError';
   }
 }
 

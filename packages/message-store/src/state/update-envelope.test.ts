@@ -167,6 +167,20 @@ describeEachDatabase('store update envelope', (database) => {
       expect(await versions(database, chatId)).toEqual(before);
       expect(machine.published()).toEqual([]);
     });
+    it('refuses a transition the callback did not await once the update is over: nothing of it is written', async () => {
+      const machine = await openMachine(database);
+      const { chatId } = await machine.create();
+      let late: Promise<unknown> | undefined;
+      await machine.update(chatId, async (chat) => {
+        late = new Promise((resolve) => setTimeout(resolve, 10)).then(() => chat.sendMessage(send));
+      });
+      const after = await versions(database, chatId);
+      machine.clearPublished();
+      await expect(late).rejects.toMatchObject({ code: 'TRANSACTION_ENDED' });
+      expect(await versions(database, chatId)).toEqual(after);
+      expect(await machine.store.listQueuedMessages(chatId)).toEqual([]);
+      expect(machine.published()).toEqual([]);
+    });
   });
 
   describe('nesting', () => {
