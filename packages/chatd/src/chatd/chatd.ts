@@ -282,8 +282,9 @@ export class Chatd {
    * replica generates it. Each event carries a `cursor`; `subscribe(chatId, { cursor })` on
    * any replica continues after that event. All subscribers of a chat on this replica share
    * one reader, and a subscriber that reads slowly only falls behind itself: it catches up
-   * from the current state when it reads again. The stream ends when `signal` aborts or the
-   * instance closes; authorisation is the caller's job.
+   * from the current state when it reads again. Subscribers may receive the same event objects:
+   * treat them as read-only. The stream ends when `signal` aborts or the instance closes;
+   * authorisation is the caller's job.
    *
    * @example
    * ```ts

@@ -2,7 +2,12 @@ import { InvalidArgumentError, type TimerHandle } from '@chatd/core';
 import { ChatNotFoundError } from '@chatd/message-store';
 import { ChatFeed, type CommittedChat, type FeedContext } from './chat-feed.js';
 import { decodeCursor } from './cursor.js';
-import { type ChatStreamEventWithCursor, initialState, nextEvents } from './subscriber-events.js';
+import {
+  type ChatStreamEventWithCursor,
+  initialState,
+  nextEvents,
+  type SubscriberState,
+} from './subscriber-events.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,6 +40,116 @@ function changeOrAbort(changed: Promise<void>, signal: AbortSignal | undefined):
       resolve();
     });
   });
+}
+
+/** How a subscriber's iterator reaches the hub's feeds. */
+interface FeedAccess {
+  closed(): boolean;
+  attach(): ChatFeed;
+  detach(feed: ChatFeed): void;
+}
+
+type EventResult = IteratorResult<ChatStreamEventWithCursor, undefined>;
+
+const DONE: EventResult = { value: undefined, done: true };
+
+/**
+ * One subscriber's stream: the events that bring it up to its feed's view, each time the view
+ * changes. An iterator object rather than an async generator: a generator's `yield` costs
+ * every event one more microtask hop and its request queue, paid once per subscriber for each
+ * streamed part (with 1,000 subscribers of a chat, about a fifth of the time a part takes to
+ * reach the median one).
+ * Calls to `next` run one after another, as a generator's would; `return` detaches at once.
+ */
+class SubscriberEvents implements AsyncIterator<ChatStreamEventWithCursor, undefined> {
+  readonly #chatId: string;
+  readonly #state: SubscriberState;
+  readonly #signal: AbortSignal | undefined;
+  readonly #access: FeedAccess;
+  #feed: ChatFeed | undefined;
+  #events: ChatStreamEventWithCursor[] = [];
+  #sent = 0;
+  /** Whether {@link SubscriberEvents.#nextBatch} runs: a `next` meanwhile waits for `#pending`. */
+  #waiting = false;
+  #pending: Promise<EventResult> | undefined;
+  #finished = false;
+
+  constructor(
+    chatId: string,
+    state: SubscriberState,
+    signal: AbortSignal | undefined,
+    access: FeedAccess,
+  ) {
+    this.#chatId = chatId;
+    this.#state = state;
+    this.#signal = signal;
+    this.#access = access;
+  }
+
+  next(): Promise<EventResult> {
+    if (this.#waiting) return (this.#pending as Promise<EventResult>).then(() => this.next());
+    const event = this.#events[this.#sent];
+    if (event !== undefined && !this.#finished) {
+      this.#sent += 1;
+      return Promise.resolve({ value: event, done: false });
+    }
+    this.#waiting = true;
+    this.#pending = this.#nextBatch();
+    return this.#pending;
+  }
+
+  return(): Promise<EventResult> {
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  /** Waits for the view to move past what this subscriber was sent; returns the first event. */
+  async #nextBatch(): Promise<EventResult> {
+    try {
+      const feed = this.#feed ?? (await this.#attached());
+      if (feed === undefined) return this.#finish();
+      for (;;) {
+        if (this.#finished || this.#signal?.aborted) return this.#finish();
+        if (feed.failure !== undefined) throw feed.failure;
+        if (feed.closed) return this.#finish();
+        // Taken before reading the view, so a change made while the events are read is not missed.
+        const changed = feed.changed();
+        const view = feed.view;
+        const events = view === undefined ? [] : nextEvents(view, this.#state);
+        if (events.length > 0) {
+          this.#events = events;
+          this.#sent = 1;
+          return { value: events[0] as ChatStreamEventWithCursor, done: false };
+        }
+        await changeOrAbort(changed, this.#signal);
+      }
+    } catch (error) {
+      this.#finish();
+      throw error;
+    } finally {
+      this.#waiting = false;
+    }
+  }
+
+  /** The feed, attached on the first call; `undefined` when the stream ends before it starts. */
+  async #attached(): Promise<ChatFeed | undefined> {
+    if (this.#feed !== undefined) return this.#feed;
+    if (this.#finished || this.#access.closed() || this.#signal?.aborted) return undefined;
+    // An id that is not a UUID names no chat (and no valid channel).
+    if (!UUID.test(this.#chatId)) throw new ChatNotFoundError(this.#chatId);
+    this.#feed = this.#access.attach();
+    await this.#feed.ready;
+    return this.#feed;
+  }
+
+  #finish(): EventResult {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#events = [];
+      if (this.#feed !== undefined) this.#access.detach(this.#feed);
+    }
+    return DONE;
+  }
 }
 
 /**
@@ -78,7 +193,11 @@ export class StreamHub {
     const position = cursor === undefined ? undefined : decodeCursor(cursor);
     return {
       [Symbol.asyncIterator]: () =>
-        this.#events(chatId, initialState(position, afterMessageId), signal),
+        new SubscriberEvents(chatId, initialState(position, afterMessageId), signal, {
+          closed: () => this.#closed,
+          attach: () => this.#attach(chatId),
+          detach: (feed) => this.#detach(chatId, feed),
+        }),
     };
   }
 
@@ -89,33 +208,6 @@ export class StreamHub {
     this.#feeds.clear();
     this.#poller?.cancel();
     this.#poller = undefined;
-  }
-
-  async *#events(
-    chatId: string,
-    state: ReturnType<typeof initialState>,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<ChatStreamEventWithCursor> {
-    if (this.#closed || signal?.aborted) return;
-    // An id that is not a UUID names no chat (and no valid channel).
-    if (!UUID.test(chatId)) throw new ChatNotFoundError(chatId);
-    const feed = this.#attach(chatId);
-    try {
-      await feed.ready;
-      for (;;) {
-        if (signal?.aborted) return;
-        if (feed.failure !== undefined) throw feed.failure;
-        if (feed.closed) return;
-        // Taken before reading the view, so a change made while we yield is not missed.
-        const changed = feed.changed();
-        const view = feed.view;
-        const events = view === undefined ? [] : nextEvents(view, state);
-        if (events.length === 0) await changeOrAbort(changed, signal);
-        for (const event of events) yield event;
-      }
-    } finally {
-      this.#detach(chatId, feed);
-    }
   }
 
   /** Hands what an update committed here to the chat's feed, if this replica streams it. */

@@ -339,6 +339,29 @@ describe('chatd.subscribe on one replica', () => {
     await expect(malformed.next()).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
   });
 
+  it('answers next() calls made together in order, and a reader that breaks out releases the feed', async () => {
+    const { chatd, script, testStore } = await engine();
+    script.push({ parts: textAnswer('one two') });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hi', title: 't' });
+    await vi.waitFor(async () => expect((await chatd.getChat(chat.id)).status).toBe('waiting'), {
+      timeout: 20_000,
+    });
+    const channelsBefore = testStore.store.pubsub.channelCount;
+    const sequential: ChatStreamEventWithCursor[] = [];
+    for await (const event of chatd.subscribe(chat.id)) {
+      sequential.push(event);
+      if (isStatus('waiting')(event)) break;
+    }
+    expect(testStore.store.pubsub.channelCount).toBe(channelsBefore);
+    const iterator = chatd.subscribe(chat.id)[Symbol.asyncIterator]();
+    const together = await Promise.all(sequential.map(() => iterator.next()));
+    expect(together.map((result) => result.value)).toEqual(sequential);
+    expect(testStore.store.pubsub.channelCount).toBeGreaterThan(channelsBefore);
+    await expect(iterator.return?.()).resolves.toEqual({ value: undefined, done: true });
+    expect(testStore.store.pubsub.channelCount).toBe(channelsBefore);
+    await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('leaves no timer, listener or channel behind once its subscribers and chatd are gone', async () => {
     const { chatd, script, testStore } = await engine();
     script.push({ parts: textAnswer('bye') });

@@ -278,6 +278,32 @@ describe('parts', () => {
   });
 });
 
+describe('part events shared between subscribers', () => {
+  it('subscribers caught up with the view get the same event; one whose cursor is ahead gets its own', () => {
+    const running = chatRow({ status: 'running', generationAttempt: 1, queueVersion: 2 });
+    const shown = view(running, [messageRow(1, 1)], { parts: [textPart(1), textPart(2)] });
+    const partsOf = (events: ReturnType<typeof nextEvents>) =>
+      events.filter((event) => event.type === 'message-part');
+    const first = partsOf(nextEvents(shown, initialState(undefined, undefined)));
+    const second = partsOf(nextEvents(shown, initialState(undefined, undefined)));
+    expect(second).toHaveLength(2);
+    second.forEach((event, index) => expect(event).toBe(first[index]));
+    // Resumed on a replica whose view is behind the cursor's queue: its cursors keep its own
+    // queue version, and the shared events keep theirs.
+    const fromAhead = initialState(
+      { ...decodeCursor(first[0]?.cursor as string), queueVersion: 3 },
+      undefined,
+    );
+    const ahead = partsOf(nextEvents(shown, fromAhead));
+    expect(ahead.map((event) => event.seq)).toEqual([2]);
+    expect(ahead[0]).not.toBe(first[1]);
+    expect(decodeCursor(ahead[0]?.cursor as string).queueVersion).toBe(3);
+    expect(decodeCursor(first[1]?.cursor as string).queueVersion).toBe(2);
+    const third = partsOf(nextEvents(shown, initialState(undefined, undefined)));
+    expect(third[1]).toBe(first[1]);
+  });
+});
+
 describe('cursors', () => {
   it('round-trip', () => {
     const position = {

@@ -3,7 +3,10 @@ import { type ChatMessageRow, toChatMessage } from '@chatd/message-store';
 import type { FeedPart, FeedView } from './chat-feed.js';
 import { encodeCursor, type StreamPosition } from './cursor.js';
 
-/** A `ChatStreamEvent` of `@chatd/core` with the cursor to resume after it. */
+/**
+ * A `ChatStreamEvent` of `@chatd/core` with the cursor to resume after it. Subscribers of one
+ * chat may receive the same event object: treat events as read-only.
+ */
 export type ChatStreamEventWithCursor = ChatStreamEvent & {
   /**
    * Where this event leaves the subscriber: pass it as `cursor` to `subscribe` (on any replica)
@@ -102,8 +105,7 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
   const { chat } = view;
   const chatId = chat.id;
   const events: ChatStreamEventWithCursor[] = [];
-  // Each event is a fresh literal: its cursor is added in place, without copying it. This runs
-  // once per subscriber for every streamed part, so it stays lean.
+  // Each event is a fresh literal: its cursor is added in place, without copying it.
   const emit = (event: ChatStreamEvent) => {
     (event as ChatStreamEventWithCursor).cursor = encodeCursor(state);
     events.push(event as ChatStreamEventWithCursor);
@@ -164,19 +166,55 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
 
   if (chat.generationAttempt > 0 && chat.generationAttempt === state.generationAttempt) {
     const { parts } = view;
+    const shared = sharedPartEvents(view, state);
     for (let index = state.seq; index < parts.length; index += 1) {
       const part = parts[index] as FeedPart;
       state.seq = part.seq;
-      emit({
-        type: 'message-part',
-        chatId,
-        historyVersion: chat.historyVersion,
-        generationAttempt: chat.generationAttempt,
-        seq: part.seq,
-        role: part.role,
-        part: part.part,
-      });
+      let event = shared?.[index];
+      if (event === undefined) {
+        event = {
+          type: 'message-part',
+          chatId,
+          historyVersion: chat.historyVersion,
+          generationAttempt: chat.generationAttempt,
+          seq: part.seq,
+          role: part.role,
+          part: part.part,
+          cursor: encodeCursor(state),
+        };
+        if (shared !== undefined) shared[index] = event;
+      }
+      events.push(event);
     }
+  }
+  return events;
+}
+
+/** Part events by index, shared by every subscriber caught up with a view. */
+const partEventsByView = new WeakMap<FeedView, ChatStreamEventWithCursor[]>();
+
+/**
+ * The part events of `view` that every subscriber caught up with it gets as the same objects,
+ * or `undefined` when `state` is not caught up (its cursors differ). With many subscribers of
+ * a chat, a fresh event and cursor per subscriber for every streamed part was most of the
+ * garbage the stream made. The history version and attempt already match when parts are sent.
+ */
+function sharedPartEvents(
+  view: FeedView,
+  state: SubscriberState,
+): ChatStreamEventWithCursor[] | undefined {
+  const { chat } = view;
+  if (
+    state.queueVersion !== chat.queueVersion ||
+    state.retryStateVersion !== chat.retryStateVersion ||
+    state.status !== chat.status
+  ) {
+    return undefined;
+  }
+  let events = partEventsByView.get(view);
+  if (events === undefined) {
+    events = [];
+    partEventsByView.set(view, events);
   }
   return events;
 }
