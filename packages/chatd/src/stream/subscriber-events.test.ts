@@ -287,7 +287,7 @@ describe('part events shared between subscribers', () => {
     const first = partsOf(nextEvents(shown, initialState(undefined, undefined)));
     const second = partsOf(nextEvents(shown, initialState(undefined, undefined)));
     expect(second).toHaveLength(2);
-    second.forEach((event, index) => expect(event).toBe(first[index]));
+    for (const [index, event] of second.entries()) expect(event).toBe(first[index]);
     // Resumed on a replica whose view is behind the cursor's queue: its cursors keep its own
     // queue version, and the shared events keep theirs.
     const fromAhead = initialState(
