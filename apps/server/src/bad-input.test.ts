@@ -94,6 +94,11 @@ const notObject = fc.oneof(
   fc.array(smallJson, { maxLength: 3 }),
 );
 /** Text Postgres cannot store unchanged: a NUL character or a lone UTF-16 surrogate. */
+/** The JSON text of objects nested `depth` deep: over 100 is refused. */
+const nestedJson = (depth: number) => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+/** Too deep, as values (`JSON.stringify` itself overflows the stack a few thousand deep). */
+const tooDeep = fc.constantFrom(101, 2000).map((depth): Json => JSON.parse(nestedJson(depth)));
+
 const unstorable = fc
   .tuple(
     fc.string({ maxLength: 8 }),
@@ -387,6 +392,7 @@ const ROWS: Record<string, FuzzRow> = {
               Array.from({ length: 65 }, (_, index) => ({ name: `t${index}`, inputSchema: {} })),
             ),
             unstorable.map((description) => [{ name: 'ok', description, inputSchema: {} }]),
+            tooDeep.map((inputSchema) => [{ name: 'ok', inputSchema }]),
           ),
         },
       }),
@@ -593,6 +599,7 @@ const ROWS: Record<string, FuzzRow> = {
                 }),
                 fc.constant([valid.results[0], valid.results[0]]),
                 unstorable.map((output) => [{ toolCallId, output }]),
+                tooDeep.map((output) => [{ toolCallId, output }]),
               ),
             },
           }),
@@ -1017,6 +1024,27 @@ describe('bad input on every route', () => {
       expect(await snapshot()).toEqual(baseline);
     },
   );
+
+  // JSON nested too deep, by hand (the generated runs may not pick it): refused, not a 500.
+  it('refuses a tool output or a client tool schema nested too deep', async () => {
+    // Thousands deep used to overflow the stack of the checks (a 500).
+    for (const depth of [101, 2000, 20_000]) {
+      const deep = nestedJson(depth);
+      expectRefusal(
+        await send('POST', 'owner', {
+          path: `/v1/chats/${ids.chatId}/tool-results`,
+          body: `{"results":[{"toolCallId":${JSON.stringify(ids.toolCallId)},"output":${deep}}]}`,
+        }),
+      );
+      expectRefusal(
+        await send('POST', 'owner', {
+          path: '/v1/chats',
+          body: `{"content":"hi","dynamicTools":[{"name":"ok","inputSchema":${deep}}]}`,
+        }),
+      );
+    }
+    expect(await snapshot()).toEqual(baseline);
+  });
 
   // The body routes, by hand: bodies past the limit (too big to generate by the dozen),
   // empty bodies, and bodies that are JSON but not an object.

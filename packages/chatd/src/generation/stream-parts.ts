@@ -1,4 +1,9 @@
-import type { ChatStreamPart, JsonValue, ProviderMetadata } from '@chatd/core';
+import {
+  type ChatStreamPart,
+  findJsonIssues,
+  type JsonValue,
+  type ProviderMetadata,
+} from '@chatd/core';
 import type { TextStreamPart, ToolSet } from 'ai';
 
 /** `{ providerMetadata }` when there is any, else nothing (absent stays absent). */
@@ -17,16 +22,20 @@ function flags(part: { providerExecuted?: boolean | undefined; dynamic?: boolean
 /**
  * A value as JSON: what a tool's input or output becomes when it is stored or sent. Values
  * JSON cannot carry (`undefined` fields, functions) drop out as `JSON.stringify` drops them;
- * `undefined` itself becomes `null`.
+ * `undefined` itself becomes `null`. A value nested deeper than a stored JSON value may be
+ * becomes its JSON text, so the model still sees all of it and the step can be committed.
  */
 export function toJsonValue(value: unknown): JsonValue {
   if (value === undefined) return null;
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(value);
-    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+    text = JSON.stringify(value);
   } catch {
     return String(value);
   }
+  if (text === undefined) return null;
+  const parsed = JSON.parse(text) as JsonValue;
+  return findJsonIssues(parsed, 1).length === 0 ? parsed : text;
 }
 
 /** A short, stable text for a tool error: its message when it has one. */

@@ -26,6 +26,14 @@ const tools = {
       throw new Error('disk full');
     },
   }),
+  deep: tool({
+    inputSchema: z.object({}),
+    execute: async () => {
+      let output: unknown = 'bottom';
+      for (let level = 0; level < 150; level += 1) output = [output];
+      return output;
+    },
+  }),
   deploy: tool({
     inputSchema: z.object({}),
     execute: async () => {
@@ -49,6 +57,13 @@ function run(calls: ToolCallPart[], exclusive: string[] = []) {
 }
 
 describe('executeToolCalls', () => {
+  it('keeps an output nested deeper than stored JSON may be as its JSON text', async () => {
+    const [message] = await run([call('1', 'deep')]).result;
+    const part = message?.content.parts[0] as { output: unknown };
+    expect(typeof part.output).toBe('string');
+    expect(part.output).toBe(`${'['.repeat(150)}"bottom"${']'.repeat(150)}`);
+  });
+
   it('runs the calls in parallel and returns one tool message per call, in call order', async () => {
     const { result, parts } = run([
       call('1', 'echo', { text: 'hi' }),

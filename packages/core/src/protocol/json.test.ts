@@ -78,14 +78,32 @@ describe('findJsonIssues', () => {
     ]);
   });
 
-  it('accepts deep nesting and names a problem deep inside by its full path', () => {
+  it('accepts nesting up to 100 levels and names a problem deep inside by its full path', () => {
     const nest = (depth: number, leaf: unknown): unknown =>
       depth === 0 ? leaf : { child: [nest(depth - 1, leaf)] };
-    expect(findJsonIssues(nest(200, 'ok'))).toEqual([]);
-    const [issue] = findJsonIssues(nest(200, Number.NaN));
-    expect(issue?.path).toHaveLength(400);
+    expect(findJsonIssues(nest(50, 'ok'))).toEqual([]);
+    const [issue] = findJsonIssues(nest(50, Number.NaN));
+    expect(issue?.path).toHaveLength(100);
     expect(issue?.path.slice(0, 2)).toEqual(['child', 0]);
     expect(issue?.message).toBe('expected a JSON value, received NaN');
+  });
+
+  it('refuses nesting deeper than 100 levels at the first level too deep, however deep it goes', () => {
+    const nest = (depth: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let level = 0; level < depth; level += 1) value = [value];
+      return value;
+    };
+    expect(findJsonIssues(nest(100))).toEqual([]);
+    for (const depth of [101, 20_000]) {
+      expect(findJsonIssues(nest(depth))).toEqual([
+        {
+          path: Array(100).fill(0),
+          message: 'expected a JSON value nested at most 100 levels deep',
+        },
+      ]);
+    }
+    expect(jsonValueSchema.safeParse(nest(20_000)).success).toBe(false);
   });
 
   it('stops at the limit', () => {

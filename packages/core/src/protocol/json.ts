@@ -3,7 +3,8 @@ import type { ValidationIssue } from '../errors/core-errors.js';
 
 /**
  * A value that survives `JSON.stringify` and `JSON.parse` unchanged: `null`, a string, a finite
- * number, a boolean, an array of JSON values or a plain object of JSON values.
+ * number, a boolean, an array of JSON values or a plain object of JSON values, nested at most
+ * 100 levels deep (the schemas and checks here refuse deeper values).
  *
  * Used for tool inputs and outputs and for {@link ProviderMetadata} values, which are stored as
  * JSON and sent over the wire as JSON. The same shape as the AI SDK's `JSONValue`, minus
@@ -34,12 +35,19 @@ function isPlainObject(value: object): boolean {
 }
 
 /**
+ * How deep a JSON value may nest. Deeper values are refused rather than stored: walking them
+ * recursively overflows the stack (`JSON.stringify` does at a few thousand levels, the AI SDK's
+ * prompt validation fails from about 1,500), and no tool input, output or schema needs more.
+ */
+const MAX_DEPTH = 100;
+
+/**
  * Walks a value and records every place that is not JSON. Hand-written rather than a recursive
  * `z.union`, because zod reports a failed union as one "Invalid input" at the top of the value;
  * this names the exact nested path and what was found there. The path is one stack, copied only
  * when a problem is recorded, so checking a valid value allocates almost nothing (PubSub checks
  * every payload it publishes). `ancestors` guards against cycles, which would otherwise overflow
- * the stack.
+ * the stack, and the walk stops at {@link MAX_DEPTH}.
  */
 class JsonWalker {
   readonly issues: ValidationIssue[] = [];
@@ -67,6 +75,10 @@ class JsonWalker {
       this.#record('expected a JSON value, received a circular reference');
       return;
     }
+    if (this.#path.length >= MAX_DEPTH) {
+      this.#record(`expected a JSON value nested at most ${MAX_DEPTH} levels deep`);
+      return;
+    }
     this.#ancestors.add(value);
     if (Array.isArray(value)) {
       for (let index = 0; index < value.length; index++) this.#walkChild(index, value[index]);
@@ -90,14 +102,11 @@ class JsonWalker {
   }
 }
 
-/** Nesting the fast check follows before it leaves the value to the walker (which finds cycles). */
-const FAST_CHECK_DEPTH = 64;
-
 /**
- * Whether `value` is JSON nested at most {@link FAST_CHECK_DEPTH} deep: the common case, checked
- * without the walker's path and cycle bookkeeping, which cost several times more per value on
- * the payloads PubSub checks (hundreds of draft envelopes per announcement). `false` says only
- * "let the walker look": a cycle or deep nesting ends here too.
+ * Whether `value` is JSON within {@link MAX_DEPTH}: the common case, checked without the
+ * walker's path and cycle bookkeeping, which cost several times more per value on the payloads
+ * PubSub checks (hundreds of draft envelopes per announcement). `false` says only "let the
+ * walker look": a cycle ends here too, at the depth limit.
  */
 function isShallowJson(value: unknown, depth: number): boolean {
   if (value === null) return true;
@@ -112,7 +121,7 @@ function isShallowJson(value: unknown, depth: number): boolean {
     default:
       return false;
   }
-  if (depth >= FAST_CHECK_DEPTH) return false;
+  if (depth >= MAX_DEPTH) return false;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       if (!isShallowJson(value[index], depth + 1)) return false;
@@ -130,8 +139,8 @@ function isShallowJson(value: unknown, depth: number): boolean {
 
 /**
  * Lists every place where `value` is not a {@link JsonValue} (`undefined`, a non-finite number,
- * a function, symbol or bigint, a class instance such as `Date` or `Map`, a cycle), with its path
- * below `value`. Empty when `value` is JSON. Stricter than `JSON.stringify`, which silently turns
+ * a function, symbol or bigint, a class instance such as `Date` or `Map`, a cycle, nesting deeper
+ * than 100 levels), with its path below `value`. Empty when `value` is JSON. Stricter than `JSON.stringify`, which silently turns
  * `NaN` into `null`, drops `undefined` fields and calls `toJSON`.
  *
  * @param limit stop after this many issues; pass `1` for a fast yes/no on large values.
@@ -148,7 +157,8 @@ export function findJsonIssues(
 
 /**
  * Schema of {@link JsonValue}. Rejects `undefined`, non-finite numbers, functions, symbols,
- * bigints, class instances (`Date`, `Map`, …) and cycles, naming the nested path of each.
+ * bigints, class instances (`Date`, `Map`, …), cycles and nesting deeper than 100 levels, naming
+ * the nested path of each.
  * Passes the value through as is (no copy).
  */
 export const jsonValueSchema: z.ZodType<JsonValue> = z

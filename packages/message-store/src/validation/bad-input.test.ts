@@ -43,6 +43,13 @@ const LONE_LOW = '\uDC00';
 
 const UNKNOWN_CHAT = '00000000-0000-4000-8000-000000000009';
 
+/** A JSON value nested `depth` objects deep: over 100 is refused, over a few thousand used to overflow the stack. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 1; level < depth; level += 1) value = { a: value };
+  return value;
+}
+
 /** What a refusal must look like: its code, and the field it names (exact, or a pattern). */
 interface Expected {
   code: string | readonly string[];
@@ -395,6 +402,11 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
       'inputSchema an array',
       createTool({ inputSchema: [] }),
       invalid('input.dynamicTools.0.inputSchema'),
+    ],
+    [
+      'inputSchema nested 20,000 deep',
+      createTool({ inputSchema: nested(20_000) }),
+      invalid(under('input.dynamicTools.0.inputSchema')),
     ],
     [
       'inputSchema with NUL',
@@ -969,6 +981,11 @@ const TRANSITION_ROWS: { transition: string; state: State; rows: TransitionRow[]
         invalid(under('retryState')),
       ],
       [
+        'a value nested 101 deep',
+        (chat) => chat.recordRetryState(nested(101) as never),
+        invalid(under('retryState')),
+      ],
+      [
         'an undefined value',
         (chat) => chat.recordRetryState({ next: undefined } as never),
         invalid(under('retryState')),
@@ -1082,6 +1099,16 @@ const TRANSITION_ROWS: { transition: string; state: State; rows: TransitionRow[]
       [
         'output that contains itself',
         complete({}, { output: cyclic() }),
+        { code: 'INVALID_TOOL_RESULTS' },
+      ],
+      [
+        'output nested 120 deep',
+        complete({}, { output: nested(120) }),
+        { code: 'INVALID_TOOL_RESULTS' },
+      ],
+      [
+        'output nested 20,000 deep',
+        complete({}, { output: nested(20_000) }),
         { code: 'INVALID_TOOL_RESULTS' },
       ],
       // Text Postgres cannot store is an output that cannot be recorded: the same code, so a

@@ -22,27 +22,53 @@ export function checkStorableString(text: string, context: z.core.$RefinementCtx
   if (!isStorable(text)) context.addIssue({ code: 'custom', message: UNSTORABLE });
 }
 
-/** Zod check: every string of a JSON value (object keys included) is storable. */
+/** A node still to check, with the way back to the value's root for its path. */
+interface PendingNode {
+  node: unknown;
+  key: string | number | undefined;
+  parent: PendingNode | undefined;
+}
+
+function pathOf(entry: PendingNode): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at: PendingNode | undefined = entry; at?.key !== undefined; at = at.parent) {
+    path.push(at.key);
+  }
+  return path.reverse();
+}
+
+/**
+ * Zod check: every string of a JSON value (object keys included) is storable. A loop with its
+ * own stack, not recursion: a value nested thousands deep (which the value's own schema
+ * refuses) must be walked without overflowing the call stack, and a path is built only for an
+ * issue.
+ */
 export function checkStorableJson(value: unknown, context: z.core.$RefinementCtx): void {
   // A cycle is not JSON, which the value's own schema reports; here it must only not loop.
   const seen = new WeakSet<object>();
-  const walk = (node: unknown, path: (string | number)[]): void => {
+  const pending: PendingNode[] = [{ node: value, key: undefined, parent: undefined }];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    const { node } = entry;
     if (typeof node === 'string') {
-      if (!isStorable(node)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
-      return;
+      if (!isStorable(node))
+        context.addIssue({ code: 'custom', path: pathOf(entry), message: UNSTORABLE });
+      continue;
     }
-    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
     seen.add(node);
-    if (Array.isArray(node)) {
-      for (const [index, item] of node.entries()) walk(item, [...path, index]);
-    } else {
-      for (const [key, item] of Object.entries(node)) {
-        if (!isStorable(key)) context.addIssue({ code: 'custom', path, message: UNSTORABLE });
-        walk(item, [...path, key]);
-      }
+    const children: [string | number, unknown][] = Array.isArray(node)
+      ? [...node.entries()]
+      : Object.entries(node);
+    for (const [key] of children) {
+      if (typeof key === 'string' && !isStorable(key))
+        context.addIssue({ code: 'custom', path: pathOf(entry), message: UNSTORABLE });
     }
-  };
-  walk(value, []);
+    // Pushed last to first, so they are checked (and their issues reported) in document order.
+    for (let index = children.length - 1; index >= 0; index -= 1) {
+      const [key, item] = children[index] as [string | number, unknown];
+      pending.push({ node: item, key, parent: entry });
+    }
+  }
 }
 
 /*
