@@ -85,6 +85,10 @@ export async function createServer(
       },
     },
     bodyLimit: 5 * 1024 * 1024,
+    // A client chat id (`/api/chat/:id/stream`) may have 200 characters, and each can take up
+    // to 9 once percent-encoded in the path; the router's default limit (100) refused ids the
+    // body accepts.
+    maxParamLength: 1800,
     // Malformed percent-encoding and over-long path parameters are refused by the router,
     // before any route: answered in the one error shape too.
     frameworkErrors: errorHandler,
@@ -160,7 +164,7 @@ export async function createServer(
   adminRoutes(app, users);
   modelConfigRoutes(app, models);
   mcpServerRoutes(app, mcpServers);
-  useChatRoutes(app, chatd, database.db);
+  useChatRoutes(app, chatd, database.db, streams);
   app.get('/v1/models', { schema: serverRouteSchemas.models }, async () => ({
     models: await models.list(),
   }));

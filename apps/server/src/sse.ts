@@ -14,13 +14,24 @@ export class SseWriter {
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
-  constructor(response: ServerResponse, { heartbeatMs = HEARTBEAT_MS } = {}) {
+  /**
+   * @param headers - Sent with the 200, over the usual event-stream headers (the AI SDK's UI
+   *   message stream adds its protocol header).
+   */
+  constructor(
+    response: ServerResponse,
+    {
+      heartbeatMs = HEARTBEAT_MS,
+      headers = {},
+    }: { heartbeatMs?: number; headers?: Record<string, string> } = {},
+  ) {
     this.#response = response;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      ...headers,
     });
     response.flushHeaders();
     this.#heartbeat = setInterval(() => {
@@ -36,9 +47,17 @@ export class SseWriter {
   }
 
   /** Writes one event (`id:` when given, one `data:` line of JSON); resolves once buffered out. */
-  async send(data: unknown, id?: string): Promise<void> {
+  send(data: unknown, id?: string): Promise<void> {
+    return this.sendData(JSON.stringify(data), id);
+  }
+
+  /**
+   * Writes one event whose `data:` line is `text` as it is (the UI message stream's `[DONE]`);
+   * resolves once buffered out, or when the client is gone.
+   */
+  async sendData(text: string, id?: string): Promise<void> {
     if (this.#closed) return;
-    const frame = `${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
+    const frame = `${id === undefined ? '' : `id: ${id}\n`}data: ${text}\n\n`;
     if (!this.#response.write(frame)) {
       // Whichever comes first; the other listener is removed.
       const done = new AbortController();

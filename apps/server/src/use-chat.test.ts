@@ -136,6 +136,9 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
   it('resume answers 204 when nothing is in flight, and refuses without a token', async () => {
     const resumed = await transport().reconnectToStream({ chatId: 'client-chat-1' });
     expect(resumed).toBeNull();
+    // The longest client chat id the body takes (200 characters) resumes too, percent-encoded.
+    const longId = `${'é'.repeat(100)}${'x'.repeat(100)}`;
+    expect(await transport().reconnectToStream({ chatId: longId })).toBeNull();
     const anonymous = await fetch(`${url}/api/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -181,5 +184,41 @@ describe('useChat resume while a reply is streaming', () => {
     } finally {
       await started.close();
     }
+  });
+});
+
+describe('a useChat stream as an open stream of the server', () => {
+  let started: TestServer;
+
+  beforeAll(async () => {
+    // A slow demo reply, so the stream is still open when the test looks.
+    started = await startTestServer({ CHATD_DEMO_DELAY_MS: '50' });
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+
+  const openStreams = async () => {
+    const metrics = await (await fetch(`${started.url}/metrics`)).text();
+    return Number(/^chatd_open_streams (\d+)$/m.exec(metrics)?.[1]);
+  };
+
+  it('counts in chatd_open_streams while it runs and is released when the client goes away', async () => {
+    const client = new AbortController();
+    const response = await fetch(`${started.url}/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'client-leaves',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'a long answer' }] }],
+      }),
+      signal: client.signal,
+    });
+    expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    expect(await openStreams()).toBe(1);
+    client.abort();
+    await expect.poll(openStreams, { timeout: 5000 }).toBe(0);
   });
 });

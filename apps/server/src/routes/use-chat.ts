@@ -8,6 +8,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
+import { SseWriter } from '../sse.js';
 import { currentUser } from './auth-hook.js';
 import { ClientChats } from './client-chats.js';
 import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js';
@@ -22,13 +23,14 @@ import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js
 const UI_STREAM_EVENTS =
   'Server-Sent Events of the AI SDK\'s UI message stream protocol (response header `x-vercel-ai-ui-message-stream: v1`): each event is one `data:` line holding a `UiMessageChunk` as JSON (see `components.schemas.UiMessageChunk`), e.g. `{"type":"text-delta","id":"…","delta":"Hi"}`, and the stream ends with `data: [DONE]`.';
 
-const UI_STREAM_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  'x-vercel-ai-ui-message-stream': 'v1',
-  'x-accel-buffering': 'no',
-} as const;
+/** What a turn's stream needs: the engine, and the server's open streams (shutdown ends them). */
+interface UseChatContext {
+  chatd: Chatd;
+  streams: Set<SseWriter>;
+}
+
+/** The AI SDK's UI message stream protocol, over the usual event-stream headers. */
+const UI_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' };
 
 interface UiMessage {
   id?: string;
@@ -47,25 +49,26 @@ function textOf(message: UiMessage): string {
 async function streamTurn(
   request: FastifyRequest,
   reply: FastifyReply,
-  chatd: Chatd,
+  { chatd, streams }: UseChatContext,
   chatId: string,
   afterMessageId: number,
   queued?: QueuedMessageRef,
 ): Promise<void> {
   const stop = new AbortController();
   reply.hijack();
-  const response = reply.raw;
-  response.writeHead(200, UI_STREAM_HEADERS);
-  response.flushHeaders();
+  // A queued message's answer may not start for minutes: the writer's heartbeat keeps proxies
+  // from cutting the silent stream, and shutdown ends it with the other streams.
+  const writer = new SseWriter(reply.raw, { headers: UI_STREAM_HEADERS });
+  streams.add(writer);
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
-  response.once('close', () => stop.abort());
-  const write = async (chunk: UiMessageChunk) => {
-    if (response.writableEnded || response.destroyed) return;
-    const line = `data: ${JSON.stringify(chunk)}\n\n`;
-    if (!response.write(line)) await new Promise((resolve) => response.once('drain', resolve));
-  };
-  const end = () => {
-    if (!response.writableEnded && !response.destroyed) response.end('data: [DONE]\n\n');
+  reply.raw.once('close', () => stop.abort());
+  const write = (chunk: UiMessageChunk) => writer.send(chunk);
+  let ended = false;
+  const end = async () => {
+    if (ended) return;
+    ended = true;
+    await writer.sendData('[DONE]');
+    writer.close();
   };
   try {
     const subscribed = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
@@ -76,18 +79,20 @@ async function streamTurn(
       errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
     });
     for await (const chunk of chunks) {
+      if (writer.closed) break;
       await write(chunk);
       // The response ends with the turn's last chunk. Leaving the loop first would wait for
       // the subscription to be released (its feed, its hint channel): about a millisecond the
       // client would spend waiting for `[DONE]`.
-      if (chunk.type === 'finish' || chunk.type === 'error') end();
+      if (chunk.type === 'finish' || chunk.type === 'error') await end();
     }
-    end();
+    await end();
   } catch (error) {
     request.log.warn({ err: error }, 'UI message stream ended with an error');
     await write({ type: 'error', errorText: 'The stream failed' });
   } finally {
-    if (!response.writableEnded) response.end();
+    streams.delete(writer);
+    writer.close();
     stop.abort();
   }
 }
@@ -96,7 +101,13 @@ async function streamTurn(
  * `POST /api/chat` and `GET /api/chat/:id/stream` for the AI SDK's `useChat`, behind the same
  * bearer token as `/v1` (pass it in `DefaultChatTransport`'s `headers`).
  */
-export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerDatabase): void {
+export function useChatRoutes(
+  app: FastifyInstance,
+  chatd: Chatd,
+  db: ServerDatabase,
+  streams: Set<SseWriter>,
+): void {
+  const context: UseChatContext = { chatd, streams };
   const clientChats = new ClientChats(db);
 
   app.post<{ Body: { id: string; messages: UiMessage[]; trigger?: string; messageId?: string } }>(
@@ -162,9 +173,9 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
           // mapped the id first owns the turn; this one drops its chat and streams that turn.
           await chatd.deleteChat(chat.id);
           const [first] = (await chatd.listMessages(mapped, { after: 0, limit: 1 })).messages;
-          return streamTurn(request, reply, chatd, mapped, first?.id ?? 0);
+          return streamTurn(request, reply, context, mapped, first?.id ?? 0);
         }
-        return streamTurn(request, reply, chatd, chat.id, chat.firstMessageId);
+        return streamTurn(request, reply, context, chat.id, chat.firstMessageId);
       }
       if (trigger === 'regenerate-message') {
         const { messages: page } = await chatd.listMessages(chatId, { limit: 200 });
@@ -175,7 +186,7 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
           content: text === '' ? (lastUser.content.parts as never) : text,
           createdBy: user.id,
         });
-        return streamTurn(request, reply, chatd, chatId, edited.id);
+        return streamTurn(request, reply, context, chatId, edited.id);
       }
       if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
       const before = (await chatd.listMessages(chatId, { limit: 1 })).messages[0]?.id ?? 0;
@@ -185,11 +196,11 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
         createdBy: user.id,
       });
       if (sent.message !== undefined) {
-        return streamTurn(request, reply, chatd, chatId, sent.message.id);
+        return streamTurn(request, reply, context, chatId, sent.message.id);
       }
       // The chat is busy: the message waits in the queue, and this response streams its
       // answer once its turn comes.
-      return streamTurn(request, reply, chatd, chatId, before, {
+      return streamTurn(request, reply, context, chatId, before, {
         queuedId: sent.queuedMessage?.id,
         text,
         afterMessageId: before,
@@ -227,7 +238,7 @@ export function useChatRoutes(app: FastifyInstance, chatd: Chatd, db: ServerData
         return reply.status(204).send();
       const { messages } = await chatd.listMessages(chatId, { limit: 200 });
       const lastUser = messages.find((message) => message.role === 'user');
-      return streamTurn(request, reply, chatd, chatId, lastUser?.id ?? 0);
+      return streamTurn(request, reply, context, chatId, lastUser?.id ?? 0);
     },
   );
 }
