@@ -121,6 +121,9 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
     expect(JSON.stringify(second.parts)).toContain('second question, queued');
     expect(JSON.stringify(second.parts)).not.toContain('answered slowly');
     expect(JSON.stringify((await firstAnswer).parts)).toContain('answered slowly');
+    // Two turns, two assistant messages: the queued one is named after its own user message.
+    expect(second.id).not.toBe((await firstAnswer).id);
+    expect(second.id).toMatch(/^turn-\d+$/);
   });
 
   it('regenerate edits the last user message and streams a new answer', async () => {

@@ -198,6 +198,37 @@ describe('turnOfQueuedMessage', () => {
     ).toEqual([ours, queued([]), reply, status('waiting')]);
   });
 
+  it('with toUiMessageChunks, names the assistant message after the user message the queued one became', async () => {
+    async function* source() {
+      yield* [
+        queued([9]),
+        part(5, { type: 'text-delta', id: 'x', delta: 'earlier turn' }),
+        status('waiting'),
+        committed(3, 'user', [{ type: 'text', text: 'second' }]),
+        queued([]),
+        part(1, { type: 'text-delta', id: 't', delta: 'Answer' }),
+        status('waiting'),
+      ];
+    }
+    const chunks: UiMessageChunk[] = [];
+    const events = turnOfQueuedMessage(source(), {
+      queuedId: 9,
+      text: 'second',
+      afterMessageId: 1,
+    });
+    for await (const chunk of toUiMessageChunks(events, {
+      messageId: (userMessageId) => `turn-${userMessageId}`,
+      errorText: async () => 'unused',
+    })) {
+      chunks.push(chunk);
+    }
+    expect(chunks).toEqual([
+      { type: 'start', messageId: 'turn-3' },
+      { type: 'text-delta', id: 't', delta: 'Answer' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+  });
+
   it('does not take a same-text message while its own is still queued', async () => {
     const lookalike = committed(2, 'user', [{ type: 'text', text: 'second' }]);
     const ours = committed(3, 'user', [{ type: 'text', text: 'second' }]);

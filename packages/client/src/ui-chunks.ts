@@ -9,8 +9,13 @@ export type UiMessageChunk = Record<string, unknown> & { type: string };
 
 /** Options of {@link toUiMessageChunks}. */
 export interface UiMessageChunkOptions {
-  /** The `messageId` of the `start` chunk: the assistant message the UI builds. */
-  messageId: string;
+  /**
+   * The `messageId` of the `start` chunk: the assistant message the UI builds. A function gets
+   * the id of the user message the turn answers, and `start` waits for that message's event:
+   * for a queued message, whose id is known only once its turn begins (see
+   * {@link turnOfQueuedMessage}).
+   */
+  messageId: string | ((userMessageId: number) => string);
   /** The user-facing text of the chat's last error, asked for when the turn ends in `error`. */
   errorText: () => Promise<string>;
 }
@@ -31,12 +36,18 @@ export async function* toUiMessageChunks(
   events: AsyncIterable<ChatStreamEvent | { type: 'connection' }>,
   { messageId, errorText }: UiMessageChunkOptions,
 ): AsyncGenerator<UiMessageChunk> {
-  yield { type: 'start', messageId };
+  let started = typeof messageId === 'string';
+  if (typeof messageId === 'string') yield { type: 'start', messageId };
   let partsSinceCommit = false;
   let step = 0;
   let stepOpen = false;
   let interrupted = false;
   for await (const event of events) {
+    if (!started) {
+      if (event.type !== 'message' || event.message.role !== 'user') continue;
+      started = true;
+      yield { type: 'start', messageId: (messageId as (id: number) => string)(event.message.id) };
+    }
     if (event.type === 'message-part') {
       partsSinceCommit = true;
       if (event.part.type === 'start-step') stepOpen = true;

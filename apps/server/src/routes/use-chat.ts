@@ -75,7 +75,12 @@ async function streamTurn(
     // A queued message's answer starts when its turn does; the turn before it is skipped.
     const events = queued === undefined ? subscribed : turnOfQueuedMessage(subscribed, queued);
     const chunks = toUiMessageChunks(events, {
-      messageId: `turn-${afterMessageId}`,
+      // Named after the user message the turn answers (for a queued one, once its turn comes),
+      // so a resumed stream builds the same assistant message and two turns never share one.
+      messageId:
+        queued === undefined
+          ? `turn-${afterMessageId}`
+          : (userMessageId) => `turn-${userMessageId}`,
       errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
     });
     for await (const chunk of chunks) {

@@ -2,8 +2,13 @@ import type { Chat } from '@chatd/core';
 import type { ChatTransport, UIMessage, UIMessageChunk } from 'ai';
 import type { ChatdClient } from '../client.js';
 import { ChatdClientError } from '../errors.js';
-import type { ClientStreamEvent, CreateChatRequest } from '../types.js';
-import { toUiMessageChunks, turnOfQueuedMessage, type UiMessageChunk } from '../ui-chunks.js';
+import type { CreateChatRequest } from '../types.js';
+import {
+  type QueuedMessageRef,
+  toUiMessageChunks,
+  turnOfQueuedMessage,
+  type UiMessageChunk,
+} from '../ui-chunks.js';
 
 /** Options of {@link ChatdChatTransport}. */
 export interface ChatdChatTransportOptions {
@@ -93,9 +98,11 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
     const sent = await this.#client.messages.send(chatId, { content: text, busy: 'queue' });
     if (sent.message !== undefined) return this.#streamTurn(chatId, sent.message.id, abortSignal);
     const queuedId = sent.queuedMessage?.id;
-    return this.#streamTurn(chatId, newestBefore, abortSignal, (events) =>
-      turnOfQueuedMessage(events, { queuedId, text, afterMessageId: newestBefore }),
-    );
+    return this.#streamTurn(chatId, newestBefore, abortSignal, {
+      queuedId,
+      text,
+      afterMessageId: newestBefore,
+    });
   }
 
   async reconnectToStream({
@@ -125,24 +132,30 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
     }
   }
 
-  /** The reply after `afterMessageId` as a UI message stream, ending with the turn. */
+  /**
+   * The reply after `afterMessageId` as a UI message stream, ending with the turn; with
+   * `queued`, the reply to that queued message, once its turn comes. The assistant message is
+   * named after the user message it answers, so a resumed stream builds the same one.
+   */
   #streamTurn(
     chatId: string,
     afterMessageId: number,
     abortSignal: AbortSignal | undefined,
-    select: (events: AsyncIterable<ClientStreamEvent>) => AsyncIterable<ClientStreamEvent> = (
-      events,
-    ) => events,
+    queued?: QueuedMessageRef,
   ): ReadableStream<UIMessageChunk> {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     abortSignal?.addEventListener('abort', onAbort, { once: true });
     const events = this.#client.stream(chatId, { afterMessageId, signal: stop.signal });
-    const chunks = toUiMessageChunks(select(events), {
-      messageId: `chatd-${chatId}-${afterMessageId}`,
-      errorText: async () =>
-        (await this.#client.chats.get(chatId)).lastError?.message ?? 'The chat failed',
-    });
+    const answering = (userMessageId: number) => `chatd-${chatId}-${userMessageId}`;
+    const chunks = toUiMessageChunks(
+      queued === undefined ? events : turnOfQueuedMessage(events, queued),
+      {
+        messageId: queued === undefined ? answering(afterMessageId) : answering,
+        errorText: async () =>
+          (await this.#client.chats.get(chatId)).lastError?.message ?? 'The chat failed',
+      },
+    );
     const end = () => {
       stop.abort();
       abortSignal?.removeEventListener('abort', onAbort);
