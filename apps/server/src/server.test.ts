@@ -161,6 +161,27 @@ describe('the server on embedded PGlite', () => {
     expect(interrupted.body.error.code).toMatch(/TRANSITION_NOT_ALLOWED|INVALID_STATE/);
   });
 
+  it('PATCH changes nothing when the chat cannot be archived in its state (409)', async () => {
+    const { url, token } = started;
+    // Waiting for a client tool: archiving is not allowed there, and the state stays put.
+    const created = await call(url, token, 'POST', '/v1/chats', {
+      content: 'Ask me for my favourite colour',
+      title: 'before',
+      labels: { team: 'blue' },
+      dynamicTools: [{ name: 'ask_user', inputSchema: { type: 'object' } }],
+    });
+    const id = created.body.id;
+    await readStream(url, token, id, (event) => event.type === 'action-required');
+    const refused = await call(url, token, 'PATCH', `/v1/chats/${id}`, {
+      title: 'after',
+      labels: { team: 'red' },
+      archived: true,
+    });
+    expect(refused.status).toBe(409);
+    const chat = (await call(url, token, 'GET', `/v1/chats/${id}`)).body;
+    expect(chat).toMatchObject({ title: 'before', labels: { team: 'blue' }, archived: false });
+  });
+
   it('labels chats at creation and with PATCH (which replaces them), and lists by label', async () => {
     const { url, token } = started;
     const tagged = await call(url, token, 'POST', '/v1/chats', {

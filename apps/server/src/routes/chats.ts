@@ -247,10 +247,12 @@ export function chatRoutes(
     async (request) => {
       const { id } = request.params;
       await ownedChat(request, id);
-      if (request.body.title !== undefined) await chatd.renameChat(id, request.body.title);
-      if (request.body.labels !== undefined) await chatd.setChatLabels(id, request.body.labels);
+      // (Un)archiving first: it is the change the chat's state can refuse (409), and a refused
+      // request must change nothing. Title and labels, checked by the schema above, cannot be.
       if (request.body.archived === true) await chatd.archive(id);
       if (request.body.archived === false) await chatd.unarchive(id);
+      if (request.body.title !== undefined) await chatd.renameChat(id, request.body.title);
+      if (request.body.labels !== undefined) await chatd.setChatLabels(id, request.body.labels);
       return chatd.getChat(id);
     },
   );
