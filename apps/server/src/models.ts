@@ -1,6 +1,7 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { ModelPricing, ModelResolver, ResolvedModel } from '@chatd/chatd';
+import type { ChannelSubscription, PubSub } from '@chatd/pubsub';
 import type { ProviderEndpoint, ServerConfig } from './config.js';
 import type { ServerDatabase } from './database.js';
 import { DEMO_MODEL_ID, demoModel } from './demo-model.js';
@@ -103,22 +104,31 @@ const toStored = (row: ModelConfigRow): StoredModelConfig => ({
   createdAt: new Date(row.created_at).toISOString(),
 });
 
+/** Where a replica announces that it stored or deleted a model configuration. */
+const MODEL_CONFIGS_CHANNEL = 'server:model-configs';
+
 /**
  * Every model configuration of the server: the demo model, the ones the environment
  * configures (provider keys), and the ones admins store in the database (their keys sealed
- * with the server's secret key). It is the engine's `ModelResolver`: stored configurations
- * are read again when an id is not known here yet, so a configuration another replica added
- * works at once.
+ * with the server's secret key). It is the engine's `ModelResolver`. Whether a stored id
+ * exists is read from the database, so a configuration another replica added works at once
+ * and one it deleted is refused at once; the list kept here (for the default model) is read
+ * again whenever any replica stores or deletes one.
  */
 export class ModelCatalog implements ModelResolver {
   readonly #db: ServerDatabase;
   readonly #box: SecretBox;
+  readonly #pubsub: PubSub;
+  readonly #changes: ChannelSubscription;
   readonly #fixed = new Map<string, { info: ModelInfo; resolved: ResolvedModel }>();
   #stored = new Map<string, ModelConfigRow>();
 
-  constructor(config: ServerConfig, db: ServerDatabase, box: SecretBox) {
+  constructor(config: ServerConfig, db: ServerDatabase, box: SecretBox, pubsub: PubSub) {
     this.#db = db;
     this.#box = box;
+    this.#pubsub = pubsub;
+    this.#changes = pubsub.subscribe(MODEL_CONFIGS_CHANNEL);
+    void this.#followChanges();
     this.#fixed.set(DEMO_MODEL_ID, {
       info: {
         id: DEMO_MODEL_ID,
@@ -143,6 +153,16 @@ export class ModelCatalog implements ModelResolver {
   get defaultModelConfigId(): string {
     const real = [...this.#fixed.values()].find(({ info }) => !info.demo);
     return real?.info.id ?? this.#stored.keys().next().value ?? DEMO_MODEL_ID;
+  }
+
+  /** Resolves once changes made on other replicas are followed (after the subscription listens). */
+  get ready(): Promise<void> {
+    return this.#changes.ready;
+  }
+
+  /** Stops following the changes other replicas make. */
+  close(): void {
+    this.#changes.cancel();
   }
 
   /** Reads the stored configurations again. */
@@ -208,6 +228,7 @@ export class ModelCatalog implements ModelResolver {
       throw new HttpError(409, 'MODEL_CONFIG_EXISTS', `A model configuration ${input.id} exists`);
     }
     this.#stored.set(row.id, row);
+    this.#announceChange();
     return toStored(row);
   }
 
@@ -218,13 +239,27 @@ export class ModelCatalog implements ModelResolver {
       [id],
     );
     this.#stored.delete(id);
+    if (rows.length > 0) this.#announceChange();
     return rows.length > 0;
   }
 
   async has(modelConfigId: string): Promise<boolean> {
-    if (this.#fixed.has(modelConfigId) || this.#stored.has(modelConfigId)) return true;
+    if (this.#fixed.has(modelConfigId)) return true;
+    // Not from the list kept here: another replica may have deleted it a moment ago.
     await this.refresh();
     return this.#stored.has(modelConfigId);
+  }
+
+  #announceChange(): void {
+    this.#pubsub.publish(MODEL_CONFIGS_CHANNEL, {});
+  }
+
+  /** Reads the list again on every change announced (a lost one comes as a `resync`: the same). */
+  async #followChanges(): Promise<void> {
+    for await (const _change of this.#changes) {
+      // A failed read leaves the list as it was; `list`, `has` and the next change read again.
+      await this.refresh().catch(() => {});
+    }
   }
 
   async resolve(modelConfigId: string): Promise<ResolvedModel> {

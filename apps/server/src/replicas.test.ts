@@ -94,5 +94,42 @@ describe.skipIf(serverUrl === undefined)(
         .join('');
       expect(text).toBe(answer?.data.message.content.parts[0].text);
     });
+
+    it('a model configuration stored or deleted on A is the default, or refused, on B too', async () => {
+      const request = (url: string, method: string, path: string, body?: unknown) =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const newChatModel = async (url: string) =>
+        (
+          (await (
+            await request(url, 'POST', '/v1/chats', { content: 'which model?' })
+          ).json()) as Json
+        ).modelConfigId;
+      // B lists the models first, so it has read the stored ones before A changes them.
+      expect((await request(b.url, 'GET', '/v1/models')).status).toBe(200);
+      const stored = await request(a.url, 'POST', '/v1/admin/model-configs', {
+        id: 'stored-on-a',
+        provider: 'openai-compatible',
+        model: 'm',
+        baseUrl: 'http://127.0.0.1:9/v1',
+      });
+      expect(stored.status).toBe(201);
+      await expect.poll(() => newChatModel(b.url), { timeout: 5000 }).toBe('stored-on-a');
+      const deleted = await request(a.url, 'DELETE', '/v1/admin/model-configs/stored-on-a');
+      expect(deleted.status).toBe(204);
+      // Refused on B at once, with no wait for the announcement.
+      const explicit = await request(b.url, 'POST', '/v1/chats', {
+        content: 'x',
+        modelConfigId: 'stored-on-a',
+      });
+      expect(explicit.status).toBe(400);
+      await expect.poll(() => newChatModel(b.url), { timeout: 5000 }).toBe('demo');
+    });
   },
 );

@@ -105,7 +105,8 @@ export async function createServer(
   const box = new SecretBox(secretKey ?? (await loadSecretKey(config)));
   const users = new Users(database.db, { pubsub: database.pubsub });
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
-  const models = new ModelCatalog(config, database.db, box);
+  const models = new ModelCatalog(config, database.db, box, database.pubsub);
+  await models.ready;
   await models.refresh();
   const { titleModelConfigId } = config;
   if (typeof titleModelConfigId === 'string' && !(await models.has(titleModelConfigId))) {
@@ -199,6 +200,7 @@ export async function createServer(
         for (const writer of streams) writer.close();
         await chatd.close();
         users.close();
+        models.close();
         await mcpPool.close();
         await app.close();
         await database.close();
