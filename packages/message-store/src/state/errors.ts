@@ -2,6 +2,37 @@ import { ChatdError, type ChatdErrorOptions } from '@chatd/core';
 import type { ExecutionState } from './classify.js';
 import type { TransitionName } from './matrix.js';
 
+/** What each state means to a person: "the chat is …". */
+const STATE_WORDS: Record<ExecutionState, string> = {
+  N: 'missing',
+  W: 'waiting',
+  E0: 'in error',
+  E1: 'in error',
+  R0: 'running',
+  R1: 'running',
+  I0: 'being interrupted',
+  I1: 'being interrupted',
+  A0: 'waiting for client tool results',
+  A1: 'waiting for client tool results',
+  XW: 'archived',
+  XE0: 'archived',
+  XE1: 'archived',
+  Invalid: 'in an invalid state',
+};
+
+/** What the transitions a caller asks for do, in words; the engine's own ones go by name. */
+const TRANSITION_WORDS: Partial<Record<TransitionName, string>> = {
+  sendMessage: 'send a message',
+  editMessage: 'edit a message',
+  deleteQueued: 'delete a queued message',
+  promoteQueued: 'promote a queued message',
+  interrupt: 'interrupt',
+  setArchived: 'archive or unarchive it',
+  requestCompaction: 'compact it',
+  completeRequiresAction: 'post tool results',
+  reconcileInvalidState: 'reconcile it',
+};
+
 /**
  * The transition is not in the matrix for the chat's execution state (sending a message to an
  * archived chat, interrupting a waiting one, archiving a running one, abandoning an unowned
@@ -26,7 +57,8 @@ export class TransitionNotAllowedError extends ChatdError<'TRANSITION_NOT_ALLOWE
   ) {
     super(
       'TRANSITION_NOT_ALLOWED',
-      `Transition ${transition} is not allowed in state ${state}${reason ? `: ${reason}` : ''}`,
+      `The chat is ${STATE_WORDS[state]}: cannot ${TRANSITION_WORDS[transition] ?? transition}` +
+        `${reason ? ` (${reason})` : ''} [transition ${transition} in state ${state}]`,
       options,
     );
     this.name = 'TransitionNotAllowedError';

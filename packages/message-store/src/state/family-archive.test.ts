@@ -65,6 +65,9 @@ describeEachDatabase('family archive', (database) => {
     const before = await versions(database, root);
     await expect(machine.family(root, true)).rejects.toMatchObject({
       code: 'TRANSITION_NOT_ALLOWED',
+      // Says what is wrong in words, then the state machine's terms.
+      message:
+        'The chat is running: cannot archive or unarchive it [transition setArchived in state R0]',
     });
     expect(await archivedFlags(database, [root, first, second])).toEqual([false, false, false]);
     expect(await versions(database, root)).toEqual(before);
