@@ -47,16 +47,15 @@ describe('Users.authenticate', () => {
     const clock = new ManualClock();
     const replica = users(opened, db, clock);
     const admin = await replica.create('ann', true);
-    const { token } = await replica.issueToken(admin?.id as string, 'laptop');
+    const { token, id: tokenId } = await replica.issueToken(admin?.id as string, 'laptop');
     expect(await replica.authenticate(token)).toEqual({
-      id: admin?.id,
-      name: 'ann',
-      isAdmin: true,
+      user: { id: admin?.id, name: 'ann', isAdmin: true },
+      tokenId,
     });
-    expect(await replica.authenticate(token)).toMatchObject({ name: 'ann' });
+    expect(await replica.authenticate(token)).toMatchObject({ user: { name: 'ann' }, tokenId });
     expect(reads()).toBe(1);
     await clock.advance(60_000);
-    expect(await replica.authenticate(token)).toMatchObject({ name: 'ann' });
+    expect(await replica.authenticate(token)).toMatchObject({ user: { name: 'ann' } });
     expect(reads()).toBe(2);
   });
 
@@ -86,8 +85,12 @@ describe('Users.authenticate', () => {
     const user = await a.create('carol', false);
     const issued = await a.issueToken(user?.id as string, 'tablet');
     expect(await b.authenticate(issued.token)).toBeDefined();
+    const heardOnB: string[] = [];
+    b.onRevoked((tokenId) => heardOnB.push(tokenId));
     await a.revokeToken(issued.id);
     await vi.waitFor(async () => expect(await b.authenticate(issued.token)).toBeUndefined());
+    // What B opened with it (its streams) is told too.
+    await vi.waitFor(() => expect(heardOnB).toEqual([issued.id]));
   });
 
   it('does not keep a check whose read raced a revocation', async () => {

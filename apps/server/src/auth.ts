@@ -68,6 +68,7 @@ export class Users {
    * revoked token: its result is used once but not kept.
    */
   #revocationsSeen = 0;
+  readonly #revokedListeners: Array<(tokenId: string) => void> = [];
 
   constructor(
     db: ServerDatabase,
@@ -80,13 +81,13 @@ export class Users {
     void this.#forgetRevoked();
   }
 
-  /** The user a bearer token belongs to, or `undefined`. */
-  async authenticate(token: string): Promise<User | undefined> {
+  /** The user a bearer token belongs to, with the token's id, or `undefined`. */
+  async authenticate(token: string): Promise<{ user: User; tokenId: string } | undefined> {
     if (token.length === 0 || token.length > 512) return undefined;
     const hash = hashToken(token);
     const verified = this.#verified.get(hash);
     if (verified !== undefined && this.#clock.now() - verified.checkedAt < VERIFIED_TOKEN_TTL_MS) {
-      return verified.user;
+      return { user: verified.user, tokenId: verified.tokenId };
     }
     const revocationsBefore = this.#revocationsSeen;
     const [row] = await this.#db.query<UserRow & { token_id: string }>(
@@ -101,7 +102,15 @@ export class Users {
     if (this.#revocationsSeen === revocationsBefore) {
       this.#remember(hash, { user, tokenId: row.token_id, checkedAt: this.#clock.now() });
     }
-    return user;
+    return { user, tokenId: row.token_id };
+  }
+
+  /**
+   * Calls `listener` with the id of every token revoked from now on, here or (once its hint
+   * arrives) on another replica: what was opened with it, such as a stream, can end.
+   */
+  onRevoked(listener: (tokenId: string) => void): void {
+    this.#revokedListeners.push(listener);
   }
 
   /** Stops following revocations made on other replicas. */
@@ -119,6 +128,7 @@ export class Users {
   }
 
   #forget(tokenId: string): void {
+    for (const listener of this.#revokedListeners) listener(tokenId);
     this.#revocationsSeen += 1;
     for (const [hash, verified] of this.#verified) {
       if (verified.tokenId === tokenId) this.#verified.delete(hash);

@@ -312,6 +312,29 @@ describe('the server on embedded PGlite', () => {
     });
   });
 
+  it('revoking a token ends the streams it opened', async () => {
+    const { url, token } = started;
+    const issued = await call(url, token, 'POST', `/v1/admin/users/${other.id}/tokens`);
+    const bob = issued.body.token as string;
+    const chat = await call(url, bob, 'POST', '/v1/chats', { content: 'hi', title: 't' });
+    await readStream(url, bob, chat.body.id, isWaiting);
+    let opened!: () => void;
+    const streamOpen = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const streaming = readStream(url, bob, chat.body.id, () => {
+      opened();
+      return false;
+    });
+    await streamOpen;
+    expect((await call(url, token, 'DELETE', `/v1/admin/tokens/${issued.body.id}`)).status).toBe(
+      204,
+    );
+    // Ends (instead of running on until the test times out).
+    await streaming;
+    expect((await call(url, bob, 'GET', `/v1/chats/${chat.body.id}`)).status).toBe(401);
+  });
+
   it('reports health, readiness and Prometheus metrics', async () => {
     const { url } = started;
     expect((await call(url, undefined, 'GET', '/healthz')).body).toEqual({ status: 'ok' });

@@ -21,7 +21,7 @@ import { modelConfigRoutes } from './routes/model-configs.js';
 import { serverRouteSchemas } from './routes/schemas.js';
 import { useChatRoutes } from './routes/use-chat.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
-import type { SseWriter } from './sse.js';
+import { OpenStreams } from './sse.js';
 import { refuseUnstorableText } from './storable-text.js';
 
 /** A running server: its URL, the admin token of a first start, and how to stop it. */
@@ -88,7 +88,7 @@ export async function createServer(
     // A client chat id (`/api/chat/:id/stream`) may have 200 characters, and each can take up
     // to 9 once percent-encoded in the path; the router's default limit (100) refused ids the
     // body accepts.
-    maxParamLength: 1800,
+    routerOptions: { maxParamLength: 1800 },
     // Malformed percent-encoding and over-long path parameters are refused by the router,
     // before any route: answered in the one error shape too.
     frameworkErrors: errorHandler,
@@ -125,7 +125,8 @@ export async function createServer(
     logger,
     ...(titleModelConfigId === undefined ? {} : { options: { titleModelConfigId } }),
   });
-  const streams = new Set<SseWriter>();
+  const streams = new OpenStreams();
+  users.onRevoked((tokenId) => streams.closeOpenedWith(tokenId));
   let ready = false;
   let shuttingDown = false;
 
@@ -197,7 +198,7 @@ export async function createServer(
       closing ??= (async () => {
         shuttingDown = true;
         // Ending the streams first lets their clients reconnect to another replica at once.
-        for (const writer of streams) writer.close();
+        streams.closeAll();
         await chatd.close();
         users.close();
         models.close();

@@ -78,3 +78,33 @@ export class SseWriter {
     if (!this.#response.writableEnded) this.#response.end();
   }
 }
+
+/**
+ * The server's open streams, each with the token that opened it: shutdown ends them all, and
+ * revoking a token ends the streams it opened (they would otherwise run on unchecked).
+ */
+export class OpenStreams {
+  readonly #tokens = new Map<SseWriter, string | undefined>();
+
+  get size(): number {
+    return this.#tokens.size;
+  }
+
+  add(writer: SseWriter, tokenId: string | undefined): void {
+    this.#tokens.set(writer, tokenId);
+  }
+
+  delete(writer: SseWriter): void {
+    this.#tokens.delete(writer);
+  }
+
+  /** Ends the streams a token opened. */
+  closeOpenedWith(tokenId: string): void {
+    for (const [writer, opener] of this.#tokens) if (opener === tokenId) writer.close();
+  }
+
+  /** Ends every stream. */
+  closeAll(): void {
+    for (const writer of this.#tokens.keys()) writer.close();
+  }
+}

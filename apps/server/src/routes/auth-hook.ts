@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated user of a `/v1` request. */
     user: User | undefined;
+    /** The id of the token it authenticated with. */
+    tokenId: string | undefined;
   }
 }
 
@@ -32,15 +34,17 @@ export function requiresToken(path: string): boolean {
 /** Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
+  app.decorateRequest('tokenId', undefined);
   app.addHook('onRequest', async (request) => {
     // The matched route, not the raw URL: a percent-encoded path (`/%761/models`) reaches the
     // same route and must need the same token. Unmatched paths (404s) fall back to the URL.
     if (!requiresToken(request.routeOptions.url ?? request.url)) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
-    const user = match === null ? undefined : await users.authenticate(match[1] as string);
-    if (user === undefined)
+    const found = match === null ? undefined : await users.authenticate(match[1] as string);
+    if (found === undefined)
       throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid API token');
-    request.user = user;
+    request.user = found.user;
+    request.tokenId = found.tokenId;
   });
 }

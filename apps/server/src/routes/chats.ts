@@ -1,7 +1,7 @@
 import type { Chat, Chatd, ChatStreamEventWithCursor } from '@chatd/chatd';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
-import { SseWriter } from '../sse.js';
+import { type OpenStreams, SseWriter } from '../sse.js';
 import { currentUser } from './auth-hook.js';
 import { emptyResponse, errorResponses, eventStreamResponse, ref } from './schemas.js';
 
@@ -32,17 +32,11 @@ type ContentInput = Parameters<Chatd['createChat']>[0]['content'];
 /** Client tools the chat declares: the model may call them, and the client answers. */
 type DynamicTools = NonNullable<Parameters<Chatd['createChat']>[0]['dynamicTools']>;
 
-/** What the stream route needs beyond chatd: the set of open streams, ended on shutdown. */
-export interface StreamRegistry {
-  add(writer: SseWriter): void;
-  delete(writer: SseWriter): void;
-}
-
 /** The chat API under `/v1/chats`: every route is the owner's only (others get 404). */
 export function chatRoutes(
   app: FastifyInstance,
   chatd: Chatd,
-  streams: StreamRegistry,
+  streams: OpenStreams,
   unknownMcpServers: (ids: readonly string[]) => Promise<string[]>,
 ): void {
   /** The chat, if the caller owns it; a 404 either way otherwise (no existence leak). */
@@ -660,7 +654,7 @@ export function chatRoutes(
       });
       reply.hijack();
       const writer = new SseWriter(reply.raw);
-      streams.add(writer);
+      streams.add(writer, request.tokenId);
       reply.raw.once('close', () => stop.abort());
       try {
         for await (const event of events) {

@@ -8,7 +8,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
-import { SseWriter } from '../sse.js';
+import { type OpenStreams, SseWriter } from '../sse.js';
 import { currentUser } from './auth-hook.js';
 import { ClientChats } from './client-chats.js';
 import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js';
@@ -23,10 +23,10 @@ import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js
 const UI_STREAM_EVENTS =
   'Server-Sent Events of the AI SDK\'s UI message stream protocol (response header `x-vercel-ai-ui-message-stream: v1`): each event is one `data:` line holding a `UiMessageChunk` as JSON (see `components.schemas.UiMessageChunk`), e.g. `{"type":"text-delta","id":"…","delta":"Hi"}`, and the stream ends with `data: [DONE]`.';
 
-/** What a turn's stream needs: the engine, and the server's open streams (shutdown ends them). */
+/** What a turn's stream needs: the engine, and the server's open streams (shutdown and revoking the token end them). */
 interface UseChatContext {
   chatd: Chatd;
-  streams: Set<SseWriter>;
+  streams: OpenStreams;
 }
 
 /** The AI SDK's UI message stream protocol, over the usual event-stream headers. */
@@ -59,7 +59,7 @@ async function streamTurn(
   // A queued message's answer may not start for minutes: the writer's heartbeat keeps proxies
   // from cutting the silent stream, and shutdown ends it with the other streams.
   const writer = new SseWriter(reply.raw, { headers: UI_STREAM_HEADERS });
-  streams.add(writer);
+  streams.add(writer, request.tokenId);
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   reply.raw.once('close', () => stop.abort());
   const write = (chunk: UiMessageChunk) => writer.send(chunk);
@@ -110,7 +110,7 @@ export function useChatRoutes(
   app: FastifyInstance,
   chatd: Chatd,
   db: ServerDatabase,
-  streams: Set<SseWriter>,
+  streams: OpenStreams,
 ): void {
   const context: UseChatContext = { chatd, streams };
   const clientChats = new ClientChats(db);
