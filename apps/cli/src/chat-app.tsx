@@ -3,11 +3,12 @@ import type { ChatMessage, ChatMessagePart, PendingToolCall } from '@chatd/core'
 import { Box, type DOMElement, render, Static, Text, useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ClientTool, chatOptions } from './client-tools.js';
+import { INTERRUPTING } from './commands.js';
 import { describeError } from './errors.js';
 import { type HistoryItem, transcriptItems, updateHistory } from './history.js';
-import { type KeyAction, readKeys } from './keys.js';
+import { type KeyAction, readKeys, withoutLastCharacter } from './keys.js';
 import { Markdown } from './markdown.js';
-import { fullValue, oneLine, questionOf, roleLabel, toolCallText } from './render.js';
+import { fullValue, oneLine, questionOf, retryText, roleLabel, toolCallText } from './render.js';
 
 /** How the interactive chat starts. */
 export interface InteractiveChatOptions {
@@ -260,12 +261,7 @@ function statusLine(
   if (chatId === undefined) return 'new chat: type a message and press Enter';
   const pieces: string[] = [view.status ?? '…'];
   if (model !== undefined) pieces.push(`model ${model}`);
-  if (view.retry !== undefined) {
-    const seconds = Math.max(0, Math.ceil((Date.parse(view.retry.retryAt) - now) / 1000));
-    pieces.push(
-      `retrying in ${seconds} s (attempt ${view.retry.attempt}): ${view.retry.error.message}`,
-    );
-  }
+  if (view.retry !== undefined) pieces.push(retryText(view.retry, now));
   if (view.queue.length > 0) pieces.push(`${view.queue.length} queued`);
   if (view.connection.state === 'reconnecting') pieces.push('reconnecting…');
   else if (view.connection.state === 'connecting') pieces.push('connecting…');
@@ -303,6 +299,12 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
   const view = useRef(new ChatView()).current;
   const [, setTick] = useState(0);
   const [chatId, setChatId] = useState(chat?.id);
+  /** The chat lines go to, set as soon as it is created (before the next render). */
+  const chatIdRef = useRef(chat?.id);
+  /** Sends run one after another, in the order typed: one typed while the chat is created goes to it. */
+  const sending = useRef<Promise<void>>(Promise.resolve());
+  /** Sends typed and not done; after a failure the rest are not sent but given back. */
+  const unsent = useRef({ count: 0, failed: false, restoredLength: 0 });
   const [chatModel, setChatModel] = useState(chat?.modelConfigId ?? newChatModel ?? undefined);
   const [input, setInput] = useState('');
   const inputRef = useRef('');
@@ -396,35 +398,69 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
   const pending = view.status === 'requires-action' ? view.pendingToolCalls : [];
   const asking = pending.find((call) => !answers.has(call.toolCallId));
 
-  const submit = async (raw: string) => {
-    const interrupt = raw.startsWith('!');
-    const text = (interrupt ? raw.slice(1) : raw).trim();
-    if (text === '') return;
+  /** Puts text that was not sent back into the prompt, after any given back before it. */
+  const giveBack = (raw: string) => {
+    const at = Math.min(unsent.current.restoredLength, inputRef.current.length);
+    const before = inputRef.current.slice(0, at);
+    const after = inputRef.current.slice(at);
+    const restored = before === '' ? raw : `${before} ${raw}`;
+    unsent.current.restoredLength = restored.length;
+    inputRef.current = after === '' ? restored : `${restored} ${after}`;
+    setInput(inputRef.current);
+  };
+
+  const send = async (raw: string, interrupt: boolean, text: string) => {
+    if (unsent.current.failed) {
+      giveBack(raw);
+      return;
+    }
     try {
-      if (chatId === undefined) {
+      const current = chatIdRef.current;
+      if (current === undefined) {
         const created = await client.chats.create({
           content: text,
           ...chatOptions({ model: newChatModel, clientTools }),
         });
+        chatIdRef.current = created.id;
         setChatModel(created.modelConfigId ?? newChatModel);
         setChatId(created.id);
         setNotice(`chat ${created.id}`);
         return;
       }
-      const result = await client.messages.send(chatId, {
+      const result = await client.messages.send(current, {
         content: text,
         busy: interrupt ? 'interrupt' : 'queue',
       });
+      // A busy chat queues an interrupt too (at the head) and stops the current reply.
       setNotice(
-        result.queued
-          ? 'queued: it runs when the current reply is done'
+        !result.queued
+          ? ''
           : interrupt
-            ? 'interrupting'
-            : '',
+            ? INTERRUPTING
+            : 'queued: it runs when the current reply is done',
       );
     } catch (error) {
+      // What was typed is kept: it is back in the prompt, to send again.
+      unsent.current.failed = true;
+      giveBack(raw);
       setNotice(describeError(error, url));
     }
+  };
+
+  const submit = (raw: string) => {
+    const interrupt = raw.startsWith('!');
+    const text = (interrupt ? raw.slice(1) : raw).trim();
+    if (text === '') return;
+    unsent.current.count += 1;
+    sending.current = sending.current
+      .then(() => send(raw, interrupt, text))
+      .finally(() => {
+        unsent.current.count -= 1;
+        if (unsent.current.count === 0) {
+          unsent.current.failed = false;
+          unsent.current.restoredLength = 0;
+        }
+      });
   };
 
   const answer = async (call: PendingToolCall, text: string) => {
@@ -457,10 +493,15 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         setNotice('press Ctrl-C again to exit');
         return;
       case 'escape':
-        if (chatId !== undefined) {
-          client.actions.interrupt(chatId).then(
+        if (chatIdRef.current !== undefined) {
+          client.actions.interrupt(chatIdRef.current).then(
             () => setNotice('interrupted'),
-            () => setNotice('nothing to interrupt'),
+            (error: unknown) =>
+              setNotice(
+                (error as { code?: unknown }).code === 'TRANSITION_NOT_ALLOWED'
+                  ? 'nothing to interrupt'
+                  : describeError(error, url),
+              ),
           );
         }
         return;
@@ -477,11 +518,11 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         setInput('');
         if (asking !== undefined) {
           if (text.trim() !== '') void answer(asking, text.trim());
-        } else void submit(text);
+        } else submit(text);
         return;
       }
       case 'backspace':
-        inputRef.current = inputRef.current.slice(0, -1);
+        inputRef.current = withoutLastCharacter(inputRef.current);
         setInput(inputRef.current);
         return;
       case 'text':

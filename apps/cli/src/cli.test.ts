@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,15 +60,19 @@ async function stopServer(): Promise<void> {
   server = undefined;
 }
 
-/** Runs `chatd <args>` as a script would; never throws, returns code and output. */
-async function chatd(args: string[], env: Record<string, string> = {}) {
+/**
+ * Runs `chatd <args>` as a script would; never throws, returns code and output. One still
+ * running after `timeout` ms is stopped (code `null`): a hang fails the test, not the run.
+ */
+async function chatd(args: string[], env: Record<string, string | undefined> = {}, timeout = 0) {
   try {
     const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
       env: { ...process.env, XDG_CONFIG_HOME: configHome, ...env },
+      timeout,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
+    const failed = error as { code: number | null; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
@@ -78,8 +82,15 @@ const screen = () => tmux('capture-pane', '-t', session, '-p');
 /** tmux sessions the tests started, killed at the end. */
 const sessions: string[] = [];
 
-/** `chatd <args>` in a terminal of its own (tmux), driven and read as a person would. */
-function terminal(name: string, args: string, { columns = 80, rows = 30 } = {}) {
+/**
+ * `chatd <args>` in a terminal of its own (tmux), driven and read as a person would; with
+ * `stdin`, that text is piped in (the terminal is stdout only).
+ */
+function terminal(
+  name: string,
+  args: string,
+  { columns = 80, rows = 30, stdin }: { columns?: number; rows?: number; stdin?: string } = {},
+) {
   const id = `${session}-${name}`;
   tmux(
     'new-session',
@@ -93,7 +104,7 @@ function terminal(name: string, args: string, { columns = 80, rows = 30 } = {}) 
     '-y',
     String(rows),
     // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
-    `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} ${args}; echo "exited with $?"; sleep 600`,
+    `${stdin === undefined ? '' : `printf '%s\\n' '${stdin}' | `}env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} ${args}; echo "exited with $?"; sleep 600`,
   );
   sessions.push(id);
   return {
@@ -184,6 +195,61 @@ describe('chatd, the commands scripts use', () => {
     });
     const missing = await chatd(['send', '00000000-0000-4000-8000-000000000000', 'hi']);
     expect(missing).toMatchObject({ code: 1, stderr: 'chatd: no such chat\n' });
+  });
+
+  it('send --wait ends at a client tool, prints only the answer to its own queued message, and --interrupt says it interrupts', async () => {
+    const asked = await chatd(
+      ['new', 'Please ask me for my favourite colour', '--client-tool', 'ask_user'],
+      {},
+      60_000,
+    );
+    const askedId = /^chat (\S+)$/m.exec(asked.stdout)?.[1] as string;
+    const waits = `waiting for a client tool: answer it in \`chatd chat ${askedId}\``;
+    expect(asked.stdout).toContain(waits);
+    // Queued behind the tool call, the message cannot run: say so and end.
+    const behindTool = await chatd(['send', askedId, 'are you there?', '--wait'], {}, 60_000);
+    expect(behindTool).toMatchObject({ code: 0, stderr: '' });
+    expect(behindTool.stdout).toContain(waits);
+
+    const created = await chatd(['new', 'a first message'], {}, 60_000);
+    const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
+    expect((await chatd(['send', chatId, 'the turn before'])).stdout.trim()).toBe('sent');
+    const queued = await chatd(['send', chatId, 'my own question', '--wait'], {}, 60_000);
+    expect(queued.code).toBe(0);
+    expect(queued.stdout).toContain('You wrote: "my own question"');
+    expect(queued.stdout).not.toContain('You wrote: "the turn before"');
+
+    expect((await chatd(['send', chatId, 'a long answer'])).stdout.trim()).toBe('sent');
+    const interrupting = await chatd(['send', chatId, 'stop and answer this', '--interrupt']);
+    expect(interrupting.code).toBe(0);
+    expect(interrupting.stdout.trim()).toBe('interrupting: it is answered next');
+  });
+
+  it('runs the production build of React unless NODE_ENV says otherwise', async () => {
+    // Which React build a `chatd` process loaded, written to stderr as it exits.
+    const preload = join(configHome, 'react-build.cjs');
+    await writeFile(
+      preload,
+      `process.on('exit', () => {
+        // Node lists a module it only read for its exports too: the build that ran is loaded.
+        const loaded = Object.keys(require.cache).filter(
+          (file) => /[\\\\/]react[\\\\/]cjs[\\\\/]/.test(file) && require.cache[file].loaded,
+        );
+        require('node:fs').writeSync(2, 'react: ' + loaded.map((file) => require('node:path').basename(file)).join(',') + '\\n');
+      });`,
+    );
+    // Any command loads the program, and with it ink and React; `--help` needs no login.
+    const production = await chatd(['--help'], {
+      NODE_ENV: undefined,
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    expect(production.code, production.stderr).toBe(0);
+    expect(production.stderr).toContain('react: react.production.js');
+    const development = await chatd(['--help'], {
+      NODE_ENV: 'development',
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    expect(development.stderr).toContain('react: react.development.js');
   });
 });
 
@@ -411,6 +477,109 @@ describe('chatd chat at 80 columns (tmux)', () => {
   });
 });
 
+describe('chatd chat, typing (tmux)', () => {
+  it('sends a quick burst of lines to one new chat, in order, and says an interrupt interrupts', async () => {
+    const chatsNow = async () =>
+      (JSON.parse((await chatd(['chats', '--json'])).stdout) as unknown[]).length;
+    const before = await chatsNow();
+    const person = terminal('burst', 'chat', { columns: 200, rows: 50 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.keys('o', 'n', 'e', 'Enter', 't', 'w', 'o', 'Enter', 't', 'h', 'r', 'e', 'e', 'Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "one"'), {
+      timeout: 30_000,
+    });
+    person.type('!now please');
+    person.keys('Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('interrupting: it is answered next'), {
+      timeout: 15_000,
+    });
+    expect(person.screen()).not.toContain('queued: it runs when the current reply is done');
+    await vi.waitFor(
+      () => {
+        const now = person.everything();
+        for (const text of ['one', 'two', 'three', 'now please'])
+          expect(now).toContain(`You wrote: "${text}"`);
+        expect(person.screen()).toContain('── waiting');
+      },
+      { timeout: 90_000 },
+    );
+    const everything = person.everything();
+    expect(everything.indexOf('You wrote: "two"')).toBeLessThan(
+      everything.indexOf('You wrote: "three"'),
+    );
+    expect(count(everything, 'You wrote: "one"')).toBe(1);
+    expect(await chatsNow()).toBe(before + 1);
+    person.keys('C-d');
+  });
+
+  it('keeps what was typed when sending fails', async () => {
+    const person = terminal('keep', 'chat --model no-such-model', { columns: 100 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.type('keep these words');
+    person.keys('Enter');
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('Unknown model configuration "no-such-model"');
+        expect(now).toContain('> keep these words');
+      },
+      { timeout: 15_000 },
+    );
+    person.keys('C-d');
+  });
+
+  it('Backspace removes a whole character (an emoji too), and each of several read at once', async () => {
+    const person = terminal('backspace', 'chat', { columns: 100 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.type('abc😀');
+    person.keys('BSpace');
+    person.type('d');
+    person.keys('Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "abcd"'), {
+      timeout: 30_000,
+    });
+    person.type('helloo');
+    // One write: the three Backspaces reach the CLI in one read.
+    person.keys('BSpace', 'BSpace', 'BSpace');
+    person.type('p');
+    person.keys('Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "help"'), {
+      timeout: 30_000,
+    });
+    person.keys('C-d');
+  });
+
+  it('reads a piped stdin as plain lines when only stdout is a terminal', async () => {
+    const created = await chatd(['new', 'first words'], {}, 60_000);
+    const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
+    const piped = terminal('piped-chat', `chat ${chatId}`, {
+      columns: 200,
+      stdin: 'hello from a pipe',
+    });
+    const started = terminal('piped-new', 'new', { columns: 200, stdin: 'a new chat from a pipe' });
+    for (const [person, text] of [
+      [piped, 'hello from a pipe'],
+      [started, 'a new chat from a pipe'],
+    ] as const) {
+      await vi.waitFor(
+        () => {
+          const now = person.everything();
+          expect(now).toContain(`You wrote: "${text}"`);
+          expect(now).toContain('exited with 0');
+        },
+        { timeout: 60_000 },
+      );
+      expect(person.everything()).not.toContain('Raw mode');
+    }
+  });
+});
+
 /** Runs `chatd <args>` without a terminal, feeding `stdin` as the script says. */
 async function chatdPiped(
   args: string[],
@@ -419,6 +588,8 @@ async function chatdPiped(
     output: () => string;
     end: () => void;
   }) => Promise<void>,
+  /** Stops a `chatd` still running this long after the script is done (exit code `null`). */
+  timeout = 120_000,
 ) {
   const child = spawn(process.execPath, [cli, ...args], {
     env: { ...process.env, XDG_CONFIG_HOME: configHome },
@@ -438,7 +609,9 @@ async function chatdPiped(
     output: () => stdout,
     end: () => child.stdin.end(),
   });
-  const [code] = (await exited) as [number];
+  const timer = setTimeout(() => child.kill('SIGTERM'), timeout);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
@@ -481,6 +654,21 @@ describe('chatd chat without a terminal', () => {
       'client tool ask_user({"question":"Please ask me for my favourite colour"}) waits: the next line answers it',
     );
     expect(tool.stdout).toContain('The ask_user tool answered "blue"');
+  });
+
+  it('answers a client tool with a line already waiting in stdin, not queueing it as a message', async () => {
+    const tool = await chatdPiped(
+      ['chat', '--client-tool', 'ask_user'],
+      async ({ write, end }) => {
+        write('Please ask me for my favourite colour');
+        write('purple');
+        end();
+      },
+      60_000,
+    );
+    expect(tool.code).toBe(0);
+    expect(tool.stdout).toContain('The ask_user tool answered "purple"');
+    expect(tool.stdout).not.toContain('you: purple');
   });
 
   it('fails in one line for an unknown chat, a refused token, an unreachable server and a misplaced option', async () => {
@@ -605,5 +793,63 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
     expect(count(everything, 'and one more thing')).toBe(1);
     expect(everything).not.toContain('```');
     expect(everything).not.toContain('**');
+  });
+  it('ends a failed turn with its reason (retries too), also without a terminal, and a turn interrupted before any output', async () => {
+    const created = await chatd(['new', 'hello fake', '--model', 'fake-markdown'], {}, 60_000);
+    const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
+    expect(created.stdout).toContain('A short answer.');
+
+    // A failure worth retrying, then one for good.
+    provider.reply(
+      { chunks: [], status: 503, message: 'fake overload' },
+      { chunks: [], status: 400, message: 'fake refusal' },
+    );
+    const piped = await chatdPiped(
+      ['chat', chatId],
+      async ({ write, end }) => {
+        write('fail please');
+        end();
+      },
+      60_000,
+    );
+    expect(piped.code).toBe(1);
+    expect(piped.stdout).toMatch(/^retrying in \d+ s \(attempt 1\): /m);
+    expect(piped.stdout).toContain('error: The model provider rejected the request.');
+
+    provider.reply({ chunks: [], status: 400, message: 'fake refusal' });
+    const sent = await chatd(['send', chatId, 'fail again', '--wait'], {}, 60_000);
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toContain('error: The model provider rejected the request.');
+    expect(sent.stdout).not.toContain('the turn failed');
+
+    for (const command of ['new', 'send']) {
+      provider.reply({ chunks: ['never said'], holdBefore: 0 });
+      let held = chatId;
+      const args =
+        command === 'new'
+          ? ['new', 'hold on', '--model', 'fake-markdown']
+          : ['send', chatId, 'hold on', '--wait'];
+      const result = await chatdPiped(
+        args,
+        async ({ output, end }) => {
+          end();
+          if (command === 'new') {
+            await vi.waitFor(() => expect(output()).toMatch(/^chat \S+$/m), { timeout: 30_000 });
+            held = /^chat (\S+)$/m.exec(output())?.[1] as string;
+          }
+          await provider.holding;
+          const response = await fetch(`${url}/v1/chats/${held}/interrupt`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          expect(response.status).toBe(202);
+        },
+        30_000,
+      );
+      provider.release();
+      expect(result.code, command).toBe(1);
+      expect(result.stdout, command).toContain('the turn ended without an answer');
+      expect(result.stdout, command).not.toContain('never said');
+    }
   });
 });

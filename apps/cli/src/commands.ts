@@ -1,8 +1,9 @@
 import { type ChatdClient, ChatView, type ClientStreamEvent, createClient } from '@chatd/client';
+import type { ChatMessage } from '@chatd/core';
 import { type ClientTool, chatOptions } from './client-tools.js';
 import { loadConfig, saveConfig } from './config.js';
 import { CliError } from './errors.js';
-import { messageLines, roleLabel } from './render.js';
+import { errorText, messageLines, roleLabel } from './render.js';
 
 /** Where output goes (tests and the interactive mode pass their own). */
 export interface Output {
@@ -66,52 +67,146 @@ export async function deleteChat(chatId: string, output: Output) {
   output.line(`deleted ${chatId}`);
 }
 
+/** The user message a `--wait` follows: committed, or still in the queue. */
+export type AwaitedMessage =
+  | { messageId: number }
+  | {
+      /** The queue entry (`queuedMessage.id` of the send). */
+      queuedId: number | undefined;
+      /** What was sent, to recognise the user message it becomes. */
+      text: string;
+      /** The newest committed message before it was sent. */
+      afterMessageId: number;
+    };
+
+/** How a followed turn ended: a chat status, or `no-answer` (it ended with nothing said). */
+export type TurnOutcome = 'waiting' | 'error' | 'requires-action' | 'no-answer';
+
+function textOf(message: ChatMessage): string {
+  return message.content.parts
+    .flatMap((part) => (part.type === 'text' ? [(part as { text: string }).text] : []))
+    .join('\n');
+}
+
 /**
- * Streams `chatId` until the turn that answers `afterMessageId` is over; prints each committed
- * answer (or every event as NDJSON). Resolves with the final status.
+ * Streams `chatId` until the turn that answers `awaited` is over, however it ends: answered,
+ * failed (the reason is printed), interrupted or ended before any answer (said so), or
+ * waiting for a client tool (said so; the turn goes on in `chatd chat`). Prints each committed
+ * answer of that turn (or the events as NDJSON), nothing of a turn before it.
  */
 export async function waitForAnswer(
   client: ChatdClient,
   chatId: string,
-  afterMessageId: number,
+  awaited: AwaitedMessage,
   { json, output }: { json: boolean; output: Output },
-): Promise<string> {
+): Promise<TurnOutcome> {
   const view = new ChatView();
   const stop = new AbortController();
   const printed = new Set<number>();
-  let final = 'waiting';
-  const idle = () =>
-    view.queue.length === 0 && view.status !== 'running' && view.status !== 'interrupting';
-  for await (const event of client.stream(chatId, { afterMessageId, signal: stop.signal })) {
-    view.apply(event as ClientStreamEvent);
-    if (json && event.type !== 'connection') output.line(JSON.stringify(event));
-    if (
-      !json &&
-      event.type === 'message' &&
-      event.message.role !== 'user' &&
-      !printed.has(event.message.id)
-    ) {
-      printed.add(event.message.id);
-      for (const line of messageLines(event.message)) output.line(line);
-    }
-    const answered = view.messages.some(
-      (message) => message.id > afterMessageId && message.role === 'assistant',
+  const after = 'messageId' in awaited ? awaited.messageId : awaited.afterMessageId;
+  /** The user message the turn answers, once committed. */
+  let mine = 'messageId' in awaited ? awaited.messageId : undefined;
+  /** NDJSON `message` events not printed yet because the message was not known to be ours. */
+  const heldMessages = new Map<number, ClientStreamEvent>();
+  let interrupted = false;
+  /** The status just became `error`: its reason comes in the next event. */
+  let reasonDue = false;
+  let outcome: TurnOutcome = 'waiting';
+  const finish = (result: TurnOutcome, ...lines: string[]) => {
+    outcome = result;
+    if (!json) for (const line of lines) output.line(line);
+    stop.abort();
+  };
+  /** Our queued message has left the queue: the user message it became. */
+  const committedMine = (): number | undefined => {
+    if ('messageId' in awaited) return awaited.messageId;
+    const candidates = view.messages.filter(
+      (message) => message.role === 'user' && message.id > after,
     );
-    if (
-      !stop.signal.aborted &&
-      view.status !== undefined &&
-      idle() &&
-      (answered || view.status === 'error')
-    ) {
-      final = view.status;
-      if (view.status === 'error' && !json)
-        output.line(`error: ${view.error?.message ?? 'the turn failed'}`);
-      if (view.status === 'requires-action' && !json)
-        output.line(`waiting for a client tool: answer it in \`chatd chat ${chatId}\``);
-      stop.abort();
+    const same = candidates.find((message) => textOf(message) === awaited.text);
+    if (awaited.queuedId === undefined) return same?.id;
+    if (view.queue.some((queued) => queued.id === awaited.queuedId)) return undefined;
+    return (same ?? candidates.at(-1))?.id;
+  };
+
+  for await (const event of client.stream(chatId, { afterMessageId: after, signal: stop.signal })) {
+    if (stop.signal.aborted) break;
+    view.apply(event);
+    if (event.type === 'connection') continue;
+    if (view.status === 'interrupting') interrupted = true;
+    if (mine === undefined && (event.type === 'message' || event.type === 'queue-update')) {
+      mine = committedMine();
+      if (mine !== undefined && json) {
+        for (const [id, held] of [...heldMessages].sort(([a], [b]) => a - b))
+          if (id >= mine) output.line(JSON.stringify(held));
+        heldMessages.clear();
+      }
     }
+    if (json) {
+      // Before our message is committed, what streams belongs to the turns before it.
+      if (mine !== undefined) output.line(JSON.stringify(event));
+      else if (event.type === 'message') heldMessages.set(event.message.id, event);
+      else if (event.type !== 'message-part' && event.type !== 'preview-reset')
+        output.line(JSON.stringify(event));
+    }
+    // The next user message after ours: our turn is over, that one's has started.
+    const next =
+      mine === undefined
+        ? undefined
+        : view.messages.find((message) => message.role === 'user' && message.id > (mine ?? 0));
+    const ours = view.messages.filter(
+      (message) =>
+        mine !== undefined &&
+        message.id > mine &&
+        (next === undefined || message.id < next.id) &&
+        message.role !== 'user',
+    );
+    if (!json) {
+      for (const message of ours) {
+        if (printed.has(message.id)) continue;
+        printed.add(message.id);
+        for (const line of messageLines(message)) output.line(line);
+      }
+    }
+
+    if (reasonDue) {
+      reasonDue = false;
+      const error = event.type === 'error' ? event.error : view.error;
+      const reason = error === undefined ? 'the turn failed' : errorText(error);
+      if (mine === undefined)
+        finish('error', `error: ${reason}`, 'your message waits in the queue');
+      else finish('error', `error: ${reason}`);
+      continue;
+    }
+    const { status } = view;
+    // A batch of messages ends with the status they lead to: decide after it.
+    if (status === undefined || event.type === 'error') continue;
+    if ((event.type === 'message' || event.type === 'history-reset') && next === undefined)
+      continue;
+    if (status === 'requires-action' && next === undefined) {
+      finish('requires-action', `waiting for a client tool: answer it in \`chatd chat ${chatId}\``);
+      continue;
+    }
+    if (status === 'error' && next === undefined) {
+      // The status comes first, then the `error` event with the reason.
+      if (event.type === 'status') reasonDue = true;
+      else finish('error', 'error: the turn failed');
+      continue;
+    }
+    if (mine === undefined) {
+      if (status === 'waiting')
+        finish('no-answer', 'the message left the queue without being answered');
+      continue;
+    }
+    if (next === undefined && (status === 'running' || status === 'interrupting')) continue;
+    if (ours.some((message) => message.role === 'assistant')) finish('waiting');
+    else
+      finish(
+        'no-answer',
+        `the turn ended without an answer${interrupted || next !== undefined ? ': it was interrupted' : ''}`,
+      );
   }
-  return final;
+  return outcome;
 }
 
 export async function newChat(
@@ -122,12 +217,16 @@ export async function newChat(
   const { client } = await loggedInClient();
   const chat = await client.chats.create({ content: message, ...chatOptions(options) });
   if (options.json !== true) output.line(`chat ${chat.id}`);
-  const { messages } = await client.messages.list(chat.id, { afterId: 0, limit: 1 });
-  const status = await waitForAnswer(client, chat.id, messages[0]?.id ?? 0, {
-    json: options.json === true,
-    output,
-  });
-  if (status === 'error') process.exitCode = 1;
+  // The user's message, after the system prompt if the chat has one.
+  const { messages } = await client.messages.list(chat.id, { afterId: 0, limit: 10 });
+  const first = messages.find((each) => each.role === 'user') ?? messages[0];
+  const outcome = await waitForAnswer(
+    client,
+    chat.id,
+    { messageId: first?.id ?? 0 },
+    { json: options.json === true, output },
+  );
+  if (outcome === 'error' || outcome === 'no-answer') process.exitCode = 1;
 }
 
 export async function send(
@@ -137,23 +236,35 @@ export async function send(
   output: Output,
 ) {
   const { client } = await loggedInClient();
+  const interrupt = options.interrupt === true;
+  // Where a queued message's turn starts looking: the newest message before it was sent.
+  const newest =
+    options.wait === true
+      ? ((await client.messages.list(chatId, { limit: 1 })).messages[0]?.id ?? 0)
+      : 0;
   const result = await client.messages.send(chatId, {
     content: text,
-    busy: options.interrupt === true ? 'interrupt' : 'queue',
+    busy: interrupt ? 'interrupt' : 'queue',
   });
   if (options.wait !== true) {
     if (options.json === true) output.line(JSON.stringify(result));
-    else output.line(result.queued ? 'queued' : 'sent');
+    // A busy chat queues an interrupt too, at the head, and stops the current reply.
+    else output.line(!result.queued ? 'sent' : interrupt ? INTERRUPTING : 'queued');
     return;
   }
-  const after =
-    result.message?.id ?? (await client.messages.list(chatId, { limit: 1 })).messages[0]?.id ?? 0;
-  const status = await waitForAnswer(client, chatId, after, {
+  const awaited: AwaitedMessage =
+    result.message !== undefined
+      ? { messageId: result.message.id }
+      : { queuedId: result.queuedMessage?.id, text, afterMessageId: newest };
+  const outcome = await waitForAnswer(client, chatId, awaited, {
     json: options.json === true,
     output,
   });
-  if (status === 'error') process.exitCode = 1;
+  if (outcome === 'error' || outcome === 'no-answer') process.exitCode = 1;
 }
+
+/** What an interrupt sent to a busy chat does. */
+export const INTERRUPTING = 'interrupting: it is answered next';
 
 /** The transcript as plain lines (the non-interactive view of `chatd chat`). */
 export function transcriptLines(view: ChatView): string[] {

@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { readKeys } from './keys.js';
+import { readKeys, withoutLastCharacter } from './keys.js';
 
 /** A key as ink's `useInput` reports it: nothing pressed unless `pressed` says so. */
 function key(pressed: Partial<Key> = {}): Key {
@@ -69,5 +69,30 @@ describe('readKeys', () => {
       { type: 'ctrl-c' },
     ]);
     expect(readKeys('a\u0007b', key())).toEqual([{ type: 'text', text: 'ab' }]);
+  });
+
+  it('reads each Backspace of a chunk, in order with the text around it', () => {
+    expect(readKeys('\u007f\u007f\u007f', key())).toEqual([
+      { type: 'backspace' },
+      { type: 'backspace' },
+      { type: 'backspace' },
+    ]);
+    expect(readKeys('ab\u007fc\b', key())).toEqual([
+      { type: 'text', text: 'ab' },
+      { type: 'backspace' },
+      { type: 'text', text: 'c' },
+      { type: 'backspace' },
+    ]);
+  });
+});
+
+describe('withoutLastCharacter', () => {
+  it('removes the last character as a person sees it, never half of one', () => {
+    expect(withoutLastCharacter('abc')).toBe('ab');
+    expect(withoutLastCharacter('abc😀')).toBe('abc');
+    expect(withoutLastCharacter('hi 👍🏽')).toBe('hi ');
+    expect(withoutLastCharacter('family 👨‍👩‍👧')).toBe('family ');
+    expect(withoutLastCharacter('cafe\u0301')).toBe('caf');
+    expect(withoutLastCharacter('')).toBe('');
   });
 });

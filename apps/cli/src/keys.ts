@@ -38,12 +38,14 @@ export function readKeys(input: string, key: Key): KeyAction[] {
   if (key.return) return [{ type: 'enter' }];
   if (key.backspace || key.delete) return [{ type: 'backspace' }];
   if (key.ctrl || key.meta || input === '') return [];
-  // Pasted or fast-typed text can carry Enters (and a Ctrl-C) in one chunk.
+  // Pasted or fast-typed text can carry Enters, Backspaces (several typed quickly arrive as
+  // one chunk, which ink does not read as a key) and a Ctrl-C in one chunk.
   const actions: KeyAction[] = [];
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: Ctrl-C is a control byte
-  for (const piece of input.split(/(\r\n|[\r\n\u0003])/)) {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Ctrl-C and Backspace are control bytes
+  for (const piece of input.split(/(\r\n|[\r\n\u0003\u0008\u007f])/)) {
     if (piece === '') continue;
     if (piece === CTRL_C) actions.push({ type: 'ctrl-c' });
+    else if (piece === '\u007f' || piece === '\b') actions.push({ type: 'backspace' });
     else if (/^[\r\n]+$/.test(piece)) actions.push({ type: 'enter' });
     else {
       // Other control bytes (a stray escape sequence's tail) are not text.
@@ -53,4 +55,16 @@ export function readKeys(input: string, key: Key): KeyAction[] {
     }
   }
   return actions;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * `text` without its last character as a person sees it (a grapheme: an emoji with its
+ * modifiers, a letter with its accents), so Backspace never leaves half of one behind.
+ */
+export function withoutLastCharacter(text: string): string {
+  let last = 0;
+  for (const { index } of graphemes.segment(text)) last = index;
+  return text.slice(0, last);
 }

@@ -3,7 +3,7 @@ import { type ChatdClient, ChatView } from '@chatd/client';
 import type { PendingToolCall } from '@chatd/core';
 import { type ClientTool, chatOptions } from './client-tools.js';
 import { describeError } from './errors.js';
-import { messageLines, roleLabel, toolCallText } from './render.js';
+import { errorText, messageLines, retryText, roleLabel, toolCallText } from './render.js';
 
 /** What `chatd chat` without a terminal works on. */
 export interface PlainChatOptions {
@@ -18,10 +18,12 @@ export interface PlainChatOptions {
 }
 
 /**
- * `chatd chat` when stdout is not a terminal: plain lines. Committed messages are printed as
- * they arrive (or every event as NDJSON with `json`); each line of stdin is sent (queued while
- * busy), or, while the chat waits for client tool calls, answers the next of them. Ends when
- * stdin ends and the chat is idle (or waits for a client tool no line is left to answer).
+ * `chatd chat` without a terminal: plain lines. Committed messages are printed as they arrive
+ * (or every event as NDJSON with `json`), and so are retries and a failed turn's reason. Each
+ * line of stdin is sent once the turn before it is over (so a line already waiting in stdin
+ * still answers the client tool the turn before it calls), or, while the chat waits for client
+ * tool calls, answers the next of them. Ends when stdin ends and the chat is idle, failed, or
+ * waits for a client tool no line is left to answer; exit code 1 if a turn failed.
  */
 export async function runPlainChat(client: ChatdClient, url: string, options: PlainChatOptions) {
   const { json } = options;
@@ -31,18 +33,66 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
   const announced = new Set<string>();
   const answered = new Map<string, string>();
   const stop = new AbortController();
-  let stdinDone = false;
   let streaming: Promise<void> | undefined;
+  /** The stream failed for good (said on stderr): nothing more can happen. */
+  let broken = false;
+  /** The last event ended a batch: the view is consistent (a status follows its messages). */
+  let consistent = false;
+  /** The status is `error` and its reason arrived. */
+  let failed = false;
+  /** The last message sent: committed (its id) or queued (the queue entry's id). */
+  let sent: { messageId: number } | { queuedId: number } | undefined;
+  /** Called after each event (and when the stream ends). */
+  const listeners = new Set<() => void>();
   const pendingCalls = (): PendingToolCall[] =>
     view.status === 'requires-action' ? view.pendingToolCalls : [];
-  const idle = () => view.status === 'waiting' && view.queue.length === 0;
   // Waiting for a client tool that no line answered (answered ones are on their way).
   const waitsForTool = () => pendingCalls().some((call) => !answered.has(call.toolCallId));
+  /** Whether the turn of the last line is over: the next line may be sent (or stdin end). */
+  const settled = () => {
+    if (broken) return true;
+    if (!consistent || view.status === undefined) return false;
+    if (sent !== undefined) {
+      if ('messageId' in sent) {
+        const { messageId } = sent;
+        if (!view.messages.some((message) => message.id >= messageId)) return false;
+      } else {
+        const { queuedId } = sent;
+        if (view.queue.some((queued) => queued.id === queuedId)) return false;
+      }
+    }
+    if (view.status === 'waiting') return true;
+    if (view.status === 'error') return failed;
+    return waitsForTool();
+  };
+  const until = async (condition: () => boolean) => {
+    while (!condition()) {
+      await new Promise<void>((resolve) => {
+        const listener = () => {
+          listeners.delete(listener);
+          resolve();
+        };
+        listeners.add(listener);
+      });
+    }
+  };
+  const changed = () => {
+    for (const listener of [...listeners]) listener();
+  };
 
   const follow = (followed: string) => {
     streaming = (async () => {
       for await (const event of client.stream(followed, { signal: stop.signal })) {
         view.apply(event);
+        if (event.type === 'status') failed = false;
+        if (event.type === 'error' && view.status === 'error') {
+          failed = true;
+          process.exitCode = 1;
+        }
+        consistent =
+          event.type !== 'message' &&
+          event.type !== 'history-reset' &&
+          !(event.type === 'status' && event.status === 'error');
         if (json) {
           process.stdout.write(`${JSON.stringify(event)}\n`);
         } else if (event.type === 'message') {
@@ -56,6 +106,10 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
           process.stdout.write('reconnecting…\n');
         } else if (event.type === 'message-part' && event.part.type === 'data-warning') {
           process.stdout.write(`warning: ${event.part.data.message}\n`);
+        } else if (event.type === 'retry') {
+          process.stdout.write(`${retryText(event)}\n`);
+        } else if (event.type === 'error') {
+          process.stdout.write(`error: ${errorText(event.error)}\n`);
         }
         if (!json) {
           for (const call of pendingCalls()) {
@@ -66,12 +120,17 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
             );
           }
         }
-        if (stdinDone && (idle() || waitsForTool())) stop.abort();
+        changed();
       }
-    })().catch((error: unknown) => {
-      process.stderr.write(`chatd: ${describeError(error, url)}\n`);
-      process.exitCode = 1;
-    });
+    })()
+      .catch((error: unknown) => {
+        process.stderr.write(`chatd: ${describeError(error, url)}\n`);
+        process.exitCode = 1;
+      })
+      .finally(() => {
+        broken = true;
+        changed();
+      });
   };
 
   if (id !== undefined) follow(id);
@@ -79,12 +138,17 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
   for await (const line of lines) {
     const text = line.trim();
     if (text === '') continue;
-    const calls = pendingCalls();
-    const call = calls.find((each) => !answered.has(each.toolCallId));
     if (id === undefined) {
       id = (await client.chats.create({ content: text, ...chatOptions(options) })).id;
       follow(id);
-    } else if (call !== undefined) {
+      continue;
+    }
+    // The turn before first: a client tool it calls is answered by this line.
+    await until(settled);
+    if (broken) break;
+    const calls = pendingCalls();
+    const call = calls.find((each) => !answered.has(each.toolCallId));
+    if (call !== undefined) {
       answered.set(call.toolCallId, text);
       if (calls.every((each) => answered.has(each.toolCallId))) {
         await client.actions.submitToolResults(
@@ -96,12 +160,13 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
         );
       }
     } else {
-      await client.messages.send(id, { content: text, busy: 'queue' });
+      const result = await client.messages.send(id, { content: text, busy: 'queue' });
+      if (result.message !== undefined) sent = { messageId: result.message.id };
+      else if (result.queuedMessage !== undefined) sent = { queuedId: result.queuedMessage.id };
     }
   }
-  stdinDone = true;
   if (id === undefined) return;
-  if ((idle() && view.messages.some((message) => message.role === 'assistant')) || waitsForTool())
-    stop.abort();
+  await until(settled);
+  stop.abort();
   await streaming;
 }

@@ -56,3 +56,19 @@ export function questionOf(input: unknown): string | undefined {
   const question = (input as Record<string, unknown>).question;
   return typeof question === 'string' ? question : undefined;
 }
+
+/** Why a turn failed, with the provider's own words when there are some. */
+export function errorText(error: { message: string; detail?: string | undefined }): string {
+  return error.detail === undefined || error.detail === '' || error.detail === error.message
+    ? error.message
+    : `${error.message} (${error.detail})`;
+}
+
+/** The retry banner as one line. */
+export function retryText(
+  retry: { attempt: number; retryAt: string; error: { message: string } },
+  now = Date.now(),
+): string {
+  const seconds = Math.max(0, Math.ceil((Date.parse(retry.retryAt) - now) / 1000));
+  return `retrying in ${seconds} s (attempt ${retry.attempt}): ${retry.error.message}`;
+}

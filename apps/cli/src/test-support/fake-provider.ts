@@ -7,6 +7,10 @@ export interface ScriptedReply {
   chunks: string[];
   /** Stop before this chunk until {@link FakeProvider.release} is called. */
   holdBefore?: number;
+  /** Answer with this HTTP error status (and `message`) instead of a stream. */
+  status?: number;
+  /** The provider's error message with `status`. */
+  message?: string;
 }
 
 /**
@@ -55,14 +59,20 @@ export class FakeProvider {
     this.#replies.push(...replies);
   }
 
-  /** Resolves once a reply is held at its `holdBefore` chunk. */
+  /** Resolves once a reply is held at its `holdBefore` chunk (the next hold after a release). */
   get holding(): Promise<void> {
     return this.#holding;
   }
 
   /** Lets a held reply go on. */
   release(): void {
-    this.#release?.();
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    this.#holding = new Promise((resolve) => {
+      this.#held = resolve;
+    });
+    release();
   }
 
   async close(): Promise<void> {
@@ -90,6 +100,15 @@ export class FakeProvider {
       return;
     }
     const reply = this.#replies.shift() ?? { chunks: ['A short answer.'] };
+    if (reply.status !== undefined) {
+      response.writeHead(reply.status, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          error: { message: reply.message ?? 'fake failure', type: 'invalid_request_error' },
+        }),
+      );
+      return;
+    }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
     for (const [index, chunk] of reply.chunks.entries()) {
@@ -99,6 +118,8 @@ export class FakeProvider {
         });
         this.#held();
         await released;
+        // The request was given up while held (an interrupted turn).
+        if (response.destroyed) return;
       }
       send({
         ...base,
