@@ -699,7 +699,8 @@ describe('the OpenAPI document', () => {
     // Not an admin: the errors below come before any handler, so an admin route answers them
     // to anyone with a token.
     const { token } = await createUser(client, 'openapi-shared');
-    const { bodyLimit = 0, maxParamLength = 0 } = server.app.initialConfig;
+    const { bodyLimit = 0, routerOptions } = server.app.initialConfig;
+    const maxParamLength = routerOptions?.maxParamLength ?? 100;
     const mismatches: string[] = [];
     const operations = documentedOperations(document);
 

@@ -58,7 +58,8 @@ interface ServerLimits {
 function serverLimits(app: FastifyInstance): ServerLimits {
   return {
     bodyLimit: app.initialConfig.bodyLimit ?? 1024 * 1024,
-    maxParamLength: app.initialConfig.maxParamLength ?? 100,
+    // The router's own option (the top-level one still reads Fastify's default of 100).
+    maxParamLength: app.initialConfig.routerOptions?.maxParamLength ?? 100,
     maxHeaderSize,
     headersTimeout: app.server.headersTimeout,
   };
