@@ -269,8 +269,11 @@ describeEachDatabase('Database', (database) => {
     const db = await openDatabase();
     const lateIds = [randomUUID(), randomUUID()];
     const late: Promise<unknown>[] = [];
+    // Each outcome is taken at once (`rejection`): a rejection nobody has handled yet fails the run.
     const afterTheCallback = (tx: Transaction, id: string) =>
-      new Promise((resolve) => setTimeout(resolve, 10)).then(() => tx.query(insertChat(id)));
+      rejection(
+        new Promise((resolve) => setTimeout(resolve, 10)).then(() => tx.query(insertChat(id))),
+      );
     await db.transaction(async (tx) => {
       await tx.query('SELECT 1');
       late.push(afterTheCallback(tx, lateIds[0] as string));
@@ -282,7 +285,7 @@ describeEachDatabase('Database', (database) => {
       }),
     );
     for (const statement of late) {
-      const error = await rejection(statement);
+      const error = await statement;
       expect(error).toBeInstanceOf(TransactionEndedError);
       expect(error).toMatchObject({ code: 'TRANSACTION_ENDED' });
     }
