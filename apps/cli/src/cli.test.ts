@@ -186,7 +186,7 @@ describe('chatd, the commands scripts use', () => {
     expect((JSON.parse(chats.stdout) as Array<{ id: string }>).map((chat) => chat.id)).toContain(
       chatId,
     );
-    expect((await chatd(['models'])).stdout).toContain('demo');
+    expect((await chatd(['models'])).stdout).toMatch(/^demo .*\(default\)$/m);
     expect((await chatd(['archive', chatId])).stdout).toContain(`archived ${chatId}`);
     expect((await chatd(['delete', chatId])).stdout).toContain(`deleted ${chatId}`);
     expect(await chatd(['delete', chatId])).toMatchObject({

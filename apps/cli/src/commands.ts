@@ -51,7 +51,7 @@ export async function listChats(options: { archived?: boolean; json?: boolean },
 export async function listModels(output: Output) {
   const { client } = await loggedInClient();
   for (const model of (await client.models.list()).models) {
-    output.line(`${model.id.padEnd(30)} ${model.label}`);
+    output.line(`${model.id.padEnd(30)} ${model.label}${model.default ? '  (default)' : ''}`);
   }
 }
 

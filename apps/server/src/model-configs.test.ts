@@ -60,9 +60,14 @@ describe('model configurations stored by admins, with their keys sealed', () => 
     expect(created.text).not.toContain(API_KEY);
     const listed = await call('GET', '/v1/admin/model-configs');
     expect(listed.text).not.toContain(API_KEY);
-    expect((await call('GET', '/v1/models')).body.models.map((model: Json) => model.id)).toContain(
-      'fake-model',
-    );
+    // A stored configuration becomes the default of new chats (over the demo model), and the
+    // list says which one is.
+    const defaults = (await call('GET', '/v1/models')).body.models.map((model: Json) => [
+      model.id,
+      model.default,
+    ]);
+    expect(defaults).toContainEqual(['fake-model', true]);
+    expect(defaults).toContainEqual(['demo', false]);
 
     fake.reply({ kind: 'text', text: 'Hello from the fake provider' });
     const chat = await call('POST', '/v1/chats', {

@@ -18,6 +18,8 @@ export interface ModelInfo {
   label: string;
   /** Whether it is the built-in offline demo model. */
   demo: boolean;
+  /** Whether a new chat that names no model gets this one. */
+  default: boolean;
 }
 
 /** The APIs a stored model configuration can speak. */
@@ -120,7 +122,10 @@ export class ModelCatalog implements ModelResolver {
   readonly #box: SecretBox;
   readonly #pubsub: PubSub;
   readonly #changes: ChannelSubscription;
-  readonly #fixed = new Map<string, { info: ModelInfo; resolved: ResolvedModel }>();
+  readonly #fixed = new Map<
+    string,
+    { info: Omit<ModelInfo, 'default'>; resolved: ResolvedModel }
+  >();
   #stored = new Map<string, ModelConfigRow>();
 
   constructor(config: ServerConfig, db: ServerDatabase, box: SecretBox, pubsub: PubSub) {
@@ -176,6 +181,7 @@ export class ModelCatalog implements ModelResolver {
   /** What `GET /v1/models` shows. */
   async list(): Promise<ModelInfo[]> {
     await this.refresh();
+    const fallback = this.defaultModelConfigId;
     return [
       ...[...this.#fixed.values()].map(({ info }) => info),
       ...[...this.#stored.values()].map((row) => ({
@@ -184,7 +190,7 @@ export class ModelCatalog implements ModelResolver {
         label: row.label,
         demo: false,
       })),
-    ];
+    ].map((info) => ({ ...info, default: info.id === fallback }));
   }
 
   /** The stored configurations, for admins. */

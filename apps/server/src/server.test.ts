@@ -44,7 +44,7 @@ describe('the server on embedded PGlite', () => {
   it('creates a chat with the demo model and streams the reply live over SSE, each event with its cursor', async () => {
     const { url, token } = started;
     const models = await call(url, token, 'GET', '/v1/models');
-    expect(models.body.models[0]).toMatchObject({ id: 'demo', demo: true });
+    expect(models.body.models[0]).toMatchObject({ id: 'demo', demo: true, default: true });
     const created = await call(url, token, 'POST', '/v1/chats', { content: 'Hello there' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'running', modelConfigId: 'demo' });

@@ -48,6 +48,8 @@ export interface ModelInfo {
   provider: string;
   label: string;
   demo: boolean;
+  /** The model a new chat gets when it names none. */
+  default: boolean;
 }
 
 /** A user of the server. */

@@ -310,13 +310,17 @@ const issuedToken = {
 const modelInfo = {
   $id: 'ModelInfo',
   type: 'object',
-  required: ['id', 'provider', 'label', 'demo'],
+  required: ['id', 'provider', 'label', 'demo', 'default'],
   additionalProperties: false,
   properties: {
     id: { type: 'string', description: 'What chats pass as `modelConfigId`.' },
     provider: { type: 'string' },
     label: { type: 'string' },
     demo: { type: 'boolean', description: 'The built-in offline demo model.' },
+    default: {
+      type: 'boolean',
+      description: 'The model a new chat gets when it names none (exactly one is).',
+    },
   },
 } as const;
 
