@@ -63,10 +63,8 @@ async function streamTurn(
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   reply.raw.once('close', () => stop.abort());
   const write = (chunk: UiMessageChunk) => writer.send(chunk);
-  let ended = false;
   const end = async () => {
-    if (ended) return;
-    ended = true;
+    if (writer.closed) return;
     await writer.sendData('[DONE]');
     writer.close();
   };
