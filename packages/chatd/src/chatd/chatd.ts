@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import {
   type Chat,
   ChatdError,
@@ -16,6 +17,7 @@ import {
   type ChatTransitions,
   type ChatUpdatePayload,
   type CompleteRequiresActionInput,
+  type CreateChatResult,
   chatUpdateChannel,
   isRunnable,
   type ListChatsOptions,
@@ -37,6 +39,7 @@ import {
 } from '../errors/chatd-errors.js';
 import { classifyModelError } from '../errors/classify-error.js';
 import { hasSomethingToCompact } from '../generation/decide.js';
+import { EarlyModelCall } from '../generation/early-model-call.js';
 import type { ModelResolver } from '../models/model-resolver.js';
 import { partSources } from '../stream/part-sources.js';
 import { StreamHub, type SubscribeOptions } from '../stream/stream-hub.js';
@@ -338,18 +341,42 @@ export class Chatd {
     messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
     const title = input.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
-    const { chatId, chat, messageIds, promptHistory } = await this.#store.createChat({
-      // The runner starts generating at once: its first attempt is recorded here too.
-      ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
-      ownerId: input.ownerId,
-      title,
-      lastModelConfigId: modelConfigId,
-      messages,
-      ...(input.labels === undefined ? {} : { labels: input.labels }),
-      ...(input.mcpServerIds === undefined ? {} : { mcpServerIds: input.mcpServerIds }),
-      ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
-      ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
-    });
+    const chatId = randomUUID();
+    // Run here, the first model call goes out before the chat is written (see EarlyModelCall).
+    const earlyCall =
+      owner === undefined
+        ? undefined
+        : new EarlyModelCall(this.#context, {
+            chatId,
+            ownerId: input.ownerId,
+            modelConfigId,
+            mcpServerIds: input.mcpServerIds ?? [],
+            dynamicTools: input.dynamicTools ?? [],
+            messages,
+          });
+    let created: CreateChatResult;
+    try {
+      // Embedded PGlite's write blocks the process: it waits until the request is out (the
+      // AI SDK sends it within the microtasks that follow). Postgres works while the SDK does.
+      if (earlyCall !== undefined && this.#store.driver === 'pglite') await nextMacrotask();
+      created = await this.#store.createChat({
+        id: chatId,
+        // The runner starts generating at once: its first attempt is recorded here too.
+        ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
+        ownerId: input.ownerId,
+        title,
+        lastModelConfigId: modelConfigId,
+        messages,
+        ...(input.labels === undefined ? {} : { labels: input.labels }),
+        ...(input.mcpServerIds === undefined ? {} : { mcpServerIds: input.mcpServerIds }),
+        ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
+        ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
+      });
+    } catch (error) {
+      earlyCall?.discard();
+      throw error;
+    }
+    const { chat, messageIds, promptHistory } = created;
     // The title waits for the first step's commit: it listens before the runner starts.
     if (input.title === undefined && this.#options.titleModelConfigId !== null) {
       const firstMessage = textOf(content.parts);
@@ -360,7 +387,13 @@ export class Chatd {
       );
     }
     if (owner !== undefined) {
-      const handover = { state: chat, chat, promptHistory, attemptRecorded: true };
+      const handover = {
+        state: chat,
+        chat,
+        promptHistory,
+        attemptRecorded: true,
+        ...(earlyCall === undefined ? {} : { earlyCall }),
+      };
       await this.#worker.adopt(chatId, owner.runnerId, handover);
     }
     // The user message is the last one written (after the system prompt, if any).

@@ -7,7 +7,7 @@ import type {
   NewMessage,
 } from '@chatd/message-store';
 import type { EpisodeKey } from '@chatd/messagepartbuffer';
-import { generateText, jsonSchema, type StepResult, streamText, type ToolSet, tool } from 'ai';
+import { generateText } from 'ai';
 import { classifyModelError, toChatErrorInfo } from '../errors/classify-error.js';
 import { ContentFilterError, StreamSilenceError } from '../errors/model-errors.js';
 import { generationRetryDelayMs } from '../errors/retry-delay.js';
@@ -16,6 +16,7 @@ import type { ResolvedModel } from '../models/model-resolver.js';
 import type { EngineContext } from '../tasks/engine-context.js';
 import { readForTask, updateFenced } from '../tasks/fence.js';
 import { TaskExit } from '../tasks/task-exit.js';
+import { closeTools } from '../tools/close-tools.js';
 import type { TurnTools } from '../tools/tool-provider.js';
 import type { TaskInput } from '../worker/task-types.js';
 import {
@@ -25,13 +26,20 @@ import {
   decide,
   type GenerationDecision,
 } from './decide.js';
+import type { StartedEarlyCall } from './early-model-call.js';
 import { type Episode, openEpisode, type Publish } from './episode.js';
 import { toModelMessages, toStepOutput } from './message-parts.js';
+import {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  type ModelStep,
+  modelTools,
+  requestKey,
+  startModelStep,
+} from './model-step.js';
 import { promptWindow } from './prompt.js';
 import { toChatStreamPart } from './stream-parts.js';
 import { executeToolCalls } from './tool-execution.js';
 
-const DEFAULT_MAX_OUTPUT_TOKENS = 32_000;
 const DEFAULT_COMPACTION_THRESHOLD = 70;
 /** Preparing and deciding are retried this often, 200 ms then 400 ms apart. */
 const PHASE_ATTEMPTS = 3;
@@ -62,6 +70,8 @@ interface Prepared {
   /** The server tools of this action; closed when the action is over, whatever it was. */
   turnTools: TurnTools | undefined;
   decision: GenerationDecision;
+  /** The chat's first model call, started before the chat was written (a chat created here). */
+  early?: StartedEarlyCall;
 }
 
 /**
@@ -85,7 +95,9 @@ export async function runGeneration(
     try {
       if (!(await act(context, input, signal, prepared))) return;
     } finally {
-      await closeTools(context, prepared.turnTools);
+      await closeTools(context.logger, prepared.turnTools);
+      // Its stream was read to the end by now, or is not wanted (another action, a failure).
+      prepared.early?.abort();
     }
   }
 }
@@ -140,6 +152,20 @@ async function prepare(
       retryable: false,
     });
   }
+  // A chat created here: its first model call may be under way already, with its model and
+  // tools (taken only by the task its first attempt was recorded for).
+  const early = await input.reservedAttempt?.takeEarlyCall(modelConfigId);
+  if (early !== undefined) {
+    try {
+      const { resolved, turnTools } = early;
+      const decision = decideNext(context, { chat, resolved, turnTools }, history);
+      return { chat, history, modelConfigId, resolved, turnTools, decision, early };
+    } catch (error) {
+      early.abort();
+      await closeTools(context.logger, early.turnTools);
+      throw error;
+    }
+  }
   let resolved: ResolvedModel;
   try {
     resolved = await models.resolve(modelConfigId, { chatId: chat.id, ownerId: chat.ownerId });
@@ -162,7 +188,7 @@ async function prepare(
     const decision = decideNext(context, { chat, resolved, turnTools }, history);
     return { chat, history, modelConfigId, resolved, turnTools, decision };
   } catch (error) {
-    await closeTools(context, turnTools);
+    await closeTools(context.logger, turnTools);
     throw error;
   }
 }
@@ -351,14 +377,6 @@ function asCommitted(message: NewMessage): DecisionMessage {
   };
 }
 
-async function closeTools(context: EngineContext, turnTools: TurnTools | undefined) {
-  try {
-    await turnTools?.close();
-  } catch (error) {
-    context.logger.warn({ err: error }, 'closing the turn tools failed');
-  }
-}
-
 /** Performs a model, tool or compaction action; returns the messages to commit (none: the turn is over). */
 async function perform(
   context: EngineContext,
@@ -383,22 +401,32 @@ async function perform(
   return generateStep(context, signal, prepared, publish);
 }
 
-/** The tools the model may call: the server's without `execute` (chatd runs them after the
- * call is committed), and the chat's client tools, which the client runs. */
-function modelTools(chat: ChatRow, turnTools: TurnTools | undefined): ToolSet {
-  const tools: ToolSet = {};
-  for (const [name, serverTool] of Object.entries(turnTools?.tools ?? {})) {
-    const { execute: _execute, ...declaration } = serverTool;
-    tools[name] = declaration as ToolSet[string];
+/**
+ * The early call's stream, when it asked exactly what this step would (the same prompt and
+ * client tools; model and server tools are the early call's own): from now on this step's
+ * silence and cancellation abort it. One that asked for something else is aborted.
+ */
+function earlyStep(
+  context: EngineContext,
+  prepared: Prepared,
+  messages: Parameters<typeof requestKey>[0],
+  abortSignal: AbortSignal,
+): ModelStep | undefined {
+  const { early } = prepared;
+  if (early === undefined) return undefined;
+  if (early.key !== requestKey(messages, prepared.chat.dynamicTools)) {
+    // The stored chat reads back other than it was given: the call is wasted, so say so.
+    context.logger.warn(
+      { chatId: prepared.chat.id },
+      'the early model call asked for another prompt',
+    );
+    early.abort();
+    return undefined;
   }
-  for (const declared of chat.dynamicTools) {
-    if (declared.name in tools) continue;
-    tools[declared.name] = tool({
-      ...(declared.description === undefined ? {} : { description: declared.description }),
-      inputSchema: jsonSchema(declared.inputSchema as Parameters<typeof jsonSchema>[0]),
-    });
-  }
-  return tools;
+  const abort = () => early.abort(abortSignal.reason);
+  if (abortSignal.aborted) abort();
+  else abortSignal.addEventListener('abort', abort, { once: true });
+  return early.step;
 }
 
 /** Streams one model step and returns the assistant message to commit. */
@@ -410,28 +438,19 @@ async function generateStep(
 ): Promise<NewMessage[]> {
   const { clock, options } = context;
   const { resolved, chat, turnTools } = prepared;
-  const startedAt = clock.now();
   const silence = new SilenceGuard(context, signal, options.streamSilenceTimeoutMs);
-  // The step as the AI SDK reports it when it finishes, while `fullStream` is read: reading
-  // `result.steps` afterwards would make the SDK read the whole stream a second time.
-  let finishedStep: StepResult<ToolSet> | undefined;
   try {
-    const result = streamText({
-      model: resolved.model,
-      messages: toModelMessages(promptWindow(prepared.history)),
-      tools: modelTools(chat, turnTools),
-      maxOutputTokens: resolved.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-      ...(resolved.providerOptions === undefined
-        ? {}
-        : { providerOptions: resolved.providerOptions }),
-      abortSignal: silence.signal,
-      // Retries are chatd's: durable, visible to clients, and honouring Retry-After.
-      maxRetries: 0,
-      onError: () => {},
-      onStepFinish: (step) => {
-        finishedStep ??= step;
-      },
-    });
+    const messages = toModelMessages(promptWindow(prepared.history));
+    const modelStep =
+      earlyStep(context, prepared, messages, silence.signal) ??
+      startModelStep(
+        resolved,
+        messages,
+        modelTools(chat.dynamicTools, turnTools),
+        silence.signal,
+        clock.now(),
+      );
+    const { result, startedAt } = modelStep;
     for await (const part of result.fullStream) {
       silence.touch();
       if (part.type === 'error') throw part.error;
@@ -441,7 +460,7 @@ async function generateStep(
     silence.throwIfSilent();
     if (signal.aborted) throw new TaskExit('cancelled');
     // Without a finished step, `steps` says why (it rejects when nothing was generated).
-    const step = finishedStep ?? (await result.steps)[0];
+    const step = modelStep.finishedStep() ?? (await result.steps)[0];
     if (step === undefined) return [];
     context.counters.inputTokens += step.usage.inputTokens ?? 0;
     context.counters.outputTokens += step.usage.outputTokens ?? 0;

@@ -209,7 +209,9 @@ function toolContent(parts: readonly StoredChatMessagePart[]): ToolContent {
  * (sources, step markers, parts of types this version does not know) are left out, and a
  * message left without content is skipped.
  */
-export function toModelMessages(history: readonly ChatMessageRow[]): ModelMessage[] {
+export function toModelMessages(
+  history: readonly Pick<ChatMessageRow, 'role' | 'content'>[],
+): ModelMessage[] {
   const messages: ModelMessage[] = [];
   for (const message of history) {
     const parts = message.content.parts;

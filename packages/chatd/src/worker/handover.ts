@@ -1,18 +1,22 @@
 import type { ChatMessageRow, ChatRow, ChatUpdatePayload } from '@chatd/message-store';
+import type { EarlyModelCall, StartedEarlyCall } from '../generation/early-model-call.js';
 
 /**
  * A generation attempt recorded for a runner in the transaction that gave it the chat (a local
  * acquisition, see {@link Handover}), so that the runner's first attempt needs no transaction
  * of its own. It can be taken once: a retried task, and every attempt after it, records its own.
+ * With it may come the attempt's model call, started before the chat was written.
  */
 export class ReservedAttempt {
   readonly historyVersion: number;
   readonly attempt: number;
   #taken = false;
+  #earlyCall: EarlyModelCall | undefined;
 
-  constructor(historyVersion: number, attempt: number) {
+  constructor(historyVersion: number, attempt: number, earlyCall?: EarlyModelCall) {
     this.historyVersion = historyVersion;
     this.attempt = attempt;
+    this.#earlyCall = earlyCall;
   }
 
   /** The attempt number the first time; `undefined` after. */
@@ -20,6 +24,23 @@ export class ReservedAttempt {
     if (this.#taken) return undefined;
     this.#taken = true;
     return this.attempt;
+  }
+
+  /**
+   * The early model call, once and only before the attempt is taken, for a step of
+   * `modelConfigId` (see {@link EarlyModelCall.take}).
+   */
+  async takeEarlyCall(modelConfigId: string): Promise<StartedEarlyCall | undefined> {
+    const earlyCall = this.#earlyCall;
+    this.#earlyCall = undefined;
+    if (this.#taken) earlyCall?.discard();
+    return this.#taken ? undefined : earlyCall?.take(modelConfigId);
+  }
+
+  /** Discards the early model call unless it was taken: the attempt's task ended, or none ran. */
+  release(): void {
+    this.#earlyCall?.discard();
+    this.#earlyCall = undefined;
   }
 }
 
@@ -53,4 +74,9 @@ export interface Handover {
   readonly promptHistory?: readonly ChatMessageRow[];
   /** Whether the write also recorded the first generation attempt (`state`'s) for the runner. */
   readonly attemptRecorded?: boolean;
+  /**
+   * That attempt's model call, started before the write (with `attemptRecorded`): the runner
+   * owns it, and its first task takes it or it is discarded.
+   */
+  readonly earlyCall?: EarlyModelCall;
 }

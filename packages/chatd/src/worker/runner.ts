@@ -98,7 +98,10 @@ export class Runner {
       this.#reserved = new ReservedAttempt(
         handover.state.historyVersion,
         handover.state.generationAttempt,
+        handover.earlyCall,
       );
+    } else {
+      handover?.earlyCall?.discard();
     }
     this.#logger = context.logger.child({ component: 'runner', chatId, runnerId });
     this.#hints = new BoundedQueue({ capacity: context.options.hintQueueSize });
@@ -167,6 +170,8 @@ export class Runner {
     } catch (error) {
       if (!this.stopped) throw error;
     } finally {
+      // Never given to a task (the runner stopped first): its early model call is not wanted.
+      this.#reserved?.release();
       subscription.cancel();
       this.#hints.close();
       this.#active?.controller.abort(new TaskExit('cancelled', 'runner stopped'));
@@ -282,6 +287,13 @@ export class Runner {
     };
     const reserved = this.#reserved;
     this.#reserved = undefined;
+    // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
+    const reservedHere =
+      reserved !== undefined &&
+      kind === 'generation' &&
+      reserved.historyVersion === state.historyVersion &&
+      reserved.attempt === state.generationAttempt;
+    if (!reservedHere) reserved?.release();
     const input: TaskInput = {
       taskId: record.id,
       chatId: this.chatId,
@@ -294,17 +306,12 @@ export class Runner {
       ...(this.#seed.promptHistory === undefined
         ? {}
         : { promptHistory: this.#seed.promptHistory }),
-      // Only for the state it was recorded in: once the chat moved on, the attempt is stale.
-      ...(reserved !== undefined &&
-      kind === 'generation' &&
-      reserved.historyVersion === state.historyVersion &&
-      reserved.attempt === state.generationAttempt
-        ? { reservedAttempt: reserved }
-        : {}),
+      ...(reservedHere ? { reservedAttempt: reserved } : {}),
     };
     this.#tasks.add(record);
     this.#active = record;
     record.done = this.#runWithRetry(record, input).finally(() => {
+      input.reservedAttempt?.release();
       this.#tasks.delete(record);
       if (this.#active === record) this.#active = undefined;
     });

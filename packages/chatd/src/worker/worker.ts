@@ -218,6 +218,7 @@ export class Worker {
    */
   async adopt(chatId: string, runnerId: string, handover?: Handover): Promise<void> {
     if (!this.#manager.spawn(chatId, runnerId, handover)) {
+      handover?.earlyCall?.discard();
       await this.#abandon(chatId, runnerId);
       return;
     }

@@ -25,6 +25,20 @@ describeEachDatabase('chat queries', (database) => {
     });
   });
 
+  it('creates a chat under the id its caller chose', async () => {
+    const { store } = await database.open();
+    const id = '3f2c1d0e-9b8a-4c7d-8e6f-5a4b3c2d1e0f';
+    const messages = [{ role: 'user' as const, content: textContent('hi'), createdBy: 'alice' }];
+    const created = await store.createChat({ id, ownerId: 'alice', messages });
+    expect(created).toMatchObject({ chatId: id, chat: { id } });
+    expect(await store.getChat(id)).toMatchObject({ id, ownerId: 'alice' });
+    await expect(store.createChat({ id, ownerId: 'bob', messages })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'input.id',
+    });
+    expect((await store.listChats('bob')).chats).toEqual([]);
+  });
+
   it('answers CHAT_NOT_FOUND for unknown and malformed ids', async () => {
     const { store } = await database.open();
     for (const id of [MISSING, 'not-a-uuid']) {

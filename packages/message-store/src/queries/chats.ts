@@ -17,6 +17,11 @@ export async function getChat(db: Queryable, chatId: string): Promise<ChatRow> {
   return readChatRow(row);
 }
 
+/** Whether a chat with this id exists. */
+export async function chatExists(db: Queryable, chatId: string): Promise<boolean> {
+  return (await db.query(GET_CHAT, [chatId])).length > 0;
+}
+
 /**
  * Runs a query of a chat's child rows written as `FROM chats c LEFT JOIN <child> … WHERE
  * c.id = $1`, so one statement both reads them and proves the chat exists: no row means no

@@ -19,7 +19,8 @@ import {
 /*
  * One statement, so a new chat costs one round trip and no transaction of its own:
  * - The parent (for a sub-chat) is locked FOR SHARE, so it cannot be deleted before the
- *   child's foreign keys are checked; a missing parent inserts nothing.
+ *   child's foreign keys are checked; a missing parent inserts nothing, and so does an id
+ *   taken already (the caller tells the two apart).
  * - The chat row starts where inserting its messages would leave it: history at snapshot 1
  *   and, when asked, its first attempt. A trigger resets the attempt only when an insert moves
  *   the history version, which this one does not.
@@ -41,6 +42,7 @@ const CREATE_CHAT = namedStatement(
        SELECT $1, $2, coalesce($3, 'New Chat'), $4, (SELECT root_id FROM parent), 'running', $5,
          $6::text[], $7::text::jsonb, $8::text::jsonb, $9, $10, 1, 1, $12
        WHERE $4::uuid IS NULL OR EXISTS (SELECT FROM parent)
+       ON CONFLICT (id) DO NOTHING
        RETURNING ${CHAT_SELECT}),
      lease AS (
        INSERT INTO chat_heartbeats (chat_id, runner_id, worker_id, heartbeat_at)
@@ -57,7 +59,8 @@ const CREATE_CHAT = namedStatement(
  * Inserts a chat in `running` with its messages (and the owner's lease when it has one) in one
  * statement, with the defaults of the fields `chat` leaves out (`chat` must be parsed). Returns
  * the message ids in input order, the chat row as committed and the prompt history (what
- * `getPromptHistory` would read), or `undefined` when the parent does not exist.
+ * `getPromptHistory` would read), or `undefined` when the parent does not exist or a chat
+ * has the id already.
  */
 export async function insertChat(
   db: Queryable,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError } from '@chatd/core';
 import type { Transaction } from '../db/database.js';
 import { ChatNotFoundError } from '../errors/store-errors.js';
 import { bumpChat, bumpChatFrom, lockChatRow, SNAPSHOT_MOVED } from '../queries/chat-state.js';
-import { getFamilyChatIds } from '../queries/chats.js';
+import { chatExists, getFamilyChatIds } from '../queries/chats.js';
 import { insertChat } from '../queries/create-chat.js';
 import { toChatUpdate } from '../queries/sync.js';
 import { type ChatMessageRow, type ChatRow, toChatStateRow } from '../schema/rows.js';
@@ -259,10 +260,16 @@ export async function createChat(
   if (!allowedOutputs('N', 'createChat')?.includes(CREATED_STATE)) {
     throw new TransitionNotAllowedError('N', 'createChat', `it would land in ${CREATED_STATE}`);
   }
-  const chatId = randomUUID();
+  const chatId = input.id ?? randomUUID();
   const outer = context.db.currentTransaction();
-  const created = await insertChat(outer ?? context.db, chatId, input);
-  if (created === undefined) throw new ChatNotFoundError(input.parentChatId as string);
+  const db = outer ?? context.db;
+  const created = await insertChat(db, chatId, input);
+  if (created === undefined) {
+    if (input.id !== undefined && (await chatExists(db, input.id))) {
+      throw new InvalidArgumentError('input.id', `a chat ${input.id} exists already`);
+    }
+    throw new ChatNotFoundError(input.parentChatId as string);
+  }
   // The owner's lease was written by the same statement: it is fresh.
   const snapshot = toSnapshot({
     row: toChatStateRow(created.chat),

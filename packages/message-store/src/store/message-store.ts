@@ -247,8 +247,8 @@ export class MessageStore implements AsyncDisposable {
   /**
    * Creates a chat (status running) with its first messages and publishes its first update and,
    * unless it was created with an `owner`, an ownership hint. Returns the chat as committed.
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a missing owner, no messages or another
-   *   malformed field.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a missing owner, no messages, an `id`
+   *   a chat has already, or another malformed field.
    * @throws ValidationFailedError `VALIDATION_FAILED` for invalid content.
    * @throws ContentTooLargeError `CONTENT_TOO_LARGE` for oversized content.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND` when `parentChatId` does not exist.

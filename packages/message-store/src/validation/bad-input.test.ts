@@ -308,6 +308,13 @@ const STORE_ROWS: Record<string, StoreRow[]> = {
     ['input a number', (store) => store.createChat(42 as never), invalid('input')],
     ['input null', (store) => store.createChat(null as never), invalid('input')],
     ['unknown key', create({ color: 'red' }), invalid('input.color')],
+    ['id not a UUID', create({ id: 'chat-1' }), invalid('input.id')],
+    ['id a number', create({ id: 42 }), invalid('input.id')],
+    [
+      'id of an existing chat',
+      (store, ids) => store.createChat(createInput({ id: ids.chatId })),
+      invalid('input.id'),
+    ],
     ['ownerId missing', create({ ownerId: undefined }), invalid('input.ownerId')],
     ['ownerId a number', create({ ownerId: 42 }), invalid('input.ownerId')],
     ['ownerId empty', create({ ownerId: '' }), invalid('input.ownerId')],

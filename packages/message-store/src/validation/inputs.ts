@@ -336,6 +336,11 @@ export function createInputSchemas(maxContentBytes: number) {
     message,
     createChat: z
       .strictObject({
+        /**
+         * The new chat's id, when the caller chooses it (to use it before the write commits,
+         * say); random by default. An id a chat has already is refused.
+         */
+        id: z.string().regex(UUID, 'expected a chat id (a UUID)').optional(),
         /** The owner (opaque, app-defined). */
         ownerId: text(),
         ...chatMetadata,
