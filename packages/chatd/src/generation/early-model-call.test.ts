@@ -167,7 +167,14 @@ describe('an early model call', () => {
     const tools = { closed: 0 };
     const context = {
       models: staticModels({ mock: { model } }, { defaultModelConfigId: 'mock' }),
-      tools: { forTurn: async () => ({ tools: {}, close: () => void (tools.closed += 1) }) },
+      tools: {
+        forTurn: async () => ({
+          tools: {},
+          close: () => {
+            tools.closed += 1;
+          },
+        }),
+      },
       clock: realClock,
       logger: silentLogger,
     } as unknown as EngineContext;
