@@ -57,7 +57,7 @@ describe('the server on embedded PGlite', () => {
     );
     expect(answer?.data.message.content.parts[0].text).toContain('chatd demo model');
     for (const event of events) {
-      expect(event.id).toMatch(/^c1\./);
+      expect(event.id).toMatch(/^c2\./);
       expect(event.data.cursor).toBeUndefined();
       expect(event.data.chatId).toBe(created.body.id);
     }
@@ -159,6 +159,24 @@ describe('the server on embedded PGlite', () => {
     const interrupted = await call(url, token, 'POST', `/v1/chats/${created.body.id}/interrupt`);
     expect(interrupted.status).toBe(409);
     expect(interrupted.body.error.code).toMatch(/TRANSITION_NOT_ALLOWED|INVALID_STATE/);
+  });
+
+  it('takes an empty body sent as JSON as no body: bodiless routes answer, body routes say 400', async () => {
+    const { url, token } = started;
+    const created = await call(url, token, 'POST', '/v1/chats', { content: 'hi', title: 't' });
+    await readStream(url, token, created.body.id, (event) => isWaiting(event));
+    const post = (path: string) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '',
+      });
+    // The chat is idle: the interrupt itself is refused, not its empty body.
+    const interrupted = await post(`/v1/chats/${created.body.id}/interrupt`);
+    expect(interrupted.status).toBe(409);
+    const refused = await post('/v1/chats');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Json).error).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('PATCH changes nothing when the chat cannot be archived in its state (409)', async () => {

@@ -20,8 +20,8 @@ export interface SubscribeOptions {
   afterMessageId?: number;
   /**
    * Resume after the event that carried this cursor, on any replica: nothing the stream
-   * already sent is sent again (committed messages of a history change the stream was in the
-   * middle of excepted: clients upsert them by id), and no part is skipped.
+   * already sent is sent again (a message that changed since comes again, as it is now), and
+   * nothing is skipped.
    */
   cursor?: string;
   /** Ends the stream (the iteration finishes normally). */

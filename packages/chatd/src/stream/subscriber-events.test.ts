@@ -170,6 +170,64 @@ describe('events of a sync, in apply order', () => {
     expect(events[0]).toMatchObject({ message: { id: 1, revision: 3 } });
   });
 
+  it('resumed inside the messages of one history change, sends only the rest of them', () => {
+    const state = initialState(undefined, undefined);
+    nextEvents(view(chatRow({ historyVersion: 2 }), [messageRow(1, 1), messageRow(2, 2)]), state);
+    const batch = view(chatRow({ snapshotVersion: 2, historyVersion: 3 }), [
+      messageRow(1, 1),
+      messageRow(2, 2),
+      messageRow(3, 3),
+      messageRow(4, 3),
+      messageRow(5, 3),
+    ]);
+    const sent = nextEvents(batch, state);
+    expect(summary(sent)).toEqual(['message 3', 'message 4', 'message 5', 'preview-reset']);
+    const resumed = (index: number) => initialState(decodeCursor(sent[index]?.cursor as string), 0);
+    // What followed the change (its preview reset) follows the rest of it again.
+    expect(summary(nextEvents(batch, resumed(0)))).toEqual([
+      'message 4',
+      'message 5',
+      'preview-reset',
+    ]);
+    expect(summary(nextEvents(batch, resumed(1)))).toEqual(['message 5', 'preview-reset']);
+    expect(summary(nextEvents(batch, resumed(2)))).toEqual(['preview-reset']);
+    // Changed again since: message 3 (sent) was rewritten, message 6 is new; 4 stays sent.
+    const later = view(chatRow({ snapshotVersion: 3, historyVersion: 4 }), [
+      ...[...batch.messages.values()].filter((message) => message.id !== 3),
+      messageRow(3, 4, { content: { version: 1, parts: [{ type: 'text', text: 'rewritten' }] } }),
+      messageRow(6, 4),
+    ]);
+    expect(summary(nextEvents(later, resumed(1)))).toEqual([
+      'message 3',
+      'message 5',
+      'message 6',
+      'preview-reset',
+    ]);
+  });
+
+  it('resumed inside the first sync, sends only the rest of it (no reset for older deletions)', () => {
+    const all = view(chatRow({ historyVersion: 3 }), [
+      messageRow(1, 1),
+      messageRow(2, 2),
+      messageRow(3, 3),
+      messageRow(4, 3, { deleted: true }),
+    ]);
+    const sent = nextEvents(all, initialState(undefined, undefined));
+    expect(summary(sent).slice(0, 3)).toEqual(['message 1', 'message 2', 'message 3']);
+    const resumed = initialState(decodeCursor(sent[0]?.cursor as string), undefined);
+    // The queue never changed (version 0, empty), so there is no queue-update to catch up on.
+    expect(summary(nextEvents(all, resumed))).toEqual([
+      'message 2',
+      'message 3',
+      'status',
+      'preview-reset',
+    ]);
+    // Resumed after the status, only the preview reset that ends the change is left.
+    const afterStatus = sent.find((event) => event.type === 'status');
+    const late = initialState(decodeCursor(afterStatus?.cursor as string), undefined);
+    expect(summary(nextEvents(all, late))).toEqual(['preview-reset']);
+  });
+
   it('a deleted message sends history-reset, then every current message, then a preview reset', () => {
     const state = initialState(undefined, undefined);
     nextEvents(view(chatRow({ historyVersion: 2 }), [messageRow(1, 1), messageRow(2, 2)]), state);
@@ -308,20 +366,39 @@ describe('cursors', () => {
   it('round-trip', () => {
     const position = {
       historyVersion: 12,
+      batchRevision: 14,
+      batchMessageId: 31,
       queueVersion: 3,
       retryStateVersion: 0,
       status: 'running' as const,
       generationAttempt: 2,
       seq: 40,
     };
-    expect(encodeCursor(position)).toBe('c1.12.3.0.2.40.running');
+    expect(encodeCursor(position)).toBe('c2.12.3.0.2.40.running.14.31');
     expect(decodeCursor(encodeCursor(position))).toEqual(position);
+  });
+
+  it('reads the cursors of the version before (no place inside a history change)', () => {
+    expect(decodeCursor('c1.12.3.0.2.40.running')).toEqual({
+      historyVersion: 12,
+      batchRevision: 0,
+      batchMessageId: 0,
+      queueVersion: 3,
+      retryStateVersion: 0,
+      status: 'running',
+      generationAttempt: 2,
+      seq: 40,
+    });
   });
 
   it.each([
     '',
     'c1',
     'c2.1.1.1.1.1.waiting',
+    'c1.1.1.1.1.1.waiting.0.0',
+    'c2.1.1.1.1.1.waiting.0',
+    'c2.1.1.1.1.1.waiting.0.x',
+    'c3.1.1.1.1.1.waiting.0.0',
     'c1.1.1.1.1.x.waiting',
     'c1.1.1.1.1.1.sleeping',
     'c1.-1.1.1.1.1.',

@@ -35,6 +35,8 @@ export function initialState(
   if (position === undefined) {
     return {
       historyVersion: 0,
+      batchRevision: 0,
+      batchMessageId: 0,
       queueVersion: 0,
       retryStateVersion: 0,
       status: undefined,
@@ -63,6 +65,18 @@ const DEFAULT_ERROR: ChatErrorInfo = {
 
 function byId(a: ChatMessageRow, b: ChatMessageRow): number {
   return a.id - b.id;
+}
+
+/** Whether `message`, as it is now, was sent in the history change `state` stopped inside. */
+function sentInBatch(state: StreamPosition, message: ChatMessageRow): boolean {
+  return message.revision <= state.batchRevision && message.id <= state.batchMessageId;
+}
+
+/** Every message up to `historyVersion` sent: no place inside a change to remember. */
+function endBatch(state: StreamPosition, historyVersion: number): void {
+  state.historyVersion = historyVersion;
+  state.batchRevision = 0;
+  state.batchMessageId = 0;
 }
 
 /** The retry banner stored by the engine, read tolerantly (a malformed one shows nothing). */
@@ -96,10 +110,8 @@ function retryEvent(
  * (a `history-reset` first when a message it was sent was deleted since), `queue-update`,
  * `status`, `error`, `action-required`, `retry`, `preview-reset`, then the parts of the
  * current episode it has not been sent. Updates `state` as it goes; each event's cursor is
- * the state right after it, so a stream resumed from any event repeats no part.
- *
- * Messages of one history change go out together and only the last carries the new history
- * version: resuming inside such a batch re-sends its messages, which clients upsert by id.
+ * the state right after it, so a stream resumed from any event repeats nothing: inside the
+ * messages of one history change, each cursor also records the last message sent.
  */
 export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEventWithCursor[] {
   const { chat } = view;
@@ -113,7 +125,10 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
   const historyChanged = !state.synced || chat.historyVersion !== state.historyVersion;
 
   if (historyChanged) {
-    const reset = state.synced && view.lastDeletedRevision > state.historyVersion;
+    // Deletions up to the change a resumed stream stopped inside were applied when it was sent.
+    const reset =
+      state.synced &&
+      view.lastDeletedRevision > Math.max(state.historyVersion, state.batchRevision);
     const all = [...view.messages.values()].filter((message) => !message.deleted);
     let changed: ChatMessageRow[];
     if (reset) {
@@ -123,14 +138,19 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
       const after = state.afterMessageId ?? 0;
       changed = all.filter((message) => message.id > after);
     } else {
-      changed = all.filter((message) => message.revision > state.historyVersion);
+      changed = all.filter(
+        (message) => message.revision > state.historyVersion && !sentInBatch(state, message),
+      );
     }
     changed.sort(byId);
-    changed.forEach((message, index) => {
-      if (index === changed.length - 1) state.historyVersion = chat.historyVersion;
+    // The change is over with its preview reset, below: until then each cursor records the
+    // last message sent. After a reset the client rebuilds from what follows it, so a stream
+    // resumed inside a reset starts over from the reset (its cursors record no message).
+    state.batchRevision = reset ? 0 : chat.historyVersion;
+    for (const message of changed) {
+      if (!reset) state.batchMessageId = message.id;
       emit({ type: 'message', chatId, message: toChatMessage(message) });
-    });
-    state.historyVersion = chat.historyVersion;
+    }
   }
   if (chat.queueVersion > state.queueVersion || !state.synced) {
     state.queueVersion = chat.queueVersion;
@@ -157,6 +177,7 @@ export function nextEvents(view: FeedView, state: SubscriberState): ChatStreamEv
     historyChanged ||
     (chat.generationAttempt !== state.generationAttempt && chat.generationAttempt !== 0);
   if (episodeChanged) {
+    if (historyChanged) endBatch(state, chat.historyVersion);
     state.generationAttempt = chat.generationAttempt;
     state.seq = 0;
     state.synced = true;
