@@ -131,6 +131,16 @@ export async function createServer(
   let shuttingDown = false;
 
   app.setValidatorCompiler(validatorFor);
+  // An empty body sent as JSON is no body: clients that set the header on every request
+  // (`POST /v1/chats/:id/interrupt` with nothing to say) are not refused for it. A route that
+  // needs a body still answers 400 naming it; anything else is parsed as Fastify parses JSON,
+  // with its guard against prototype poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
   // Response schemas document the API and are the contract openapi.test.ts checks; they must
   // not filter it. Fastify's default serializer (fast-json-stringify) silently drops every
   // property a response schema does not declare, so a field the engine adds, or one the schema

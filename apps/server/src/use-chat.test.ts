@@ -56,6 +56,54 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
     expect((text as { text: string }).text).toContain('Hello from useChat');
   });
 
+  it('keeps the files attached to a message (links and data: URLs) beside its text', async () => {
+    const image = 'data:image/png;base64,iVBORw0KGgo=';
+    const answer = await send('client-chat-files', [
+      {
+        id: 'u1',
+        role: 'user',
+        parts: [
+          { type: 'text', text: 'Describe the attached picture' },
+          { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
+        ],
+      },
+    ]);
+    expect(answer.role).toBe('assistant');
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const { chats } = (await (await fetch(`${url}/v1/chats`, { headers })).json()) as {
+      chats: Array<{ id: string; title: string }>;
+    };
+    const chat = chats.find((candidate) => candidate.title.startsWith('Describe the attached'));
+    const page = await fetch(`${url}/v1/chats/${chat?.id}/messages`, { headers });
+    const { messages } = (await page.json()) as {
+      messages: Array<{ role: string; content: { parts: unknown[] } }>;
+    };
+    expect(messages.find((message) => message.role === 'user')?.content.parts).toEqual([
+      { type: 'text', text: 'Describe the attached picture' },
+      { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
+    ]);
+    // A file alone is a message too; a file at a javascript: URL is refused.
+    const fileOnly = await send('client-chat-file-only', [
+      { id: 'u1', role: 'user', parts: [{ type: 'file', mediaType: 'image/png', url: image }] },
+    ]);
+    expect(fileOnly.role).toBe('assistant');
+    const refused = await fetch(`${url}/api/chat`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'client-chat-bad-file',
+        messages: [
+          {
+            id: 'u1',
+            role: 'user',
+            parts: [{ type: 'file', mediaType: 'text/html', url: 'javascript:alert(1)' }],
+          },
+        ],
+      }),
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('a second message continues the same chatd chat; the server history is the truth', async () => {
     const first = await send('client-chat-2', [user('u1', 'first question')]);
     const second = await send('client-chat-2', [

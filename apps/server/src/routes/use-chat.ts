@@ -5,6 +5,7 @@ import {
   turnOfQueuedMessage,
   type UiMessageChunk,
 } from '@chatd/client';
+import type { ChatMessagePart } from '@chatd/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
@@ -35,15 +36,47 @@ const UI_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' };
 interface UiMessage {
   id?: string;
   role: string;
-  parts?: Array<{ type: string; text?: string }>;
+  parts?: Array<{
+    type: string;
+    text?: string;
+    url?: string;
+    mediaType?: string;
+    filename?: string;
+  }>;
 }
 
-function textOf(message: UiMessage): string {
-  return (message.parts ?? [])
-    .filter((part) => part.type === 'text' && typeof part.text === 'string')
-    .map((part) => part.text)
-    .join('\n');
+/**
+ * What chatd stores of a UI message: its text and its files (a link or a `data:` URL, as
+ * `useChat` sends attachments). Other parts of a user message (data parts, say) are the
+ * client's own.
+ */
+function contentOf(message: UiMessage | undefined): ChatMessagePart[] {
+  const content: ChatMessagePart[] = [];
+  for (const part of message?.parts ?? []) {
+    if (part.type === 'text' && typeof part.text === 'string' && part.text !== '') {
+      content.push({ type: 'text', text: part.text });
+    } else if (
+      part.type === 'file' &&
+      typeof part.url === 'string' &&
+      typeof part.mediaType === 'string'
+    ) {
+      const { url, mediaType, filename } = part;
+      content.push({
+        type: 'file',
+        url,
+        mediaType,
+        ...(filename === undefined ? {} : { filename }),
+      });
+    }
+  }
+  return content;
 }
+
+function textOf(content: readonly ChatMessagePart[]): string {
+  return content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+}
+
+const NOTHING_TO_SEND = 'No user message with text or a file';
 
 /** Streams one turn of a chat as UI message chunks, from after `afterMessageId` to its end. */
 async function streamTurn(
@@ -119,13 +152,13 @@ export function useChatRoutes(
       schema: {
         summary: 'Send a message the way `useChat` does, and stream the answer',
         description:
-          'The body is `DefaultChatTransport`\'s: the client chat `id` maps to one chatd chat of the user, and only the newest user message is used (the server\'s history is the truth). `trigger: "regenerate-message"` edits the last user message. Closing the response does not stop the turn.',
+          'The body is `DefaultChatTransport`\'s: the client chat `id` maps to one chatd chat of the user, and only the newest user message is used (the server\'s history is the truth): its text parts and its file parts (attachments as links or `data:` URLs). `trigger: "regenerate-message"` edits the last user message. Closing the response does not stop the turn.',
         tags: ['ai-sdk'],
         operationId: 'useChatSend',
         response: {
           200: eventStreamResponse('The answer, streamed until the turn ends', UI_STREAM_EVENTS),
           ...errorResponses({
-            400: 'Invalid body, or no user message with text (`INVALID_ARGUMENT`)',
+            400: 'Invalid body, no user message with text or a file, or an invalid file (`INVALID_ARGUMENT`, `VALIDATION_FAILED`)',
             409: 'Nothing to regenerate (`NOTHING_TO_REGENERATE`)',
             429: 'The queue is full (`QUEUE_FULL`), or too many mutations (`RATE_LIMITED`)',
           }),
@@ -139,7 +172,8 @@ export function useChatRoutes(
               type: 'array',
               minItems: 1,
               maxItems: 10_000,
-              // Only `role` and the parts' `type` and `text` are read; anything else passes.
+              // Only `role` and the parts' `type`, `text`, `url`, `mediaType` and `filename` are
+              // read; anything else passes.
               items: {
                 type: 'object',
                 required: ['role'],
@@ -165,11 +199,11 @@ export function useChatRoutes(
       const user = currentUser(request);
       const { id: clientChatId, messages, trigger = 'submit-message' } = request.body;
       const newest = [...messages].reverse().find((message) => message.role === 'user');
-      const text = newest === undefined ? '' : textOf(newest);
+      const content = contentOf(newest);
       const chatId = await clientChats.find(user.id, clientChatId);
       if (chatId === undefined) {
-        if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
-        const chat = await chatd.createChat({ ownerId: user.id, content: text });
+        if (content.length === 0) throw new HttpError(400, 'INVALID_ARGUMENT', NOTHING_TO_SEND);
+        const chat = await chatd.createChat({ ownerId: user.id, content });
         const mapped = await clientChats.add(user.id, clientChatId, chat.id);
         if (mapped !== chat.id) {
           // The same first message sent twice at once (a client's retry): the request that
@@ -186,15 +220,15 @@ export function useChatRoutes(
         if (lastUser === undefined)
           throw new HttpError(409, 'NOTHING_TO_REGENERATE', 'No user message');
         const edited = await chatd.editMessage(chatId, lastUser.id, {
-          content: text === '' ? (lastUser.content.parts as never) : text,
+          content: content.length === 0 ? (lastUser.content.parts as never) : content,
           createdBy: user.id,
         });
         return streamTurn(request, reply, context, chatId, edited.id);
       }
-      if (text === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'No user message with text');
+      if (content.length === 0) throw new HttpError(400, 'INVALID_ARGUMENT', NOTHING_TO_SEND);
       const before = (await chatd.listMessages(chatId, { limit: 1 })).messages[0]?.id ?? 0;
       const sent = await chatd.sendMessage(chatId, {
-        content: text,
+        content,
         busy: 'queue',
         createdBy: user.id,
       });
@@ -205,7 +239,7 @@ export function useChatRoutes(
       // answer once its turn comes.
       return streamTurn(request, reply, context, chatId, before, {
         queuedId: sent.queuedMessage?.id,
-        text,
+        text: textOf(content),
         afterMessageId: before,
       });
     },
