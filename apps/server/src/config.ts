@@ -45,6 +45,11 @@ export interface ServerConfig {
    * `null` for none (a new chat keeps its first words as its title).
    */
   titleModelConfigId: string | null | undefined;
+  /**
+   * Web origins whose pages may call the API from the browser (CORS), or `'*'` for any; none
+   * by default (same-origin pages and non-browser clients only).
+   */
+  corsOrigins: string[] | '*';
 }
 
 const port = z.coerce
@@ -82,7 +87,33 @@ const envSchema = z.object({
     .max(3_600_000, 'expected at most 3600000')
     .default(30_000),
   CHATD_TITLE_MODEL: z.string().min(1, "expected a model config id or 'off'").optional(),
+  CHATD_CORS_ORIGINS: z.string().optional(),
 });
+
+/** `CHATD_CORS_ORIGINS`: `*`, or comma-separated origins such as `https://app.example.com`. */
+function corsOrigins(value: string | undefined): string[] | '*' {
+  if (value?.trim() === '*') return '*';
+  const origins = (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // An origin is a scheme, a host and maybe a port: no path, and not the string "null".
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new InvalidArgumentError(
+        'CHATD_CORS_ORIGINS',
+        `"${origin}" is not a web origin (like https://app.example.com or http://localhost:3000), and * allows any`,
+      );
+    }
+  }
+  return origins;
+}
 
 /**
  * Reads the configuration from `env`, with a clear error naming the first bad variable.
@@ -154,5 +185,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     rateLimitPerMinute: vars.CHATD_RATE_LIMIT_PER_MINUTE,
     leaseStaleAfterMs: vars.CHATD_LEASE_MS,
     titleModelConfigId: vars.CHATD_TITLE_MODEL === 'off' ? null : vars.CHATD_TITLE_MODEL,
+    corsOrigins: corsOrigins(vars.CHATD_CORS_ORIGINS),
   };
 }

@@ -1,6 +1,7 @@
 import { type Chatd, createChatd } from '@chatd/chatd';
 import { InvalidArgumentError, type Logger } from '@chatd/core';
 import { McpClientPool } from '@chatd/mcp-client';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Users } from './auth.js';
@@ -60,6 +61,20 @@ const coercingAjv = new Ajv({
 });
 for (const ajv of [strictAjv, coercingAjv]) {
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+}
+
+/**
+ * Browser pages of `origins` may call the API with a bearer token (no cookies: credentials
+ * stay off) and read the streams; a preflight is remembered for 10 minutes.
+ */
+function corsOptions(origins: ServerConfig['corsOrigins']): FastifyCorsOptions {
+  return {
+    origin: origins,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+    exposedHeaders: ['retry-after', 'x-vercel-ai-ui-message-stream'],
+    maxAge: 600,
+  };
 }
 
 function validatorFor({ schema, httpPart }: { schema: object; httpPart?: string }) {
@@ -147,8 +162,13 @@ export async function createServer(
   // forgot, would vanish for clients. Plain JSON sends what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
-  // First of all hooks: once close() has started, nothing new is served (not even a token
-  // check), and the client is told to retry elsewhere on a new connection.
+  // Before the other hooks, so every answer (a 401, a 503 while closing) carries the CORS
+  // headers a browser page needs to read it.
+  if (config.corsOrigins === '*' || config.corsOrigins.length > 0) {
+    await app.register(cors, corsOptions(config.corsOrigins));
+  }
+  // First of the hooks that answer: once close() has started, nothing new is served (not even
+  // a token check), and the client is told to retry elsewhere on a new connection.
   app.addHook('onRequest', async (_request, reply) => {
     if (!shuttingDown) return;
     void reply.header('connection', 'close');

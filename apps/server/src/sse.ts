@@ -15,23 +15,26 @@ export class SseWriter {
   #closed = false;
 
   /**
-   * @param headers - Sent with the 200, over the usual event-stream headers (the AI SDK's UI
-   *   message stream adds its protocol header).
+   * @param headers - Sent with the 200 beside the event-stream headers: those the reply had
+   *   before it was taken over (CORS), and the AI SDK's UI message stream protocol header.
    */
   constructor(
     response: ServerResponse,
     {
       heartbeatMs = HEARTBEAT_MS,
       headers = {},
-    }: { heartbeatMs?: number; headers?: Record<string, string> } = {},
+    }: {
+      heartbeatMs?: number;
+      headers?: Record<string, string | number | string[] | undefined>;
+    } = {},
   ) {
     this.#response = response;
     response.writeHead(200, {
+      ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
-      ...headers,
     });
     response.flushHeaders();
     this.#heartbeat = setInterval(() => {

@@ -70,15 +70,23 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
     ]);
     expect(answer.role).toBe('assistant');
     const headers = { authorization: `Bearer ${TOKEN}` };
-    const { chats } = (await (await fetch(`${url}/v1/chats`, { headers })).json()) as {
-      chats: Array<{ id: string; title: string }>;
+    // The chat's title may already be the generated one: find it by its user message.
+    const { chats } = (await (await fetch(`${url}/v1/chats?limit=200`, { headers })).json()) as {
+      chats: Array<{ id: string }>;
     };
-    const chat = chats.find((candidate) => candidate.title.startsWith('Describe the attached'));
-    const page = await fetch(`${url}/v1/chats/${chat?.id}/messages`, { headers });
-    const { messages } = (await page.json()) as {
-      messages: Array<{ role: string; content: { parts: unknown[] } }>;
-    };
-    expect(messages.find((message) => message.role === 'user')?.content.parts).toEqual([
+    const userMessages = await Promise.all(
+      chats.map(async ({ id }) => {
+        const page = await fetch(`${url}/v1/chats/${id}/messages`, { headers });
+        const { messages } = (await page.json()) as {
+          messages: Array<{ role: string; content: { parts: Array<{ text?: string }> } }>;
+        };
+        return messages.find((message) => message.role === 'user');
+      }),
+    );
+    const sent = userMessages.find(
+      (message) => message?.content.parts[0]?.text === 'Describe the attached picture',
+    );
+    expect(sent?.content.parts).toEqual([
       { type: 'text', text: 'Describe the attached picture' },
       { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
     ]);

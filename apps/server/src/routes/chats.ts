@@ -653,7 +653,7 @@ export function chatRoutes(
           : { afterMessageId: request.query.afterMessageId }),
       });
       reply.hijack();
-      const writer = new SseWriter(reply.raw);
+      const writer = new SseWriter(reply.raw, { headers: reply.getHeaders() });
       streams.add(writer, request.tokenId);
       reply.raw.once('close', () => stop.abort());
       try {

@@ -91,7 +91,9 @@ async function streamTurn(
   reply.hijack();
   // A queued message's answer may not start for minutes: the writer's heartbeat keeps proxies
   // from cutting the silent stream, and shutdown ends it with the other streams.
-  const writer = new SseWriter(reply.raw, { headers: UI_STREAM_HEADERS });
+  const writer = new SseWriter(reply.raw, {
+    headers: { ...reply.getHeaders(), ...UI_STREAM_HEADERS },
+  });
   streams.add(writer, request.tokenId);
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   reply.raw.once('close', () => stop.abort());
