@@ -617,7 +617,7 @@ export function chatRoutes(
       schema: {
         summary: 'Follow a chat live (Server-Sent Events)',
         description:
-          'Resumable: reconnect with `Last-Event-ID` (or `?cursor=`) on any replica and no part is sent twice or skipped. `?afterMessageId=` skips committed messages the client has. An idle stream sends a `: ping` comment every 15 s.',
+          'Resumable: reconnect with `Last-Event-ID` (or `?cursor=`) on any replica and no part is sent twice or skipped. `?afterMessageId=` skips committed messages the client has (a new stream only: a cursor already says what the client has). An idle stream sends a `: ping` comment every 15 s.',
         tags,
         operationId: 'streamChat',
         response: {

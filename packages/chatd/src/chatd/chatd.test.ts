@@ -951,9 +951,12 @@ describe('a running worker takes the chats its instance makes runnable', () => {
       heldAnswer(['Again', '.'], 1, release.promise),
     );
     const chat = await chatd.createChat({ ownerId: 'ann', content: 'Go', title: 't' });
-    const hints = recordHints(testStore);
-    const updates = await hints.updatesOf(chat.id);
-    await vi.waitFor(() => expect(updates.map((update) => update.generationAttempt)).toContain(2));
+    // Read, not heard: the first call (sent before the chat was written) may have failed and
+    // the retry been recorded before a hint subscription made now would listen. The held
+    // answer keeps the chat at its second attempt until it is released.
+    await vi.waitFor(async () =>
+      expect((await testStore.store.getChat(chat.id)).generationAttempt).toBe(2),
+    );
     release.resolve();
     await waitForStatus(chatd, chat.id, 'waiting');
     expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([

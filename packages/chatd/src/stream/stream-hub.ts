@@ -15,7 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface SubscribeOptions {
   /**
    * For a new stream: committed messages up to this id are not sent (the client already has
-   * them, from `listMessages` say). Everything else of the chat's state is.
+   * them, from `listMessages` say). Everything else of the chat's state is. Ignored with a
+   * `cursor`, which already says what the client has.
    */
   afterMessageId?: number;
   /**
