@@ -704,6 +704,19 @@ describe('interrupts, edits and compaction', () => {
     await expect(chatd.compact(chat.id)).rejects.toMatchObject({ code: 'NOTHING_TO_COMPACT' });
   });
 
+  it('refuses to compact a new chat while it runs as busy, not as having nothing to compact', async () => {
+    const { chatd, script } = await engine();
+    const release = deferred();
+    script.push(heldAnswer(['One', '.'], 1, release.promise));
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'First', title: 't' });
+    await expect(chatd.compact(chat.id)).rejects.toMatchObject({
+      code: 'TRANSITION_NOT_ALLOWED',
+      message: expect.stringMatching(/^The chat is running/),
+    });
+    release.resolve();
+    await waitForStatus(chatd, chat.id, 'waiting');
+  });
+
   it('compacts automatically when the prompt passed the threshold, then answers', async () => {
     const testStore = await createTestStore();
     open.push(() => testStore.close());

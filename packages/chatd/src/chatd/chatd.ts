@@ -518,7 +518,12 @@ export class Chatd {
     // Read before the update, not in it: the store is not called inside its own callbacks. A
     // message committed in between only adds something to compact.
     const history = await this.#store.getPromptHistory(chatId);
-    if (!hasSomethingToCompact(history)) throw new NothingToCompactError(chatId);
+    if (!hasSomethingToCompact(history)) {
+      // Only a waiting chat can be compacted: the transition refuses any other and says why
+      // (busy, archived), which matters more than there being nothing to compact yet.
+      const { status, archived } = await this.#store.getChat(chatId);
+      if (status === 'waiting' && !archived) throw new NothingToCompactError(chatId);
+    }
     await this.#updateAndRun(chatId, (chat) => chat.requestCompaction());
   }
 
