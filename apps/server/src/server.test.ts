@@ -229,6 +229,20 @@ describe('the server on embedded PGlite', () => {
     expect(await listed('label=team:blue')).toEqual([other.body.id]);
     const refused = await call(url, token, 'GET', '/v1/chats?label=no-colon');
     expect(refused.status).toBe(400);
+    // A key with a colon could never be named in the filter: refused where it is written.
+    const colonKey = await call(url, token, 'PATCH', `/v1/chats/${other.body.id}`, {
+      labels: { 'team:x': 'blue' },
+    });
+    expect(colonKey.status).toBe(400);
+    expect(colonKey.body.error.code).toBe('VALIDATION_FAILED');
+    const created = await call(url, token, 'POST', '/v1/chats', {
+      content: 'x',
+      labels: { 'a:b': 'c' },
+    });
+    expect(created.status).toBe(400);
+    expect((await call(url, token, 'GET', `/v1/chats/${other.body.id}`)).body.labels).toEqual({
+      team: 'blue',
+    });
   });
 
   it('deletes a running chat: 204, then 404; its open stream ends and its turn stops', async () => {

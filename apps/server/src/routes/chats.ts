@@ -18,10 +18,14 @@ const chatParams = {
 } as const;
 const positiveId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const tags = ['chats'];
-/** App-defined labels: string pairs. */
+/**
+ * App-defined labels: string pairs. A key has no `:`, which separates key and value in the
+ * `label=key:value` filter of `GET /v1/chats` (a label it could not name would be unfindable).
+ */
 const LABELS_SCHEMA = {
   type: 'object',
   maxProperties: 50,
+  propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^:]*$' },
   additionalProperties: { type: 'string', maxLength: 200 },
 } as const;
 const notFound = 'No such chat, or not yours (`CHAT_NOT_FOUND`)';
