@@ -155,20 +155,40 @@ async function prepare(
   // A chat created here: its first model call may be under way already, with its model and
   // tools (taken only by the task its first attempt was recorded for).
   const early = await input.reservedAttempt?.takeEarlyCall(modelConfigId);
-  if (early !== undefined) {
-    try {
-      const { resolved, turnTools } = early;
-      const decision = decideNext(context, { chat, resolved, turnTools }, history);
-      return { chat, history, modelConfigId, resolved, turnTools, decision, early };
-    } catch (error) {
-      early.abort();
-      await closeTools(context.logger, early.turnTools);
-      throw error;
-    }
+  const opened = early ?? (await openModelAndTools(context, chat, modelConfigId, signal));
+  if (opened instanceof TerminalError) return opened;
+  const { resolved, turnTools } = opened;
+  try {
+    const decision = decideNext(context, { chat, resolved, turnTools }, history);
+    return {
+      chat,
+      history,
+      modelConfigId,
+      resolved,
+      turnTools,
+      decision,
+      ...(early === undefined ? {} : { early }),
+    };
+  } catch (error) {
+    early?.abort();
+    await closeTools(context.logger, turnTools);
+    throw error;
   }
+}
+
+/** Resolves the step's model and opens its tools; a model that cannot be resolved is terminal. */
+async function openModelAndTools(
+  context: EngineContext,
+  chat: ChatRow,
+  modelConfigId: string,
+  signal: AbortSignal,
+): Promise<Pick<Prepared, 'resolved' | 'turnTools'> | TerminalError> {
   let resolved: ResolvedModel;
   try {
-    resolved = await models.resolve(modelConfigId, { chatId: chat.id, ownerId: chat.ownerId });
+    resolved = await context.models.resolve(modelConfigId, {
+      chatId: chat.id,
+      ownerId: chat.ownerId,
+    });
   } catch (error) {
     context.logger.warn({ err: error, chatId: chat.id, modelConfigId }, 'model resolve failed');
     return new TerminalError('model resolve failed', {
@@ -184,13 +204,7 @@ async function prepare(
     mcpServerIds: chat.mcpServerIds,
     signal,
   });
-  try {
-    const decision = decideNext(context, { chat, resolved, turnTools }, history);
-    return { chat, history, modelConfigId, resolved, turnTools, decision };
-  } catch (error) {
-    await closeTools(context.logger, turnTools);
-    throw error;
-  }
+  return { resolved, turnTools };
 }
 
 /**
