@@ -911,6 +911,17 @@ describe('bad input on every route', () => {
       message: expect.any(String),
       ...('details' in body.error ? { details: expect.anything() } : {}),
     });
+    // Wherever it was found (route schema, the server's own checks, the libraries), a
+    // validation failure lists its fields one way: JSON pointers with a message each.
+    if (body.error.code === 'VALIDATION_FAILED') {
+      expect(body.error.details.length).toBeGreaterThan(0);
+      for (const issue of body.error.details) {
+        expect(issue).toEqual({
+          path: expect.stringMatching(/^(\/.*)?$/),
+          message: expect.any(String),
+        });
+      }
+    }
   }
 
   /**
@@ -1045,6 +1056,32 @@ describe('bad input on every route', () => {
           body: `{"content":"hi","dynamicTools":[{"name":"ok","inputSchema":${deep}}]}`,
         }),
       );
+    }
+    expect(await snapshot()).toEqual(baseline);
+  });
+
+  it('names a bad field the same way wherever it is caught', async () => {
+    const cases: Array<[path: string, body: unknown, pointer: string]> = [
+      // The route's schema.
+      [
+        '/v1/chats',
+        { content: 'hi', dynamicTools: [{ name: 'a b', inputSchema: {} }] },
+        '/dynamicTools/0/name',
+      ],
+      // The server's check of text Postgres cannot store.
+      ['/v1/chats', { content: [{ type: 'text', text: 'a\u0000' }] }, '/content/0/text'],
+      // The engine's check of message parts.
+      ['/v1/chats', { content: [{ type: 'text', text: 5 }] }, '/content/0/text'],
+      // The store's check of an empty message.
+      [`/v1/chats/${ids.chatId}/messages`, { content: '   ' }, '/content'],
+    ];
+    for (const [path, body, pointer] of cases) {
+      const answer = await send('POST', 'owner', { path, body: JSON.stringify(body) });
+      expectRefusal(answer);
+      expect(JSON.parse(answer.text).error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: pointer }],
+      });
     }
     expect(await snapshot()).toEqual(baseline);
   });

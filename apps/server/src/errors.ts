@@ -8,14 +8,28 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+/** One invalid field of a `VALIDATION_FAILED`: a JSON pointer into the request and the problem. */
+export interface InvalidField {
+  path: string;
+  message: string;
+}
+
 /** An HTTP error the routes throw themselves (auth, ownership, unknown routes). */
 export class HttpError extends ChatdError<string> {
   readonly statusCode: number;
-  constructor(statusCode: number, code: string, message: string) {
+  /** The invalid fields of a `VALIDATION_FAILED`. */
+  readonly issues: InvalidField[] | undefined;
+  constructor(statusCode: number, code: string, message: string, issues?: InvalidField[]) {
     super(code, message);
     this.name = 'HttpError';
     this.statusCode = statusCode;
+    this.issues = issues;
   }
+}
+
+/** A path as a JSON pointer (`['content', 0, 'text']` is `/content/0/text`). */
+export function jsonPointer(path: readonly (string | number)[]): string {
+  return path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
 /** The status of each library error code (the rest is 500). */
@@ -71,14 +85,18 @@ function toErrorBody(error: FastifyError | Error): ErrorBody {
       return { error: { code: 'INTERNAL', message: 'Internal server error' } };
     }
     const { issues, max, retryAfterMs } = error as {
-      issues?: unknown;
+      issues?: ReadonlyArray<{ path: string | readonly (string | number)[]; message: string }>;
       max?: unknown;
       retryAfterMs?: unknown;
     };
-    // Validation issues name the bad fields; a full queue names its cap; a rate limit says
-    // when to try again.
+    // Validation issues name the bad fields, as JSON pointers into the request like the route
+    // schemas' own (the libraries' fields are the body's); a full queue names its cap; a rate
+    // limit says when to try again.
     const details =
-      issues ??
+      issues?.map(({ path, message }) => ({
+        path: typeof path === 'string' ? path : jsonPointer(path),
+        message,
+      })) ??
       (max !== undefined ? { max } : retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     return {
       error: {

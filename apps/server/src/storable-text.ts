@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from './errors.js';
+import { HttpError, jsonPointer } from './errors.js';
 
 /**
  * Text Postgres cannot store unchanged: the NUL character (the query fails) and lone UTF-16
@@ -21,8 +21,9 @@ export function unstorableTextPath(value: unknown): string | undefined {
       if (unstorable(item)) return path;
     } else if (typeof item === 'object' && item !== null) {
       for (const [key, child] of Object.entries(item)) {
-        if (unstorable(key)) return `${path}/${key}`;
-        pending.push([child, `${path}/${key}`]);
+        const childPath = path + jsonPointer([key]);
+        if (unstorable(key)) return childPath;
+        pending.push([child, childPath]);
       }
     }
   }
@@ -42,10 +43,12 @@ export function refuseUnstorableText(app: FastifyInstance): void {
     for (const [part, value] of Object.entries(parts)) {
       const path = unstorableTextPath(value);
       if (path !== undefined) {
+        const problem = 'holds a NUL character or a lone UTF-16 surrogate';
         throw new HttpError(
           400,
           'VALIDATION_FAILED',
-          `Invalid request: ${part}${path} holds a NUL character or a lone UTF-16 surrogate`,
+          `Invalid request: ${part}${path} ${problem}`,
+          [{ path, message: problem }],
         );
       }
     }

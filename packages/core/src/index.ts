@@ -21,6 +21,8 @@
  * - **{@link Clock}**: the one source of time, so every timeout can be driven by tests
  *   (`ManualClock` in `@chatd/core/testing`); {@link withDeadline} builds a deadline on it.
  * - **{@link Logger}**: the pino subset libraries accept, silent by default; {@link redactUrl}.
+ * - **{@link parseArgument}**: parses a public method's argument with a zod schema, throwing
+ *   `INVALID_ARGUMENT` or `VALIDATION_FAILED` that name the bad field.
  * - **{@link BoundedQueue}**: the one bounded push-to-pull bridge with a named overflow policy.
  *
  * Depends on zod only.
@@ -41,7 +43,7 @@ export {
   type ValidationIssue,
 } from './errors/index.js';
 export { type LogFields, type Logger, silentLogger } from './logger/index.js';
-export { requirePositiveInteger, requirePositiveNumber } from './options/index.js';
+export { parseArgument, requirePositiveInteger, requirePositiveNumber } from './options/index.js';
 export {
   CHAT_MESSAGE_CONTENT_VERSION,
   CHAT_MESSAGE_ROLES,

@@ -100,6 +100,7 @@ export type {
   CommitStepInput,
   CompleteRequiresActionInput,
   CreateChatInput,
+  CreateChatOptions,
   EditMessageInput,
   FinishOptions,
   HeartbeatEntry,

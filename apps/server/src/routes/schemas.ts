@@ -108,7 +108,33 @@ const errorBody = {
         message: { type: 'string', description: 'For people; may change between versions.' },
         details: {
           description:
-            'More about the error: the invalid fields of a `VALIDATION_FAILED`, the cap of a `QUEUE_FULL` (`{ max }`).',
+            'More about the error, by code: `VALIDATION_FAILED` lists the invalid fields (`path` is a JSON pointer into the body, the query or the path parameters); `QUEUE_FULL` gives the cap (`{ max }`); `RATE_LIMITED` says when to retry (`{ retryAfterMs }`).',
+          oneOf: [
+            {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['path', 'message'],
+                additionalProperties: false,
+                properties: {
+                  path: { type: 'string', examples: ['/content/0/text'] },
+                  message: { type: 'string' },
+                },
+              },
+            },
+            {
+              type: 'object',
+              required: ['max'],
+              additionalProperties: false,
+              properties: { max: { type: 'integer' } },
+            },
+            {
+              type: 'object',
+              required: ['retryAfterMs'],
+              additionalProperties: false,
+              properties: { retryAfterMs: { type: 'integer' } },
+            },
+          ],
         },
       },
     },

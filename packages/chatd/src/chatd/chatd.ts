@@ -51,6 +51,7 @@ import { isChatUpdate } from '../worker/chat-update.js';
 import type { Handover } from '../worker/handover.js';
 import { hasLiveOwner, Worker } from '../worker/worker.js';
 import { type MessageContentInput, toChat, toContent } from './chat-info.js';
+import { parseInputs, renameContentIssues, STORED_CONTENT } from './inputs.js';
 import { type ChatdOptions, type ResolvedChatdOptions, resolveChatdOptions } from './options.js';
 import { cleanTitle, fallbackTitle, textOf, titlePrompt } from './titles.js';
 
@@ -326,62 +327,75 @@ export class Chatd {
    */
   async createChat(input: CreateChatInput): Promise<CreatedChat> {
     this.#assertOpen();
+    const checked = parseInputs.createChat(input);
     const modelConfigId = await this.#checkedModel(
-      input.modelConfigId ?? this.#models.defaultModelConfigId,
+      checked.modelConfigId ?? this.#models.defaultModelConfigId,
     );
-    const content = toContent(input.content);
+    const { content } = checked;
     const messages: NewMessage[] = [];
-    if (input.systemPrompt !== undefined) {
+    if (checked.systemPrompt !== undefined) {
       messages.push({
         role: 'system',
         visibility: 'model',
-        content: toContent(input.systemPrompt),
+        content: toContent(checked.systemPrompt),
       });
     }
-    messages.push({ role: 'user', content, createdBy: input.ownerId, modelConfigId });
-    const title = input.title ?? fallbackTitle(content.parts);
+    messages.push({ role: 'user', content, createdBy: checked.ownerId, modelConfigId });
+    const title = checked.title ?? fallbackTitle(content.parts);
     const owner = this.#worker.localOwner();
     const chatId = randomUUID();
-    // Run here, the first model call goes out before the chat is written (see EarlyModelCall).
-    const earlyCall =
-      owner === undefined
-        ? undefined
-        : new EarlyModelCall(this.#context, {
-            chatId,
-            ownerId: input.ownerId,
-            modelConfigId,
-            mcpServerIds: input.mcpServerIds ?? [],
-            dynamicTools: input.dynamicTools ?? [],
-            messages,
-          });
-    let created: CreateChatResult;
-    try {
+    let earlyCall: EarlyModelCall | undefined;
+    // Run here, the first model call goes out before the chat is written (see EarlyModelCall),
+    // once the store has found the input valid.
+    const startEarlyCall = async () => {
+      if (owner === undefined) return;
+      earlyCall = new EarlyModelCall(this.#context, {
+        chatId,
+        ownerId: checked.ownerId,
+        modelConfigId,
+        mcpServerIds: checked.mcpServerIds ?? [],
+        dynamicTools: checked.dynamicTools ?? [],
+        messages,
+      });
       // Embedded PGlite's write blocks the process: it waits until the request is out (the
       // AI SDK sends it within the microtasks that follow). Postgres works while the SDK does.
-      if (earlyCall !== undefined && this.#store.driver === 'pglite') await nextMacrotask();
-      created = await this.#store.createChat({
-        id: chatId,
-        // The runner starts generating at once: its first attempt is recorded here too.
-        ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
-        ownerId: input.ownerId,
-        title,
-        lastModelConfigId: modelConfigId,
-        messages,
-        ...(input.labels === undefined ? {} : { labels: input.labels }),
-        ...(input.mcpServerIds === undefined ? {} : { mcpServerIds: input.mcpServerIds }),
-        ...(input.dynamicTools === undefined ? {} : { dynamicTools: input.dynamicTools }),
-        ...(input.parentChatId === undefined ? {} : { parentChatId: input.parentChatId }),
-      });
+      if (this.#store.driver === 'pglite') await nextMacrotask();
+    };
+    let created: CreateChatResult;
+    try {
+      created = await this.#store.createChat(
+        {
+          id: chatId,
+          // The runner starts generating at once: its first attempt is recorded here too.
+          ...(owner === undefined ? {} : { owner, recordGenerationAttempt: true }),
+          ownerId: checked.ownerId,
+          title,
+          lastModelConfigId: modelConfigId,
+          messages,
+          ...(checked.labels === undefined ? {} : { labels: checked.labels }),
+          ...(checked.mcpServerIds === undefined ? {} : { mcpServerIds: checked.mcpServerIds }),
+          ...(checked.dynamicTools === undefined ? {} : { dynamicTools: checked.dynamicTools }),
+          ...(checked.parentChatId === undefined ? {} : { parentChatId: checked.parentChatId }),
+        },
+        { beforeWrite: startEarlyCall },
+      );
     } catch (error) {
       earlyCall?.discard();
-      throw error;
+      const user = messages.length - 1;
+      throw renameContentIssues(error, [
+        { from: ['messages', user, 'content', 'parts'], to: ['content'] },
+        // A system prompt is one text part: any problem in it is the prompt's.
+        ...(user === 0
+          ? []
+          : [{ from: ['messages', 0, 'content', 'parts', 0, 'text'], to: ['systemPrompt'] }]),
+      ]);
     }
     const { chat, messageIds, promptHistory } = created;
     // The title waits for the first step's commit: it listens before the runner starts.
-    if (input.title === undefined && this.#options.titleModelConfigId !== null) {
+    if (checked.title === undefined && this.#options.titleModelConfigId !== null) {
       const firstMessage = textOf(content.parts);
       this.#detach(
-        this.#generateTitle(chatId, input.ownerId, firstMessage, title, modelConfigId, {
+        this.#generateTitle(chatId, checked.ownerId, firstMessage, title, modelConfigId, {
           runsHere: owner !== undefined,
         }),
       );
@@ -409,17 +423,20 @@ export class Chatd {
    */
   async sendMessage(chatId: string, input: SendMessageInput): Promise<SendMessageResult> {
     this.#assertOpen();
-    if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
-    const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
+    const { content, busy, modelConfigId, createdBy } = parseInputs.sendMessage(input);
+    if (modelConfigId !== undefined) await this.#checkedModel(modelConfigId);
+    const author = createdBy ?? (await this.#store.getChat(chatId)).ownerId;
     const result = await this.#updateAndRun(chatId, (chat) =>
       chat.sendMessage({
         role: 'user',
-        content: toContent(input.content),
-        createdBy,
-        ...(input.busy === undefined ? {} : { busy: input.busy }),
-        ...(input.modelConfigId === undefined ? {} : { modelConfigId: input.modelConfigId }),
+        content,
+        createdBy: author,
+        ...(busy === undefined ? {} : { busy }),
+        ...(modelConfigId === undefined ? {} : { modelConfigId }),
       }),
-    );
+    ).catch((error: unknown) => {
+      throw renameContentIssues(error, STORED_CONTENT);
+    });
     const output: SendMessageResult = { queued: result.queuedMessageId !== undefined };
     if (result.messageId !== undefined) {
       output.message = toChatMessage(await this.#store.getMessage(chatId, result.messageId));
@@ -444,16 +461,20 @@ export class Chatd {
     input: EditMessageInput,
   ): Promise<ChatMessage> {
     this.#assertOpen();
-    if (input.modelConfigId !== undefined) await this.#checkedModel(input.modelConfigId);
-    const createdBy = input.createdBy ?? (await this.#store.getChat(chatId)).ownerId;
+    const id = parseInputs.messageId(messageId);
+    const { content, modelConfigId, createdBy } = parseInputs.editMessage(input);
+    if (modelConfigId !== undefined) await this.#checkedModel(modelConfigId);
+    const author = createdBy ?? (await this.#store.getChat(chatId)).ownerId;
     const result = await this.#updateAndRun(chatId, (chat) =>
       chat.editMessage({
-        messageId,
-        content: toContent(input.content),
-        createdBy,
-        ...(input.modelConfigId === undefined ? {} : { modelConfigId: input.modelConfigId }),
+        messageId: id,
+        content,
+        createdBy: author,
+        ...(modelConfigId === undefined ? {} : { modelConfigId }),
       }),
-    );
+    ).catch((error: unknown) => {
+      throw renameContentIssues(error, STORED_CONTENT);
+    });
     return toChatMessage(await this.#store.getMessage(chatId, result.messageId));
   }
 
@@ -535,9 +556,10 @@ export class Chatd {
   async submitToolResults(
     chatId: string,
     results: CompleteRequiresActionInput['results'],
-    { createdBy }: { createdBy?: string } = {},
+    options: { createdBy?: string } = {},
   ): Promise<ChatMessage[]> {
     this.#assertOpen();
+    const createdBy = parseInputs.authorOptions(options)?.createdBy;
     const author = createdBy ?? (await this.#store.getChat(chatId)).ownerId;
     const { messageIds } = await this.#updateAndRun(chatId, (chat) =>
       chat.completeRequiresAction({ createdBy: author, results }),

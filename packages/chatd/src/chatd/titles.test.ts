@@ -18,6 +18,13 @@ describe('fallbackTitle', () => {
     expect(fallbackTitle([])).toBe('New Chat');
     expect(fallbackTitle([{ type: 'text', text: '   ' }])).toBe('New Chat');
   });
+
+  it('leaves out what Postgres cannot store, so only the message itself can be refused', () => {
+    expect(fallbackTitle([{ type: 'text', text: 'Hi\u0000 there \ud800x' }])).toBe(
+      'Hi there \uFFFDx',
+    );
+    expect(fallbackTitle([{ type: 'text', text: '\u0000' }])).toBe('New Chat');
+  });
 });
 
 describe('cleanTitle', () => {
@@ -27,5 +34,9 @@ describe('cleanTitle', () => {
 
   it('is undefined for empty output', () => {
     expect(cleanTitle('  \n ')).toBeUndefined();
+  });
+
+  it('leaves out what Postgres cannot store', () => {
+    expect(cleanTitle('Trip\u0000 to \udc00Oslo')).toBe('Trip to \uFFFDOslo');
   });
 });

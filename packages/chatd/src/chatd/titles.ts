@@ -9,7 +9,7 @@ const MAX_TITLE_LENGTH = 80;
  * of the user's text, at most 80 characters (an ellipsis marks a cut there), or "New Chat".
  */
 export function fallbackTitle(parts: readonly ChatMessagePart[]): string {
-  const text = textOf(parts);
+  const text = storable(textOf(parts));
   const words = text.split(/\s+/).filter((word) => word !== '');
   if (words.length === 0) return FALLBACK_TITLE;
   return shorten(words.slice(0, FALLBACK_WORDS).join(' '));
@@ -25,13 +25,24 @@ export function textOf(parts: readonly ChatMessagePart[]): string {
 
 /** A model's title made safe to store: one line, no quotes around it, at most 80 characters. */
 export function cleanTitle(text: string): string | undefined {
-  const line = text
+  const line = storable(text)
     .split('\n')
     .map((candidate) => candidate.trim())
     .find((candidate) => candidate !== '');
   if (line === undefined) return undefined;
   const unquoted = line.replace(/^["'“”‘’`*#\s]+|["'“”‘’`*.\s]+$/g, '').replace(/^title:\s*/i, '');
   return unquoted === '' ? undefined : shorten(unquoted);
+}
+
+// A lone UTF-16 surrogate: a high one not followed by a low one, or a low one alone.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text without what Postgres cannot store (NUL, lone surrogates): a title made from a message
+ * must not be why the message is refused.
+ */
+function storable(text: string): string {
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function shorten(title: string): string {

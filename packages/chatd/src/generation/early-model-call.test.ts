@@ -43,10 +43,15 @@ async function setup(): Promise<Setup> {
   };
   const { store } = testStore;
   const createChat = store.createChat.bind(store);
-  store.createChat = async (input) => {
-    events.push('write');
+  // `write`: the input was found valid and the chat's statement goes out.
+  store.createChat = async (input, options) => {
     try {
-      return await createChat(input);
+      return await createChat(input, {
+        beforeWrite: async () => {
+          await options?.beforeWrite?.();
+          events.push('write');
+        },
+      });
     } finally {
       events.push('written');
     }

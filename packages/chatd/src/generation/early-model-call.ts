@@ -31,7 +31,8 @@ export interface StartedEarlyCall {
 
 /**
  * The first model call of a chat created on this instance, started before the write that
- * creates the chat rather than after it and the runner's start. The model is the slowest to
+ * creates the chat (once the store has found its input valid) rather than after it and the
+ * runner's start. The model is the slowest to
  * answer, so its request goes out first and the write overlaps with the model's wait for its
  * first token (about 2 ms less to the first token on embedded PGlite, where the write blocks
  * the process).

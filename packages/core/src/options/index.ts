@@ -1,1 +1,2 @@
 export { requirePositiveInteger, requirePositiveNumber } from './option-checks.js';
+export { parseArgument } from './parse-argument.js';

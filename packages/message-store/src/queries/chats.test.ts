@@ -39,6 +39,36 @@ describeEachDatabase('chat queries', (database) => {
     expect((await store.listChats('bob')).chats).toEqual([]);
   });
 
+  it('calls beforeWrite once the input is valid, and writes after it (nothing if it throws)', async () => {
+    const { store } = await database.open();
+    const messages = [{ role: 'user' as const, content: textContent('hi'), createdBy: 'alice' }];
+    const calls: string[] = [];
+    const beforeWrite = async () => {
+      calls.push(`chats before: ${(await store.listChats('alice')).chats.length}`);
+    };
+    await expect(
+      store.createChat({ ownerId: 'alice', messages: [] }, { beforeWrite }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(calls, 'called for input the store refuses').toEqual([]);
+    await store.createChat({ ownerId: 'alice', messages }, { beforeWrite });
+    expect(calls).toEqual(['chats before: 0']);
+    const refused = new Error('not now');
+    await expect(
+      store.createChat(
+        { ownerId: 'alice', messages },
+        {
+          beforeWrite: () => {
+            throw refused;
+          },
+        },
+      ),
+    ).rejects.toBe(refused);
+    expect((await store.listChats('alice')).chats).toHaveLength(1);
+    await expect(
+      store.createChat({ ownerId: 'alice', messages }, { beforeWrite: 'soon' as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.beforeWrite' });
+  });
+
   it('answers CHAT_NOT_FOUND for unknown and malformed ids', async () => {
     const { store } = await database.open();
     for (const id of [MISSING, 'not-a-uuid']) {

@@ -51,11 +51,13 @@ import {
   archivedSchema,
   type ChatMetadataUpdate,
   type CreateChatInput,
+  type CreateChatOptions,
   callbackSchema,
   candidateLimitSchema,
   chatIdSchema,
   chatIdsSchema,
   chatMetadataSchema,
+  createChatOptionsSchema,
   type HeartbeatEntry,
   heartbeatsSchema,
   isUuid,
@@ -252,11 +254,14 @@ export class MessageStore implements AsyncDisposable {
    * @throws ValidationFailedError `VALIDATION_FAILED` for invalid content.
    * @throws ContentTooLargeError `CONTENT_TOO_LARGE` for oversized content.
    * @throws ChatNotFoundError `CHAT_NOT_FOUND` when `parentChatId` does not exist.
+   * @throws What `options.beforeWrite` throws; nothing is written then.
    */
-  createChat(input: CreateChatInput): Promise<CreateChatResult> {
+  createChat(input: CreateChatInput, options?: CreateChatOptions): Promise<CreateChatResult> {
     return this.#run(async (context) => {
       const parsed = parseInput(context.inputs.createChat, input, 'input');
+      const beforeWrite = parseInput(createChatOptionsSchema, options, 'options')?.beforeWrite;
       if (parsed.parentChatId !== undefined) assertChatIdShape(parsed.parentChatId);
+      await beforeWrite?.();
       return createChat(context, parsed);
     });
   }

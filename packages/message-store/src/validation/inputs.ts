@@ -117,6 +117,12 @@ export const updateOptionsSchema = z
   .partial()
   .optional();
 
+/** Options of `createChat`. */
+export const createChatOptionsSchema = z
+  .strictObject({ beforeWrite: callbackSchema })
+  .partial()
+  .optional();
+
 /** Whether user content says something: a part that is not blank text. */
 function hasSubstance(content: { parts?: unknown }): boolean {
   return (
@@ -472,6 +478,15 @@ export interface AcquireInput extends z.input<typeof acquireSchema> {}
 export interface CompleteRequiresActionInput extends z.input<typeof completeRequiresActionSchema> {}
 /** Options of `finishTurn`, `finishError` and `finishInterruption`. */
 export interface FinishOptions extends NonNullable<z.input<typeof finishOptionsSchema>> {}
+/** Options of `createChat`. */
+export interface CreateChatOptions {
+  /**
+   * Called once the input is valid, right before the chat is written; the write waits for
+   * the promise it returns. For work that should start as early as possible but never for
+   * input the store refuses (chatd sends a new chat's first model request here).
+   */
+  beforeWrite?: () => void | Promise<void>;
+}
 /** Options of `reconcileInvalidState`. */
 export interface ReconcileInput extends NonNullable<z.input<typeof reconcileSchema>> {}
 /** One ownership lease to refresh or remove. */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ValidationFailedError, type ValidationIssue } from '@chatd/core';
+import { parseArgument } from '@chatd/core';
 import type { z } from 'zod';
 import { ContentTooLargeError } from '../errors/store-errors.js';
 
@@ -91,20 +91,7 @@ export function parseInput<Schema extends z.ZodType>(
   value: unknown,
   argument: string,
 ): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues: ValidationIssue[] = result.error.issues.map((issue) => {
-    const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
-    // Zod reports unknown keys at the object; name the first one, as a caller would look for it.
-    if (issue.code === 'unrecognized_keys') path.push(issue.keys[0] as string);
-    return { path, message: issue.message };
-  });
-  const [first] = issues as [ValidationIssue];
-  if (DOCUMENT_FIELDS.has(argument) || first.path.some((key) => DOCUMENT_FIELDS.has(key))) {
-    throw new ValidationFailedError(argument, issues, { cause: result.error });
-  }
-  const field = [argument, ...first.path].join('.');
-  throw new InvalidArgumentError(field, first.message, { cause: result.error });
+  return parseArgument(schema, value, argument, DOCUMENT_FIELDS);
 }
 
 /**
