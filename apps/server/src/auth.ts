@@ -16,6 +16,13 @@ export interface IssuedToken {
   token: string;
 }
 
+/** An API token as listed: never the token itself, which only its hash stands for. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
 const TOKEN_PREFIX = 'chatd_';
 
 function hashToken(token: string): string {
@@ -184,15 +191,57 @@ export class Users {
     return { id, token: value };
   }
 
+  /** A user's tokens, oldest first. */
+  async listTokens(userId: string): Promise<TokenInfo[]> {
+    const rows = await this.#db.query<{ id: string; name: string; created_at: Date | string }>(
+      'SELECT id, name, created_at FROM server_tokens WHERE user_id = $1 ORDER BY created_at, id',
+      [userId],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      createdAt: new Date(row.created_at).toISOString(),
+    }));
+  }
+
   /** Revokes a token. @returns whether it existed. */
   async revokeToken(tokenId: string): Promise<boolean> {
-    const rows = await this.#db.query('DELETE FROM server_tokens WHERE id = $1 RETURNING id', [
-      tokenId,
+    const rows = await this.#db.query<{ id: string }>(
+      'DELETE FROM server_tokens WHERE id = $1 RETURNING id',
+      [tokenId],
+    );
+    this.#revoked(rows);
+    return rows.length > 0;
+  }
+
+  /** Revokes every token of a user: nothing signs in as them from now on. */
+  async revokeAllTokens(userId: string): Promise<void> {
+    this.#revoked(
+      await this.#db.query<{ id: string }>(
+        'DELETE FROM server_tokens WHERE user_id = $1 RETURNING id',
+        [userId],
+      ),
+    );
+  }
+
+  /** Forgets deleted tokens here and tells the other replicas. */
+  #revoked(rows: ReadonlyArray<{ id: string }>): void {
+    for (const { id: tokenId } of rows) {
+      this.#forget(tokenId);
+      this.#pubsub.publish(REVOKED_TOKENS_CHANNEL, { tokenId });
+    }
+  }
+
+  /**
+   * Deletes a user, with the tokens, MCP tokens and client chat ids that are theirs (their
+   * chats are the engine's: delete those first). @returns whether the user existed.
+   */
+  async delete(userId: string): Promise<boolean> {
+    await this.revokeAllTokens(userId);
+    const rows = await this.#db.query('DELETE FROM server_users WHERE id = $1 RETURNING id', [
+      userId,
     ]);
-    if (rows.length === 0) return false;
-    this.#forget(tokenId);
-    this.#pubsub.publish(REVOKED_TOKENS_CHANNEL, { tokenId });
-    return true;
+    return rows.length > 0;
   }
 
   /**

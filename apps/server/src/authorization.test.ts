@@ -417,6 +417,19 @@ describe('authorisation of every route', () => {
       prepare: async () => ({ path: '/v1/admin/users', body: { name: unique('carol') } }),
       allowed: [201],
     },
+    'DELETE /v1/admin/users/:userId': {
+      kind: 'admin',
+      prepare: async () => {
+        const doomed = await createUser(url, unique('dave'));
+        return { path: `/v1/admin/users/${doomed.id}` };
+      },
+      allowed: [204],
+    },
+    'GET /v1/admin/users/:userId/tokens': {
+      kind: 'admin',
+      prepare: async () => ({ path: `/v1/admin/users/${ids.owner}/tokens` }),
+      allowed: [200],
+    },
     'POST /v1/admin/users/:userId/tokens': {
       kind: 'admin',
       prepare: async () => ({

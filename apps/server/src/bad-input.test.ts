@@ -697,6 +697,18 @@ const ROWS: Record<string, FuzzRow> = {
         },
       }),
   },
+  'DELETE /v1/admin/users/:userId': {
+    as: 'admin',
+    writes: true,
+    runs: PATH_RUNS,
+    requests: () => badUuid.map((id) => ({ path: `/v1/admin/users/${id}` })),
+  },
+  'GET /v1/admin/users/:userId/tokens': {
+    as: 'admin',
+    writes: false,
+    runs: PATH_RUNS,
+    requests: () => badUuid.map((id) => ({ path: `/v1/admin/users/${id}/tokens` })),
+  },
   'POST /v1/admin/users/:userId/tokens': {
     as: 'admin',
     writes: true,

@@ -101,12 +101,23 @@ describe('@chatd/client against the real server', () => {
       status: 401,
     });
     await expect(carol.admin.listUsers()).rejects.toMatchObject({ status: 403 });
+    expect((await client.admin.listTokens(user.id)).tokens.map((listed) => listed.id)).toEqual([
+      token.id,
+    ]);
 
     await expect(carol.chats.delete(chat.id)).rejects.toMatchObject({ status: 404 });
     await expect(client.chats.delete(chat.id)).resolves.toBeUndefined();
     await expect(client.chats.get(chat.id)).rejects.toMatchObject({
       status: 404,
       code: 'CHAT_NOT_FOUND',
+    });
+
+    await client.admin.deleteUser(user.id);
+    await expect(carol.me()).rejects.toMatchObject({ status: 401 });
+    const me = await client.me();
+    await expect(client.admin.deleteUser(me.id)).rejects.toMatchObject({
+      status: 409,
+      code: 'CANNOT_DELETE_SELF',
     });
   });
 

@@ -416,6 +416,7 @@ describe('the OpenAPI document', () => {
         'DELETE /v1/admin/mcp-servers/{id} 204',
         'DELETE /v1/admin/model-configs/{id} 204',
         'DELETE /v1/admin/tokens/{tokenId} 204',
+        'DELETE /v1/admin/users/{userId} 204',
         'DELETE /v1/chats/{id} 204',
         'DELETE /v1/chats/{id}/queue/{queuedId} 204',
         'DELETE /v1/mcp-servers/{id}/token 204',
@@ -472,6 +473,8 @@ describe('the OpenAPI document', () => {
     await client.send('DELETE', '/v1/admin/tokens/:tokenId', {
       params: { tokenId: issued.body.id },
     });
+    await client.send('GET', '/v1/admin/users/:userId/tokens', { params: { userId: user.id } });
+    await client.send('DELETE', '/v1/admin/users/:userId', { params: { userId: user.id } });
 
     // Model configurations and MCP servers.
     await client.send('POST', '/v1/admin/model-configs', {
@@ -646,6 +649,8 @@ describe('the OpenAPI document', () => {
       body: {},
     });
     await client.send('DELETE', '/v1/admin/tokens/:tokenId', { params: { tokenId: nobody } });
+    await client.send('GET', '/v1/admin/users/:userId/tokens', { params: { userId: nobody } });
+    await client.send('DELETE', '/v1/admin/users/:userId', { params: { userId: nobody } });
     await client.send('DELETE', '/v1/admin/model-configs/:id', { params: { id: 'nope' } });
     await client.send('PUT', '/v1/mcp-servers/:id/token', {
       params: { id: nobody },
@@ -661,6 +666,8 @@ describe('the OpenAPI document', () => {
       body: { results: [{ toolCallId: 'none', output: 'x' }] },
     });
     await client.send('POST', '/v1/admin/users', { body: { name: 'openapi-errors' } });
+    const me = await client.send('GET', '/v1/me');
+    await client.send('DELETE', '/v1/admin/users/:userId', { params: { userId: me.body.id } });
     const waiting = await chatWaitingForClientTool(client);
     await client.send('POST', '/v1/chats/:id/compact', { params: { id: waiting.id } });
     await client.send('PATCH', '/v1/chats/:id', {

@@ -367,6 +367,70 @@ describe('the server on embedded PGlite', () => {
     expect((await call(url, bob, 'GET', `/v1/chats/${chat.body.id}`)).status).toBe(401);
   });
 
+  it("lists a user's tokens without the tokens themselves", async () => {
+    const { url, token } = started;
+    const carol = await call(url, token, 'POST', '/v1/admin/users', { name: 'carol' });
+    const carolId = carol.body.user.id as string;
+    const second = await call(url, token, 'POST', `/v1/admin/users/${carolId}/tokens`, {
+      name: 'laptop',
+    });
+    const listed = await call(url, token, 'GET', `/v1/admin/users/${carolId}/tokens`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.tokens).toEqual([
+      { id: carol.body.token.id, name: 'created with the user', createdAt: expect.any(String) },
+      { id: second.body.id, name: 'laptop', createdAt: expect.any(String) },
+    ]);
+    expect(listed.text).not.toContain(second.body.token);
+    await call(url, token, 'DELETE', `/v1/admin/tokens/${second.body.id}`);
+    const after = await call(url, token, 'GET', `/v1/admin/users/${carolId}/tokens`);
+    expect(after.body.tokens.map((listedToken: Json) => listedToken.id)).toEqual([
+      carol.body.token.id,
+    ]);
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    expect((await call(url, token, 'GET', `/v1/admin/users/${nobody}/tokens`)).status).toBe(404);
+  });
+
+  it('deletes a user: their tokens stop working, their streams end, their chats and turns go', async () => {
+    const { url, token } = started;
+    const dave = await call(url, token, 'POST', '/v1/admin/users', { name: 'dave' });
+    const daveId = dave.body.user.id as string;
+    const daveToken = dave.body.token.token as string;
+    const idle = await call(url, daveToken, 'POST', '/v1/chats', { content: 'hi', title: 'idle' });
+    await readStream(url, daveToken, idle.body.id, isWaiting);
+    const running = await call(url, daveToken, 'POST', '/v1/chats', {
+      content: 'Tell me a long story',
+      title: 'running',
+    });
+    await readStream(url, daveToken, running.body.id, (event) => event.type === 'message-part');
+    const streaming = readStream(url, daveToken, running.body.id, () => false);
+
+    // Not yourself: an admin is always left.
+    const me = await call(url, token, 'GET', '/v1/me');
+    const self = await call(url, token, 'DELETE', `/v1/admin/users/${me.body.id}`);
+    expect(self.status).toBe(409);
+    expect(self.body.error.code).toBe('CANNOT_DELETE_SELF');
+    // Not as a user.
+    expect((await call(url, daveToken, 'DELETE', `/v1/admin/users/${daveId}`)).status).toBe(403);
+
+    expect((await call(url, token, 'DELETE', `/v1/admin/users/${daveId}`)).status).toBe(204);
+    await streaming;
+    expect((await call(url, daveToken, 'GET', '/v1/me')).status).toBe(401);
+    const users = await call(url, token, 'GET', '/v1/admin/users');
+    expect(users.body.users.map((user: Json) => user.id)).not.toContain(daveId);
+    for (const chatId of [idle.body.id, running.body.id]) {
+      await expect(started.server.chatd.getChat(chatId)).rejects.toMatchObject({
+        code: 'CHAT_NOT_FOUND',
+      });
+    }
+    expect((await started.server.chatd.listChats(daveId, { includeChildren: true })).chats).toEqual(
+      [],
+    );
+    await vi.waitFor(() => expect(started.server.chatd.stats().liveRunners).toBe(0), {
+      timeout: 10_000,
+    });
+    expect((await call(url, token, 'DELETE', `/v1/admin/users/${daveId}`)).status).toBe(404);
+  });
+
   it('reports health, readiness and Prometheus metrics', async () => {
     const { url } = started;
     expect((await call(url, undefined, 'GET', '/healthz')).body).toEqual({ status: 'ok' });

@@ -193,7 +193,7 @@ export async function createServer(
   // Before the routes: the OpenAPI generator collects them as they are declared.
   await registerApiDocs(app);
   chatRoutes(app, chatd, streams, (ids) => mcpServers.unknown(ids));
-  adminRoutes(app, users);
+  adminRoutes(app, users, chatd);
   modelConfigRoutes(app, models);
   mcpServerRoutes(app, mcpServers);
   useChatRoutes(app, chatd, database.db, streams);

@@ -8,6 +8,7 @@ import type {
   ModelInfo,
   SendMessageRequest,
   SendMessageResult,
+  TokenInfo,
   ToolResultInput,
   User,
 } from './types.js';
@@ -127,8 +128,12 @@ export class ChatdClient {
         `/v1/admin/users/${enc(userId)}/tokens`,
         request,
       ),
+    listTokens: (userId: string) =>
+      this.#call<{ tokens: TokenInfo[] }>('GET', `/v1/admin/users/${enc(userId)}/tokens`),
     revokeToken: (tokenId: string) =>
       this.#call<void>('DELETE', `/v1/admin/tokens/${enc(tokenId)}`),
+    /** Revokes the user's tokens, then deletes their chats and the user. Not yourself. */
+    deleteUser: (userId: string) => this.#call<void>('DELETE', `/v1/admin/users/${enc(userId)}`),
   };
 
   /** The user the token belongs to. */

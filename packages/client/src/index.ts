@@ -21,6 +21,7 @@ export type {
   ModelInfo,
   SendMessageRequest,
   SendMessageResult,
+  TokenInfo,
   ToolResultInput,
   User,
 } from './types.js';

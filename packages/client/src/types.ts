@@ -59,6 +59,13 @@ export interface User {
   isAdmin: boolean;
 }
 
+/** An API token as listed: never the token itself. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
 /** A client tool's result for `submitToolResults`. */
 export interface ToolResultInput {
   toolCallId: string;

@@ -1,3 +1,5 @@
+import type { Chatd } from '@chatd/chatd';
+import { ChatdError } from '@chatd/core';
 import type { FastifyInstance } from 'fastify';
 import type { Users } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -14,8 +16,22 @@ const tags = ['users'];
 const adminsOnly = 'Admins only (`FORBIDDEN`)';
 const badRequest = 'The request does not match the schema (`VALIDATION_FAILED`)';
 
+/** Deletes every chat of a user (sub-chats included), including any created meanwhile. */
+async function deleteChatsOf(chatd: Chatd, ownerId: string): Promise<void> {
+  for (;;) {
+    const { chats } = await chatd.listChats(ownerId, { includeChildren: true, limit: 200 });
+    if (chats.length === 0) return;
+    for (const chat of chats) {
+      // A sub-chat goes with its root; one deleted so is no longer there.
+      await chatd.deleteChat(chat.id).catch((error: unknown) => {
+        if (!ChatdError.isInstance(error, 'CHAT_NOT_FOUND')) throw error;
+      });
+    }
+  }
+}
+
 /** Users and API tokens, for admins: tokens are shown once, in the response that creates them. */
-export function adminRoutes(app: FastifyInstance, users: Users): void {
+export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): void {
   app.get(
     '/v1/admin/users',
     {
@@ -81,6 +97,80 @@ export function adminRoutes(app: FastifyInstance, users: Users): void {
       }
       const { id, token } = await users.issueToken(user.id, 'created with the user');
       return reply.status(201).send({ user, token: { id, token } });
+    },
+  );
+
+  app.delete<{ Params: { userId: string } }>(
+    '/v1/admin/users/:userId',
+    {
+      schema: {
+        summary: 'Delete a user with everything of theirs',
+        description:
+          'Revokes the user’s tokens first (their open streams end and nothing signs in as them), then deletes their chats (running turns stop), their MCP tokens and the user. Irreversible. An admin cannot delete their own user, so an admin is always left.',
+        tags,
+        operationId: 'deleteUser',
+        params: uuidParam('userId'),
+        response: {
+          204: emptyResponse('Deleted'),
+          ...errorResponses({
+            400: 'A malformed user id',
+            403: adminsOnly,
+            404: 'No such user (`USER_NOT_FOUND`)',
+            409: 'That is you (`CANNOT_DELETE_SELF`)',
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const { userId } = request.params;
+      if (userId === currentUser(request).id) {
+        throw new HttpError(409, 'CANNOT_DELETE_SELF', 'You cannot delete your own user');
+      }
+      if ((await users.get(userId)) === undefined) {
+        throw new HttpError(404, 'USER_NOT_FOUND', 'No such user');
+      }
+      // Tokens first: from then on the user can start nothing new while their chats go.
+      await users.revokeAllTokens(userId);
+      await deleteChatsOf(chatd, userId);
+      await users.delete(userId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get<{ Params: { userId: string } }>(
+    '/v1/admin/users/:userId/tokens',
+    {
+      schema: {
+        summary: "List a user's API tokens",
+        description:
+          'Their ids, names and creation times; never the tokens, which only their hashes stand for.',
+        tags,
+        operationId: 'listTokens',
+        params: uuidParam('userId'),
+        response: {
+          200: {
+            description: 'The user’s tokens, oldest first',
+            type: 'object',
+            required: ['tokens'],
+            additionalProperties: false,
+            properties: { tokens: { type: 'array', items: ref('TokenInfo') } },
+          },
+          ...errorResponses({
+            400: 'A malformed user id',
+            403: adminsOnly,
+            404: 'No such user (`USER_NOT_FOUND`)',
+          }),
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const { userId } = request.params;
+      if ((await users.get(userId)) === undefined) {
+        throw new HttpError(404, 'USER_NOT_FOUND', 'No such user');
+      }
+      return { tokens: await users.listTokens(userId) };
     },
   );
 

@@ -31,6 +31,7 @@ export type SharedSchemaId =
   | 'UiMessageChunk'
   | 'User'
   | 'IssuedToken'
+  | 'TokenInfo'
   | 'ModelInfo';
 
 /** A `$ref` to a schema added by {@link addSharedSchemas}, e.g. `ref('Chat')`. */
@@ -333,6 +334,19 @@ const issuedToken = {
   },
 } as const;
 
+const tokenInfo = {
+  $id: 'TokenInfo',
+  type: 'object',
+  description: 'An API token as listed: never the token itself.',
+  required: ['id', 'name', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'Revoke it with this id.' },
+    name: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
 const modelInfo = {
   $id: 'ModelInfo',
   type: 'object',
@@ -362,6 +376,7 @@ const SHARED_SCHEMAS = [
   uiMessageChunk,
   user,
   issuedToken,
+  tokenInfo,
   modelInfo,
 ] as const satisfies ReadonlyArray<{ $id: SharedSchemaId }>;
 
