@@ -277,6 +277,55 @@ describe('a chatd turn', () => {
     );
   });
 
+  it('warns that a server tool hides a client tool of the same name, and declares both names once', async () => {
+    const tools: ToolProvider = {
+      forTurn: async () => ({
+        tools: {
+          lookup: tool({ inputSchema: z.object({}), execute: async () => 'server' }),
+        },
+        close: () => {},
+      }),
+    };
+    const { chatd, model, script } = await engine({}, { tools });
+    const release = deferred();
+    script.push(heldAnswer(['Hello', ' there'], 1, release.promise));
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'hi',
+      dynamicTools: [
+        { name: 'lookup', inputSchema: { type: 'object' } },
+        { name: 'constructor', inputSchema: { type: 'object' } },
+        { name: '__proto__', inputSchema: { type: 'object' } },
+      ],
+    });
+    const stop = new AbortController();
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(
+      chatd.subscribe(chat.id, { signal: stop.signal }),
+      events,
+      isStatus('waiting'),
+    );
+    // The warning is part of the turn in flight: read while it streams.
+    await vi.waitFor(() =>
+      expect(events.some((event) => event.type === 'message-part')).toBe(true),
+    );
+    release.resolve();
+    await reading;
+    stop.abort();
+    const warnings = events.flatMap((event) =>
+      event.type === 'message-part' && event.part.type === 'data-warning' ? [event.part.data] : [],
+    );
+    expect(warnings).toEqual([
+      {
+        message:
+          "The client tool lookup has the name of a server tool: the model's calls of lookup run the server's",
+        source: 'lookup',
+      },
+    ]);
+    const declared = (model.doStreamCalls[0]?.tools ?? []).map((declaration) => declaration.name);
+    expect(declared.sort()).toEqual(['__proto__', 'constructor', 'lookup']);
+  });
+
   it('refuses every call of a step that called an exclusive tool with a client tool', async () => {
     const deployed: unknown[] = [];
     const tools: ToolProvider = {

@@ -297,7 +297,7 @@ async function attempt(
   // Set once the step's messages are committed: that commit supersedes the episode's drafts.
   let committed = false;
   try {
-    for (const warning of prepared.turnTools?.warnings ?? []) {
+    for (const warning of toolWarnings(prepared)) {
       episode.publish('assistant', { type: 'data-warning', data: warning });
     }
     const messages = await perform(context, signal, prepared, episode.publish);
@@ -441,6 +441,23 @@ function earlyStep(
   if (abortSignal.aborted) abort();
   else abortSignal.addEventListener('abort', abort, { once: true });
   return early.step;
+}
+
+/**
+ * What the chat's subscribers should know about this step's tools: the tool provider's own
+ * warnings (a server that could not be reached), and each client tool that a server tool of
+ * the same name hides. The server's runs when the model calls that name, so a client that
+ * declared it would otherwise wait for calls that never come, not knowing why.
+ */
+function toolWarnings({ chat, turnTools }: Prepared): { message: string; source?: string }[] {
+  const serverTools = turnTools?.tools ?? {};
+  const hidden = chat.dynamicTools
+    .filter((declared) => Object.hasOwn(serverTools, declared.name))
+    .map((declared) => ({
+      message: `The client tool ${declared.name} has the name of a server tool: the model's calls of ${declared.name} run the server's`,
+      source: declared.name,
+    }));
+  return [...(turnTools?.warnings ?? []), ...hidden];
 }
 
 /** Streams one model step and returns the assistant message to commit. */

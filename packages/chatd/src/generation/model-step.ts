@@ -26,19 +26,23 @@ export interface ModelStep {
  * call is committed), and the chat's client tools, which the client runs.
  */
 export function modelTools(dynamicTools: DynamicTools, turnTools: TurnTools | undefined): ToolSet {
-  const tools: ToolSet = {};
+  // A Map, then own properties: a tool may be named `__proto__` or `constructor`.
+  const tools = new Map<string, ToolSet[string]>();
   for (const [name, serverTool] of Object.entries(turnTools?.tools ?? {})) {
     const { execute: _execute, ...declaration } = serverTool;
-    tools[name] = declaration as ToolSet[string];
+    tools.set(name, declaration as ToolSet[string]);
   }
   for (const declared of dynamicTools) {
-    if (declared.name in tools) continue;
-    tools[declared.name] = tool({
-      ...(declared.description === undefined ? {} : { description: declared.description }),
-      inputSchema: jsonSchema(declared.inputSchema as Parameters<typeof jsonSchema>[0]),
-    });
+    if (tools.has(declared.name)) continue; // the server's wins (see toolWarnings)
+    tools.set(
+      declared.name,
+      tool({
+        ...(declared.description === undefined ? {} : { description: declared.description }),
+        inputSchema: jsonSchema(declared.inputSchema as Parameters<typeof jsonSchema>[0]),
+      }),
+    );
   }
-  return tools;
+  return Object.fromEntries(tools);
 }
 
 /**
