@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,15 @@ afterAll(async () => {
 });
 
 describe('chatd, the commands scripts use', () => {
+  it('prints its version', async () => {
+    const { version } = JSON.parse(
+      await readFile(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      expect(await chatd([flag])).toMatchObject({ code: 0, stdout: `${version}\n` });
+    }
+  });
+
   it('login checks the token and saves it readable by the user only', async () => {
     const refused = await chatd(['login', '--url', url, '--token', 'wrong-token']);
     expect(refused.code).toBe(1);
@@ -156,6 +165,15 @@ describe('chatd, the commands scripts use', () => {
     const unreachable = await chatd(['login', '--url', 'http://127.0.0.1:9', '--token', TOKEN]);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
     expect(unreachable.stderr).toContain('cannot reach the chatd server at http://127.0.0.1:9');
+
+    // A saved login that cannot be used says so (not "not logged in"); login replaces it.
+    const configFile = join(configHome, 'chatd', 'config.json');
+    await mkdir(join(configHome, 'chatd'), { recursive: true });
+    await writeFile(configFile, '{"url": "http://127.0.0.1:1", "token": ');
+    expect(await chatd(['chats'])).toMatchObject({
+      code: 1,
+      stderr: `chatd: the saved login in ${configFile} cannot be used (not JSON): run \`chatd login\` to replace it\n`,
+    });
 
     const ok = await chatd(['login', '--url', url, '--token', TOKEN]);
     expect(ok.code).toBe(0);
@@ -188,6 +206,13 @@ describe('chatd, the commands scripts use', () => {
     );
     expect((await chatd(['models'])).stdout).toMatch(/^demo .*\(default\)$/m);
     expect((await chatd(['archive', chatId])).stdout).toContain(`archived ${chatId}`);
+    const archived = await chatd(['chats', '--archived', '--json']);
+    expect(JSON.parse(archived.stdout).map((chat: { id: string }) => chat.id)).toContain(chatId);
+    expect((await chatd(['unarchive', chatId])).stdout).toContain(`unarchived ${chatId}`);
+    const active = await chatd(['chats', '--json']);
+    expect(JSON.parse(active.stdout)).toContainEqual(
+      expect.objectContaining({ id: chatId, archived: false }),
+    );
     expect((await chatd(['delete', chatId])).stdout).toContain(`deleted ${chatId}`);
     expect(await chatd(['delete', chatId])).toMatchObject({
       code: 1,

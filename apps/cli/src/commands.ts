@@ -25,7 +25,8 @@ export async function login(
   options: { url?: string; token?: string },
   output: Output,
 ): Promise<void> {
-  const saved = await loadConfig();
+  // A saved login that cannot be used is what this replaces.
+  const saved = await loadConfig(process.env, { ignoreBadFile: true });
   const url = options.url ?? saved.url ?? 'http://127.0.0.1:8787';
   const token = options.token ?? saved.token;
   if (token === undefined)
@@ -59,6 +60,12 @@ export async function archive(chatId: string, output: Output) {
   const { client } = await loggedInClient();
   await client.chats.update(chatId, { archived: true });
   output.line(`archived ${chatId}`);
+}
+
+export async function unarchive(chatId: string, output: Output) {
+  const { client } = await loggedInClient();
+  await client.chats.update(chatId, { archived: false });
+  output.line(`unarchived ${chatId}`);
 }
 
 export async function deleteChat(chatId: string, output: Output) {

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CliError } from './errors.js';
 
 /** Where the CLI talks to, and as whom. */
 export interface CliConfig {
@@ -14,14 +15,51 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'chatd', 'config.json');
 }
 
-/** The saved login, with `CHATD_URL` / `CHATD_TOKEN` taking precedence. */
+/** The saved login in `text`, or why it is not one. */
+function parseSaved(text: string): Partial<CliConfig> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const { url, token } = value as Record<string, unknown>;
+  if (url !== undefined && typeof url !== 'string') return '`url` is not a string';
+  if (token !== undefined && typeof token !== 'string') return '`token` is not a string';
+  return {
+    ...(url === undefined ? {} : { url }),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+/**
+ * The saved login, with `CHATD_URL` / `CHATD_TOKEN` taking precedence. No file is no login; a
+ * file that cannot be read or is not a saved login is an error saying so (it would otherwise
+ * read as "not logged in", sending the user to log in again without telling them why), unless
+ * `ignoreBadFile` (for `login`, which replaces it).
+ * @throws CliError naming the file and what is wrong with it.
+ */
 export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
+  { ignoreBadFile = false }: { ignoreBadFile?: boolean } = {},
 ): Promise<Partial<CliConfig>> {
+  const path = configPath(env);
   let saved: Partial<CliConfig> = {};
+  let problem: string | undefined;
   try {
-    saved = JSON.parse(await readFile(configPath(env), 'utf8')) as Partial<CliConfig>;
-  } catch {}
+    const parsed = parseSaved(await readFile(path, 'utf8'));
+    if (typeof parsed === 'string') problem = parsed;
+    else saved = parsed;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'ENOENT') problem = message;
+  }
+  if (problem !== undefined && !ignoreBadFile) {
+    throw new CliError(
+      `the saved login in ${path} cannot be used (${problem}): run \`chatd login\` to replace it`,
+    );
+  }
   return {
     ...saved,
     ...(env.CHATD_URL === undefined ? {} : { url: env.CHATD_URL }),

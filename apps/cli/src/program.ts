@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { runInteractiveChat } from './chat-app.js';
 import { type ClientTool, clientTool } from './client-tools.js';
@@ -11,6 +12,7 @@ import {
   newChat,
   send,
   stdout,
+  unarchive,
 } from './commands.js';
 import { loadConfig } from './config.js';
 import { CliError, describeError } from './errors.js';
@@ -22,7 +24,7 @@ function action<Args extends unknown[]>(run: (...args: Args) => Promise<void>) {
     try {
       await run(...args);
     } catch (error) {
-      const { url } = await loadConfig();
+      const { url } = await loadConfig(process.env, { ignoreBadFile: true });
       process.stderr.write(`chatd: ${describeError(error, url)}\n`);
       process.exitCode = 1;
     }
@@ -50,7 +52,12 @@ function interactive(json: boolean | undefined): boolean {
 const CLIENT_TOOL_HELP =
   'declare a client tool the model may call (it asks you a question; you answer it here); repeatable';
 
-const program = new Command('chatd').description('chatd in the terminal').showHelpAfterError();
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const program = new Command('chatd')
+  .description('chatd in the terminal')
+  .version(version, '-v, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('login')
@@ -104,6 +111,12 @@ program
   .description('archive a chat')
   .argument('<id>', 'the chat')
   .action(action((chatId: string) => archive(chatId, stdout)));
+
+program
+  .command('unarchive')
+  .description('unarchive a chat')
+  .argument('<id>', 'the chat')
+  .action(action((chatId: string) => unarchive(chatId, stdout)));
 
 program
   .command('delete')
