@@ -556,17 +556,42 @@ describe('chatd chat, typing (tmux)', () => {
     person.keys('C-d');
   });
 
+  it('refuses an unknown --model before anything is drawn', async () => {
+    for (const args of [['chat'], ['new']]) {
+      const refused = await chatd([...args, '--model', 'no-such-model'], {}, 60_000);
+      expect(refused).toMatchObject({
+        code: 1,
+        stderr: 'chatd: Unknown model configuration "no-such-model": see `chatd models`\n',
+      });
+    }
+  });
+
   it('keeps what was typed when sending fails', async () => {
-    const person = terminal('keep', 'chat --model no-such-model', { columns: 100 });
+    // A model configuration an admin removes while the chat is open: sending then fails.
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const added = await admin('POST', '/v1/admin/model-configs', {
+      id: 'short-lived',
+      provider: 'openai-compatible',
+      model: 'm',
+      baseUrl: 'http://127.0.0.1:9/v1',
+    });
+    expect(added.status).toBe(201);
+    const person = terminal('keep', 'chat --model short-lived', { columns: 100 });
     await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
       timeout: 120_000,
     });
+    expect((await admin('DELETE', '/v1/admin/model-configs/short-lived')).status).toBe(204);
     person.type('keep these words');
     person.keys('Enter');
     await vi.waitFor(
       () => {
         const now = person.screen();
-        expect(now).toContain('Unknown model configuration "no-such-model"');
+        expect(now).toContain('Unknown model configuration "short-lived"');
         expect(now).toContain('> keep these words');
       },
       { timeout: 15_000 },

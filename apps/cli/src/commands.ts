@@ -21,6 +21,22 @@ export async function loggedInClient(): Promise<{ client: ChatdClient; url: stri
   return { client: createClient({ baseUrl: url, token }), url };
 }
 
+/**
+ * Checks the token, and the model a new chat asks for when there is one, so that a refused
+ * token or a mistyped `--model` is one line before anything is drawn or typed (not an error
+ * after the first message).
+ */
+export async function checkNewChat(client: ChatdClient, model: string | undefined): Promise<void> {
+  if (model === undefined) {
+    await client.me();
+    return;
+  }
+  const { models } = await client.models.list();
+  if (!models.some((each) => each.id === model)) {
+    throw new CliError(`Unknown model configuration "${model}": see \`chatd models\``);
+  }
+}
+
 export async function login(
   options: { url?: string; token?: string },
   output: Output,

@@ -4,6 +4,7 @@ import { runInteractiveChat } from './chat-app.js';
 import { type ClientTool, clientTool } from './client-tools.js';
 import {
   archive,
+  checkNewChat,
   deleteChat,
   listChats,
   listModels,
@@ -89,7 +90,7 @@ program
         const clientTools = options.clientTool ?? [];
         if (message !== undefined) return newChat(message, { ...options, clientTools }, stdout);
         const { client, url } = await loggedInClient();
-        await client.me(); // a refused token in one line, before anything is drawn or read
+        await checkNewChat(client, options.model);
         return interactive(options.json)
           ? runInteractiveChat(client, url, { model: options.model, clientTools })
           : runPlainChat(client, url, {
@@ -164,7 +165,7 @@ program
         const { client, url } = await loggedInClient();
         // A clear "no such chat" or refused token before anything is drawn or read.
         const chat = chatId === undefined ? undefined : await client.chats.get(chatId);
-        if (chatId === undefined) await client.me();
+        if (chatId === undefined) await checkNewChat(client, options.model);
         if (interactive(options.json))
           return runInteractiveChat(client, url, { chat, model: options.model, clientTools });
         return runPlainChat(client, url, {

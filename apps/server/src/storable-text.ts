@@ -5,8 +5,7 @@ import { HttpError, jsonPointer } from './errors.js';
  * Text Postgres cannot store unchanged: the NUL character (the query fails) and lone UTF-16
  * surrogates (stored as U+FFFD, so the value read back is not the one sent).
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+const unstorable = (text: string) => text.includes('\u0000') || !text.isWellFormed();
 
 /**
  * The JSON-pointer path of the first string or object key in `value` that Postgres cannot

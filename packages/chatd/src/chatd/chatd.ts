@@ -323,7 +323,9 @@ export class Chatd {
    * a fallback from the first words until the title model writes one (in the background).
    * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` / NoDefaultModelConfigError
    *   `NO_DEFAULT_MODEL_CONFIG`, before anything is written.
-   * @throws The store's `INVALID_ARGUMENT` / `VALIDATION_FAILED` for malformed input.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` naming the field (`input.labels.team`), or
+   *   ValidationFailedError `VALIDATION_FAILED` listing what is wrong in `content` or
+   *   `systemPrompt`, before the model is asked anything and with nothing written.
    */
   async createChat(input: CreateChatInput): Promise<CreatedChat> {
     this.#assertOpen();
@@ -418,8 +420,9 @@ export class Chatd {
    * Sends a user message: it starts a turn on an idle chat, waits in the queue of a busy one,
    * or (`busy: 'interrupt'`) stops the current turn and is answered next.
    * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` before anything is written.
-   * @throws The store's `QUEUE_FULL`, `TRANSITION_NOT_ALLOWED` (archived), `CHAT_NOT_FOUND`,
-   *   `INVALID_ARGUMENT` / `VALIDATION_FAILED`.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` / ValidationFailedError `VALIDATION_FAILED`
+   *   naming the field (`input.busy`, `content.0.text`), with nothing written.
+   * @throws The store's `QUEUE_FULL`, `TRANSITION_NOT_ALLOWED` (archived), `CHAT_NOT_FOUND`.
    */
   async sendMessage(chatId: string, input: SendMessageInput): Promise<SendMessageResult> {
     this.#assertOpen();
@@ -453,6 +456,8 @@ export class Chatd {
    * Replaces a user message: it and everything after it leave the history, and a new turn
    * answers the new content.
    * @throws UnknownModelConfigError `UNKNOWN_MODEL_CONFIG` before anything is written.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` / ValidationFailedError `VALIDATION_FAILED`
+   *   naming the field (`messageId`, `content.0.text`), with nothing written.
    * @throws The store's `MESSAGE_NOT_FOUND`, `MESSAGE_NOT_USER`, `TRANSITION_NOT_ALLOWED`.
    */
   async editMessage(

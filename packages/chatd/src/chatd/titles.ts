@@ -34,15 +34,12 @@ export function cleanTitle(text: string): string | undefined {
   return unquoted === '' ? undefined : shorten(unquoted);
 }
 
-// A lone UTF-16 surrogate: a high one not followed by a low one, or a low one alone.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * Text without what Postgres cannot store (NUL, lone surrogates): a title made from a message
  * must not be why the message is refused.
  */
 function storable(text: string): string {
-  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
+  return text.replaceAll('\u0000', '').toWellFormed();
 }
 
 function shorten(title: string): string {

@@ -35,14 +35,12 @@ export interface McpCallResultLike {
   toolResult?: unknown;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * Repairs text that is not well-formed Unicode (lone surrogates, the JavaScript form of invalid
  * UTF-8) by replacing each bad code unit with U+FFFD.
  */
 export function repairText(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
+  return text.toWellFormed();
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });

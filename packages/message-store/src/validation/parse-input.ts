@@ -10,11 +10,8 @@ import { ContentTooLargeError } from '../errors/store-errors.js';
  */
 const UNSTORABLE = 'contains a NUL character or a lone surrogate, which cannot be stored';
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function isStorable(text: string): boolean {
-  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+  return !text.includes('\u0000') && text.isWellFormed();
 }
 
 /** Zod check: a string Postgres stores unchanged. */

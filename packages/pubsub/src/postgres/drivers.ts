@@ -111,9 +111,6 @@ const ignore = () => {};
 /** At most this many LISTEN/UNLISTEN statements per round trip. */
 const STATEMENTS_PER_QUERY = 500;
 
-/** Matches a lone surrogate (the `u` flag keeps it from matching half of a valid pair). */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
-
 function notifyStatement(count: number): string {
   // Several notifications travel as one JSON array of [channel, payload] pairs rather than as two
   // text[] parameters: the driver escapes every quote of a text[] element in JavaScript, which
@@ -131,7 +128,7 @@ function notifyValues(channels: readonly string[], payloads: readonly string[]):
   // escaped in JSON it would make Postgres refuse the whole statement.
   const pairs = channels.map((channel, index) => [
     channel,
-    (payloads[index] as string).replace(LONE_SURROGATE, '\uFFFD'),
+    (payloads[index] as string).toWellFormed(),
   ]);
   return [JSON.stringify(pairs)];
 }

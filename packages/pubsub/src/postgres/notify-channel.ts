@@ -9,7 +9,6 @@ const HASH_MARK = '#';
 const HASH_HEX_LENGTH = 32;
 /** Room left for a readable head: 63 - `#` - 32 hex - `:`. */
 const HEAD_LENGTH = MAX_POSTGRES_CHANNEL_BYTES - HASH_MARK.length - HASH_HEX_LENGTH - 1;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * The Postgres channel that carries a `PubSub` channel, for SQL that notifies subscribers
@@ -32,7 +31,7 @@ export function postgresChannelName(channel: string): string {
     !channel.startsWith(HASH_MARK) &&
     !channel.includes('"') &&
     !channel.includes('\0') &&
-    !LONE_SURROGATE.test(channel) &&
+    channel.isWellFormed() &&
     Buffer.byteLength(channel, 'utf8') <= MAX_POSTGRES_CHANNEL_BYTES
   ) {
     return channel;
