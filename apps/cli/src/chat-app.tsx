@@ -6,7 +6,17 @@ import { type ClientTool, chatOptions } from './client-tools.js';
 import { INTERRUPTING } from './commands.js';
 import { describeError } from './errors.js';
 import { type HistoryItem, transcriptItems, updateHistory } from './history.js';
-import { type KeyAction, readKeys, withoutLastCharacter } from './keys.js';
+import { type KeyAction, readKeys } from './keys.js';
+import {
+  aroundCursor,
+  deleteBefore,
+  EMPTY_LINE,
+  insert,
+  type Line,
+  lineOf,
+  move,
+  SentHistory,
+} from './line-editor.js';
 import { Markdown } from './markdown.js';
 import { fullValue, oneLine, questionOf, retryText, roleLabel, toolCallText } from './render.js';
 
@@ -306,8 +316,13 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
   /** Sends typed and not done; after a failure the rest are not sent but given back. */
   const unsent = useRef({ count: 0, failed: false, restoredLength: 0 });
   const [chatModel, setChatModel] = useState(chat?.modelConfigId ?? newChatModel ?? undefined);
-  const [input, setInput] = useState('');
-  const inputRef = useRef('');
+  const [line, setLine] = useState<Line>(EMPTY_LINE);
+  const lineRef = useRef<Line>(EMPTY_LINE);
+  const sentHistory = useRef(new SentHistory());
+  const edit = (next: Line) => {
+    lineRef.current = next;
+    setLine(next);
+  };
   const [notice, setNotice] = useState(
     clientTools.length === 0
       ? HELP
@@ -400,13 +415,19 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
 
   /** Puts text that was not sent back into the prompt, after any given back before it. */
   const giveBack = (raw: string) => {
-    const at = Math.min(unsent.current.restoredLength, inputRef.current.length);
-    const before = inputRef.current.slice(0, at);
-    const after = inputRef.current.slice(at);
+    const current = lineRef.current.text;
+    const at = Math.min(unsent.current.restoredLength, current.length);
+    const before = current.slice(0, at);
+    const after = current.slice(at);
     const restored = before === '' ? raw : `${before} ${raw}`;
     unsent.current.restoredLength = restored.length;
-    inputRef.current = after === '' ? restored : `${restored} ${after}`;
-    setInput(inputRef.current);
+    const head = after === '' ? restored : `${restored} `;
+    // The cursor stays in what the user was typing meanwhile.
+    const { cursor } = lineRef.current;
+    edit({
+      text: head + after,
+      cursor: cursor < at ? cursor : head.length + cursor - at,
+    });
   };
 
   const send = async (raw: string, interrupt: boolean, text: string) => {
@@ -513,21 +534,32 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         return;
       }
       case 'enter': {
-        const text = inputRef.current;
-        inputRef.current = '';
-        setInput('');
+        const { text } = lineRef.current;
+        edit(EMPTY_LINE);
         if (asking !== undefined) {
           if (text.trim() !== '') void answer(asking, text.trim());
-        } else submit(text);
+        } else {
+          if (text.trim() !== '') sentHistory.current.add(text);
+          submit(text);
+        }
         return;
       }
       case 'backspace':
-        inputRef.current = withoutLastCharacter(inputRef.current);
-        setInput(inputRef.current);
+        edit(deleteBefore(lineRef.current));
         return;
+      case 'move':
+        edit(move(lineRef.current, action.to));
+        return;
+      case 'history': {
+        const recalled =
+          action.to === 'previous'
+            ? sentHistory.current.previous(lineRef.current.text)
+            : sentHistory.current.next();
+        if (recalled !== undefined) edit(lineOf(recalled));
+        return;
+      }
       case 'text':
-        inputRef.current += action.text;
-        setInput(inputRef.current);
+        edit(insert(lineRef.current, action.text));
         return;
     }
   };
@@ -552,6 +584,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         ),
     );
   const shownItems = history.items;
+  const [before, atCursor, after] = aroundCursor(line);
   const prompt =
     asking === undefined
       ? '> '
@@ -621,8 +654,9 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
           {notice === '' ? null : <Text dimColor>{notice}</Text>}
           <Text>
             <Text color={asking === undefined ? 'cyan' : 'yellow'}>{prompt}</Text>
-            {input}
-            <Text inverse> </Text>
+            {before}
+            <Text inverse>{atCursor === '' ? ' ' : atCursor}</Text>
+            {after}
           </Text>
         </Box>
       </Box>

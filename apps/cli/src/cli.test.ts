@@ -599,6 +599,40 @@ describe('chatd chat, typing (tmux)', () => {
     person.keys('C-d');
   });
 
+  it('edits at the cursor (arrows, Home, End) and recalls sent messages with Up and Down', async () => {
+    const person = terminal('edit', 'chat', { columns: 100 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.type('wrld');
+    person.keys('Left', 'Left', 'Left');
+    person.type('o');
+    person.keys('Home');
+    person.type('hello ');
+    person.keys('End');
+    person.type('!');
+    person.keys('Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "hello world!"'), {
+      timeout: 30_000,
+    });
+    // Up brings back what was sent; Down returns to what was being written.
+    person.type('half');
+    person.keys('Up');
+    // (tmux leaves out the blank cursor at the end of the line.)
+    await vi.waitFor(() => expect(person.screen()).toMatch(/^> hello world!$/m), {
+      timeout: 15_000,
+    });
+    person.keys('Down');
+    await vi.waitFor(() => expect(person.screen()).toMatch(/^> half$/m), { timeout: 15_000 });
+    person.keys('Up', 'C-a');
+    person.type('again: ');
+    person.keys('Enter');
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "again: hello world!"'), {
+      timeout: 30_000,
+    });
+    person.keys('C-d');
+  });
+
   it('Backspace removes a whole character (an emoji too), and each of several read at once', async () => {
     const person = terminal('backspace', 'chat', { columns: 100 });
     await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {

@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { readKeys, withoutLastCharacter } from './keys.js';
+import { readKeys } from './keys.js';
 
 /** A key as ink's `useInput` reports it: nothing pressed unless `pressed` says so. */
 function key(pressed: Partial<Key> = {}): Key {
@@ -38,7 +38,7 @@ describe('readKeys', () => {
     expect(readKeys('\r', key({ return: true }))).toEqual([{ type: 'enter' }]);
     expect(readKeys('', key({ backspace: true }))).toEqual([{ type: 'backspace' }]);
     expect(readKeys('hi', key())).toEqual([{ type: 'text', text: 'hi' }]);
-    expect(readKeys('a', key({ ctrl: true }))).toEqual([]);
+    expect(readKeys('k', key({ ctrl: true }))).toEqual([]);
   });
 
   // Esc and the next key in one read reach useInput as that key's byte, without `ctrl`.
@@ -86,13 +86,15 @@ describe('readKeys', () => {
   });
 });
 
-describe('withoutLastCharacter', () => {
-  it('removes the last character as a person sees it, never half of one', () => {
-    expect(withoutLastCharacter('abc')).toBe('ab');
-    expect(withoutLastCharacter('abc😀')).toBe('abc');
-    expect(withoutLastCharacter('hi 👍🏽')).toBe('hi ');
-    expect(withoutLastCharacter('family 👨‍👩‍👧')).toBe('family ');
-    expect(withoutLastCharacter('cafe\u0301')).toBe('caf');
-    expect(withoutLastCharacter('')).toBe('');
+describe('readKeys: moving in the line and through what was sent', () => {
+  it('reads the arrows, Home and End, and Ctrl-A / Ctrl-E', () => {
+    expect(readKeys('', key({ leftArrow: true }))).toEqual([{ type: 'move', to: 'left' }]);
+    expect(readKeys('', key({ rightArrow: true }))).toEqual([{ type: 'move', to: 'right' }]);
+    expect(readKeys('', key({ home: true }))).toEqual([{ type: 'move', to: 'home' }]);
+    expect(readKeys('', key({ end: true }))).toEqual([{ type: 'move', to: 'end' }]);
+    expect(readKeys('a', key({ ctrl: true }))).toEqual([{ type: 'move', to: 'home' }]);
+    expect(readKeys('e', key({ ctrl: true }))).toEqual([{ type: 'move', to: 'end' }]);
+    expect(readKeys('', key({ upArrow: true }))).toEqual([{ type: 'history', to: 'previous' }]);
+    expect(readKeys('', key({ downArrow: true }))).toEqual([{ type: 'history', to: 'next' }]);
   });
 });

@@ -8,6 +8,8 @@ export type KeyAction =
   | { type: 'expand' }
   | { type: 'enter' }
   | { type: 'backspace' }
+  | { type: 'move'; to: 'left' | 'right' | 'home' | 'end' }
+  | { type: 'history'; to: 'previous' | 'next' }
   | { type: 'text'; text: string };
 
 const CTRL_C = '\u0003';
@@ -37,6 +39,13 @@ export function readKeys(input: string, key: Key): KeyAction[] {
   }
   if (key.return) return [{ type: 'enter' }];
   if (key.backspace || key.delete) return [{ type: 'backspace' }];
+  if (key.leftArrow) return [{ type: 'move', to: 'left' }];
+  if (key.rightArrow) return [{ type: 'move', to: 'right' }];
+  // Ctrl-A and Ctrl-E as in a shell.
+  if (key.home || (key.ctrl && input === 'a')) return [{ type: 'move', to: 'home' }];
+  if (key.end || (key.ctrl && input === 'e')) return [{ type: 'move', to: 'end' }];
+  if (key.upArrow) return [{ type: 'history', to: 'previous' }];
+  if (key.downArrow) return [{ type: 'history', to: 'next' }];
   if (key.ctrl || key.meta || input === '') return [];
   // Pasted or fast-typed text can carry Enters, Backspaces (several typed quickly arrive as
   // one chunk, which ink does not read as a key) and a Ctrl-C in one chunk.
@@ -55,16 +64,4 @@ export function readKeys(input: string, key: Key): KeyAction[] {
     }
   }
   return actions;
-}
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/**
- * `text` without its last character as a person sees it (a grapheme: an emoji with its
- * modifiers, a letter with its accents), so Backspace never leaves half of one behind.
- */
-export function withoutLastCharacter(text: string): string {
-  let last = 0;
-  for (const { index } of graphemes.segment(text)) last = index;
-  return text.slice(0, last);
 }
