@@ -93,6 +93,30 @@ describe('Users.authenticate', () => {
     await vi.waitFor(() => expect(heardOnB).toEqual([issued.id]));
   });
 
+  it('forgets the checks of a changed user here at once and on another replica once its hint arrives', async () => {
+    const { opened, db } = await database();
+    const a = users(opened, db);
+    const b = users(opened, db);
+    const user = await a.create('dan', true);
+    const { token } = await a.issueToken(user?.id as string, 'phone');
+    expect((await a.authenticate(token))?.user.isAdmin).toBe(true);
+    expect((await b.authenticate(token))?.user.isAdmin).toBe(true);
+    expect(await a.update(user?.id as string, { isAdmin: false, name: 'daniel' })).toEqual({
+      id: user?.id,
+      name: 'daniel',
+      isAdmin: false,
+    });
+    expect((await a.authenticate(token))?.user).toMatchObject({ name: 'daniel', isAdmin: false });
+    await vi.waitFor(async () =>
+      expect((await b.authenticate(token))?.user).toMatchObject({ isAdmin: false }),
+    );
+    // The token itself stays valid.
+    expect(await b.authenticate(token)).toBeDefined();
+    await a.create('erin', false);
+    expect(await a.update(user?.id as string, { name: 'erin' })).toBe('name-taken');
+    expect(await a.update('00000000-0000-4000-8000-000000000000', { name: 'x' })).toBeUndefined();
+  });
+
   it('does not keep a check whose read raced a revocation', async () => {
     const { opened, db } = await database();
     let releaseRead: () => void = () => {};

@@ -24,6 +24,8 @@ export interface TokenInfo {
 }
 
 const TOKEN_PREFIX = 'chatd_';
+/** Postgres's code for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -36,7 +38,11 @@ interface UserRow {
   token_hash: string;
 }
 
-/** Where a replica that revokes a token tells the others (payload: `{ tokenId }`). */
+/**
+ * Where a replica that revokes a token tells the others (payload: `{ tokenId }`), or that
+ * changes a user (`{ userId }`: the checks of that user's tokens are forgotten, so a demoted
+ * admin is no admin on the next request).
+ */
 const REVOKED_TOKENS_CHANNEL = 'server:token-revoked';
 
 /**
@@ -142,14 +148,26 @@ export class Users {
     }
   }
 
+  /** Forgets the checks of a user's tokens (they stay valid): the next request reads the user. */
+  #forgetUser(userId: string): void {
+    this.#revocationsSeen += 1;
+    for (const [hash, verified] of this.#verified) {
+      if (verified.user.id === userId) this.#verified.delete(hash);
+    }
+  }
+
   async #forgetRevoked(): Promise<void> {
     for await (const event of this.#revocations) {
       if (event.type === 'resync') {
         this.#revocationsSeen += 1;
         this.#verified.clear();
       } else {
-        const { tokenId } = (event.payload ?? {}) as { tokenId?: unknown };
+        const { tokenId, userId } = (event.payload ?? {}) as {
+          tokenId?: unknown;
+          userId?: unknown;
+        };
         if (typeof tokenId === 'string') this.#forget(tokenId);
+        if (typeof userId === 'string') this.#forgetUser(userId);
       }
     }
   }
@@ -163,6 +181,32 @@ export class Users {
       [id, name, isAdmin],
     );
     return rows.length === 0 ? undefined : { id, name, isAdmin };
+  }
+
+  /**
+   * Renames a user or makes them an admin or not; the change holds from the next request on
+   * every replica (their tokens' checks are forgotten).
+   * @returns the user as changed, `undefined` when there is no such user, or `'name-taken'`.
+   */
+  async update(
+    userId: string,
+    { name, isAdmin }: { name?: string; isAdmin?: boolean },
+  ): Promise<User | undefined | 'name-taken'> {
+    let row: Omit<UserRow, 'token_hash'> | undefined;
+    try {
+      [row] = await this.#db.query<Omit<UserRow, 'token_hash'>>(
+        `UPDATE server_users SET name = coalesce($2, name), is_admin = coalesce($3, is_admin)
+         WHERE id = $1 RETURNING id, name, is_admin`,
+        [userId, name ?? null, isAdmin ?? null],
+      );
+    } catch (error) {
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'name-taken';
+      throw error;
+    }
+    if (row === undefined) return undefined;
+    this.#forgetUser(userId);
+    this.#pubsub.publish(REVOKED_TOKENS_CHANNEL, { userId });
+    return { id: row.id, name: row.name, isAdmin: row.is_admin };
   }
 
   async list(): Promise<User[]> {

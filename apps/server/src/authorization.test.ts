@@ -425,6 +425,14 @@ describe('authorisation of every route', () => {
       },
       allowed: [204],
     },
+    'PATCH /v1/admin/users/:userId': {
+      kind: 'admin',
+      prepare: async () => {
+        const renamed = await createUser(url, unique('gina'));
+        return { path: `/v1/admin/users/${renamed.id}`, body: { name: unique('georgina') } };
+      },
+      allowed: [200],
+    },
     'GET /v1/admin/users/:userId/tokens': {
       kind: 'admin',
       prepare: async () => ({ path: `/v1/admin/users/${ids.owner}/tokens` }),

@@ -112,6 +112,11 @@ describe('@chatd/client against the real server', () => {
       code: 'CHAT_NOT_FOUND',
     });
 
+    expect(await client.admin.updateUser(user.id, { name: 'caroline' })).toEqual({
+      id: user.id,
+      name: 'caroline',
+      isAdmin: false,
+    });
     await client.admin.deleteUser(user.id);
     await expect(carol.me()).rejects.toMatchObject({ status: 401 });
     const me = await client.me();

@@ -474,6 +474,10 @@ describe('the OpenAPI document', () => {
       params: { tokenId: issued.body.id },
     });
     await client.send('GET', '/v1/admin/users/:userId/tokens', { params: { userId: user.id } });
+    await client.send('PATCH', '/v1/admin/users/:userId', {
+      params: { userId: user.id },
+      body: { name: 'openapi-renamed' },
+    });
     await client.send('DELETE', '/v1/admin/users/:userId', { params: { userId: user.id } });
 
     // Model configurations and MCP servers.
@@ -650,6 +654,7 @@ describe('the OpenAPI document', () => {
     });
     await client.send('DELETE', '/v1/admin/tokens/:tokenId', { params: { tokenId: nobody } });
     await client.send('GET', '/v1/admin/users/:userId/tokens', { params: { userId: nobody } });
+    await client.send('PATCH', '/v1/admin/users/:userId', { params: { userId: nobody }, body: {} });
     await client.send('DELETE', '/v1/admin/users/:userId', { params: { userId: nobody } });
     await client.send('DELETE', '/v1/admin/model-configs/:id', { params: { id: 'nope' } });
     await client.send('PUT', '/v1/mcp-servers/:id/token', {

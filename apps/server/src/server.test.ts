@@ -390,6 +390,40 @@ describe('the server on embedded PGlite', () => {
     expect((await call(url, token, 'GET', `/v1/admin/users/${nobody}/tokens`)).status).toBe(404);
   });
 
+  it('renames a user and makes them an admin or not, from their next request', async () => {
+    const { url, token } = started;
+    const frank = await call(url, token, 'POST', '/v1/admin/users', { name: 'frank' });
+    const frankId = frank.body.user.id as string;
+    const frankToken = frank.body.token.token as string;
+    expect((await call(url, frankToken, 'GET', '/v1/admin/users')).status).toBe(403);
+    const promoted = await call(url, token, 'PATCH', `/v1/admin/users/${frankId}`, {
+      admin: true,
+      name: 'franklin',
+    });
+    expect(promoted).toMatchObject({
+      status: 200,
+      body: { id: frankId, name: 'franklin', isAdmin: true },
+    });
+    expect((await call(url, frankToken, 'GET', '/v1/admin/users')).status).toBe(200);
+    // Frank, now an admin, takes the rights away again; his next request has none.
+    expect(
+      (await call(url, token, 'PATCH', `/v1/admin/users/${frankId}`, { admin: false })).status,
+    ).toBe(200);
+    expect((await call(url, frankToken, 'GET', '/v1/admin/users')).status).toBe(403);
+    expect((await call(url, frankToken, 'GET', '/v1/me')).body).toMatchObject({
+      name: 'franklin',
+      isAdmin: false,
+    });
+
+    const taken = await call(url, token, 'PATCH', `/v1/admin/users/${frankId}`, { name: 'bob' });
+    expect(taken).toMatchObject({ status: 409, body: { error: { code: 'USER_EXISTS' } } });
+    const me = await call(url, token, 'GET', '/v1/me');
+    const self = await call(url, token, 'PATCH', `/v1/admin/users/${me.body.id}`, { admin: false });
+    expect(self).toMatchObject({ status: 409, body: { error: { code: 'CANNOT_DEMOTE_SELF' } } });
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    expect((await call(url, token, 'PATCH', `/v1/admin/users/${nobody}`, {})).status).toBe(404);
+  });
+
   it('deletes a user: their tokens stop working, their streams end, their chats and turns go', async () => {
     const { url, token } = started;
     const dave = await call(url, token, 'POST', '/v1/admin/users', { name: 'dave' });

@@ -122,6 +122,9 @@ export class ChatdClient {
         '/v1/admin/users',
         request,
       ),
+    /** Renames a user, or makes them an admin or not (not yourself). */
+    updateUser: (userId: string, request: { name?: string; admin?: boolean }) =>
+      this.#call<User>('PATCH', `/v1/admin/users/${enc(userId)}`, request),
     createToken: (userId: string, request: { name?: string } = {}) =>
       this.#call<{ id: string; token: string }>(
         'POST',

@@ -13,6 +13,8 @@ const uuidParam = (name: string) =>
     properties: { [name]: { type: 'string', format: 'uuid' } },
   }) as const;
 const tags = ['users'];
+/** A user's name: letters, digits and `_.@-`, as in an email address or a handle. */
+const userName = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[\\w.@-]+$' } as const;
 const adminsOnly = 'Admins only (`FORBIDDEN`)';
 const badRequest = 'The request does not match the schema (`VALIDATION_FAILED`)';
 
@@ -83,7 +85,7 @@ export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): v
           required: ['name'],
           additionalProperties: false,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[\\w.@-]+$' },
+            name: userName,
             admin: { type: 'boolean' },
           },
         },
@@ -97,6 +99,58 @@ export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): v
       }
       const { id, token } = await users.issueToken(user.id, 'created with the user');
       return reply.status(201).send({ user, token: { id, token } });
+    },
+  );
+
+  app.patch<{ Params: { userId: string }; Body: { name?: string; admin?: boolean } }>(
+    '/v1/admin/users/:userId',
+    {
+      schema: {
+        summary: 'Rename a user, or make them an admin or not',
+        description:
+          'Holds from the next request on every replica. An admin cannot take their own admin rights away, so an admin is always left.',
+        tags,
+        operationId: 'updateUser',
+        params: uuidParam('userId'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name: userName,
+            admin: { type: 'boolean' },
+          },
+        },
+        response: {
+          200: { description: 'The user as changed', ...ref('User') },
+          ...errorResponses({
+            400: badRequest,
+            403: adminsOnly,
+            404: 'No such user (`USER_NOT_FOUND`)',
+            409: 'The name is taken (`USER_EXISTS`), or that is you losing admin (`CANNOT_DEMOTE_SELF`)',
+          }),
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const { userId } = request.params;
+      const { name, admin } = request.body;
+      if (admin === false && userId === currentUser(request).id) {
+        throw new HttpError(
+          409,
+          'CANNOT_DEMOTE_SELF',
+          'You cannot take your own admin rights away',
+        );
+      }
+      const updated = await users.update(userId, {
+        ...(name === undefined ? {} : { name }),
+        ...(admin === undefined ? {} : { isAdmin: admin }),
+      });
+      if (updated === undefined) throw new HttpError(404, 'USER_NOT_FOUND', 'No such user');
+      if (updated === 'name-taken') {
+        throw new HttpError(409, 'USER_EXISTS', `A user named ${name} exists`);
+      }
+      return updated;
     },
   );
 
