@@ -39,8 +39,12 @@ import { MockLanguageModelV3 } from 'ai/test';
 import pg from 'pg';
 
 const TOKENS_PER_TURN = 1000;
-/** Turns of each side in the CPU scenario, interleaved: a chatd turn, then a bare one, … */
-const CPU_TURNS = 40;
+/**
+ * Turns of each side in the CPU scenario, interleaved: a chatd turn, then a bare one, … With
+ * 40, repeated runs of the same code on one machine spread over 1.27× to 1.57×; 160 narrows
+ * that to about ±0.05 for some 10 s more per driver.
+ */
+const CPU_TURNS = 160;
 /** Counted after each CPU turn, for the work it leaves behind (cleanup, hints, timers). */
 const CPU_SETTLE_MS = 5;
 const LATENCY_TURNS = 30;
