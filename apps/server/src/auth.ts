@@ -281,6 +281,9 @@ export class Users {
    * chats are the engine's: delete those first). @returns whether the user existed.
    */
   async delete(userId: string): Promise<boolean> {
+    // Revoked here even after a caller's own `revokeAllTokens`: a token issued since (while the
+    // chats were deleted) would otherwise go with the row's cascade and stay trusted for up to
+    // a minute by the replicas that checked it.
     await this.revokeAllTokens(userId);
     const rows = await this.#db.query('DELETE FROM server_users WHERE id = $1 RETURNING id', [
       userId,
