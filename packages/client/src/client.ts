@@ -48,7 +48,9 @@ export class ChatdClient {
   constructor({ baseUrl, token, fetch: fetchImpl = globalThis.fetch }: ClientOptions) {
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
     this.#token = token;
-    this.#fetch = fetchImpl;
+    // Called as a plain function: a browser's `fetch` called as a method of another object
+    // (`this.#fetch(…)`) throws "Illegal invocation".
+    this.#fetch = (input, init) => fetchImpl(input, init);
   }
 
   /** Chats: create, list, read, rename, relabel, (un)archive or delete. */

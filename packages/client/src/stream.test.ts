@@ -156,6 +156,26 @@ describe('client.stream', () => {
 });
 
 describe('client requests', () => {
+  it("calls the fetch it is given as a plain function, as a browser's fetch requires", async () => {
+    const { url } = await fixture((request, response) => {
+      if (request.url?.endsWith('/stream')) sse(response, [{ id: '1', data: status('waiting') }]);
+      else response.writeHead(200, { 'content-type': 'application/json' }).end('{"chats":[]}');
+    });
+    // A browser's fetch throws when called as a method of anything but the window.
+    function browserLikeFetch(
+      this: unknown,
+      input: Parameters<typeof fetch>[0],
+      init?: RequestInit,
+    ) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return fetch(input, init);
+    }
+    const client = createClient({ baseUrl: url, token: 't', fetch: browserLikeFetch });
+    expect(await client.chats.list()).toEqual({ chats: [] });
+    const events = await collect(client.stream(chatId), (event) => event.type === 'status');
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'waiting' });
+  });
+
   it('turns an unreachable server into one clear error', async () => {
     const client = createClient({ baseUrl: 'http://127.0.0.1:9', token: 't' });
     await expect(client.me()).rejects.toMatchObject({
