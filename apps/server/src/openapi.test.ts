@@ -380,6 +380,31 @@ describe('the OpenAPI document', () => {
     expect(validate(document), ajv.errorsText(validate.errors)).toBe(true);
   });
 
+  it('gives every request body an example that its schema accepts (what /docs fills in)', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    (ajvFormats as unknown as (ajv: Ajv2020) => void)(ajv);
+    ajv.addSchema(document as object, 'openapi.json');
+    const problems: string[] = [];
+    for (const [name, operation] of documentedOperations(document)) {
+      const body = (
+        operation as { requestBody?: { content: Record<string, { example?: unknown }> } }
+      ).requestBody;
+      if (body === undefined) continue;
+      const example = body.content['application/json']?.example;
+      if (example === undefined) {
+        problems.push(`${name}: no example`);
+        continue;
+      }
+      const [method, path] = name.split(' ') as [string, string];
+      const validate = ajv.getSchema(
+        `openapi.json#${pointer('paths', path, method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema')}`,
+      );
+      if (validate?.(example) !== true)
+        problems.push(`${name}: ${ajv.errorsText(validate?.errors)}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('documents every route Fastify registered, with its method and path, and a 2xx response for each', () => {
     const registered = registeredRoutes(server.app)
       // HEAD routes are Fastify's automatic twins of GET; /docs is the reference's own page

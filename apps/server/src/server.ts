@@ -20,7 +20,7 @@ import { chatRoutes } from './routes/chats.js';
 import { mcpServerRoutes } from './routes/mcp-servers.js';
 import { modelConfigRoutes } from './routes/model-configs.js';
 import { serverRouteSchemas } from './routes/schemas.js';
-import { useChatRoutes } from './routes/use-chat.js';
+import { apiChatRoutes } from './routes/use-chat.js';
 import { loadSecretKey, SecretBox } from './secrets.js';
 import { OpenStreams } from './sse.js';
 import { refuseUnstorableText } from './storable-text.js';
@@ -196,7 +196,7 @@ export async function createServer(
   adminRoutes(app, users, chatd);
   modelConfigRoutes(app, models);
   mcpServerRoutes(app, mcpServers);
-  useChatRoutes(app, chatd, database.db, streams);
+  apiChatRoutes(app, chatd, database.db, streams);
   app.get('/v1/models', { schema: serverRouteSchemas.models }, async () => ({
     models: await models.list(),
   }));

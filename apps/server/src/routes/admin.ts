@@ -84,6 +84,7 @@ export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): v
           type: 'object',
           required: ['name'],
           additionalProperties: false,
+          examples: [{ name: 'alice' }],
           properties: {
             name: userName,
             admin: { type: 'boolean' },
@@ -115,6 +116,7 @@ export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): v
         body: {
           type: 'object',
           additionalProperties: false,
+          examples: [{ admin: true }],
           properties: {
             name: userName,
             admin: { type: 'boolean' },
@@ -247,6 +249,7 @@ export function adminRoutes(app: FastifyInstance, users: Users, chatd: Chatd): v
         body: {
           type: 'object',
           additionalProperties: false,
+          examples: [{ name: 'laptop' }],
           properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
         },
       },

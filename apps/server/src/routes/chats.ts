@@ -82,6 +82,7 @@ export function chatRoutes(
           type: 'object',
           required: ['content'],
           additionalProperties: false,
+          examples: [{ content: 'Hello! Please roll a dice.', title: 'My first chat' }],
           properties: {
             content,
             modelConfigId: { type: 'string', minLength: 1, maxLength: 200 },
@@ -234,6 +235,7 @@ export function chatRoutes(
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
+          examples: [{ title: 'Dice games', labels: { project: 'demo' } }],
           properties: {
             title: { type: 'string', minLength: 1, maxLength: 200 },
             labels: LABELS_SCHEMA,
@@ -371,6 +373,7 @@ export function chatRoutes(
           type: 'object',
           required: ['content'],
           additionalProperties: false,
+          examples: [{ content: 'Now roll two dice.', busy: 'queue' }],
           properties: {
             content,
             busy: { type: 'string', enum: ['queue', 'interrupt'] },
@@ -415,6 +418,7 @@ export function chatRoutes(
           type: 'object',
           required: ['content'],
           additionalProperties: false,
+          examples: [{ content: 'Roll a dice with 20 sides instead.' }],
           properties: { content, modelConfigId: { type: 'string', minLength: 1, maxLength: 200 } },
         },
       },
@@ -601,6 +605,7 @@ export function chatRoutes(
           type: 'object',
           required: ['results'],
           additionalProperties: false,
+          examples: [{ results: [{ toolCallId: 'call_1', output: { colour: 'green' } }] }],
           properties: {
             results: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'object' } },
           },

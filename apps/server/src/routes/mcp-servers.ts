@@ -83,6 +83,7 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
         body: {
           type: 'object',
           required: ['slug'],
+          examples: [{ slug: 'docs', url: 'https://mcp.example.com/mcp' }],
           properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } },
         },
         response: {
@@ -140,6 +141,7 @@ export function mcpServerRoutes(app: FastifyInstance, servers: McpServers): void
           type: 'object',
           required: ['accessToken'],
           additionalProperties: false,
+          examples: [{ accessToken: 'your-oauth-access-token', tokenType: 'Bearer' }],
           properties: {
             accessToken: { type: 'string', minLength: 1, maxLength: 10_000, writeOnly: true },
             refreshToken: { type: 'string', minLength: 1, maxLength: 10_000, writeOnly: true },

@@ -76,6 +76,16 @@ export function modelConfigRoutes(app: FastifyInstance, models: ModelCatalog): v
           type: 'object',
           required: ['id', 'provider', 'model'],
           additionalProperties: false,
+          examples: [
+            {
+              id: 'local-llama',
+              provider: 'openai-compatible',
+              model: 'llama3.2',
+              label: 'Llama 3.2 on Ollama',
+              baseUrl: 'http://127.0.0.1:11434/v1',
+              contextLimitTokens: 128000,
+            },
+          ],
           properties: {
             id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
             provider: { type: 'string', enum: [...MODEL_PROVIDERS] },

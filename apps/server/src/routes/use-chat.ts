@@ -139,7 +139,7 @@ async function streamTurn(
  * `POST /api/chat` and `GET /api/chat/:id/stream` for the AI SDK's `useChat`, behind the same
  * bearer token as `/v1` (pass it in `DefaultChatTransport`'s `headers`).
  */
-export function useChatRoutes(
+export function apiChatRoutes(
   app: FastifyInstance,
   chatd: Chatd,
   db: ServerDatabase,
@@ -168,6 +168,12 @@ export function useChatRoutes(
         body: {
           type: 'object',
           required: ['id', 'messages'],
+          examples: [
+            {
+              id: 'my-chat',
+              messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Hello!' }] }],
+            },
+          ],
           properties: {
             id: { type: 'string', minLength: 1, maxLength: 200 },
             messages: {

@@ -1,0 +1,94 @@
+/*
+ * A `useChat` page as an app would write it against chatd, in one of two ways:
+ * - stock: the AI SDK's own `DefaultChatTransport` on `/api/chat`; the only chatd-specific
+ *   things are the URL and the bearer token;
+ * - `transport=chatd`: `@chatd/client`'s `ChatdChatTransport` on the `/v1` API, whose streams
+ *   reconnect by themselves. Its chat is named by chatd's id, kept in the page's URL, so a
+ *   reload reaches the same chat.
+ * The browser test serves it from another origin than the server's (so CORS is exercised) and
+ * reads it the way a person would. URL parameters: `server` (the chatd server's origin),
+ * `token`, `chat` (the chat's id), `transport`.
+ */
+import { useChat } from '@ai-sdk/react';
+import { createClient } from '@chatd/client';
+import { ChatdChatTransport } from '@chatd/client/use-chat';
+import { type ChatTransport, DefaultChatTransport, type UIMessage } from 'ai';
+import { type FormEvent, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+
+const params = new URLSearchParams(location.search);
+const server = params.get('server') ?? '';
+const token = params.get('token') ?? '';
+const chatId = params.get('chat') ?? 'browser-chat';
+
+const transport: ChatTransport<UIMessage> =
+  params.get('transport') === 'chatd'
+    ? new ChatdChatTransport({
+        client: createClient({ baseUrl: server, token }),
+        onChatCreated: (_useChatId, chat) => {
+          params.set('chat', chat.id);
+          history.replaceState(null, '', `?${params}`);
+        },
+      })
+    : new DefaultChatTransport({
+        api: `${server}/api/chat`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+function Part({ part }: { part: UIMessage['parts'][number] }) {
+  if (part.type === 'text') return <p className="text">{part.text}</p>;
+  if (part.type.startsWith('tool-') || part.type === 'dynamic-tool') {
+    const tool = part as { type: string; state: string; input?: unknown; output?: unknown };
+    return (
+      <pre className="tool" data-state={tool.state}>
+        {tool.type}: {JSON.stringify(tool.input)} → {JSON.stringify(tool.output ?? null)}
+      </pre>
+    );
+  }
+  return null;
+}
+
+function App() {
+  const { messages, sendMessage, status, error } = useChat({ id: chatId, transport, resume: true });
+  const [input, setInput] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (input.trim() === '') return;
+    void sendMessage({ text: input });
+    setInput('');
+  };
+  return (
+    <main>
+      <h1>useChat against chatd</h1>
+      <p id="status">{status}</p>
+      {error && <p id="error">{error.message}</p>}
+      <ol id="messages">
+        {messages.map((message) => (
+          <li key={message.id} data-role={message.role}>
+            <b>{message.role}</b>
+            {message.parts.map((part, index) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: parts have no id of their own
+              <Part key={index} part={part} />
+            ))}
+          </li>
+        ))}
+      </ol>
+      <form onSubmit={submit}>
+        <input
+          id="prompt"
+          value={input}
+          onChange={(event) => setInput(event.target.value)}
+          placeholder="Say something"
+        />
+        <button type="submit" disabled={status === 'submitted' || status === 'streaming'}>
+          Send
+        </button>
+      </form>
+    </main>
+  );
+}
+
+const root = document.getElementById('root');
+if (root !== null) {
+  createRoot(root).render(<App />);
+}
