@@ -13,7 +13,7 @@ import { useChat } from '@ai-sdk/react';
 import { createClient } from '@chatd/client';
 import { ChatdChatTransport } from '@chatd/client/use-chat';
 import { type ChatTransport, DefaultChatTransport, type UIMessage } from 'ai';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 const params = new URLSearchParams(location.search);
@@ -37,6 +37,8 @@ const transport: ChatTransport<UIMessage> =
 
 function Part({ part }: { part: UIMessage['parts'][number] }) {
   if (part.type === 'text') return <p className="text">{part.text}</p>;
+  if (part.type === 'file')
+    return <p className="file">attached: {part.filename ?? part.mediaType}</p>;
   if (part.type.startsWith('tool-') || part.type === 'dynamic-tool') {
     const tool = part as { type: string; state: string; input?: unknown; output?: unknown };
     return (
@@ -49,13 +51,22 @@ function Part({ part }: { part: UIMessage['parts'][number] }) {
 }
 
 function App() {
-  const { messages, sendMessage, status, error } = useChat({ id: chatId, transport, resume: true });
+  const { messages, sendMessage, regenerate, status, error } = useChat({
+    id: chatId,
+    transport,
+    resume: true,
+  });
   const [input, setInput] = useState('');
+  const [files, setFiles] = useState<FileList | undefined>();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const busy = status === 'submitted' || status === 'streaming';
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (input.trim() === '') return;
-    void sendMessage({ text: input });
+    void sendMessage({ text: input, ...(files === undefined ? {} : { files }) });
     setInput('');
+    setFiles(undefined);
+    if (fileInput.current !== null) fileInput.current.value = '';
   };
   return (
     <main>
@@ -80,8 +91,23 @@ function App() {
           onChange={(event) => setInput(event.target.value)}
           placeholder="Say something"
         />
-        <button type="submit" disabled={status === 'submitted' || status === 'streaming'}>
+        <input
+          id="files"
+          type="file"
+          multiple
+          ref={fileInput}
+          onChange={(event) => setFiles(event.target.files ?? undefined)}
+        />
+        <button type="submit" disabled={busy}>
           Send
+        </button>
+        <button
+          id="regenerate"
+          type="button"
+          disabled={busy || messages.length === 0}
+          onClick={() => void regenerate()}
+        >
+          Regenerate
         </button>
       </form>
     </main>

@@ -146,6 +146,46 @@ describe.skipIf(!runBrowserTests)('a stock useChat page in Chromium (needs Chrom
     },
   );
 
+  it.each(TRANSPORTS)(
+    'sends a file picked in the page, and the model gets it (%s)',
+    async (transport) => {
+      const tab = await openChat('attachment', transport);
+      await tab.setInputFiles('#files', {
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('Buy milk'),
+      });
+      await send(tab, 'Read my notes');
+      await replyStarted(tab);
+      await statusIs(tab, 'ready');
+      expect(await tab.textContent('li[data-role=user] .file')).toContain('notes.txt');
+      // The demo model names the files it was given.
+      expect(await assistantText(tab)).toContain('You attached notes.txt (text/plain).');
+      await tab.screenshot({
+        path: `${SCREENSHOTS}use-chat-file-${transport}.png`,
+        fullPage: true,
+      });
+      expect(pageErrors).toEqual([]);
+      await tab.close();
+    },
+  );
+
+  it.each(TRANSPORTS)('regenerates the last reply in its place (%s)', async (transport) => {
+    const tab = await openChat('regenerated', transport);
+    const question = `What is new over ${transport}?`;
+    await send(tab, question);
+    await replyStarted(tab);
+    await statusIs(tab, 'ready');
+    await tab.click('#regenerate');
+    await statusIs(tab, 'streaming');
+    await statusIs(tab, 'ready');
+    expect(await tab.locator('li[data-role=assistant]').count()).toBe(1);
+    expect(await assistantText(tab)).toContain(`You wrote: "${question}".`);
+    expect(await repliesTo(question)).toBe(1);
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  });
+
   it('shows a server tool call and its result, then the reply that uses it', async () => {
     const tab = await openChat('dice');
     await send(tab, 'Please roll a dice');

@@ -62,6 +62,42 @@ describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read w
     expect(messages.filter((message) => message.role === 'user')).toHaveLength(2);
   });
 
+  it("sends a message's attachments with its text, on a new chat and on an existing one", async () => {
+    const image = 'data:image/png;base64,iVBORw0KGgo=';
+    const withFile = (id: string, text: string): UIMessage => ({
+      id,
+      role: 'user',
+      parts: [
+        { type: 'text', text },
+        { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
+      ],
+    });
+    const created: Chat[] = [];
+    const transport = new ChatdChatTransport({
+      client,
+      onChatCreated: (_id, chat) => created.push(chat),
+    });
+    const first = await lastMessage(await send(transport, 'ui-files', [withFile('u1', 'Look')]));
+    // The demo model names the files it was given.
+    expect(textOf(first)).toContain('You attached dot.png (image/png).');
+    const second = await lastMessage(
+      await send(transport, 'ui-files', [withFile('u1', 'Look'), first, withFile('u2', 'Again')]),
+    );
+    expect(textOf(second)).toContain('You attached dot.png (image/png).');
+    const { messages } = await client.messages.list(created[0]?.id as string);
+    const sent = messages.filter((message) => message.role === 'user').map((m) => m.content.parts);
+    expect(sent).toEqual([
+      [
+        { type: 'text', text: 'Again' },
+        { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
+      ],
+      [
+        { type: 'text', text: 'Look' },
+        { type: 'file', mediaType: 'image/png', url: image, filename: 'dot.png' },
+      ],
+    ]);
+  });
+
   it('uses a chatd chat id as it is, and a message sent while busy streams when its turn comes', async () => {
     const chat = await client.chats.create({ content: 'A long first turn' });
     const transport = new ChatdChatTransport({ client });

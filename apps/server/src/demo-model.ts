@@ -39,6 +39,15 @@ function lastUserText(prompt: LanguageModelV3Prompt): string | undefined {
   return message.content.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
 }
 
+/** The files the prompt's last user message attaches, each as `name (media type)`. */
+function lastUserFiles(prompt: LanguageModelV3Prompt): string[] {
+  const message = prompt.at(-1);
+  if (message?.role !== 'user') return [];
+  return message.content.flatMap((part) =>
+    part.type === 'file' ? [`${part.filename ?? 'a file'} (${part.mediaType})`] : [],
+  );
+}
+
 function usage(outputTokens: number) {
   return {
     inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 },
@@ -77,9 +86,12 @@ function plan(options: LanguageModelV3CallOptions): { call: PlannedCall } | { wo
     return { call: { toolName: DEMO_TOOL_NAME, input: { sides: 6 } } };
   }
   const quoted = text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  // Naming the attachments shows that they reached the model.
+  const files = lastUserFiles(options.prompt);
+  const attached = files.length === 0 ? '' : ` You attached ${files.join(', ')}.`;
   return {
     words:
-      `${LABEL} You wrote: "${quoted}". I stream this reply word by word so you can watch it arrive, interrupt it, or queue a message while I am busy. Ask me to roll a dice to see a tool call. Set OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL for a real model.`.split(
+      `${LABEL} You wrote: "${quoted}".${attached} I stream this reply word by word so you can watch it arrive, interrupt it, or queue a message while I am busy. Ask me to roll a dice to see a tool call. Set OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL for a real model.`.split(
         ' ',
       ),
   };

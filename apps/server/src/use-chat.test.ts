@@ -69,6 +69,8 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
       },
     ]);
     expect(answer.role).toBe('assistant');
+    // The demo model names the attachments it was given: the file reached the model.
+    expect(JSON.stringify(answer.parts)).toContain('You attached dot.png (image/png).');
     const headers = { authorization: `Bearer ${TOKEN}` };
     // The chat's title may already be the generated one: find it by its user message.
     const { chats } = (await (await fetch(`${url}/v1/chats?limit=200`, { headers })).json()) as {

@@ -2,7 +2,7 @@ import type { Chat } from '@chatd/core';
 import type { ChatTransport, UIMessage, UIMessageChunk } from 'ai';
 import type { ChatdClient } from '../client.js';
 import { ChatdClientError } from '../errors.js';
-import type { CreateChatRequest } from '../types.js';
+import type { ContentInput, CreateChatRequest } from '../types.js';
 import {
   type QueuedMessageRef,
   toUiMessageChunks,
@@ -16,7 +16,7 @@ export interface ChatdChatTransportOptions {
   client: ChatdClient;
   /**
    * Fields of the chat created for a `useChat` id that is not yet a chatd chat (model, title,
-   * system prompt, labels, client tools); the first message's text is its content.
+   * system prompt, labels, client tools); the first message (its text and files) is its content.
    */
   newChat?: Omit<CreateChatRequest, 'content'>;
   /**
@@ -69,11 +69,11 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
     trigger,
     abortSignal,
   }: SendOptions): Promise<ReadableStream<UIMessageChunk>> {
-    const text = newestUserText(messages);
+    const newest = newestUserMessage(messages);
     const chatId = await this.#findChat(useChatId);
     if (chatId === undefined) {
-      if (text === '') throw new ChatdClientError(400, 'INVALID_ARGUMENT', 'No user message');
-      const chat = await this.#client.chats.create({ ...this.#newChat, content: text });
+      if (newest === undefined) throw noUserMessage();
+      const chat = await this.#client.chats.create({ ...this.#newChat, content: newest.content });
       this.#chats.set(useChatId, chat.id);
       this.#onChatCreated?.(useChatId, chat);
       const [first] = (await this.#client.messages.list(chat.id, { afterId: 0, limit: 1 }))
@@ -88,19 +88,22 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
         throw new ChatdClientError(409, 'NOTHING_TO_REGENERATE', 'The chat has no user message');
       }
       const edited = await this.#client.messages.edit(chatId, lastUser.id, {
-        content: text === '' ? (lastUser.content.parts as never) : text,
+        content: newest?.content ?? (lastUser.content.parts as never),
       });
       return this.#streamTurn(chatId, edited.id, abortSignal);
     }
-    if (text === '') throw new ChatdClientError(400, 'INVALID_ARGUMENT', 'No user message');
+    if (newest === undefined) throw noUserMessage();
     const newestBefore =
       (await this.#client.messages.list(chatId, { limit: 1 })).messages[0]?.id ?? 0;
-    const sent = await this.#client.messages.send(chatId, { content: text, busy: 'queue' });
+    const sent = await this.#client.messages.send(chatId, {
+      content: newest.content,
+      busy: 'queue',
+    });
     if (sent.message !== undefined) return this.#streamTurn(chatId, sent.message.id, abortSignal);
     const queuedId = sent.queuedMessage?.id;
     return this.#streamTurn(chatId, newestBefore, abortSignal, {
       queuedId,
-      text,
+      text: newest.text,
       afterMessageId: newestBefore,
     });
   }
@@ -183,9 +186,30 @@ export class ChatdChatTransport implements ChatTransport<UIMessage> {
   }
 }
 
-function newestUserText(messages: readonly UIMessage[]): string {
+const noUserMessage = () =>
+  new ChatdClientError(400, 'INVALID_ARGUMENT', 'No user message with text or a file');
+
+/**
+ * The newest user message as chatd content (its text alone as a string, or, when it attaches
+ * files, as `sendMessage({ text, files })` does, its text and file parts in order: links or
+ * `data:` URLs) with its text; `undefined` when it has neither text nor a file.
+ */
+function newestUserMessage(
+  messages: readonly UIMessage[],
+): { content: ContentInput; text: string } | undefined {
   const newest = messages.findLast((message) => message.role === 'user');
-  return (newest?.parts ?? [])
-    .flatMap((part) => (part.type === 'text' ? [part.text] : []))
-    .join('\n');
+  const texts: string[] = [];
+  const parts: Exclude<ContentInput, string> = [];
+  for (const part of newest?.parts ?? []) {
+    if (part.type === 'text' && part.text !== '') {
+      texts.push(part.text);
+      parts.push({ type: 'text', text: part.text });
+    } else if (part.type === 'file') {
+      const { mediaType, url, filename } = part;
+      parts.push({ type: 'file', mediaType, url, ...(filename === undefined ? {} : { filename }) });
+    }
+  }
+  const text = texts.join('\n');
+  if (parts.length === 0) return undefined;
+  return { content: parts.length === texts.length ? text : parts, text };
 }
