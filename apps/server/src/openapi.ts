@@ -222,6 +222,12 @@ function documentSharedResponses(limits: ServerLimits) {
   };
 }
 
+/** The top bar's logo at /docs: the name, in the bar's own white. */
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">' +
+  '<text x="0" y="30" font-family="sans-serif" font-size="28" font-weight="700" fill="#fff">' +
+  'chatd</text></svg>';
+
 /**
  * Registers the API documentation: the shared response schemas, an OpenAPI 3.1 document
  * generated from every route's schema at `GET /openapi.json`, and an interactive reference at
@@ -263,6 +269,9 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { deepLinking: true, persistAuthorization: false },
+    // The server's own name in the tab and the top bar, not the UI plugin's.
+    theme: { title: 'chatd API reference' },
+    logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: DOCS_PREFIX },
   });
   app.get(
     OPENAPI_PATH,
