@@ -5,6 +5,8 @@
  * - `transport=chatd`: `@chatd/client`'s `ChatdChatTransport` on the `/v1` API, whose streams
  *   reconnect by themselves. Its chat is named by chatd's id, kept in the page's URL, so a
  *   reload reaches the same chat.
+ * Stop ends the page's stream (`stop()`) and the turn itself: `stop()` alone leaves the turn
+ * running on the server.
  * The browser test serves it from another origin than the server's (so CORS is exercised) and
  * reads it the way a person would. URL parameters: `server` (the chatd server's origin),
  * `token`, `chat` (the chat's id), `transport`.
@@ -21,19 +23,33 @@ const server = params.get('server') ?? '';
 const token = params.get('token') ?? '';
 const chatId = params.get('chat') ?? 'browser-chat';
 
-const transport: ChatTransport<UIMessage> =
-  params.get('transport') === 'chatd'
-    ? new ChatdChatTransport({
-        client: createClient({ baseUrl: server, token }),
-        onChatCreated: (_useChatId, chat) => {
-          params.set('chat', chat.id);
-          history.replaceState(null, '', `?${params}`);
-        },
-      })
-    : new DefaultChatTransport({
-        api: `${server}/api/chat`,
-        headers: { authorization: `Bearer ${token}` },
-      });
+const onChatd = params.get('transport') === 'chatd';
+const client = createClient({ baseUrl: server, token });
+
+const transport: ChatTransport<UIMessage> = onChatd
+  ? new ChatdChatTransport({
+      client,
+      onChatCreated: (_useChatId, chat) => {
+        params.set('chat', chat.id);
+        history.replaceState(null, '', `?${params}`);
+      },
+    })
+  : new DefaultChatTransport({
+      api: `${server}/api/chat`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+
+/** Stops the chat's turn on the server, named by chatd's id or by the page's own. */
+async function interruptTurn(): Promise<void> {
+  if (onChatd) {
+    await client.actions.interrupt(params.get('chat') ?? chatId);
+    return;
+  }
+  await fetch(`${server}/api/chat/${encodeURIComponent(chatId)}/interrupt`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
 
 function Part({ part }: { part: UIMessage['parts'][number] }) {
   if (part.type === 'text') return <p className="text">{part.text}</p>;
@@ -51,7 +67,7 @@ function Part({ part }: { part: UIMessage['parts'][number] }) {
 }
 
 function App() {
-  const { messages, sendMessage, regenerate, status, error } = useChat({
+  const { messages, sendMessage, regenerate, stop, status, error } = useChat({
     id: chatId,
     transport,
     resume: true,
@@ -100,6 +116,17 @@ function App() {
         />
         <button type="submit" disabled={busy}>
           Send
+        </button>
+        <button
+          id="stop"
+          type="button"
+          disabled={!busy}
+          onClick={() => {
+            void stop();
+            void interruptTurn();
+          }}
+        >
+          Stop
         </button>
         <button
           id="regenerate"

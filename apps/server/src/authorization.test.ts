@@ -391,6 +391,14 @@ describe('authorisation of every route', () => {
       allowed: [200, 204],
       others: [204],
     },
+    'POST /api/chat/:id/interrupt': {
+      kind: 'user',
+      prepare: async () => ({ path: `/api/chat/${CLIENT_CHAT_ID}/interrupt` }),
+      // 409 when the owner's turn is over; others reach only a chat of their own under that
+      // id, if they made one (POST /api/chat), else nothing (404).
+      allowed: [202, 409],
+      others: [202, 404, 409],
+    },
     'DELETE /v1/mcp-servers/:id/token': {
       kind: 'user',
       prepare: async () => ({ path: `/v1/mcp-servers/${mcpServerId}/token` }),

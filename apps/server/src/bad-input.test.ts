@@ -678,6 +678,16 @@ const ROWS: Record<string, FuzzRow> = {
         .oneof(fc.string({ minLength: 201, maxLength: 260 }).map(segment), badEncodings)
         .map((id) => ({ path: `/api/chat/${id}/stream` })),
   },
+  'POST /api/chat/:id/interrupt': {
+    as: 'owner',
+    writes: false,
+    runs: PATH_RUNS,
+    // Any other id is valid (404 when no chat has it, 409 when nothing runs).
+    requests: () =>
+      fc
+        .oneof(fc.string({ minLength: 201, maxLength: 260 }).map(segment), badEncodings)
+        .map((id) => ({ path: `/api/chat/${id}/interrupt` })),
+  },
   'POST /v1/admin/users': {
     as: 'admin',
     writes: true,

@@ -65,222 +65,247 @@ const replyStarted = (page: Page) =>
 const assistantText = async (page: Page) =>
   (await page.locator('li[data-role=assistant] .text').allTextContents()).join(' ');
 
-describe.skipIf(!runBrowserTests)(
-  'the server from a browser: useChat pages and /docs in Chromium (needs Chromium)',
-  () => {
-    let chatd: TestServer;
-    let page: { origin: string; server: Server };
-    let browser: Browser;
-    let context: BrowserContext;
-    /** Errors each page logged or threw: a working page has none. */
-    const pageErrors = new WeakMap<Page, string[]>();
-    const errorsOf = (tab: Page) => pageErrors.get(tab) ?? [];
+describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it)', () => {
+  let chatd: TestServer;
+  let page: { origin: string; server: Server };
+  let browser: Browser;
+  let context: BrowserContext;
+  /** Errors each page logged or threw: a working page has none. */
+  const pageErrors = new WeakMap<Page, string[]>();
+  const errorsOf = (tab: Page) => pageErrors.get(tab) ?? [];
 
-    function recordErrors(tab: Page): void {
-      const errors: string[] = [];
-      pageErrors.set(tab, errors);
-      tab.on('pageerror', (error) => errors.push(error.message));
-      tab.on('console', (message) => {
-        // The chatd transport asks whether a useChat id is a chat id; its 404 is the answer "no".
-        if (message.type() === 'error' && !message.text().includes('status of 404')) {
-          errors.push(message.text());
-        }
-      });
-    }
-
-    beforeAll(async () => {
-      if (!hasChromium) {
-        throw new Error(
-          `No Chromium at ${CHROMIUM}: set CHROMIUM_PATH (.ci/run installs Debian's)`,
-        );
+  function recordErrors(tab: Page): void {
+    const errors: string[] = [];
+    pageErrors.set(tab, errors);
+    tab.on('pageerror', (error) => errors.push(error.message));
+    tab.on('console', (message) => {
+      // The chatd transport asks whether a useChat id is a chat id; its 404 is the answer "no".
+      if (message.type() === 'error' && !message.text().includes('status of 404')) {
+        errors.push(message.text());
       }
-      page = await servePage();
-      chatd = await startTestServer({
-        CHATD_CORS_ORIGINS: page.origin,
-        CHATD_DEMO_DELAY_MS: DEMO_DELAY_MS,
-      });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-      context = await browser.newContext({ viewport: { width: 900, height: 800 } });
-      await mkdir(SCREENSHOTS, { recursive: true });
     });
-    afterAll(async () => {
-      await context?.close();
-      await browser?.close();
-      await chatd?.close();
-      await new Promise((resolve) => page?.server.close(resolve));
-    });
+  }
 
-    async function openChat(chat: string, transport: Transport = 'stock'): Promise<Page> {
-      const tab = await context.newPage();
-      recordErrors(tab);
-      const query = new URLSearchParams({ server: chatd.url, token: ADMIN_TOKEN, chat, transport });
-      await tab.goto(`${page.origin}/?${query}`);
+  beforeAll(async () => {
+    if (!hasChromium) {
+      throw new Error(`No Chromium at ${CHROMIUM}: set CHROMIUM_PATH (.ci/run installs Debian's)`);
+    }
+    page = await servePage();
+    chatd = await startTestServer({
+      CHATD_CORS_ORIGINS: page.origin,
+      CHATD_DEMO_DELAY_MS: DEMO_DELAY_MS,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    context = await browser.newContext({ viewport: { width: 900, height: 800 } });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await chatd?.close();
+    await new Promise((resolve) => page?.server.close(resolve));
+  });
+
+  async function openChat(chat: string, transport: Transport = 'stock'): Promise<Page> {
+    const tab = await context.newPage();
+    recordErrors(tab);
+    const query = new URLSearchParams({ server: chatd.url, token: ADMIN_TOKEN, chat, transport });
+    await tab.goto(`${page.origin}/?${query}`);
+    await statusIs(tab, 'ready');
+    return tab;
+  }
+
+  async function send(tab: Page, text: string): Promise<void> {
+    await tab.fill('#prompt', text);
+    await tab.press('#prompt', 'Enter');
+  }
+
+  /** The chat whose user message is `text`: its status and replies, read through the API. */
+  async function chatWith(text: string) {
+    const chats = await call(chatd.url, ADMIN_TOKEN, 'GET', '/v1/chats');
+    for (const { id, status } of (chats.body as { chats: { id: string; status: string }[] })
+      .chats) {
+      const listed = await call(chatd.url, ADMIN_TOKEN, 'GET', `/v1/chats/${id}/messages`);
+      const { messages } = listed.body as {
+        messages: { role: string; content: { parts: { text?: string }[] } }[];
+      };
+      if (messages.some((message) => message.content.parts[0]?.text === text)) {
+        const replies = messages
+          .filter((message) => message.role === 'assistant')
+          .map((message) => message.content.parts[0]?.text ?? '');
+        return { status, replies };
+      }
+    }
+    return undefined;
+  }
+
+  /** How many assistant messages answer the user message `text`. */
+  const repliesTo = async (text: string) => (await chatWith(text))?.replies.length ?? 0;
+
+  it.each(TRANSPORTS)(
+    'streams a reply into the page as it is generated (%s)',
+    async (transport) => {
+      const tab = await openChat('greeting', transport);
+      await send(tab, 'Hello from a browser');
+      await statusIs(tab, 'streaming');
+      await replyStarted(tab);
+      const partial = await assistantText(tab);
       await statusIs(tab, 'ready');
-      return tab;
-    }
+      const reply = await assistantText(tab);
+      expect(reply).toContain('[chatd demo model: offline, canned replies] You wrote: "Hello');
+      expect(reply.length).toBeGreaterThan(partial.length);
+      expect(reply.startsWith(partial)).toBe(true);
+      await tab.screenshot({ path: `${SCREENSHOTS}use-chat-${transport}.png`, fullPage: true });
+      expect(errorsOf(tab)).toEqual([]);
+      await tab.close();
+    },
+  );
 
-    async function send(tab: Page, text: string): Promise<void> {
-      await tab.fill('#prompt', text);
-      await tab.press('#prompt', 'Enter');
-    }
-
-    /** How many assistant messages answer the user message `text`, read through the API. */
-    async function repliesTo(text: string): Promise<number> {
-      const chats = await call(chatd.url, ADMIN_TOKEN, 'GET', '/v1/chats');
-      for (const { id } of (chats.body as { chats: { id: string }[] }).chats) {
-        const listed = await call(chatd.url, ADMIN_TOKEN, 'GET', `/v1/chats/${id}/messages`);
-        const { messages } = listed.body as {
-          messages: { role: string; content: { parts: { text?: string }[] } }[];
-        };
-        if (messages.some((message) => message.content.parts[0]?.text === text)) {
-          return messages.filter((message) => message.role === 'assistant').length;
-        }
-      }
-      return 0;
-    }
-
-    it.each(TRANSPORTS)(
-      'streams a reply into the page as it is generated (%s)',
-      async (transport) => {
-        const tab = await openChat('greeting', transport);
-        await send(tab, 'Hello from a browser');
-        await statusIs(tab, 'streaming');
-        await replyStarted(tab);
-        const partial = await assistantText(tab);
-        await statusIs(tab, 'ready');
-        const reply = await assistantText(tab);
-        expect(reply).toContain('[chatd demo model: offline, canned replies] You wrote: "Hello');
-        expect(reply.length).toBeGreaterThan(partial.length);
-        expect(reply.startsWith(partial)).toBe(true);
-        await tab.screenshot({ path: `${SCREENSHOTS}use-chat-${transport}.png`, fullPage: true });
-        expect(errorsOf(tab)).toEqual([]);
-        await tab.close();
-      },
-    );
-
-    it.each(TRANSPORTS)(
-      'sends a file picked in the page, and the model gets it (%s)',
-      async (transport) => {
-        const tab = await openChat('attachment', transport);
-        await tab.setInputFiles('#files', {
-          name: 'notes.txt',
-          mimeType: 'text/plain',
-          buffer: Buffer.from('Buy milk'),
-        });
-        await send(tab, 'Read my notes');
-        await replyStarted(tab);
-        await statusIs(tab, 'ready');
-        expect(await tab.textContent('li[data-role=user] .file')).toContain('notes.txt');
-        // The demo model names the files it was given.
-        expect(await assistantText(tab)).toContain('You attached notes.txt (text/plain).');
-        await tab.screenshot({
-          path: `${SCREENSHOTS}use-chat-file-${transport}.png`,
-          fullPage: true,
-        });
-        expect(errorsOf(tab)).toEqual([]);
-        await tab.close();
-      },
-    );
-
-    it.each(TRANSPORTS)('regenerates the last reply in its place (%s)', async (transport) => {
-      const tab = await openChat('regenerated', transport);
-      const question = `What is new over ${transport}?`;
-      await send(tab, question);
+  it.each(TRANSPORTS)(
+    'sends a file picked in the page, and the model gets it (%s)',
+    async (transport) => {
+      const tab = await openChat('attachment', transport);
+      await tab.setInputFiles('#files', {
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('Buy milk'),
+      });
+      await send(tab, 'Read my notes');
       await replyStarted(tab);
       await statusIs(tab, 'ready');
-      await tab.click('#regenerate');
-      await statusIs(tab, 'streaming');
-      await statusIs(tab, 'ready');
-      expect(await tab.locator('li[data-role=assistant]').count()).toBe(1);
-      expect(await assistantText(tab)).toContain(`You wrote: "${question}".`);
-      expect(await repliesTo(question)).toBe(1);
-      expect(errorsOf(tab)).toEqual([]);
-      await tab.close();
-    });
-
-    it('shows a server tool call and its result, then the reply that uses it', async () => {
-      const tab = await openChat('dice');
-      await send(tab, 'Please roll a dice');
-      await tab.waitForSelector('.tool[data-state=output-available]');
-      await statusIs(tab, 'ready');
-      expect(await tab.textContent('.tool')).toMatch(
-        /^tool-roll_dice: \{"sides":6\} → \{"sides":6,"value":[1-6]\}$/,
-      );
-      expect(await assistantText(tab)).toContain('The roll_dice tool answered');
-      await tab.screenshot({ path: `${SCREENSHOTS}use-chat-tool.png`, fullPage: true });
-      expect(errorsOf(tab)).toEqual([]);
-      await tab.close();
-    });
-
-    it.each(TRANSPORTS)(
-      'resumes a reply after a reload, generated once (%s)',
-      async (transport) => {
-        const tab = await openChat('reloaded', transport);
-        const story = `Tell me a story over ${transport}`;
-        await send(tab, story);
-        await replyStarted(tab);
-        await tab.reload();
-        // `resume: true` asks GET /api/chat/:id/stream, which replays the reply from its start.
-        await statusIs(tab, 'streaming');
-        await statusIs(tab, 'ready');
-        const reply = await assistantText(tab);
-        expect(reply).toContain(`You wrote: "${story}".`);
-        expect(reply).toMatch(/real model\.$/);
-        expect(await repliesTo(story)).toBe(1);
-        expect(errorsOf(tab)).toEqual([]);
-        await tab.close();
-      },
-    );
-
-    it('serves an API reference at /docs that works offline: authorise, then try a request', async () => {
-      const tab = await context.newPage();
-      const external: string[] = [];
-      await tab.route('**/*', (route) => {
-        const { hostname } = new URL(route.request().url());
-        if (hostname === '127.0.0.1') return route.continue();
-        external.push(route.request().url());
-        return route.abort();
+      expect(await tab.textContent('li[data-role=user] .file')).toContain('notes.txt');
+      // The demo model names the files it was given.
+      expect(await assistantText(tab)).toContain('You attached notes.txt (text/plain).');
+      await tab.screenshot({
+        path: `${SCREENSHOTS}use-chat-file-${transport}.png`,
+        fullPage: true,
       });
-      recordErrors(tab);
-      await tab.goto(`${chatd.url}/docs`);
-      const createChat = tab.locator('.opblock-post', { hasText: '/v1/chats' }).first();
-      await createChat.waitFor();
-      await createChat.locator('.opblock-summary').click();
-      await tab.waitForSelector('.opblock-post.is-open .model-example');
-      await tab.screenshot({ path: `${SCREENSHOTS}docs.png` });
-      expect(await tab.locator('.opblock-summary-path').count()).toBeGreaterThan(20);
-      expect(await tab.title()).toBe('chatd API reference');
-
-      // As the README says: press Authorize, paste a token, and try a request.
-      await tab.locator('.auth-wrapper .authorize').click();
-      await tab
-        .locator('.modal-ux input[type=text], .modal-ux input[type=password]')
-        .fill(ADMIN_TOKEN);
-      await tab.locator('.modal-ux .auth-btn-wrapper .authorize').click();
-      await tab.locator('.modal-ux .btn-done').click();
-      const listModels = tab.locator('.opblock-get', { hasText: '/v1/models' }).first();
-      await listModels.locator('.opblock-summary').click();
-      await listModels.locator('.try-out__btn').click();
-      await listModels.locator('.execute').click();
-      const answer = listModels.locator('.live-responses-table .response .response-col_status');
-      await answer.first().waitFor();
-      expect((await answer.first().textContent())?.trim()).toBe('200');
-      expect(
-        await listModels.locator('.live-responses-table .microlight').first().textContent(),
-      ).toContain('"id": "demo"');
-      await listModels.scrollIntoViewIfNeeded();
-      await tab.screenshot({ path: `${SCREENSHOTS}docs-try-it.png` });
-
-      // The request body Swagger UI fills in is the route's example, which the server takes.
-      await createChat.locator('.try-out__btn').click();
-      await createChat.locator('.execute').click();
-      const created = createChat.locator('.live-responses-table .response .response-col_status');
-      await created.first().waitFor();
-      await tab.screenshot({ path: `${SCREENSHOTS}docs-create-chat.png` });
-      expect((await created.first().textContent())?.trim()).toBe('201');
-      expect(external).toEqual([]);
       expect(errorsOf(tab)).toEqual([]);
       await tab.close();
+    },
+  );
+
+  it.each(TRANSPORTS)('regenerates the last reply in its place (%s)', async (transport) => {
+    const tab = await openChat('regenerated', transport);
+    const question = `What is new over ${transport}?`;
+    await send(tab, question);
+    await replyStarted(tab);
+    await statusIs(tab, 'ready');
+    await tab.click('#regenerate');
+    await statusIs(tab, 'streaming');
+    await statusIs(tab, 'ready');
+    expect(await tab.locator('li[data-role=assistant]').count()).toBe(1);
+    expect(await assistantText(tab)).toContain(`You wrote: "${question}".`);
+    expect(await repliesTo(question)).toBe(1);
+    expect(errorsOf(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it.each(TRANSPORTS)(
+    'Stop ends the reply and the turn, keeping what was said (%s)',
+    async (transport) => {
+      const tab = await openChat('stopped', transport);
+      const request = `Stop me over ${transport}`;
+      await send(tab, request);
+      await replyStarted(tab);
+      await tab.click('#stop');
+      await statusIs(tab, 'ready');
+      expect(await assistantText(tab)).not.toMatch(/real model\.$/);
+      // The turn stopped on the server too (stop() alone would let it finish the answer): the
+      // chat is waiting, its reply kept as far as it went.
+      let chat = await chatWith(request);
+      for (let tries = 0; chat?.status !== 'waiting' && tries < 100; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        chat = await chatWith(request);
+      }
+      expect(chat?.status).toBe('waiting');
+      expect(chat?.replies).toHaveLength(1);
+      expect(chat?.replies[0]).toMatch(/^\[chatd demo model/);
+      expect(chat?.replies[0]).not.toMatch(/real model\.$/);
+      expect(errorsOf(tab)).toEqual([]);
+      await tab.close();
+    },
+  );
+
+  it('shows a server tool call and its result, then the reply that uses it', async () => {
+    const tab = await openChat('dice');
+    await send(tab, 'Please roll a dice');
+    await tab.waitForSelector('.tool[data-state=output-available]');
+    await statusIs(tab, 'ready');
+    expect(await tab.textContent('.tool')).toMatch(
+      /^tool-roll_dice: \{"sides":6\} → \{"sides":6,"value":[1-6]\}$/,
+    );
+    expect(await assistantText(tab)).toContain('The roll_dice tool answered');
+    await tab.screenshot({ path: `${SCREENSHOTS}use-chat-tool.png`, fullPage: true });
+    expect(errorsOf(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it.each(TRANSPORTS)('resumes a reply after a reload, generated once (%s)', async (transport) => {
+    const tab = await openChat('reloaded', transport);
+    const story = `Tell me a story over ${transport}`;
+    await send(tab, story);
+    await replyStarted(tab);
+    await tab.reload();
+    // `resume: true` asks GET /api/chat/:id/stream, which replays the reply from its start.
+    await statusIs(tab, 'streaming');
+    await statusIs(tab, 'ready');
+    const reply = await assistantText(tab);
+    expect(reply).toContain(`You wrote: "${story}".`);
+    expect(reply).toMatch(/real model\.$/);
+    expect(await repliesTo(story)).toBe(1);
+    expect(errorsOf(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('serves an API reference at /docs that works offline: authorise, then try a request', async () => {
+    const tab = await context.newPage();
+    const external: string[] = [];
+    await tab.route('**/*', (route) => {
+      const { hostname } = new URL(route.request().url());
+      if (hostname === '127.0.0.1') return route.continue();
+      external.push(route.request().url());
+      return route.abort();
     });
-  },
-);
+    recordErrors(tab);
+    await tab.goto(`${chatd.url}/docs`);
+    const createChat = tab.locator('.opblock-post', { hasText: '/v1/chats' }).first();
+    await createChat.waitFor();
+    await createChat.locator('.opblock-summary').click();
+    await tab.waitForSelector('.opblock-post.is-open .model-example');
+    await tab.screenshot({ path: `${SCREENSHOTS}docs.png` });
+    expect(await tab.locator('.opblock-summary-path').count()).toBeGreaterThan(20);
+    expect(await tab.title()).toBe('chatd API reference');
+
+    // As the README says: press Authorize, paste a token, and try a request.
+    await tab.locator('.auth-wrapper .authorize').click();
+    await tab
+      .locator('.modal-ux input[type=text], .modal-ux input[type=password]')
+      .fill(ADMIN_TOKEN);
+    await tab.locator('.modal-ux .auth-btn-wrapper .authorize').click();
+    await tab.locator('.modal-ux .btn-done').click();
+    const listModels = tab.locator('.opblock-get', { hasText: '/v1/models' }).first();
+    await listModels.locator('.opblock-summary').click();
+    await listModels.locator('.try-out__btn').click();
+    await listModels.locator('.execute').click();
+    const answer = listModels.locator('.live-responses-table .response .response-col_status');
+    await answer.first().waitFor();
+    expect((await answer.first().textContent())?.trim()).toBe('200');
+    expect(
+      await listModels.locator('.live-responses-table .microlight').first().textContent(),
+    ).toContain('"id": "demo"');
+    await listModels.scrollIntoViewIfNeeded();
+    await tab.screenshot({ path: `${SCREENSHOTS}docs-try-it.png` });
+
+    // The request body Swagger UI fills in is the route's example, which the server takes.
+    await createChat.locator('.try-out__btn').click();
+    await createChat.locator('.execute').click();
+    const created = createChat.locator('.live-responses-table .response .response-col_status');
+    await created.first().waitFor();
+    await tab.screenshot({ path: `${SCREENSHOTS}docs-create-chat.png` });
+    expect((await created.first().textContent())?.trim()).toBe('201');
+    expect(external).toEqual([]);
+    expect(errorsOf(tab)).toEqual([]);
+    await tab.close();
+  });
+});

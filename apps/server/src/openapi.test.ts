@@ -590,8 +590,23 @@ describe('the OpenAPI document', () => {
     const interrupted = await chatWaitingForClientTool(client);
     await client.send('POST', '/v1/chats/:id/interrupt', { params: { id: interrupted.id } });
 
-    // The AI SDK routes: nothing running for an unknown client chat id.
+    // The AI SDK routes: nothing running for an unknown client chat id; a turn stopped by the
+    // client's chat id while its answer streams (read up to its first words).
     await client.send('GET', '/api/chat/:id/stream', { params: { id: 'no-such-client-chat' } });
+    const streaming = await fetch(`${url}/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'openapi-stopped',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'a long answer' }] }],
+      }),
+    });
+    const reader = (streaming.body as ReadableStream<Uint8Array>).getReader();
+    for (let seen = ''; !seen.includes('text-delta'); ) {
+      seen += new TextDecoder().decode((await reader.read()).value);
+    }
+    await client.send('POST', '/api/chat/:id/interrupt', { params: { id: 'openapi-stopped' } });
+    await reader.cancel();
 
     expect(client.problems).toEqual([]);
     const jsonOperations = [...documentedOperations(document)]

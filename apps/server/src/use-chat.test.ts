@@ -248,6 +248,69 @@ describe('useChat resume while a reply is streaming', () => {
   });
 });
 
+describe("stopping a useChat turn by the client's chat id", () => {
+  it('interrupts the turn and keeps what it produced; 409 once nothing runs, 404 for an unknown id', async () => {
+    const started = await startTestServer({ CHATD_DEMO_DELAY_MS: '40' });
+    try {
+      const { url } = started;
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const transport = new DefaultChatTransport<UIMessage>({ api: `${url}/api/chat`, headers });
+      const stream = await transport.sendMessages({
+        chatId: 'stopped',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'a long answer' }] }],
+        trigger: 'submit-message',
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+      const reader = stream.getReader();
+      let text = '';
+      let deltas = 0;
+      while (deltas < 3) {
+        const { value } = await reader.read();
+        if (value?.type === 'text-delta') {
+          deltas += 1;
+          text += value.delta;
+        }
+      }
+      const interrupted = await fetch(`${url}/api/chat/stopped/interrupt`, {
+        method: 'POST',
+        headers,
+      });
+      expect(interrupted.status).toBe(202);
+      const chat = (await interrupted.json()) as { id: string; status: string };
+      expect(['interrupting', 'waiting']).toContain(chat.status);
+      // The page's stream ends with the turn, short of the whole answer.
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        if (next.value.type === 'text-delta') text += next.value.delta;
+      }
+      expect(text).not.toMatch(/real model\.$/);
+
+      const { messages } = (await (
+        await fetch(`${url}/v1/chats/${chat.id}/messages`, { headers })
+      ).json()) as { messages: { role: string; content: { parts: { text?: string }[] } }[] };
+      const kept = messages.find((message) => message.role === 'assistant');
+      expect(kept?.content.parts[0]?.text).toMatch(/^\[chatd demo model/);
+      expect(kept?.content.parts[0]?.text).not.toMatch(/real model\.$/);
+
+      const again = await fetch(`${url}/api/chat/stopped/interrupt`, { method: 'POST', headers });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { error: { code: string } }).error.code).toBe(
+        'TRANSITION_NOT_ALLOWED',
+      );
+      const unknown = await fetch(`${url}/api/chat/never-used/interrupt`, {
+        method: 'POST',
+        headers,
+      });
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+        'CHAT_NOT_FOUND',
+      );
+    } finally {
+      await started.close();
+    }
+  });
+});
+
 describe('a useChat stream as an open stream of the server', () => {
   let started: TestServer;
 

@@ -12,11 +12,12 @@ import { HttpError } from '../errors.js';
 import { type OpenStreams, SseWriter } from '../sse.js';
 import { currentUser } from './auth-hook.js';
 import { ClientChats } from './client-chats.js';
-import { emptyResponse, errorResponses, eventStreamResponse } from './schemas.js';
+import { emptyResponse, errorResponses, eventStreamResponse, ref } from './schemas.js';
 
 /*
  * The AI SDK's UI message stream protocol, so a stock `useChat` (DefaultChatTransport) works
- * against chatd unchanged: `POST /api/chat` sends, `GET /api/chat/:id/stream` resumes. The
+ * against chatd unchanged: `POST /api/chat` sends, `GET /api/chat/:id/stream` resumes, and
+ * `POST /api/chat/:id/interrupt` stops the turn for an app's Stop button. The
  * server's history is the truth: of the body's messages only the newest user message is used.
  * A client chat id maps to one chatd chat of the user.
  */
@@ -284,6 +285,39 @@ export function apiChatRoutes(
       const { messages } = await chatd.listMessages(chatId, { limit: 200 });
       const lastUser = messages.find((message) => message.role === 'user');
       return streamTurn(request, reply, context, chatId, lastUser?.id ?? 0);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/chat/:id/interrupt',
+    {
+      schema: {
+        summary: 'Stop the turn of a `useChat` chat',
+        description:
+          "`useChat`'s `stop()` only ends the page's stream: the turn goes on, so a page that resumes later gets the whole answer. This stops the turn itself, as `POST /v1/chats/{id}/interrupt` does, for the chat a client chat id maps to (an app knows its own id, not chatd's). What the turn produced so far is kept.",
+        tags: ['ai-sdk'],
+        operationId: 'useChatInterrupt',
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: {
+          202: { description: 'The chat, `interrupting` or past it', ...ref('Chat') },
+          ...errorResponses({
+            400: 'A malformed id',
+            404: 'No chat of yours has this client chat id (`CHAT_NOT_FOUND`)',
+            409: 'Nothing is running (`TRANSITION_NOT_ALLOWED`)',
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const chatId = await clientChats.find(user.id, request.params.id);
+      if (chatId === undefined) {
+        throw new HttpError(404, 'CHAT_NOT_FOUND', 'No chat of yours has this client chat id');
+      }
+      return reply.status(202).send(await chatd.interrupt(chatId));
     },
   );
 }
