@@ -70,7 +70,11 @@ for (const suite of suites) {
     failed += 1;
   }
 }
-const why = process.env.TEST_DATABASE_URL ? '' : '; Postgres suites skip without TEST_DATABASE_URL';
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const why = [
+  process.env.TEST_DATABASE_URL ? '' : '; Postgres suites skip without TEST_DATABASE_URL',
+  existsSync(chromium) ? '' : `; browser tests skip without Chromium at ${chromium}`,
+].join('');
 const where = skipped > 0 ? ` (${skippedBySuite.join(', ')}${why})` : '';
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped${where}`);
 // CI's contract: the last line is exactly `N passed, N failed`.
