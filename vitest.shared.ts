@@ -54,9 +54,11 @@ export function createVitestConfig({
     },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      // PGlite start-up and builds on the other core can be slow on 2-core machines.
+      // PGlite start-up and builds on the other core can be slow on 2-core machines. A hook that
+      // opens a store waits behind every package's tests and the server's browser tests at once
+      // in CI: one took over a minute there.
       testTimeout: 30_000,
-      hookTimeout: 60_000,
+      hookTimeout: 180_000,
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest/results.json' },
       ...(maxWorkers === undefined ? {} : { maxWorkers }),
