@@ -137,8 +137,9 @@ async function streamTurn(
 }
 
 /**
- * `POST /api/chat` and `GET /api/chat/:id/stream` for the AI SDK's `useChat`, behind the same
- * bearer token as `/v1` (pass it in `DefaultChatTransport`'s `headers`).
+ * `POST /api/chat`, `GET /api/chat/:id/stream` and `POST /api/chat/:id/interrupt` for the AI
+ * SDK's `useChat`, behind the same bearer token as `/v1` (pass it in `DefaultChatTransport`'s
+ * `headers`).
  */
 export function apiChatRoutes(
   app: FastifyInstance,
