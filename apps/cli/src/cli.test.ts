@@ -612,9 +612,16 @@ describe('chatd chat, typing (tmux)', () => {
     person.keys('End');
     person.type('!');
     person.keys('Enter');
-    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "hello world!"'), {
-      timeout: 30_000,
-    });
+    // The whole reply, so that the next message starts a turn of its own (it would queue behind
+    // a reply still streaming, and wait for it, which under a loaded machine can take long).
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('You wrote: "hello world!"');
+        expect(now).toContain('── waiting');
+      },
+      { timeout: 60_000 },
+    );
     // Up brings back what was sent; Down returns to what was being written.
     person.type('half');
     person.keys('Up');
@@ -628,7 +635,7 @@ describe('chatd chat, typing (tmux)', () => {
     person.type('again: ');
     person.keys('Enter');
     await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "again: hello world!"'), {
-      timeout: 30_000,
+      timeout: 60_000,
     });
     person.keys('C-d');
   });

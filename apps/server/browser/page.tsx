@@ -75,6 +75,10 @@ function App() {
   const [input, setInput] = useState('');
   const [files, setFiles] = useState<FileList | undefined>();
   const fileInput = useRef<HTMLInputElement>(null);
+  // Every status the page went through, for the tests: a brief one (a resumed reply that ends a
+  // moment later) is in the history even when a test looks after it has passed.
+  const statusHistory = useRef<string[]>([]);
+  if (statusHistory.current.at(-1) !== status) statusHistory.current.push(status);
   const busy = status === 'submitted' || status === 'streaming';
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -87,7 +91,9 @@ function App() {
   return (
     <main>
       <h1>useChat against chatd</h1>
-      <p id="status">{status}</p>
+      <p id="status" data-history={statusHistory.current.join(' ')}>
+        {status}
+      </p>
       {error && <p id="error">{error.message}</p>}
       <ol id="messages">
         {messages.map((message) => (
