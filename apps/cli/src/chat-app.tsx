@@ -279,6 +279,9 @@ function statusLine(
   return pieces.join(' · ');
 }
 
+/** The notice after a message was queued behind the running reply. */
+const QUEUED = 'queued: it runs when the current reply is done';
+
 function queuedText(content: { parts: ReadonlyArray<{ type: string; text?: string }> }): string {
   return content.parts
     .map((part) => (part.type === 'text' ? (part.text ?? '') : `[${part.type}]`))
@@ -410,6 +413,14 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
     };
   }, [stdout, reprint, view]);
 
+  // "queued" and "interrupting" describe work under way: once the chat is idle with nothing
+  // queued, they would only mislead.
+  const idle = view.status === 'waiting' && view.queue.length === 0;
+  useEffect(() => {
+    if (idle)
+      setNotice((current) => (current === QUEUED || current === INTERRUPTING ? '' : current));
+  }, [idle]);
+
   const pending = view.status === 'requires-action' ? view.pendingToolCalls : [];
   const asking = pending.find((call) => !answers.has(call.toolCallId));
 
@@ -453,13 +464,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         busy: interrupt ? 'interrupt' : 'queue',
       });
       // A busy chat queues an interrupt too (at the head) and stops the current reply.
-      setNotice(
-        !result.queued
-          ? ''
-          : interrupt
-            ? INTERRUPTING
-            : 'queued: it runs when the current reply is done',
-      );
+      setNotice(!result.queued ? '' : interrupt ? INTERRUPTING : QUEUED);
     } catch (error) {
       // What was typed is kept: it is back in the prompt, to send again.
       unsent.current.failed = true;

@@ -332,6 +332,8 @@ describe('chatd chat, used in a terminal (tmux)', () => {
         const now = screen();
         expect(now).toContain('You wrote: "queued while busy"');
         expect(now).toContain('── waiting');
+        // Done and nothing left queued: the notice that it was queued has gone.
+        expect(now).not.toContain('queued: it runs');
       },
       { timeout: 60_000 },
     );
@@ -551,6 +553,11 @@ describe('chatd chat, typing (tmux)', () => {
         expect(count(everything, 'You wrote: "one"')).toBe(1);
       },
       { timeout: 90_000 },
+    );
+    // Everything answered: the notice that an interrupt was under way has gone.
+    await vi.waitFor(
+      () => expect(person.screen()).not.toContain('interrupting: it is answered next'),
+      { timeout: 15_000 },
     );
     expect(await chatsNow()).toBe(before + 1);
     person.keys('C-d');
