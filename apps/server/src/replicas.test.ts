@@ -120,7 +120,7 @@ describe.skipIf(serverUrl === undefined)(
         baseUrl: 'http://127.0.0.1:9/v1',
       });
       expect(stored.status).toBe(201);
-      await expect.poll(() => newChatModel(b.url), { timeout: 5000 }).toBe('stored-on-a');
+      await expect.poll(() => newChatModel(b.url), { timeout: 10_000 }).toBe('stored-on-a');
       const deleted = await request(a.url, 'DELETE', '/v1/admin/model-configs/stored-on-a');
       expect(deleted.status).toBe(204);
       // Refused on B at once, with no wait for the announcement.
@@ -129,7 +129,7 @@ describe.skipIf(serverUrl === undefined)(
         modelConfigId: 'stored-on-a',
       });
       expect(explicit.status).toBe(400);
-      await expect.poll(() => newChatModel(b.url), { timeout: 5000 }).toBe('demo');
+      await expect.poll(() => newChatModel(b.url), { timeout: 10_000 }).toBe('demo');
     });
   },
 );
