@@ -228,7 +228,8 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
       }
       expect(chat?.status).toBe('waiting');
       expect(chat?.replies).toHaveLength(1);
-      expect(chat?.replies[0]).toMatch(/^\[chatd demo/);
+      // Its first words at least: Stop came once the page showed some of it.
+      expect(chat?.replies[0]).toMatch(/^\[chatd/);
       expect(chat?.replies[0]).not.toMatch(/real model\.$/);
       expect(errorsOf(tab)).toEqual([]);
       await tab.close();
