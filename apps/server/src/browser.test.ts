@@ -221,12 +221,10 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
       expect(await assistantText(tab)).not.toMatch(/real model\.$/);
       // The turn stopped on the server too (stop() alone would let it finish the answer): the
       // chat is waiting, its reply kept as far as it went.
-      let chat = await chatWith(request);
-      for (let tries = 0; chat?.status !== 'waiting' && tries < 100; tries += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        chat = await chatWith(request);
-      }
-      expect(chat?.status).toBe('waiting');
+      await expect
+        .poll(async () => (await chatWith(request))?.status, { interval: 50, timeout: 5000 })
+        .toBe('waiting');
+      const chat = await chatWith(request);
       expect(chat?.replies).toHaveLength(1);
       // Its first words at least: Stop came once the page showed some of it.
       expect(chat?.replies[0]).toMatch(/^\[chatd/);
