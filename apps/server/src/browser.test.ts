@@ -3,12 +3,18 @@
  * esbuild) served from another origin, on the stock transport and on @chatd/client's, and the
  * API reference at /docs, all in headless Chromium. Screenshots of what the pages showed go
  * to test-results/, for a person to look at.
+ *
+ * Two servers: one on the demo model (its tool, its reading of attachments), and one on a
+ * local OpenAI-compatible provider whose replies a test holds after their first piece, so
+ * "while it streams" (a reload, Stop, a partial reply) lasts as long as the test needs on
+ * however busy a machine.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { FakeOpenAI } from '@chatd/chatd/testing';
 import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +25,10 @@ const hasChromium = existsSync(CHROMIUM);
 /** CI always runs these tests (its script installs Chromium); elsewhere they need Chromium. */
 const runBrowserTests = hasChromium || process.env.CI === 'true';
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-/**
- * The demo model's pace: a reply takes about four seconds, time to watch it, to press Stop and
- * to reload the page while it streams, even on a machine busy with other tests.
- */
-const DEMO_DELAY_MS = '80';
+/** The demo model's pace: a reply streams for a second or two, as a person would see it. */
+const DEMO_DELAY_MS = '40';
+/** What the provider says when a test holds its reply: the first piece, then the rest. */
+const HELD_REPLY = ['Once upon a time,', ' a reply waited for its reader. The end.'] as const;
 
 /** Serves the bundled page: `/` is its HTML, `/page.js` its script. */
 async function servePage(): Promise<{ origin: string; server: Server }> {
@@ -77,7 +82,11 @@ const assistantText = async (page: Page) =>
   (await page.locator('li[data-role=assistant] .text').allTextContents()).join(' ');
 
 describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it)', () => {
+  /** The server on the demo model. */
   let chatd: TestServer;
+  /** The server on the fake provider, whose replies the tests hold (`holdReply`). */
+  let held: TestServer;
+  let provider: FakeOpenAI;
   let page: { origin: string; server: Server };
   let browser: Browser;
   let context: BrowserContext;
@@ -106,6 +115,15 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
       CHATD_CORS_ORIGINS: page.origin,
       CHATD_DEMO_DELAY_MS: DEMO_DELAY_MS,
     });
+    provider = await FakeOpenAI.start();
+    held = await startTestServer({
+      CHATD_CORS_ORIGINS: page.origin,
+      OPENAI_COMPATIBLE_BASE_URL: provider.baseURL,
+      OPENAI_COMPATIBLE_API_KEY: 'test-key',
+      OPENAI_COMPATIBLE_MODELS: 'held-1',
+      // One provider request per turn: no title calls to script.
+      CHATD_TITLE_MODEL: 'off',
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 900, height: 800 } });
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -114,13 +132,19 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     await context?.close();
     await browser?.close();
     await chatd?.close();
+    await held?.close();
+    await provider?.close();
     await new Promise((resolve) => page?.server.close(resolve));
   });
 
-  async function openChat(chat: string, transport: Transport = 'stock'): Promise<Page> {
+  async function openChat(
+    chat: string,
+    transport: Transport = 'stock',
+    server: TestServer = chatd,
+  ): Promise<Page> {
     const tab = await context.newPage();
     recordErrors(tab);
-    const query = new URLSearchParams({ server: chatd.url, token: ADMIN_TOKEN, chat, transport });
+    const query = new URLSearchParams({ server: server.url, token: ADMIN_TOKEN, chat, transport });
     await tab.goto(`${page.origin}/?${query}`);
     await statusIs(tab, 'ready');
     return tab;
@@ -131,12 +155,25 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     await tab.press('#prompt', 'Enter');
   }
 
+  /**
+   * Scripts the provider's next reply: its first piece streams at once, the rest once the
+   * returned function is called.
+   */
+  function holdReply(): () => void {
+    let release = () => {};
+    const holdUntil = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    provider.reply({ kind: 'text', text: HELD_REPLY, holdUntil });
+    return release;
+  }
+
   /** The chat whose user message is `text`: its status and replies, read through the API. */
-  async function chatWith(text: string) {
-    const chats = await call(chatd.url, ADMIN_TOKEN, 'GET', '/v1/chats');
+  async function chatWith(text: string, server: TestServer = chatd) {
+    const chats = await call(server.url, ADMIN_TOKEN, 'GET', '/v1/chats');
     for (const { id, status } of (chats.body as { chats: { id: string; status: string }[] })
       .chats) {
-      const listed = await call(chatd.url, ADMIN_TOKEN, 'GET', `/v1/chats/${id}/messages`);
+      const listed = await call(server.url, ADMIN_TOKEN, 'GET', `/v1/chats/${id}/messages`);
       const { messages } = listed.body as {
         messages: { role: string; content: { parts: { text?: string }[] } }[];
       };
@@ -150,26 +187,39 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     return undefined;
   }
 
-  /** How many assistant messages answer the user message `text`. */
-  const repliesTo = async (text: string) => (await chatWith(text))?.replies.length ?? 0;
-
   it.each(TRANSPORTS)(
     'streams a reply into the page as it is generated (%s)',
     async (transport) => {
-      const tab = await openChat('greeting', transport);
+      const release = holdReply();
+      const tab = await openChat('greeting', transport, held);
       await send(tab, 'Hello from a browser');
       await replyStarted(tab);
-      const partial = await assistantText(tab);
+      expect(await tab.textContent('#status')).toBe('streaming');
+      expect(await assistantText(tab)).toBe(HELD_REPLY[0]);
+      await tab.screenshot({
+        path: `${SCREENSHOTS}use-chat-streaming-${transport}.png`,
+        fullPage: true,
+      });
+      release();
       await historyMatches(tab, /streaming ready$/);
-      const reply = await assistantText(tab);
-      expect(reply).toContain('[chatd demo model: offline, canned replies] You wrote: "Hello');
-      expect(reply.length).toBeGreaterThan(partial.length);
-      expect(reply.startsWith(partial)).toBe(true);
+      expect(await assistantText(tab)).toBe(HELD_REPLY.join(''));
       await tab.screenshot({ path: `${SCREENSHOTS}use-chat-${transport}.png`, fullPage: true });
       expect(errorsOf(tab)).toEqual([]);
       await tab.close();
     },
   );
+
+  it('streams a reply of the demo model, labelled as such', async () => {
+    const tab = await openChat('demo');
+    await send(tab, 'Hello from a browser');
+    await historyMatches(tab, /streaming ready$/);
+    expect(await assistantText(tab)).toContain(
+      '[chatd demo model: offline, canned replies] You wrote: "Hello from a browser".',
+    );
+    await tab.screenshot({ path: `${SCREENSHOTS}use-chat-demo.png`, fullPage: true });
+    expect(errorsOf(tab)).toEqual([]);
+    await tab.close();
+  });
 
   it.each(TRANSPORTS)(
     'sends a file picked in the page, and the model gets it (%s)',
@@ -204,7 +254,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     await historyMatches(tab, /streaming ready .*streaming ready$/);
     expect(await tab.locator('li[data-role=assistant]').count()).toBe(1);
     expect(await assistantText(tab)).toContain(`You wrote: "${question}".`);
-    expect(await repliesTo(question)).toBe(1);
+    expect((await chatWith(question))?.replies).toHaveLength(1);
     expect(errorsOf(tab)).toEqual([]);
     await tab.close();
   });
@@ -212,25 +262,29 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   it.each(TRANSPORTS)(
     'Stop ends the reply and the turn, keeping what was said (%s)',
     async (transport) => {
-      const tab = await openChat('stopped', transport);
-      const request = `Stop me over ${transport}`;
-      await send(tab, request);
-      await replyStarted(tab);
-      await tab.click('#stop');
-      await statusIs(tab, 'ready');
-      expect(await assistantText(tab)).not.toMatch(/real model\.$/);
-      // The turn stopped on the server too (stop() alone would let it finish the answer): the
-      // chat is waiting, its reply kept as far as it went.
-      await expect
-        .poll(async () => (await chatWith(request))?.status, { interval: 50, timeout: 5000 })
-        .toBe('waiting');
-      const chat = await chatWith(request);
-      expect(chat?.replies).toHaveLength(1);
-      // Its first words at least: Stop came once the page showed some of it.
-      expect(chat?.replies[0]).toMatch(/^\[chatd/);
-      expect(chat?.replies[0]).not.toMatch(/real model\.$/);
-      expect(errorsOf(tab)).toEqual([]);
-      await tab.close();
+      const release = holdReply();
+      try {
+        const tab = await openChat('stopped', transport, held);
+        const request = `Stop me over ${transport}`;
+        await send(tab, request);
+        await replyStarted(tab);
+        await tab.click('#stop');
+        await statusIs(tab, 'ready');
+        expect(await assistantText(tab)).toBe(HELD_REPLY[0]);
+        // The turn stopped on the server too (stop() alone would let it finish the answer):
+        // the chat is waiting, its reply kept as far as it went.
+        await expect
+          .poll(async () => (await chatWith(request, held))?.status, {
+            interval: 50,
+            timeout: 10_000,
+          })
+          .toBe('waiting');
+        expect((await chatWith(request, held))?.replies).toEqual([HELD_REPLY[0]]);
+        expect(errorsOf(tab)).toEqual([]);
+        await tab.close();
+      } finally {
+        release();
+      }
     },
   );
 
@@ -249,18 +303,24 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   });
 
   it.each(TRANSPORTS)('resumes a reply after a reload, generated once (%s)', async (transport) => {
-    const tab = await openChat('reloaded', transport);
+    const release = holdReply();
+    const tab = await openChat('reloaded', transport, held);
     const story = `Tell me a story over ${transport}`;
     await send(tab, story);
     await replyStarted(tab);
     await tab.reload();
     // `resume: true` asks for the stream of the running turn, which replays the reply from its
-    // start: the new page streams it, from nothing to the whole reply.
+    // start: the new page streams what was said so far, then the rest as it comes.
+    await replyStarted(tab);
+    expect(await tab.textContent('#status')).toBe('streaming');
+    expect(await assistantText(tab)).toBe(HELD_REPLY[0]);
+    release();
     await historyMatches(tab, /streaming ready$/);
-    const reply = await assistantText(tab);
-    expect(reply).toContain(`You wrote: "${story}".`);
-    expect(reply).toMatch(/real model\.$/);
-    expect(await repliesTo(story)).toBe(1);
+    expect(await assistantText(tab)).toBe(HELD_REPLY.join(''));
+    expect((await chatWith(story, held))?.replies).toEqual([HELD_REPLY.join('')]);
+    expect(
+      provider.requests.filter((request) => JSON.stringify(request.body).includes(story)),
+    ).toHaveLength(1);
     expect(errorsOf(tab)).toEqual([]);
     await tab.close();
   });

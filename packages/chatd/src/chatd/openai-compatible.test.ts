@@ -5,6 +5,8 @@ import { tool } from 'ai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { staticModels } from '../models/static-models.js';
+import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
+import { deferred, isStatus, read } from '../test-support/streams.js';
 import { FakeOpenAI } from '../testing/fake-openai.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { type Chatd, createChatd } from './chatd.js';
@@ -72,6 +74,32 @@ describe('chatd on an OpenAI-compatible provider', () => {
     expect(messages[0]?.content.parts).toEqual([
       { type: 'text', text: expect.stringContaining('fake provider') },
     ]);
+  });
+
+  it('holds a scripted reply after its first piece until the test lets it go on', async () => {
+    const { fake, chatd } = await setup();
+    const release = deferred();
+    fake.reply({ kind: 'text', text: ['Once upon', ' a time.'], holdUntil: release.promise });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'a story', title: 'fixed' });
+    const stop = new AbortController();
+    const events: ChatStreamEventWithCursor[] = [];
+    const reading = read(
+      chatd.subscribe(chat.id, { signal: stop.signal }),
+      events,
+      isStatus('waiting'),
+    );
+    const deltas = () =>
+      events.flatMap((event) =>
+        event.type === 'message-part' && event.part.type === 'text-delta' ? [event.part.delta] : [],
+      );
+    await vi.waitFor(() => expect(deltas()).toEqual(['Once upon']));
+    // Held: the turn is still running, and no reply is committed yet.
+    expect((await chatd.getChat(chat.id)).status).toBe('running');
+    expect((await chatd.listMessages(chat.id)).messages.map((m) => m.role)).toEqual(['user']);
+    release.resolve();
+    await reading;
+    stop.abort();
+    expect(deltas().join('')).toBe('Once upon a time.');
   });
 
   it('runs a tool the model called and sends the result back', async () => {

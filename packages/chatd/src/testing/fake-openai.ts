@@ -5,7 +5,18 @@ import type { AddressInfo } from 'node:net';
 /** One scripted answer of the fake server. */
 export type FakeReply =
   | { kind: 'error'; status: number; headers?: Record<string, string>; message?: string }
-  | { kind: 'text'; text: string; chunks?: number }
+  | {
+      kind: 'text';
+      /** The answer: a string streams in `chunks` pieces of equal length, an array as its pieces. */
+      text: string | readonly string[];
+      /** How many pieces a string streams in (3). */
+      chunks?: number;
+      /**
+       * When given, the first piece streams at once and the rest once this settles: a test holds
+       * a reply mid-stream for as long as it needs, whatever the machine's pace.
+       */
+      holdUntil?: Promise<unknown>;
+    }
   | {
       kind: 'tool-calls';
       calls: Array<{ id: string; name: string; arguments: string }>;
@@ -94,8 +105,13 @@ export class FakeOpenAI implements AsyncDisposable {
       chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
     send({ role: 'assistant', content: '' });
     if (reply.kind === 'text') {
-      const pieces = splitText(reply.text, reply.chunks ?? 3);
-      for (const piece of pieces) send({ content: piece });
+      const [first = '', ...rest] =
+        typeof reply.text === 'string' ? splitText(reply.text, reply.chunks ?? 3) : reply.text;
+      send({ content: first });
+      await reply.holdUntil?.catch(() => {});
+      // The client may have gone while the reply was held (an interrupted turn).
+      if (response.destroyed) return;
+      for (const piece of rest) send({ content: piece });
       send({}, 'stop');
     } else {
       if (reply.text !== undefined) send({ content: reply.text });
