@@ -123,6 +123,37 @@ function terminal(
   };
 }
 
+/** Sends a request to the server's API as the admin. */
+const admin = (method: string, path: string, body?: unknown) =>
+  fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+/**
+ * A fake provider behind a stored model configuration `id`, for the tests of the describe block
+ * that calls it: added before them, removed after them (so the demo model is the default again).
+ */
+function fakeProviderModel(id: string): FakeProvider {
+  const provider = new FakeProvider();
+  beforeAll(async () => {
+    await provider.start();
+    const added = await admin('POST', '/v1/admin/model-configs', {
+      id,
+      provider: 'openai-compatible',
+      model: 'fake',
+      baseUrl: provider.baseUrl,
+    });
+    expect(added.status).toBe(201);
+  });
+  afterAll(async () => {
+    await admin('DELETE', `/v1/admin/model-configs/${id}`);
+    await provider.close();
+  });
+  return provider;
+}
+
 /** How many times `text` occurs in `within`. */
 const count = (within: string, text: string) => within.split(text).length - 1;
 
@@ -292,6 +323,10 @@ describe('chatd, the commands scripts use', () => {
 });
 
 describe('chatd chat, used in a terminal (tmux)', () => {
+  // Each reply is held mid-stream by the provider until the test has done what it does "while
+  // it streams" (queue, Esc, a restart), so no step races the reply on a busy machine.
+  const provider = fakeProviderModel('fake-held');
+
   it('streams the reply, queues while busy, interrupts on Esc, and resumes after a server restart', async () => {
     tmux(
       'new-session',
@@ -305,18 +340,23 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       '-y',
       '45',
       // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
-      `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} chat; sleep 600`,
+      `env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} chat --model fake-held; sleep 600`,
     );
     await vi.waitFor(() => expect(screen()).toContain('new chat: type a message'), {
       timeout: 120_000,
     });
 
+    provider.reply(
+      { chunks: ['Hello, ', 'person in tmux.'], holdBefore: 1 },
+      { chunks: ['The queued one, answered.'] },
+    );
     tmux('send-keys', '-t', session, 'Hello from tmux', 'Enter');
+    await provider.holding;
     // The reply streams in place while the status line says running.
     await vi.waitFor(
       () => {
         const now = screen();
-        expect(now).toContain('You wrote: "Hello from tmux"');
+        expect(now).toContain('Hello,');
         expect(now).toContain('── running');
       },
       { timeout: 30_000 },
@@ -325,12 +365,14 @@ describe('chatd chat, used in a terminal (tmux)', () => {
     tmux('send-keys', '-t', session, 'queued while busy', 'Enter');
     await vi.waitFor(
       () => expect(screen()).toContain('queued: it runs when the current reply is done'),
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
+    provider.release();
     await vi.waitFor(
       () => {
         const now = screen();
-        expect(now).toContain('You wrote: "queued while busy"');
+        expect(now).toContain('Hello, person in tmux.');
+        expect(now).toContain('The queued one, answered.');
         expect(now).toContain('── waiting');
         // Done and nothing left queued: the notice that it was queued has gone.
         expect(now).not.toContain('queued: it runs');
@@ -338,10 +380,10 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       { timeout: 60_000 },
     );
 
+    provider.reply({ chunks: ['Halfway ', 'and never this.'], holdBefore: 1 });
     tmux('send-keys', '-t', session, 'stop me halfway', 'Enter');
-    await vi.waitFor(() => expect(screen()).toContain('You wrote: "stop me halfway". I stream'), {
-      timeout: 30_000,
-    });
+    await provider.holding;
+    await vi.waitFor(() => expect(screen()).toContain('Halfway'), { timeout: 30_000 });
     tmux('send-keys', '-t', session, 'Escape');
     await vi.waitFor(
       () => {
@@ -351,16 +393,22 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       },
       { timeout: 30_000 },
     );
-    expect(screen()).not.toContain(
-      '"stop me halfway". I stream this reply word by word so you can watch it arrive, interrupt it, or queue a message while I am busy. Ask',
-    );
+    provider.release();
+    expect(screen()).not.toContain('never this');
 
-    // The server restarts mid-reply: the CLI says so, reconnects and shows the answer.
+    // The server restarts mid-reply: the CLI says so, reconnects and shows the answer, which
+    // the restarted server generates again.
+    provider.reply(
+      { chunks: ['Before the restart ', 'and never this either.'], holdBefore: 1 },
+      { chunks: ['After the restart, ', 'the whole answer.'] },
+    );
     tmux('send-keys', '-t', session, 'survive a restart', 'Enter');
-    await vi.waitFor(() => expect(screen()).toContain('You wrote: "survive a restart"'), {
+    await provider.holding;
+    await vi.waitFor(() => expect(screen()).toContain('Before the restart'), {
       timeout: 30_000,
     });
     await stopServer();
+    provider.release();
     await vi.waitFor(() => expect(screen()).toContain('reconnecting…'), { timeout: 30_000 });
     await startServer();
     await vi.waitFor(
@@ -368,10 +416,11 @@ describe('chatd chat, used in a terminal (tmux)', () => {
         const now = screen();
         expect(now).not.toContain('reconnecting…');
         expect(now).toContain('── waiting');
-        expect(now).toContain('OPENAI_COMPATIBLE_BASE_URL for a real');
+        expect(now).toContain('After the restart, the whole answer.');
       },
       { timeout: 90_000 },
     );
+    expect(screen()).not.toContain('never this either');
   });
 });
 
@@ -575,12 +624,6 @@ describe('chatd chat, typing (tmux)', () => {
 
   it('keeps what was typed when sending fails', async () => {
     // A model configuration an admin removes while the chat is open: sending then fails.
-    const admin = (method: string, path: string, body?: unknown) =>
-      fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
     const added = await admin('POST', '/v1/admin/model-configs', {
       id: 'short-lived',
       provider: 'openai-compatible',
@@ -809,22 +852,7 @@ describe('chatd chat without a terminal', () => {
 
 // Last: a stored model configuration becomes the server's default model for new chats.
 describe('chatd chat with a real provider streaming markdown (tmux)', () => {
-  const provider = new FakeProvider();
-  beforeAll(async () => {
-    await provider.start();
-    const response = await fetch(`${url}/v1/admin/model-configs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'fake-markdown',
-        provider: 'openai-compatible',
-        model: 'fake',
-        baseUrl: provider.baseUrl,
-      }),
-    });
-    expect(response.status).toBe(201);
-  });
-  afterAll(() => provider.close());
+  const provider = fakeProviderModel('fake-markdown');
 
   it('streams markdown blocks in place, keeps a long reply inside the screen, shows the queue, and survives a resize mid-stream without repeating a line', async () => {
     const points = Array.from({ length: 30 }, (_, index) => `- point-${index + 1}-end\n`);

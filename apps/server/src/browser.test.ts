@@ -14,10 +14,14 @@ import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { FakeOpenAI } from '@chatd/chatd/testing';
 import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HELD_REPLY,
+  type HeldReplyServer,
+  startHeldReplyServer,
+} from './test-support/held-reply-server.js';
 import { ADMIN_TOKEN, call, startTestServer, type TestServer } from './test-support/test-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,8 +31,6 @@ const runBrowserTests = hasChromium || process.env.CI === 'true';
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 /** The demo model's pace: a reply streams for a second or two, as a person would see it. */
 const DEMO_DELAY_MS = '40';
-/** What the provider says when a test holds its reply: the first piece, then the rest. */
-const HELD_REPLY = ['Once upon a time,', ' a reply waited for its reader. The end.'] as const;
 
 /** Serves the bundled page: `/` is its HTML, `/page.js` its script. */
 async function servePage(): Promise<{ origin: string; server: Server }> {
@@ -84,9 +86,8 @@ const assistantText = async (page: Page) =>
 describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it)', () => {
   /** The server on the demo model. */
   let chatd: TestServer;
-  /** The server on the fake provider, whose replies the tests hold (`holdReply`). */
-  let held: TestServer;
-  let provider: FakeOpenAI;
+  /** The server whose replies the tests hold mid-stream. */
+  let held: HeldReplyServer;
   let page: { origin: string; server: Server };
   let browser: Browser;
   let context: BrowserContext;
@@ -115,15 +116,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
       CHATD_CORS_ORIGINS: page.origin,
       CHATD_DEMO_DELAY_MS: DEMO_DELAY_MS,
     });
-    provider = await FakeOpenAI.start();
-    held = await startTestServer({
-      CHATD_CORS_ORIGINS: page.origin,
-      OPENAI_COMPATIBLE_BASE_URL: provider.baseURL,
-      OPENAI_COMPATIBLE_API_KEY: 'test-key',
-      OPENAI_COMPATIBLE_MODELS: 'held-1',
-      // One provider request per turn: no title calls to script.
-      CHATD_TITLE_MODEL: 'off',
-    });
+    held = await startHeldReplyServer({ CHATD_CORS_ORIGINS: page.origin });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 900, height: 800 } });
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -133,7 +126,6 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     await browser?.close();
     await chatd?.close();
     await held?.close();
-    await provider?.close();
     await new Promise((resolve) => page?.server.close(resolve));
   });
 
@@ -153,19 +145,6 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   async function send(tab: Page, text: string): Promise<void> {
     await tab.fill('#prompt', text);
     await tab.press('#prompt', 'Enter');
-  }
-
-  /**
-   * Scripts the provider's next reply: its first piece streams at once, the rest once the
-   * returned function is called.
-   */
-  function holdReply(): () => void {
-    let release = () => {};
-    const holdUntil = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    provider.reply({ kind: 'text', text: HELD_REPLY, holdUntil });
-    return release;
   }
 
   /** The chat whose user message is `text`: its status and replies, read through the API. */
@@ -190,7 +169,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   it.each(TRANSPORTS)(
     'streams a reply into the page as it is generated (%s)',
     async (transport) => {
-      const release = holdReply();
+      const release = held.holdReply();
       const tab = await openChat('greeting', transport, held);
       await send(tab, 'Hello from a browser');
       await replyStarted(tab);
@@ -262,7 +241,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   it.each(TRANSPORTS)(
     'Stop ends the reply and the turn, keeping what was said (%s)',
     async (transport) => {
-      const release = holdReply();
+      const release = held.holdReply();
       try {
         const tab = await openChat('stopped', transport, held);
         const request = `Stop me over ${transport}`;
@@ -303,7 +282,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
   });
 
   it.each(TRANSPORTS)('resumes a reply after a reload, generated once (%s)', async (transport) => {
-    const release = holdReply();
+    const release = held.holdReply();
     const tab = await openChat('reloaded', transport, held);
     const story = `Tell me a story over ${transport}`;
     await send(tab, story);
@@ -319,7 +298,7 @@ describe.skipIf(!runBrowserTests)('useChat pages and /docs in Chromium (needs it
     expect(await assistantText(tab)).toBe(HELD_REPLY.join(''));
     expect((await chatWith(story, held))?.replies).toEqual([HELD_REPLY.join('')]);
     expect(
-      provider.requests.filter((request) => JSON.stringify(request.body).includes(story)),
+      held.provider.requests.filter((request) => JSON.stringify(request.body).includes(story)),
     ).toHaveLength(1);
     expect(errorsOf(tab)).toEqual([]);
     await tab.close();

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Users } from './auth.js';
 import type { ServerConfig } from './config.js';
+import { trackConnections } from './connections.js';
 import { openDatabase } from './database.js';
 import { demoTools } from './demo-model.js';
 import { clientErrorHandler, errorHandler, HttpError } from './errors.js';
@@ -141,6 +142,7 @@ export async function createServer(
     ...(titleModelConfigId === undefined ? {} : { options: { titleModelConfigId } }),
   });
   const streams = new OpenStreams();
+  const connections = trackConnections(app.server);
   users.onRevoked((tokenId) => streams.closeOpenedWith(tokenId));
   let ready = false;
   let shuttingDown = false;
@@ -229,11 +231,16 @@ export async function createServer(
         shuttingDown = true;
         // Ending the streams first lets their clients reconnect to another replica at once.
         streams.closeAll();
+        // Requests that came before the close are answered in full; later ones get a 503
+        // (SHUTTING_DOWN) while the chats are handed over.
+        await connections.requestsDone();
         await chatd.close();
         users.close();
         models.close();
         await mcpPool.close();
-        await app.close();
+        const appClosed = app.close();
+        connections.closeIdle();
+        await appClosed;
         await database.close();
       })();
       return closing;

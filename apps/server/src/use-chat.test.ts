@@ -1,5 +1,10 @@
-import { DefaultChatTransport, readUIMessageStream, type UIMessage } from 'ai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import {
+  HELD_REPLY,
+  type HeldReplyServer,
+  startHeldReplyServer,
+} from './test-support/held-reply-server.js';
 import {
   startTestServer,
   type TestServer,
@@ -209,9 +214,18 @@ describe('stock useChat against the server (DefaultChatTransport and readUIMessa
   });
 });
 
+/** Reads UI message chunks up to the first text delta; returns the text read. */
+async function readUntilText(reader: ReadableStreamDefaultReader<UIMessageChunk>): Promise<string> {
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    if (next.value.type === 'text-delta') return next.value.delta;
+  }
+  throw new Error('The stream ended before any text');
+}
+
 describe('useChat resume while a reply is streaming', () => {
   it('replays the in-flight assistant message from its start, complete', async () => {
-    const started = await startTestServer({ CHATD_DEMO_DELAY_MS: '40' });
+    const started = await startHeldReplyServer();
+    const release = started.holdReply();
     try {
       const { url } = started;
       const transport = new DefaultChatTransport<UIMessage>({
@@ -228,21 +242,23 @@ describe('useChat resume while a reply is streaming', () => {
         messageId: undefined,
         abortSignal: controller.signal,
       });
-      // Read a little, then drop the connection (a page reload): the turn goes on.
+      // Read the reply's first piece, then drop the connection (a page reload): the turn goes on.
       const reader = first.getReader();
-      for (let index = 0; index < 6; index += 1) await reader.read();
+      await readUntilText(reader);
       controller.abort();
       await reader.cancel().catch(() => {});
 
       const resumed = await transport.reconnectToStream({ chatId: 'resumed' });
       expect(resumed).not.toBeNull();
+      release();
       let last: UIMessage | undefined;
       for await (const message of readUIMessageStream({ stream: resumed as ReadableStream }))
         last = message;
       const text = last?.parts.find((part) => part.type === 'text') as { text: string } | undefined;
-      expect(text?.text).toContain('a long answer please');
-      expect(text?.text.endsWith('real model.')).toBe(true);
+      expect(text?.text).toBe(HELD_REPLY.join(''));
+      expect(started.provider.requests).toHaveLength(1);
     } finally {
+      release();
       await started.close();
     }
   });
@@ -250,7 +266,8 @@ describe('useChat resume while a reply is streaming', () => {
 
 describe("stopping a useChat turn by the client's chat id", () => {
   it('interrupts the turn and keeps what it produced; 409 once nothing runs, 404 for an unknown id', async () => {
-    const started = await startTestServer({ CHATD_DEMO_DELAY_MS: '40' });
+    const started = await startHeldReplyServer();
+    const release = started.holdReply();
     try {
       const { url } = started;
       const headers = { authorization: `Bearer ${TOKEN}` };
@@ -263,15 +280,7 @@ describe("stopping a useChat turn by the client's chat id", () => {
         abortSignal: undefined,
       });
       const reader = stream.getReader();
-      let text = '';
-      let deltas = 0;
-      while (deltas < 3) {
-        const { value } = await reader.read();
-        if (value?.type === 'text-delta') {
-          deltas += 1;
-          text += value.delta;
-        }
-      }
+      let text = await readUntilText(reader);
       const interrupted = await fetch(`${url}/api/chat/stopped/interrupt`, {
         method: 'POST',
         headers,
@@ -283,14 +292,13 @@ describe("stopping a useChat turn by the client's chat id", () => {
       for (let next = await reader.read(); !next.done; next = await reader.read()) {
         if (next.value.type === 'text-delta') text += next.value.delta;
       }
-      expect(text).not.toMatch(/real model\.$/);
+      expect(text).toBe(HELD_REPLY[0]);
 
       const { messages } = (await (
         await fetch(`${url}/v1/chats/${chat.id}/messages`, { headers })
       ).json()) as { messages: { role: string; content: { parts: { text?: string }[] } }[] };
       const kept = messages.find((message) => message.role === 'assistant');
-      expect(kept?.content.parts[0]?.text).toMatch(/^\[chatd demo model/);
-      expect(kept?.content.parts[0]?.text).not.toMatch(/real model\.$/);
+      expect(kept?.content.parts[0]?.text).toBe(HELD_REPLY[0]);
 
       const again = await fetch(`${url}/api/chat/stopped/interrupt`, { method: 'POST', headers });
       expect(again.status).toBe(409);
@@ -306,17 +314,18 @@ describe("stopping a useChat turn by the client's chat id", () => {
         'CHAT_NOT_FOUND',
       );
     } finally {
+      release();
       await started.close();
     }
   });
 });
 
 describe('a useChat stream as an open stream of the server', () => {
-  let started: TestServer;
+  let started: HeldReplyServer;
 
   beforeAll(async () => {
-    // A slow demo reply, so the stream is still open when the test looks.
-    started = await startTestServer({ CHATD_DEMO_DELAY_MS: '50' });
+    // A held reply, so the stream is still open when the test looks.
+    started = await startHeldReplyServer();
   });
   afterAll(async () => {
     await started?.close();
@@ -328,6 +337,8 @@ describe('a useChat stream as an open stream of the server', () => {
   };
 
   it('counts in chatd_open_streams while it runs and is released when the client goes away', async () => {
+    const release = started.holdReply();
+    onTestFinished(release);
     const client = new AbortController();
     const response = await fetch(`${started.url}/api/chat`, {
       method: 'POST',
