@@ -1,7 +1,12 @@
 import { type Chat, createClient } from '@chatd/client';
 import { ChatdChatTransport } from '@chatd/client/use-chat';
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  HELD_REPLY,
+  type HeldReplyServer,
+  startHeldReplyServer,
+} from './test-support/held-reply-server.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from './test-support/test-server.js';
 
 const user = (id: string, text: string): UIMessage => ({
@@ -16,6 +21,20 @@ async function lastMessage(stream: ReadableStream<UIMessageChunk>): Promise<UIMe
   return last as UIMessage;
 }
 
+const send = (
+  transport: ChatdChatTransport,
+  chatId: string,
+  messages: UIMessage[],
+  trigger: 'submit-message' | 'regenerate-message' = 'submit-message',
+) =>
+  transport.sendMessages({
+    chatId,
+    messages,
+    trigger,
+    messageId: undefined,
+    abortSignal: undefined,
+  });
+
 const textOf = (message: UIMessage) =>
   message.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
 
@@ -24,25 +43,10 @@ describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read w
   let client: ReturnType<typeof createClient>;
 
   beforeAll(async () => {
-    // A turn of about a second at this pace: long enough to send into while it runs.
     started = await startTestServer({ CHATD_DEMO_DELAY_MS: '15' });
     client = createClient({ baseUrl: started.url, token: ADMIN_TOKEN });
   });
   afterAll(() => started?.close());
-
-  const send = (
-    transport: ChatdChatTransport,
-    chatId: string,
-    messages: UIMessage[],
-    trigger: 'submit-message' | 'regenerate-message' = 'submit-message',
-  ) =>
-    transport.sendMessages({
-      chatId,
-      messages,
-      trigger,
-      messageId: undefined,
-      abortSignal: undefined,
-    });
 
   it('creates a chat for a new useChat id, streams the reply, and continues the same chat', async () => {
     const created: Chat[] = [];
@@ -98,29 +102,6 @@ describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read w
     ]);
   });
 
-  it('uses a chatd chat id as it is, and a message sent while busy streams when its turn comes', async () => {
-    const chat = await client.chats.create({ content: 'A long first turn' });
-    const transport = new ChatdChatTransport({ client });
-    // The first turn is still streaming (about a second at this pace): this message waits in
-    // the queue.
-    expect((await client.chats.get(chat.id)).status).toBe('running');
-    const queued = await send(transport, chat.id, [user('u2', 'Queued question')]);
-    const answer = await lastMessage(queued);
-    expect(textOf(answer)).toContain('Queued question');
-    expect(textOf(answer)).not.toContain('A long first turn');
-  });
-
-  it('resumes an in-flight reply from its start, and returns null when nothing is in flight', async () => {
-    const chat = await client.chats.create({ content: 'Resume me' });
-    const transport = new ChatdChatTransport({ client });
-    const resumed = await transport.reconnectToStream({ chatId: chat.id });
-    expect(resumed).not.toBeNull();
-    const answer = await lastMessage(resumed as ReadableStream<UIMessageChunk>);
-    expect(textOf(answer)).toContain('Resume me');
-    expect(await transport.reconnectToStream({ chatId: chat.id })).toBeNull();
-    expect(await transport.reconnectToStream({ chatId: 'never-used' })).toBeNull();
-  });
-
   it('regenerates by editing the last user message', async () => {
     const transport = new ChatdChatTransport({ client });
     const first = await lastMessage(await send(transport, 'ui-regen', [user('u1', 'Version one')]));
@@ -154,5 +135,51 @@ describe('ChatdChatTransport (@chatd/client/use-chat) against the server, read w
     const { messages } = await client.messages.list(chatId, { limit: 1 });
     // The whole canned reply, to its last sentence: the turn was not interrupted.
     expect(JSON.stringify(messages[0]?.content)).toContain('for a real model.');
+  });
+});
+
+describe('ChatdChatTransport while a reply streams (held by the provider)', () => {
+  let held: HeldReplyServer;
+  let client: ReturnType<typeof createClient>;
+
+  beforeAll(async () => {
+    held = await startHeldReplyServer();
+    client = createClient({ baseUrl: held.url, token: ADMIN_TOKEN });
+  });
+  afterAll(() => held?.close());
+
+  const running = (chatId: string) =>
+    vi.waitFor(async () => expect((await client.chats.get(chatId)).status).toBe('running'), {
+      timeout: 20_000,
+      interval: 20,
+    });
+
+  it('uses a chatd chat id as it is, and a message sent while busy streams when its turn comes', async () => {
+    const release = held.holdReply();
+    onTestFinished(release);
+    held.provider.reply({ kind: 'text', text: 'The queued question, answered.' });
+    const chat = await client.chats.create({ content: 'A long first turn' });
+    await running(chat.id);
+    const transport = new ChatdChatTransport({ client });
+    // The first turn is still streaming: this message waits in the queue.
+    const queued = await send(transport, chat.id, [user('u2', 'Queued question')]);
+    release();
+    expect(textOf(await lastMessage(queued))).toBe('The queued question, answered.');
+  });
+
+  it('resumes an in-flight reply from its start, and returns null when nothing is in flight', async () => {
+    const release = held.holdReply();
+    onTestFinished(release);
+    const chat = await client.chats.create({ content: 'Resume me' });
+    await running(chat.id);
+    const transport = new ChatdChatTransport({ client });
+    const resumed = await transport.reconnectToStream({ chatId: chat.id });
+    expect(resumed).not.toBeNull();
+    release();
+    const answer = await lastMessage(resumed as ReadableStream<UIMessageChunk>);
+    expect(textOf(answer)).toBe(HELD_REPLY.join(''));
+    await vi.waitFor(async () => expect((await client.chats.get(chat.id)).status).toBe('waiting'));
+    expect(await transport.reconnectToStream({ chatId: chat.id })).toBeNull();
+    expect(await transport.reconnectToStream({ chatId: 'never-used' })).toBeNull();
   });
 });
