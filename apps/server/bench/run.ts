@@ -56,6 +56,8 @@ const LATENCY_TURNS_PER_STREAM = 60;
 const LATENCY_ROUNDS = 2;
 /** Quiet time before RSS is read, so the servers are idle. */
 const IDLE_MS = 3000;
+/** Durable one-row commits timed on Postgres (see `durableCommits`). */
+const COMMIT_PROBES = 200;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const TARGETS = { throughput: 0.8, cpu: 1.25, firstTokenAddedMs: 3, tailMs: 5 };
 
@@ -641,6 +643,26 @@ function postgresCpu(pool: pg.Pool, database: string): () => Promise<Map<number,
   };
 }
 
+/**
+ * Times `count` durable one-row commits (autocommit INSERTs into a scratch table) on the bench
+ * database: what waiting for the write-ahead log to reach the disk costs here, the floor under
+ * any reply that ends only once its step is committed.
+ */
+async function durableCommits(pool: pg.Pool, count: number): Promise<number[]> {
+  await pool.query('CREATE TABLE bench_commit_probe (id integer)');
+  const times: number[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const start = performance.now();
+      await pool.query('INSERT INTO bench_commit_probe VALUES ($1)', [index]);
+      times.push(performance.now() - start);
+    }
+  } finally {
+    await pool.query('DROP TABLE bench_commit_probe');
+  }
+  return times;
+}
+
 async function runOn(
   label: string,
   fakeUrl: string,
@@ -655,6 +677,7 @@ async function runOn(
 
   let extraCpuMs: (() => Promise<Map<number, number>>) | undefined;
   let databaseWork: (() => Promise<DatabaseWork>) | undefined;
+  let commitProbe: (() => Promise<number[]>) | undefined;
   let version = 'PGlite (embedded, in the server process)';
   if (databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
@@ -684,6 +707,7 @@ async function runOn(
         deleted: Number(row?.deleted),
       };
     };
+    commitProbe = () => durableCommits(pool, COMMIT_PROBES);
   }
   const workBefore = await databaseWork?.();
 
@@ -784,6 +808,8 @@ async function runOn(
   // Backends flush their statistics when they exit (a busy one only about once a second).
   await sleep(1000);
   const workAfter = await databaseWork?.();
+  // After the counters are read, so its commits are not counted as chatd's.
+  const commits = await commitProbe?.();
 
   // Throughput and CPU: the best round of each (the one least disturbed by other load).
   const best = (name: string) => {
@@ -824,6 +850,10 @@ async function runOn(
     const routeSplits = pacedSplits.get(name) ?? [];
     const until = median(routeSplits.map((split) => split.untilModelCalledMs));
     const after = median(routeSplits.map((split) => split.afterModelFirstTokenMs));
+    const flush =
+      commits === undefined
+        ? ''
+        : ` On Postgres that commit waits for its write-ahead log to reach the disk: a durable one-row commit alone took ${ms(median(commits))} (median; p99 ${ms(p99(commits))}) on this database in this run, a floor the bare server never pays; above it chatd adds about ${ms(Math.max(0, median(tails) - median(bareTails) - median(commits)))} over bare.`;
     rows.push(
       {
         scenario: `${route}: tokens/s delivered, ${STREAMS} concurrent streams (best of ${ROUNDS} rounds of ${STREAMS * TURNS_PER_STREAM} turns)`,
@@ -903,7 +933,7 @@ async function runOn(
                 : ''
             }.`
       }`,
-      `${route}: last token → stream closed ${ms(median(tails))} against ${ms(median(bareTails))}: chatd ends the reply (\`finish\` + \`[DONE]\`, or the \`waiting\` event) once the step is committed and the turn has ended in the database; the bare server ends it when the model's stream ends.`,
+      `${route}: last token → stream closed ${ms(median(tails))} against ${ms(median(bareTails))}: chatd ends the reply (\`finish\` + \`[DONE]\`, or the \`waiting\` event) once the step is committed and the turn has ended in the database; the bare server ends it when the model's stream ends.${flush}`,
     );
     notes.push(
       `${route}, paced turns: request sent → model called p90 ${ms(
@@ -943,6 +973,15 @@ async function runOn(
       scenario: `Postgres work per chatd turn (all ${chatdTurns} turns of the run, \`pg_stat_database\`)`,
       chatd: `${per('transactions')} transactions (each autocommit statement counts, reads included); rows: ${per('inserted')} inserted, ${per('updated')} updated, ${per('deleted')} deleted`,
       baseline: 'none',
+      result: '–',
+      target: 'reported',
+    });
+  }
+  if (commits !== undefined) {
+    rows.push({
+      scenario: `A durable one-row commit on this Postgres (\`INSERT\`, autocommit, from the bench), median / p99 of ${commits.length}: the disk's share of last token → stream closed`,
+      chatd: `${ms(median(commits))} / ${ms(p99(commits))}`,
+      baseline: 'none (no database)',
       result: '–',
       target: 'reported',
     });
@@ -1127,7 +1166,11 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   wait divides into *request sent → model called* and *model's first token → client*. Last
   token → stream closed: the client's time from the last text it received to the end of the
   response (\`/api/chat\`) or to the \`waiting\` event (\`/v1\`); median and p99. The same two
-  figures under the ${STREAMS}-stream load are reported too (queueing included).
+  figures under the ${STREAMS}-stream load are reported too (queueing included). On Postgres
+  the bench also times ${COMMIT_PROBES} durable one-row commits of its own on the bench
+  database after the servers stopped: chatd ends a reply only once its step is committed, and
+  a commit waits for the write-ahead log to reach the disk, so that time is a floor under
+  chatd's figure that depends on the disk, not on chatd.
 - **Database work** (Postgres): \`pg_stat_database\` counters of the bench database from before
   the warm-up to after chatd stopped, divided by all turns chatd served in the run.
 - **Idle RSS.** After start and the warm-up, ${IDLE_MS / 1000} s without requests.

@@ -1,9 +1,14 @@
-import type { Server } from 'node:http';
+import { once } from 'node:events';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** A server's connections and the requests in flight on them, for a graceful close. */
 export interface ConnectionTracker {
-  /** Resolves once no request is in flight (at once when none is). */
+  /**
+   * Resolves once every request in flight now has been answered (requests that come later are
+   * not waited for: while closing they get a quick refusal, and a steady trickle of them must
+   * not hold the close up).
+   */
   requestsDone(): Promise<void>;
   /**
    * Ends every connection with no request in flight, now and, from then on, each one as soon as
@@ -21,8 +26,7 @@ export interface ConnectionTracker {
 export function trackConnections(server: Server): ConnectionTracker {
   /** Each open connection, with how many of its responses are not sent yet. */
   const inFlight = new Map<Socket, number>();
-  let requests = 0;
-  let onRequestsDone: (() => void) | undefined;
+  const responses = new Set<ServerResponse>();
   let closing = false;
   const endIfIdle = (socket: Socket) => {
     // end() first, so a response just written still reaches the client.
@@ -35,27 +39,18 @@ export function trackConnections(server: Server): ConnectionTracker {
   });
   server.on('request', (request, response) => {
     const { socket } = request;
-    requests += 1;
+    responses.add(response);
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     response.once('close', () => {
-      requests -= 1;
-      if (requests === 0) onRequestsDone?.();
+      responses.delete(response);
       if (!inFlight.has(socket)) return;
       inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
       endIfIdle(socket);
     });
   });
   return {
-    requestsDone() {
-      if (requests === 0) return Promise.resolve();
-      return new Promise((resolve) => {
-        const previous = onRequestsDone;
-        onRequestsDone = () => {
-          onRequestsDone = undefined;
-          previous?.();
-          resolve();
-        };
-      });
+    async requestsDone() {
+      await Promise.all([...responses].map((response) => once(response, 'close')));
     },
     closeIdle() {
       closing = true;
