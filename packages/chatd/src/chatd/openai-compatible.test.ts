@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { staticModels } from '../models/static-models.js';
 import type { ChatStreamEventWithCursor } from '../stream/subscriber-events.js';
 import { deferred, isStatus, read } from '../test-support/streams.js';
-import { FakeOpenAI } from '../testing/fake-openai.js';
+import { FAKE_TITLE, FakeOpenAI } from '../testing/fake-openai.js';
 import type { ToolProvider } from '../tools/tool-provider.js';
 import { type Chatd, createChatd } from './chatd.js';
 
@@ -73,6 +73,33 @@ describe('chatd on an OpenAI-compatible provider', () => {
     const { messages } = await chatd.listMessages(chat.id);
     expect(messages[0]?.content.parts).toEqual([
       { type: 'text', text: expect.stringContaining('fake provider') },
+    ]);
+  });
+
+  it("titles a new chat with a non-streaming call that takes none of the turns' scripted replies", async () => {
+    const { fake, chatd } = await setup();
+    fake.reply({ kind: 'text', text: 'First answer.' }, { kind: 'text', text: 'Second answer.' });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'hello' });
+    await vi.waitFor(async () => expect((await chatd.getChat(chat.id)).title).toBe(FAKE_TITLE), {
+      timeout: 15_000,
+      interval: 20,
+    });
+    await chatd.sendMessage(chat.id, { content: 'again', busy: 'queue' });
+    await vi.waitFor(
+      async () => {
+        const { messages } = await chatd.listMessages(chat.id);
+        const replies = messages.filter((message) => message.role === 'assistant');
+        expect(replies.map((message) => message.content.parts)).toEqual([
+          [{ type: 'text', text: 'Second answer.' }],
+          [{ type: 'text', text: 'First answer.' }],
+        ]);
+      },
+      { timeout: 15_000, interval: 20 },
+    );
+    expect(fake.requests.map((request) => request.body.stream === true)).toEqual([
+      true,
+      false,
+      true,
     ]);
   });
 

@@ -31,10 +31,15 @@ export interface FakeRequest {
   at: number;
 }
 
+/** What the fake server answers every non-streaming request with (chatd's title calls). */
+export const FAKE_TITLE = 'A fake title';
+
 /**
- * A local OpenAI-compatible chat-completions server (`POST /v1/chat/completions`, streaming
- * SSE), answering each request with the next scripted {@link FakeReply}: the real provider
- * path of the AI SDK, without network or keys.
+ * A local OpenAI-compatible chat-completions server (`POST /v1/chat/completions`), answering
+ * each streaming request with the next scripted {@link FakeReply} (SSE): the real provider path
+ * of the AI SDK, without network or keys. A non-streaming request, as chatd's title call for a
+ * new chat is, gets {@link FAKE_TITLE} and takes no scripted reply, so titles never eat the
+ * replies scripted for turns.
  */
 export class FakeOpenAI implements AsyncDisposable {
   readonly requests: FakeRequest[] = [];
@@ -64,7 +69,7 @@ export class FakeOpenAI implements AsyncDisposable {
     return `http://127.0.0.1:${port}/v1`;
   }
 
-  /** Queues replies, answered in order; a request with none left gets a 500. */
+  /** Queues replies, answered in order to streaming requests; one with none left gets a 500. */
   reply(...replies: FakeReply[]): void {
     this.#replies.push(...replies);
   }
@@ -81,7 +86,28 @@ export class FakeOpenAI implements AsyncDisposable {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let raw = '';
     for await (const chunk of request) raw += chunk;
-    this.requests.push({ body: JSON.parse(raw), at: Date.now() });
+    const body = JSON.parse(raw) as FakeRequest['body'];
+    this.requests.push({ body, at: Date.now() });
+    if (body.stream !== true) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 0,
+          model: 'fake',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: FAKE_TITLE },
+              finish_reason: 'stop',
+            },
+          ],
+          usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
+        }),
+      );
+      return;
+    }
     const reply = this.#replies.shift() ?? {
       kind: 'error',
       status: 500,

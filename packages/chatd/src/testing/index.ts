@@ -5,4 +5,4 @@
  *
  * @packageDocumentation
  */
-export { FakeOpenAI, type FakeReply, type FakeRequest } from './fake-openai.js';
+export { FAKE_TITLE, FakeOpenAI, type FakeReply, type FakeRequest } from './fake-openai.js';
