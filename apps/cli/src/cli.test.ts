@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { FakeOpenAI, type FakeReply } from '@chatd/chatd/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FakeProvider } from './test-support/fake-provider.js';
 
 const run = promisify(execFile);
 // The built CLI and server, as a user runs them: `test` waits for this package's build and its
@@ -131,27 +131,56 @@ const admin = (method: string, path: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
+/** A local provider's scripted replies (a turn with none scripted gets "A short answer."). */
+interface ScriptedProvider {
+  /** Queues replies for the next turns. */
+  reply(...replies: FakeReply[]): void;
+  /**
+   * Queues a reply of `pieces` whose first `holdAfter` pieces stream at once and the rest once
+   * the returned function is called: the test does what must happen mid-reply in between.
+   */
+  hold(pieces: string[], holdAfter?: number): () => void;
+  /** How many turns (streaming requests) it has been asked for. */
+  turnsAsked(): number;
+}
+
 /**
- * A fake provider behind a stored model configuration `id`, for the tests of the describe block
- * that calls it: added before them, removed after them (so the demo model is the default again).
+ * A local OpenAI-compatible provider behind a stored model configuration `id`, for the tests of
+ * the describe block that calls it: added before them, removed after them (so the demo model is
+ * the default again).
  */
-function fakeProviderModel(id: string): FakeProvider {
-  const provider = new FakeProvider();
+function fakeProviderModel(id: string): ScriptedProvider {
+  let fake: FakeOpenAI | undefined;
+  const started = () => {
+    if (fake === undefined) throw new Error('the fake provider starts before the tests');
+    return fake;
+  };
   beforeAll(async () => {
-    await provider.start();
+    fake = await FakeOpenAI.start({ unscripted: { kind: 'text', text: 'A short answer.' } });
     const added = await admin('POST', '/v1/admin/model-configs', {
       id,
       provider: 'openai-compatible',
       model: 'fake',
-      baseUrl: provider.baseUrl,
+      baseUrl: fake.baseURL,
     });
     expect(added.status).toBe(201);
   });
   afterAll(async () => {
     await admin('DELETE', `/v1/admin/model-configs/${id}`);
-    await provider.close();
+    await fake?.close();
   });
-  return provider;
+  return {
+    reply: (...replies) => started().reply(...replies),
+    hold(pieces, holdAfter = 1) {
+      let release = () => {};
+      const holdUntil = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      started().reply({ kind: 'text', text: pieces, holdAfter, holdUntil });
+      return release;
+    },
+    turnsAsked: () => started().requests.filter((request) => request.body.stream === true).length,
+  };
 }
 
 /** How many times `text` occurs in `within`. */
@@ -346,12 +375,9 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       timeout: 120_000,
     });
 
-    provider.reply(
-      { chunks: ['Hello, ', 'person in tmux.'], holdBefore: 1 },
-      { chunks: ['The queued one, answered.'] },
-    );
+    const releaseHello = provider.hold(['Hello, ', 'person in tmux.']);
+    provider.reply({ kind: 'text', text: ['The queued one, answered.'] });
     tmux('send-keys', '-t', session, 'Hello from tmux', 'Enter');
-    await provider.holding;
     // The reply streams in place while the status line says running.
     await vi.waitFor(
       () => {
@@ -367,7 +393,7 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       () => expect(screen()).toContain('queued: it runs when the current reply is done'),
       { timeout: 30_000 },
     );
-    provider.release();
+    releaseHello();
     await vi.waitFor(
       () => {
         const now = screen();
@@ -380,9 +406,8 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       { timeout: 60_000 },
     );
 
-    provider.reply({ chunks: ['Halfway ', 'and never this.'], holdBefore: 1 });
+    const releaseHalfway = provider.hold(['Halfway ', 'and never this.']);
     tmux('send-keys', '-t', session, 'stop me halfway', 'Enter');
-    await provider.holding;
     await vi.waitFor(() => expect(screen()).toContain('Halfway'), { timeout: 30_000 });
     tmux('send-keys', '-t', session, 'Escape');
     await vi.waitFor(
@@ -393,22 +418,19 @@ describe('chatd chat, used in a terminal (tmux)', () => {
       },
       { timeout: 30_000 },
     );
-    provider.release();
+    releaseHalfway();
     expect(screen()).not.toContain('never this');
 
     // The server restarts mid-reply: the CLI says so, reconnects and shows the answer, which
     // the restarted server generates again.
-    provider.reply(
-      { chunks: ['Before the restart ', 'and never this either.'], holdBefore: 1 },
-      { chunks: ['After the restart, ', 'the whole answer.'] },
-    );
+    const releaseRestart = provider.hold(['Before the restart ', 'and never this either.']);
+    provider.reply({ kind: 'text', text: ['After the restart, ', 'the whole answer.'] });
     tmux('send-keys', '-t', session, 'survive a restart', 'Enter');
-    await provider.holding;
     await vi.waitFor(() => expect(screen()).toContain('Before the restart'), {
       timeout: 30_000,
     });
     await stopServer();
-    provider.release();
+    releaseRestart();
     await vi.waitFor(() => expect(screen()).toContain('reconnecting…'), { timeout: 30_000 });
     await startServer();
     await vi.waitFor(
@@ -869,14 +891,13 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
       '```\n\n',
       'That is **all**.',
     ];
-    provider.reply({ chunks: reply, holdBefore: reply.indexOf('done();\n') });
+    const release = provider.hold(reply, reply.indexOf('done();\n'));
     const person = terminal('provider', 'chat --model fake-markdown', { columns: 80, rows: 24 });
     await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
       timeout: 120_000,
     });
     person.type('release notes please');
     person.keys('Enter');
-    await provider.holding;
     await vi.waitFor(
       () => {
         const now = person.screen();
@@ -916,7 +937,7 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
       },
       { timeout: 30_000 },
     );
-    provider.release();
+    release();
     await vi.waitFor(
       () => {
         const after = person.screen();
@@ -951,8 +972,8 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
 
     // A failure worth retrying, then one for good.
     provider.reply(
-      { chunks: [], status: 503, message: 'fake overload' },
-      { chunks: [], status: 400, message: 'fake refusal' },
+      { kind: 'error', status: 503, message: 'fake overload' },
+      { kind: 'error', status: 400, message: 'fake refusal' },
     );
     const piped = await chatdPiped(
       ['chat', chatId],
@@ -966,14 +987,15 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
     expect(piped.stdout).toMatch(/^retrying in \d+ s \(attempt 1\): /m);
     expect(piped.stdout).toContain('error: The model provider rejected the request.');
 
-    provider.reply({ chunks: [], status: 400, message: 'fake refusal' });
+    provider.reply({ kind: 'error', status: 400, message: 'fake refusal' });
     const sent = await chatd(['send', chatId, 'fail again', '--wait'], {}, 60_000);
     expect(sent.code).toBe(1);
     expect(sent.stdout).toContain('error: The model provider rejected the request.');
     expect(sent.stdout).not.toContain('the turn failed');
 
     for (const command of ['new', 'send']) {
-      provider.reply({ chunks: ['never said'], holdBefore: 0 });
+      const release = provider.hold(['never said'], 0);
+      const asked = provider.turnsAsked();
       let held = chatId;
       const args =
         command === 'new'
@@ -987,7 +1009,10 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
             await vi.waitFor(() => expect(output()).toMatch(/^chat \S+$/m), { timeout: 30_000 });
             held = /^chat (\S+)$/m.exec(output())?.[1] as string;
           }
-          await provider.holding;
+          // The model was called and holds its reply back: the turn has no output yet.
+          await vi.waitFor(() => expect(provider.turnsAsked()).toBe(asked + 1), {
+            timeout: 30_000,
+          });
           const response = await fetch(`${url}/v1/chats/${held}/interrupt`, {
             method: 'POST',
             headers: { authorization: `Bearer ${TOKEN}` },
@@ -996,7 +1021,7 @@ describe('chatd chat with a real provider streaming markdown (tmux)', () => {
         },
         30_000,
       );
-      provider.release();
+      release();
       expect(result.code, command).toBe(1);
       expect(result.stdout, command).toContain('the turn ended without an answer');
       expect(result.stdout, command).not.toContain('never said');

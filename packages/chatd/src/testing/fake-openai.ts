@@ -12,16 +12,24 @@ export type FakeReply =
       /** How many pieces a string streams in (3). */
       chunks?: number;
       /**
-       * When given, the first piece streams at once and the rest once this settles: a test holds
-       * a reply mid-stream for as long as it needs, whatever the machine's pace.
+       * When given, the first `holdAfter` pieces stream at once and the rest once this settles:
+       * a test holds a reply mid-stream for as long as it needs, whatever the machine's pace.
        */
       holdUntil?: Promise<unknown>;
+      /** How many pieces stream before the hold (1; 0 holds before any text). */
+      holdAfter?: number;
     }
   | {
       kind: 'tool-calls';
       calls: Array<{ id: string; name: string; arguments: string }>;
       text?: string;
     };
+
+/** Options of {@link FakeOpenAI.start}. */
+export interface FakeOpenAIOptions {
+  /** The reply to a streaming request when none is scripted (default: a 500). */
+  unscripted?: FakeReply;
+}
 
 /** A request the fake server received. */
 export interface FakeRequest {
@@ -44,10 +52,14 @@ export const FAKE_TITLE = 'A fake title';
 export class FakeOpenAI implements AsyncDisposable {
   readonly requests: FakeRequest[] = [];
   readonly #replies: FakeReply[] = [];
+  readonly #unscripted: FakeReply;
   readonly #server: Server;
   readonly #sockets = new Set<import('node:net').Socket>();
 
-  private constructor() {
+  private constructor({
+    unscripted = { kind: 'error', status: 500, message: 'no reply scripted' },
+  }: FakeOpenAIOptions) {
+    this.#unscripted = unscripted;
     this.#server = createServer((request, response) => void this.#handle(request, response));
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
@@ -56,8 +68,8 @@ export class FakeOpenAI implements AsyncDisposable {
   }
 
   /** Starts a server on 127.0.0.1 and a free port. */
-  static async start(): Promise<FakeOpenAI> {
-    const fake = new FakeOpenAI();
+  static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+    const fake = new FakeOpenAI(options);
     fake.#server.listen(0, '127.0.0.1');
     await once(fake.#server, 'listening');
     return fake;
@@ -69,7 +81,7 @@ export class FakeOpenAI implements AsyncDisposable {
     return `http://127.0.0.1:${port}/v1`;
   }
 
-  /** Queues replies, answered in order to streaming requests; one with none left gets a 500. */
+  /** Queues replies, answered in order to streaming requests (see `unscripted` for the rest). */
   reply(...replies: FakeReply[]): void {
     this.#replies.push(...replies);
   }
@@ -108,11 +120,7 @@ export class FakeOpenAI implements AsyncDisposable {
       );
       return;
     }
-    const reply = this.#replies.shift() ?? {
-      kind: 'error',
-      status: 500,
-      message: 'no reply scripted',
-    };
+    const reply = this.#replies.shift() ?? this.#unscripted;
     if (reply.kind === 'error') {
       response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       response.end(
@@ -131,13 +139,17 @@ export class FakeOpenAI implements AsyncDisposable {
       chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
     send({ role: 'assistant', content: '' });
     if (reply.kind === 'text') {
-      const [first = '', ...rest] =
+      const pieces =
         typeof reply.text === 'string' ? splitText(reply.text, reply.chunks ?? 3) : reply.text;
-      send({ content: first });
-      await reply.holdUntil?.catch(() => {});
-      // The client may have gone while the reply was held (an interrupted turn).
-      if (response.destroyed) return;
-      for (const piece of rest) send({ content: piece });
+      const holdAt = reply.holdUntil === undefined ? pieces.length : (reply.holdAfter ?? 1);
+      for (const [index, piece] of pieces.entries()) {
+        if (index === holdAt) {
+          await reply.holdUntil?.catch(() => {});
+          // The client may have gone while the reply was held (an interrupted turn).
+          if (response.destroyed) return;
+        }
+        send({ content: piece });
+      }
       send({}, 'stop');
     } else {
       if (reply.text !== undefined) send({ content: reply.text });

@@ -5,4 +5,10 @@
  *
  * @packageDocumentation
  */
-export { FAKE_TITLE, FakeOpenAI, type FakeReply, type FakeRequest } from './fake-openai.js';
+export {
+  FAKE_TITLE,
+  FakeOpenAI,
+  type FakeOpenAIOptions,
+  type FakeReply,
+  type FakeRequest,
+} from './fake-openai.js';
