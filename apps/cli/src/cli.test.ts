@@ -171,14 +171,7 @@ function fakeProviderModel(id: string): ScriptedProvider {
   });
   return {
     reply: (...replies) => started().reply(...replies),
-    hold(pieces, holdAfter = 1) {
-      let release = () => {};
-      const holdUntil = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      started().reply({ kind: 'text', text: pieces, holdAfter, holdUntil });
-      return release;
-    },
+    hold: (pieces, holdAfter) => started().hold(pieces, holdAfter),
     turnsAsked: () => started().requests.filter((request) => request.body.stream === true).length,
   };
 }

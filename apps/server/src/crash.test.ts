@@ -43,14 +43,8 @@ describe.skipIf(serverUrl === undefined)(
     it('another server takes the chat over after the lease and completes the turn once', async () => {
       first = await runBinary({ ...env(database.url), LOG_LEVEL: 'warn' });
       const firstUrl = first.url;
-      let release = () => {};
-      const holdUntil = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      provider.reply(
-        { kind: 'text', text: ['Cut off ', 'before this.'], holdUntil },
-        { kind: 'text', text: ['The whole answer, ', 'from the survivor.'] },
-      );
+      const release = provider.hold(['Cut off ', 'before this.']);
+      provider.reply({ kind: 'text', text: ['The whole answer, ', 'from the survivor.'] });
 
       const created = await fetch(`${firstUrl}/v1/chats`, {
         method: 'POST',

@@ -39,14 +39,7 @@ export async function startHeldReplyServer(
     return {
       ...started,
       provider,
-      holdReply() {
-        let release = () => {};
-        const holdUntil = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        provider.reply({ kind: 'text', text: HELD_REPLY, holdUntil });
-        return release;
-      },
+      holdReply: () => provider.hold(HELD_REPLY),
       async close() {
         await started.close();
         await provider.close();

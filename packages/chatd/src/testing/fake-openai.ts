@@ -86,6 +86,19 @@ export class FakeOpenAI implements AsyncDisposable {
     this.#replies.push(...replies);
   }
 
+  /**
+   * Queues a text reply of `pieces` whose first `holdAfter` pieces stream at once and the rest
+   * once the returned function is called: the test does what must happen mid-reply in between.
+   */
+  hold(pieces: readonly string[], holdAfter = 1): () => void {
+    let release = () => {};
+    const holdUntil = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.reply({ kind: 'text', text: pieces, holdAfter, holdUntil });
+    return release;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
