@@ -1,10 +1,8 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChatdError, type Logger } from '@chatd/core';
-import { type MessageStore, openStore } from '@chatd/message-store';
+import { type MessageStore, openStore, type PGliteInstance } from '@chatd/message-store';
 import { PubSub } from '@chatd/pubsub';
 import { PostgresTransport } from '@chatd/pubsub/postgres';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /**
@@ -90,48 +88,6 @@ CREATE TABLE IF NOT EXISTS server_mcp_tokens (
   PRIMARY KEY (user_id, server_id)
 );`;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Data folders this process serves (a lock file with our own pid is ours only if listed). */
-const lockedHere = new Set<string>();
-
-/**
- * Takes the data folder for this process (embedded PGlite has one writer): a lock file with
- * our pid; a lock left by a dead process is taken over.
- */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  await mkdir(dataDir, { recursive: true });
-  const lockPath = join(dataDir, 'server.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const file = await open(lockPath, 'wx');
-      await file.writeFile(String(process.pid));
-      await file.close();
-      lockedHere.add(dataDir);
-      return async () => {
-        lockedHere.delete(dataDir);
-        await rm(lockPath, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(await readFile(lockPath, 'utf8').catch(() => '0'));
-      const ours = pid === process.pid;
-      if ((ours && lockedHere.has(dataDir)) || (!ours && pid > 0 && processAlive(pid))) {
-        throw new DataDirInUseError(dataDir, pid);
-      }
-      await rm(lockPath, { force: true });
-    }
-  }
-  throw new DataDirInUseError(dataDir, 0);
-}
-
 /**
  * Opens Postgres (`databaseUrl`) or embedded PGlite in `dataDir`, the message store on it with
  * a PubSub that reaches every replica (LISTEN/NOTIFY on Postgres), and the server's tables.
@@ -204,25 +160,26 @@ export async function openDatabase(
       throw error;
     }
   }
-  const unlock = await lockDataDir(dataDir);
   const pubsub = new PubSub({ logger });
-  let pglite: PGlite | undefined;
   let store: MessageStore | undefined;
   try {
-    pglite = await PGlite.create(join(dataDir, 'pglite'));
-    const instance = pglite;
+    // The store opens the folder: it locks it to this process and creates a new database in a
+    // child process, so this one does not keep initdb's memory (about 500 MB). The store is
+    // alone on the database (no follower for its drafts to hurry for, no other writer).
+    store = await openStore(
+      { dataDir: join(dataDir, 'pglite') },
+      { pubsub, logger, lease, ambientTransactions },
+    ).catch((error: unknown) => {
+      if (!ChatdError.isInstance(error, 'DATA_FOLDER_IN_USE')) throw error;
+      throw new DataDirInUseError(dataDir, (error as { pid?: number }).pid ?? 0);
+    });
+    const opened = store;
+    const pglite = opened.pglite as PGliteInstance;
     const db: ServerDatabase = {
       query: async <Row>(sql: string, params?: unknown[]) =>
-        (await instance.query(sql, params)).rows as Row[],
+        (await pglite.query(sql, params)).rows as Row[],
     };
     // The store's migrations first: the server's tables refer to its chats.
-    // The data folder is locked to this process and no other store opens the instance: the
-    // store is alone on it (no follower for its drafts to hurry for, no other writer).
-    store = await openStore(
-      { pglite, exclusive: true },
-      { pubsub, logger, lease, ambientTransactions },
-    );
-    const opened = store;
     await pglite.exec(SCHEMA);
     return {
       store: opened,
@@ -230,22 +187,18 @@ export async function openDatabase(
       db,
       kind: 'pglite',
       ping: () =>
-        instance.query('SELECT 1').then(
+        pglite.query('SELECT 1').then(
           () => true,
           () => false,
         ),
       async close() {
         await opened.close();
         await pubsub.close();
-        await instance.close();
-        await unlock();
       },
     };
   } catch (error) {
     await store?.close();
     await pubsub.close();
-    await pglite?.close();
-    await unlock();
     throw error;
   }
 }

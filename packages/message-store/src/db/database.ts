@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RootHandleInTransactionError, TransactionEndedError } from '../errors/store-errors.js';
+import type { PGliteInstance } from './client-types.js';
 
 /** Which driver a database uses. */
 export type DriverKind = 'pglite' | 'postgres';
@@ -226,6 +227,11 @@ export class Database implements Queryable {
 
   get driver(): DriverKind {
     return this.#adapter.driver;
+  }
+
+  /** The PGlite instance underneath; `undefined` on Postgres. */
+  get pglite(): PGliteInstance | undefined {
+    return this.#adapter.driver === 'pglite' ? (this.#adapter.client as PGliteInstance) : undefined;
   }
 
   /** The transaction of this database the caller runs in, if any. */

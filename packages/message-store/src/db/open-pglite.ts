@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { PGliteInstance, PGliteTransaction } from './client-types.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
 import { Database, type Queryable } from './database.js';
+import { freshDatabaseDump, initdbDataDirInChild, needsInitdb } from './initdb-in-child.js';
 
 /** Where the embedded database lives. */
 export type PgliteTarget =
@@ -81,7 +82,9 @@ function statementRunner(
 }
 
 /**
- * Opens PGlite (loaded with `import()` only now, so Postgres users never load the WASM). An
+ * Opens PGlite (loaded with `import()` only now, so Postgres users never load the WASM). A new
+ * database (a new data folder, or memory) is created by a child process, so that this one does
+ * not keep initdb's memory (see initdb-in-child.ts). An
  * app-owned instance is used as it is: the store never closes it or changes its parsers (rows
  * are mapped by the store's own readers, whatever the parsers return).
  */
@@ -97,15 +100,15 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     if (target.kind === 'dataDir') {
       lock = await lockDataFolder(target.dataDir);
       try {
+        if (needsInitdb(target.dataDir)) await initdbDataDirInChild(target.dataDir);
         owned = await PGlite.create({ dataDir: target.dataDir });
       } catch (error) {
         await lock.release();
         throw error;
       }
     } else {
-      owned = await PGlite.create(
-        target.loadDataDir === undefined ? {} : { loadDataDir: target.loadDataDir },
-      );
+      const loadDataDir = target.loadDataDir ?? (await freshDatabaseDump());
+      owned = await PGlite.create(loadDataDir === undefined ? {} : { loadDataDir });
     }
     pglite = owned;
   }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, requirePositiveNumber } from '@chatd/core';
 import type { PubSub } from '@chatd/pubsub';
 import type { z } from 'zod';
+import type { PGliteInstance } from '../db/client-types.js';
 import type { Queryable } from '../db/database.js';
 import { type DraftEnvelope, type DraftKey, parseDraftKey } from '../drafts/draft-types.js';
 import type { DraftWriter } from '../drafts/draft-writer.js';
@@ -100,6 +101,17 @@ export class MessageStore implements AsyncDisposable {
   /** The driver in use: `'pglite'` (embedded) or `'postgres'`. */
   get driver(): 'pglite' | 'postgres' {
     return this.#context.db.driver;
+  }
+
+  /**
+   * The embedded PGlite instance, whether the store opened it (`dataDir`, `memory`) or was given
+   * it; `undefined` on Postgres. For an app's own tables next to the store's (the reference
+   * server keeps its users there): opening the data folder through the store gives the app its
+   * lock and its memory-saving creation. The store closes the instance it opened: use it only
+   * while the store is open, and never in the store's own tables.
+   */
+  get pglite(): PGliteInstance | undefined {
+    return this.#context.db.pglite;
   }
 
   /**

@@ -191,6 +191,66 @@ describe('embedded PGlite data folder', () => {
     await store.close();
   });
 
+  it("lends its PGlite for the app's own tables, kept with the folder", async () => {
+    const dataDir = await tempDir();
+    const pubsub = newPubSub();
+    const first = await openStore({ dataDir }, { pubsub });
+    await first.pglite?.exec('CREATE TABLE app_notes (note text)');
+    await first.pglite?.query('INSERT INTO app_notes VALUES ($1)', ['kept']);
+    await first.close();
+    const second = await openStore({ dataDir }, { pubsub });
+    expect((await second.pglite?.query('SELECT note FROM app_notes'))?.rows).toEqual([
+      { note: 'kept' },
+    ]);
+    await second.close();
+  });
+
+  describe('creating a new database', () => {
+    /** Opens a store in a fresh process, as an app starting up would; what it reports. */
+    async function openInNewProcess(
+      args: string[],
+    ): Promise<{ externalMb: number; stored: boolean }> {
+      const script = fileURLToPath(
+        new URL('../test-support/report-store-memory.ts', import.meta.url),
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      return JSON.parse(output);
+    }
+
+    // PGlite's initdb grows WebAssembly memory that never shrinks: run in the opening process,
+    // it left about 660 MB of external memory behind; an open database needs about 210 MB.
+    it('runs initdb in a child process, so a new data folder leaves no initdb memory behind', async () => {
+      const dataDir = await tempDir();
+      const opened = await openInNewProcess(['child', dataDir]);
+      expect(opened).toEqual({ externalMb: expect.any(Number), stored: true });
+      expect(opened.externalMb).toBeLessThan(400);
+      // The folder is an ordinary database: it opens again with the chat in it.
+      const store = await openStore({ dataDir }, { pubsub: newPubSub() });
+      expect((await store.listChats('o')).chats).toHaveLength(1);
+      await store.close();
+    }, 60_000);
+
+    it('creates an in-memory database from a dump made in a child process', async () => {
+      const opened = await openInNewProcess(['child']);
+      expect(opened.stored).toBe(true);
+      expect(opened.externalMb).toBeLessThan(400);
+    }, 60_000);
+
+    it('creates the database in this process when no child process can be started', async () => {
+      const dataDir = await tempDir();
+      expect(await openInNewProcess(['no-child', dataDir])).toMatchObject({ stored: true });
+      expect(await openInNewProcess(['no-child'])).toMatchObject({ stored: true });
+    }, 60_000);
+  });
+
   it('refuses a folder migrated by a newer version with SCHEMA_TOO_NEW', async () => {
     const dataDir = await tempDir();
     const pubsub = newPubSub();
@@ -292,6 +352,12 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
     cleanups.push(() => dropDatabase(baseUrl, name));
     return urlForDatabase(baseUrl, name);
   }
+
+  it('has no PGlite to lend', async () => {
+    const store = await openStore({ url: await emptyDatabase() }, { pubsub: newPubSub() });
+    expect(store.pglite).toBeUndefined();
+    await store.close();
+  });
 
   it('migrates once when two stores open an empty database at the same time', async () => {
     const url = await emptyDatabase();

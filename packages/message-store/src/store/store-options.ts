@@ -9,9 +9,11 @@ import { parseInput } from '../validation/parse-input.js';
  * Where the store keeps its data.
  *
  * - `{ dataDir }`: embedded PGlite in a folder (the default deployment). One process at a time:
- *   a second opener gets `DATA_FOLDER_IN_USE`.
+ *   a second opener gets `DATA_FOLDER_IN_USE`. A new folder's database is created by a child
+ *   process, so this one does not keep initdb's memory (about 500 MB).
  * - `{ memory: true }`: embedded PGlite in memory, gone on close (tests). `loadDataDir` starts
- *   from a `pglite.dumpDataDir()` tarball instead of running initdb (about 1 s instead of 2.5 s).
+ *   from a `pglite.dumpDataDir()` tarball; without it, from a new database a child process
+ *   created once per process (for the same reason).
  * - `{ url }`: a `postgres://` URL; the store creates and owns a `pg` pool.
  * - `{ pool }` / `{ pglite }`: a pool or PGlite instance the app owns (a `pg.Pool`, a `PGlite`);
  *   the store never closes it and never changes its global settings. `exclusive: true` on a

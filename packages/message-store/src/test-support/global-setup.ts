@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { silentLogger } from '@chatd/core';
 import type { TestProject } from 'vitest/node';
 import { isAlive } from '../db/data-folder-lock.js';
-import { openPglite } from '../db/open-pglite.js';
 import { openPostgres } from '../db/open-postgres.js';
 import { migrate } from '../migrations/migrator.js';
+import { migratedDump } from '../testing/create-test-store.js';
 import {
   adminExec,
   dropDatabase,
@@ -58,20 +58,12 @@ async function removeLeftovers(): Promise<void> {
 /** Builds the PGlite tarball and, with TEST_DATABASE_URL, the template database. */
 export async function setup(project: TestProject): Promise<void> {
   await removeLeftovers();
-  const { PGlite } = await import('@electric-sql/pglite');
-  const instance = await PGlite.create();
-  try {
-    const connection = await openPglite({ kind: 'pglite', pglite: instance });
-    await connection.withSession((session) => migrate(session, silentLogger));
-    const dump = await instance.dumpDataDir('gzip');
-    pgliteTemplatePath = join(
-      tmpdir(),
-      `${TARBALL_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}.tar.gz`,
-    );
-    await writeFile(pgliteTemplatePath, Buffer.from(await dump.arrayBuffer()));
-  } finally {
-    await instance.close();
-  }
+  const dump = await migratedDump();
+  pgliteTemplatePath = join(
+    tmpdir(),
+    `${TARBALL_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}.tar.gz`,
+  );
+  await writeFile(pgliteTemplatePath, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteTemplatePath', pgliteTemplatePath);
 
   if (TEST_DATABASE_URL !== undefined) {
