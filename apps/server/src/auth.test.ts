@@ -1,11 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { silentLogger } from '@chatd/core';
 import { ManualClock } from '@chatd/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Users } from './auth.js';
 import { type OpenedDatabase, openDatabase, type ServerDatabase } from './database.js';
+import { newDataDir } from './test-support/test-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,7 +17,7 @@ async function database(): Promise<{
   db: ServerDatabase;
   reads: () => number;
 }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'chatd-auth-'));
+  const dataDir = await newDataDir('chatd-auth-');
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const opened = await openDatabase(
     { databaseUrl: undefined, dataDir, leaseStaleAfterMs: 30_000 },

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FakeOpenAI } from '@chatd/chatd/testing';
 import { PGlite } from '@electric-sql/pglite';
@@ -8,6 +7,7 @@ import { loadConfig } from './config.js';
 import { createServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
 import {
+  newDataDir,
   call as request,
   startTestServer,
   ADMIN_TOKEN as TOKEN,
@@ -29,7 +29,7 @@ describe('model configurations stored by admins, with their keys sealed', () => 
   let started: Awaited<ReturnType<typeof start>>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-models-'));
+    dataDir = await newDataDir('chatd-models-');
     fake = await FakeOpenAI.start();
     started = await start(dataDir);
   });

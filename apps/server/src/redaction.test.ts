@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { FakeOpenAI } from '@chatd/chatd/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readStream } from './test-support/read-stream.js';
 import { type RunningBinary, runBinary } from './test-support/run-binary.js';
-import { call as request } from './test-support/test-server.js';
+import { newDataDir, call as request } from './test-support/test-server.js';
 
 const ADMIN_TOKEN = 'redaction-admin-token-SECRET-0123456789';
 const PROVIDER_KEY = 'sk-provider-SECRET-key-abcdef';
@@ -26,7 +24,7 @@ describe('secrets never reach the logs or responses (the binary at trace level)'
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-redaction-'));
+    dataDir = await newDataDir('chatd-redaction-');
     fake = await FakeOpenAI.start();
     binary = await runBinary({
       CHATD_DATA_DIR: dataDir,

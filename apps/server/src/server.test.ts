@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config.js';
 import type { ChatdServer } from './server.js';
 import { type Json, readStream } from './test-support/read-stream.js';
-import { ADMIN_TOKEN, call, startTestServer } from './test-support/test-server.js';
+import { ADMIN_TOKEN, call, newDataDir, startTestServer } from './test-support/test-server.js';
 
 interface Started {
   server: ChatdServer;
@@ -27,7 +25,7 @@ describe('the server on embedded PGlite', () => {
   let other: { token: string; id: string };
 
   beforeAll(async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-server-'));
+    const dataDir = await newDataDir('chatd-server-');
     started = await start(dataDir);
     const created = await call(started.url, started.token, 'POST', '/v1/admin/users', {
       name: 'bob',
@@ -485,7 +483,7 @@ describe('the server on embedded PGlite', () => {
 
 describe('starting and stopping', () => {
   it('creates the admin once, keeps the data across a restart, and refuses a second server on the same folder', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-server-'));
+    const dataDir = await newDataDir('chatd-server-');
     try {
       const first = await start(dataDir);
       expect(first.server.firstAdminToken).toBe(first.token);

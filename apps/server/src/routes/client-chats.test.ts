@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { silentLogger } from '@chatd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenedDatabase, openDatabase } from '../database.js';
+import { newDataDir } from '../test-support/test-server.js';
 import { ClientChats } from './client-chats.js';
 
 describe('the client chat ids of useChat', () => {
@@ -13,7 +12,7 @@ describe('the client chat ids of useChat', () => {
   const userId = randomUUID();
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chatd-client-chats-'));
+    dataDir = await newDataDir('chatd-client-chats-');
     opened = await openDatabase(
       { databaseUrl: undefined, dataDir, leaseStaleAfterMs: 30_000 },
       silentLogger,

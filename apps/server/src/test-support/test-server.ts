@@ -1,6 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore } from '@chatd/message-store';
+import { PubSub } from '@chatd/pubsub';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../config.js';
 import { type ChatdServer, createServer } from '../server.js';
@@ -8,6 +11,32 @@ import type { Json } from './read-stream.js';
 
 /** The admin token every test server starts with. Test-only. */
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A data folder whose database the store created and migrated, made once per process. */
+let template: Promise<string> | undefined;
+
+async function makeTemplate(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'chatd-server-template-'));
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  const pubsub = new PubSub();
+  const store = await openStore({ dataDir: join(folder, 'pglite') }, { pubsub });
+  await store.close();
+  await pubsub.close();
+  return folder;
+}
+
+/**
+ * A new temporary data folder that already holds an empty database, copied from one made once
+ * per process: creating a database (PGlite's initdb) takes seconds, and the tests start many
+ * servers. The caller removes it. Test-only.
+ */
+export async function newDataDir(prefix = 'chatd-server-'): Promise<string> {
+  template ??= makeTemplate();
+  const from = await template;
+  const folder = await mkdtemp(join(tmpdir(), prefix));
+  await cp(join(from, 'pglite'), join(folder, 'pglite'), { recursive: true });
+  return folder;
+}
 
 /** A listening server on embedded PGlite in its own temporary folder. Test-only. */
 export interface TestServer {
@@ -29,7 +58,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   { dataDir }: { dataDir?: string } = {},
 ): Promise<TestServer> {
-  const folder = dataDir ?? (await mkdtemp(join(tmpdir(), 'chatd-server-')));
+  const folder = dataDir ?? (await newDataDir());
   try {
     const server = await createServer(
       loadConfig({

@@ -1,3 +1,4 @@
+import type { Logger } from '@chatd/core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGliteInstance, PGliteTransaction } from './client-types.js';
 import { type DataFolderLock, lockDataFolder } from './data-folder-lock.js';
@@ -88,7 +89,7 @@ function statementRunner(
  * app-owned instance is used as it is: the store never closes it or changes its parsers (rows
  * are mapped by the store's own readers, whatever the parsers return).
  */
-export async function openPglite(target: PgliteTarget): Promise<Database> {
+export async function openPglite(target: PgliteTarget, logger: Logger): Promise<Database> {
   let lock: DataFolderLock | undefined;
   // The instance opened here, which close() closes; an app-owned one stays open.
   let owned: PGlite | undefined;
@@ -100,7 +101,11 @@ export async function openPglite(target: PgliteTarget): Promise<Database> {
     if (target.kind === 'dataDir') {
       lock = await lockDataFolder(target.dataDir);
       try {
-        if (needsInitdb(target.dataDir)) await initdbDataDirInChild(target.dataDir);
+        if (needsInitdb(target.dataDir)) {
+          // A first start waits several seconds here: say why.
+          logger.info({ dataDir: target.dataDir }, 'creating the embedded database');
+          await initdbDataDirInChild(target.dataDir);
+        }
         owned = await PGlite.create({ dataDir: target.dataDir });
       } catch (error) {
         await lock.release();

@@ -216,11 +216,17 @@ describe('embedded PGlite data folder', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      // A test that times out must not leave it writing into a folder being removed.
+      cleanups.push(async () => {
+        child.kill('SIGKILL');
+        await exited;
+      });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
       });
-      const code = await new Promise((resolve) => child.once('exit', resolve));
+      const code = await exited;
       expect(code).toBe(0);
       return JSON.parse(output);
     }
@@ -236,19 +242,19 @@ describe('embedded PGlite data folder', () => {
       const store = await openStore({ dataDir }, { pubsub: newPubSub() });
       expect((await store.listChats('o')).chats).toHaveLength(1);
       await store.close();
-    }, 60_000);
+    }, 180_000);
 
     it('creates an in-memory database from a dump made in a child process', async () => {
       const opened = await openInNewProcess(['child']);
       expect(opened.stored).toBe(true);
       expect(opened.externalMb).toBeLessThan(400);
-    }, 60_000);
+    }, 180_000);
 
     it('creates the database in this process when no child process can be started', async () => {
       const dataDir = await tempDir();
       expect(await openInNewProcess(['no-child', dataDir])).toMatchObject({ stored: true });
       expect(await openInNewProcess(['no-child'])).toMatchObject({ stored: true });
-    }, 60_000);
+    }, 180_000);
   });
 
   it('refuses a folder migrated by a newer version with SCHEMA_TOO_NEW', async () => {

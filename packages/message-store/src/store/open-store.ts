@@ -21,7 +21,7 @@ export function connect(
 ): Promise<Database> {
   return source.kind === 'url' || source.kind === 'pool'
     ? openPostgres(source, logger ?? silentLogger)
-    : openPglite(source);
+    : openPglite(source, logger ?? silentLogger);
 }
 
 /**

@@ -56,7 +56,7 @@ export async function migratedDump(): Promise<Blob> {
   const loadDataDir = await freshDatabaseDump();
   const pglite = await PGlite.create(loadDataDir === undefined ? {} : { loadDataDir });
   try {
-    const connection = await openPglite({ kind: 'pglite', pglite });
+    const connection = await openPglite({ kind: 'pglite', pglite }, silentLogger);
     await connection.withSession((session) => migrate(session, silentLogger));
     return await pglite.dumpDataDir('gzip');
   } finally {
