@@ -56,7 +56,7 @@ const LATENCY_TURNS_PER_STREAM = 60;
 const LATENCY_ROUNDS = 2;
 /** Quiet time before RSS is read, so the servers are idle. */
 const IDLE_MS = 3000;
-/** Durable one-row commits timed on Postgres (see `durableCommits`). */
+/** Durable one-row commits timed back to back on Postgres (see `commitProbes`). */
 const COMMIT_PROBES = 200;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const TARGETS = { throughput: 0.8, cpu: 1.25, firstTokenAddedMs: 3, tailMs: 5 };
@@ -643,24 +643,77 @@ function postgresCpu(pool: pg.Pool, database: string): () => Promise<Map<number,
   };
 }
 
+/** What the commit probes timed on the bench database (see {@link commitProbes}). */
+interface CommitTimes {
+  /** Durable one-row commits, one after the other. */
+  backToBack: number[];
+  /** Step-shaped commits, each after {@link REPLY_MS} without statements. */
+  afterReply: number[];
+}
+
 /**
- * Times `count` durable one-row commits (autocommit INSERTs into a scratch table) on the bench
- * database: what waiting for the write-ahead log to reach the disk costs here, the floor under
- * any reply that ends only once its step is committed.
+ * How long a paced reply streams: the database connection that commits its step has been idle
+ * that long.
  */
-async function durableCommits(pool: pg.Pool, count: number): Promise<number[]> {
-  await pool.query('CREATE TABLE bench_commit_probe (id integer)');
-  const times: number[] = [];
+const REPLY_MS = PACED.firstTokenMs + TOKENS * PACED.tokenIntervalMs;
+/** Step-shaped commits timed after a reply's idle time (one reply's length each). */
+const STEP_COMMIT_PROBES = 100;
+
+/**
+ * Times, on the bench database, what a commit costs here, the floor under any reply that ends
+ * only once its step is committed:
+ * - `COMMIT_PROBES` durable one-row commits back to back (autocommit INSERTs into a scratch
+ *   table): waiting for the write-ahead log to reach the disk;
+ * - `STEP_COMMIT_PROBES` commits shaped like chatd's step (BEGIN, an `UPDATE … RETURNING` of one
+ *   row, the insert of a reply-sized JSON row, COMMIT, sent together on a pipelining connection,
+ *   as the store sends them), each after {@link REPLY_MS} without statements, as at the end of a
+ *   paced reply. On a machine whose idle processors sleep, a statement after a pause costs
+ *   several times what it costs back to back, whatever runs it.
+ */
+async function commitProbes(databaseUrl: string): Promise<CommitTimes> {
+  const client = new pg.Client({ connectionString: databaseUrl, pipeline: true });
+  await client.connect();
+  const reply = JSON.stringify({
+    version: 1,
+    parts: [{ type: 'text', text: 'tok'.repeat(TOKENS) }],
+  });
+  const backToBack: number[] = [];
+  const afterReply: number[] = [];
   try {
-    for (let index = 0; index < count; index += 1) {
+    await client.query('CREATE TABLE bench_commit_probe (id integer)');
+    await client.query('CREATE TABLE bench_step_probe (id integer PRIMARY KEY, version bigint)');
+    await client.query('CREATE TABLE bench_step_message (id serial PRIMARY KEY, content jsonb)');
+    await client.query('INSERT INTO bench_step_probe VALUES (1, 0)');
+    for (let index = 0; index < COMMIT_PROBES; index += 1) {
       const start = performance.now();
-      await pool.query('INSERT INTO bench_commit_probe VALUES ($1)', [index]);
-      times.push(performance.now() - start);
+      await client.query('INSERT INTO bench_commit_probe VALUES ($1)', [index]);
+      backToBack.push(performance.now() - start);
+    }
+    for (let index = 0; index < STEP_COMMIT_PROBES; index += 1) {
+      await sleep(REPLY_MS);
+      const start = performance.now();
+      await Promise.all([
+        client.query('BEGIN'),
+        client.query({
+          name: 'bench_step_bump',
+          text: 'UPDATE bench_step_probe SET version = version + 1 WHERE id = 1 RETURNING *',
+        }),
+        client.query({
+          name: 'bench_step_insert',
+          text: 'INSERT INTO bench_step_message (content) VALUES ($1::jsonb) RETURNING id',
+          values: [reply],
+        }),
+        client.query('COMMIT'),
+      ]);
+      afterReply.push(performance.now() - start);
     }
   } finally {
-    await pool.query('DROP TABLE bench_commit_probe');
+    await client.query(
+      'DROP TABLE IF EXISTS bench_commit_probe, bench_step_probe, bench_step_message',
+    );
+    await client.end();
   }
-  return times;
+  return { backToBack, afterReply };
 }
 
 async function runOn(
@@ -677,7 +730,7 @@ async function runOn(
 
   let extraCpuMs: (() => Promise<Map<number, number>>) | undefined;
   let databaseWork: (() => Promise<DatabaseWork>) | undefined;
-  let commitProbe: (() => Promise<number[]>) | undefined;
+  let commitProbe: (() => Promise<CommitTimes>) | undefined;
   let version = 'PGlite (embedded, in the server process)';
   if (databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
@@ -707,7 +760,7 @@ async function runOn(
         deleted: Number(row?.deleted),
       };
     };
-    commitProbe = () => durableCommits(pool, COMMIT_PROBES);
+    commitProbe = () => commitProbes(databaseUrl);
   }
   const workBefore = await databaseWork?.();
 
@@ -853,7 +906,7 @@ async function runOn(
     const flush =
       commits === undefined
         ? ''
-        : ` On Postgres that commit waits for its write-ahead log to reach the disk: a durable one-row commit alone took ${ms(median(commits))} (median; p99 ${ms(p99(commits))}) on this database in this run, a floor the bare server never pays; above it chatd adds about ${ms(Math.max(0, median(tails) - median(bareTails) - median(commits)))} over bare.`;
+        : ` On Postgres that commit waits for its write-ahead log to reach the disk: a durable one-row commit took ${ms(median(commits.backToBack))} back to back (median; p99 ${ms(p99(commits.backToBack))}), and a step-shaped commit after ${REPLY_MS} ms without statements, as at the end of a paced reply, ${ms(median(commits.afterReply))} (p99 ${ms(p99(commits.afterReply))}) on this database in this run, a floor the bare server never pays; above it chatd adds about ${ms(Math.max(0, median(tails) - median(bareTails) - median(commits.afterReply)))} over bare.`;
     rows.push(
       {
         scenario: `${route}: tokens/s delivered, ${STREAMS} concurrent streams (best of ${ROUNDS} rounds of ${STREAMS * TURNS_PER_STREAM} turns)`,
@@ -978,13 +1031,22 @@ async function runOn(
     });
   }
   if (commits !== undefined) {
-    rows.push({
-      scenario: `A durable one-row commit on this Postgres (\`INSERT\`, autocommit, from the bench), median / p99 of ${commits.length}: the disk's share of last token → stream closed`,
-      chatd: `${ms(median(commits))} / ${ms(p99(commits))}`,
-      baseline: 'none (no database)',
-      result: '–',
-      target: 'reported',
-    });
+    rows.push(
+      {
+        scenario: `A durable one-row commit on this Postgres (\`INSERT\`, autocommit, from the bench), back to back, median / p99 of ${commits.backToBack.length}: the disk's share of last token → stream closed`,
+        chatd: `${ms(median(commits.backToBack))} / ${ms(p99(commits.backToBack))}`,
+        baseline: 'none (no database)',
+        result: '–',
+        target: 'reported',
+      },
+      {
+        scenario: `A step-shaped commit on this Postgres (BEGIN, \`UPDATE … RETURNING\`, a reply-sized \`INSERT\`, COMMIT, sent together) after ${REPLY_MS} ms without statements, as at the end of a paced reply, median / p99 of ${commits.afterReply.length}: the floor under last token → stream closed`,
+        chatd: `${ms(median(commits.afterReply))} / ${ms(p99(commits.afterReply))}`,
+        baseline: 'none (no database)',
+        result: '–',
+        target: 'reported',
+      },
+    );
   }
   rows.push(
     {
@@ -1167,10 +1229,15 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   token → stream closed: the client's time from the last text it received to the end of the
   response (\`/api/chat\`) or to the \`waiting\` event (\`/v1\`); median and p99. The same two
   figures under the ${STREAMS}-stream load are reported too (queueing included). On Postgres
-  the bench also times ${COMMIT_PROBES} durable one-row commits of its own on the bench
-  database after the servers stopped: chatd ends a reply only once its step is committed, and
-  a commit waits for the write-ahead log to reach the disk, so that time is a floor under
-  chatd's figure that depends on the disk, not on chatd.
+  the bench also times commits of its own on the bench database after the servers stopped:
+  chatd ends a reply only once its step is committed, so a commit's time is a floor under
+  chatd's figure that depends on the machine, not on chatd. ${COMMIT_PROBES} durable one-row
+  commits back to back show what waiting for the write-ahead log to reach the disk costs;
+  ${STEP_COMMIT_PROBES} commits shaped like chatd's step (BEGIN, an \`UPDATE … RETURNING\`, the
+  insert of a reply-sized JSON row and COMMIT, sent together on a pipelining connection as the
+  store sends them), each after ${REPLY_MS} ms without statements as at the end of a paced
+  reply, show what the same commit costs when it comes after a pause, as a reply's does: on a
+  machine whose idle processors sleep, that is several times the back-to-back figure.
 - **Database work** (Postgres): \`pg_stat_database\` counters of the bench database from before
   the warm-up to after chatd stopped, divided by all turns chatd served in the run.
 - **Idle RSS.** After start and the warm-up, ${IDLE_MS / 1000} s without requests.
