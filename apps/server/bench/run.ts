@@ -667,8 +667,8 @@ const STEP_COMMIT_PROBES = 100;
  * - `STEP_COMMIT_PROBES` commits shaped like chatd's step (BEGIN, an `UPDATE … RETURNING` of one
  *   row, the insert of a reply-sized JSON row, COMMIT, sent together on a pipelining connection,
  *   as the store sends them), each after {@link REPLY_MS} without statements, as at the end of a
- *   paced reply. On a machine whose idle processors sleep, a statement after a pause costs
- *   several times what it costs back to back, whatever runs it.
+ *   paced reply. On the machines these runs use, a statement after a pause costs several times
+ *   what it costs back to back, whatever runs it.
  */
 async function commitProbes(databaseUrl: string): Promise<CommitTimes> {
   const client = new pg.Client({ connectionString: databaseUrl, pipeline: true });
@@ -906,7 +906,7 @@ async function runOn(
     const flush =
       commits === undefined
         ? ''
-        : ` On Postgres that commit waits for its write-ahead log to reach the disk: a durable one-row commit took ${ms(median(commits.backToBack))} back to back (median; p99 ${ms(p99(commits.backToBack))}), and a step-shaped commit after ${REPLY_MS} ms without statements, as at the end of a paced reply, ${ms(median(commits.afterReply))} (p99 ${ms(p99(commits.afterReply))}) on this database in this run, a floor the bare server never pays; above it chatd adds about ${ms(Math.max(0, median(tails) - median(bareTails) - median(commits.afterReply)))} over bare.`;
+        : ` On Postgres that commit is a round trip to the database and a wait for its write-ahead log to reach the disk: a durable one-row commit took ${ms(median(commits.backToBack))} back to back (median; p99 ${ms(p99(commits.backToBack))}), and a step-shaped commit after ${REPLY_MS} ms without statements, as at the end of a paced reply, ${ms(median(commits.afterReply))} (p99 ${ms(p99(commits.afterReply))}) on this database in this run, a floor the bare server never pays; above it chatd adds about ${ms(Math.max(0, median(tails) - median(bareTails) - median(commits.afterReply)))} over bare.`;
     rows.push(
       {
         scenario: `${route}: tokens/s delivered, ${STREAMS} concurrent streams (best of ${ROUNDS} rounds of ${STREAMS * TURNS_PER_STREAM} turns)`,
@@ -1236,8 +1236,9 @@ run, on the same machine and the same model: Fastify 5 with one route, \`POST /a
   ${STEP_COMMIT_PROBES} commits shaped like chatd's step (BEGIN, an \`UPDATE … RETURNING\`, the
   insert of a reply-sized JSON row and COMMIT, sent together on a pipelining connection as the
   store sends them), each after ${REPLY_MS} ms without statements as at the end of a paced
-  reply, show what the same commit costs when it comes after a pause, as a reply's does: on a
-  machine whose idle processors sleep, that is several times the back-to-back figure.
+  reply, show what the same commit costs when it comes after a pause, as a reply's does: on the
+  machines these runs use, a statement after a pause costs several times what it costs back to
+  back.
 - **Database work** (Postgres): \`pg_stat_database\` counters of the bench database from before
   the warm-up to after chatd stopped, divided by all turns chatd served in the run.
 - **Idle RSS.** After start and the warm-up, ${IDLE_MS / 1000} s without requests.
