@@ -39,6 +39,12 @@ function newPubSub(): PubSub {
   return pubsub;
 }
 
+/** The `shared_buffers` setting of a store's embedded PGlite. */
+async function sharedBuffers(store: MessageStore): Promise<string | undefined> {
+  const result = await store.pglite?.query('SHOW shared_buffers');
+  return (result?.rows[0] as { shared_buffers?: string } | undefined)?.shared_buffers;
+}
+
 const content = { version: 1 as const, parts: [{ type: 'text' as const, text: 'hi' }] };
 
 /** Creates a chat for owner `o` through the store; returns its id. */
@@ -203,6 +209,16 @@ describe('embedded PGlite data folder', () => {
       { note: 'kept' },
     ]);
     await second.close();
+  });
+
+  it('opens the database it creates with 32 MB of shared buffers, on a folder and in memory', async () => {
+    const pubsub = newPubSub();
+    const onFolder = await openStore({ dataDir: await tempDir() }, { pubsub });
+    const inMemory = await openStore({ memory: true }, { pubsub });
+    for (const store of [onFolder, inMemory]) {
+      expect(await sharedBuffers(store)).toBe('32MB');
+      await store.close();
+    }
   });
 
   describe('creating a new database', () => {
@@ -424,6 +440,13 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('Postgres open', () => {
     await Promise.all([1, 2, 3].map(() => store.listChats('o')));
     await store.close();
     expect(await newResourcesSince(before)).toEqual([]);
+  });
+});
+
+describeEachDatabase("an app's own PGlite", (database) => {
+  it.skipIf(database.kind !== 'pglite')('keeps its own shared buffers', async () => {
+    const { store } = await database.open();
+    expect(await sharedBuffers(store)).toBe('128MB');
   });
 });
 
