@@ -12,9 +12,35 @@ export interface ProviderEndpoint {
   baseUrl: string;
   /** The API key (never logged or returned). */
   apiKey: string | undefined;
-  /** The model ids to offer. */
-  models: string[];
+  /** The models to offer. */
+  models: EndpointModel[];
 }
+
+/** A model an endpoint offers, with the limits its requests must respect. */
+export interface EndpointModel {
+  /** The provider's model id, e.g. `gpt-4o-mini`. */
+  id: string;
+  /** The model's context window, for compaction. */
+  contextLimitTokens?: number;
+  /**
+   * The most tokens one answer may have; requests ask for this many. A provider refuses a
+   * request asking for more than the model allows (chatd's default is 32,000).
+   */
+  maxOutputTokens?: number;
+}
+
+/**
+ * The published limits of the models the provider keys offer. OpenAI refuses `max_tokens` over
+ * 16,384 for these models, so chatd's default of 32,000 would fail every request.
+ */
+const OPENAI_MODELS: EndpointModel[] = [
+  { id: 'gpt-4o-mini', contextLimitTokens: 128_000, maxOutputTokens: 16_384 },
+  { id: 'gpt-4o', contextLimitTokens: 128_000, maxOutputTokens: 16_384 },
+];
+const ANTHROPIC_MODELS: EndpointModel[] = [
+  { id: 'claude-sonnet-4-5', contextLimitTokens: 200_000, maxOutputTokens: 64_000 },
+  { id: 'claude-haiku-4-5', contextLimitTokens: 200_000, maxOutputTokens: 64_000 },
+];
 
 /** The server's configuration, read from the environment by {@link loadConfig}. */
 export interface ServerConfig {
@@ -73,6 +99,11 @@ const envSchema = z.object({
   OPENAI_COMPATIBLE_BASE_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
   OPENAI_COMPATIBLE_MODELS: z.string().optional(),
+  OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS: z.coerce
+    .number({ error: 'expected a number of tokens' })
+    .int('expected a whole number')
+    .min(1, 'expected at least 1')
+    .optional(),
   CHATD_WORKER: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('1'),
   CHATD_DEMO_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(40),
   CHATD_RATE_LIMIT_PER_MINUTE: z.coerce
@@ -136,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       api: 'openai-compatible',
       baseUrl: 'https://api.openai.com/v1',
       apiKey: vars.OPENAI_API_KEY,
-      models: ['gpt-4o-mini', 'gpt-4o'],
+      models: OPENAI_MODELS,
     });
   }
   if (vars.ANTHROPIC_API_KEY !== undefined) {
@@ -145,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       api: 'anthropic',
       baseUrl: 'https://api.anthropic.com/v1',
       apiKey: vars.ANTHROPIC_API_KEY,
-      models: ['claude-sonnet-4-5', 'claude-haiku-4-5'],
+      models: ANTHROPIC_MODELS,
     });
   }
   if (vars.OPENAI_COMPATIBLE_BASE_URL !== undefined) {
@@ -159,17 +190,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         'list at least one model id (comma-separated) for OPENAI_COMPATIBLE_BASE_URL',
       );
     }
+    const maxOutputTokens = vars.OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS;
     providers.push({
       name: 'compatible',
       api: 'openai-compatible',
       baseUrl: vars.OPENAI_COMPATIBLE_BASE_URL,
       apiKey: vars.OPENAI_COMPATIBLE_API_KEY,
-      models,
+      models: models.map((id) =>
+        maxOutputTokens === undefined ? { id } : { id, maxOutputTokens },
+      ),
     });
-  } else if (vars.OPENAI_COMPATIBLE_MODELS !== undefined) {
+  } else if (
+    vars.OPENAI_COMPATIBLE_MODELS !== undefined ||
+    vars.OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS !== undefined
+  ) {
     throw new InvalidArgumentError(
       'OPENAI_COMPATIBLE_BASE_URL',
-      'is required when OPENAI_COMPATIBLE_MODELS is set',
+      'is required when OPENAI_COMPATIBLE_MODELS or OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS is set',
     );
   }
   return {

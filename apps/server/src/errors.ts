@@ -51,6 +51,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOTHING_TO_COMPACT: 409,
   CHAT_NOT_ROOT: 409,
   QUEUE_FULL: 429,
+  DATABASE_UNREACHABLE: 503,
 };
 
 /** Fastify's own errors (schema validation, body limits, bad JSON) and everything else. */
@@ -82,6 +83,12 @@ function toErrorBody(error: FastifyError | Error): ErrorBody {
     // A library's 5xx is a failure whose message is not for clients; an HttpError the server
     // threw itself (503 while shutting down) says what it means.
     if (statusOf(error) >= 500 && !(error instanceof HttpError)) {
+      // An outage is worth telling apart (retry later), without the database's address.
+      if (error.code === 'DATABASE_UNREACHABLE') {
+        return {
+          error: { code: error.code, message: 'The database cannot be reached; try again shortly' },
+        };
+      }
       return { error: { code: 'INTERNAL', message: 'Internal server error' } };
     }
     const { issues, max, retryAfterMs } = error as {

@@ -23,6 +23,51 @@ async function start(dataDir: string, env: Record<string, string> = {}) {
   return { server, url, call };
 }
 
+describe('models offered by the environment', () => {
+  it("asks OpenAI's and Anthropic's models for at most their own output limit", () => {
+    const { providers } = loadConfig({ OPENAI_API_KEY: 'sk-a', ANTHROPIC_API_KEY: 'sk-b' });
+    const limits = providers.flatMap(({ name, models }) =>
+      models.map((model) => [`${name}/${model.id}`, model.maxOutputTokens]),
+    );
+    expect(limits).toEqual([
+      ['openai/gpt-4o-mini', 16_384],
+      ['openai/gpt-4o', 16_384],
+      ['anthropic/claude-sonnet-4-5', 64_000],
+      ['anthropic/claude-haiku-4-5', 64_000],
+    ]);
+  });
+
+  it('sends OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS as the max_tokens of an OpenAI-compatible model', async () => {
+    const fake = await FakeOpenAI.start();
+    const { server, url } = await startTestServer({
+      OPENAI_COMPATIBLE_BASE_URL: fake.baseURL,
+      OPENAI_COMPATIBLE_MODELS: 'fake-1',
+      OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS: '4096',
+      CHATD_TITLE_MODEL: 'off',
+    });
+    try {
+      fake.reply({ kind: 'text', text: 'Short.' });
+      const chat = await request(url, TOKEN, 'POST', '/v1/chats', { content: 'hi' });
+      expect(chat.status).toBe(201);
+      await readStream(
+        url,
+        TOKEN,
+        chat.body.id,
+        (event) => event.type === 'status' && event.status === 'waiting',
+      );
+      expect(fake.requests.map(({ body }) => (body as { max_tokens?: number }).max_tokens)).toEqual(
+        [4096],
+      );
+    } finally {
+      await server.close();
+      await fake.close();
+    }
+    expect(() => loadConfig({ OPENAI_COMPATIBLE_MAX_OUTPUT_TOKENS: '4096' })).toThrow(
+      /OPENAI_COMPATIBLE_BASE_URL/,
+    );
+  });
+});
+
 describe('model configurations stored by admins, with their keys sealed', () => {
   let dataDir: string;
   let fake: FakeOpenAI;

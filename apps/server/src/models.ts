@@ -2,7 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { ModelPricing, ModelResolver, ResolvedModel } from '@chatd/chatd';
 import type { ChannelSubscription, PubSub } from '@chatd/pubsub';
-import type { ProviderEndpoint, ServerConfig } from './config.js';
+import type { EndpointModel, ProviderEndpoint, ServerConfig } from './config.js';
 import type { ServerDatabase } from './database.js';
 import { DEMO_MODEL_ID, demoModel } from './demo-model.js';
 import { HttpError } from './errors.js';
@@ -88,9 +88,16 @@ function buildModel(
   }).chatModel(model);
 }
 
-function fromEndpoint(endpoint: ProviderEndpoint, model: string): ResolvedModel {
+function fromEndpoint(
+  endpoint: ProviderEndpoint,
+  { id, contextLimitTokens, maxOutputTokens }: EndpointModel,
+): ResolvedModel {
   const provider = endpoint.api === 'anthropic' ? 'anthropic' : 'openai-compatible';
-  return { model: buildModel(provider, model, endpoint.baseUrl, endpoint.apiKey) };
+  return {
+    model: buildModel(provider, id, endpoint.baseUrl, endpoint.apiKey),
+    ...(contextLimitTokens === undefined ? {} : { contextLimitTokens }),
+    ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
+  };
 }
 
 const toStored = (row: ModelConfigRow): StoredModelConfig => ({
@@ -145,9 +152,9 @@ export class ModelCatalog implements ModelResolver {
     });
     for (const endpoint of config.providers) {
       for (const model of endpoint.models) {
-        const id = `${endpoint.name}/${model}`;
+        const id = `${endpoint.name}/${model.id}`;
         this.#fixed.set(id, {
-          info: { id, provider: endpoint.name, label: model, demo: false },
+          info: { id, provider: endpoint.name, label: model.id, demo: false },
           resolved: fromEndpoint(endpoint, model),
         });
       }

@@ -138,6 +138,7 @@ function sharedErrorCauses(
     'SHUTTING_DOWN',
     'the server is shutting down: retry, on another replica if there is one',
   );
+  add(503, 'DATABASE_UNREACHABLE', 'the Postgres server cannot be reached: retry shortly');
   return causes;
 }
 

@@ -43,7 +43,13 @@ export {
   type ValidationIssue,
 } from './errors/index.js';
 export { type LogFields, type Logger, silentLogger } from './logger/index.js';
-export { parseArgument, requirePositiveInteger, requirePositiveNumber } from './options/index.js';
+export {
+  type KnownOptions,
+  parseArgument,
+  requireKnownOptions,
+  requirePositiveInteger,
+  requirePositiveNumber,
+} from './options/index.js';
 export {
   CHAT_MESSAGE_CONTENT_VERSION,
   CHAT_MESSAGE_ROLES,

@@ -25,8 +25,9 @@
  *   that collide are all renamed `<57 chars>_<6 hex>` (hashed from config id and original name),
  *   so every tool stays reachable under a stable name, and the collision is reported.
  * - **Results.** Text joined, resources described, structured content as JSON, invalid UTF-8
- *   repaired, text capped at `maxResultBytes` with a marker; images and binary reach the model
- *   as image/file content via `toModelOutput`; `isError` becomes an error result, never a throw.
+ *   repaired, text capped at `maxResultBytes` (truncation marker included); images and binary
+ *   reach the model as image/file content via `toModelOutput`; `isError` becomes an error
+ *   result, never a throw.
  * - **Auth.** OAuth2 bearer tokens are refreshed when they expire within 10 s (permanent failures
  *   are recorded and reported through `onTokenRefreshed`); API keys; custom headers. URLs are
  *   redacted and secrets removed in every log line, status and error.

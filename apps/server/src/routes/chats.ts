@@ -290,7 +290,7 @@ export function chatRoutes(
       schema: {
         summary: 'Page through the transcript',
         description:
-          'Newest first by default; `beforeId` pages back, `afterId` pages forward (`afterId=0` from the start).',
+          'Newest first by default; `beforeId` pages back, `afterId` alone pages forward, oldest first (`afterId=0` from the start); both ids: the messages between them, newest first.',
         tags,
         operationId: 'listMessages',
         params: chatParams,
@@ -398,7 +398,8 @@ export function chatRoutes(
     {
       schema: {
         summary: 'Edit a user message',
-        description: 'The message and everything after it leave the history; a new turn answers.',
+        description:
+          'The message and everything after it leave the history and the queue is cleared; a new turn answers.',
         tags,
         operationId: 'editMessage',
         response: {

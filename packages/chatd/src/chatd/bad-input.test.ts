@@ -137,6 +137,12 @@ const createRows: Row[] = [
     'input.dynamicTools.0.inputSchema',
   ],
   [
+    'a step marker as the first message',
+    { ownerId: 'owner', content: [{ type: 'step-start' }] },
+    'VALIDATION_FAILED',
+    'content.0.type',
+  ],
+  [
     'an empty title',
     { ownerId: 'owner', content: 'x', title: '' },
     'INVALID_ARGUMENT',
@@ -182,6 +188,23 @@ const sendRows: Row[] = [
     'content.1.text',
   ],
   ['an empty message', { content: [] }, 'VALIDATION_FAILED', 'content'],
+  [
+    'a tool call written as the user',
+    { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'roll', input: {} }] },
+    'VALIDATION_FAILED',
+    'content.0.type',
+  ],
+  [
+    'a reasoning part after the text',
+    {
+      content: [
+        { type: 'text', text: 'hi' },
+        { type: 'reasoning', text: 'hmm' },
+      ],
+    },
+    'VALIDATION_FAILED',
+    'content.1.type',
+  ],
   ['an unknown busy mode', { content: 'x', busy: 'later' }, 'INVALID_ARGUMENT', 'input.busy'],
   [
     'an author that is a number',

@@ -376,6 +376,41 @@ describe('a chatd turn', () => {
     expect(JSON.stringify(messages[2]?.parts[0])).toContain('must be called on its own');
   });
 
+  it('honours timeouts longer than the longest Node timer (30 days) instead of firing at once', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    open.push(async () => {
+      process.off('warning', onWarning);
+    });
+    const thirtyDaysMs = 30 * 24 * 60 * 60 * 1000;
+    const { chatd, script, model } = await engine({
+      taskTimeoutMs: thirtyDaysMs,
+      requiresActionTimeoutMs: thirtyDaysMs,
+      streamSilenceTimeoutMs: thirtyDaysMs,
+    });
+    script.push(
+      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
+      { parts: textAnswer('Blue it is.') },
+    );
+    const chat = await chatd.createChat({
+      ownerId: 'ann',
+      content: 'Pick a color',
+      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
+    });
+    await waitForStatus(chatd, chat.id, 'requires-action');
+    // A timer cut to 1 ms would have timed the call out or retried the task by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await chatd.getChat(chat.id)).status).toBe('requires-action');
+    await chatd.submitToolResults(chat.id, [{ toolCallId: 'p1', output: 'blue' }]);
+    await waitForStatus(chatd, chat.id, 'waiting');
+    expect(model.doStreamCalls).toHaveLength(2);
+    expect((await transcript(chatd, chat.id)).at(-1)?.parts).toEqual([
+      { type: 'text', text: 'Blue it is.' },
+    ]);
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+  });
+
   it('cancels client tool calls at the requires-action deadline and runs on', async () => {
     const { chatd, script } = await engine({ requiresActionTimeoutMs: 200 });
     script.push(

@@ -507,7 +507,9 @@ export class Chatd {
   }
 
   /**
-   * Stops the current turn; what it produced so far is kept.
+   * Stops the current turn; what it produced so far is kept. A chat waiting for client tool
+   * results (`requires-action`) instead answers each pending call with an "interrupted" error
+   * result and runs on: the model is asked again, without the tool's answer.
    * @throws The store's `TRANSITION_NOT_ALLOWED` when the chat is not busy.
    */
   async interrupt(chatId: string): Promise<Chat> {

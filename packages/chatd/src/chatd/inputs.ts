@@ -17,14 +17,33 @@ import { z } from 'zod';
 
 const string = z.string('expected a string');
 
+/**
+ * The parts a user message may hold: what a model takes from a user. A tool call, a reasoning
+ * block or a step marker is never the user's to write, and a model call would drop it, leaving
+ * a message the model never sees (or, alone, a chat whose turn can only fail).
+ */
+const USER_PART_TYPES: ReadonlySet<string> = new Set(['text', 'file']);
+
 /** `content` as callers write it: a string (one text part) or an array of message parts. */
 const content = z
   .preprocess(
     (value) => (typeof value === 'string' ? [{ type: 'text', text: value }] : value),
-    z.array(
-      chatMessageContentSchema.shape.parts.element,
-      'expected a string or an array of message parts',
-    ),
+    z
+      .array(
+        chatMessageContentSchema.shape.parts.element,
+        'expected a string or an array of message parts',
+      )
+      .superRefine((parts, context) => {
+        parts.forEach((part, index) => {
+          if (!USER_PART_TYPES.has(part.type)) {
+            context.addIssue({
+              code: 'custom',
+              path: [index, 'type'],
+              message: `a user message holds text and file parts only, got '${part.type}'`,
+            });
+          }
+        });
+      }),
   )
   .transform((parts): ChatMessageContent => ({ version: 1, parts }));
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../testing/manual-clock.js';
 import { realClock } from './clock.js';
 
@@ -54,6 +54,86 @@ describe('realClock', () => {
   it('sleep rejects at once when the signal has already aborted', async () => {
     const reason = new Error('already');
     await expect(realClock.sleep(60_000, AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+});
+
+describe('realClock beyond the longest Node timer (2^31 - 1 ms)', () => {
+  const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Fake timers that record every delay handed to setTimeout, as Node would receive it. */
+  const fakeTimers = () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const delays: number[] = [];
+    const setTimeout = globalThis.setTimeout;
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      callback: () => void,
+      delayMs: number,
+    ) => {
+      delays.push(delayMs);
+      return setTimeout(callback, delayMs);
+    }) as typeof globalThis.setTimeout);
+    return delays;
+  };
+
+  it('waits the whole delay instead of firing after 1 ms', () => {
+    const delays = fakeTimers();
+    let fired = 0;
+    realClock.setTimeout(() => {
+      fired += 1;
+    }, THIRTY_DAYS_MS);
+    vi.advanceTimersByTime(THIRTY_DAYS_MS - 1);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(fired).toBe(1);
+    vi.advanceTimersByTime(THIRTY_DAYS_MS);
+    expect(fired).toBe(1);
+    // Node never saw a delay it would have cut to 1 ms.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it('repeats a long interval on every period, and cancel() stops it between steps', () => {
+    fakeTimers();
+    let fired = 0;
+    const handle = realClock.setInterval(() => {
+      fired += 1;
+    }, THIRTY_DAYS_MS);
+    vi.advanceTimersByTime(2 * THIRTY_DAYS_MS);
+    expect(fired).toBe(2);
+    vi.advanceTimersByTime(THIRTY_DAYS_MS / 2);
+    handle.cancel();
+    vi.advanceTimersByTime(THIRTY_DAYS_MS);
+    expect(fired).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('never fires an Infinity timeout; a long sleep resolves at its end', async () => {
+    fakeTimers();
+    let fired = false;
+    const handle = realClock.setTimeout(() => {
+      fired = true;
+    }, Number.POSITIVE_INFINITY);
+    vi.advanceTimersByTime(10 * THIRTY_DAYS_MS);
+    expect(fired).toBe(false);
+    handle.cancel();
+    const slept = realClock.sleep(THIRTY_DAYS_MS);
+    await vi.advanceTimersByTimeAsync(THIRTY_DAYS_MS);
+    await expect(slept).resolves.toBeUndefined();
+  });
+
+  it('refuses NaN with INVALID_ARGUMENT instead of firing at once, like the manual clock', async () => {
+    for (const schedule of [
+      () => realClock.setTimeout(() => {}, Number.NaN),
+      () => realClock.setInterval(() => {}, Number.NaN),
+      () => new ManualClock().setTimeout(() => {}, Number.NaN),
+    ]) {
+      expect(schedule).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'delayMs' }),
+      );
+    }
+    await expect(realClock.sleep(Number.NaN)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 

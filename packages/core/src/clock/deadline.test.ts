@@ -43,6 +43,25 @@ describe('withDeadline', () => {
     expect(clock.pendingTimerCount).toBe(0);
   });
 
+  it('sets no deadline for Infinity and refuses NaN, naming timeoutMs', async () => {
+    const clock = new ManualClock();
+    let finish: (value: string) => void = () => {};
+    const result = withDeadline(
+      { clock, timeoutMs: Number.POSITIVE_INFINITY, onTimeout: timedOut },
+      () => new Promise<string>((resolve) => (finish = resolve)),
+    );
+    await clock.advance(365 * 24 * 60 * 60 * 1000);
+    finish('late but fine');
+    await expect(result).resolves.toBe('late but fine');
+    let ran = false;
+    await expect(
+      withDeadline({ clock, timeoutMs: Number.NaN, onTimeout: timedOut }, async () => {
+        ran = true;
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'timeoutMs' });
+    expect(ran).toBe(false);
+  });
+
   it('leaves no timer behind on the real clock', async () => {
     const before = snapshotResources();
     await withDeadline({ clock: realClock, timeoutMs: 60_000, onTimeout: timedOut }, async () => 1);

@@ -1,10 +1,12 @@
-import type { Clock } from './clock.js';
+import { type Clock, checkDelay } from './clock.js';
 
 /**
  * Runs `work` with a signal that aborts when the deadline on `clock` passes or the caller's
  * signal aborts, and rejects at that moment even when `work` ignores its signal (a driver call
  * that cannot be cancelled keeps running; clean up after it on rejection). The timer is unref'd
  * and, like the listener on `signal`, released as soon as the result settles.
+ *
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` (as a rejection) when `timeoutMs` is `NaN`.
  *
  * @example
  * ```ts
@@ -23,7 +25,10 @@ export async function withDeadline<T>(
   }: {
     /** The clock the deadline runs on. */
     clock: Clock;
-    /** Milliseconds until the work is abandoned. */
+    /**
+     * Milliseconds until the work is abandoned: `Infinity` for no deadline; zero or less has
+     * passed already (the work is abandoned at the next turn of the event loop).
+     */
     timeoutMs: number;
     /** The caller's signal: aborting it abandons the work at once, with its reason. */
     signal?: AbortSignal | undefined;
@@ -32,6 +37,7 @@ export async function withDeadline<T>(
   },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  checkDelay(timeoutMs, 'timeoutMs');
   if (signal?.aborted) throw signal.reason;
   const controller = new AbortController();
   let rejectDeadline: (reason: unknown) => void = () => {};

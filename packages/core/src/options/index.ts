@@ -1,2 +1,7 @@
-export { requirePositiveInteger, requirePositiveNumber } from './option-checks.js';
+export {
+  type KnownOptions,
+  requireKnownOptions,
+  requirePositiveInteger,
+  requirePositiveNumber,
+} from './option-checks.js';
 export { parseArgument } from './parse-argument.js';

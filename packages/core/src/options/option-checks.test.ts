@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../testing/index.js';
-import { requirePositiveInteger, requirePositiveNumber } from './option-checks.js';
+import {
+  requireKnownOptions,
+  requirePositiveInteger,
+  requirePositiveNumber,
+} from './option-checks.js';
 
 describe('requirePositiveInteger', () => {
   it('returns a positive safe integer within the bound', () => {
@@ -18,6 +22,15 @@ describe('requirePositiveInteger', () => {
       });
     },
   );
+
+  it('quotes a string, so "3" does not read as the number 3', () => {
+    expect(errorOf(() => requirePositiveInteger('bufferSize', '3'))).toMatchObject({
+      message: expect.stringContaining('got "3"'),
+    });
+    expect(errorOf(() => requirePositiveNumber('timeoutMs', '10'))).toMatchObject({
+      message: expect.stringContaining('got "10"'),
+    });
+  });
 
   it('names the bound when the value exceeds it', () => {
     expect(errorOf(() => requirePositiveInteger('maxParts', 11, 10))).toMatchObject({
@@ -40,4 +53,34 @@ describe('requirePositiveNumber', () => {
       });
     },
   );
+});
+
+describe('requireKnownOptions', () => {
+  interface Options {
+    bufferSize?: number;
+    clock?: object;
+  }
+  const known = { bufferSize: true, clock: true } as const;
+
+  it('passes known keys and undefined through', () => {
+    const options: Options = { bufferSize: 8 };
+    expect(requireKnownOptions(options, known)).toBe(options);
+    expect(requireKnownOptions<Options>(undefined, known)).toBeUndefined();
+  });
+
+  it('refuses a misspelt key, naming it and the options there are', () => {
+    const misspelt = { buffersize: 8 } as Options;
+    expect(errorOf(() => requireKnownOptions(misspelt, known))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.buffersize',
+      message: expect.stringContaining('bufferSize, clock'),
+    });
+  });
+
+  it.each([null, 5, 'x', [1]])('refuses %s as options', (value) => {
+    expect(errorOf(() => requireKnownOptions(value as Options, known, 'init'))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'init',
+    });
+  });
 });

@@ -19,6 +19,15 @@ describe('BoundedQueue', () => {
       },
     );
 
+    it('rejects missing options and a capacity given as a string with INVALID_ARGUMENT', () => {
+      expect(() => new (BoundedQueue as new () => unknown)()).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options' }),
+      );
+      expect(() => new BoundedQueue({ capacity: '5' as unknown as number })).toThrow(
+        expect.objectContaining({ argument: 'capacity', message: expect.stringContaining('"5"') }),
+      );
+    });
+
     it('rejects an unknown overflow policy', () => {
       expect(() => new BoundedQueue({ capacity: 1, overflow: 'drop-oldest' as 'error' })).toThrow(
         /overflow/,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, QueueOverflowError } from '../errors/core-errors.js';
+import { describeValue } from '../options/option-checks.js';
 import { Deque } from './deque.js';
 
 type OverflowPolicy = 'drop-newest' | 'error';
@@ -72,11 +73,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
    * @throws InvalidArgumentError `INVALID_ARGUMENT` on a negative or fractional capacity or an
    *   unknown policy.
    */
-  constructor({
-    capacity,
-    overflow = 'drop-newest',
-    onCancel,
-  }: {
+  constructor(options: {
     /**
      * How many values may wait for the reader. `0` makes every push a hand-off: a value is
      * accepted only when a reader is waiting for it (like an unbuffered Go channel).
@@ -93,13 +90,20 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
      */
     onCancel?: () => void;
   }) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('options', `must be an object, got ${describeValue(options)}`);
+    }
+    const { capacity, overflow = 'drop-newest', onCancel } = options;
     if (!Number.isSafeInteger(capacity) || capacity < 0) {
-      throw new InvalidArgumentError('capacity', `must be a non-negative integer, got ${capacity}`);
+      throw new InvalidArgumentError(
+        'capacity',
+        `must be a non-negative integer, got ${describeValue(capacity)}`,
+      );
     }
     if (overflow !== 'drop-newest' && overflow !== 'error') {
       throw new InvalidArgumentError(
         'overflow',
-        `must be 'drop-newest' or 'error', got ${overflow}`,
+        `must be 'drop-newest' or 'error', got ${describeValue(overflow)}`,
       );
     }
     this.capacity = capacity;

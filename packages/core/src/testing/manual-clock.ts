@@ -1,4 +1,4 @@
-import { type Clock, sleepOn, type TimerHandle } from '../clock/clock.js';
+import { type Clock, checkDelay, sleepOn, type TimerHandle } from '../clock/clock.js';
 import { InvalidArgumentError } from '../errors/core-errors.js';
 
 /** Options for {@link ManualClock}. */
@@ -103,7 +103,7 @@ export class ManualClock implements Clock {
   #schedule(callback: () => void, delayMs: number, intervalMs: number | undefined): TimerHandle {
     const timer: ScheduledTimer = {
       id: this.#nextId++,
-      dueAt: this.#now + Math.max(0, delayMs),
+      dueAt: this.#now + Math.max(0, checkDelay(delayMs)),
       intervalMs,
       callback,
     };

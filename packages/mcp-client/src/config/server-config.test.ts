@@ -63,21 +63,74 @@ describe('validateServerConfig', () => {
     });
   });
 
-  it('takes null as absent for the fields that have a default', () => {
+  // One row per field the README's table gives a default: configs stored as JSON hold nulls,
+  // and a refused null marks the server failed inside connectAll, losing all of its tools.
+  const stdio = { id: 'cfg', slug: 'srv', transport: 'stdio', command: 'node' };
+  it.each([
+    ['enabled', base, true],
+    ['transport', base, 'streamable-http'],
+    ['args', stdio, []],
+    ['env', stdio, {}],
+    ['cwd', stdio, undefined],
+    ['authType', base, 'none'],
+    ['toolAllowList', base, []],
+    ['toolDenyList', base, []],
+    ['forwardIdentityHeaders', base, false],
+  ])('takes null for %s as its default', (field, config, expected) => {
+    const resolved = validateServerConfig({ ...config, [field]: null });
+    expect(resolved[field as keyof typeof resolved]).toEqual(expected);
+    expect(resolved).toEqual(validateServerConfig(config));
+  });
+
+  it('takes null in every defaulted field at once, for a stdio config', () => {
     expect(
-      validateServerConfig({
-        ...base,
-        enabled: null,
-        transport: null,
-        authType: null,
-        forwardIdentityHeaders: null,
-      }),
-    ).toMatchObject({
-      enabled: true,
-      transport: 'streamable-http',
-      authType: 'none',
-      forwardIdentityHeaders: false,
+      validateServerConfig({ ...stdio, args: null, env: null, cwd: null, toolDenyList: null }),
+    ).toEqual(validateServerConfig(stdio));
+  });
+
+  it('gives each config its own default lists, never one shared array', () => {
+    const first = validateServerConfig(base);
+    const second = validateServerConfig({ ...base, args: null });
+    expect(first.args).not.toBe(second.args);
+    expect(first.env).not.toBe(validateServerConfig(base).env);
+  });
+
+  it.each(['id', 'slug'])('still refuses null for the required %s', (field) => {
+    expect(errorOf(() => validateServerConfig({ ...base, [field]: null }))).toMatchObject({
+      code: 'MCP_CONFIG_INVALID',
+      message: expect.stringContaining(`${field}: must be a string`),
     });
+  });
+
+  it.each([
+    'http://alice:secret-pw@mcp.example.com/mcp',
+    'https://alice@mcp.example.com/mcp',
+    'https://:secret-pw@mcp.example.com/mcp',
+  ])('refuses a URL with credentials, which fetch cannot send: %s', (url) => {
+    const error = errorOf(() => validateServerConfig({ ...base, url }));
+    expect(error).toMatchObject({
+      code: 'MCP_CONFIG_INVALID',
+      message: expect.stringContaining('url: must not include a user name or password'),
+    });
+    expect((error as Error).message).toContain('send credentials with authType');
+    expect((error as Error).message).not.toMatch(/secret-pw|alice/);
+  });
+
+  it.each(['tokenUrl', 'revocationUrl'])('refuses an oauth2.%s with credentials', (field) => {
+    const error = errorOf(() =>
+      validateServerConfig({ ...base, oauth2: { [field]: 'https://id:secret-pw@auth.example/t' } }),
+    );
+    expect(error).toMatchObject({
+      code: 'MCP_CONFIG_INVALID',
+      message: expect.stringContaining(`oauth2.${field}: must not include a user name or password`),
+    });
+    expect((error as Error).message).not.toContain('secret-pw');
+  });
+
+  it('accepts a URL with an empty userinfo, which carries no credentials', () => {
+    expect(validateServerConfig({ ...base, url: 'https://@mcp.example.com/mcp' }).url).toBe(
+      'https://@mcp.example.com/mcp',
+    );
   });
 
   it('never echoes a bad URL, which may carry credentials', () => {

@@ -24,6 +24,10 @@ export interface McpOAuth2Config {
 /**
  * One MCP server configured for a chat: a plain object, validated by
  * {@link validateServerConfig}.
+ *
+ * A field with a `@default` may also be `null` (configs stored as JSON often hold nulls): it
+ * gets its default. The type leaves `null` out because TypeScript callers just omit the field;
+ * {@link validateServerConfig} takes `unknown` for the JSON case.
  */
 export interface McpServerConfig {
   /** Stable id of the config; reported on every tool and status, and hashed into collision suffixes. */
@@ -40,7 +44,11 @@ export interface McpServerConfig {
    * @default 'streamable-http'
    */
   transport?: McpTransportType;
-  /** Server URL for `streamable-http` and `sse` (http or https). Redacted wherever it is shown. */
+  /**
+   * Server URL for `streamable-http` and `sse` (http or https). Redacted wherever it is shown.
+   * It may not carry credentials (`user:password@`): `fetch` refuses such URLs, so send them
+   * with `authType` instead.
+   */
   url?: string;
   /** Executable to start for `stdio`. */
   command?: string;
@@ -123,6 +131,9 @@ const AUTH_TYPES = ['none', 'oauth2', 'api-key', 'custom-headers'] as const sati
 const MUST_BE_STRING = 'must be a string';
 // Never echo the value in a message: a URL may carry credentials.
 const MUST_BE_HTTP_URL = 'must be an absolute http or https URL';
+// `fetch` refuses a URL with userinfo ("Request cannot be constructed from a URL that includes
+// credentials"), so such a URL would pass here and fail only at connect or refresh time.
+const NO_CREDENTIALS = 'must not include a user name or password';
 
 const optionalString = z.string({ error: MUST_BE_STRING }).optional();
 
@@ -146,14 +157,37 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** Whether a URL has a user name or password in it (false when it does not parse). */
+function hasCredentials(value: string): boolean {
+  try {
+    const { username, password } = new URL(value);
+    return username !== '' || password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** An OAuth2 endpoint: an http(s) URL whose client credentials go in `clientId`/`clientSecret`. */
 const optionalHttpUrl = z
   .string({ error: MUST_BE_STRING })
   .refine(isHttpUrl, MUST_BE_HTTP_URL)
+  .refine(
+    (value) => !hasCredentials(value),
+    `${NO_CREDENTIALS}; set oauth2.clientId and oauth2.clientSecret instead`,
+  )
   .optional();
 
-/** `schema`, with `fallback` for a missing or null value (a config stored as JSON may hold nulls). */
-function withDefault<T>(schema: z.ZodType<T>, fallback: T) {
-  return schema.nullish().transform((value) => value ?? fallback);
+/**
+ * `schema`, with `fallback()` for a missing or null value (a config stored as JSON may hold
+ * nulls). A function, so each config gets its own default arrays and objects.
+ */
+function withDefault<T>(schema: z.ZodType<T>, fallback: () => T) {
+  return schema.nullish().transform((value) => value ?? fallback());
+}
+
+/** `schema` for an optional field whose default is "absent" (`cwd`): null is absent too. */
+function nullAsAbsent<T>(schema: z.ZodType<T>) {
+  return schema.nullish().transform((value) => value ?? undefined);
 }
 
 const oauth2Schema = z.strictObject(
@@ -175,31 +209,34 @@ const fieldsSchema = z.strictObject(
   {
     id: nonEmptyString,
     slug: nonEmptyString,
-    enabled: withDefault(z.boolean({ error: 'must be a boolean' }), true),
+    // Every field with a default (the README's table) takes null for it, through withDefault or
+    // nullAsAbsent; the others keep refusing null, which has no default to stand for.
+    enabled: withDefault(z.boolean({ error: 'must be a boolean' }), () => true),
     transport: withDefault<McpTransportType>(
       z.enum(TRANSPORTS, { error: `must be one of ${TRANSPORTS.join(', ')}` }),
-      'streamable-http',
+      () => 'streamable-http',
     ),
     authType: withDefault<McpAuthType>(
       z.enum(AUTH_TYPES, { error: `must be one of ${AUTH_TYPES.join(', ')}` }),
-      'none',
+      () => 'none',
     ),
     url: optionalString,
     command: optionalString,
-    args: stringList.default(() => []),
-    env: z
-      .record(z.string(), z.string({ error: 'must be an object of string values' }), {
+    args: withDefault<string[]>(stringList, () => []),
+    env: withDefault<Record<string, string>>(
+      z.record(z.string(), z.string({ error: 'must be an object of string values' }), {
         error: 'must be an object of string values',
-      })
-      .default(() => ({})),
-    cwd: optionalString,
+      }),
+      () => ({}),
+    ),
+    cwd: nullAsAbsent(z.string({ error: MUST_BE_STRING })),
     apiKeyHeader: optionalString,
     apiKeyValue: optionalString,
     customHeaders: optionalString,
-    forwardIdentityHeaders: withDefault(z.boolean({ error: 'must be a boolean' }), false),
+    forwardIdentityHeaders: withDefault(z.boolean({ error: 'must be a boolean' }), () => false),
     oauth2: oauth2Schema.optional(),
-    toolAllowList: stringList.default(() => []),
-    toolDenyList: stringList.default(() => []),
+    toolAllowList: withDefault<string[]>(stringList, () => []),
+    toolDenyList: withDefault<string[]>(stringList, () => []),
   },
   { error: 'must be an object' },
 );
@@ -219,6 +256,11 @@ function checkTransportFields(config: ConfigFields, context: z.RefinementCtx): v
   }
   if (url === undefined || url === '') problem('url', `is required for the ${transport} transport`);
   else if (!isHttpUrl(url)) problem('url', MUST_BE_HTTP_URL);
+  else if (hasCredentials(url))
+    problem(
+      'url',
+      `${NO_CREDENTIALS}; send credentials with authType (api-key, custom-headers or oauth2) instead`,
+    );
   else if (command !== undefined) problem('command', `is not used by the ${transport} transport`);
 }
 
@@ -254,7 +296,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  *
  * Unknown fields are rejected (a misspelt `toolAllowList` must not silently expose every tool).
  * Slugs are never rejected for their characters: they are sanitized when tools are named.
- * `null` counts as absent for the fields that have a default.
+ * `null` stands for the default in every field that has one (`enabled`, `transport`, `args`,
+ * `env`, `cwd`, `authType`, `toolAllowList`, `toolDenyList`, `forwardIdentityHeaders`). URLs
+ * with a user name or password are refused: `fetch` cannot send them.
  *
  * @param value - The config, as a plain object.
  * @param label - How the config is named in the message, e.g. `configs[2]`.

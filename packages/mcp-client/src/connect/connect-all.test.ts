@@ -133,8 +133,9 @@ describe('connectAll over Streamable HTTP', () => {
   });
 
   it('leaves out an unreachable server without failing the call, with a redacted error', async () => {
+    // Userinfo never gets this far: validation refuses it (see the next test).
     const set = await connectAll([
-      http({ id: 'dead', slug: 'dead', url: 'http://user:pw@127.0.0.1:1/mcp?key=secret#frag' }),
+      http({ id: 'dead', slug: 'dead', url: 'http://127.0.0.1:1/mcp?key=secret#frag' }),
       http({ id: 'live', slug: 'live', toolAllowList: ['echo'] }),
     ]);
     try {
@@ -142,10 +143,30 @@ describe('connectAll over Streamable HTTP', () => {
       const dead = set.servers[0];
       expect(dead).toMatchObject({ id: 'dead', status: 'failed', toolNames: [] });
       expect(dead?.error).toContain('http://127.0.0.1:1/mcp');
-      expect(dead?.error).not.toMatch(/pw|secret|frag/);
+      expect(dead?.error).not.toMatch(/secret|frag/);
     } finally {
       await set.close();
     }
+  });
+
+  it('marks a server whose URL carries credentials failed before connecting, naming url', async () => {
+    const url = new URL(server.url);
+    url.username = 'alice';
+    url.password = 'secret-pw';
+    await using set = await connectAll([http({ url: url.href })]);
+    expect(set.servers[0]).toMatchObject({ status: 'failed', toolNames: [] });
+    expect(set.servers[0]?.error).toContain('url: must not include a user name or password');
+    expect(set.servers[0]?.error).not.toMatch(/secret-pw|alice/);
+  });
+
+  it('connects a stored config whose defaulted fields are null, with every tool', async () => {
+    const nulls = { enabled: null, transport: null, authType: null, forwardIdentityHeaders: null };
+    const lists = { toolAllowList: null, toolDenyList: null };
+    await using set = await connectAll([http({ ...nulls, ...lists })]);
+    expect(set.servers[0]?.status).toBe('connected');
+    expect(Object.keys(set.tools)).toEqual(
+      expect.arrayContaining(['myserver__echo', 'myserver__greet']),
+    );
   });
 
   it('connects to several servers in parallel with tools prefixed per slug', async () => {
@@ -186,6 +207,22 @@ describe('connectAll over Streamable HTTP', () => {
 
   it('rejects only when configs is not an array', async () => {
     await expect(connectAll('nope' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('rejects an unknown option by name instead of ignoring it, and takes a clock', async () => {
+    await expect(connectAll([http()], { connectTimeoutMS: 5000 } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.connectTimeoutMS',
+      message: expect.stringMatching(
+        /^Invalid options.connectTimeoutMS: is not an option; .*clock$/,
+      ),
+    });
+    await expect(connectAll([http()], null as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options',
+    });
+    await using set = await connectAll([], { clock: new ManualClock() });
+    expect(set.servers).toEqual([]);
   });
 
   it('marks two servers whose truncated names collide and suffixes both', async () => {
@@ -302,6 +339,12 @@ describe('connectAll over Streamable HTTP', () => {
     }
   });
 
+  it('keeps a result within a cap smaller than the full marker, marker included', async () => {
+    await using set = await connectAll([http({ toolAllowList: ['big'] })], { maxResultBytes: 20 });
+    const big = await call(set, 'myserver__big', {});
+    expect(big).toMatchObject({ truncated: true, text: 'xxxxxxxx\n[truncated]' });
+  });
+
   it('sends MCP cancellation when the AI SDK aborts a call', async () => {
     const set = await connectAll([http({ toolAllowList: ['wait'] })]);
     try {
@@ -344,7 +387,7 @@ describe('connectAll over Streamable HTTP', () => {
     }
   });
 
-  it('never logs URLs with credentials or secret header values', async () => {
+  it('never logs URL query strings or secret header values', async () => {
     const { logger, text } = recordingLogger();
     const set = await connectAll(
       [
@@ -354,7 +397,8 @@ describe('connectAll over Streamable HTTP', () => {
           authType: 'api-key',
           apiKeyHeader: 'X-API-Key',
           apiKeyValue: 'sekret-key-1',
-          url: 'http://u:p4ss@127.0.0.1:1/mcp?token=abc',
+          // No userinfo: validation would refuse it before anything is logged with the URL.
+          url: 'http://127.0.0.1:1/mcp?token=abc',
         }),
         http({ id: 'c', slug: 'c', authType: 'custom-headers', customHeaders: '{not json' }),
       ],
@@ -362,7 +406,8 @@ describe('connectAll over Streamable HTTP', () => {
     );
     await set.close();
     expect(set.servers[1]?.status).toBe('connected');
-    expect(text()).not.toMatch(/sekret-key-1|p4ss|token=abc/);
+    expect(text()).toContain('http://127.0.0.1:1/mcp');
+    expect(text()).not.toMatch(/sekret-key-1|token=abc/);
     expect(text()).toContain('customHeaders is not valid JSON');
   });
 });

@@ -1,5 +1,5 @@
 import type { LogFields, Logger } from '@chatd/core';
-import { ManualClock } from '@chatd/core/testing';
+import { errorOf, ManualClock } from '@chatd/core/testing';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolExecutionOptions } from 'ai';
@@ -531,6 +531,58 @@ describe('McpClientPool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  // Configs refuse unknown fields; options do too, or a misspelt one silently gets its default.
+  const connectAllOptions =
+    'userTokens, onTokenRefreshed, identity, signal, logger, connectTimeoutMs, callTimeoutMs, maxResultBytes';
+  it.each([
+    [
+      'options.connectTimeoutMS',
+      `is not an option; the options are ${connectAllOptions}`,
+      { connectTimeoutMS: 5000 },
+    ],
+    ['options.maxResultbytes', 'is not an option', { callTimeoutMs: 10, maxResultbytes: 100 }],
+    // The pool's constructor takes the clock; here it would be silently ignored.
+    ['options.clock', 'is not an option', { clock: new ManualClock() }],
+    // A misspelt ownerId would put the connection under the anonymous pool key.
+    [
+      'options.identity.ownerID',
+      'is not an option; the options are ownerId, chatId, parentChatId',
+      { identity: { ownerID: 'user-1' } },
+    ],
+    ['options.identity', 'must be an object, got "user-1"', { identity: 'user-1' }],
+    ['options', 'must be an object, got null', null],
+  ])(
+    'refuses connectAll options before connecting anything: %s',
+    async (argument, problem, options) => {
+      const pool = new McpClientPool();
+      try {
+        const requests = server.requests.length;
+        await expect(pool.connectAll([config()], options as never)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          argument,
+          message: expect.stringContaining(`Invalid ${argument}: ${problem}`),
+        });
+        expect(pool.size).toBe(0);
+        expect(server.requests.length).toBe(requests);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
+
+  it('refuses an unknown pool option by name', () => {
+    expect(errorOf(() => new McpClientPool({ idleTimeoutMS: 1000 } as never))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.idleTimeoutMS',
+      message:
+        'Invalid options.idleTimeoutMS: is not an option; the options are idleTimeoutMs, clock, logger',
+    });
+    expect(errorOf(() => new McpClientPool(null as never))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options',
+    });
   });
 });
 

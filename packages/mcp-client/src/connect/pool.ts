@@ -1,9 +1,11 @@
 import {
   type Clock,
   InvalidArgumentError,
+  type KnownOptions,
   type Logger,
   realClock,
   redactUrl,
+  requireKnownOptions,
   requirePositiveInteger,
   silentLogger,
   type TimerHandle,
@@ -24,7 +26,10 @@ import {
   type McpToolSet,
 } from './tool-set.js';
 
-/** Options of {@link McpClientPool.connectAll} and {@link connectAll}. */
+/**
+ * Options of {@link McpClientPool.connectAll} and {@link connectAll}. Unknown keys (here and in
+ * `identity`) are refused, so a misspelt option cannot silently fall back to its default.
+ */
 export interface ConnectAllOptions {
   /** OAuth2 tokens of the chat's user, keyed by config id. */
   userTokens?: Record<string, McpUserToken>;
@@ -43,7 +48,12 @@ export interface ConnectAllOptions {
   connectTimeoutMs?: number;
   /** Budget of one tool call, in ms. @default 60000 */
   callTimeoutMs?: number;
-  /** Cap on the text of one tool result, in UTF-8 bytes; longer text is cut with a marker. @default 65536 */
+  /**
+   * Cap on the text of one tool result, in UTF-8 bytes, marker included: longer text is cut
+   * and ends with `[truncated: result was N bytes, limit M]`, or with the short `[truncated]`
+   * when the cap is too small for that (under 11 bytes, the cut text has no marker).
+   * @default 65536
+   */
   maxResultBytes?: number;
 }
 
@@ -53,7 +63,7 @@ export interface ConnectAllStandaloneOptions extends ConnectAllOptions {
   clock?: Clock;
 }
 
-/** Options of {@link McpClientPool}. */
+/** Options of {@link McpClientPool}. Unknown keys are refused. */
 export interface McpClientPoolOptions {
   /** How long an unused connection stays open, in ms. @default 300000 */
   idleTimeoutMs?: number;
@@ -62,6 +72,33 @@ export interface McpClientPoolOptions {
   /** Where the pool logs connect failures, refreshes and server stderr. @default silentLogger */
   logger?: Logger;
 }
+
+const CONNECT_ALL_KEYS: KnownOptions<ConnectAllOptions> = {
+  userTokens: true,
+  onTokenRefreshed: true,
+  identity: true,
+  signal: true,
+  logger: true,
+  connectTimeoutMs: true,
+  callTimeoutMs: true,
+  maxResultBytes: true,
+};
+const STANDALONE_KEYS: KnownOptions<ConnectAllStandaloneOptions> = {
+  ...CONNECT_ALL_KEYS,
+  clock: true,
+};
+const POOL_KEYS: KnownOptions<McpClientPoolOptions> = {
+  idleTimeoutMs: true,
+  clock: true,
+  logger: true,
+};
+// A misspelt `ownerId` would put the connection under the anonymous pool key, shared by every
+// caller without one.
+const IDENTITY_KEYS: KnownOptions<McpIdentity> = {
+  ownerId: true,
+  chatId: true,
+  parentChatId: true,
+};
 
 interface PoolEntry {
   key: string;
@@ -120,8 +157,13 @@ function connectLimits(options: ConnectAllOptions): ConnectLimits {
   };
 }
 
-/** The options of one `connectAll`, checked, with defaults filled in. */
+/**
+ * The options of one `connectAll`, checked, with defaults filled in.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` naming an unknown key or a limit out of range.
+ */
 function connectRequest(options: ConnectAllOptions, poolLogger: Logger): ConnectRequest {
+  requireKnownOptions(options, CONNECT_ALL_KEYS);
+  requireKnownOptions(options.identity, IDENTITY_KEYS, 'options.identity');
   return {
     ...connectLimits(options),
     signal: options.signal,
@@ -150,12 +192,13 @@ export class McpClientPool {
   readonly #closing = new Set<Promise<void>>();
   #closed = false;
 
-  /** @throws InvalidArgumentError `INVALID_ARGUMENT` when `idleTimeoutMs` is not a positive integer. */
-  constructor({
-    idleTimeoutMs = 300_000,
-    clock = realClock,
-    logger = silentLogger,
-  }: McpClientPoolOptions = {}) {
+  /**
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` when `idleTimeoutMs` is not a positive
+   *   integer or an option is unknown (naming it).
+   */
+  constructor(options: McpClientPoolOptions = {}) {
+    requireKnownOptions(options, POOL_KEYS);
+    const { idleTimeoutMs = 300_000, clock = realClock, logger = silentLogger } = options;
     this.#idleTimeoutMs = requirePositiveInteger('idleTimeoutMs', idleTimeoutMs);
     this.#clock = clock;
     this.#logger = logger.child({ component: 'mcp-client' });
@@ -182,8 +225,8 @@ export class McpClientPool {
    * Connects to every enabled server in parallel (reusing pooled connections) and builds the
    * tool set. A failing server never fails the others: it is reported in `servers`.
    *
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` when `configs` is not an array or an option
-   *   is out of range.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` when `configs` is not an array, or an option
+   *   is unknown or out of range (naming it).
    * @throws McpClientError `MCP_POOL_CLOSED` after {@link McpClientPool.close}.
    * @throws the signal's reason when `options.signal` aborts.
    */
@@ -395,14 +438,17 @@ export class McpClientPool {
  * }
  * ```
  *
- * @throws InvalidArgumentError `INVALID_ARGUMENT` when `configs` is not an array or an option
- *   is out of range.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` when `configs` is not an array, or an option
+ *   is unknown or out of range (naming it).
  * @throws the signal's reason when `options.signal` aborts.
  */
 export async function connectAll(
   configs: readonly unknown[],
-  { clock, ...options }: ConnectAllStandaloneOptions = {},
+  standaloneOptions: ConnectAllStandaloneOptions = {},
 ): Promise<McpToolSet> {
+  // Checked before destructuring, so that null is refused by name rather than as a TypeError.
+  requireKnownOptions(standaloneOptions, STANDALONE_KEYS);
+  const { clock, ...options } = standaloneOptions;
   const pool = new McpClientPool({
     ...(clock === undefined ? {} : { clock }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

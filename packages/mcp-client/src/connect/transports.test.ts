@@ -91,6 +91,17 @@ describe('stdio transport', () => {
     }
   });
 
+  it('starts the child in the parent’s cwd with the safe environment when env and cwd are null', async () => {
+    await using set = await connectAll([stdio({ env: null, cwd: null, toolAllowList: ['env'] })]);
+    expect(set.servers[0]?.status).toBe('connected');
+    const { keys, cwd } = JSON.parse((await call(set, 'local__env')).text) as {
+      keys: string[];
+      cwd: string;
+    };
+    expect(cwd).toBe(process.cwd());
+    expect(keys).toContain('PATH');
+  });
+
   it('sends the child’s stderr to the logger and kills the child on close', async () => {
     const { logger, lines } = collectingLogger();
     const pool = new McpClientPool({ logger });

@@ -131,4 +131,36 @@ describe('capText', () => {
     expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(80);
     expect(capped).toMatch(/^é+\n\[truncated: result was 200 bytes, limit 80\]$/);
   });
+
+  // 206 bytes of text: the full marker is `[truncated: result was 206 bytes, limit NN]`, 43 bytes.
+  const long = 'x'.repeat(206);
+  it.each([
+    [46, `xx\n[truncated: result was 206 bytes, limit 46]`],
+    [44, '[truncated: result was 206 bytes, limit 44]'],
+    [43, '[truncated: result was 206 bytes, limit 43]'],
+    [42, `${'x'.repeat(30)}\n[truncated]`],
+    [20, 'xxxxxxxx\n[truncated]'],
+    [13, 'x\n[truncated]'],
+    [12, '[truncated]'],
+    [11, '[truncated]'],
+    [10, 'x'.repeat(10)],
+    [1, 'x'],
+  ])('with a cap of %i bytes, stays within it: %j', (cap, expected) => {
+    const capped = capText(long, cap);
+    expect(capped).toEqual({ text: expected, truncated: true });
+    expect(Buffer.byteLength(capped.text)).toBeLessThanOrEqual(cap);
+  });
+
+  it('never exceeds any cap, never splits a character and keeps a prefix of the text', () => {
+    for (const text of ['a'.repeat(300), 'é'.repeat(150), '👋'.repeat(80), `a${'€'.repeat(99)}`]) {
+      for (let cap = 1; cap < Buffer.byteLength(text); cap++) {
+        const { text: capped, truncated } = capText(text, cap);
+        expect(truncated).toBe(true);
+        expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(cap);
+        const kept = capped.replace(/\n?\[truncated[^\]]*\]$/, '');
+        expect(text.startsWith(kept)).toBe(true);
+        expect(capped).not.toContain('\uFFFD');
+      }
+    }
+  });
 });

@@ -60,20 +60,41 @@ function isTextMediaType(mediaType: string): boolean {
   );
 }
 
+/** The marker used when the full one does not fit in the cap. */
+const SHORT_MARKER = '[truncated]';
+
+/** The longest prefix of `encoded` within `maxBytes` bytes that does not split a character. */
+function prefixWithin(encoded: Buffer, maxBytes: number): string {
+  let end = Math.max(0, maxBytes);
+  // Step back over UTF-8 continuation bytes so no character is split.
+  while (end > 0 && ((encoded[end] ?? 0) & 0xc0) === 0x80) end--;
+  return encoded.subarray(0, end).toString('utf8');
+}
+
 /**
- * Cuts `text` to at most `maxBytes` UTF-8 bytes including a `[truncated …]` marker, never in the
- * middle of a character.
+ * Cuts `text` to at most `maxBytes` UTF-8 bytes, marker included, never in the middle of a
+ * character.
+ *
+ * The cap is a hard limit on what reaches the model, so the marker gives way when it is small:
+ * the full marker (`[truncated: result was N bytes, limit M]`, which tells the model how much
+ * it missed) when it fits, else the short `[truncated]`, else (a cap under 11 bytes) the cut
+ * text alone. Kept text and marker are separated by a newline; a marker with no room for text
+ * before it stands alone.
  */
 export function capText(text: string, maxBytes: number): { text: string; truncated: boolean } {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes <= maxBytes) return { text, truncated: false };
-  const marker = `\n[truncated: result was ${bytes} bytes, limit ${maxBytes}]`;
-  const room = Math.max(0, maxBytes - Buffer.byteLength(marker, 'utf8'));
   const encoded = Buffer.from(text, 'utf8');
-  let end = room;
-  // Step back over UTF-8 continuation bytes so no character is split.
-  while (end > 0 && ((encoded[end] ?? 0) & 0xc0) === 0x80) end--;
-  return { text: encoded.subarray(0, end).toString('utf8') + marker, truncated: true };
+  // Both markers are ASCII: their length is their size in bytes.
+  for (const marker of [
+    `[truncated: result was ${bytes} bytes, limit ${maxBytes}]`,
+    SHORT_MARKER,
+  ]) {
+    if (marker.length > maxBytes) continue;
+    const kept = prefixWithin(encoded, maxBytes - marker.length - 1);
+    return { text: kept === '' ? marker : `${kept}\n${marker}`, truncated: true };
+  }
+  return { text: prefixWithin(encoded, maxBytes), truncated: true };
 }
 
 /**

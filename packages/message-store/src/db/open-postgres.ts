@@ -1,6 +1,10 @@
 import type { Logger } from '@chatd/core';
 import type { ClientConfig, Pool } from 'pg';
-import { DatabaseNotFoundError, DriverNotInstalledError } from '../errors/store-errors.js';
+import {
+  DatabaseNotFoundError,
+  DatabaseUnreachableError,
+  DriverNotInstalledError,
+} from '../errors/store-errors.js';
 import type { PostgresPool, PostgresPoolClient } from './client-types.js';
 import { Database, type Queryable, type Statement } from './database.js';
 
@@ -119,6 +123,16 @@ async function createPool(
   };
 }
 
+/** Node's system error codes for a server that cannot be reached. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+
 // `scheme://[userinfo@]host/database?…`; also libpq's host-less `postgresql://user@/db?host=…`.
 const DATABASE_IN_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\/([^?#]*)/i;
 
@@ -150,11 +164,16 @@ export async function openPostgres(target: PostgresTarget, logger: Logger): Prom
   } else {
     pool = target.pool;
   }
-  // Postgres refuses a connection to a missing database with 3D000: for a URL the store was
-  // given, say which database and what to do. (An app's pool reports its own errors.)
+  // A server that cannot be reached gets a typed, retryable error; for a URL the store was
+  // given, so does a missing database (Postgres refuses the connection with 3D000), naming it.
+  const url = target.kind === 'url' ? target.url : undefined;
   const rethrow = (error: unknown): never => {
-    if (target.kind === 'url' && (error as { code?: unknown } | null)?.code === '3D000') {
-      throw new DatabaseNotFoundError(databaseOf(target.url), target.url, { cause: error });
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === '3D000' && url !== undefined) {
+      throw new DatabaseNotFoundError(databaseOf(url), url, { cause: error });
+    }
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) {
+      throw new DatabaseUnreachableError(url, code, { cause: error });
     }
     throw error;
   };

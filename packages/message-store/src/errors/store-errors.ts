@@ -21,6 +21,7 @@ export type StoreErrorCode =
   | 'DATA_FOLDER_IN_USE'
   | 'DRIVER_NOT_INSTALLED'
   | 'DATABASE_NOT_FOUND'
+  | 'DATABASE_UNREACHABLE'
   | 'STORE_CLOSED'
   | 'UNSAFE_INTEGER'
   | 'ROOT_HANDLE_IN_TRANSACTION'
@@ -142,6 +143,30 @@ export class DatabaseNotFoundError extends ChatdError<'DATABASE_NOT_FOUND'> {
     );
     this.name = 'DatabaseNotFoundError';
     this.database = database;
+  }
+}
+
+/**
+ * The Postgres server could not be reached: the connection was refused, the host is unknown, or
+ * connecting timed out. It is down, or the host or port is wrong. Retryable: the pool connects
+ * afresh on the next call.
+ */
+export class DatabaseUnreachableError extends ChatdError<'DATABASE_UNREACHABLE'> {
+  /**
+   * @param url - The URL opened, when the store opened it; only its redacted form (no
+   *   credentials) is kept.
+   * @param reason - The system error code (`ECONNREFUSED`, …).
+   */
+  constructor(url: string | undefined, reason: string, options?: ChatdErrorOptions) {
+    super(
+      'DATABASE_UNREACHABLE',
+      url === undefined
+        ? `Cannot reach the Postgres server (${reason}): is it running?`
+        : `Cannot reach the Postgres server at ${redactUrl(url)} (${reason}): ` +
+            'is it running, and are the host and port in the URL right?',
+      { retryable: true, ...options },
+    );
+    this.name = 'DatabaseUnreachableError';
   }
 }
 

@@ -122,6 +122,31 @@ describe('openStore options', () => {
       ),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'lease.heartbeatIntervallMs' });
   });
+
+  it('refuses a URL whose server cannot be reached with DATABASE_UNREACHABLE, retryable', async () => {
+    const pubsub = newPubSub();
+    const before = snapshotResources();
+    for (const [url, reason] of [
+      ['postgres://postgres:secret@127.0.0.1:1/chatd', 'ECONNREFUSED'],
+      ['postgres://postgres:secret@no-such-host.invalid:5432/chatd', 'ENOTFOUND'],
+    ] as const) {
+      const error = await openStore({ url }, { pubsub })
+        .then(() => undefined)
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'DATABASE_UNREACHABLE', retryable: true });
+      expect((error as Error).message).toContain(reason);
+      expect((error as Error).message).not.toContain('secret');
+      expect((error as Error).cause).toMatchObject({ code: reason });
+    }
+    // An app's pool too, with no address to name.
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres:secret@127.0.0.1:1/chatd' });
+    await expect(openStore({ pool }, { pubsub })).rejects.toMatchObject({
+      code: 'DATABASE_UNREACHABLE',
+      message: 'Cannot reach the Postgres server (ECONNREFUSED): is it running?',
+    });
+    await pool.end();
+    expect(await newResourcesSince(before)).toEqual([]);
+  });
 });
 
 describe('embedded PGlite data folder', () => {

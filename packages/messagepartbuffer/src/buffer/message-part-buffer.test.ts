@@ -831,6 +831,14 @@ describe('MessagePartBuffer: arguments and options', () => {
     );
   });
 
+  it('rejects a misspelt option, naming it, instead of using the default', () => {
+    expect(
+      () => new MessagePartBuffer({ maxEpisodebytes: 10 } as unknown as MessagePartBufferOptions),
+    ).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.maxEpisodebytes' }),
+    );
+  });
+
   const badKeys: [string, unknown][] = [
     ['key', null],
     ['key.chatId', { chatId: '', historyVersion: 1, generationAttempt: 0 }],

@@ -4,7 +4,9 @@ import {
   type ChatStreamPart,
   type Clock,
   InvalidArgumentError,
+  type KnownOptions,
   realClock,
+  requireKnownOptions,
   requirePositiveInteger,
   type TimerHandle,
 } from '@chatd/core';
@@ -83,6 +85,15 @@ const KNOWN_ROLES: ReadonlySet<string> = new Set(CHAT_MESSAGE_ROLES);
 /** The longest timer Node supports: longer ones fire after 1 ms (with a warning). */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** Every option of {@link MessagePartBufferOptions}, for refusing a misspelt one. */
+const OPTION_NAMES: KnownOptions<MessagePartBufferOptions> = {
+  maxEpisodeBytes: true,
+  maxTotalBytes: true,
+  closedEpisodeRetentionMs: true,
+  subscriberSendTimeoutMs: true,
+  clock: true,
+};
+
 /**
  * Holds the parts that generations stream, in episodes keyed by chat, history version and
  * generation attempt, for live subscribers and for interrupt recovery. See the package
@@ -140,14 +151,18 @@ export class MessagePartBuffer implements AsyncDisposable {
    */
   #lastAdded: LastAdded | undefined;
 
-  /** @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for an option out of range. */
-  constructor({
-    maxEpisodeBytes = 1024 * 1024,
-    maxTotalBytes = 64 * 1024 * 1024,
-    closedEpisodeRetentionMs = 15_000,
-    subscriberSendTimeoutMs = 10_000,
-    clock = realClock,
-  }: MessagePartBufferOptions = {}) {
+  /**
+   * @throws `InvalidArgumentError` (`INVALID_ARGUMENT`) for an unknown option or one out of
+   *   range.
+   */
+  constructor(options: MessagePartBufferOptions = {}) {
+    const {
+      maxEpisodeBytes = 1024 * 1024,
+      maxTotalBytes = 64 * 1024 * 1024,
+      closedEpisodeRetentionMs = 15_000,
+      subscriberSendTimeoutMs = 10_000,
+      clock = realClock,
+    } = requireKnownOptions(options, OPTION_NAMES) ?? {};
     this.#maxEpisodeBytes = requirePositiveInteger('maxEpisodeBytes', maxEpisodeBytes);
     this.#maxTotalBytes = requirePositiveInteger('maxTotalBytes', maxTotalBytes);
     this.#retentionMs = requirePositiveInteger(

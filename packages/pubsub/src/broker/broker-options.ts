@@ -1,4 +1,11 @@
-import { type Clock, realClock, requirePositiveInteger, requirePositiveNumber } from '@chatd/core';
+import {
+  type Clock,
+  type KnownOptions,
+  realClock,
+  requireKnownOptions,
+  requirePositiveInteger,
+  requirePositiveNumber,
+} from '@chatd/core';
 
 /** Options for {@link Broker} (and the channel brokers inside {@link PubSub}). */
 export interface BrokerOptions {
@@ -23,6 +30,13 @@ export interface BrokerOptions {
    */
   clock?: Clock;
 }
+
+/** Every option of {@link BrokerOptions}, for refusing a misspelt one. */
+export const BROKER_OPTIONS: KnownOptions<BrokerOptions> = {
+  bufferSize: true,
+  mustDeliverTimeoutMs: true,
+  clock: true,
+};
 
 /** Options for one subscription. */
 export interface SubscribeOptions {
@@ -59,14 +73,15 @@ export const DEFAULT_MUST_DELIVER_TIMEOUT_MS = 50;
 /**
  * Fills in defaults and validates. Unlike Crush, which silently falls back to defaults (or
  * panics later on a negative size), a bad value throws here, naming the option.
- * @throws InvalidArgumentError `INVALID_ARGUMENT` for a non-positive or non-integer size or a
- * non-positive or infinite timeout.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` for an unknown option, a non-positive or
+ * non-integer size or a non-positive or infinite timeout.
  */
-export function resolveBrokerOptions({
-  bufferSize = DEFAULT_BUFFER_SIZE,
-  mustDeliverTimeoutMs = DEFAULT_MUST_DELIVER_TIMEOUT_MS,
-  clock = realClock,
-}: BrokerOptions): ResolvedBrokerOptions {
+export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
+  const {
+    bufferSize = DEFAULT_BUFFER_SIZE,
+    mustDeliverTimeoutMs = DEFAULT_MUST_DELIVER_TIMEOUT_MS,
+    clock = realClock,
+  } = requireKnownOptions(options, BROKER_OPTIONS) ?? {};
   return {
     bufferSize: requirePositiveInteger('bufferSize', bufferSize),
     mustDeliverTimeoutMs: requirePositiveNumber('mustDeliverTimeoutMs', mustDeliverTimeoutMs),

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, readAll, take } from '../test-support/read.js';
 import { Broker } from './broker.js';
+import type { BrokerOptions } from './broker-options.js';
 
 checkResourcesAfterEachTest();
 
@@ -344,6 +345,12 @@ describe('Broker', () => {
         );
       },
     );
+
+    it('rejects a misspelt option, naming it, instead of using the default', () => {
+      expect(() => new Broker({ buffersize: 8 } as BrokerOptions)).toThrowError(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.buffersize' }),
+      );
+    });
 
     it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])(
       'rejects mustDeliverTimeoutMs %s with INVALID_ARGUMENT',

@@ -51,8 +51,8 @@ export class Broker<T> implements AsyncDisposable {
   readonly #fanout: EventFanout<BrokerEvent<T>>;
 
   /**
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` when `bufferSize` is not a positive integer
-   * or `mustDeliverTimeoutMs` is not a positive finite number.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for an unknown option, or when `bufferSize`
+   * is not a positive integer or `mustDeliverTimeoutMs` is not a positive finite number.
    */
   constructor(options: BrokerOptions = {}) {
     this.#options = resolveBrokerOptions(options);

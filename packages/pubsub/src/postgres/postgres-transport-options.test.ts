@@ -31,6 +31,13 @@ describe('PostgresTransport options', () => {
     expect(() => new PostgresTransport({ pglite })).not.toThrow();
   });
 
+  it('refuses a misspelt option, naming it', () => {
+    rejects(
+      { connectionString: url, connectTimeoutMS: 5 } as PostgresTransportOptions,
+      'options.connectTimeoutMS',
+    );
+  });
+
   it('needs a way to publish and a way to listen', () => {
     rejects({}, 'connectionString');
     rejects({ pool }, 'connectionString');

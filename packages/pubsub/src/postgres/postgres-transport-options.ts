@@ -1,9 +1,11 @@
 import {
   type Clock,
   InvalidArgumentError,
+  type KnownOptions,
   type Logger,
   realClock,
   redactUrl,
+  requireKnownOptions,
   requirePositiveNumber,
   silentLogger,
 } from '@chatd/core';
@@ -112,25 +114,43 @@ export interface ResolvedPostgresTransportOptions {
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
 
+/** Every option of {@link PostgresTransportOptions}, for refusing a misspelt one. */
+const OPTION_NAMES: KnownOptions<PostgresTransportOptions> = {
+  connectionString: true,
+  pool: true,
+  connect: true,
+  pglite: true,
+  clock: true,
+  logger: true,
+  keepaliveIntervalMs: true,
+  queryTimeoutMs: true,
+  connectTimeoutMs: true,
+  reconnectDelayMs: true,
+  maxReconnectDelayMs: true,
+};
+
 /**
  * Fills in defaults and checks what may come from configuration: durations, the URL, and that
  * the given connections make sense together.
  * @throws InvalidArgumentError `INVALID_ARGUMENT`, naming the option.
  * @internal
  */
-export function resolvePostgresTransportOptions({
-  connectionString,
-  pool,
-  connect,
-  pglite,
-  clock = realClock,
-  logger = silentLogger,
-  keepaliveIntervalMs = 5000,
-  queryTimeoutMs = 5000,
-  connectTimeoutMs = 10_000,
-  reconnectDelayMs = 100,
-  maxReconnectDelayMs = 5000,
-}: PostgresTransportOptions): ResolvedPostgresTransportOptions {
+export function resolvePostgresTransportOptions(
+  options: PostgresTransportOptions,
+): ResolvedPostgresTransportOptions {
+  const {
+    connectionString,
+    pool,
+    connect,
+    pglite,
+    clock = realClock,
+    logger = silentLogger,
+    keepaliveIntervalMs = 5000,
+    queryTimeoutMs = 5000,
+    connectTimeoutMs = 10_000,
+    reconnectDelayMs = 100,
+    maxReconnectDelayMs = 5000,
+  } = requireKnownOptions(options, OPTION_NAMES) ?? {};
   requirePositiveNumber('keepaliveIntervalMs', keepaliveIntervalMs);
   requirePositiveNumber('queryTimeoutMs', queryTimeoutMs);
   requirePositiveNumber('connectTimeoutMs', connectTimeoutMs);

@@ -584,6 +584,22 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgresTransport on Postgres', 
     expect(control.connects).toBe(1); // no reconnect for a refused statement
   });
 
+  it('says TRANSPORT_FAILED is not retryable for a database that does not exist, and is for a refused connection', async () => {
+    const missing = new URL(database.url);
+    missing.pathname = `/${uniqueName('missing')}`;
+    for (const [connectionString, retryable] of [
+      [missing.toString(), false],
+      ['postgres://postgres@127.0.0.1:1/chat', true],
+    ] as const) {
+      const { pubsub } = openPubSub({ connectionString });
+      const subscription = pubsub.subscribe('first');
+      await expect(subscription.ready).rejects.toMatchObject({
+        code: 'TRANSPORT_FAILED',
+        retryable,
+      });
+    }
+  });
+
   it('close unlistens, closes its connections and leaves no timers or handles', async () => {
     const before = snapshotResources();
     const applicationName = uniqueName('closing');

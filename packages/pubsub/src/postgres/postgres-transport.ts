@@ -358,7 +358,7 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
           `${what}: ${error instanceof Error ? error.message : String(error)}`,
           {
             cause: error,
-            retryable: !this.#driver.isStatementError(error),
+            retryable: !this.#driver.isStatementError(error) && !refusesSession(error),
           },
         );
     if (waiters.some((waiter) => waiter.kind === 'listen')) {
@@ -532,4 +532,13 @@ export class PostgresTransport implements PubSubTransport, AsyncDisposable {
     if (channel === undefined) return; // not (or no longer) listened
     this.#receiver?.deliver(channel, payload);
   }
+}
+
+/**
+ * Whether Postgres refused the session itself for a reason trying again cannot fix: a wrong
+ * password or role (SQLSTATE class 28) or a database that does not exist (class 3D).
+ */
+function refusesSession(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('28') || code.startsWith('3D'));
 }

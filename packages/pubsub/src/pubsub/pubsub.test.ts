@@ -5,7 +5,7 @@ import { checkResourcesAfterEachTest } from '../test-support/leak-check.js';
 import { isSettled, readAll, take } from '../test-support/read.js';
 import { ScriptedTransport } from '../test-support/scripted-transport.js';
 import { InProcessTransport } from '../transport/in-process-transport.js';
-import { PubSub } from './pubsub.js';
+import { PubSub, type PubSubOptions } from './pubsub.js';
 
 checkResourcesAfterEachTest();
 
@@ -278,8 +278,10 @@ describe('PubSub', () => {
       [{ bufferSize: 0 }, 'bufferSize'],
       [{ bufferSize: 2.5 }, 'bufferSize'],
       [{ mustDeliverTimeoutMs: -1 }, 'mustDeliverTimeoutMs'],
+      [{ buffersize: 8 }, 'options.buffersize'],
+      [{ transprt: undefined }, 'options.transprt'],
     ])('refuses options %o with INVALID_ARGUMENT', (options, argument) => {
-      expect(() => new PubSub(options)).toThrowError(
+      expect(() => new PubSub(options as PubSubOptions)).toThrowError(
         expect.objectContaining({ code: 'INVALID_ARGUMENT', argument }),
       );
     });

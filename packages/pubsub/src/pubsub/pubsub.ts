@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonValue } from '@chatd/core';
-import { type Logger, requirePositiveInteger, silentLogger } from '@chatd/core';
 import {
+  type KnownOptions,
+  type Logger,
+  requireKnownOptions,
+  requirePositiveInteger,
+  silentLogger,
+} from '@chatd/core';
+import {
+  BROKER_OPTIONS,
   type BrokerOptions,
   type PublishMustDeliverOptions,
   type ResolvedBrokerOptions,
@@ -83,6 +90,13 @@ export interface PubSubOptions extends BrokerOptions {
   logger?: Logger;
 }
 
+/** Every option of {@link PubSubOptions}, for refusing a misspelt one. */
+const PUBSUB_OPTIONS: KnownOptions<PubSubOptions> = {
+  ...BROKER_OPTIONS,
+  transport: true,
+  logger: true,
+};
+
 const RESYNC: ChannelResyncEvent = Object.freeze({ type: 'resync' });
 
 interface ChannelState {
@@ -130,14 +144,15 @@ export class PubSub implements AsyncDisposable {
   #closing: Promise<void> | undefined;
 
   /**
-   * @throws InvalidArgumentError `INVALID_ARGUMENT` for a bad `bufferSize` or
-   * `mustDeliverTimeoutMs`, or a transport that already serves another PubSub.
+   * @throws InvalidArgumentError `INVALID_ARGUMENT` for an unknown option, a bad `bufferSize`
+   * or `mustDeliverTimeoutMs`, or a transport that already serves another PubSub.
    */
-  constructor({
-    transport = new InProcessTransport(),
-    logger = silentLogger,
-    ...brokerOptions
-  }: PubSubOptions = {}) {
+  constructor(options: PubSubOptions = {}) {
+    const {
+      transport = new InProcessTransport(),
+      logger = silentLogger,
+      ...brokerOptions
+    } = requireKnownOptions(options, PUBSUB_OPTIONS) ?? {};
     this.#options = resolveBrokerOptions(brokerOptions);
     this.#transport = transport;
     this.#logger = logger.child({ component: 'pubsub' });
