@@ -531,6 +531,28 @@ describe('a chatd turn', () => {
     expect('Once upon a time there was').toContain((partial as { text: string }).text);
   });
 
+  it('keeps a long reply whole when interrupted: 15,000 deltas, past 1 MiB of parts', async () => {
+    const { chatd, script } = await engine();
+    const words = 15_000;
+    const text = ' word'.repeat(words);
+    // The stream start, the text start and every delta; then the model holds.
+    const parts = textAnswer(text, words).slice(0, words + 2);
+    script.push({ parts, holdUntil: new Promise<void>(() => {}) });
+    const chat = await chatd.createChat({ ownerId: 'ann', content: 'Say word, many times' });
+    // Every delta is in the buffer: over a megabyte of parts.
+    await vi.waitFor(
+      () => expect(chatd.stats().bufferBytes).toBeGreaterThan(1024 * 1024 + 100_000),
+      {
+        timeout: 60_000,
+        interval: 20,
+      },
+    );
+    await chatd.interrupt(chat.id);
+    await waitForStatus(chatd, chat.id, 'waiting');
+    const [, reply] = await transcript(chatd, chat.id);
+    expect(reply?.parts).toEqual([{ type: 'text', text }]);
+  });
+
   it('retries a retryable provider error and then answers', async () => {
     const { chatd, script } = await engine();
     const serverError = () =>

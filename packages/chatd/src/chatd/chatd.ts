@@ -61,12 +61,24 @@ import { cleanTitle, fallbackTitle, textOf, titlePrompt } from './titles.js';
  */
 const TITLE_AFTER_STEP_MS = 50;
 
+/**
+ * The limits of the buffer chatd creates when given none: above the buffer's own defaults (1 MiB
+ * an episode, as Coder's), which a reply of about 12,000 one-word deltas fills, after which its
+ * live stream stops until the commit and an interrupt keeps only what fitted. 8 MiB holds a
+ * 64,000-token reply of one-word deltas; the total bounds memory across all chats.
+ */
+const OWN_BUFFER_LIMITS = { maxEpisodeBytes: 8 * 1024 * 1024, maxTotalBytes: 256 * 1024 * 1024 };
+
 /** What {@link createChatd} wires together. */
 export interface CreateChatdOptions {
   /** The durable chat state; its PubSub carries the state hints between processes. */
   store: MessageStore;
   /**
-   * Where streamed parts of in-flight turns live. Created (and closed with chatd) when omitted.
+   * Where streamed parts of in-flight turns live. Created (and closed with chatd) when omitted,
+   * holding up to 8 MiB of parts an episode (a 64,000-token reply of one-word deltas) and
+   * 256 MiB in all. A reply past its episode's limit streams no more parts (its subscribers get
+   * the committed message) and an interrupt keeps what fitted: size a buffer of your own for
+   * the longest replies your models give.
    */
   buffer?: MessagePartBuffer;
   /** Maps model configuration ids to models. */
@@ -216,7 +228,7 @@ export class Chatd {
     this.#logger = (init.logger ?? silentLogger).child({ component: 'chatd' });
     const clock = init.clock ?? realClock;
     this.#ownsBuffer = init.buffer === undefined;
-    this.#buffer = init.buffer ?? new MessagePartBuffer({ clock });
+    this.#buffer = init.buffer ?? new MessagePartBuffer({ ...OWN_BUFFER_LIMITS, clock });
     this.#context = {
       store: init.store,
       buffer: this.#buffer,

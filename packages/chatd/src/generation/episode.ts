@@ -60,12 +60,21 @@ export interface Episode {
 export function openEpisode(context: EngineContext, key: EpisodeKey): Episode {
   const { buffer, store, logger } = context;
   buffer.createEpisode(key);
+  let full = false;
   return {
     publish(role, part) {
       let stored: ReturnType<typeof buffer.addPart>;
       try {
         stored = buffer.addPart(key, role, part);
-      } catch {
+      } catch (error) {
+        // Said once an episode: every later part of a full episode is refused the same way.
+        if (!full) {
+          full = true;
+          logger.warn(
+            { err: error, chatId: key.chatId },
+            'the buffer refused a streamed part; the rest of this reply arrives with its commit',
+          );
+        }
         return;
       }
       try {
