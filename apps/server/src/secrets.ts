@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChatdError, InvalidArgumentError } from '@chatd/core';
+import type { ServerDatabase } from './database.js';
 
 const ALGORITHM = 'aes-256-gcm';
 const FORMAT = 'v1';
@@ -60,6 +61,36 @@ export class SecretBox {
     } catch {
       throw new SecretUnreadableError();
     }
+  }
+}
+
+/**
+ * Refuses a key that does not open the secrets already stored (provider keys, MCP configs and
+ * tokens): a replica started with another `CHATD_SECRET_KEY` would otherwise serve requests and
+ * fail every turn that needs one of them. The newest sealed value is tried; a database without
+ * any passes.
+ * @throws InvalidArgumentError `INVALID_ARGUMENT` naming `CHATD_SECRET_KEY`.
+ */
+export async function checkSecretKey(db: ServerDatabase, box: SecretBox): Promise<void> {
+  const [newest] = await db.query<{ sealed: string }>(
+    `SELECT sealed FROM (
+       SELECT api_key_sealed AS sealed, created_at AS at FROM server_model_configs
+        WHERE api_key_sealed IS NOT NULL
+       UNION ALL SELECT config_sealed, created_at FROM server_mcp_servers
+       UNION ALL SELECT token_sealed, updated_at FROM server_mcp_tokens
+     ) secrets ORDER BY at DESC LIMIT 1`,
+  );
+  if (newest === undefined) return;
+  try {
+    box.open(newest.sealed);
+  } catch {
+    throw new InvalidArgumentError(
+      'CHATD_SECRET_KEY',
+      'does not open the secrets stored in the database (provider keys, MCP secrets): use the ' +
+        'key they were stored with, the same on every replica. If that key is lost, clear them ' +
+        '(UPDATE server_model_configs SET api_key_sealed = NULL; DELETE FROM server_mcp_tokens; ' +
+        'DELETE FROM server_mcp_servers) and enter them again',
+    );
   }
 }
 

@@ -22,7 +22,7 @@ import { mcpServerRoutes } from './routes/mcp-servers.js';
 import { modelConfigRoutes } from './routes/model-configs.js';
 import { serverRouteSchemas } from './routes/schemas.js';
 import { apiChatRoutes } from './routes/use-chat.js';
-import { loadSecretKey, SecretBox } from './secrets.js';
+import { checkSecretKey, loadSecretKey, SecretBox } from './secrets.js';
 import { OpenStreams } from './sse.js';
 import { refuseUnstorableText } from './storable-text.js';
 
@@ -119,6 +119,10 @@ export async function createServer(
   const secretKey = config.databaseUrl === undefined ? undefined : await loadSecretKey(config);
   const database = await openDatabase(config, logger);
   const box = new SecretBox(secretKey ?? (await loadSecretKey(config)));
+  await checkSecretKey(database.db, box).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const users = new Users(database.db, { pubsub: database.pubsub });
   const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
   const models = new ModelCatalog(config, database.db, box, database.pubsub);
