@@ -78,11 +78,15 @@ export interface ServerConfig {
   corsOrigins: string[] | '*';
 }
 
-const port = z.coerce
-  .number({ error: 'expected a port number' })
-  .int('expected a whole number')
-  .min(0, 'expected 0..65535')
-  .max(65535, 'expected 0..65535');
+// An empty value is refused rather than read as 0 (a random port) by the number coercion.
+const port = z.preprocess(
+  (value) => (value === '' ? Number.NaN : value),
+  z.coerce
+    .number({ error: 'expected a port number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0..65535')
+    .max(65535, 'expected 0..65535'),
+);
 
 const envSchema = z.object({
   PORT: port.default(8787),

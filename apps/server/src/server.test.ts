@@ -533,6 +533,9 @@ describe('starting and stopping', () => {
 
   it('refuses a bad configuration with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    // Empty is no port, not port 0 (any free port).
+    expect(() => loadConfig({ PORT: '' })).toThrow(/PORT.*expected a port number/);
+    expect(loadConfig({}).port).toBe(8787);
     expect(() => loadConfig({ CHATD_TITLE_MODEL: '' })).toThrow(/CHATD_TITLE_MODEL/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL.*postgres/);
     expect(() => loadConfig({ OPENAI_COMPATIBLE_MODELS: 'a,b' })).toThrow(
