@@ -95,6 +95,27 @@ describe.skipIf(serverUrl === undefined)(
       expect(text).toBe(answer?.data.message.content.parts[0].text);
     });
 
+    it('deleting a chat on A ends its streams on B at once, not at the next stream sync', async () => {
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const created = await fetch(`${a.url}/v1/chats`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'deleted while B streams it' }),
+      });
+      const chat = (await created.json()) as Json;
+      const stream = await fetch(`${b.url}/v1/chats/${chat.id}/stream`, { headers });
+      expect(stream.status).toBe(200);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      // The first events (the chat as it is) arrived: B's feed of the chat is open.
+      await reader.read();
+      const deleted = await fetch(`${a.url}/v1/chats/${chat.id}`, { method: 'DELETE', headers });
+      expect(deleted.status).toBe(204);
+      const deletedAt = Date.now();
+      while (!(await reader.read()).done);
+      // B's sync poll (every 10 s) would end it too; the deletion's notice ends it at once.
+      expect(Date.now() - deletedAt).toBeLessThan(5000);
+    });
+
     it('a model configuration stored or deleted on A is the default, or refused, on B too', async () => {
       const request = (url: string, method: string, path: string, body?: unknown) =>
         fetch(`${url}${path}`, {

@@ -357,3 +357,178 @@ describe('a useChat stream as an open stream of the server', () => {
     await expect.poll(openStreams, { timeout: 5000 }).toBe(0);
   });
 });
+
+describe('a useChat response streams one turn, to its end', () => {
+  let started: HeldReplyServer;
+  const headers = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    started = await startHeldReplyServer();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+
+  const transport = () =>
+    new DefaultChatTransport<UIMessage>({ api: `${started.url}/api/chat`, headers });
+
+  const sendText = (chatId: string, text: string) =>
+    transport().sendMessages({
+      chatId,
+      messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }],
+      trigger: 'submit-message',
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+
+  /** Every chunk of a stream, to its end. */
+  async function chunksOf(stream: ReadableStream<UIMessageChunk>): Promise<UIMessageChunk[]> {
+    const chunks: UIMessageChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return chunks;
+  }
+
+  /** The assistant message the AI SDK builds from `chunks`. */
+  async function messageOf(chunks: UIMessageChunk[]): Promise<UIMessage> {
+    const stream = new ReadableStream<UIMessageChunk>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    let last: UIMessage | undefined;
+    for await (const message of readUIMessageStream({ stream, terminateOnError: true }))
+      last = message;
+    return last as UIMessage;
+  }
+
+  const textOf = (message: UIMessage) =>
+    message.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+
+  const chatIdOf = async (title: string) => {
+    const { chats } = (await (
+      await fetch(`${started.url}/v1/chats?limit=200`, { headers })
+    ).json()) as { chats: Array<{ id: string; title: string }> };
+    return chats.find((chat) => chat.title.includes(title))?.id as string;
+  };
+
+  it('ends with its own turn when a second useChat request queued a message behind it', async () => {
+    const release = started.holdReply();
+    onTestFinished(release);
+    started.provider.reply({ kind: 'text', text: 'The queued question, answered.' });
+    const [first, firstRest] = (await sendText('one-turn-api', 'First question')).tee();
+    const reader = first.getReader();
+    await readUntilText(reader);
+    reader.releaseLock();
+    const firstChunks = chunksOf(firstRest);
+    // Sent while the first turn streams: queued, answered by the next turn.
+    const second = chunksOf(await sendText('one-turn-api', 'Second question'));
+    release();
+    const firstAnswer = await messageOf(await firstChunks);
+    expect(textOf(firstAnswer)).toBe(HELD_REPLY.join(''));
+    expect((await firstChunks).filter((chunk) => chunk.type === 'finish')).toHaveLength(1);
+    const secondAnswer = await messageOf(await second);
+    expect(textOf(secondAnswer)).toBe('The queued question, answered.');
+    expect(secondAnswer.id).not.toBe(firstAnswer.id);
+  });
+
+  it('ends with its own turn when a /v1 client queued a message behind it', async () => {
+    const release = started.holdReply();
+    onTestFinished(release);
+    started.provider.reply({ kind: 'text', text: 'The /v1 question, answered.' });
+    const stream = await sendText('one-turn-v1', 'Question from a useChat page');
+    const [head, rest] = stream.tee();
+    const reader = head.getReader();
+    await readUntilText(reader);
+    reader.releaseLock();
+    const chunks = chunksOf(rest);
+    const chatId = await chatIdOf('Question from a useChat page');
+    const queued = await fetch(`${started.url}/v1/chats/${chatId}/messages`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Question from /v1', busy: 'queue' }),
+    });
+    expect(((await queued.json()) as { queued: boolean }).queued).toBe(true);
+    release();
+    const answer = await messageOf(await chunks);
+    expect(textOf(answer)).toBe(HELD_REPLY.join(''));
+    expect(JSON.stringify(await chunks)).not.toContain('/v1 question');
+  });
+
+  it('closes the open text part before abort and finish when the turn is interrupted', async () => {
+    const release = started.holdReply();
+    onTestFinished(release);
+    const [head, rest] = (await sendText('closed-on-stop', 'Interrupt me')).tee();
+    const reader = head.getReader();
+    await readUntilText(reader);
+    reader.releaseLock();
+    const chunks = chunksOf(rest);
+    const stopped = await fetch(`${started.url}/api/chat/closed-on-stop/interrupt`, {
+      method: 'POST',
+      headers,
+    });
+    expect(stopped.status).toBe(202);
+    const types = (await chunks).map((chunk) => chunk.type);
+    // The protocol's order: the part ends, then its step, then the message (aborted).
+    expect(types.slice(-4)).toEqual(['text-end', 'finish-step', 'abort', 'finish']);
+    const answer = await messageOf(await chunks);
+    expect(answer.parts.find((part) => part.type === 'text')).toEqual({
+      type: 'text',
+      text: HELD_REPLY[0],
+      state: 'done',
+    });
+  });
+});
+
+describe('a useChat stream of a server that shuts down', () => {
+  it('ends with an error chunk, not as a finished reply, so the page can resume', async () => {
+    const started = await startHeldReplyServer();
+    const release = started.holdReply();
+    try {
+      const transport = new DefaultChatTransport<UIMessage>({
+        api: `${started.url}/api/chat`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const stream = await transport.sendMessages({
+        chatId: 'cut-off',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'a long answer' }] }],
+        trigger: 'submit-message',
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+      const [head, rest] = stream.tee();
+      const reader = head.getReader();
+      await readUntilText(reader);
+      reader.releaseLock();
+      const chunks: UIMessageChunk[] = [];
+      const read = (async () => {
+        for await (const chunk of rest) chunks.push(chunk);
+      })();
+      // A graceful close (SIGTERM) while the reply is held mid-stream.
+      const closed = started.server.close();
+      await read;
+      expect(chunks.at(-1)).toMatchObject({
+        type: 'error',
+        errorText: expect.stringContaining('Resume the stream'),
+      });
+      expect(chunks.some((chunk) => chunk.type === 'finish')).toBe(false);
+      // The AI SDK reports the stream as failed: useChat goes to `error`, not `ready`.
+      const again = new ReadableStream<UIMessageChunk>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      await expect(
+        (async () => {
+          for await (const _ of readUIMessageStream({ stream: again, terminateOnError: true }));
+        })(),
+      ).rejects.toThrow('Resume the stream');
+      release();
+      await closed;
+    } finally {
+      release();
+      await started.close();
+    }
+  });
+});

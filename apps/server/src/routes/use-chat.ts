@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Chatd } from '@chatd/chatd';
 import {
   type QueuedMessageRef,
@@ -5,7 +6,7 @@ import {
   turnOfQueuedMessage,
   type UiMessageChunk,
 } from '@chatd/client';
-import type { ChatMessagePart } from '@chatd/core';
+import type { ChatMessagePart, ChatStreamEvent } from '@chatd/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDatabase } from '../database.js';
 import { HttpError } from '../errors.js';
@@ -79,6 +80,113 @@ function textOf(content: readonly ChatMessagePart[]): string {
 
 const NOTHING_TO_SEND = 'No user message with text or a file';
 
+/**
+ * The events of one turn, for {@link toUiMessageChunks}: `events` up to the user message of the
+ * next turn, then a status that ends the turn. A chat with queued messages goes from one turn
+ * to the next without leaving `running`, so without this the stream of one request would go on
+ * into the answers of messages queued behind it (each streams to the request that sent it) and
+ * its `finish` would wait for the whole queue.
+ *
+ * @param ownUserMessageId - The user message the turn answers; `undefined`: the first user
+ *   message of `events` (a queued message's, see {@link turnOfQueuedMessage}).
+ */
+async function* untilNextTurn(
+  events: AsyncIterable<ChatStreamEvent>,
+  chatId: string,
+  ownUserMessageId: number | undefined,
+): AsyncGenerator<ChatStreamEvent> {
+  let own = ownUserMessageId;
+  for await (const event of events) {
+    if (event.type === 'message' && event.message.role === 'user') {
+      if (own === undefined) {
+        own = event.message.id;
+      } else if (event.message.id > own) {
+        // The next turn began: this one ended (its committed answer came before). A history
+        // reset replaying older messages is not a new turn.
+        yield { type: 'status', chatId, status: 'waiting' };
+        return;
+      }
+    }
+    yield event;
+  }
+}
+
+/** The chunk that closes an open text or reasoning part, by the part's kind and id. */
+type PartEnd = { type: 'text-end' | 'reasoning-end'; id: unknown };
+
+/**
+ * `chunks` with every text and reasoning part closed (`text-end`, `reasoning-end`) before the
+ * step, the message or the stream ends (`finish-step`, `abort`, `finish`, `error`), as the
+ * protocol orders them. An interrupted reply stops mid-part; without its end the AI SDK leaves
+ * the part `streaming` for good.
+ */
+async function* closingOpenParts(
+  chunks: AsyncIterable<UiMessageChunk>,
+): AsyncGenerator<UiMessageChunk> {
+  const open = new Map<string, PartEnd>();
+  for await (const chunk of chunks) {
+    const { type, id } = chunk;
+    if (type === 'text-start' || type === 'reasoning-start') {
+      const kind = type === 'text-start' ? 'text' : 'reasoning';
+      open.set(`${kind}:${String(id)}`, { type: `${kind}-end`, id });
+    } else if (type === 'text-end' || type === 'reasoning-end') {
+      open.delete(`${type === 'text-end' ? 'text' : 'reasoning'}:${String(id)}`);
+    } else if (
+      type === 'finish-step' ||
+      type === 'abort' ||
+      type === 'finish' ||
+      type === 'error'
+    ) {
+      yield* open.values();
+      open.clear();
+    }
+    yield chunk;
+  }
+}
+
+/** What a client is told when its stream ends before the turn does. */
+const CUT_OFF =
+  'The server ended this stream before the answer was complete (it is shutting down, or the token was revoked). Resume the stream to get the whole answer.';
+
+/**
+ * An event-stream writer for one turn's UI message stream that never ends it looking
+ * complete: closed before the turn's `finish` or `error` was sent (shutdown and token
+ * revocation close every open stream), it sends an `error` chunk first. A clean end without
+ * `finish` is what a finished reply looks like to the AI SDK, so `useChat` would keep the
+ * cut-off answer as final; after the `error` it is in `status: "error"`, and the app can call
+ * `resumeStream()` (on another replica, behind a load balancer).
+ */
+class UiMessageStreamWriter extends SseWriter {
+  readonly #response: ServerResponse;
+  #complete = false;
+
+  constructor(
+    response: ServerResponse,
+    headers: Record<string, string | number | string[] | undefined>,
+  ) {
+    super(response, { headers });
+    this.#response = response;
+  }
+
+  /** Sends the turn's last chunk (`finish` or `error`): closing after it is a clean end. */
+  async sendLast(chunk: UiMessageChunk): Promise<void> {
+    this.#complete = true;
+    await this.send(chunk);
+  }
+
+  /** Ends the stream (idempotent), after an `error` chunk when the turn's end was not sent. */
+  override close(): void {
+    const response = this.#response;
+    if (!this.closed && !this.#complete && !response.destroyed && !response.writableEnded) {
+      this.#complete = true;
+      // Written at once (the socket buffers them), so they precede the end of the response.
+      void this.send({ type: 'error', errorText: CUT_OFF });
+      void this.sendData('[DONE]');
+    }
+    super.close();
+  }
+}
+
 /** Streams one turn of a chat as UI message chunks, from after `afterMessageId` to its end. */
 async function streamTurn(
   request: FastifyRequest,
@@ -92,13 +200,13 @@ async function streamTurn(
   reply.hijack();
   // A queued message's answer may not start for minutes: the writer's heartbeat keeps proxies
   // from cutting the silent stream, and shutdown ends it with the other streams.
-  const writer = new SseWriter(reply.raw, {
-    headers: { ...reply.getHeaders(), ...UI_STREAM_HEADERS },
+  const writer = new UiMessageStreamWriter(reply.raw, {
+    ...reply.getHeaders(),
+    ...UI_STREAM_HEADERS,
   });
   streams.add(writer, request.tokenId);
   // Aborting the request ends this stream only; the turn goes on (interrupt stops it).
   reply.raw.once('close', () => stop.abort());
-  const write = (chunk: UiMessageChunk) => writer.send(chunk);
   const end = async () => {
     if (writer.closed) return;
     await writer.sendData('[DONE]');
@@ -107,7 +215,10 @@ async function streamTurn(
   try {
     const subscribed = chatd.subscribe(chatId, { afterMessageId, signal: stop.signal });
     // A queued message's answer starts when its turn does; the turn before it is skipped.
-    const events = queued === undefined ? subscribed : turnOfQueuedMessage(subscribed, queued);
+    const events =
+      queued === undefined
+        ? untilNextTurn(subscribed, chatId, afterMessageId)
+        : untilNextTurn(turnOfQueuedMessage(subscribed, queued), chatId, undefined);
     const chunks = toUiMessageChunks(events, {
       // Named after the user message the turn answers (for a queued one, once its turn comes),
       // so a resumed stream builds the same assistant message and two turns never share one.
@@ -117,18 +228,24 @@ async function streamTurn(
           : (userMessageId) => `turn-${userMessageId}`,
       errorText: async () => (await chatd.getChat(chatId)).lastError?.message ?? 'The chat failed',
     });
-    for await (const chunk of chunks) {
+    for await (const chunk of closingOpenParts(chunks)) {
       if (writer.closed) break;
-      await write(chunk);
-      // The response ends with the turn's last chunk. Leaving the loop first would wait for
-      // the subscription to be released (its feed, its hint channel): about a millisecond the
-      // client would spend waiting for `[DONE]`.
-      if (chunk.type === 'finish' || chunk.type === 'error') await end();
+      if (chunk.type === 'finish' || chunk.type === 'error') {
+        await writer.sendLast(chunk);
+        // The response ends with the turn's last chunk. Leaving the loop first would wait for
+        // the subscription to be released (its feed, its hint channel): about a millisecond
+        // the client would spend waiting for `[DONE]`.
+        await end();
+      } else {
+        await writer.send(chunk);
+      }
     }
-    await end();
+    // Without the turn's end (the engine is closing), `close` sends an `error`, not `[DONE]`.
+    writer.close();
   } catch (error) {
     request.log.warn({ err: error }, 'UI message stream ended with an error');
-    await write({ type: 'error', errorText: 'The stream failed' });
+    await writer.sendLast({ type: 'error', errorText: 'The stream failed' });
+    await end();
   } finally {
     streams.delete(writer);
     writer.close();

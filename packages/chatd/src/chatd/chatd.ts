@@ -613,9 +613,9 @@ export class Chatd {
 
   /**
    * Deletes a chat with its messages, queue and sub-chats. Irreversible. A turn this replica
-   * runs for it stops now and its streams here end; another replica running it stops at its
-   * next runner sync (`runnerSyncIntervalMs`), or sooner when its next write finds the chat
-   * gone.
+   * runs for it stops now and its streams end, on every replica at once; another replica
+   * running it stops at its next runner sync (`runnerSyncIntervalMs`), or sooner when its next
+   * write finds the chat gone.
    * @throws The store's `CHAT_NOT_FOUND`.
    */
   async deleteChat(chatId: string): Promise<void> {

@@ -77,6 +77,24 @@ const SYNC_RETRY_DELAY_MS = 100;
 const SYNC_RETRY_MAX_DELAY_MS = 1000;
 
 /**
+ * Published on `chat:update:<id>` to make every replica's feed of the chat read it again now
+ * (a deleted chat's streams end at once everywhere, not at the next sync poll): a deletion
+ * writes no chat row, so it publishes no `chat:update` hint of its own. Not a
+ * {@link ChatUpdatePayload}, so the chat's runners and other hint readers ignore it.
+ */
+export interface ResyncNotice {
+  chatId: string;
+  resync: true;
+}
+
+/** Whether `value` is a {@link ResyncNotice} for `chatId` (hints come from other processes). */
+export function isResyncNotice(value: unknown, chatId: string): value is ResyncNotice {
+  if (typeof value !== 'object' || value === null) return false;
+  const notice = value as Record<string, unknown>;
+  return notice.resync === true && notice.chatId === chatId;
+}
+
+/**
  * Whether a hint says something a subscriber shows has changed: a newer snapshot with a newer
  * history, queue or retry state, or another status, owner or generation attempt. Stale and
  * duplicate hints (not newer than what was read) are ignored.
@@ -220,6 +238,8 @@ export class ChatFeed {
       for await (const event of this.#hints) {
         if (event.type === 'resync') void this.requestSync();
         else if (isChatUpdate(event.payload)) this.offerHint(event.payload);
+        // A read, not a trusted fact: the read finds whether the chat is gone.
+        else if (isResyncNotice(event.payload, this.chatId)) void this.requestSync();
       }
     } catch (error) {
       this.#context.logger.warn({ err: error, chatId: this.chatId }, 'chat hints ended');

@@ -28,6 +28,7 @@ async function replica(
   database: TestDatabase,
   name: string,
   script: ScriptedCall[],
+  { streamSyncIntervalMs }: { streamSyncIntervalMs?: number } = {},
 ): Promise<{ store: MessageStore; chatd: Chatd; applicationName: string }> {
   const applicationName = `${name}-${randomUUID().slice(0, 8)}`;
   const pubsub = new PubSub({
@@ -42,7 +43,10 @@ async function replica(
       { mock: { model: scriptedModel(script) } },
       { defaultModelConfigId: 'mock' },
     ),
-    options: { acquireIntervalMs: 50 },
+    options: {
+      acquireIntervalMs: 50,
+      ...(streamSyncIntervalMs === undefined ? {} : { streamSyncIntervalMs }),
+    },
   });
   cleanups.push(async () => {
     await chatd.close();
@@ -152,6 +156,27 @@ describe.skipIf(serverUrl === undefined)(
           rest.filter((event) => event.type === 'message' && event.message.role === 'user'),
         ).toEqual([]);
       }
+    });
+
+    it("a chat deleted on A ends its streams on B at once, without waiting for B's sync poll", async () => {
+      const database = await createTestDatabase(serverUrl as string);
+      cleanups.push(() => database.drop());
+      const script: ScriptedCall[] = [];
+      const a = await replica(database, 'chatd-a', script);
+      // B's poll would find the chat gone only in an hour: only A's notice can end the stream.
+      const b = await replica(database, 'chatd-b', [], { streamSyncIntervalMs: 3_600_000 });
+      await a.chatd.start();
+      const release = deferred();
+      script.push(heldAnswer(WORDS, 4, release.promise));
+      const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
+      const onB: ChatStreamEventWithCursor[] = [];
+      const readingB = read(b.chatd.subscribe(chat.id), onB, () => false);
+      await vi.waitFor(() => expect(answerParts(onB).length).toBeGreaterThanOrEqual(4), {
+        timeout: 20_000,
+      });
+      await a.chatd.deleteChat(chat.id);
+      await expect(readingB).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+      release.resolve();
     });
 
     it("B's listening connection killed mid-turn: the stream continues without a gap after the resync", async () => {

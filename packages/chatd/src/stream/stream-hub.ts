@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type TimerHandle } from '@chatd/core';
-import { ChatNotFoundError } from '@chatd/message-store';
-import { ChatFeed, type CommittedChat, type FeedContext } from './chat-feed.js';
+import { ChatNotFoundError, chatUpdateChannel } from '@chatd/message-store';
+import { ChatFeed, type CommittedChat, type FeedContext, type ResyncNotice } from './chat-feed.js';
 import { decodeCursor } from './cursor.js';
 import {
   type ChatStreamEventWithCursor,
@@ -216,9 +216,22 @@ export class StreamHub {
     this.#feeds.get(chatId)?.feed.offerCommitted(commit);
   }
 
-  /** Re-reads one chat's feed now, if this replica streams it (a deleted chat's streams end). */
+  /**
+   * Re-reads one chat's feed now, if this replica streams it, and tells the other replicas to
+   * re-read theirs (a {@link ResyncNotice} on the chat's hint channel): a deleted chat's
+   * streams end at once on every replica. Without the notice, the other replicas would learn
+   * of a deletion only from their sync poll, up to `streamSyncIntervalMs` later.
+   */
   resync(chatId: string): void {
     void this.#feeds.get(chatId)?.feed.requestSync();
+    if (this.#closed) return;
+    const notice: ResyncNotice = { chatId, resync: true };
+    try {
+      this.#context.store.pubsub.publish(chatUpdateChannel(chatId), { ...notice });
+    } catch (error) {
+      // A hint: the others' sync poll still finds the change.
+      this.#context.logger.warn({ err: error, chatId }, 'stream resync notice failed');
+    }
   }
 
   #attach(chatId: string): ChatFeed {
