@@ -28,7 +28,7 @@ async function replica(
   database: TestDatabase,
   name: string,
   script: ScriptedCall[],
-  { streamSyncIntervalMs }: { streamSyncIntervalMs?: number } = {},
+  options: { streamSyncIntervalMs?: number; runnerSyncIntervalMs?: number } = {},
 ): Promise<{ store: MessageStore; chatd: Chatd; applicationName: string }> {
   const applicationName = `${name}-${randomUUID().slice(0, 8)}`;
   const pubsub = new PubSub({
@@ -43,10 +43,7 @@ async function replica(
       { mock: { model: scriptedModel(script) } },
       { defaultModelConfigId: 'mock' },
     ),
-    options: {
-      acquireIntervalMs: 50,
-      ...(streamSyncIntervalMs === undefined ? {} : { streamSyncIntervalMs }),
-    },
+    options: { acquireIntervalMs: 50, ...options },
   });
   cleanups.push(async () => {
     await chatd.close();
@@ -176,6 +173,26 @@ describe.skipIf(serverUrl === undefined)(
       });
       await a.chatd.deleteChat(chat.id);
       await expect(readingB).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
+      release.resolve();
+    });
+
+    it("a chat deleted on B stops A's running turn at once, without waiting for A's runner sync", async () => {
+      const database = await createTestDatabase(serverUrl as string);
+      cleanups.push(() => database.drop());
+      const script: ScriptedCall[] = [];
+      // A's runner sync would find the chat gone only in an hour: only B's notice can stop it.
+      const a = await replica(database, 'chatd-a', script, { runnerSyncIntervalMs: 3_600_000 });
+      const b = await replica(database, 'chatd-b', []);
+      await a.chatd.start();
+      const release = deferred();
+      script.push(heldAnswer(WORDS, 4, release.promise));
+      const chat = await a.chatd.createChat({ ownerId: 'ann', content: 'count', title: 't' });
+      await vi.waitFor(() => expect(a.chatd.stats().liveRunners).toBe(1), { timeout: 20_000 });
+      await b.chatd.deleteChat(chat.id);
+      await vi.waitFor(
+        () => expect(a.chatd.stats()).toMatchObject({ liveRunners: 0, cleaningRunners: 0 }),
+        { timeout: 5_000, interval: 20 },
+      );
       release.resolve();
     });
 
