@@ -85,7 +85,10 @@ export class McpServers {
     try {
       config = validateServerConfig({ ...input, id });
     } catch (error) {
-      throw new HttpError(400, 'INVALID_ARGUMENT', (error as Error).message);
+      // The message names the config by its id, which the server drew and the client never
+      // saw: said without it.
+      const message = (error as Error).message.replace(` (id ${id})`, '');
+      throw new HttpError(400, 'INVALID_ARGUMENT', message);
     }
     const info: McpServerRow['info'] = {
       transport: config.transport,
