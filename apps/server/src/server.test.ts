@@ -39,6 +39,17 @@ describe('the server on embedded PGlite', () => {
     await rm(started.dataDir, { recursive: true, force: true });
   });
 
+  it('refuses a chat-list cursor it did not give out, in terms of the request', async () => {
+    const { url, token } = started;
+    const refused = await call(url, token, 'GET', '/v1/chats?cursor=garbage');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ path: '/cursor', message: expect.stringContaining('not a cursor') }],
+    });
+    expect(refused.text).not.toMatch(/options|listChats/);
+  });
+
   it('creates a chat with the demo model and streams the reply live over SSE, each event with its cursor', async () => {
     const { url, token } = started;
     const models = await call(url, token, 'GET', '/v1/models');

@@ -1,4 +1,5 @@
 import type { Chat, Chatd, ChatStreamEventWithCursor } from '@chatd/chatd';
+import { ChatdError } from '@chatd/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import { type OpenStreams, SseWriter } from '../sse.js';
@@ -186,10 +187,24 @@ export function chatRoutes(
                 return [pair.slice(0, colon), pair.slice(colon + 1)];
               }),
             );
-      return chatd.listChats(currentUser(request).id, {
-        ...query,
-        ...(labels === undefined ? {} : { labels }),
-      });
+      return chatd
+        .listChats(currentUser(request).id, {
+          ...query,
+          ...(labels === undefined ? {} : { labels }),
+        })
+        .catch((error: unknown) => {
+          // Said in the request's terms, not the library's (`options.cursor` of `listChats`).
+          if (
+            ChatdError.isInstance(error, 'INVALID_ARGUMENT') &&
+            (error as { argument?: unknown }).argument === 'options.cursor'
+          ) {
+            const message = 'not a cursor this server returned (nextCursor of a page)';
+            throw new HttpError(400, 'VALIDATION_FAILED', `Invalid cursor: ${message}`, [
+              { path: '/cursor', message },
+            ]);
+          }
+          throw error;
+        });
     },
   );
 
