@@ -140,3 +140,37 @@ describe('Users.authenticate', () => {
     expect(await replica.authenticate(issued.token)).toBeUndefined();
   });
 });
+
+describe('Users.bootstrapAdmin', () => {
+  it('creates the admin with its token once, whichever of two replicas asks first', async () => {
+    const { opened, db } = await database();
+    const [first, second] = [users(opened, db), users(opened, db)];
+    const tokens = await Promise.all([
+      first.bootstrapAdmin(undefined),
+      second.bootstrapAdmin(undefined),
+    ]);
+    const shown = tokens.filter((token) => token !== undefined);
+    expect(shown).toHaveLength(1);
+    expect(await first.authenticate(shown[0] as string)).toMatchObject({
+      user: { name: 'admin', isAdmin: true },
+    });
+    const admins = await first.list();
+    expect(admins).toEqual([expect.objectContaining({ name: 'admin', isAdmin: true })]);
+    expect(await first.listTokens(admins[0]?.id as string)).toHaveLength(1);
+    expect(await first.bootstrapAdmin(undefined)).toBeUndefined();
+  });
+
+  it('creates neither the admin nor its token when the token cannot be stored', async () => {
+    const { opened, db } = await database();
+    const replica = users(opened, db);
+    // Any failure of the token's insert (here a constraint nothing passes) must not leave an
+    // admin behind without a token: the next start would find it and show none.
+    await opened.db.query(
+      'ALTER TABLE server_tokens ADD CONSTRAINT refuse_all CHECK (false) NOT VALID',
+    );
+    await expect(replica.bootstrapAdmin(undefined)).rejects.toThrow();
+    expect(await replica.list()).toEqual([]);
+    await opened.db.query('ALTER TABLE server_tokens DROP CONSTRAINT refuse_all');
+    expect(await replica.bootstrapAdmin(undefined)).toMatch(/^chatd_/);
+  });
+});

@@ -294,12 +294,27 @@ export class Users {
   /**
    * On first start (no user yet), creates the `admin` user with `token` (or a generated one)
    * and returns the token to show once; otherwise `undefined`.
+   *
+   * The user and its token are one statement, so they exist together or not at all: a start
+   * that stops halfway never leaves an admin without a token. Call it once the server is
+   * listening (see `ChatdServer.listen`): a start that fails before it creates nothing, and the
+   * next start shows the token.
    */
   async bootstrapAdmin(token: string | undefined): Promise<string | undefined> {
-    const [existing] = await this.#db.query('SELECT 1 FROM server_users LIMIT 1');
-    if (existing !== undefined) return undefined;
-    const admin = await this.create('admin', true);
-    if (admin === undefined) return undefined; // another replica created it first
-    return (await this.issueToken(admin.id, 'first admin token', token)).token;
+    const value = token ?? `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    // `ON CONFLICT`: another replica created the admin first; nothing is returned then.
+    const rows = await this.#db.query<{ id: string }>(
+      `WITH admin AS (
+         INSERT INTO server_users (id, name, is_admin)
+         SELECT $1, 'admin', true WHERE NOT EXISTS (SELECT 1 FROM server_users)
+         ON CONFLICT (name) DO NOTHING
+         RETURNING id
+       )
+       INSERT INTO server_tokens (id, user_id, name, token_hash)
+       SELECT $2, id, 'first admin token', $3 FROM admin
+       RETURNING id`,
+      [randomUUID(), randomUUID(), hashToken(value)],
+    );
+    return rows.length === 0 ? undefined : value;
   }
 }

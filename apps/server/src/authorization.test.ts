@@ -625,6 +625,23 @@ describe('authorisation of every route', () => {
         if (!head) expect(answer.body).toEqual({ error: { code, message: expect.any(String) } });
         expectNoLeak(answer);
       }
+      if (row.kind === 'chat' && !head && target.chatId !== undefined) {
+        // Another user's chat answers exactly as a chat that does not exist, message included:
+        // nothing tells "exists, not yours" apart from "no such chat".
+        const { chatId } = target;
+        const missingId = crypto.randomUUID();
+        const notYours = await send('other', method, path, body);
+        const missing = await send('other', method, path.replaceAll(chatId, missingId), body);
+        expect({
+          route,
+          status: missing.status,
+          body: missing.text.replaceAll(missingId, '<id>'),
+        }).toEqual({
+          route,
+          status: notYours.status,
+          body: notYours.text.replaceAll(chatId, '<id>'),
+        });
+      }
       expect(await snapshot(target)).toEqual(before);
 
       if (row.kind === 'user') {

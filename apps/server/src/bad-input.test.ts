@@ -1133,6 +1133,41 @@ describe('bad input on every route', () => {
     expect(await snapshot()).toEqual(baseline);
   });
 
+  it('names an unknown or a missing field by its own pointer, and in the message', async () => {
+    const cases: Array<
+      [method: string, as: 'owner' | 'admin', path: string, body: unknown, pointer: string]
+    > = [
+      ['PATCH', 'owner', `/v1/chats/${ids.chatId}`, { bogus: 1 }, '/bogus'],
+      [
+        'POST',
+        'owner',
+        '/v1/chats',
+        { content: 'hi', dynamicTools: [{ name: 'a', inputSchema: {}, extra: 1 }] },
+        '/dynamicTools/0/extra',
+      ],
+      ['GET', 'owner', '/v1/chats?foo=1', undefined, '/foo'],
+      ['POST', 'admin', '/v1/admin/model-configs', { provider: 'openai', model: 'm' }, '/id'],
+    ];
+    for (const [method, as, path, body, pointer] of cases) {
+      const answer = await send(method, as, {
+        path,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expectRefusal(answer);
+      const { error } = JSON.parse(answer.text);
+      const name = pointer.split('/').at(-1) as string;
+      expect({ path, error }).toMatchObject({
+        path,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: expect.stringContaining(`'${name}'`),
+          details: [{ path: pointer, message: expect.stringContaining(`'${name}'`) }],
+        },
+      });
+    }
+    expect(await snapshot()).toEqual(baseline);
+  });
+
   // The body routes, by hand: bodies past the limit (too big to generate by the dozen),
   // empty bodies, and bodies that are JSON but not an object.
   const BODY_ROUTES = Object.keys(ROWS).filter((route) => ROWS[route]?.body === true);

@@ -32,6 +32,32 @@ export function jsonPointer(path: readonly (string | number)[]): string {
   return path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
+/**
+ * One Ajv error of a route schema as an invalid field. Ajv reports an unknown or a missing
+ * property at the object holding it (`instancePath` `""` for the body itself) and names the
+ * property only in `params`: the path goes down to that property, so the client learns which
+ * field to remove or add.
+ */
+function invalidField(issue: NonNullable<FastifyError['validation']>[number]): InvalidField {
+  const { additionalProperty, missingProperty } = issue.params as {
+    additionalProperty?: unknown;
+    missingProperty?: unknown;
+  };
+  if (typeof additionalProperty === 'string') {
+    return {
+      path: `${issue.instancePath}${jsonPointer([additionalProperty])}`,
+      message: `is not allowed (unknown property '${additionalProperty}')`,
+    };
+  }
+  if (typeof missingProperty === 'string') {
+    return {
+      path: `${issue.instancePath}${jsonPointer([missingProperty])}`,
+      message: `is required (missing property '${missingProperty}')`,
+    };
+  }
+  return { path: issue.instancePath, message: issue.message ?? 'is invalid' };
+}
+
 /** The status of each library error code (the rest is 500). */
 const STATUS_BY_CODE: Record<string, number> = {
   CHAT_NOT_FOUND: 404,
@@ -115,14 +141,13 @@ function toErrorBody(error: FastifyError | Error): ErrorBody {
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
+    const details = fastifyError.validation.map(invalidField);
+    const context = fastifyError.validationContext ?? 'request';
     return {
       error: {
         code: 'VALIDATION_FAILED',
-        message: `Invalid request: ${fastifyError.message}`,
-        details: fastifyError.validation.map((issue) => ({
-          path: issue.instancePath,
-          message: issue.message,
-        })),
+        message: `Invalid request: ${details.map(({ path, message }) => `${context}${path} ${message}`).join(', ')}`,
+        details,
       },
     };
   }

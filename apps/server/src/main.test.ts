@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,42 @@ describe('chatd-server, the binary', () => {
       second.child.kill('SIGTERM');
       await once(second.child, 'exit');
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows the admin token on the first start that listens, after a start that found its port taken', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatd-main-'));
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const failed = spawn(process.execPath, ['--import', 'tsx', main], {
+        env: { ...process.env, CHATD_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(failed);
+      let errors = '';
+      failed.stderr?.on('data', (chunk: Buffer) => {
+        errors += chunk.toString();
+      });
+      const [code] = await once(failed, 'exit');
+      expect(code).toBe(1);
+      expect(errors).toContain('EADDRINUSE');
+
+      // The start that serves is the first start: its token is shown, and works.
+      const served = await runServer(dataDir);
+      expect(served.output()).toContain('First start');
+      const token = /^\s+(chatd_\S+)\s*$/m.exec(served.output())?.[1];
+      expect(token).toBeDefined();
+      const me = await fetch(`${served.url}/v1/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await me.json()).toMatchObject({ name: 'admin', isAdmin: true });
+      served.child.kill('SIGTERM');
+      await once(served.child, 'exit');
+    } finally {
+      taken.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

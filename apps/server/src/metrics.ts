@@ -1,6 +1,6 @@
 import type { Chatd } from '@chatd/chatd';
 import type { PubSub } from '@chatd/pubsub';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServerDatabase } from './database.js';
 
@@ -21,7 +21,14 @@ export function createMetrics(
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // Each request is observed once, when its response ends either way: `onResponse` fires when
+  // a response is finished, but never for one whose client went away first, which is how most
+  // streams (hijacked SSE responses) end: a closed tab, a reconnect, `stop()`. The raw
+  // response's `close` comes in both cases, after `finish` when there is one.
+  const observed = new WeakSet<FastifyRequest>();
+  const observe = (request: FastifyRequest, reply: FastifyReply) => {
+    if (observed.has(request)) return;
+    observed.add(request);
     duration.observe(
       {
         method: request.method,
@@ -30,7 +37,11 @@ export function createMetrics(
       },
       reply.elapsedTime / 1000,
     );
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => observe(request, reply));
   });
+  app.addHook('onResponse', async (request, reply) => observe(request, reply));
   new Gauge({
     name: 'chatd_open_streams',
     help: 'Open chat streams (SSE) on this replica',

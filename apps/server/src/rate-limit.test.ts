@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import type { Json } from './test-support/read-stream.js';
-import { ADMIN_TOKEN, startTestServer, type TestServer } from './test-support/test-server.js';
+import {
+  ADMIN_TOKEN,
+  call,
+  createUser,
+  startTestServer,
+  type TestServer,
+} from './test-support/test-server.js';
 
 describe('rate limits on mutations', () => {
   let started: TestServer;
@@ -66,5 +72,36 @@ describe('rate limits on mutations', () => {
     expect(() => loadConfig({ CHATD_RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(
       /CHATD_RATE_LIMIT_PER_MINUTE/,
     );
+  });
+});
+
+describe('checks before the body is read', () => {
+  let started: TestServer;
+
+  beforeAll(async () => {
+    started = await startTestServer({
+      CHATD_DEMO_DELAY_MS: '0',
+      CHATD_RATE_LIMIT_PER_MINUTE: '2',
+    });
+  });
+  afterAll(() => started?.close());
+
+  it('counts mutations whose body fails validation: they too are refused past the limit', async () => {
+    const user = await createUser(started.url, 'invalid-bodies');
+    const statuses: number[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      statuses.push(
+        (await call(started.url, user.token, 'POST', '/v1/chats', { bogus: 1 })).status,
+      );
+    }
+    expect(statuses).toEqual([400, 400, 429]);
+  });
+
+  it('refuses a non-admin on an admin route with 403 whatever the body, without validating it', async () => {
+    const user = await createUser(started.url, 'not-admin');
+    const answer = await call(started.url, user.token, 'POST', '/v1/admin/users', {});
+    expect(answer.status).toBe(403);
+    // Not the admin route's schema ("must have required property 'name'").
+    expect(answer.body).toEqual({ error: { code: 'FORBIDDEN', message: 'Admins only' } });
   });
 });

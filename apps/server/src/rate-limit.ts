@@ -32,7 +32,10 @@ export function rateLimitMutations(
   if (perMinute <= 0) return;
   const buckets = new Map<string, Bucket>();
   const refillPerMs = perMinute / MINUTE_MS;
-  app.addHook('preHandler', async (request, reply) => {
+  // On `onRequest` (after the token check, which is registered first): before the body is
+  // parsed and validated, so a body that fails validation, or is too large, costs as much as
+  // any other request and cannot be sent without limit.
+  app.addHook('onRequest', async (request, reply) => {
     const user = request.user;
     if (user === undefined || !MUTATIONS.has(request.method)) return;
     const at = now();

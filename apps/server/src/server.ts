@@ -34,9 +34,15 @@ export interface ChatdServer {
   readonly chatd: Chatd;
   /** The URL it listens on (after {@link ChatdServer.listen}). */
   url: string | undefined;
-  /** The admin token created on the first start, shown once; `undefined` on later starts. */
-  readonly firstAdminToken: string | undefined;
-  /** Starts listening on the configured host and port. */
+  /**
+   * The admin token created on the first start, shown once; `undefined` on later starts, and
+   * until {@link ChatdServer.listen} has resolved.
+   */
+  firstAdminToken: string | undefined;
+  /**
+   * Starts listening on the configured host and port; on the first start (no user yet), then
+   * creates the admin and its token ({@link ChatdServer.firstAdminToken}).
+   */
   listen(): Promise<string>;
   /**
    * Stops gracefully: refuses new requests, ends open streams (clients resume elsewhere),
@@ -124,7 +130,6 @@ export async function createServer(
     throw error;
   });
   const users = new Users(database.db, { pubsub: database.pubsub });
-  const firstAdminToken = await users.bootstrapAdmin(config.adminToken);
   const models = new ModelCatalog(config, database.db, box, database.pubsub);
   await models.ready;
   await models.refresh();
@@ -168,7 +173,15 @@ export async function createServer(
   // forgot, would vanish for clients. Plain JSON sends what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
-  // Before the other hooks, so every answer (a 401, a 503 while closing) carries the CORS
+  // First of all hooks: every request is timed, also one a later hook refuses and whose
+  // client goes away before the answer is written.
+  const metrics = createMetrics(app, {
+    chatd,
+    pubsub: database.pubsub,
+    db: database.db,
+    openStreams: () => streams.size,
+  });
+  // Before the hooks that answer, so every answer (a 401, a 503 while closing) carries the CORS
   // headers a browser page needs to read it.
   if (config.corsOrigins === '*' || config.corsOrigins.length > 0) {
     await app.register(cors, corsOptions(config.corsOrigins));
@@ -190,12 +203,6 @@ export async function createServer(
   authHook(app, users);
   refuseUnstorableText(app);
   rateLimitMutations(app, config.rateLimitPerMinute);
-  const metrics = createMetrics(app, {
-    chatd,
-    pubsub: database.pubsub,
-    db: database.db,
-    openStreams: () => streams.size,
-  });
   // Before the routes: the OpenAPI generator collects them as they are declared.
   await registerApiDocs(app);
   chatRoutes(app, chatd, streams, (ids) => mcpServers.unknown(ids));
@@ -224,9 +231,13 @@ export async function createServer(
     app,
     chatd,
     url: undefined,
-    firstAdminToken,
+    firstAdminToken: undefined,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      // Only now that the server is listening: a start that fails before (a port in use, a bad
+      // HOST) has created no admin, so the start that succeeds creates it and shows its token,
+      // instead of finding an admin whose token nobody ever saw.
+      server.firstAdminToken = await users.bootstrapAdmin(config.adminToken);
       server.url = address.replace('[::1]', 'localhost');
       return server.url;
     },

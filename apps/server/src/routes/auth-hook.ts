@@ -31,14 +31,25 @@ export function requiresToken(path: string): boolean {
   return path.startsWith('/v1/') || path.startsWith('/api/chat');
 }
 
-/** Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. */
+/** Whether a path is an admin route (`/v1/admin/…`): admins only, every one of them. */
+export function requiresAdmin(path: string): boolean {
+  return path.startsWith('/v1/admin/');
+}
+
+/**
+ * Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`, and every
+ * `/v1/admin` route an admin's. Checked on `onRequest`, before the body is parsed and
+ * validated: a user who may not call a route learns nothing about its body (its schema), and
+ * the rate limit that follows counts requests whatever their body.
+ */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
   app.decorateRequest('tokenId', undefined);
   app.addHook('onRequest', async (request) => {
     // The matched route, not the raw URL: a percent-encoded path (`/%761/models`) reaches the
     // same route and must need the same token. Unmatched paths (404s) fall back to the URL.
-    if (!requiresToken(request.routeOptions.url ?? request.url)) return;
+    const path = request.routeOptions.url ?? request.url;
+    if (!requiresToken(path)) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const found = match === null ? undefined : await users.authenticate(match[1] as string);
@@ -46,5 +57,7 @@ export function authHook(app: FastifyInstance, users: Users): void {
       throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid API token');
     request.user = found.user;
     request.tokenId = found.tokenId;
+    // The admin routes' handlers check again (requireAdmin): this is the early answer.
+    if (requiresAdmin(path)) requireAdmin(request);
   });
 }

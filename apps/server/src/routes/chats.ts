@@ -44,12 +44,15 @@ export function chatRoutes(
   streams: OpenStreams,
   unknownMcpServers: (ids: readonly string[]) => Promise<string[]>,
 ): void {
-  /** The chat, if the caller owns it; a 404 either way otherwise (no existence leak). */
+  /**
+   * The chat, if the caller owns it; otherwise the very 404 the store answers for a chat that
+   * does not exist (same code, same message), so no answer tells another user's chat apart.
+   */
   async function ownedChat(request: FastifyRequest, chatId: string): Promise<Chat> {
     const user = currentUser(request);
     const chat = await chatd.getChat(chatId);
     if (chat.ownerId !== user.id) {
-      throw new HttpError(404, 'CHAT_NOT_FOUND', `Chat ${chatId} does not exist`);
+      throw new HttpError(404, 'CHAT_NOT_FOUND', `Chat ${chatId} not found`);
     }
     return chat;
   }
