@@ -67,6 +67,22 @@ async function engine(
   return { chatd, testStore, script, model };
 }
 
+/**
+ * Creates a chat whose model first calls the client tool `pickColor` (call `p1`), then
+ * answers `answer` once it has the result.
+ */
+async function askForAColor(chatd: Chatd, script: ScriptedCall[], answer: string) {
+  script.push(
+    { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
+    { parts: textAnswer(answer) },
+  );
+  return chatd.createChat({
+    ownerId: 'ann',
+    content: 'Pick a color',
+    dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
+  });
+}
+
 async function waitForStatus(chatd: Chatd, chatId: string, status: ChatStatus) {
   await vi.waitFor(
     async () => {
@@ -177,15 +193,7 @@ describe('a chatd turn', () => {
 
   it('waits for client tool results, then runs on', async () => {
     const { chatd, script } = await engine();
-    script.push(
-      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
-      { parts: textAnswer('Blue it is.') },
-    );
-    const chat = await chatd.createChat({
-      ownerId: 'ann',
-      content: 'Pick a color',
-      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
-    });
+    const chat = await askForAColor(chatd, script, 'Blue it is.');
     await waitForStatus(chatd, chat.id, 'requires-action');
     await chatd.submitToolResults(chat.id, [{ toolCallId: 'p1', output: 'blue' }]);
     await waitForStatus(chatd, chat.id, 'waiting');
@@ -389,15 +397,7 @@ describe('a chatd turn', () => {
       requiresActionTimeoutMs: thirtyDaysMs,
       streamSilenceTimeoutMs: thirtyDaysMs,
     });
-    script.push(
-      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
-      { parts: textAnswer('Blue it is.') },
-    );
-    const chat = await chatd.createChat({
-      ownerId: 'ann',
-      content: 'Pick a color',
-      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
-    });
+    const chat = await askForAColor(chatd, script, 'Blue it is.');
     await waitForStatus(chatd, chat.id, 'requires-action');
     // A timer cut to 1 ms would have timed the call out or retried the task by now.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -413,15 +413,7 @@ describe('a chatd turn', () => {
 
   it('cancels client tool calls at the requires-action deadline and runs on', async () => {
     const { chatd, script } = await engine({ requiresActionTimeoutMs: 200 });
-    script.push(
-      { parts: toolCalls([{ toolCallId: 'p1', toolName: 'pickColor', input: {} }]) },
-      { parts: textAnswer('No answer, so green.') },
-    );
-    const chat = await chatd.createChat({
-      ownerId: 'ann',
-      content: 'Pick a color',
-      dynamicTools: [{ name: 'pickColor', inputSchema: { type: 'object', properties: {} } }],
-    });
+    const chat = await askForAColor(chatd, script, 'No answer, so green.');
     // Not polled for: the 200 ms in requires-action can pass between two polls on a busy
     // machine. The timed-out result below shows the chat went through it.
     await waitForStatus(chatd, chat.id, 'waiting');
