@@ -16,7 +16,7 @@ import { ModelCatalog } from './models.js';
 import { registerApiDocs } from './openapi.js';
 import { rateLimitMutations } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
-import { authHook } from './routes/auth-hook.js';
+import { adminHook, authHook } from './routes/auth-hook.js';
 import { chatRoutes } from './routes/chats.js';
 import { mcpServerRoutes } from './routes/mcp-servers.js';
 import { modelConfigRoutes } from './routes/model-configs.js';
@@ -203,6 +203,7 @@ export async function createServer(
   authHook(app, users);
   refuseUnstorableText(app);
   rateLimitMutations(app, config.rateLimitPerMinute);
+  adminHook(app);
   // Before the routes: the OpenAPI generator collects them as they are declared.
   await registerApiDocs(app);
   chatRoutes(app, chatd, streams, (ids) => mcpServers.unknown(ids));

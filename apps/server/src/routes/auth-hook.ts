@@ -37,10 +37,9 @@ export function requiresAdmin(path: string): boolean {
 }
 
 /**
- * Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`, and every
- * `/v1/admin` route an admin's. Checked on `onRequest`, before the body is parsed and
- * validated: a user who may not call a route learns nothing about its body (its schema), and
- * the rate limit that follows counts requests whatever their body.
+ * Every `/v1` and `/api/chat` route needs `Authorization: Bearer <token>`. Checked on
+ * `onRequest`, before the body is parsed and validated, so the rate limit that follows counts
+ * requests whatever their body.
  */
 export function authHook(app: FastifyInstance, users: Users): void {
   app.decorateRequest('user', undefined);
@@ -57,7 +56,17 @@ export function authHook(app: FastifyInstance, users: Users): void {
       throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid API token');
     request.user = found.user;
     request.tokenId = found.tokenId;
-    // The admin routes' handlers check again (requireAdmin): this is the early answer.
-    if (requiresAdmin(path)) requireAdmin(request);
+  });
+}
+
+/**
+ * Every `/v1/admin` route needs an admin, checked on `onRequest` like the token (after the rate
+ * limit, which counts every user's requests): a user who may not call a route gets `403`
+ * before its body is read, and so learns nothing of its schema. The handlers check again
+ * (`requireAdmin`); this is the early answer.
+ */
+export function adminHook(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (requiresAdmin(request.routeOptions.url ?? request.url)) requireAdmin(request);
   });
 }
