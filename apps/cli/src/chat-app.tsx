@@ -4,9 +4,9 @@ import { Box, type DOMElement, render, Static, Text, useApp, useInput, useStdout
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ClientTool, chatOptions } from './client-tools.js';
 import { INTERRUPTING } from './commands.js';
-import { describeError } from './errors.js';
+import { describeError, isUnreachable } from './errors.js';
 import { type HistoryItem, transcriptItems, updateHistory } from './history.js';
-import { type KeyAction, readKeys } from './keys.js';
+import { type KeyAction, KeyReader } from './keys.js';
 import {
   aroundCursor,
   deleteBefore,
@@ -19,6 +19,7 @@ import {
 } from './line-editor.js';
 import { Markdown } from './markdown.js';
 import { fullValue, oneLine, questionOf, retryText, roleLabel, toolCallText } from './render.js';
+import { safeLine, safeText } from './terminal-text.js';
 
 /** How the interactive chat starts. */
 export interface InteractiveChatOptions {
@@ -43,6 +44,12 @@ const QUEUE_SHOWN = 3;
 const RESIZE_SETTLE_MS = 120;
 /** Erase the screen and the scrollback, cursor home. */
 const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
+/** Bracketed paste on and off: the terminal marks what is pasted (see {@link KeyReader}). */
+const BRACKETED_PASTE_ON = '\u001b[?2004h';
+const BRACKETED_PASTE_OFF = '\u001b[?2004l';
+/** A second Ctrl-C within this long of the first exits. */
+const CTRL_C_WINDOW_MS = 2000;
+const PRESS_CTRL_C_AGAIN = 'press Ctrl-C again within 2 s to exit';
 
 /** The keys, in one line of 80 columns. */
 const HELP = 'Enter sends · !text interrupts · Esc stops · Ctrl-O shows tools · Ctrl-D exits';
@@ -64,7 +71,7 @@ function ToolCallLine({
     );
   return (
     <Box flexDirection="column">
-      <Text dimColor>{`→ ${toolName}`}</Text>
+      <Text dimColor>{`→ ${safeLine(toolName)}`}</Text>
       <Box paddingLeft={2}>
         <Text dimColor>{fullValue(input)}</Text>
       </Box>
@@ -87,13 +94,13 @@ function ToolResultLine({
   if (!expanded)
     return (
       <Text dimColor={!error} {...(error ? { color: 'red' } : {})} wrap="truncate-end">
-        {`${mark} ${label}${oneLine(output, 10_000)}`}
+        {`${mark} ${safeLine(label)}${oneLine(output, 10_000)}`}
       </Text>
     );
   return (
     <Box flexDirection="column">
       <Text dimColor={!error} {...(error ? { color: 'red' } : {})}>
-        {`${mark} ${label}`}
+        {`${mark} ${safeLine(label)}`}
       </Text>
       <Box paddingLeft={2}>
         <Text>{fullValue(output)}</Text>
@@ -105,7 +112,7 @@ function ToolResultLine({
 function Reasoning({ text, expanded }: { text: string; expanded: boolean }) {
   return expanded ? (
     <Text dimColor italic>
-      {text}
+      {safeText(text)}
     </Text>
   ) : (
     <Text dimColor italic wrap="truncate-end">
@@ -133,7 +140,7 @@ function MessageView({
         return message.role === 'assistant' ? (
           <Markdown key={key} text={part.text} />
         ) : (
-          <Text key={key}>{part.text}</Text>
+          <Text key={key}>{safeText(part.text)}</Text>
         );
       case 'reasoning':
         return <Reasoning key={key} text={part.text} expanded={expanded} />;
@@ -152,11 +159,17 @@ function MessageView({
           />
         );
       case 'file':
-        return <Text key={key} dimColor>{`[file ${part.mediaType}]`}</Text>;
+        return (
+          <Text key={key} dimColor>
+            {safeLine(`[file ${part.mediaType}]`)}
+          </Text>
+        );
       case 'source':
         return (
           <Text key={key} dimColor>
-            {`[source ${'url' in part && part.url !== undefined ? part.url : part.sourceId}]`}
+            {safeLine(
+              `[source ${'url' in part && part.url !== undefined ? part.url : part.sourceId}]`,
+            )}
           </Text>
         );
       default:
@@ -221,7 +234,7 @@ function PreviewView({
         ) : part.type === 'reasoning' ? (
           // While it streams, the reasoning shows in full (the live area keeps its tail).
           <Text key={`reasoning-${part.id}`} dimColor italic>
-            {part.text}
+            {safeText(part.text)}
           </Text>
         ) : (
           <Markdown key={`text-${part.id}`} text={part.text} streaming={!part.done} />
@@ -251,8 +264,10 @@ function PendingCalls({
         return (
           <Box key={call.toolCallId} flexDirection="column" paddingLeft={2}>
             <Text color="yellow">{toolCallText(call.toolName, call.input, 500)}</Text>
-            {question === undefined ? null : <Text>{`  asks: ${question}`}</Text>}
-            {answer === undefined ? null : <Text dimColor>{`  your answer: ${answer}`}</Text>}
+            {question === undefined ? null : <Text>{`  asks: ${safeText(question)}`}</Text>}
+            {answer === undefined ? null : (
+              <Text dimColor>{`  your answer: ${safeText(answer)}`}</Text>
+            )}
           </Box>
         );
       })}
@@ -286,6 +301,27 @@ function queuedText(content: { parts: ReadonlyArray<{ type: string; text?: strin
   return content.parts
     .map((part) => (part.type === 'text' ? (part.text ?? '') : `[${part.type}]`))
     .join(' ');
+}
+
+/** What Enter sends: the text, and whether it interrupts. */
+interface Submission {
+  text: string;
+  interrupt: boolean;
+}
+
+/** `!text` is an interrupt; a line with no text (a bare `!` too) sends nothing. */
+function submissionOf(raw: string): Submission | undefined {
+  const interrupt = raw.startsWith('!');
+  const text = (interrupt ? raw.slice(1) : raw).trim();
+  return text === '' ? undefined : { text, interrupt };
+}
+
+/**
+ * The prompt's text as drawn: a pasted line break goes on under the prompt, indented, and a
+ * tab is spaces (ink measures a tab as nothing, and the terminal would move the cursor).
+ */
+function promptText(text: string): string {
+  return text.replaceAll('\t', '    ').replaceAll('\n', '\n  ');
 }
 
 /**
@@ -340,7 +376,16 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
     items: [],
   });
   const printed = useRef<HistoryItem[]>([]);
-  const lastCtrlC = useRef(0);
+  const keyReader = useRef(new KeyReader()).current;
+  /** Set by a first Ctrl-C; while it runs, a second one exits. */
+  const ctrlCWindow = useRef<NodeJS.Timeout | undefined>(undefined);
+  /** The notice that the server could not be reached, which goes once the stream is back. */
+  const unreachableNotice = useRef<string | undefined>(undefined);
+  /**
+   * The stream failed for good: the chat was deleted or the token refused, which reconnecting
+   * cannot fix. Nothing more can be shown or sent, so the view ends with the error.
+   */
+  const [failure, setFailure] = useState<{ error: unknown }>();
   const liveRef = useMaxHeight(Math.max(4, size.rows - 1));
 
   const reprint = useCallback(
@@ -381,7 +426,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
           }
         }
       } catch (error) {
-        setNotice(describeError(error, url));
+        setFailure({ error });
       }
     })();
     // Redraw each second for the retry countdown.
@@ -390,7 +435,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
       stop.abort();
       clearInterval(timer);
     };
-  }, [chatId, client, url, view, reprint]);
+  }, [chatId, client, view, reprint]);
 
   // Lines that scrolled away cannot be redrawn, and a terminal rewraps them its own way when
   // its width changes: print the whole transcript again at the new width.
@@ -413,6 +458,16 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
     };
   }, [stdout, reprint, view]);
 
+  // Drawn without its live area (the stale status and reply), the view ends; `chatd` prints
+  // the error in one line and exits with code 1, as its other commands do.
+  useEffect(() => {
+    if (failure === undefined) return;
+    const { error } = failure;
+    exit(error instanceof Error ? error : new Error(String(error)));
+  }, [failure, exit]);
+
+  useEffect(() => () => clearTimeout(ctrlCWindow.current), []);
+
   // "queued" and "interrupting" describe work under way: once the chat is idle with nothing
   // queued, they would only mislead.
   const idle = view.status === 'waiting' && view.queue.length === 0;
@@ -420,6 +475,19 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
     if (idle)
       setNotice((current) => (current === QUEUED || current === INTERRUPTING ? '' : current));
   }, [idle]);
+
+  // The server is back: saying that it cannot be reached would only mislead.
+  const connected = view.connection.state === 'open';
+  useEffect(() => {
+    if (connected) setNotice((current) => (current === unreachableNotice.current ? '' : current));
+  }, [connected]);
+
+  /** Shows why something failed, as the notice. */
+  const showError = (error: unknown) => {
+    const text = describeError(error, url);
+    if (isUnreachable(error)) unreachableNotice.current = text;
+    setNotice(text);
+  };
 
   const pending = view.status === 'requires-action' ? view.pendingToolCalls : [];
   const asking = pending.find((call) => !answers.has(call.toolCallId));
@@ -469,14 +537,11 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
       // What was typed is kept: it is back in the prompt, to send again.
       unsent.current.failed = true;
       giveBack(raw);
-      setNotice(describeError(error, url));
+      showError(error);
     }
   };
 
-  const submit = (raw: string) => {
-    const interrupt = raw.startsWith('!');
-    const text = (interrupt ? raw.slice(1) : raw).trim();
-    if (text === '') return;
+  const submit = (raw: string, { interrupt, text }: Submission) => {
     unsent.current.count += 1;
     sending.current = sending.current
       .then(() => send(raw, interrupt, text))
@@ -500,7 +565,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
       );
       setNotice('answer sent');
     } catch (error) {
-      setNotice(describeError(error, url));
+      showError(error);
     }
     setAnswers(new Map());
   };
@@ -511,23 +576,26 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         exit();
         return;
       case 'ctrl-c':
-        if (Date.now() - lastCtrlC.current < 2000) {
+        if (ctrlCWindow.current !== undefined) {
           exit();
           return;
         }
-        lastCtrlC.current = Date.now();
-        setNotice('press Ctrl-C again to exit');
+        setNotice(PRESS_CTRL_C_AGAIN);
+        // Once the window has passed, the notice would promise what a press no longer does.
+        ctrlCWindow.current = setTimeout(() => {
+          ctrlCWindow.current = undefined;
+          setNotice((current) => (current === PRESS_CTRL_C_AGAIN ? '' : current));
+        }, CTRL_C_WINDOW_MS);
         return;
       case 'escape':
         if (chatIdRef.current !== undefined) {
           client.actions.interrupt(chatIdRef.current).then(
             () => setNotice('interrupted'),
-            (error: unknown) =>
-              setNotice(
-                (error as { code?: unknown }).code === 'TRANSITION_NOT_ALLOWED'
-                  ? 'nothing to interrupt'
-                  : describeError(error, url),
-              ),
+            (error: unknown) => {
+              if ((error as { code?: unknown }).code === 'TRANSITION_NOT_ALLOWED')
+                setNotice('nothing to interrupt');
+              else showError(error);
+            },
           );
         }
         return;
@@ -543,10 +611,13 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
         edit(EMPTY_LINE);
         if (asking !== undefined) {
           if (text.trim() !== '') void answer(asking, text.trim());
-        } else {
-          if (text.trim() !== '') sentHistory.current.add(text);
-          submit(text);
+          return;
         }
+        const submission = submissionOf(text);
+        // Nothing is sent (an empty line, a bare `!`): nothing to recall either.
+        if (submission === undefined) return;
+        sentHistory.current.add(text);
+        submit(text, submission);
         return;
       }
       case 'backspace':
@@ -570,7 +641,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
   };
 
   useInput((character, key) => {
-    for (const action of readKeys(character, key)) {
+    for (const action of keyReader.read(character, key)) {
       act(action);
       if (action.type === 'exit') return;
     }
@@ -593,7 +664,7 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
   const prompt =
     asking === undefined
       ? '> '
-      : `answer ${asking.toolName}${pending.length > 1 ? ` (${answers.size + 1}/${pending.length})` : ''} > `;
+      : `answer ${safeLine(asking.toolName)}${pending.length > 1 ? ` (${answers.size + 1}/${pending.length})` : ''} > `;
 
   return (
     <Box flexDirection="column">
@@ -619,57 +690,66 @@ function ChatApp({ client, url, chat, model: newChatModel, clientTools = [] }: P
           );
         }}
       </Static>
-      <Box ref={liveRef} flexDirection="column">
-        <Box flexDirection="column" flexShrink={1} overflowY="hidden" justifyContent="flex-end">
-          <Box flexDirection="column" flexShrink={0}>
-            <PreviewView
-              parts={view.preview}
-              expanded={expanded}
-              continued={continues(messages.at(-1), 'assistant')}
-            />
-          </Box>
-        </Box>
-        <Box flexDirection="column" flexShrink={0}>
-          {pending.length > 0 ? <PendingCalls calls={pending} answered={answers} /> : null}
-          {view.warnings.map((warning) => (
-            <Text key={warning.message} color="yellow" wrap="truncate-end">
-              {`warning: ${warning.message}`}
-            </Text>
-          ))}
-          {view.status === 'error' && view.error !== undefined ? (
-            <Text color="red">{`error: ${view.error.message}`}</Text>
-          ) : null}
-          {view.queue.length > 0 ? (
-            <Box flexDirection="column" marginTop={1}>
-              {view.queue.slice(0, QUEUE_SHOWN).map((queued) => (
-                <Text key={queued.id} dimColor wrap="truncate-end">
-                  {`queued: ${queuedText(queued.content)}`}
-                </Text>
-              ))}
-              {view.queue.length > QUEUE_SHOWN ? (
-                <Text dimColor>{`…and ${view.queue.length - QUEUE_SHOWN} more queued`}</Text>
-              ) : null}
+      {failure !== undefined ? null : (
+        <Box ref={liveRef} flexDirection="column">
+          <Box flexDirection="column" flexShrink={1} overflowY="hidden" justifyContent="flex-end">
+            <Box flexDirection="column" flexShrink={0}>
+              <PreviewView
+                parts={view.preview}
+                expanded={expanded}
+                continued={continues(messages.at(-1), 'assistant')}
+              />
             </Box>
-          ) : null}
-          <Box marginTop={1}>
-            <Text dimColor>
-              {`── ${statusLine(view, chatId, model, hasTools, expanded, Date.now())}`}
+          </Box>
+          <Box flexDirection="column" flexShrink={0}>
+            {pending.length > 0 ? <PendingCalls calls={pending} answered={answers} /> : null}
+            {view.warnings.map((warning) => (
+              <Text key={warning.message} color="yellow" wrap="truncate-end">
+                {`warning: ${safeLine(warning.message)}`}
+              </Text>
+            ))}
+            {view.status === 'error' && view.error !== undefined ? (
+              <Text color="red">{`error: ${safeLine(view.error.message)}`}</Text>
+            ) : null}
+            {view.queue.length > 0 ? (
+              <Box flexDirection="column" marginTop={1}>
+                {view.queue.slice(0, QUEUE_SHOWN).map((queued) => (
+                  <Text key={queued.id} dimColor wrap="truncate-end">
+                    {`queued: ${safeLine(queuedText(queued.content))}`}
+                  </Text>
+                ))}
+                {view.queue.length > QUEUE_SHOWN ? (
+                  <Text dimColor>{`…and ${view.queue.length - QUEUE_SHOWN} more queued`}</Text>
+                ) : null}
+              </Box>
+            ) : null}
+            <Box marginTop={1}>
+              <Text dimColor>
+                {`── ${safeLine(statusLine(view, chatId, model, hasTools, expanded, Date.now()))}`}
+              </Text>
+            </Box>
+            {notice === '' ? null : <Text dimColor>{safeLine(notice)}</Text>}
+            <Text>
+              <Text color={asking === undefined ? 'cyan' : 'yellow'}>{prompt}</Text>
+              {promptText(before)}
+              {/* The cursor on a line break: a block at the end of the line, then the break. */}
+              <Text inverse>
+                {atCursor === '' || atCursor === '\n' ? ' ' : promptText(atCursor)}
+              </Text>
+              {atCursor === '\n' ? promptText(atCursor) : null}
+              {promptText(after)}
             </Text>
           </Box>
-          {notice === '' ? null : <Text dimColor>{notice}</Text>}
-          <Text>
-            <Text color={asking === undefined ? 'cyan' : 'yellow'}>{prompt}</Text>
-            {before}
-            <Text inverse>{atCursor === '' ? ' ' : atCursor}</Text>
-            {after}
-          </Text>
         </Box>
-      </Box>
+      )}
     </Box>
   );
 }
 
-/** The interactive chat (a TTY): resolves when the user exits. */
+/**
+ * The interactive chat (a TTY): resolves when the user exits; rejects with the error when the
+ * chat cannot go on (deleted, the token refused).
+ */
 export async function runInteractiveChat(
   client: ChatdClient,
   url: string,
@@ -679,8 +759,14 @@ export async function runInteractiveChat(
   // in between went through the terminal's line discipline, which swallows Ctrl-D and Escape.
   // On from the start, every key pressed once the prompt shows reaches the app.
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
-  const app = render(<ChatApp client={client} url={url} {...options} />, {
-    exitOnCtrlC: false,
-  });
-  await app.waitUntilExit();
+  // A terminal without bracketed paste ignores this, and each pasted line is sent as typed.
+  process.stdout.write(BRACKETED_PASTE_ON);
+  try {
+    const app = render(<ChatApp client={client} url={url} {...options} />, {
+      exitOnCtrlC: false,
+    });
+    await app.waitUntilExit();
+  } finally {
+    process.stdout.write(BRACKETED_PASTE_OFF);
+  }
 }

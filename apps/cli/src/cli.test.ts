@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FakeOpenAI, type FakeReply } from '@chatd/chatd/testing';
+import type { ChatMessage } from '@chatd/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const run = promisify(execFile);
@@ -84,14 +85,22 @@ const sessions: string[] = [];
 
 /**
  * `chatd <args>` in a terminal of its own (tmux), driven and read as a person would; with
- * `stdin`, that text is piped in (the terminal is stdout only).
+ * `stdin`, that text is piped in (the terminal is stdout only); `env` adds variables.
  */
 function terminal(
   name: string,
   args: string,
-  { columns = 80, rows = 30, stdin }: { columns?: number; rows?: number; stdin?: string } = {},
+  {
+    columns = 80,
+    rows = 30,
+    stdin,
+    env = {},
+  }: { columns?: number; rows?: number; stdin?: string; env?: Record<string, string> } = {},
 ) {
   const id = `${session}-${name}`;
+  const variables = Object.entries(env)
+    .map(([variable, value]) => `${variable}='${value}' `)
+    .join('');
   tmux(
     'new-session',
     '-d',
@@ -104,7 +113,7 @@ function terminal(
     '-y',
     String(rows),
     // ink renders only its last frame when CI is set (as CI runs set it): a person's terminal has no CI.
-    `${stdin === undefined ? '' : `printf '%s\\n' '${stdin}' | `}env -u CI XDG_CONFIG_HOME=${configHome} ${process.execPath} ${cli} ${args}; echo "exited with $?"; sleep 600`,
+    `${stdin === undefined ? '' : `printf '%s\\n' '${stdin}' | `}env -u CI XDG_CONFIG_HOME=${configHome} ${variables}${process.execPath} ${cli} ${args}; echo "exited with $?"; sleep 600`,
   );
   sessions.push(id);
   return {
@@ -118,6 +127,13 @@ function terminal(
     keys: (...keys: string[]) => tmux('send-keys', '-t', id, ...keys),
     /** Types text as it is. */
     type: (text: string) => tmux('send-keys', '-t', id, '-l', text),
+    /** Pastes text as a terminal does (bracketed, when the program asked for it). */
+    paste: (text: string) => {
+      tmux('set-buffer', '-b', id, text);
+      tmux('paste-buffer', '-p', '-d', '-b', id, '-t', id);
+    },
+    /** The title the program gave the terminal (tmux's pane title). */
+    title: () => tmux('display-message', '-p', '-t', id, '#{pane_title}').trim(),
     resize: (width: number, height: number) =>
       tmux('resize-window', '-t', id, '-x', String(width), '-y', String(height)),
   };
@@ -179,6 +195,17 @@ function fakeProviderModel(id: string): ScriptedProvider {
 /** How many times `text` occurs in `within`. */
 const count = (within: string, text: string) => within.split(text).length - 1;
 
+/** Control characters a terminal may obey: all but newline and tab. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/** A chat the admin starts through the API with `content` as its first message; its id. */
+async function chatWith(content: string): Promise<string> {
+  const created = await admin('POST', '/v1/chats', { content });
+  expect(created.status).toBe(201);
+  return ((await created.json()) as { id: string }).id;
+}
+
 beforeAll(async () => {
   for (const program of [cli, serverMain]) {
     if (!existsSync(program)) throw new Error(`${program} is missing: run \`pnpm build\` first`);
@@ -218,6 +245,12 @@ describe('chatd, the commands scripts use', () => {
     const unreachable = await chatd(['login', '--url', 'http://127.0.0.1:9', '--token', TOKEN]);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
     expect(unreachable.stderr).toContain('cannot reach the chatd server at http://127.0.0.1:9');
+    // A URL without its scheme: the value, and what to write instead.
+    expect(await chatd(['login', '--url', '127.0.0.1:28917', '--token', TOKEN])).toMatchObject({
+      code: 1,
+      stderr:
+        'chatd: --url "127.0.0.1:28917" is not an http:// or https:// URL: did you mean http://127.0.0.1:28917?\n',
+    });
 
     // A saved login that cannot be used says so (not "not logged in"); login replaces it.
     const configFile = join(configHome, 'chatd', 'config.json');
@@ -226,6 +259,11 @@ describe('chatd, the commands scripts use', () => {
     expect(await chatd(['chats'])).toMatchObject({
       code: 1,
       stderr: `chatd: the saved login in ${configFile} cannot be used (not JSON): run \`chatd login\` to replace it\n`,
+    });
+    // CHATD_URL and CHATD_TOKEN together need nothing of the file (a CI job's case).
+    expect(await chatd(['chats'], { CHATD_URL: url, CHATD_TOKEN: TOKEN })).toMatchObject({
+      code: 0,
+      stderr: '',
     });
 
     const ok = await chatd(['login', '--url', url, '--token', TOKEN]);
@@ -258,6 +296,7 @@ describe('chatd, the commands scripts use', () => {
       chatId,
     );
     expect((await chatd(['models'])).stdout).toMatch(/^demo .*\(default\)$/m);
+    expect((await chatd(['chats', '--archived'])).stdout).toBe('no archived chats\n');
     expect((await chatd(['archive', chatId])).stdout).toContain(`archived ${chatId}`);
     const archived = await chatd(['chats', '--archived', '--json']);
     expect(JSON.parse(archived.stdout).map((chat: { id: string }) => chat.id)).toContain(chatId);
@@ -283,11 +322,13 @@ describe('chatd, the commands scripts use', () => {
     );
     const askedId = /^chat (\S+)$/m.exec(asked.stdout)?.[1] as string;
     const waits = `waiting for a client tool: answer it in \`chatd chat ${askedId}\``;
+    // No answer to print: exit code 1, as the README says.
+    expect(asked.code).toBe(1);
     expect(asked.stdout).toContain(waits);
     // Queued behind the tool call, the message cannot run: say so and end.
     const behindTool = await chatd(['send', askedId, 'are you there?', '--wait'], {}, 60_000);
-    expect(behindTool).toMatchObject({ code: 0, stderr: '' });
-    expect(behindTool.stdout).toContain(waits);
+    expect(behindTool).toMatchObject({ code: 1, stderr: '' });
+    expect(behindTool.stdout).toBe(`${waits}\nyour message waits in the queue\n`);
 
     const created = await chatd(['new', 'a first message'], {}, 60_000);
     const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
@@ -311,6 +352,63 @@ describe('chatd, the commands scripts use', () => {
     const interrupting = await chatd(['send', chatId, 'stop and answer this', '--interrupt']);
     expect(interrupting.code).toBe(0);
     expect(interrupting.stdout.trim()).toBe('interrupting: it is answered next');
+  });
+
+  it('prints what the server sends as text, never as terminal controls, and --json exactly', async () => {
+    // What a model could be made to say (and echo back): a terminal title, colours, a C1 CSI.
+    const content = 'hostile \u001b]0;PWNED-TITLE\u0007 \u001b[41mpaint\u001b[0m \u009b2J end';
+    const chatId = await chatWith(content);
+    const title = 'evil \u001b[31mRED\u001b[0m\nsecond line \u009b2J';
+    expect((await admin('PATCH', `/v1/chats/${chatId}`, { title })).status).toBe(200);
+
+    const listed = await chatd(['chats']);
+    expect(listed.stdout).not.toMatch(CONTROLS);
+    // Still one line per chat, the title's newline a space.
+    for (const line of listed.stdout.trimEnd().split('\n'))
+      expect(line).toMatch(/^[0-9a-f-]{36} {2}/);
+    const row = listed.stdout.split('\n').find((line) => line.startsWith(chatId));
+    expect(row).toMatch(/ evil ␛\[31mRED␛\[0m second line \ufffd2J$/);
+
+    // JSON escapes C0 controls; DEL and C1 ones are escaped too, and the value stays exact.
+    const json = await chatd(['chats', '--json']);
+    expect(json.stdout).not.toMatch(CONTROLS);
+    const chats = JSON.parse(json.stdout) as Array<{ id: string; title: string }>;
+    expect(chats.find((chat) => chat.id === chatId)?.title).toBe(title);
+
+    const plain = await chatdPiped(['chat', chatId], async ({ end }) => end(), 60_000);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toMatch(CONTROLS);
+    expect(plain.stdout).toContain('you: hostile ␛]0;PWNED-TITLE␇ ␛[41mpaint␛[0m \ufffd2J end');
+    expect(plain.stdout).toContain('You wrote: "hostile ␛]0;PWNED-TITLE␇');
+
+    const events = await chatdPiped(['chat', chatId, '--json'], async ({ end }) => end(), 60_000);
+    expect(events.stdout).not.toMatch(CONTROLS);
+    const texts = events.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; message?: ChatMessage })
+      .flatMap((event) => (event.type === 'message' && event.message ? [event.message] : []))
+      .map((message) => message.content.parts[0]);
+    expect(texts).toContainEqual({ type: 'text', text: content });
+  });
+
+  it('ends quietly, with exit code 0, when what reads its output stops reading', async () => {
+    const created = await chatd(['new', 'first words'], {}, 60_000);
+    const chatId = /^chat (\S+)$/m.exec(created.stdout)?.[1] as string;
+    for (const [pipeline, position] of [
+      [`${process.execPath} ${cli} send ${chatId} 'cut short' --wait --json | head -c 100`, 0],
+      [`echo hi | ${process.execPath} ${cli} chat --json | head -1`, 1],
+    ] as const) {
+      // The answer streams for seconds: writes go on after `head` has gone.
+      const { stdout, stderr } = await run(
+        'bash',
+        ['-c', `${pipeline} > /dev/null; echo "chatd exited with \${PIPESTATUS[${position}]}"`],
+        { env: { ...process.env, XDG_CONFIG_HOME: configHome }, timeout: 60_000 },
+      );
+      expect(stdout, pipeline).toBe('chatd exited with 0\n');
+      // At most the new chat's id (`chat --json` starts a chat): no stack trace.
+      expect(stderr, pipeline).toMatch(/^(chat \S+\n)?$/);
+    }
   });
 
   it('runs the production build of React unless NODE_ENV says otherwise', async () => {
@@ -425,6 +523,17 @@ describe('chatd chat, used in a terminal (tmux)', () => {
     await stopServer();
     releaseRestart();
     await vi.waitFor(() => expect(screen()).toContain('reconnecting…'), { timeout: 30_000 });
+    // A message cannot go while the server is down: it stays in the prompt, and the notice
+    // says why until the server is back.
+    tmux('send-keys', '-t', session, 'sent while down', 'Enter');
+    await vi.waitFor(
+      () => {
+        const now = screen();
+        expect(now).toContain(`cannot reach the chatd server at ${url}`);
+        expect(now).toContain('> sent while down');
+      },
+      { timeout: 30_000 },
+    );
     await startServer();
     await vi.waitFor(
       () => {
@@ -432,14 +541,90 @@ describe('chatd chat, used in a terminal (tmux)', () => {
         expect(now).not.toContain('reconnecting…');
         expect(now).toContain('── waiting');
         expect(now).toContain('After the restart, the whole answer.');
+        expect(now).not.toContain('cannot reach the chatd server');
       },
       { timeout: 90_000 },
     );
     expect(screen()).not.toContain('never this either');
   });
+
+  it('ends with the error and exit code 1 when the open chat is deleted, or its token revoked, mid-reply', async () => {
+    const deleted = terminal('deleted', 'chat --model fake-held', { columns: 100 });
+    await vi.waitFor(() => expect(deleted.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    const releaseDeleted = provider.hold(['Half a reply ', 'and never the rest.']);
+    deleted.type('delete me while you answer');
+    deleted.keys('Enter');
+    let chatId = '';
+    await vi.waitFor(
+      () => {
+        const now = deleted.screen();
+        expect(now).toContain('Half a reply');
+        expect(now).toContain('── running');
+        chatId = /^chat (\S+)$/m.exec(now)?.[1] ?? '';
+        expect(chatId).not.toBe('');
+      },
+      { timeout: 30_000 },
+    );
+    expect((await admin('DELETE', `/v1/chats/${chatId}`)).status).toBe(204);
+    await vi.waitFor(() => expect(deleted.screen()).toContain('exited with 1'), {
+      timeout: 30_000,
+    });
+    // The transcript stays; the reply that will never end and the status line go.
+    let now = deleted.screen();
+    expect(now).toContain('delete me while you answer');
+    expect(now).toContain('chatd: no such chat');
+    expect(now).not.toContain('Half a reply');
+    expect(now).not.toContain('── ');
+    releaseDeleted();
+
+    const added = await admin('POST', '/v1/admin/users', { name: 'revoked-in-tmux' });
+    expect(added.status).toBe(201);
+    const { token } = (await added.json()) as { token: { id: string; token: string } };
+    const revoked = terminal('revoked', 'chat --model fake-held', {
+      columns: 100,
+      env: { CHATD_TOKEN: token.token },
+    });
+    await vi.waitFor(() => expect(revoked.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    const releaseRevoked = provider.hold(['Half a reply ', 'and never the rest.']);
+    revoked.type('revoke me while you answer');
+    revoked.keys('Enter');
+    await vi.waitFor(() => expect(revoked.screen()).toContain('Half a reply'), {
+      timeout: 30_000,
+    });
+    expect((await admin('DELETE', `/v1/admin/tokens/${token.id}`)).status).toBe(204);
+    await vi.waitFor(() => expect(revoked.screen()).toContain('exited with 1'), {
+      timeout: 30_000,
+    });
+    now = revoked.screen();
+    expect(now).toContain('chatd: the server refused the token: log in again with `chatd login`');
+    expect(now).not.toContain('Half a reply');
+    expect(now).not.toContain('reconnecting…');
+    releaseRevoked();
+  });
 });
 
 describe('chatd chat, leaving', () => {
+  it('says to press Ctrl-C again within 2 s, and takes the notice back when the 2 s are over', async () => {
+    const person = terminal('ctrl-c-window', 'chat', { columns: 100, rows: 20 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    const notice = 'press Ctrl-C again within 2 s to exit';
+    person.keys('C-c');
+    await vi.waitFor(() => expect(person.screen()).toContain(notice), { timeout: 15_000 });
+    await vi.waitFor(() => expect(person.screen()).not.toContain(notice), { timeout: 15_000 });
+    // Pressed after the window, Ctrl-C is a first press again: it does not exit.
+    person.keys('C-c');
+    await vi.waitFor(() => expect(person.screen()).toContain(notice), { timeout: 15_000 });
+    expect(person.screen()).not.toContain('exited with');
+    person.keys('C-d');
+    await vi.waitFor(() => expect(person.screen()).toContain('exited with 0'), { timeout: 15_000 });
+  });
+
   it('Ctrl-D exits with code 0, also right after Esc, and so does Ctrl-C pressed twice', async () => {
     const ways: Array<{ name: string; press: (keys: (...keys: string[]) => void) => void }> = [
       { name: 'ctrl-d', press: (keys) => keys('C-d') },
@@ -627,6 +812,43 @@ describe('chatd chat, typing (tmux)', () => {
     person.keys('C-d');
   });
 
+  it('sends lines pasted at once as one message (bracketed paste), and turns the mode off on exit', async () => {
+    const person = terminal('paste', 'chat', { columns: 100 });
+    await vi.waitFor(() => expect(person.screen()).toContain('new chat: type a message'), {
+      timeout: 120_000,
+    });
+    person.paste('line one\nline two\nline three');
+    // In the prompt, not sent: the paste's newlines (CRs, as a terminal sends them) are text.
+    await vi.waitFor(
+      () => expect(person.screen()).toMatch(/^> line one\n {2}line two\n {2}line three$/m),
+      { timeout: 15_000 },
+    );
+    expect(person.screen()).not.toContain('you');
+    person.keys('Enter');
+    let chatId = '';
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('You wrote: "line one');
+        expect(now).toContain('── waiting');
+        chatId = /^chat (\S+)$/m.exec(now)?.[1] ?? '';
+        expect(chatId).not.toBe('');
+      },
+      { timeout: 60_000 },
+    );
+    const listed = await admin('GET', `/v1/chats/${chatId}/messages?afterId=0`);
+    const { messages } = (await listed.json()) as { messages: ChatMessage[] };
+    expect(
+      messages.filter((message) => message.role === 'user').map((message) => message.content.parts),
+    ).toEqual([[{ type: 'text', text: 'line one\nline two\nline three' }]]);
+    person.keys('C-d');
+    await vi.waitFor(() => expect(person.screen()).toContain('exited with 0'), { timeout: 15_000 });
+    // Off again: a paste into what runs next (the shell's `sleep`) has no markers around it.
+    person.paste('after chatd');
+    await vi.waitFor(() => expect(person.screen()).toContain('after chatd'), { timeout: 15_000 });
+    expect(person.screen()).not.toContain('[200~');
+  });
+
   it('refuses an unknown --model before anything is drawn', async () => {
     for (const args of [['chat'], ['new']]) {
       const refused = await chatd([...args, '--model', 'no-such-model'], {}, 60_000);
@@ -700,6 +922,21 @@ describe('chatd chat, typing (tmux)', () => {
     person.type('again: ');
     person.keys('Enter');
     await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "again: hello world!"'), {
+      timeout: 60_000,
+    });
+    // Ctrl-A and Ctrl-E each in one write with the key after them, as ssh or typing ahead
+    // delivers them: the move, then the key.
+    person.type('orl');
+    person.keys('C-a', 'w');
+    person.keys('C-e', 'd');
+    await vi.waitFor(() => expect(person.screen()).toMatch(/^> world$/m), { timeout: 15_000 });
+    person.keys('Enter');
+    // A bare `!` sends nothing, so Up does not bring it back: it brings the last message sent.
+    person.type('!');
+    person.keys('Enter');
+    person.keys('Up');
+    await vi.waitFor(() => expect(person.screen()).toMatch(/^> world$/m), { timeout: 15_000 });
+    await vi.waitFor(() => expect(person.screen()).toContain('You wrote: "world"'), {
       timeout: 60_000,
     });
     person.keys('C-d');
@@ -795,6 +1032,9 @@ describe('chatd chat without a terminal', () => {
       end();
     });
     expect(plain.code).toBe(0);
+    // The new chat's id, for a script to find it again, on stderr: stdout is the chat.
+    expect(plain.stderr).toMatch(/^chat [0-9a-f-]{36}\n$/);
+    expect(plain.stdout).not.toMatch(/^chat /m);
     expect(plain.stdout).toContain('you: Hello without a terminal');
     expect(plain.stdout).toContain(
       'assistant: [chatd demo model: offline, canned replies] You wrote: "Hello without a terminal"',
@@ -862,6 +1102,29 @@ describe('chatd chat without a terminal', () => {
     expect(misplaced.code).toBe(1);
     expect(misplaced.stderr.trim().split('\n')).toHaveLength(1);
     expect(misplaced.stderr).toContain('--model and --client-tool are for a new chat');
+  });
+});
+
+describe('chatd chat shows what the server sends, and never obeys it (tmux)', () => {
+  it('shows a terminal title sequence in a message as text: the terminal keeps its title', async () => {
+    const chatId = await chatWith(
+      'retitle \u001b]0;PWNED-TITLE\u0007 and \u001b[41mpaint\u001b[0m the screen',
+    );
+    const person = terminal('hostile', `chat ${chatId}`, { columns: 120 });
+    await vi.waitFor(
+      () => {
+        const now = person.screen();
+        expect(now).toContain('retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m the screen');
+        // The demo model's echo of it, drawn as markdown.
+        expect(now).toContain('You wrote: "retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m');
+        expect(now).toContain('── waiting');
+      },
+      { timeout: 60_000 },
+    );
+    expect(person.title()).not.toContain('PWNED');
+    // No red background was painted either.
+    expect(person.styled()).not.toContain('\u001b[41m');
+    person.keys('C-d');
   });
 });
 

@@ -1,9 +1,10 @@
 import { type ChatdClient, ChatView, type ClientStreamEvent, createClient } from '@chatd/client';
 import type { ChatMessage } from '@chatd/core';
 import { type ClientTool, chatOptions } from './client-tools.js';
-import { loadConfig, saveConfig } from './config.js';
+import { checkServerUrl, loadConfig, saveConfig } from './config.js';
 import { CliError } from './errors.js';
 import { errorText, messageLines, roleLabel } from './render.js';
+import { jsonLine, safeLine } from './terminal-text.js';
 
 /** Where output goes (tests and the interactive mode pass their own). */
 export interface Output {
@@ -18,6 +19,7 @@ export async function loggedInClient(): Promise<{ client: ChatdClient; url: stri
   if (url === undefined || token === undefined) {
     throw new CliError('not logged in: run `chatd login --url <server url> --token <token>`');
   }
+  checkServerUrl(url, process.env.CHATD_URL === undefined ? 'the saved url' : 'CHATD_URL');
   return { client: createClient({ baseUrl: url, token }), url };
 }
 
@@ -44,13 +46,16 @@ export async function login(
   // A saved login that cannot be used is what this replaces.
   const saved = await loadConfig(process.env, { ignoreBadFile: true });
   const url = options.url ?? saved.url ?? 'http://127.0.0.1:8787';
+  checkServerUrl(url, options.url === undefined ? 'the saved url' : '--url');
   const token = options.token ?? saved.token;
   if (token === undefined)
     throw new CliError('give the token printed by the server: `chatd login --token <token>`');
   const user = await createClient({ baseUrl: url, token }).me();
   const path = await saveConfig({ url, token });
   output.line(
-    `logged in to ${url} as ${user.name}${user.isAdmin ? ' (admin)' : ''}; saved to ${path}`,
+    safeLine(
+      `logged in to ${url} as ${user.name}${user.isAdmin ? ' (admin)' : ''}; saved to ${path}`,
+    ),
   );
 }
 
@@ -58,17 +63,25 @@ export async function listChats(options: { archived?: boolean; json?: boolean },
   const { client } = await loggedInClient();
   const { chats } = await client.chats.list({ archived: options.archived === true, limit: 100 });
   if (options.json === true) {
-    output.line(JSON.stringify(chats));
+    output.line(jsonLine(chats));
     return;
   }
-  if (chats.length === 0) output.line('no chats yet: start one with `chatd chat`');
-  for (const chat of chats) output.line(`${chat.id}  ${chat.status.padEnd(15)} ${chat.title}`);
+  if (chats.length === 0) {
+    output.line(
+      options.archived === true ? 'no archived chats' : 'no chats yet: start one with `chatd chat`',
+    );
+  }
+  // One line per chat, whatever its title holds: scripts read the list line by line.
+  for (const chat of chats)
+    output.line(safeLine(`${chat.id}  ${chat.status.padEnd(15)} ${chat.title}`));
 }
 
 export async function listModels(output: Output) {
   const { client } = await loggedInClient();
   for (const model of (await client.models.list()).models) {
-    output.line(`${model.id.padEnd(30)} ${model.label}${model.default ? '  (default)' : ''}`);
+    output.line(
+      safeLine(`${model.id.padEnd(30)} ${model.label}${model.default ? '  (default)' : ''}`),
+    );
   }
 }
 
@@ -105,6 +118,17 @@ export type AwaitedMessage =
 /** How a followed turn ended: a chat status, or `no-answer` (it ended with nothing said). */
 export type TurnOutcome = 'waiting' | 'error' | 'requires-action' | 'no-answer';
 
+/** Said when the turn ended while the message sent was still queued. */
+const WAITS_IN_QUEUE = 'your message waits in the queue';
+
+/**
+ * Exit code 1 unless the turn answered: a script reads the answer from stdout, and a failed
+ * turn, one ended without an answer and one waiting for a client tool all leave it without.
+ */
+function setExitCode(outcome: TurnOutcome): void {
+  if (outcome !== 'waiting') process.exitCode = 1;
+}
+
 function textOf(message: ChatMessage): string {
   return message.content.parts
     .flatMap((part) => (part.type === 'text' ? [(part as { text: string }).text] : []))
@@ -114,7 +138,8 @@ function textOf(message: ChatMessage): string {
 /**
  * Streams `chatId` until the turn that answers `awaited` is over, however it ends: answered,
  * failed (the reason is printed), interrupted or ended before any answer (said so), or
- * waiting for a client tool (said so; the turn goes on in `chatd chat`). Prints each committed
+ * waiting for a client tool (said so, and that the message waits in the queue when it was
+ * queued behind the tool call; the turn goes on in `chatd chat`). Prints each committed
  * answer of that turn (or the events as NDJSON), nothing of a turn before it.
  */
 export async function waitForAnswer(
@@ -161,16 +186,16 @@ export async function waitForAnswer(
       mine = committedMine();
       if (mine !== undefined && json) {
         for (const [id, held] of [...heldMessages].sort(([a], [b]) => a - b))
-          if (id >= mine) output.line(JSON.stringify(held));
+          if (id >= mine) output.line(jsonLine(held));
         heldMessages.clear();
       }
     }
     if (json) {
       // Before our message is committed, what streams belongs to the turns before it.
-      if (mine !== undefined) output.line(JSON.stringify(event));
+      if (mine !== undefined) output.line(jsonLine(event));
       else if (event.type === 'message') heldMessages.set(event.message.id, event);
       else if (event.type !== 'message-part' && event.type !== 'preview-reset')
-        output.line(JSON.stringify(event));
+        output.line(jsonLine(event));
     }
     // The next user message after ours: our turn is over, that one's has started.
     const next =
@@ -196,8 +221,7 @@ export async function waitForAnswer(
       reasonDue = false;
       const error = event.type === 'error' ? event.error : view.error;
       const reason = error === undefined ? 'the turn failed' : errorText(error);
-      if (mine === undefined)
-        finish('error', `error: ${reason}`, 'your message waits in the queue');
+      if (mine === undefined) finish('error', `error: ${reason}`, WAITS_IN_QUEUE);
       else finish('error', `error: ${reason}`);
       continue;
     }
@@ -207,7 +231,10 @@ export async function waitForAnswer(
     if ((event.type === 'message' || event.type === 'history-reset') && next === undefined)
       continue;
     if (status === 'requires-action' && next === undefined) {
-      finish('requires-action', `waiting for a client tool: answer it in \`chatd chat ${chatId}\``);
+      const waits = `waiting for a client tool: answer it in \`chatd chat ${chatId}\``;
+      // Queued behind the tool call, the message runs once the call is answered.
+      if (mine === undefined) finish('requires-action', waits, WAITS_IN_QUEUE);
+      else finish('requires-action', waits);
       continue;
     }
     if (status === 'error' && next === undefined) {
@@ -239,7 +266,7 @@ export async function newChat(
 ) {
   const { client } = await loggedInClient();
   const chat = await client.chats.create({ content: message, ...chatOptions(options) });
-  if (options.json !== true) output.line(`chat ${chat.id}`);
+  if (options.json !== true) output.line(safeLine(`chat ${chat.id}`));
   // The user's message, after the system prompt if the chat has one.
   const { messages } = await client.messages.list(chat.id, { afterId: 0, limit: 10 });
   const first = messages.find((each) => each.role === 'user') ?? messages[0];
@@ -249,7 +276,7 @@ export async function newChat(
     { messageId: first?.id ?? 0 },
     { json: options.json === true, output },
   );
-  if (outcome === 'error' || outcome === 'no-answer') process.exitCode = 1;
+  setExitCode(outcome);
 }
 
 export async function send(
@@ -270,7 +297,7 @@ export async function send(
     busy: interrupt ? 'interrupt' : 'queue',
   });
   if (options.wait !== true) {
-    if (options.json === true) output.line(JSON.stringify(result));
+    if (options.json === true) output.line(jsonLine(result));
     // A busy chat queues an interrupt too, at the head, and stops the current reply.
     else output.line(!result.queued ? 'sent' : interrupt ? INTERRUPTING : 'queued');
     return;
@@ -283,7 +310,7 @@ export async function send(
     json: options.json === true,
     output,
   });
-  if (outcome === 'error' || outcome === 'no-answer') process.exitCode = 1;
+  setExitCode(outcome);
 }
 
 /** What an interrupt sent to a busy chat does. */

@@ -37,13 +37,17 @@ function parseSaved(text: string): Partial<CliConfig> | string {
  * The saved login, with `CHATD_URL` / `CHATD_TOKEN` taking precedence. No file is no login; a
  * file that cannot be read or is not a saved login is an error saying so (it would otherwise
  * read as "not logged in", sending the user to log in again without telling them why), unless
- * `ignoreBadFile` (for `login`, which replaces it).
+ * `ignoreBadFile` (for `login`, which replaces it). With both variables set the file is not
+ * read at all: nothing of it would be used, so a broken one must not stop a CI job.
  * @throws CliError naming the file and what is wrong with it.
  */
 export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   { ignoreBadFile = false }: { ignoreBadFile?: boolean } = {},
 ): Promise<Partial<CliConfig>> {
+  if (env.CHATD_URL !== undefined && env.CHATD_TOKEN !== undefined) {
+    return { url: env.CHATD_URL, token: env.CHATD_TOKEN };
+  }
   const path = configPath(env);
   let saved: Partial<CliConfig> = {};
   let problem: string | undefined;
@@ -65,6 +69,24 @@ export async function loadConfig(
     ...(env.CHATD_URL === undefined ? {} : { url: env.CHATD_URL }),
     ...(env.CHATD_TOKEN === undefined ? {} : { token: env.CHATD_TOKEN }),
   };
+}
+
+/**
+ * Refuses a server URL that is not http(s): `127.0.0.1:8787` fails deep in `fetch` with a bare
+ * "Invalid URL", and `localhost:8787` even parses, as a URL of scheme `localhost:`.
+ * @param from where the URL came from (`--url`, `CHATD_URL`), to name it.
+ * @throws CliError quoting the URL and suggesting it with `http://`.
+ */
+export function checkServerUrl(url: string, from: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {}
+  if (protocol === 'http:' || protocol === 'https:') return;
+  const suggested = `http://${url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`;
+  throw new CliError(
+    `${from} "${url}" is not an http:// or https:// URL: did you mean ${suggested}?`,
+  );
 }
 
 /** Saves the login readable by the user only (mode 0600). */

@@ -12,9 +12,53 @@ export type KeyAction =
   | { type: 'history'; to: 'previous' | 'next' }
   | { type: 'text'; text: string };
 
-const CTRL_C = '\u0003';
 const CTRL_D = '\u0004';
-const CTRL_O = '\u000f';
+
+/** The control bytes that are keys of the chat, as they come in a chunk of typed text. */
+const CONTROL_KEYS = new Map<string, KeyAction>([
+  ['\u0001', { type: 'move', to: 'home' }], // Ctrl-A, as in a shell
+  ['\u0003', { type: 'ctrl-c' }],
+  ['\u0005', { type: 'move', to: 'end' }], // Ctrl-E
+  ['\u0008', { type: 'backspace' }],
+  ['\u000f', { type: 'expand' }], // Ctrl-O
+  ['\u007f', { type: 'backspace' }],
+  ['\r', { type: 'enter' }],
+  ['\n', { type: 'enter' }],
+  ['\r\n', { type: 'enter' }],
+]);
+
+/** Control characters (all but Tab), one at a time, and CR LF as one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: splitting text at its control bytes
+const CONTROL = /(\r\n|[\u0000-\u0008\u000a-\u001f\u007f-\u009f])/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control bytes from a paste
+const PASTED_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * ink hands the markers around a bracketed paste (ESC `[200~` and ESC `[201~`, sent by a
+ * terminal once the chat turns the mode on) over as this text: it drops the Escape.
+ */
+const PASTE_START = '[200~';
+const PASTE_END = '[201~';
+
+/**
+ * Typed text as keys, in order. Several keys typed quickly (or sent by ssh or tmux in one
+ * write) arrive as one chunk that ink does not read as a key: text, Enters, Backspaces and
+ * control keys mixed, as in `\x01X` for Ctrl-A then X. Other control bytes (a stray escape
+ * sequence's tail) are not keys and are dropped.
+ */
+function typedKeys(input: string): KeyAction[] {
+  const actions: KeyAction[] = [];
+  input.split(CONTROL).forEach((piece, index) => {
+    // `split` with a capturing group puts the control bytes at the odd places.
+    const action =
+      index % 2 === 1 ? CONTROL_KEYS.get(piece) : { type: 'text' as const, text: piece };
+    if (action === undefined || (action.type === 'text' && action.text === '')) return;
+    const last = actions.at(-1);
+    if (action.type === 'text' && last?.type === 'text') last.text += action.text;
+    else actions.push(action);
+  });
+  return actions;
+}
 
 /**
  * Reads one `useInput` event as actions. Ctrl-D and Ctrl-C are found wherever they are, not
@@ -23,16 +67,15 @@ const CTRL_O = '\u000f';
  * so Esc then Ctrl-D typed quickly would otherwise be taken as text and never exit. An Escape
  * joined that way to a printable key (Esc then `h` quickly) is the Escape, then the key.
  */
-export function readKeys(input: string, key: Key): KeyAction[] {
+function readKey(input: string, key: Key): KeyAction[] {
   if ((key.ctrl && input === 'd') || input.includes(CTRL_D)) return [{ type: 'exit' }];
   if (key.ctrl && input === 'c') return [{ type: 'ctrl-c' }];
   if (key.ctrl && input === 'o') return [{ type: 'expand' }];
   if (key.escape) return [{ type: 'escape' }];
   // A control byte handed over as text followed an Escape in the same read.
   if (!key.ctrl && input.length === 1 && input < ' ' && !'\r\n\t'.includes(input)) {
-    if (input === CTRL_C) return [{ type: 'escape' }, { type: 'ctrl-c' }];
-    if (input === CTRL_O) return [{ type: 'escape' }, { type: 'expand' }];
-    return [{ type: 'escape' }];
+    const control = CONTROL_KEYS.get(input);
+    return control === undefined ? [{ type: 'escape' }] : [{ type: 'escape' }, control];
   }
   if (key.meta && !key.ctrl && input.length === 1 && input >= ' ') {
     return [{ type: 'escape' }, { type: 'text', text: input }];
@@ -41,27 +84,41 @@ export function readKeys(input: string, key: Key): KeyAction[] {
   if (key.backspace || key.delete) return [{ type: 'backspace' }];
   if (key.leftArrow) return [{ type: 'move', to: 'left' }];
   if (key.rightArrow) return [{ type: 'move', to: 'right' }];
-  // Ctrl-A and Ctrl-E as in a shell.
   if (key.home || (key.ctrl && input === 'a')) return [{ type: 'move', to: 'home' }];
   if (key.end || (key.ctrl && input === 'e')) return [{ type: 'move', to: 'end' }];
   if (key.upArrow) return [{ type: 'history', to: 'previous' }];
   if (key.downArrow) return [{ type: 'history', to: 'next' }];
   if (key.ctrl || key.meta || input === '') return [];
-  // Pasted or fast-typed text can carry Enters, Backspaces (several typed quickly arrive as
-  // one chunk, which ink does not read as a key) and a Ctrl-C in one chunk.
-  const actions: KeyAction[] = [];
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: Ctrl-C and Backspace are control bytes
-  for (const piece of input.split(/(\r\n|[\r\n\u0003\u0008\u007f])/)) {
-    if (piece === '') continue;
-    if (piece === CTRL_C) actions.push({ type: 'ctrl-c' });
-    else if (piece === '\u007f' || piece === '\b') actions.push({ type: 'backspace' });
-    else if (/^[\r\n]+$/.test(piece)) actions.push({ type: 'enter' });
-    else {
-      // Other control bytes (a stray escape sequence's tail) are not text.
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control bytes
-      const text = piece.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-      if (text !== '') actions.push({ type: 'text', text });
+  return typedKeys(input);
+}
+
+/**
+ * The keys of ink's `useInput` events, with bracketed paste: between the paste markers,
+ * everything is text, newlines included (a terminal sends them as CR), so a pasted snippet of
+ * several lines goes into the prompt as one message instead of sending each line. Only
+ * Ctrl-D and Ctrl-C read as keys on their own stay keys, so that a paste whose end marker
+ * never comes cannot trap the user.
+ */
+export class KeyReader {
+  #pasting = false;
+
+  /** The actions of one `useInput` event. */
+  read(input: string, key: Key): KeyAction[] {
+    if (!this.#pasting) {
+      if (input !== PASTE_START) return readKey(input, key);
+      this.#pasting = true;
+      return [];
     }
+    if (input === PASTE_END) {
+      this.#pasting = false;
+      return [];
+    }
+    if (key.ctrl && input === 'd') return [{ type: 'exit' }];
+    if (key.ctrl && input === 'c') return [{ type: 'ctrl-c' }];
+    if (key.ctrl) return [];
+    // A chunk of the paste that is a lone Enter or Tab reaches us as that key, without text.
+    const text = key.return ? '\n' : key.tab ? '\t' : input;
+    const pasted = text.replace(/\r\n?/g, '\n').replace(PASTED_CONTROL, '');
+    return pasted === '' ? [] : [{ type: 'text', text: pasted }];
   }
-  return actions;
 }

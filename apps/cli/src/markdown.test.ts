@@ -151,6 +151,25 @@ describe('Markdown in a terminal', () => {
     );
   });
 
+  it('shows the control characters of a reply instead of sending them to the terminal', () => {
+    const shown = show(
+      [
+        'Title \u001b]0;PWNED\u0007 and \u001b[31mred\u001b[0m',
+        '',
+        '- `code \u001b[2J` and [link \u009b1m](https://example.com/\u001b)',
+        '',
+        '```',
+        '\u001b]52;c;aGk=\u0007',
+        '```',
+      ].join('\n'),
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: none may reach the terminal
+    expect(shown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(shown).toContain('Title ␛]0;PWNED␇ and ␛[31mred␛[0m');
+    expect(shown).toContain('code ␛[2J');
+    expect(shown).toContain('│ ␛]52;c;aGk=␇');
+  });
+
   it('never shows the markers of half-written emphasis while streaming', () => {
     expect(show('Some **bol', { streaming: true })).toBe('Some bol');
     expect(show('Some **bold**', { streaming: true })).toBe('Some bold');

@@ -1,6 +1,7 @@
 import { Box, Text, Transform } from 'ink';
 import { Lexer, type MarkedToken, type Token } from 'marked';
 import type { ReactNode } from 'react';
+import { safeText } from './terminal-text.js';
 
 /** How a run of inline text looks. */
 export interface InlineStyle {
@@ -276,10 +277,12 @@ export function closeOpenMarkers(text: string): string {
 
 /**
  * Markdown as terminal blocks (headings, paragraphs, code, lists, quotes, rules, tables), with
- * `streaming` for text that is still arriving (see {@link closeOpenMarkers}).
+ * `streaming` for text that is still arriving (see {@link closeOpenMarkers}). Control
+ * characters are made visible first ({@link safeText}): the text is a model's.
  */
 export function markdownBlocks(text: string, { streaming = false } = {}): MarkdownBlock[] {
-  return blocks(Lexer.lex(streaming ? closeOpenMarkers(text) : text));
+  const safe = safeText(text);
+  return blocks(Lexer.lex(streaming ? closeOpenMarkers(safe) : safe));
 }
 
 /** ESC [ … m: the colour and style codes ink puts before a line's text. */

@@ -4,6 +4,7 @@ import type { PendingToolCall } from '@chatd/core';
 import { type ClientTool, chatOptions } from './client-tools.js';
 import { describeError } from './errors.js';
 import { errorText, messageLines, retryText, roleLabel, toolCallText } from './render.js';
+import { jsonLine, safeLine } from './terminal-text.js';
 
 /** What `chatd chat` without a terminal works on. */
 export interface PlainChatOptions {
@@ -23,7 +24,8 @@ export interface PlainChatOptions {
  * line of stdin is sent once the turn before it is over (so a line already waiting in stdin
  * still answers the client tool the turn before it calls), or, while the chat waits for client
  * tool calls, answers the next of them. Ends when stdin ends and the chat is idle, failed, or
- * waits for a client tool no line is left to answer; exit code 1 if a turn failed.
+ * waits for a client tool no line is left to answer; exit code 1 if a turn failed. A new chat's
+ * id is printed on stderr (`chat <id>`).
  */
 export async function runPlainChat(client: ChatdClient, url: string, options: PlainChatOptions) {
   const { json } = options;
@@ -94,7 +96,7 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
           event.type !== 'history-reset' &&
           !(event.type === 'status' && event.status === 'error');
         if (json) {
-          process.stdout.write(`${JSON.stringify(event)}\n`);
+          process.stdout.write(`${jsonLine(event)}\n`);
         } else if (event.type === 'message') {
           const key = `${event.message.id}:${event.message.revision ?? 0}`;
           if (!printed.has(key)) {
@@ -105,7 +107,7 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
         } else if (event.type === 'connection' && event.state === 'reconnecting') {
           process.stdout.write('reconnecting…\n');
         } else if (event.type === 'message-part' && event.part.type === 'data-warning') {
-          process.stdout.write(`warning: ${event.part.data.message}\n`);
+          process.stdout.write(`warning: ${safeLine(event.part.data.message)}\n`);
         } else if (event.type === 'retry') {
           process.stdout.write(`${retryText(event)}\n`);
         } else if (event.type === 'error') {
@@ -140,6 +142,8 @@ export async function runPlainChat(client: ChatdClient, url: string, options: Pl
     if (text === '') continue;
     if (id === undefined) {
       id = (await client.chats.create({ content: text, ...chatOptions(options) })).id;
+      // On stderr, so that stdout stays the chat: a script finds the chat again by its id.
+      process.stderr.write(`${safeLine(`chat ${id}`)}\n`);
       follow(id);
       continue;
     }

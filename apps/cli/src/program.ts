@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { runInteractiveChat } from './chat-app.js';
 import { type ClientTool, clientTool } from './client-tools.js';
 import {
@@ -131,7 +132,7 @@ program
   .argument('<id>', 'the chat')
   .argument('<text>', 'the message')
   .option('--interrupt', 'stop the current reply and answer this instead')
-  .option('--wait', 'wait for the answer and print it (exit code 1 if the turn fails)')
+  .option('--wait', 'wait for the answer and print it (exit code 1 without an answer)')
   .option('--json', 'print JSON (NDJSON events with --wait)')
   .action(
     action(
@@ -180,6 +181,7 @@ program
 
 /** Runs the command line; exits when the command is done. */
 export async function main(): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   await program.parseAsync();
   // Streams and keep-alive sockets of an ended session must not hold the terminal.
   process.exit(process.exitCode ?? 0);
