@@ -1111,19 +1111,21 @@ describe('chatd chat shows what the server sends, and never obeys it (tmux)', ()
       'retitle \u001b]0;PWNED-TITLE\u0007 and \u001b[41mpaint\u001b[0m the screen',
     );
     const person = terminal('hostile', `chat ${chatId}`, { columns: 120 });
+    // The message and the demo model's echo of it (drawn as markdown) are on screen.
     await vi.waitFor(
       () => {
         const now = person.screen();
-        expect(now).toContain('retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m the screen');
-        // The demo model's echo of it, drawn as markdown.
-        expect(now).toContain('You wrote: "retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m');
+        expect(count(now, 'retitle')).toBe(2);
         expect(now).toContain('── waiting');
       },
       { timeout: 60_000 },
     );
     expect(person.title()).not.toContain('PWNED');
-    // No red background was painted either.
+    // No red background was painted either: the sequences show as text.
     expect(person.styled()).not.toContain('\u001b[41m');
+    const now = person.screen();
+    expect(now).toContain('retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m the screen');
+    expect(now).toContain('You wrote: "retitle ␛]0;PWNED-TITLE␇ and ␛[41mpaint␛[0m');
     person.keys('C-d');
   });
 });
